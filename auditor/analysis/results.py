@@ -1,0 +1,71 @@
+"""What a proof returns: data, rendered later by the reports."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+REACHABLE = "reachable"
+BLOCKED = "blocked"
+UNKNOWN = "unknown"
+
+ALLOW = "allow"
+DENY = "deny"
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    resource_id: str
+    message: str
+    service: str | None = None
+    severity: str = "error"
+    details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+
+    def for_service(self, service: str | None) -> Finding:
+        return Finding(self.code, self.resource_id, self.message, service, self.severity,
+                       self.details)
+
+
+@dataclass(frozen=True)
+class Hop:
+    """One step of a proof: which resource was crossed and the rule or route that decided."""
+
+    step: str  # e.g. "sg_egress", "nacl_outbound", "route", "endpoint_sg_ingress"
+    resource_id: str
+    decision: str  # ALLOW | DENY | UNKNOWN
+    rule: str  # the deciding rule or route, in words
+
+
+@dataclass(frozen=True)
+class Check:
+    """The outcome of one evaluator: its hop, and the finding when it did not allow."""
+
+    hop: Hop
+    finding: Finding | None = None
+
+    @property
+    def status(self) -> str:
+        return {ALLOW: REACHABLE, DENY: BLOCKED}.get(self.hop.decision, UNKNOWN)
+
+
+@dataclass
+class ServiceProof:
+    service: str
+    status: str  # REACHABLE | BLOCKED | UNKNOWN
+    via: str  # interface_endpoint | nat_gateway | internet_gateway | ... | none
+    hostname: str
+    resolves_to: str
+    path: list[Hop] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+def combine(checks: list[Check]) -> tuple[str, list[Finding]]:
+    """All hops must allow: any deny blocks; otherwise any unknown makes the path unknown."""
+    statuses = {check.status for check in checks}
+    findings = [check.finding for check in checks if check.finding]
+    if BLOCKED in statuses:
+        return BLOCKED, [f for c in checks if c.status == BLOCKED and (f := c.finding)]
+    if UNKNOWN in statuses:
+        return UNKNOWN, findings
+    return REACHABLE, findings

@@ -1,0 +1,101 @@
+"""Audit instances of one or more estates: the proofs, the verdicts, nothing rendered."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.analysis import imds as imds_eval
+from auditor.analysis.graph import EstateGraph
+from auditor.analysis.prover import NetworkProver
+from auditor.analysis.results import Finding, ServiceProof
+from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, decide
+from auditor.errors import UsageError
+from auditor.model import Estate, Instance
+
+NOT_EVALUATED = ("not evaluated by this version of the auditor: the credential chain and IAM "
+                 "permissions are proved from the next release on")
+
+
+@dataclass
+class InstanceAudit:
+    instance: Instance
+    verdict: str
+    verdict_reasons: list[str]
+    services: dict[str, ServiceProof]
+    imds: imds_eval.ImdsResult
+    credentials: dict[str, Any]
+    permissions: dict[str, Any]
+    findings: list[Finding]
+
+
+@dataclass
+class AuditReport:
+    source: dict[str, Any]
+    instances: list[InstanceAudit] = field(default_factory=list)
+
+    def exit_code(self) -> int:
+        verdicts = {audit.verdict for audit in self.instances}
+        if NOT_MANAGEABLE in verdicts:
+            return 1
+        if verdicts <= {MANAGEABLE, NOT_APPLICABLE}:
+            return 0
+        return 3
+
+
+def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult) -> list[Finding]:
+    seen: set[tuple] = set()
+    findings: list[Finding] = []
+    for finding in [f for proof in services.values() for f in proof.findings] + imds.findings:
+        key = (finding.code, finding.service, finding.resource_id, finding.message)
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
+    order = {"error": 0, "warning": 1, "info": 2}
+    return sorted(findings, key=lambda f: order.get(f.severity, 3))
+
+
+def audit_instance(prover: NetworkProver, instance: Instance) -> InstanceAudit:
+    services = prover.prove(instance)
+    imds = imds_eval.evaluate(instance)
+    credentials = {"status": "unknown",
+                   "source": "instance_profile" if instance.instance_profile_arn else "none",
+                   "reason": NOT_EVALUATED}
+    permissions = {"status": "unknown", "missing_actions": [], "reason": NOT_EVALUATED}
+    parts = {"imds": imds.status, "credentials": credentials["status"],
+             "permissions": permissions["status"]}
+    verdict, reasons = decide(instance.state, services, parts)
+    return InstanceAudit(instance, verdict, reasons, services, imds, credentials, permissions,
+                         _findings_of(services, imds))
+
+
+def select_instances(estates: list[Estate], instance_ids: list[str] | None
+                     ) -> list[tuple[Estate, list[Instance]]]:
+    """The requested instances per estate; an id found nowhere is a usage error."""
+    if not instance_ids:
+        return [(estate, sorted(estate.instances.values(), key=lambda i: i.instance_id))
+                for estate in estates]
+    wanted = list(dict.fromkeys(instance_ids))
+    missing = [iid for iid in wanted if not any(iid in e.instances for e in estates)]
+    if missing:
+        regions = ", ".join(estate.region for estate in estates) or "no region"
+        raise UsageError(f"instance {', '.join(missing)} not found (searched {regions})")
+    return [(estate, [estate.instances[iid] for iid in wanted if iid in estate.instances])
+            for estate in estates]
+
+
+def vpcs_of(instances: Iterable[Instance]) -> set[str]:
+    return {instance.vpc_id for instance in instances if instance.vpc_id}
+
+
+def run_audit(estates: list[Estate], instance_ids: list[str] | None,
+              source: dict[str, Any]) -> AuditReport:
+    report = AuditReport(source)
+    for estate, instances in select_instances(estates, instance_ids):
+        if not instances:
+            continue
+        scope = vpcs_of(instances) if instance_ids else None
+        prover = NetworkProver(EstateGraph(estate, scope))
+        report.instances.extend(audit_instance(prover, instance) for instance in instances)
+    return report

@@ -1,0 +1,57 @@
+"""Facts about AWS that the analysis relies on, kept in one place.
+
+Sources: the SSM Agent and VPC documentation summarised in DESIGN.md section 2.
+"""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, ip_network
+
+# The three endpoints SSM Agent talks to, all on TCP 443.
+SERVICES = ("ssm", "ssmmessages", "ec2messages")
+HEARTBEAT_SERVICE = "ssm"
+# Message channels in the agent's order of preference (ssmmessages from agent 3.3.40.0).
+MESSAGE_CHANNELS = ("ssmmessages", "ec2messages")
+HTTPS_PORT = 443
+TCP = "tcp"
+
+# Ephemeral ports the client picks for its side of a connection: return traffic must be
+# admitted inbound on these ports by a stateless network ACL.
+EPHEMERAL_PORTS = {"linux": (32768, 60999), "windows": (49152, 65535)}
+NAT_GATEWAY_EPHEMERAL_PORTS = (1024, 65535)
+
+# Addresses never seen as "the internet": the service's public addresses lie outside them.
+NON_PUBLIC_RANGES = tuple(ip_network(cidr) for cidr in (
+    "0.0.0.0/8", "10.0.0.0/8", "100.64.0.0/10", "127.0.0.0/8", "169.254.0.0/16",
+    "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3",
+))
+AMAZON_DNS_ADDRESS = "169.254.169.253"
+AMAZON_DNS_NAME = "AmazonProvidedDNS"
+
+# Interface endpoint states: only "available" carries traffic; "deleted" ones no longer exist.
+ENDPOINT_AVAILABLE = "available"
+ENDPOINT_GONE_STATES = ("deleted",)
+NAT_GATEWAY_AVAILABLE = "available"
+
+
+def _partition(region: str) -> tuple[str, str]:
+    """(endpoint service prefix, DNS suffix) for the region's partition."""
+    if region.startswith("cn-"):
+        return "cn.com.amazonaws", "amazonaws.com.cn"
+    return "com.amazonaws", "amazonaws.com"
+
+
+def endpoint_service_name(region: str, service: str) -> str:
+    """The VPC endpoint service name, e.g. com.amazonaws.eu-west-1.ssm (never a prefix match)."""
+    prefix, _ = _partition(region)
+    return f"{prefix}.{region}.{service}"
+
+
+def service_hostname(region: str, service: str) -> str:
+    _, suffix = _partition(region)
+    return f"{service}.{region}.{suffix}"
+
+
+def vpc_resolver_address(vpc_cidr: IPv4Network) -> str:
+    """The Amazon DNS server at the VPC's primary CIDR base plus two."""
+    return str(vpc_cidr.network_address + 2)

@@ -1,0 +1,1141 @@
+"""The catalogue of finding codes, as data, in one place.
+
+Every finding the auditor reports carries a code from CATALOGUE. Each entry says what the code
+means, what SSM Agent logs when it happens, which agent-log symptom labels (CONTRACT.md section 5)
+it can explain, how to fix it and which remediation CDK stack fixes it. docs/FINDINGS.md is rendered
+from this module by scripts/render_findings_doc.py (tests keep it in sync); nothing else repeats
+these texts.
+
+Texts use placeholders: REGION, ACCOUNT, ROLE, PROFILE, i-..., sg-..., vpc-..., and so on. Log
+excerpts use documentation addresses (10.0.x.x for endpoint interfaces, 203.0.113.x for public
+service addresses) and are line shapes, not exact copies.
+
+This module is on the hot import path: plain data, no I/O, no rendering.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+CATEGORIES: tuple[str, ...] = (
+    "network",
+    "dns",
+    "metadata",
+    "credentials",
+    "permissions",
+    "service_view",
+    "data",
+)
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+STACKS: tuple[str, ...] = (
+    "EndpointsStack",
+    "InstanceRoleStack",
+    "SecurityGroupRulesStack",
+    "NaclEntriesStack",
+)
+# The agent-log symptom labels of CONTRACT.md section 5.
+LOG_LABELS: tuple[str, ...] = (
+    "imds_unreachable",
+    "endpoint_unreachable",
+    "proxy_misconfigured",
+    "tls_certificate",
+    "iam_access_denied",
+    "no_credentials",
+    "throttling",
+    "credential_refresher_failure",
+    "clock_skew",
+    "registration_failure",
+    "session_manager_channel",
+    "healthy",
+    "unrecognized",
+)
+
+
+@dataclass(frozen=True)
+class FindingKind:
+    """One finding code: what it means, what the agent logs, how to fix it."""
+
+    code: str
+    category: str  # one of CATEGORIES
+    severity: str  # default severity, one of SEVERITIES
+    title: str  # short, one line
+    meaning: str  # what it means, precise AWS facts
+    agent_log: str  # line shapes the agent logs, one per line, or ""
+    log_labels: tuple[str, ...]  # symptom labels (LOG_LABELS) this finding can explain
+    fix: str  # concrete fix: console step, CLI command, rule to add
+    stack: str | None  # remediation stack (one of STACKS), or None: fix by the CLI in `fix`
+
+    def __post_init__(self) -> None:
+        problems = []
+        if not self.code or not self.code.replace("_", "").isalnum() or not self.code.isupper():
+            problems.append(f"code {self.code!r} is not UPPER_SNAKE_CASE")
+        if self.category not in CATEGORIES:
+            problems.append(f"category {self.category!r} not in {CATEGORIES}")
+        if self.severity not in SEVERITIES:
+            problems.append(f"severity {self.severity!r} not in {SEVERITIES}")
+        if self.stack is not None and self.stack not in STACKS:
+            problems.append(f"stack {self.stack!r} not in {STACKS} or None")
+        unknown = [label for label in self.log_labels if label not in LOG_LABELS]
+        if unknown:
+            problems.append(f"log labels {unknown} not in the contract's labels")
+        for name in ("title", "meaning", "fix"):
+            if not getattr(self, name).strip():
+                problems.append(f"{name} is empty")
+        if problems:
+            raise ValueError(f"finding kind {self.code!r}: " + "; ".join(problems))
+
+    @property
+    def carries_service(self) -> bool:
+        """Network and DNS findings name the service (ssm, ssmmessages, ec2messages) they block."""
+        return self.category in ("network", "dns")
+
+
+# --- shared text ---------------------------------------------------------------------------------
+
+_RESTART = (
+    " Then restart the agent (`sudo systemctl restart amazon-ssm-agent`, "
+    "`Restart-Service AmazonSSMAgent` on Windows, or reboot the instance when you have no shell) "
+    "or wait: after repeated failures the agent hibernates and retries only up to once an hour."
+)
+
+_NET_LABELS = ("endpoint_unreachable", "session_manager_channel")
+
+# Connection timeouts towards interface endpoint ENIs (private addresses).
+_LOG_TIMEOUT_PRIVATE = "\n".join(
+    (
+        "ERROR [HealthCheck] error when calling AWS APIs. error details - RequestError: send "
+        "request failed",
+        'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp 10.0.1.5:443: i/o timeout',
+        "ERROR [MessageGatewayService] Failed to get controlchannel token, error: "
+        "CreateControlChannel failed with error: createControlChannel request failed: "
+        "RequestError: send request failed",
+        'caused by: Post "https://ssmmessages.REGION.amazonaws.com/v1/control-channel/'
+        'i-0123456789abcdef0": dial tcp 10.0.2.17:443: i/o timeout',
+        "DEBUG [MessagingDeliveryService] RequestError: send request failed",
+        'caused by: Post "https://ec2messages.REGION.amazonaws.com/": net/http: request canceled '
+        "while waiting for connection (Client.Timeout exceeded while awaiting headers)",
+        "INFO [ssm-agent-worker] Entering SSM Agent hibernate - RequestError: send request failed",
+    )
+)
+
+# Connection timeouts towards the services' public addresses.
+_LOG_TIMEOUT_PUBLIC = "\n".join(
+    (
+        "ERROR [HealthCheck] error when calling AWS APIs. error details - RequestError: send "
+        "request failed",
+        'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp 203.0.113.10:443: '
+        "i/o timeout",
+        "ERROR [MessageGatewayService] Failed to get controlchannel token, error: "
+        "CreateControlChannel failed with error: createControlChannel request failed: "
+        "RequestError: send request failed",
+        'caused by: Post "https://ssmmessages.REGION.amazonaws.com/v1/control-channel/'
+        'i-0123456789abcdef0": dial tcp 203.0.113.45:443: i/o timeout',
+        "DEBUG [MessagingDeliveryService] RequestError: send request failed",
+        'caused by: Post "https://ec2messages.REGION.amazonaws.com/": net/http: request canceled '
+        "while waiting for connection (Client.Timeout exceeded while awaiting headers)",
+        "INFO [ssm-agent-worker] Entering SSM Agent hibernate - RequestError: send request failed",
+    )
+)
+
+_LOG_DNS_FAILURE = "\n".join(
+    (
+        "ERROR [HealthCheck] error when calling AWS APIs. error details - RequestError: send "
+        "request failed",
+        'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+        "ssm.REGION.amazonaws.com on 10.0.0.2:53: no such host",
+        'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+        "ssm.REGION.amazonaws.com on 10.0.0.2:53: read udp 10.0.1.5:41234->10.0.0.2:53: "
+        "i/o timeout",
+    )
+)
+
+
+def _access_denied(action: str, reason: str, role: str = "ROLE") -> str:
+    """The agent's AccessDeniedException line for `action` with AWS's `reason` suffix."""
+    return (
+        "ERROR [HealthCheck] error when calling AWS APIs. error details - AccessDeniedException: "
+        f"User: arn:aws:sts::111122223333:assumed-role/{role}/i-0123456789abcdef0 is not "
+        f"authorized to perform: {action} on resource: "
+        f"arn:aws:ec2:REGION:111122223333:instance/i-0123456789abcdef0 {reason}"
+    )
+
+
+def _control_channel_denied(reason: str) -> str:
+    return (
+        "ERROR [MessageGatewayService] Failed to get controlchannel token, error: "
+        "CreateControlChannel failed with error: createControlChannel request failed: unexpected "
+        "response from the service <AccessDeniedException> <Message>User: "
+        "arn:aws:sts::111122223333:assumed-role/ROLE/i-0123456789abcdef0 is not authorized to "
+        "perform: ssmmessages:CreateControlChannel on resource: "
+        f"arn:aws:ssm:REGION:111122223333:... {reason}</Message>"
+    )
+
+
+_LOG_DHMC_NOT_CONFIGURED = (
+    "ERROR [CredentialRefresher] Retrieve credentials produced error: no valid credentials could "
+    "be retrieved for ec2 identity. Default Host Management Err: error calling "
+    "RequestManagedInstanceRoleToken: AccessDeniedException: Systems Manager's instance "
+    "management role is not configured for account: 111122223333"
+)
+
+_LOG_NO_ROLE = "\n".join(
+    (
+        "WARN EC2RoleProvider Failed to connect to Systems Manager with instance profile role "
+        "credentials. Err: retrieved credentials failed to report to ssm. Error: "
+        "EC2RoleRequestError: no EC2 instance role found",
+        "caused by: EC2MetadataError: failed to make EC2Metadata request",
+        "\tstatus code: 404, request id:",
+        _LOG_DHMC_NOT_CONFIGURED,
+        "INFO [CredentialRefresher] Sleeping for 2s before retrying retrieve credentials",
+        "ERROR [HealthCheck] error when calling AWS APIs. error details - NoCredentialProviders: "
+        "no valid providers in chain. Deprecated.",
+    )
+)
+
+_DHMC_SETTING_CMD = (
+    "`aws ssm update-service-setting --setting-id "
+    "arn:aws:ssm:REGION:ACCOUNT:servicesetting/ssm/managed-instance/"
+    "default-ec2-instance-management-role --setting-value "
+    "service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole`"
+)
+
+_PERMISSION_LABELS = ("iam_access_denied", "credential_refresher_failure")
+
+# --- the catalogue -------------------------------------------------------------------------------
+
+_KINDS: tuple[FindingKind, ...] = (
+    # DNS decides the path, so it comes first.
+    FindingKind(
+        code="VPC_DNS_SUPPORT_DISABLED",
+        category="dns",
+        severity="error",
+        title="VPC DNS resolution (enableDnsSupport) is disabled",
+        meaning=(
+            "The VPC's enableDnsSupport attribute is false, so queries to the Amazon-provided DNS "
+            "server (the VPC CIDR base + 2, and 169.254.169.253) do not succeed: with "
+            "AmazonProvidedDNS in the DHCP options the agent cannot resolve ssm, ssmmessages or "
+            "ec2messages.REGION.amazonaws.com at all, whether they would lead to interface "
+            "endpoints or to public addresses. Interface endpoint private DNS also needs this "
+            "attribute. The metadata service is reached by IP address and keeps working."
+        ),
+        agent_log=_LOG_DNS_FAILURE,
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "Enable DNS resolution on the VPC: "
+            "`aws ec2 modify-vpc-attribute --vpc-id vpc-... --enable-dns-support Value=true` "
+            "(console: VPC > Your VPCs > Actions > Edit VPC settings > Enable DNS resolution). "
+            "No instance reboot is needed." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="VPC_DNS_HOSTNAMES_DISABLED",
+        category="dns",
+        severity="warning",
+        title="VPC DNS hostnames (enableDnsHostnames) are disabled",
+        meaning=(
+            "The VPC's enableDnsHostnames attribute is false. Interface endpoint private DNS takes "
+            "effect only when both enableDnsSupport and enableDnsHostnames are true, so the "
+            "service name resolves to the service's public addresses instead of the endpoint's "
+            "network interfaces, and the traffic follows the subnet's route table (NAT or "
+            "internet gateway), or goes nowhere in a subnet without such a route. It matters "
+            "only where an interface endpoint for the service exists."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Enable DNS hostnames on the VPC: "
+            "`aws ec2 modify-vpc-attribute --vpc-id vpc-... --enable-dns-hostnames Value=true` "
+            "(one attribute per call; console: VPC > Your VPCs > Actions > Edit VPC settings > "
+            "Enable DNS hostnames), and check that the endpoint has private DNS enabled." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="ENDPOINT_PRIVATE_DNS_DISABLED",
+        category="dns",
+        severity="warning",
+        title="Interface endpoint has private DNS disabled",
+        meaning=(
+            "An interface endpoint for the service exists in the VPC but its private DNS is "
+            "disabled, so ssm/ssmmessages/ec2messages.REGION.amazonaws.com still resolves to "
+            "the service's public addresses and the agent's traffic follows the route table; the "
+            "endpoint is not used. That is harmless when the public path works, and the reason "
+            "the endpoint does not rescue an instance whose public path is blocked. (An agent "
+            "configured with the endpoint's own DNS name in amazon-ssm-agent.json would use it; "
+            "the auditor cannot see that file.)"
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Enable private DNS on the endpoint: "
+            "`aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-... --private-dns-enabled` "
+            "(needs enableDnsSupport and enableDnsHostnames on the VPC, and fails while another "
+            "endpoint for the same service in the VPC holds the name)." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="CUSTOM_DNS_SERVERS",
+        category="dns",
+        severity="warning",
+        title="VPC uses custom DNS servers (DHCP options)",
+        meaning=(
+            "The VPC's DHCP options set lists domain-name-servers other than AmazonProvidedDNS, "
+            "so what ssm, ssmmessages and ec2messages.REGION.amazonaws.com resolve to depends on "
+            "those servers: to the interface endpoints only if they forward the queries to the "
+            "VPC's Amazon resolver (directly or through a Route 53 Resolver inbound endpoint), to "
+            "public addresses if they resolve on the internet, or to nothing. The API does not "
+            "show which, so the path, and the service's proof, is unknown."
+        ),
+        agent_log="\n".join(
+            (
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+                "ssm.REGION.amazonaws.com on 10.20.0.53:53: no such host",
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp 203.0.113.10:443: '
+                "i/o timeout",
+            )
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "On an instance, run `nslookup ssm.REGION.amazonaws.com` (and ssmmessages, "
+            "ec2messages): where interface endpoints with private DNS exist, the answers must be "
+            "the endpoint interfaces' private addresses. Make the DNS servers forward "
+            "`amazonaws.com` (at least `REGION.amazonaws.com`) to the VPC resolver (VPC CIDR "
+            "base + 2) or to a Route 53 Resolver inbound endpoint in the VPC, or switch the VPC "
+            "back to Amazon's resolver: `aws ec2 create-dhcp-options --dhcp-configurations "
+            "Key=domain-name-servers,Values=AmazonProvidedDNS` then "
+            "`aws ec2 associate-dhcp-options --dhcp-options-id dopt-... --vpc-id vpc-...` "
+            "(instances pick up new DHCP options when their lease renews or at reboot)."
+        ),
+        stack=None,
+    ),
+    # From the instance outwards: its security groups, the subnet's NACL, routes, gateways.
+    FindingKind(
+        code="SG_EGRESS_BLOCKS",
+        category="network",
+        severity="error",
+        title="Security group egress blocks TCP 443",
+        meaning=(
+            "No outbound rule of any security group on the instance's network interface allows "
+            "TCP 443 to where the service name resolves: the interface endpoint's network "
+            "interfaces (their addresses, subnet or VPC CIDR, or the endpoint's security group) "
+            "or the service's public addresses (0.0.0.0/0). A security group with any custom "
+            "egress rule has lost the default allow-all rule. Security groups are stateful, so no "
+            "inbound rule is needed for the replies, and they never filter the metadata service "
+            "(169.254.169.254) or the Amazon DNS resolver."
+        ),
+        agent_log=_LOG_TIMEOUT_PRIVATE,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Add an egress rule to one of the instance's security groups. When the service "
+            "resolves to an interface endpoint: TCP 443 to the endpoint's security group or to "
+            "the VPC CIDR (`aws ec2 authorize-security-group-egress --group-id sg-INSTANCE "
+            "--ip-permissions 'IpProtocol=tcp,FromPort=443,ToPort=443,"
+            "UserIdGroupPairs=[{GroupId=sg-ENDPOINT}]'`). When it resolves to public addresses: "
+            "TCP 443 to 0.0.0.0/0 (`...,IpRanges=[{CidrIp=0.0.0.0/0}]`); AWS publishes no "
+            "dedicated address range for these services." + _RESTART
+        ),
+        stack="SecurityGroupRulesStack",
+    ),
+    FindingKind(
+        code="NACL_BLOCKS",
+        category="network",
+        severity="error",
+        title="Network ACL blocks TCP 443 or its return traffic",
+        meaning=(
+            "A network ACL on the path denies the connection: outbound TCP 443 from the "
+            "instance's subnet, inbound return traffic to the client's ephemeral port (Linux "
+            "32768-60999, Windows 49152-65535), or, on the far side, inbound TCP 443 or outbound "
+            "ephemeral ports in an interface endpoint's subnet or in the NAT gateway's subnet "
+            "(NAT gateways use 1024-65535). NACLs are stateless and evaluated at each subnet "
+            "boundary in rule-number order, first match wins, then the implicit deny (`*`). "
+            "Traffic between interfaces in the same subnet, and to the metadata service or the "
+            "Amazon DNS resolver, is not filtered. A deny on part of the ephemeral range makes "
+            "failures intermittent."
+        ),
+        agent_log=_LOG_TIMEOUT_PRIVATE,
+        log_labels=_NET_LABELS,
+        fix=(
+            "On the network ACL named in the finding, add allow entries numbered below the "
+            "entry that denies: for the instance's subnet, outbound TCP 443 and inbound TCP "
+            "1024-65535 (`aws ec2 create-network-acl-entry --network-acl-id acl-... "
+            "--rule-number 90 --egress --protocol tcp --port-range From=443,To=443 "
+            "--cidr-block 0.0.0.0/0 --rule-action allow`, and the same with `--ingress "
+            "--port-range From=1024,To=65535`); use the VPC CIDR instead of 0.0.0.0/0 when the "
+            "service resolves to an interface endpoint. For an endpoint's subnet: inbound TCP 443 "
+            "from the instance's CIDR and outbound TCP 1024-65535 to it. For a NAT gateway's "
+            "subnet: TCP 443 in from the instance and out to 0.0.0.0/0, TCP 1024-65535 in from "
+            "0.0.0.0/0 and out to the instance's CIDR." + _RESTART
+        ),
+        stack="NaclEntriesStack",
+    ),
+    FindingKind(
+        code="NO_ROUTE_TO_DESTINATION",
+        category="network",
+        severity="error",
+        title="No route to the service's addresses",
+        meaning=(
+            "The service name resolves to public addresses (no interface endpoint with private "
+            "DNS for it in the VPC), and the route table of the instance's subnet (its explicitly "
+            "associated table, else the VPC's main table) has no route covering them: no "
+            "0.0.0.0/0 to a NAT gateway or an internet gateway. The VPC drops the packets "
+            "silently, so the agent sees timeouts."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Either create interface endpoints with private DNS for ssm, ssmmessages and "
+            "ec2messages in the VPC (the EndpointsStack does; each endpoint is billed per "
+            "Availability Zone and hour), or add a default route to the subnet's route table: "
+            "in a private subnet to a NAT gateway that sits in a public subnet "
+            "(`aws ec2 create-route --route-table-id rtb-... --destination-cidr-block 0.0.0.0/0 "
+            "--nat-gateway-id nat-...`), in a public subnet to the internet gateway "
+            "(`--gateway-id igw-...`; the instance then needs a public IPv4 address)." + _RESTART
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="BLACKHOLE_ROUTE",
+        category="network",
+        severity="error",
+        title="Route to the service's addresses is a blackhole",
+        meaning=(
+            "The most specific route for the service's addresses in the subnet's route table is "
+            "in state blackhole: its target (NAT gateway, internet gateway, network interface, "
+            "instance, peering connection, ...) was deleted or detached. Longest prefix match "
+            "still selects it and the VPC drops the packets; a less specific route does not take "
+            "over."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Point the route at a live target: `aws ec2 replace-route --route-table-id rtb-... "
+            "--destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-...` (or `--gateway-id "
+            "igw-...`), or delete it (`aws ec2 delete-route --route-table-id rtb-... "
+            "--destination-cidr-block CIDR`) when a less specific route should carry the "
+            "traffic. Interface endpoints with private DNS (EndpointsStack) take the three "
+            "services off this route altogether." + _RESTART
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="IGW_NO_PUBLIC_IP",
+        category="network",
+        severity="error",
+        title="Route to an internet gateway but no public IPv4 address",
+        meaning=(
+            "The subnet routes the service's public addresses to an internet gateway, but the "
+            "instance's network interface has neither a public IPv4 address nor an Elastic IP. "
+            "An internet gateway only forwards IPv4 traffic of interfaces that have a public "
+            "address, so the connection times out. Turning on the subnet's auto-assign public "
+            "IPv4 setting affects only instances launched afterwards."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Give the instance an Elastic IP: `aws ec2 allocate-address --domain vpc` then "
+            "`aws ec2 associate-address --instance-id i-... --allocation-id eipalloc-...` "
+            "(public IPv4 addresses are billed); or route 0.0.0.0/0 to a NAT gateway instead; "
+            "or create interface endpoints for ssm, ssmmessages and ec2messages "
+            "(EndpointsStack), which need no public address." + _RESTART
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="NAT_GATEWAY_NOT_AVAILABLE",
+        category="network",
+        severity="error",
+        title="NAT gateway is not available or not public",
+        meaning=(
+            "The subnet routes the service's public addresses to a NAT gateway that cannot "
+            "forward them to the internet: its state is not available (pending, failed, deleting "
+            "or deleted), or its connectivity type is private. A private NAT gateway has no "
+            "Elastic IP, and an internet gateway drops the traffic it sends."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "`aws ec2 describe-nat-gateways --nat-gateway-ids nat-...` shows State and "
+            "FailureMessage. Create a public NAT gateway in a public subnet "
+            "(`aws ec2 create-nat-gateway --subnet-id subnet-PUBLIC --allocation-id "
+            "eipalloc-...`) and point the route at it (`aws ec2 replace-route --route-table-id "
+            "rtb-... --destination-cidr-block 0.0.0.0/0 --nat-gateway-id nat-NEW`), or create "
+            "interface endpoints for the three services (EndpointsStack)." + _RESTART
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="NAT_GATEWAY_NO_INTERNET_ROUTE",
+        category="network",
+        severity="error",
+        title="NAT gateway's subnet has no route to an internet gateway",
+        meaning=(
+            "The instance's traffic reaches a public NAT gateway, but the route table of the NAT "
+            "gateway's own subnet has no route for the service's addresses (normally 0.0.0.0/0) "
+            "to an internet gateway, typically because the NAT gateway was placed in a private "
+            "subnet. The NAT gateway has nowhere to send the traffic."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Add the route to the route table of the NAT gateway's subnet: "
+            "`aws ec2 create-route --route-table-id rtb-NATSUBNET --destination-cidr-block "
+            "0.0.0.0/0 --gateway-id igw-...` (the VPC needs an attached internet gateway; check "
+            "that subnet's network ACL too), or recreate the NAT gateway in a public subnet, or "
+            "create interface endpoints for the three services (EndpointsStack)." + _RESTART
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="UNMODELED_HOP",
+        category="network",
+        severity="warning",
+        title="Path leaves what the auditor can prove",
+        meaning=(
+            "The route for the service's addresses goes to a target whose far side this VPC's "
+            "configuration does not describe: a transit gateway, a VPC peering connection, a "
+            "virtual private gateway, a Gateway Load Balancer or AWS Network Firewall endpoint, "
+            "a network interface or instance (NAT instance, appliance), a local or carrier "
+            "gateway, or a Cloud WAN core network. Whether TCP 443 reaches the service beyond it "
+            "(central egress VPC, on-premises proxy or firewall, TLS inspection) cannot be "
+            "proved from here, so the service's status is unknown, not reachable."
+        ),
+        agent_log="\n".join(
+            (
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp 203.0.113.10:443: '
+                "i/o timeout",
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": proxyconnect tcp: dial tcp '
+                "10.1.0.20:3128: i/o timeout",
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": x509: certificate signed by '
+                "unknown authority",
+            )
+        ),
+        log_labels=(
+            "endpoint_unreachable",
+            "proxy_misconfigured",
+            "tls_certificate",
+            "session_manager_channel",
+        ),
+        fix=(
+            "Check the hop named in the finding: the transit gateway's (or peer's) route table "
+            "and the egress VPC's NAT gateway or firewall must pass TCP 443 to ssm, ssmmessages "
+            "and ec2messages.REGION.amazonaws.com (a domain allow-list must name all three; TLS "
+            "inspection must exempt them or its CA must be trusted on the instance). If "
+            "outbound traffic must use a proxy, configure the agent for it (Linux: "
+            "`sudo systemctl edit amazon-ssm-agent` with "
+            '`Environment="https_proxy=http://PROXY:PORT"` and '
+            '`Environment="no_proxy=169.254.169.254"`). To make the path provable and keep it '
+            "inside the VPC, create interface endpoints for the three services (EndpointsStack)."
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="DESTINATION_UNCERTAIN",
+        category="network",
+        severity="warning",
+        title="Rule or route covers only part of the public address space",
+        meaning=(
+            "A security group rule, network ACL entry or route that the traffic needs covers only "
+            "part of the public address space (a specific public CIDR, or a prefix list whose "
+            "entries the auditor could not read) while the service name resolves to public "
+            "addresses. AWS publishes no dedicated address range for ssm, ssmmessages or "
+            "ec2messages and their addresses change, so whether the rule covers them cannot be "
+            "known from the API: the proof is unknown."
+        ),
+        agent_log="",
+        log_labels=_NET_LABELS,
+        fix=(
+            "Make the rule independent of the services' addresses: allow TCP 443 to 0.0.0.0/0 "
+            "(security group egress; network ACL outbound, with inbound TCP 1024-65535 for the "
+            "replies), or create interface endpoints for the three services (EndpointsStack) so "
+            "they resolve to private addresses the auditor can check. For a prefix list, let the "
+            "auditor read its entries (`aws ec2 get-managed-prefix-list-entries --prefix-list-id "
+            "pl-...` needs ec2:GetManagedPrefixListEntries)."
+        ),
+        stack=None,
+    ),
+    # Interface endpoints: the far side of the private path.
+    FindingKind(
+        code="ENDPOINT_NOT_AVAILABLE",
+        category="network",
+        severity="error",
+        title="Interface endpoint is not available",
+        meaning=(
+            "The interface endpoint for the service is in state pendingAcceptance, pending, "
+            "deleting, deleted, rejected, failed or expired instead of available, so it does not "
+            "carry traffic to the service. While its private DNS name still answers for the "
+            "service, a working NAT path does not help."
+        ),
+        agent_log="\n".join(
+            (
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp 10.0.1.5:443: '
+                "i/o timeout",
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+                "ssm.REGION.amazonaws.com on 10.0.0.2:53: no such host",
+            )
+        ),
+        log_labels=_NET_LABELS,
+        fix=(
+            "`aws ec2 describe-vpc-endpoints --vpc-endpoint-ids vpce-...` shows State and "
+            "LastError. A pending endpoint needs only a few minutes; a failed or rejected one "
+            "must be deleted (`aws ec2 delete-vpc-endpoints --vpc-endpoint-ids vpce-...`) and "
+            "created again, for example by the EndpointsStack." + _RESTART
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="ENDPOINT_SG_INGRESS_BLOCKS",
+        category="network",
+        severity="error",
+        title="Endpoint security group does not admit TCP 443 from the instance",
+        meaning=(
+            "The service name resolves to an interface endpoint, but no security group on the "
+            "endpoint's network interfaces allows inbound TCP 443 from the instance (its private "
+            "address, its subnet or VPC CIDR, or one of its security groups). An endpoint created "
+            "without a security group gets the VPC's default group, which admits only members of "
+            "that same group. A working NAT path does not help: the name resolves to the "
+            "endpoint."
+        ),
+        agent_log=_LOG_TIMEOUT_PRIVATE,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Add an ingress rule to the endpoint's security group: "
+            "`aws ec2 authorize-security-group-ingress --group-id sg-ENDPOINT --protocol tcp "
+            "--port 443 --source-group sg-INSTANCE` (or `--cidr` the VPC CIDR to admit every "
+            "instance in the VPC)." + _RESTART
+        ),
+        stack="SecurityGroupRulesStack",
+    ),
+    FindingKind(
+        code="ENDPOINT_PARTIALLY_REACHABLE",
+        category="network",
+        severity="warning",
+        title="Only some of the endpoint's network interfaces are reachable",
+        meaning=(
+            "The service resolves to an interface endpoint with network interfaces in several "
+            "subnets, and the instance can reach some of them but not all (for example the "
+            "network ACL of one endpoint subnet denies it, or an egress rule names only some "
+            "subnets' CIDRs). DNS returns every interface's address, and a connection to a "
+            "blocked one waits for its timeout before the agent tries the next address: the "
+            "agent works but is slow or intermittent, and sessions may fail to start."
+        ),
+        agent_log=_LOG_TIMEOUT_PRIVATE,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Make every interface of the endpoint reachable: in the network ACL of each endpoint "
+            "subnet, allow inbound TCP 443 from the instance's CIDR and outbound TCP 1024-65535 "
+            "to it (`aws ec2 create-network-acl-entry ...`, as for NACL_BLOCKS), and make the "
+            "instance's egress rule cover every endpoint subnet (or name the endpoint's "
+            "security group). Or remove the unreachable subnets from the endpoint: "
+            "`aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-... --remove-subnet-ids "
+            "subnet-...`."
+        ),
+        stack="NaclEntriesStack",
+    ),
+    FindingKind(
+        code="ENDPOINT_POLICY_DENIES",
+        category="network",
+        severity="error",
+        title="Endpoint policy denies the agent's actions",
+        meaning=(
+            "The agent's traffic goes through an interface endpoint whose policy does not allow, "
+            "or explicitly denies, an action the agent needs: ssm:UpdateInstanceInformation on "
+            "the ssm endpoint, ssmmessages:CreateControlChannel and OpenControlChannel on "
+            "ssmmessages, or the ec2messages actions (GetMessages, AcknowledgeMessage, "
+            "SendReply, ...) on ec2messages. The default endpoint policy allows everything. An "
+            "endpoint policy is a guardrail evaluated beside the role's policies, only for "
+            "requests that travel through that endpoint."
+        ),
+        agent_log="\n".join(
+            (
+                _access_denied(
+                    "ssm:UpdateInstanceInformation",
+                    "because no VPC endpoint policy allows the ssm:UpdateInstanceInformation "
+                    "action",
+                ),
+                _control_channel_denied("with an explicit deny in a VPC endpoint policy"),
+            )
+        ),
+        log_labels=("iam_access_denied", "credential_refresher_failure"),
+        fix=(
+            "Reset the endpoint to the default full-access policy "
+            "(`aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-... --reset-policy`), or give "
+            "it a policy that allows the agent's actions to its principals and has no Deny "
+            "matching them (`--policy-document file://policy.json`)." + _RESTART
+        ),
+        stack=None,
+    ),
+    # Metadata service.
+    FindingKind(
+        code="IMDS_DISABLED",
+        category="metadata",
+        severity="error",
+        title="Instance metadata service is disabled",
+        meaning=(
+            "The instance's metadata options have HttpEndpoint=disabled, so every request to "
+            "169.254.169.254 gets 403 Forbidden. The agent cannot read its instance id, region, "
+            "IMDSv2 token or role credentials, and Default Host Management fails too, since it "
+            "authenticates the instance with identity credentials from the metadata service. "
+            "Security groups and network ACLs never filter the metadata service; this setting "
+            "is the blocker."
+        ),
+        agent_log="\n".join(
+            (
+                "ERROR Failed to fetch instance ID. Data from vault is empty. EC2MetadataError: "
+                "failed to make EC2Metadata request",
+                "\tstatus code: 403, request id:",
+                "ERROR Failed to fetch region. Data from vault is empty. EC2MetadataError: "
+                "failed to make EC2Metadata request",
+                "EC2RoleRequestError: no EC2 instance role found",
+                "caused by: EC2MetadataError: failed to make EC2Metadata request",
+            )
+        ),
+        log_labels=("imds_unreachable", "no_credentials"),
+        fix=(
+            "Enable the endpoint, with IMDSv2 (nothing on the instance can depend on IMDSv1 "
+            "while the endpoint is off): `aws ec2 modify-instance-metadata-options "
+            "--instance-id i-... --http-endpoint enabled --http-tokens required` (add "
+            "`--http-put-response-hop-limit 2` when the agent runs in a container). No reboot is "
+            "needed." + _RESTART
+        ),
+        stack=None,
+    ),
+    # Credentials: the instance profile first, then Default Host Management.
+    FindingKind(
+        code="NO_INSTANCE_PROFILE",
+        category="credentials",
+        severity="error",
+        title="No IAM instance profile attached",
+        meaning=(
+            "No IAM instance profile is associated with the instance, so the metadata service "
+            "has no role credentials (iam/security-credentials/ answers 404). The agent then "
+            "falls back to Default Host Management, which works only if it is enabled and valid "
+            "in this account and Region (see the DHMC_* findings); otherwise the agent has no "
+            "credentials at all."
+        ),
+        agent_log=_LOG_NO_ROLE,
+        log_labels=("no_credentials", "credential_refresher_failure", "registration_failure"),
+        fix=(
+            "Associate an instance profile whose role trusts ec2.amazonaws.com and has the "
+            "AmazonSSMManagedInstanceCore policy: `aws ec2 associate-iam-instance-profile "
+            "--instance-id i-... --iam-instance-profile Name=PROFILE` (no reboot needed; the "
+            "InstanceRoleStack creates such a role and profile). Or enable Default Host "
+            "Management (see DHMC_DISABLED)." + _RESTART
+        ),
+        stack="InstanceRoleStack",
+    ),
+    FindingKind(
+        code="INSTANCE_PROFILE_WITHOUT_ROLE",
+        category="credentials",
+        severity="error",
+        title="Instance profile contains no role",
+        meaning=(
+            "The instance profile associated with the instance contains no role (a profile holds "
+            "at most one), so the metadata service has no credentials to hand out, exactly as if "
+            "no profile were attached; the agent falls back to Default Host Management."
+        ),
+        agent_log=_LOG_NO_ROLE,
+        log_labels=("no_credentials", "credential_refresher_failure", "registration_failure"),
+        fix=(
+            "Put a role in the profile: `aws iam add-role-to-instance-profile "
+            "--instance-profile-name PROFILE --role-name ROLE`, with a role that trusts "
+            "ec2.amazonaws.com and has AmazonSSMManagedInstanceCore; or associate another "
+            "profile: `aws ec2 replace-iam-instance-profile-association --association-id "
+            "iip-assoc-... --iam-instance-profile Name=PROFILE` (the InstanceRoleStack creates a "
+            "suitable role and profile)." + _RESTART
+        ),
+        stack="InstanceRoleStack",
+    ),
+    FindingKind(
+        code="TRUST_POLICY_DENIES_EC2",
+        category="credentials",
+        severity="error",
+        title="Role's trust policy does not let EC2 assume it",
+        meaning=(
+            "The trust policy of the instance profile's role does not allow ec2.amazonaws.com to "
+            "call sts:AssumeRole (principal missing, another action, a failing condition, or a "
+            "matching Deny), so EC2 cannot obtain the role's credentials: the metadata service "
+            "answers iam/security-credentials/ROLE with Code AssumeRoleUnauthorizedAccess. The "
+            "agent falls back to Default Host Management, and otherwise its credential refresher "
+            "backs off 1 s, 2 s, 4 s, ... up to hours."
+        ),
+        agent_log="\n".join(
+            (
+                "WARN EC2RoleProvider Failed to connect to Systems Manager with instance profile "
+                "role credentials. Err: retrieved credentials failed to report to ssm. Error: "
+                "AssumeRoleUnauthorizedAccess: EC2 cannot assume the role ROLE. Please see "
+                "documentation at https://docs.aws.amazon.com/IAM/latest/UserGuide/"
+                "troubleshoot_iam-ec2.html#troubleshoot_iam-ec2_errors-info-doc.",
+                "ERROR [CredentialRefresher] Retrieve credentials produced error: no valid "
+                "credentials could be retrieved for ec2 identity",
+                "INFO [CredentialRefresher] Sleeping for 4s before retrying retrieve credentials",
+            )
+        ),
+        log_labels=("credential_refresher_failure", "no_credentials", "registration_failure"),
+        fix=(
+            "Let EC2 assume the role: `aws iam update-assume-role-policy --role-name ROLE "
+            '--policy-document \'{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+            '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}\'` '
+            "(keep any other statements the role needs), or use a role that trusts EC2 "
+            "(InstanceRoleStack). The credential refresher may be sleeping for many minutes."
+            + _RESTART
+        ),
+        stack="InstanceRoleStack",
+    ),
+    FindingKind(
+        code="DHMC_DISABLED",
+        category="credentials",
+        severity="error",
+        title="Default Host Management Configuration is not enabled",
+        meaning=(
+            "Default Host Management is not enabled in this account and Region: the service "
+            "setting /ssm/managed-instance/default-ec2-instance-management-role names no role. "
+            "The agent tries it only when the instance profile gives no usable credentials (no "
+            "profile or role, AccessDenied on ssm:UpdateInstanceInformation, EC2RoleRequestError "
+            "or AssumeRoleUnauthorizedAccess; a network error skips it), so for this instance it "
+            "was the remaining credential source."
+        ),
+        agent_log=_LOG_DHMC_NOT_CONFIGURED,
+        log_labels=("registration_failure", "credential_refresher_failure", "no_credentials"),
+        fix=(
+            "Enable it (console: Systems Manager > Fleet Manager > Account management > "
+            "Configure Default Host Management Configuration, or " + _DHMC_SETTING_CMD + "). "
+            "The role must exist, trust ssm.amazonaws.com and have "
+            "AmazonSSMManagedEC2InstanceDefaultPolicy (see DHMC_ROLE_INVALID); instances need "
+            "IMDSv2 and agent 3.2.582.0 or later. Or give the instance a working instance "
+            "profile (see NO_INSTANCE_PROFILE)." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="DHMC_ROLE_INVALID",
+        category="credentials",
+        severity="error",
+        title="Default Host Management role is missing or unusable",
+        meaning=(
+            "Default Host Management is enabled, but the role its service setting names cannot "
+            "serve: it does not exist, its trust policy does not allow ssm.amazonaws.com to call "
+            "sts:AssumeRole, or its policies do not allow the agent's actions "
+            "(AmazonSSMManagedEC2InstanceDefaultPolicy grants them)."
+        ),
+        agent_log="\n".join(
+            (
+                "ERROR [CredentialRefresher] Retrieve credentials produced error: no valid "
+                "credentials could be retrieved for ec2 identity. Default Host Management Err: "
+                "error calling RequestManagedInstanceRoleToken: AccessDeniedException: ...",
+                _access_denied(
+                    "ssm:UpdateInstanceInformation",
+                    "because no identity-based policy allows the ssm:UpdateInstanceInformation "
+                    "action",
+                    role="AWSSystemsManagerDefaultEC2InstanceManagementRole",
+                ),
+            )
+        ),
+        log_labels=("registration_failure", "credential_refresher_failure", "iam_access_denied"),
+        fix=(
+            "Create or repair the role: `aws iam create-role --path /service-role/ --role-name "
+            "AWSSystemsManagerDefaultEC2InstanceManagementRole --assume-role-policy-document "
+            '\'{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":'
+            '{"Service":"ssm.amazonaws.com"},"Action":"sts:AssumeRole"}]}\'` and '
+            "`aws iam attach-role-policy --role-name "
+            "AWSSystemsManagerDefaultEC2InstanceManagementRole --policy-arn "
+            "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy`, then point the "
+            "setting at it: " + _DHMC_SETTING_CMD + "." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="DHMC_REQUIRES_IMDSV2",
+        category="credentials",
+        severity="error",
+        title="Default Host Management needs IMDSv2 on the instance",
+        meaning=(
+            "The instance relies on Default Host Management but does not require IMDSv2 "
+            "(HttpTokens=optional). AWS documents Default Host Management as applying to "
+            "instances that use IMDSv2 and as not supporting IMDSv1."
+        ),
+        agent_log=(
+            "ERROR [CredentialRefresher] Retrieve credentials produced error: no valid credentials "
+            "could be retrieved for ec2 identity. Default Host Management Err: error calling "
+            "RequestManagedInstanceRoleToken: ..."
+        ),
+        log_labels=("registration_failure", "credential_refresher_failure"),
+        fix=(
+            "Require IMDSv2: `aws ec2 modify-instance-metadata-options --instance-id i-... "
+            "--http-tokens required --http-endpoint enabled` (first check that nothing on the "
+            "instance still uses IMDSv1: the EC2 CloudWatch metric MetadataNoToken counts such "
+            "calls). For new instances: `aws ec2 modify-instance-metadata-defaults "
+            "--http-tokens required`." + _RESTART
+        ),
+        stack=None,
+    ),
+    # Permissions of the role the agent uses.
+    FindingKind(
+        code="MISSING_PERMISSIONS",
+        category="permissions",
+        severity="error",
+        title="Role does not allow the agent's actions",
+        meaning=(
+            "No identity-based policy of the role the agent uses (the instance profile's role or "
+            "the Default Host Management role) allows one or more actions it needs; the finding "
+            "lists them. ssm:UpdateInstanceInformation carries registration and the heartbeat; "
+            "ssmmessages:CreateControlChannel and OpenControlChannel (agent 3.3.40.0 and later) "
+            "or the ec2messages actions (older agents) carry commands; Session Manager adds "
+            "ssmmessages:CreateDataChannel and OpenDataChannel. Without "
+            "ssm:UpdateInstanceInformation the agent also tries Default Host Management."
+        ),
+        agent_log="\n".join(
+            (
+                _access_denied(
+                    "ssm:UpdateInstanceInformation",
+                    "because no identity-based policy allows the ssm:UpdateInstanceInformation "
+                    "action",
+                ),
+                _control_channel_denied(
+                    "because no identity-based policy allows the "
+                    "ssmmessages:CreateControlChannel action"
+                ),
+            )
+        ),
+        log_labels=_PERMISSION_LABELS,
+        fix=(
+            "Attach the AWS managed policy: `aws iam attach-role-policy --role-name ROLE "
+            "--policy-arn arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore` (or add the "
+            "listed actions to an inline policy); the InstanceRoleStack does this. IAM changes "
+            "propagate within seconds to minutes." + _RESTART
+        ),
+        stack="InstanceRoleStack",
+    ),
+    FindingKind(
+        code="EXPLICIT_DENY",
+        category="permissions",
+        severity="error",
+        title="An identity policy explicitly denies the agent's actions",
+        meaning=(
+            "A Deny statement in an identity-based policy of the role (the finding names the "
+            "policy and the statement) matches an action the agent needs. An explicit deny "
+            "overrides every allow, so attaching AmazonSSMManagedInstanceCore does not help."
+        ),
+        agent_log=_access_denied(
+            "ssm:UpdateInstanceInformation",
+            "with an explicit deny in an identity-based policy",
+        ),
+        log_labels=_PERMISSION_LABELS,
+        fix=(
+            "Change the named statement so it no longer matches the agent's actions for this "
+            "role (narrow Action or Resource, or add a condition): for an inline policy "
+            "`aws iam put-role-policy --role-name ROLE --policy-name NAME --policy-document "
+            "file://fixed.json`; for a customer managed policy `aws iam create-policy-version "
+            "--policy-arn arn:aws:iam::ACCOUNT:policy/NAME --policy-document file://fixed.json "
+            "--set-as-default`; or detach the policy (`aws iam detach-role-policy --role-name "
+            "ROLE --policy-arn ...`)." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="PERMISSIONS_BOUNDARY_DENIES",
+        category="permissions",
+        severity="error",
+        title="Permissions boundary does not allow the agent's actions",
+        meaning=(
+            "The role has a permissions boundary that does not allow, or explicitly denies, an "
+            "action the agent needs. A boundary only limits and never grants: an action must be "
+            "allowed by both an identity policy and the boundary, so adding it to the role's "
+            "policies does not help."
+        ),
+        agent_log=_access_denied(
+            "ssm:UpdateInstanceInformation",
+            "because no permissions boundary allows the ssm:UpdateInstanceInformation action",
+        ),
+        log_labels=_PERMISSION_LABELS,
+        fix=(
+            "Add the listed actions to the boundary policy (`aws iam create-policy-version "
+            "--policy-arn arn:aws:iam::ACCOUNT:policy/BOUNDARY --policy-document "
+            "file://boundary.json --set-as-default`), or remove the boundary where your "
+            "organisation allows it (`aws iam delete-role-permissions-boundary --role-name "
+            "ROLE`)." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="SCP_DENIES",
+        category="permissions",
+        severity="error",
+        title="A service control policy denies the agent's actions",
+        meaning=(
+            "A service control policy of AWS Organizations attached to the account or one of its "
+            "parent OUs denies, or does not allow, an action the agent needs. SCPs limit every "
+            "role in member accounts (not the management account) whatever the role's own "
+            "policies say; the finding names the policy and statement."
+        ),
+        agent_log=_access_denied(
+            "ssm:UpdateInstanceInformation",
+            "with an explicit deny in a service control policy",
+        ),
+        log_labels=_PERMISSION_LABELS,
+        fix=(
+            "In the organization's management account (or a delegated administrator), change "
+            "the named SCP so that it allows the agent's actions in this account, for example by "
+            "exempting them from the Deny with a condition on aws:PrincipalArn, then "
+            "`aws organizations update-policy --policy-id p-... --content file://scp.json`."
+            + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="CONDITION_NOT_EVALUATED",
+        category="permissions",
+        severity="warning",
+        title="A policy condition decides and cannot be evaluated",
+        meaning=(
+            "A statement that decides whether an agent action is allowed has a condition the "
+            "auditor cannot evaluate from configuration (for example aws:SourceIp, "
+            "aws:SourceVpce, aws:VpcSourceIp, aws:ec2InstanceSourceVPC, aws:PrincipalTag, "
+            "aws:CurrentTime), so the answer is unknown instead of allowed; the finding names "
+            "the policy, statement and key. A common trap: a Deny with NotIpAddress on "
+            "aws:SourceIp also denies requests that arrive through an interface endpoint, which "
+            "carry no aws:SourceIp."
+        ),
+        agent_log=_access_denied(
+            "ssm:UpdateInstanceInformation",
+            "with an explicit deny in an identity-based policy",
+        ),
+        log_labels=("iam_access_denied",),
+        fix=(
+            "Evaluate the condition for the request the agent makes: `aws iam "
+            "simulate-principal-policy --policy-source-arn arn:aws:iam::ACCOUNT:role/ROLE "
+            "--action-names ssm:UpdateInstanceInformation --context-entries "
+            "ContextKeyName=aws:SourceVpce,ContextKeyValues=vpce-...,ContextKeyType=string`. If "
+            "it is a network guardrail, make sure the agent's traffic arrives through the "
+            "endpoint or from the address it expects, or rewrite it with a key that matches "
+            "(aws:VpcSourceIp for traffic through endpoints)."
+        ),
+        stack=None,
+    ),
+    # What Systems Manager itself reports (evidence beside the verdict).
+    FindingKind(
+        code="NOT_REGISTERED",
+        category="service_view",
+        severity="warning",
+        title="Systems Manager has never heard from this instance",
+        meaning=(
+            "DescribeInstanceInformation has no entry for the instance: its agent has never "
+            "completed ssm:UpdateInstanceInformation (or the instance was deregistered). This is "
+            "Systems Manager's view, beside the configuration verdict: when the configuration "
+            "is proven manageable, the cause is on the instance (agent not installed or not "
+            "running, a proxy or OS firewall, or the agent hibernating after earlier failures)."
+        ),
+        agent_log="",
+        log_labels=(),
+        fix=(
+            "Look at the instance without a shell: `aws ec2 get-console-output --instance-id "
+            "i-... --latest --output text` shows the agent's startup lines (for example \"SSM "
+            'Agent unable to acquire credentials: ..."). Check that the agent is installed '
+            "(custom AMIs often lack it; install it from user data), running (`systemctl status "
+            "amazon-ssm-agent`, `snap services amazon-ssm-agent` on Ubuntu), configured for any "
+            "required proxy and not blocked by an OS firewall. Reboot to end a hibernation: "
+            "`aws ec2 reboot-instances --instance-ids i-...`."
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="CONNECTION_LOST",
+        category="service_view",
+        severity="warning",
+        title="Systems Manager reports the connection lost",
+        meaning=(
+            "Systems Manager knows the instance but its PingStatus is ConnectionLost: the agent "
+            "has stopped sending its heartbeat (ssm:UpdateInstanceInformation, normally every "
+            "5 minutes). It worked once, so something changed: network, credentials or "
+            "permissions (see the other findings), the agent stopped or crashed, or it is "
+            "hibernating after repeated failures."
+        ),
+        agent_log="",
+        log_labels=(),
+        fix=(
+            "Find when it stopped: `aws ssm describe-instance-information --filters "
+            "Key=InstanceIds,Values=i-...` (LastPingDateTime), and look in CloudTrail around "
+            "that time for changes such as RevokeSecurityGroupEgress, ReplaceRoute, "
+            "DetachRolePolicy or ModifyInstanceMetadataOptions. Read the agent's startup lines "
+            "with `aws ec2 get-console-output --instance-id i-... --latest --output text`. After "
+            "fixing, reboot (`aws ec2 reboot-instances --instance-ids i-...`) or restart the "
+            "agent: a hibernating agent retries only up to once an hour."
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="AGENT_OUTDATED",
+        category="service_view",
+        severity="warning",
+        title="SSM Agent is outdated",
+        meaning=(
+            "The agent version Systems Manager reports is older than what this instance's setup "
+            "needs, or not the latest (IsLatestVersion false). Versions that matter: 3.3.40.0 "
+            "and later use ssmmessages for commands (older agents need ec2messages), Default "
+            "Host Management needs 3.2.582.0 or later, and Session Manager needs 2.3.68.0 or "
+            "later."
+        ),
+        agent_log="",
+        log_labels=(),
+        fix=(
+            "While the instance is online: `aws ssm send-command --document-name "
+            "AWS-UpdateSSMAgent --instance-ids i-...`. Keep agents current with a State Manager "
+            "association (`aws ssm create-association --name AWS-UpdateSSMAgent --targets "
+            'Key=InstanceIds,Values=i-... --schedule-expression "rate(14 days)"`) or Fleet '
+            "Manager's Auto update SSM Agent setting, and bake a recent agent into custom AMIs."
+        ),
+        stack=None,
+    ),
+    # The auditor's own blind spots.
+    FindingKind(
+        code="DATA_UNAVAILABLE",
+        category="data",
+        severity="warning",
+        title="The auditor could not read data it needs",
+        meaning=(
+            "The auditor could not read a kind of resource it needs: the API call was denied, "
+            "still throttled after retries, or the file is missing from the snapshot. Every "
+            "proof that depends on it is unknown, never assumed to pass; the finding names the "
+            "call or the file."
+        ),
+        agent_log="",
+        log_labels=(),
+        fix=(
+            "Give the auditing principal the read-only permission named in the finding: the AWS "
+            "managed ReadOnlyAccess policy covers every read the auditor makes "
+            "(`aws iam attach-role-policy --role-name AUDITOR --policy-arn "
+            "arn:aws:iam::aws:policy/ReadOnlyAccess`); narrower ones such as ViewOnlyAccess may "
+            "lack some reads, so otherwise grant the single action (for example "
+            "ec2:DescribeVpcEndpoints, iam:GetPolicyVersion, ssm:GetServiceSetting). SCPs can "
+            "only be read from the management account or a delegated administrator. When "
+            "throttled, run again later. For a snapshot, capture it again with "
+            "`python -m auditor snapshot --out DIR`, or add the missing file with the matching "
+            "`aws ... describe-*` command."
+        ),
+        stack=None,
+    ),
+)
+
+
+def _index(kinds: tuple[FindingKind, ...]) -> dict[str, FindingKind]:
+    catalogue: dict[str, FindingKind] = {}
+    for item in kinds:
+        if item.code in catalogue:
+            raise ValueError(f"finding code {item.code!r} is defined twice")
+        catalogue[item.code] = item
+    return catalogue
+
+
+CATALOGUE: dict[str, FindingKind] = _index(_KINDS)
+
+
+def kind(code: str) -> FindingKind:
+    """The catalogue entry for `code`; KeyError naming the code when it is unknown."""
+    try:
+        return CATALOGUE[code]
+    except KeyError:
+        raise KeyError(
+            f"unknown finding code {code!r}: not in auditor.catalogue.CATALOGUE "
+            f"({len(CATALOGUE)} codes; see docs/FINDINGS.md)"
+        ) from None

@@ -1,0 +1,260 @@
+"""The estate as plain data: what one account and region look like to the auditor.
+
+No boto3 and no I/O here. Sources (live AWS, snapshots, templates) build these objects; the
+analysis reads them. Field names follow the EC2 API where a reader would look them up there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Network
+
+# --- Security groups and prefix lists -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PortRange:
+    """An inclusive port range; ``protocol`` is "-1" (all), "tcp", "udp", "icmp" or a number."""
+
+    protocol: str
+    from_port: int
+    to_port: int
+
+
+@dataclass(frozen=True)
+class SecurityGroupRule:
+    """One peer of one permission: exactly one of cidr, group_id, prefix_list_id is set."""
+
+    direction: str  # "ingress" | "egress"
+    ports: PortRange
+    cidr: IPv4Network | None = None
+    ipv6_cidr: str | None = None
+    group_id: str | None = None
+    prefix_list_id: str | None = None
+    description: str = ""
+
+    def peer(self) -> str:
+        return str(self.cidr or self.ipv6_cidr or self.group_id or self.prefix_list_id)
+
+
+@dataclass
+class SecurityGroup:
+    group_id: str
+    vpc_id: str
+    name: str = ""
+    ingress: list[SecurityGroupRule] = field(default_factory=list)
+    egress: list[SecurityGroupRule] = field(default_factory=list)
+
+
+@dataclass
+class PrefixList:
+    prefix_list_id: str
+    name: str = ""
+    owner_id: str = ""
+    # None when the entries were not read (for example an AWS-managed list not captured).
+    cidrs: list[IPv4Network] | None = None
+
+
+# --- Network ACLs ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NaclEntry:
+    rule_number: int
+    egress: bool
+    allow: bool
+    protocol: str  # "-1", "6" (tcp), "17", ...
+    cidr: IPv4Network | None  # None for IPv6 entries, which never match IPv4 traffic
+    from_port: int | None = None
+    to_port: int | None = None
+
+
+@dataclass
+class NetworkAcl:
+    nacl_id: str
+    vpc_id: str
+    is_default: bool
+    entries: list[NaclEntry]
+    subnet_ids: list[str] = field(default_factory=list)
+
+
+# --- Routing ---------------------------------------------------------------------------------
+
+ROUTE_TARGET_KINDS = (
+    "local",
+    "internet_gateway",
+    "nat_gateway",
+    "transit_gateway",
+    "vpc_peering",
+    "virtual_private_gateway",
+    "vpc_endpoint",  # gateway endpoints (S3, DynamoDB), firewall or GWLB endpoints
+    "network_interface",
+    "instance",
+    "egress_only_internet_gateway",
+    "carrier_gateway",
+    "local_gateway",
+    "core_network",
+    "unknown",
+)
+
+
+@dataclass(frozen=True)
+class Route:
+    target_kind: str  # one of ROUTE_TARGET_KINDS
+    target_id: str
+    state: str  # "active" | "blackhole"
+    destination_cidr: IPv4Network | None = None
+    destination_prefix_list_id: str | None = None
+    destination_ipv6: str | None = None
+    origin: str = ""
+
+    def destination(self) -> str:
+        return str(self.destination_cidr or self.destination_prefix_list_id
+                   or self.destination_ipv6)
+
+
+@dataclass
+class RouteTable:
+    route_table_id: str
+    vpc_id: str
+    routes: list[Route]
+    is_main: bool = False
+    subnet_ids: list[str] = field(default_factory=list)  # explicit associations
+
+
+@dataclass
+class InternetGateway:
+    igw_id: str
+    attached_vpc_ids: list[str]
+
+
+@dataclass
+class NatGateway:
+    nat_gateway_id: str
+    vpc_id: str
+    subnet_id: str
+    state: str  # pending | failed | available | deleting | deleted
+    connectivity_type: str = "public"
+    private_ips: list[str] = field(default_factory=list)
+    public_ips: list[str] = field(default_factory=list)
+
+
+# --- VPCs, subnets, endpoints ---------------------------------------------------------------
+
+
+@dataclass
+class Vpc:
+    vpc_id: str
+    cidrs: list[IPv4Network]
+    dhcp_options_id: str | None = None
+    # None when the attribute could not be read.
+    enable_dns_support: bool | None = None
+    enable_dns_hostnames: bool | None = None
+
+
+@dataclass
+class DhcpOptions:
+    dhcp_options_id: str
+    domain_name_servers: list[str]
+
+    def uses_amazon_dns(self) -> bool:
+        return not self.domain_name_servers or self.domain_name_servers == ["AmazonProvidedDNS"]
+
+
+@dataclass
+class Subnet:
+    subnet_id: str
+    vpc_id: str
+    cidr: IPv4Network
+    availability_zone: str = ""
+    map_public_ip_on_launch: bool = False
+
+
+@dataclass
+class NetworkInterface:
+    eni_id: str
+    subnet_id: str
+    vpc_id: str
+    private_ip: str | None
+    group_ids: list[str]
+    public_ip: str | None = None
+    interface_type: str = "interface"
+    device_index: int = 0
+
+
+@dataclass
+class VpcEndpoint:
+    endpoint_id: str
+    vpc_id: str
+    service_name: str
+    endpoint_type: str  # Interface | Gateway | GatewayLoadBalancer | ...
+    state: str
+    private_dns_enabled: bool
+    subnet_ids: list[str] = field(default_factory=list)
+    group_ids: list[str] = field(default_factory=list)
+    network_interface_ids: list[str] = field(default_factory=list)
+    policy_document: str | None = None
+
+
+# --- Instances -------------------------------------------------------------------------------
+
+
+@dataclass
+class MetadataOptions:
+    http_endpoint: str = "enabled"
+    http_tokens: str = "optional"
+    http_put_response_hop_limit: int = 1
+    state: str = "applied"
+
+
+@dataclass
+class Instance:
+    instance_id: str
+    state: str
+    subnet_id: str | None
+    vpc_id: str | None
+    private_ip: str | None
+    public_ip: str | None
+    group_ids: list[str]
+    network_interfaces: list[NetworkInterface]
+    platform: str = "linux"  # "linux" | "windows"
+    instance_profile_arn: str | None = None
+    metadata: MetadataOptions | None = None
+    name: str = ""
+    tags: dict[str, str] = field(default_factory=dict)
+    region: str = ""
+
+    def primary_interface(self) -> NetworkInterface | None:
+        by_index = sorted(self.network_interfaces, key=lambda eni: eni.device_index)
+        return by_index[0] if by_index else None
+
+
+# --- The estate ------------------------------------------------------------------------------
+
+
+@dataclass
+class Estate:
+    """Everything the auditor knows about one region of one account.
+
+    ``unavailable`` maps a resource kind (see ``sources.api_calls``) to the reason it could not be
+    read (AccessDenied, throttling, a file missing from a snapshot). The analysis answers
+    ``unknown`` whenever a proof needs a kind listed there, rather than treating it as empty.
+    """
+
+    region: str
+    account_id: str = ""
+    instances: dict[str, Instance] = field(default_factory=dict)
+    vpcs: dict[str, Vpc] = field(default_factory=dict)
+    dhcp_options: dict[str, DhcpOptions] = field(default_factory=dict)
+    subnets: dict[str, Subnet] = field(default_factory=dict)
+    route_tables: dict[str, RouteTable] = field(default_factory=dict)
+    internet_gateways: dict[str, InternetGateway] = field(default_factory=dict)
+    nat_gateways: dict[str, NatGateway] = field(default_factory=dict)
+    security_groups: dict[str, SecurityGroup] = field(default_factory=dict)
+    prefix_lists: dict[str, PrefixList] = field(default_factory=dict)
+    network_acls: dict[str, NetworkAcl] = field(default_factory=dict)
+    vpc_endpoints: dict[str, VpcEndpoint] = field(default_factory=dict)
+    network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)
+    unavailable: dict[str, str] = field(default_factory=dict)
+    # IAM (instance profiles, roles, policies) and Systems Manager's own view join here with
+    # the credentials issue; the network proof does not depend on them.

@@ -1,0 +1,120 @@
+"""The report for a person at a terminal: verdicts at a glance, then what blocks and the fix."""
+
+from __future__ import annotations
+
+from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
+from auditor.audit import AuditReport, InstanceAudit
+from auditor.catalogue import CATALOGUE
+from auditor.reports.json_report import summary
+
+_COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
+_VERDICT_STYLE = {
+    "manageable": ("OK ", "green", "manageable"),
+    "not_manageable": ("XX ", "red", "NOT manageable"),
+    "unknown": ("?? ", "yellow", "unknown"),
+    "not_applicable": ("-- ", "dim", "not applicable"),
+}
+_STATUS_STYLE = {REACHABLE: "green", BLOCKED: "red"}
+
+
+class _Painter:
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+
+    def __call__(self, text: str, style: str) -> str:
+        if not self.colour:
+            return text
+        return f"\033[{_COLOURS[style]}m{text}\033[0m"
+
+
+def _label(instance_audit: InstanceAudit) -> str:
+    instance = instance_audit.instance
+    return f"{instance.instance_id} ({instance.name})" if instance.name else instance.instance_id
+
+
+def _headline(audit: InstanceAudit) -> str:
+    blocking = [f.code for f in audit.findings if f.severity == "error"]
+    if blocking:
+        return ", ".join(dict.fromkeys(blocking))
+    return "; ".join(audit.verdict_reasons[:2])
+
+
+def _service_line(proof: ServiceProof, paint: _Painter) -> str:
+    status = paint(f"{proof.status:<9}", _STATUS_STYLE.get(proof.status, "yellow"))
+    return f"    {proof.service:<12} {status} via {proof.via:<18} {proof.hostname} -> " \
+           f"{proof.resolves_to}"
+
+
+def _grouped(findings: list[Finding]) -> list[tuple[Finding, list[str]]]:
+    """One entry per code and resource, with the services it concerns: one fix, said once."""
+    groups: dict[tuple[str, str], tuple[Finding, list[str]]] = {}
+    for finding in findings:
+        key = (finding.code, finding.resource_id)
+        if key not in groups:
+            groups[key] = (finding, [])
+        if finding.service:
+            groups[key][1].append(finding.service)
+    return list(groups.values())
+
+
+def _finding_lines(finding: Finding, services: list[str], paint: _Painter,
+                   fixes_shown: set[str]) -> list[str]:
+    style = {"error": "red", "warning": "yellow"}.get(finding.severity, "dim")
+    where = f" [{', '.join(services)}]" if services else ""
+    lines = [f"    {paint(finding.code, style)}{where} {finding.message}"]
+    entry = CATALOGUE.get(finding.code)
+    if entry is not None and finding.severity != "info" and finding.code not in fixes_shown:
+        fixes_shown.add(finding.code)
+        lines.append(f"      {paint('fix:', 'cyan')} {entry.fix}")
+    return lines
+
+
+def _needs_detail(audit: InstanceAudit) -> bool:
+    return bool(audit.findings) or any(proof.status != REACHABLE
+                                       for proof in audit.services.values())
+
+
+def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> list[str]:
+    mark, style, words = _VERDICT_STYLE[audit.verdict]
+    instance = audit.instance
+    lines = [f"{paint(mark + words, style)}  {_label(audit)}  {instance.region} "
+             f"{instance.vpc_id} {instance.subnet_id} {instance.private_ip or ''}".rstrip()]
+    for proof in audit.services.values():
+        lines.append(_service_line(proof, paint))
+        for hop in proof.path:
+            if verbose or hop.decision != "allow":
+                lines.append(paint(f"        {hop.decision:<7} {hop.step:<26} "
+                                   f"{hop.resource_id}  {hop.rule}", "dim"))
+    lines.append(f"    imds {audit.imds.status} | credentials {audit.credentials['status']} "
+                 f"({audit.credentials.get('source', 'none')}) | "
+                 f"permissions {audit.permissions['status']}")
+    if audit.verdict != "not_manageable":
+        lines.extend(f"    because {reason}" for reason in audit.verdict_reasons)
+    fixes_shown: set[str] = set()
+    for finding, services in _grouped(audit.findings):
+        if verbose or finding.severity != "info":
+            lines.extend(_finding_lines(finding, services, paint, fixes_shown))
+    return lines
+
+
+def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> str:
+    paint = _Painter(colour)
+    source = report.source
+    where = source.get("path") or source.get("profile") or "AWS"
+    regions = ", ".join(source.get("regions", []))
+    lines = [paint(f"ssm-auditor: {len(report.instances)} instance(s) from {source['kind']} "
+                   f"{where} ({regions})", "bold"), ""]
+    width = max((len(_label(a)) for a in report.instances), default=10)
+    for audit in report.instances:
+        mark, style, words = _VERDICT_STYLE[audit.verdict]
+        lines.append(f"  {paint(f'{mark}{words:<15}', style)} {_label(audit):<{width}}  "
+                     f"{_headline(audit)}")
+    details = [a for a in report.instances if verbose or _needs_detail(a)]
+    for audit in details:
+        lines.append("")
+        lines.extend(_instance_block(audit, paint, verbose))
+    counts = summary(report)
+    lines.append("")
+    lines.append("summary: " + ", ".join(f"{count} {verdict.replace('_', ' ')}"
+                                         for verdict, count in sorted(counts.items())))
+    return "\n".join(lines)

@@ -1,0 +1,388 @@
+"""Turn raw EC2 API answers (AWS CLI JSON shape) into the estate model.
+
+Only the fields the analysis needs are read. A missing optional field takes the API's documented
+default; a wrong type or a missing required field raises ``UsageError`` naming the kind.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from ipaddress import IPv4Network, ip_network
+from typing import Any
+
+from auditor.errors import UsageError
+from auditor.model import (
+    DhcpOptions,
+    Estate,
+    Instance,
+    InternetGateway,
+    MetadataOptions,
+    NaclEntry,
+    NatGateway,
+    NetworkAcl,
+    NetworkInterface,
+    PortRange,
+    PrefixList,
+    Route,
+    RouteTable,
+    SecurityGroup,
+    SecurityGroupRule,
+    Subnet,
+    Vpc,
+    VpcEndpoint,
+)
+from auditor.sources import api_calls
+from auditor.sources.raw import RawRegion
+
+# Route fields in DescribeRouteTables, in the order AWS fills them, and the kind each names.
+_ROUTE_TARGET_FIELDS = (
+    ("NatGatewayId", "nat_gateway"),
+    ("TransitGatewayId", "transit_gateway"),
+    ("VpcPeeringConnectionId", "vpc_peering"),
+    ("EgressOnlyInternetGatewayId", "egress_only_internet_gateway"),
+    ("CarrierGatewayId", "carrier_gateway"),
+    ("LocalGatewayId", "local_gateway"),
+    ("CoreNetworkArn", "core_network"),
+    ("InstanceId", "instance"),
+    ("NetworkInterfaceId", "network_interface"),
+    ("GatewayId", None),  # igw-, vgw-, vpce- or "local": decided by its prefix
+)
+_GATEWAY_PREFIXES = (
+    ("igw-", "internet_gateway"),
+    ("vgw-", "virtual_private_gateway"),
+    ("vpce-", "vpc_endpoint"),
+)
+
+
+def _cidr(text: str | None) -> IPv4Network | None:
+    if not text:
+        return None
+    network = ip_network(text, strict=False)
+    return network if isinstance(network, IPv4Network) else None
+
+
+def _items(answer: Any, key: str) -> list[dict]:
+    if answer is None:
+        return []
+    if not isinstance(answer, dict):
+        raise TypeError(f"expected a JSON object with {key!r}")
+    items = answer.get(key, [])
+    if not isinstance(items, list):
+        raise TypeError(f"{key!r} is not a list")
+    return items
+
+
+def _tags(resource: dict) -> dict[str, str]:
+    return {tag["Key"]: tag.get("Value", "") for tag in resource.get("Tags") or []}
+
+
+def _port_range(permission: dict) -> PortRange:
+    protocol = str(permission.get("IpProtocol", "-1")).lower()
+    protocol = {"6": "tcp", "17": "udp", "1": "icmp", "all": "-1"}.get(protocol, protocol)
+    if protocol == "-1":
+        return PortRange("-1", 0, 65535)
+    from_port = permission.get("FromPort")
+    to_port = permission.get("ToPort")
+    if from_port in (None, -1) or to_port in (None, -1):
+        return PortRange(protocol, 0, 65535)
+    return PortRange(protocol, int(from_port), int(to_port))
+
+
+def _sg_rules(permissions: Iterable[dict], direction: str) -> list[SecurityGroupRule]:
+    rules: list[SecurityGroupRule] = []
+    for permission in permissions:
+        ports = _port_range(permission)
+        for ip_range in permission.get("IpRanges") or []:
+            rules.append(SecurityGroupRule(direction, ports, cidr=_cidr(ip_range["CidrIp"]),
+                                           description=ip_range.get("Description", "")))
+        for ip_range in permission.get("Ipv6Ranges") or []:
+            rules.append(SecurityGroupRule(direction, ports, ipv6_cidr=ip_range["CidrIpv6"],
+                                           description=ip_range.get("Description", "")))
+        for pair in permission.get("UserIdGroupPairs") or []:
+            rules.append(SecurityGroupRule(direction, ports, group_id=pair["GroupId"],
+                                           description=pair.get("Description", "")))
+        for prefix in permission.get("PrefixListIds") or []:
+            rules.append(SecurityGroupRule(direction, ports, prefix_list_id=prefix["PrefixListId"],
+                                           description=prefix.get("Description", "")))
+    return rules
+
+
+def _route(raw: dict) -> Route:
+    kind, target = "unknown", ""
+    for field_name, field_kind in _ROUTE_TARGET_FIELDS:
+        value = raw.get(field_name)
+        if not value:
+            continue
+        target = value
+        if field_kind:
+            kind = field_kind
+        elif value == "local":
+            kind = "local"
+        else:
+            kind = next((k for prefix, k in _GATEWAY_PREFIXES if value.startswith(prefix)),
+                        "unknown")
+        break
+    return Route(
+        target_kind=kind,
+        target_id=target,
+        state=raw.get("State", "active"),
+        destination_cidr=_cidr(raw.get("DestinationCidrBlock")),
+        destination_prefix_list_id=raw.get("DestinationPrefixListId"),
+        destination_ipv6=raw.get("DestinationIpv6CidrBlock"),
+        origin=raw.get("Origin", ""),
+    )
+
+
+def _interface(raw: dict, fallback_subnet: str | None = None,
+               fallback_vpc: str | None = None) -> NetworkInterface:
+    association = raw.get("Association") or {}
+    return NetworkInterface(
+        eni_id=raw["NetworkInterfaceId"],
+        subnet_id=raw.get("SubnetId") or fallback_subnet or "",
+        vpc_id=raw.get("VpcId") or fallback_vpc or "",
+        private_ip=raw.get("PrivateIpAddress"),
+        group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
+        public_ip=association.get("PublicIp"),
+        interface_type=raw.get("InterfaceType", "interface"),
+        device_index=int((raw.get("Attachment") or {}).get("DeviceIndex", 0)),
+    )
+
+
+def _instance(raw: dict, region: str) -> Instance:
+    interfaces = [_interface(eni, raw.get("SubnetId"), raw.get("VpcId"))
+                  for eni in raw.get("NetworkInterfaces") or []]
+    group_ids = [group["GroupId"] for group in raw.get("SecurityGroups") or []]
+    primary = min(interfaces, key=lambda eni: eni.device_index) if interfaces else None
+    if primary and primary.group_ids:
+        group_ids = primary.group_ids  # the agent's traffic leaves through the primary ENI
+    metadata_raw = raw.get("MetadataOptions")
+    metadata = None
+    if metadata_raw is not None:
+        metadata = MetadataOptions(
+            http_endpoint=metadata_raw.get("HttpEndpoint", "enabled"),
+            http_tokens=metadata_raw.get("HttpTokens", "optional"),
+            http_put_response_hop_limit=int(metadata_raw.get("HttpPutResponseHopLimit", 1)),
+            state=metadata_raw.get("State", "applied"),
+        )
+    platform_text = (raw.get("Platform") or raw.get("PlatformDetails") or "").lower()
+    tags = _tags(raw)
+    return Instance(
+        instance_id=raw["InstanceId"],
+        state=(raw.get("State") or {}).get("Name", "unknown"),
+        subnet_id=raw.get("SubnetId") or (primary.subnet_id if primary else None),
+        vpc_id=raw.get("VpcId") or (primary.vpc_id if primary else None),
+        private_ip=(primary.private_ip if primary and primary.private_ip
+                    else raw.get("PrivateIpAddress")),
+        public_ip=(primary.public_ip if primary and primary.public_ip
+                   else raw.get("PublicIpAddress")),
+        group_ids=group_ids,
+        network_interfaces=interfaces,
+        platform="windows" if "windows" in platform_text else "linux",
+        instance_profile_arn=(raw.get("IamInstanceProfile") or {}).get("Arn"),
+        metadata=metadata,
+        name=tags.get("Name", ""),
+        tags=tags,
+        region=region,
+    )
+
+
+def _parse_instances(estate: Estate, answer: Any) -> None:
+    for reservation in _items(answer, "Reservations"):
+        for raw in reservation.get("Instances") or []:
+            instance = _instance(raw, estate.region)
+            estate.instances[instance.instance_id] = instance
+            if not estate.account_id and reservation.get("OwnerId"):
+                estate.account_id = reservation["OwnerId"]
+
+
+def _parse_vpcs(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "Vpcs"):
+        cidrs = [_cidr(assoc["CidrBlock"]) for assoc in raw.get("CidrBlockAssociationSet") or []
+                 if (assoc.get("CidrBlockState") or {}).get("State", "associated")
+                 == "associated"]
+        if not cidrs and raw.get("CidrBlock"):
+            cidrs = [_cidr(raw["CidrBlock"])]
+        estate.vpcs[raw["VpcId"]] = Vpc(raw["VpcId"], [c for c in cidrs if c],
+                                        dhcp_options_id=raw.get("DhcpOptionsId"))
+
+
+def _parse_vpc_attributes(estate: Estate, answer: Any) -> None:
+    if not isinstance(answer, list):
+        raise TypeError("expected a JSON list of describe-vpc-attribute answers")
+    for raw in answer:
+        vpc = estate.vpcs.get(raw["VpcId"])
+        if vpc is None:
+            continue
+        if "EnableDnsSupport" in raw:
+            vpc.enable_dns_support = bool(raw["EnableDnsSupport"]["Value"])
+        if "EnableDnsHostnames" in raw:
+            vpc.enable_dns_hostnames = bool(raw["EnableDnsHostnames"]["Value"])
+
+
+def _parse_dhcp_options(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "DhcpOptions"):
+        servers: list[str] = []
+        for configuration in raw.get("DhcpConfigurations") or []:
+            if configuration.get("Key") == "domain-name-servers":
+                servers = [value["Value"] for value in configuration.get("Values") or []]
+        estate.dhcp_options[raw["DhcpOptionsId"]] = DhcpOptions(raw["DhcpOptionsId"], servers)
+
+
+def _parse_subnets(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "Subnets"):
+        cidr = _cidr(raw.get("CidrBlock"))
+        if cidr is None:
+            raise TypeError(f"subnet {raw.get('SubnetId')} has no IPv4 CidrBlock")
+        estate.subnets[raw["SubnetId"]] = Subnet(
+            raw["SubnetId"], raw["VpcId"], cidr, raw.get("AvailabilityZone", ""),
+            bool(raw.get("MapPublicIpOnLaunch", False)))
+
+
+def _parse_route_tables(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "RouteTables"):
+        associations = raw.get("Associations") or []
+        estate.route_tables[raw["RouteTableId"]] = RouteTable(
+            route_table_id=raw["RouteTableId"],
+            vpc_id=raw["VpcId"],
+            routes=[_route(route) for route in raw.get("Routes") or []],
+            is_main=any(assoc.get("Main") for assoc in associations),
+            subnet_ids=[assoc["SubnetId"] for assoc in associations
+                        if assoc.get("SubnetId") and _association_active(assoc)],
+        )
+
+
+def _association_active(association: dict) -> bool:
+    state = (association.get("AssociationState") or {}).get("State", "associated")
+    return state in ("associated", "associating")
+
+
+def _parse_internet_gateways(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "InternetGateways"):
+        attached = [att["VpcId"] for att in raw.get("Attachments") or []
+                    if att.get("State") in ("available", "attached")]
+        estate.internet_gateways[raw["InternetGatewayId"]] = InternetGateway(
+            raw["InternetGatewayId"], attached)
+
+
+def _parse_nat_gateways(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "NatGateways"):
+        addresses = raw.get("NatGatewayAddresses") or []
+        estate.nat_gateways[raw["NatGatewayId"]] = NatGateway(
+            nat_gateway_id=raw["NatGatewayId"],
+            vpc_id=raw["VpcId"],
+            subnet_id=raw["SubnetId"],
+            state=raw.get("State", "unknown"),
+            connectivity_type=raw.get("ConnectivityType", "public"),
+            private_ips=[a["PrivateIp"] for a in addresses if a.get("PrivateIp")],
+            public_ips=[a["PublicIp"] for a in addresses if a.get("PublicIp")],
+        )
+
+
+def _parse_security_groups(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "SecurityGroups"):
+        estate.security_groups[raw["GroupId"]] = SecurityGroup(
+            group_id=raw["GroupId"],
+            vpc_id=raw.get("VpcId", ""),
+            name=raw.get("GroupName", ""),
+            ingress=_sg_rules(raw.get("IpPermissions") or [], "ingress"),
+            egress=_sg_rules(raw.get("IpPermissionsEgress") or [], "egress"),
+        )
+
+
+def _parse_prefix_lists(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "PrefixLists"):
+        estate.prefix_lists[raw["PrefixListId"]] = PrefixList(
+            raw["PrefixListId"], raw.get("PrefixListName", ""), raw.get("OwnerId", ""))
+
+
+def _parse_prefix_list_entries(estate: Estate, answer: Any) -> None:
+    if not isinstance(answer, list):
+        raise TypeError("expected a JSON list of get-managed-prefix-list-entries answers")
+    for raw in answer:
+        prefix_list = estate.prefix_lists.setdefault(
+            raw["PrefixListId"], PrefixList(raw["PrefixListId"]))
+        cidrs = [_cidr(entry["Cidr"]) for entry in raw.get("Entries") or []]
+        prefix_list.cidrs = [cidr for cidr in cidrs if cidr]
+
+
+def _parse_network_acls(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "NetworkAcls"):
+        entries = []
+        for entry in raw.get("Entries") or []:
+            port_range = entry.get("PortRange") or {}
+            entries.append(NaclEntry(
+                rule_number=int(entry["RuleNumber"]),
+                egress=bool(entry["Egress"]),
+                allow=entry["RuleAction"] == "allow",
+                protocol=str(entry.get("Protocol", "-1")),
+                cidr=_cidr(entry.get("CidrBlock")),
+                from_port=port_range.get("From"),
+                to_port=port_range.get("To"),
+            ))
+        estate.network_acls[raw["NetworkAclId"]] = NetworkAcl(
+            nacl_id=raw["NetworkAclId"],
+            vpc_id=raw["VpcId"],
+            is_default=bool(raw.get("IsDefault", False)),
+            entries=sorted(entries, key=lambda e: e.rule_number),
+            subnet_ids=[assoc["SubnetId"] for assoc in raw.get("Associations") or []
+                        if assoc.get("SubnetId")],
+        )
+
+
+def _parse_vpc_endpoints(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "VpcEndpoints"):
+        estate.vpc_endpoints[raw["VpcEndpointId"]] = VpcEndpoint(
+            endpoint_id=raw["VpcEndpointId"],
+            vpc_id=raw["VpcId"],
+            service_name=raw["ServiceName"],
+            endpoint_type=raw.get("VpcEndpointType", "Gateway"),
+            state=str(raw.get("State", "unknown")).lower(),
+            private_dns_enabled=bool(raw.get("PrivateDnsEnabled", False)),
+            subnet_ids=list(raw.get("SubnetIds") or []),
+            group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
+            network_interface_ids=list(raw.get("NetworkInterfaceIds") or []),
+            policy_document=raw.get("PolicyDocument"),
+        )
+
+
+def _parse_network_interfaces(estate: Estate, answer: Any) -> None:
+    for raw in _items(answer, "NetworkInterfaces"):
+        interface = _interface(raw)
+        estate.network_interfaces[interface.eni_id] = interface
+
+
+# Order matters: attributes land on VPCs, entries on prefix lists.
+_PARSERS: tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any], None]], ...] = (
+    (api_calls.INSTANCES, _parse_instances),
+    (api_calls.VPCS, _parse_vpcs),
+    (api_calls.VPC_ATTRIBUTES, _parse_vpc_attributes),
+    (api_calls.DHCP_OPTIONS, _parse_dhcp_options),
+    (api_calls.SUBNETS, _parse_subnets),
+    (api_calls.ROUTE_TABLES, _parse_route_tables),
+    (api_calls.INTERNET_GATEWAYS, _parse_internet_gateways),
+    (api_calls.NAT_GATEWAYS, _parse_nat_gateways),
+    (api_calls.SECURITY_GROUPS, _parse_security_groups),
+    (api_calls.PREFIX_LISTS, _parse_prefix_lists),
+    (api_calls.PREFIX_LIST_ENTRIES, _parse_prefix_list_entries),
+    (api_calls.NETWORK_ACLS, _parse_network_acls),
+    (api_calls.VPC_ENDPOINTS, _parse_vpc_endpoints),
+    (api_calls.NETWORK_INTERFACES, _parse_network_interfaces),
+)
+
+
+def build_estate(raw: RawRegion) -> Estate:
+    """Build the model of one region; kinds that were not read are listed as unavailable."""
+    estate = Estate(region=raw.region, account_id=raw.account_id)
+    for call, parser in _PARSERS:
+        if call.kind in raw.errors:
+            estate.unavailable[call.kind] = raw.errors[call.kind]
+            continue
+        if call.kind not in raw.answers:
+            estate.unavailable[call.kind] = f"{call.file_name} was not captured"
+            continue
+        try:
+            parser(estate, raw.answers[call.kind])
+        except (KeyError, TypeError, ValueError, AttributeError) as error:
+            detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
+            raise UsageError(f"malformed {call.file_name} ({raw.region}): {detail}") from None
+    return estate

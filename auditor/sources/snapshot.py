@@ -1,0 +1,110 @@
+"""Snapshot directories: the raw API answers on disk, one folder per region.
+
+Layout::
+
+    DIR/manifest.json                 {"schema_version": 1, "account_id": ..., "regions": [...],
+                                       "captured_at": ..., "errors": {region: {kind: reason}}}
+    DIR/<region>/describe-instances.json   (and the other files named in api_calls)
+
+A directory that holds the ``describe-*.json`` files directly (no region folders) is one region,
+named by ``manifest.json``'s ``region`` or inferred from the subnets' availability zones. That is
+what a user gets by running ``aws ec2 describe-... > FILE`` into an empty folder.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import UsageError
+from auditor.sources import api_calls
+from auditor.sources.raw import RawRegion
+
+
+def _load_json(path: Path) -> Any:
+    try:
+        with path.open("rb") as handle:
+            return json.load(handle)
+    except json.JSONDecodeError as error:
+        raise UsageError(f"malformed snapshot file {path}: {error}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"malformed snapshot file {path}: not UTF-8 JSON") from None
+    except OSError as error:
+        raise UsageError(f"cannot read snapshot file {path}: {error.strerror}") from None
+
+
+def _read_region_dir(folder: Path, region: str, account_id: str,
+                     errors: dict[str, str]) -> RawRegion:
+    raw = RawRegion(region=region, account_id=account_id, errors=dict(errors))
+    for call in api_calls.ALL_CALLS:
+        path = folder / call.file_name
+        if path.is_file() and call.kind not in raw.errors:
+            raw.answers[call.kind] = _load_json(path)
+    return raw
+
+
+def _infer_region(folder: Path) -> str:
+    subnets_file = folder / api_calls.SUBNETS.file_name
+    if subnets_file.is_file():
+        answer = _load_json(subnets_file)
+        for subnet in (answer or {}).get("Subnets", []) if isinstance(answer, dict) else []:
+            zone = subnet.get("AvailabilityZone", "")
+            if zone:
+                return zone.rstrip("abcdefghijklmnopqrstuvwxyz") if zone[-1].isalpha() else zone
+    raise UsageError(f"cannot tell the region of snapshot {folder}: add manifest.json with "
+                     '{"region": "..."} or use one folder per region')
+
+
+def read_snapshot(directory: str | Path, regions: list[str] | None = None) -> list[RawRegion]:
+    """Read a snapshot directory; ``regions`` restricts which region folders are read."""
+    root = Path(directory)
+    if not root.is_dir():
+        raise UsageError(f"snapshot directory {root} does not exist")
+    manifest_path = root / api_calls.MANIFEST_FILE
+    manifest = _load_json(manifest_path) if manifest_path.is_file() else {}
+    if not isinstance(manifest, dict):
+        raise UsageError(f"malformed snapshot file {manifest_path}: expected a JSON object")
+    account_id = str(manifest.get("account_id", ""))
+    errors = manifest.get("errors") or {}
+
+    if (root / api_calls.INSTANCES.file_name).is_file():
+        region = manifest.get("region") or _infer_region(root)
+        if regions and region not in regions:
+            raise UsageError(f"snapshot {root} holds region {region}, not {', '.join(regions)}")
+        return [_read_region_dir(root, region, account_id, errors.get(region, {}))]
+
+    found = sorted(path.name for path in root.iterdir()
+                   if path.is_dir() and (path / api_calls.INSTANCES.file_name).is_file())
+    if not found:
+        raise UsageError(f"{root} is not a snapshot: no {api_calls.INSTANCES.file_name} in it "
+                         "or in a region folder")
+    wanted = [region for region in found if not regions or region in regions]
+    if not wanted:
+        raise UsageError(f"snapshot {root} holds {', '.join(found)}, not {', '.join(regions)}")
+    return [_read_region_dir(root / region, region, account_id, errors.get(region, {}))
+            for region in wanted]
+
+
+def write_snapshot(directory: str | Path, captures: list[RawRegion],
+                   captured_at: str | None = None) -> None:
+    """Write captures in the layout ``read_snapshot`` reads, with a manifest."""
+    root = Path(directory)
+    root.mkdir(parents=True, exist_ok=True)
+    for capture in captures:
+        folder = root / capture.region
+        folder.mkdir(exist_ok=True)
+        for kind, answer in capture.answers.items():
+            call = api_calls.BY_KIND[kind]
+            with (folder / call.file_name).open("w") as handle:
+                json.dump(answer, handle, indent=1, default=str)
+    manifest = {
+        "schema_version": 1,
+        "account_id": next((c.account_id for c in captures if c.account_id), ""),
+        "regions": [capture.region for capture in captures],
+        "captured_at": captured_at or datetime.now(UTC).isoformat(timespec="seconds"),
+        "errors": {capture.region: capture.errors for capture in captures if capture.errors},
+    }
+    with (root / api_calls.MANIFEST_FILE).open("w") as handle:
+        json.dump(manifest, handle, indent=1)

@@ -1,0 +1,373 @@
+"""Build estates as raw EC2 API answers (the AWS CLI's JSON shape) without AWS.
+
+Used by the demo estate generator, the benchmark and the unit tests: what it writes is exactly
+what ``python -m auditor snapshot`` captures, so the auditor reads it through its real path.
+Ids are deterministic: the same calls give the same estate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from typing import Any
+
+from auditor.sources import api_calls
+from auditor.sources.raw import RawRegion
+
+ALLOW_ALL_NACL = (
+    (100, True, "allow", "-1", "0.0.0.0/0", None),
+    (100, False, "allow", "-1", "0.0.0.0/0", None),
+)
+
+
+@lru_cache(maxsize=4096)
+def _network(cidr: str) -> IPv4Network | IPv6Network:
+    return ip_network(cidr)
+
+
+class EstateBuilder:
+    def __init__(self, region: str = "eu-west-1", account_id: str = "111122223333") -> None:
+        self.region = region
+        self.account_id = account_id
+        self._counter = 0
+        self.vpcs: list[dict] = []
+        self.vpc_attributes: list[dict] = []
+        self.dhcp_options: list[dict] = []
+        self.subnets: list[dict] = []
+        self.route_tables: list[dict] = []
+        self.internet_gateways: list[dict] = []
+        self.nat_gateways: list[dict] = []
+        self.security_groups: list[dict] = []
+        self.prefix_lists: list[dict] = []
+        self.prefix_list_entries: list[dict] = []
+        self.network_acls: list[dict] = []
+        self.vpc_endpoints: list[dict] = []
+        self.network_interfaces: list[dict] = []
+        self.reservations: list[dict] = []
+        self._subnet_hosts: dict[str, int] = {}
+        # Indexes for the lookups by id, so large estates (the benchmark) build in linear time.
+        # A lookup checks the entry it finds and scans the public list when the id is not
+        # indexed, so resources appended to the lists directly are still found.
+        self._subnet_index: dict[str, dict] = {}
+        self._vpc_index: dict[str, dict] = {}
+        self._route_table_index: dict[str, dict] = {}
+        self._default_nacl_index: dict[str, dict] = {}
+
+    def _id(self, prefix: str) -> str:
+        self._counter += 1
+        return f"{prefix}-{self._counter:017x}"
+
+    @staticmethod
+    def _indexed(index: dict[str, dict], key: str, items: list[dict], field: str,
+                 match: Callable[[dict], bool] | None = None) -> dict:
+        """The first item of ``items`` whose ``field`` is ``key`` (and that ``match``es)."""
+        item = index.get(key)
+        if item is not None and item.get(field) == key and (match is None or match(item)):
+            return item
+        item = next(i for i in items if i[field] == key and (match is None or match(i)))
+        index[key] = item
+        return item
+
+    def _subnet(self, subnet_id: str) -> dict:
+        return self._indexed(self._subnet_index, subnet_id, self.subnets, "SubnetId")
+
+    def _next_ip(self, subnet_id: str) -> str:
+        subnet = self._subnet(subnet_id)
+        network = _network(subnet["CidrBlock"])
+        used = self._subnet_hosts.get(subnet_id, 9)
+        self._subnet_hosts[subnet_id] = used + 1
+        return str(network.network_address + used + 1)
+
+    def _vpc_of(self, subnet_id: str) -> str:
+        return self._subnet(subnet_id)["VpcId"]
+
+    # --- network --------------------------------------------------------------------------
+
+    def vpc(self, cidr: str = "10.0.0.0/16", *, dns_support: bool = True,
+            dns_hostnames: bool = True, dns_servers: Sequence[str] | None = None,
+            default_nacl: Iterable[tuple] = ALLOW_ALL_NACL) -> str:
+        vpc_id = self._id("vpc")
+        options_id = "default"
+        if dns_servers is not None:
+            options_id = self._id("dopt")
+            self.dhcp_options.append({"DhcpOptionsId": options_id, "DhcpConfigurations": [
+                {"Key": "domain-name-servers", "Values": [{"Value": s} for s in dns_servers]}]})
+        self.vpcs.append({"VpcId": vpc_id, "CidrBlock": cidr, "DhcpOptionsId": options_id,
+                          "State": "available", "OwnerId": self.account_id,
+                          "CidrBlockAssociationSet": [{"CidrBlock": cidr, "CidrBlockState":
+                                                       {"State": "associated"}}]})
+        self._vpc_index[vpc_id] = self.vpcs[-1]
+        self.vpc_attributes.append({"VpcId": vpc_id, "EnableDnsSupport": {"Value": dns_support}})
+        self.vpc_attributes.append({"VpcId": vpc_id,
+                                    "EnableDnsHostnames": {"Value": dns_hostnames}})
+        self.route_tables.append({"RouteTableId": self._id("rtb"), "VpcId": vpc_id,
+                                  "Associations": [{"Main": True, "AssociationState":
+                                                    {"State": "associated"}}],
+                                  "Routes": [self._local_route(cidr)]})
+        self.network_acl(vpc_id, [], default_nacl, is_default=True)
+        return vpc_id
+
+    @staticmethod
+    def _local_route(cidr: str) -> dict:
+        return {"DestinationCidrBlock": cidr, "GatewayId": "local", "State": "active",
+                "Origin": "CreateRouteTable"}
+
+    def main_route_table(self, vpc_id: str) -> str:
+        return next(t["RouteTableId"] for t in self.route_tables
+                    if t["VpcId"] == vpc_id and any(a.get("Main") for a in t["Associations"]))
+
+    def subnet(self, vpc_id: str, cidr: str, az: str = "a", *, public_ip_on_launch: bool = False
+               ) -> str:
+        subnet_id = self._id("subnet")
+        self.subnets.append({"SubnetId": subnet_id, "VpcId": vpc_id, "CidrBlock": cidr,
+                             "AvailabilityZone": f"{self.region}{az}", "State": "available",
+                             "MapPublicIpOnLaunch": public_ip_on_launch})
+        self._subnet_index[subnet_id] = self.subnets[-1]
+        nacl = self.default_nacl(vpc_id)
+        nacl["Associations"].append({"NetworkAclId": nacl["NetworkAclId"], "SubnetId": subnet_id})
+        return subnet_id
+
+    def route_table(self, vpc_id: str, subnets: Sequence[str] = (),
+                    routes: Sequence[tuple[str, str]] = (), *, main: bool = False) -> str:
+        """``routes``: (destination CIDR or pl- id, target id or "blackhole:<id>")."""
+        vpc = self._indexed(self._vpc_index, vpc_id, self.vpcs, "VpcId")
+        table_id = self._id("rtb")
+        associations = [{"SubnetId": s, "Main": False, "AssociationState": {"State":
+                                                                             "associated"}}
+                        for s in subnets]
+        table = {"RouteTableId": table_id, "VpcId": vpc_id, "Associations": associations,
+                 "Routes": [self._local_route(vpc["CidrBlock"])]}
+        if main:
+            for other in self.route_tables:
+                if other["VpcId"] == vpc_id:
+                    other["Associations"] = [a for a in other["Associations"] if not a["Main"]]
+            associations.append({"Main": True, "AssociationState": {"State": "associated"}})
+        self.route_tables.append(table)
+        self._route_table_index[table_id] = table
+        for destination, target in routes:
+            self.add_route(table_id, destination, target)
+        return table_id
+
+    def add_route(self, table_id: str, destination: str, target: str) -> None:
+        table = self._indexed(self._route_table_index, table_id, self.route_tables,
+                              "RouteTableId")
+        state = "active"
+        if target.startswith("blackhole:"):
+            state, target = "blackhole", target.split(":", 1)[1]
+        field = {"igw-": "GatewayId", "vgw-": "GatewayId", "vpce-": "GatewayId",
+                 "nat-": "NatGatewayId", "tgw-": "TransitGatewayId",
+                 "pcx-": "VpcPeeringConnectionId", "eni-": "NetworkInterfaceId",
+                 "i-": "InstanceId"}[next(p for p in ("igw-", "vgw-", "vpce-", "nat-", "tgw-",
+                                                       "pcx-", "eni-", "i-")
+                                          if target.startswith(p))]
+        route = {field: target, "State": state, "Origin": "CreateRoute"}
+        if destination.startswith("pl-"):
+            route["DestinationPrefixListId"] = destination
+        else:
+            route["DestinationCidrBlock"] = destination
+        table["Routes"].append(route)
+
+    def internet_gateway(self, vpc_id: str | None) -> str:
+        igw_id = self._id("igw")
+        attachments = [{"VpcId": vpc_id, "State": "available"}] if vpc_id else []
+        self.internet_gateways.append({"InternetGatewayId": igw_id, "Attachments": attachments,
+                                       "OwnerId": self.account_id})
+        return igw_id
+
+    def nat_gateway(self, subnet_id: str, *, state: str = "available",
+                    connectivity: str = "public") -> str:
+        nat_id = self._id("nat")
+        address = {"PrivateIp": self._next_ip(subnet_id),
+                   "NetworkInterfaceId": self._id("eni")}
+        if connectivity == "public":
+            address["PublicIp"] = f"203.0.113.{len(self.nat_gateways) % 250 + 1}"
+        self.nat_gateways.append({"NatGatewayId": nat_id, "SubnetId": subnet_id,
+                                  "VpcId": self._vpc_of(subnet_id), "State": state,
+                                  "ConnectivityType": connectivity,
+                                  "NatGatewayAddresses": [address]})
+        return nat_id
+
+    def security_group(self, vpc_id: str, name: str = "", *,
+                       egress: Sequence[tuple] | None = None,
+                       ingress: Sequence[tuple] = ()) -> str:
+        """Rules are (protocol, from, to, peer): peer a CIDR, sg- id or pl- id.
+
+        ``egress=None`` keeps the default allow-all egress rule.
+        """
+        group_id = self._id("sg")
+        if egress is None:
+            egress = [("-1", None, None, "0.0.0.0/0")]
+        self.security_groups.append({
+            "GroupId": group_id, "GroupName": name or group_id, "VpcId": vpc_id,
+            "OwnerId": self.account_id, "Description": name or "test group",
+            "IpPermissions": [self._permission(rule) for rule in ingress],
+            "IpPermissionsEgress": [self._permission(rule) for rule in egress],
+        })
+        return group_id
+
+    @staticmethod
+    def _permission(rule: tuple) -> dict:
+        protocol, from_port, to_port, peer = rule
+        permission: dict[str, Any] = {"IpProtocol": protocol, "IpRanges": [],
+                                      "UserIdGroupPairs": [], "PrefixListIds": [],
+                                      "Ipv6Ranges": []}
+        if protocol != "-1":
+            permission["FromPort"], permission["ToPort"] = from_port, to_port
+        if peer.startswith("sg-"):
+            permission["UserIdGroupPairs"].append({"GroupId": peer})
+        elif peer.startswith("pl-"):
+            permission["PrefixListIds"].append({"PrefixListId": peer})
+        elif ":" in peer:
+            permission["Ipv6Ranges"].append({"CidrIpv6": peer})
+        else:
+            permission["IpRanges"].append({"CidrIp": peer})
+        return permission
+
+    def prefix_list(self, name: str, cidrs: Sequence[str] | None, owner: str = "") -> str:
+        """``cidrs=None`` records a list whose entries were not captured."""
+        list_id = self._id("pl")
+        self.prefix_lists.append({"PrefixListId": list_id, "PrefixListName": name,
+                                  "OwnerId": owner or self.account_id, "AddressFamily": "IPv4",
+                                  "State": "create-complete"})
+        if cidrs is not None:
+            self.prefix_list_entries.append({"PrefixListId": list_id,
+                                             "Entries": [{"Cidr": c} for c in cidrs]})
+        return list_id
+
+    def default_nacl(self, vpc_id: str) -> dict:
+        return self._indexed(self._default_nacl_index, vpc_id, self.network_acls, "VpcId",
+                             lambda nacl: nacl["IsDefault"])
+
+    def network_acl(self, vpc_id: str, subnets: Sequence[str], entries: Iterable[tuple], *,
+                    is_default: bool = False) -> str:
+        """Entries are (rule number, egress, action, protocol, CIDR, (from, to) or None)."""
+        nacl_id = self._id("acl")
+        leaving = set(subnets)  # a subnet leaves its previous ACL
+        if leaving:
+            for other in self.network_acls:
+                if any(a["SubnetId"] in leaving for a in other["Associations"]):
+                    other["Associations"] = [a for a in other["Associations"]
+                                             if a["SubnetId"] not in leaving]
+        raw_entries = []
+        for number, egress, action, protocol, cidr, ports in [*entries,
+                                                              (32767, True, "deny", "-1",
+                                                               "0.0.0.0/0", None),
+                                                              (32767, False, "deny", "-1",
+                                                               "0.0.0.0/0", None)]:
+            entry = {"RuleNumber": number, "Egress": egress, "RuleAction": action,
+                     "Protocol": protocol, "CidrBlock": cidr}
+            if ports:
+                entry["PortRange"] = {"From": ports[0], "To": ports[1]}
+            raw_entries.append(entry)
+        self.network_acls.append({"NetworkAclId": nacl_id, "VpcId": vpc_id,
+                                  "IsDefault": is_default, "Entries": raw_entries,
+                                  "Associations": [{"NetworkAclId": nacl_id, "SubnetId": s}
+                                                   for s in subnets]})
+        return nacl_id
+
+    def interface_endpoint(self, vpc_id: str, service: str, subnets: Sequence[str],
+                           groups: Sequence[str], *, private_dns: bool = True,
+                           state: str = "available", service_name: str | None = None,
+                           policy: str | None = None) -> str:
+        endpoint_id = self._id("vpce")
+        eni_ids = []
+        for subnet_id in subnets:
+            eni_id = self._id("eni")
+            eni_ids.append(eni_id)
+            self.network_interfaces.append({
+                "NetworkInterfaceId": eni_id, "SubnetId": subnet_id, "VpcId": vpc_id,
+                "PrivateIpAddress": self._next_ip(subnet_id), "InterfaceType": "vpc_endpoint",
+                "Groups": [{"GroupId": g} for g in groups], "Status": "in-use"})
+        endpoint = {
+            "VpcEndpointId": endpoint_id, "VpcEndpointType": "Interface", "VpcId": vpc_id,
+            "ServiceName": service_name or f"com.amazonaws.{self.region}.{service}",
+            "State": state, "PrivateDnsEnabled": private_dns, "SubnetIds": list(subnets),
+            "Groups": [{"GroupId": g, "GroupName": g} for g in groups],
+            "NetworkInterfaceIds": eni_ids, "OwnerId": self.account_id,
+            "PolicyDocument": policy or json.dumps({"Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]}),
+        }
+        self.vpc_endpoints.append(endpoint)
+        return endpoint_id
+
+    def gateway_endpoint(self, vpc_id: str, service: str, route_tables: Sequence[str],
+                         prefix_list_id: str) -> str:
+        endpoint_id = self._id("vpce")
+        self.vpc_endpoints.append({
+            "VpcEndpointId": endpoint_id, "VpcEndpointType": "Gateway", "VpcId": vpc_id,
+            "ServiceName": f"com.amazonaws.{self.region}.{service}", "State": "available",
+            "PrivateDnsEnabled": False, "RouteTableIds": list(route_tables), "SubnetIds": [],
+            "Groups": [], "NetworkInterfaceIds": []})
+        for table_id in route_tables:
+            self.add_route(table_id, prefix_list_id, endpoint_id)
+        return endpoint_id
+
+    # --- instances ------------------------------------------------------------------------
+
+    def instance(self, subnet_id: str, groups: Sequence[str], *, name: str = "",
+                 public_ip: str | None = None, state: str = "running",
+                 platform: str | None = None, http_endpoint: str = "enabled",
+                 http_tokens: str = "required", instance_profile: str | None = None,
+                 private_ip: str | None = None) -> str:
+        instance_id = self._id("i")
+        private_ip = private_ip or self._next_ip(subnet_id)
+        vpc_id = self._vpc_of(subnet_id)
+        eni: dict[str, Any] = {
+            "NetworkInterfaceId": self._id("eni"), "SubnetId": subnet_id, "VpcId": vpc_id,
+            "PrivateIpAddress": private_ip, "Groups": [{"GroupId": g} for g in groups],
+            "Attachment": {"DeviceIndex": 0, "Status": "attached"}, "InterfaceType": "interface"}
+        raw: dict[str, Any] = {
+            "InstanceId": instance_id, "InstanceType": "t3.micro", "ImageId": "ami-0abc",
+            "State": {"Code": 16 if state == "running" else 80, "Name": state},
+            "SubnetId": subnet_id, "VpcId": vpc_id, "PrivateIpAddress": private_ip,
+            "SecurityGroups": [{"GroupId": g, "GroupName": g} for g in groups],
+            "NetworkInterfaces": [eni],
+            "MetadataOptions": {"State": "applied", "HttpTokens": http_tokens,
+                                "HttpPutResponseHopLimit": 2, "HttpEndpoint": http_endpoint},
+            "Placement": {"AvailabilityZone": self._subnet(subnet_id)["AvailabilityZone"]},
+            "PlatformDetails": "Windows" if platform == "windows" else "Linux/UNIX",
+            "Tags": [{"Key": "Name", "Value": name}] if name else [],
+        }
+        if platform == "windows":
+            raw["Platform"] = "windows"
+        if public_ip:
+            raw["PublicIpAddress"] = public_ip
+            eni["Association"] = {"PublicIp": public_ip, "IpOwnerId": "amazon"}
+        if instance_profile:
+            raw["IamInstanceProfile"] = {
+                "Arn": f"arn:aws:iam::{self.account_id}:instance-profile/{instance_profile}",
+                "Id": "AIPA" + instance_id[2:18].upper()}
+        self.reservations.append({"ReservationId": self._id("r"), "OwnerId": self.account_id,
+                                  "Instances": [raw]})
+        return instance_id
+
+    # --- output ---------------------------------------------------------------------------
+
+    def raw(self) -> RawRegion:
+        answers = {
+            "instances": {"Reservations": self.reservations},
+            "vpcs": {"Vpcs": self.vpcs},
+            "vpc_attributes": self.vpc_attributes,
+            "dhcp_options": {"DhcpOptions": self.dhcp_options},
+            "subnets": {"Subnets": self.subnets},
+            "route_tables": {"RouteTables": self.route_tables},
+            "internet_gateways": {"InternetGateways": self.internet_gateways},
+            "nat_gateways": {"NatGateways": self.nat_gateways},
+            "security_groups": {"SecurityGroups": self.security_groups},
+            "prefix_lists": {"PrefixLists": self.prefix_lists},
+            "prefix_list_entries": self.prefix_list_entries,
+            "network_acls": {"NetworkAcls": self.network_acls},
+            "vpc_endpoints": {"VpcEndpoints": self.vpc_endpoints},
+            "network_interfaces": {"NetworkInterfaces": self.network_interfaces},
+        }
+        assert set(answers) == set(api_calls.BY_KIND), "builder out of step with api_calls"
+        return RawRegion(self.region, self.account_id, answers)
+
+    def write(self, directory: str | Path, captured_at: str | None = None) -> Path:
+        from auditor.sources.snapshot import write_snapshot
+
+        write_snapshot(directory, [self.raw()], captured_at)
+        return Path(directory)

@@ -1,0 +1,147 @@
+"""Write the bundled demo estate (demo/estate): the common failures beside healthy instances.
+
+    python scripts/make_demo_estate.py [--out demo/estate]
+
+The files are what ``python -m auditor snapshot`` would capture from such an account. A test
+regenerates them and compares, so the committed demo never drifts from this description.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from scripts.estate_builder import EstateBuilder
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "demo" / "estate"
+CAPTURED_AT = "2026-11-26T09:00:00+00:00"
+AGENT_SERVICES = ("ssm", "ssmmessages", "ec2messages")
+EPHEMERAL_ONLY_HIGH = (1024, 65535)
+
+
+def _prod_vpc(b: EstateBuilder) -> None:
+    """A well-built VPC with public and NAT-ed subnets, and the mistakes made inside it."""
+    vpc = b.vpc("10.0.0.0/16")
+    public = b.subnet(vpc, "10.0.0.0/24", "a", public_ip_on_launch=True)
+    private = b.subnet(vpc, "10.0.10.0/24", "a")
+    igw = b.internet_gateway(vpc)
+    b.route_table(vpc, [public], [("0.0.0.0/0", igw)])
+    nat = b.nat_gateway(public)
+    b.route_table(vpc, [private], [("0.0.0.0/0", nat)])
+    web = b.security_group(vpc, "web")
+    app = b.security_group(vpc, "app", egress=[("tcp", 443, 443, "0.0.0.0/0"),
+                                               ("tcp", 5432, 5432, "10.0.0.0/16")])
+    b.instance(public, [web], name="web-public", public_ip="198.51.100.10",
+               instance_profile="web-role")
+    b.instance(private, [app], name="app-behind-nat", instance_profile="app-role")
+    b.instance(public, [web], name="batch-no-public-ip", instance_profile="web-role")
+    locked = b.security_group(vpc, "locked-down", egress=[("tcp", 5432, 5432, "10.0.0.0/16")])
+    b.instance(private, [locked], name="locked-down-egress", instance_profile="app-role")
+    b.instance(private, [app], name="imds-disabled", http_endpoint="disabled",
+               instance_profile="app-role")
+    b.instance(private, [app], name="stopped-worker", state="stopped",
+               instance_profile="app-role")
+
+    strict = b.subnet(vpc, "10.0.30.0/24", "a")
+    b.route_table(vpc, [strict], [("0.0.0.0/0", nat)])
+    b.network_acl(vpc, [strict], [
+        (100, True, "allow", "6", "0.0.0.0/0", (443, 443)),
+        (100, False, "allow", "6", "10.0.0.0/16", EPHEMERAL_ONLY_HIGH),  # replies only from VPC
+    ])
+    b.instance(strict, [app], name="nacl-drops-replies", instance_profile="app-role")
+
+
+def _isolated_vpc(b: EstateBuilder) -> None:
+    """No internet at all: the three interface endpoints carry the agent."""
+    vpc = b.vpc("10.4.0.0/16")
+    isolated_a = b.subnet(vpc, "10.4.20.0/24", "a")
+    isolated_b = b.subnet(vpc, "10.4.21.0/24", "b")
+    b.route_table(vpc, [isolated_a, isolated_b])  # local only
+    endpoints = b.security_group(vpc, "ssm-endpoints",
+                                 ingress=[("tcp", 443, 443, "10.4.0.0/16")])
+    db = b.security_group(vpc, "db", egress=[("tcp", 443, 443, endpoints)])
+    for service in AGENT_SERVICES:
+        b.interface_endpoint(vpc, service, [isolated_a, isolated_b], [endpoints])
+    b.instance(isolated_b, [db], name="db-isolated-endpoints", instance_profile="db-role")
+
+
+def _legacy_vpc(b: EstateBuilder) -> None:
+    """An older VPC that grew by hand: the classic routing and endpoint mistakes."""
+    vpc = b.vpc("10.1.0.0/16")
+    public = b.subnet(vpc, "10.1.0.0/24", "a")
+    nat_home = b.subnet(vpc, "10.1.1.0/24", "a")
+    behind_broken_nat = b.subnet(vpc, "10.1.10.0/24", "a")
+    behind_failed_nat = b.subnet(vpc, "10.1.11.0/24", "b")
+    blackholed = b.subnet(vpc, "10.1.12.0/24", "b")
+    igw = b.internet_gateway(vpc)
+    b.route_table(vpc, [public], [("0.0.0.0/0", igw)])
+    broken_nat = b.nat_gateway(nat_home)  # nat_home has no route to the internet gateway
+    failed_nat = b.nat_gateway(public, state="failed")
+    b.route_table(vpc, [behind_broken_nat], [("0.0.0.0/0", broken_nat)])
+    b.route_table(vpc, [behind_failed_nat], [("0.0.0.0/0", failed_nat)])
+    b.route_table(vpc, [blackholed], [("0.0.0.0/0", "blackhole:nat-0deleted0000000000")])
+    app = b.security_group(vpc, "legacy-app")
+    b.instance(behind_broken_nat, [app], name="nat-without-internet", instance_profile="legacy")
+    b.instance(behind_failed_nat, [app], name="nat-failed", instance_profile="legacy")
+    b.instance(blackholed, [app], name="blackhole-route", instance_profile="legacy")
+
+
+def _half_migrated_vpc(b: EstateBuilder) -> None:
+    """An ssm endpoint whose SG admits an old office range only, beside a working NAT."""
+    vpc = b.vpc("10.5.0.0/16")
+    public = b.subnet(vpc, "10.5.0.0/24", "a")
+    private = b.subnet(vpc, "10.5.10.0/24", "a")
+    endpoint_subnet = b.subnet(vpc, "10.5.20.0/24", "b")
+    igw = b.internet_gateway(vpc)
+    b.route_table(vpc, [public], [("0.0.0.0/0", igw)])
+    nat = b.nat_gateway(public)
+    b.route_table(vpc, [private], [("0.0.0.0/0", nat)])
+    stale = b.security_group(vpc, "ssm-endpoint-stale",
+                             ingress=[("tcp", 443, 443, "192.168.0.0/16")])
+    b.interface_endpoint(vpc, "ssm", [endpoint_subnet], [stale])
+    app = b.security_group(vpc, "windows-app")
+    # The ssm name resolves to the endpoint, so the working NAT path does not rescue it.
+    b.instance(private, [app], name="endpoint-sg-blocks", platform="windows",
+               instance_profile="legacy")
+
+
+def _hub_vpc(b: EstateBuilder) -> None:
+    """Traffic that leaves through a transit gateway, and a VPC with its own DNS servers."""
+    vpc = b.vpc("10.2.0.0/16")
+    spoke = b.subnet(vpc, "10.2.0.0/24", "a")
+    b.route_table(vpc, [spoke], [("0.0.0.0/0", "tgw-0123456789abcdef0")])
+    app = b.security_group(vpc, "spoke-app")
+    b.instance(spoke, [app], name="via-transit-gateway", instance_profile="spoke")
+
+    custom = b.vpc("10.3.0.0/16", dns_servers=["10.3.0.53", "10.3.1.53"])
+    subnet = b.subnet(custom, "10.3.0.0/24", "a")
+    igw = b.internet_gateway(custom)
+    b.route_table(custom, [subnet], [("0.0.0.0/0", igw)])
+    group = b.security_group(custom, "ad-joined")
+    b.instance(subnet, [group], name="custom-dns-servers", public_ip="198.51.100.20",
+               instance_profile="ad")
+
+
+def build() -> EstateBuilder:
+    builder = EstateBuilder(region="eu-west-1", account_id="111122223333")
+    _prod_vpc(builder)
+    _isolated_vpc(builder)
+    _legacy_vpc(builder)
+    _half_migrated_vpc(builder)
+    _hub_vpc(builder)
+    return builder
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args()
+    build().write(args.out, CAPTURED_AT)
+    print(f"demo estate written to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,206 @@
+"""The command line through its public entry point: reports, exit codes, bad input."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from auditor.cli import main
+from scripts.estate_builder import EstateBuilder
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo" / "estate"
+CONTRACT_VERDICTS = {"manageable", "not_manageable", "unknown", "not_applicable"}
+
+
+def run(capsys, *argv: str) -> tuple[int, str, str]:
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def audit_json(capsys, *argv: str) -> tuple[int, dict]:
+    code, out, err = run(capsys, *argv, "--format", "json")
+    assert err == "", err
+    return code, json.loads(out)
+
+
+def by_name(report: dict) -> dict[str, dict]:
+    return {instance["name"]: instance for instance in report["instances"]}
+
+
+def healthy_estate(tmp_path: Path) -> tuple[Path, str]:
+    builder = EstateBuilder()
+    vpc = builder.vpc()
+    subnet = builder.subnet(vpc, "10.0.0.0/24")
+    igw = builder.internet_gateway(vpc)
+    builder.route_table(vpc, [subnet], [("0.0.0.0/0", igw)])
+    group = builder.security_group(vpc, "web")
+    instance = builder.instance(subnet, [group], public_ip="198.51.100.1")
+    return builder.write(tmp_path / "estate"), instance
+
+
+def test_demo_report_follows_the_contract(capsys):
+    code, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))
+    assert code == 1  # the demo holds not-manageable instances
+    assert report["schema_version"] == 1
+    assert report["source"]["kind"] == "snapshot"
+    assert len(report["instances"]) >= 10
+    for instance in report["instances"]:
+        assert instance["verdict"] in CONTRACT_VERDICTS
+        assert set(instance["services"]) == {"ssm", "ssmmessages", "ec2messages"}
+        for service in instance["services"].values():
+            assert service["status"] in {"reachable", "blocked", "unknown"}
+            assert isinstance(service["path"], list) and service["path"]
+        assert instance["imds"]["status"] in {"ok", "fail", "unknown"}
+        assert instance["credentials"]["status"] in {"ok", "fail", "unknown"}
+        assert instance["credentials"]["source"] in {"instance_profile", "dhmc", "none"}
+        assert instance["permissions"]["status"] in {"ok", "fail", "unknown"}
+        for finding in instance["findings"]:
+            assert {"code", "service", "resource_id", "severity", "message"} <= set(finding)
+            assert finding["severity"] in {"error", "warning", "info"}
+
+
+@pytest.mark.parametrize(("name", "verdict", "codes"), [
+    ("web-public", "unknown", set()),
+    ("app-behind-nat", "unknown", set()),
+    ("db-isolated-endpoints", "unknown", set()),
+    ("batch-no-public-ip", "not_manageable", {"IGW_NO_PUBLIC_IP"}),
+    ("locked-down-egress", "not_manageable", {"SG_EGRESS_BLOCKS"}),
+    ("imds-disabled", "not_manageable", {"IMDS_DISABLED"}),
+    ("stopped-worker", "not_applicable", set()),
+    ("nacl-drops-replies", "not_manageable", {"NACL_BLOCKS"}),
+    ("nat-without-internet", "not_manageable", {"NAT_GATEWAY_NO_INTERNET_ROUTE"}),
+    ("nat-failed", "not_manageable", {"NAT_GATEWAY_NOT_AVAILABLE"}),
+    ("blackhole-route", "not_manageable", {"BLACKHOLE_ROUTE"}),
+    ("endpoint-sg-blocks", "not_manageable", {"ENDPOINT_SG_INGRESS_BLOCKS"}),
+    ("via-transit-gateway", "unknown", {"UNMODELED_HOP"}),
+    ("custom-dns-servers", "unknown", {"CUSTOM_DNS_SERVERS"}),
+])
+def test_demo_instances_get_their_verdicts(capsys, name, verdict, codes):
+    _, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))
+    instance = by_name(report)[name]
+    assert instance["verdict"] == verdict
+    assert {finding["code"] for finding in instance["findings"]} == codes
+
+
+def test_healthy_paths_are_never_manageable_while_credentials_are_unproven(capsys, tmp_path):
+    estate, instance_id = healthy_estate(tmp_path)
+    code, report = audit_json(capsys, "--instance", instance_id, "--snapshot", str(estate))
+    [instance] = report["instances"]
+    assert all(s["status"] == "reachable" for s in instance["services"].values())
+    assert instance["services"]["ssm"]["via"] == "internet_gateway"
+    assert instance["verdict"] == "unknown"
+    assert instance["credentials"]["status"] == "unknown"
+    assert code == 3
+
+
+def test_text_report_names_the_blocking_hop_and_the_fix(capsys):
+    code, out, _ = run(capsys, "--all", "--snapshot", str(DEMO), "--color", "never")
+    assert code == 1
+    assert "\033[" not in out
+    assert "NOT manageable" in out
+    assert "SG_EGRESS_BLOCKS" in out
+    assert "fix:" in out
+    assert "summary:" in out
+
+
+def test_colour_when_asked(capsys):
+    _, out, _ = run(capsys, "--all", "--snapshot", str(DEMO), "--color", "always")
+    assert "\033[31m" in out
+
+
+def test_one_instance_from_the_demo(capsys):
+    _, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))
+    target = by_name(report)["endpoint-sg-blocks"]["instance_id"]
+    code, single = audit_json(capsys, "--instance", target, "--snapshot", str(DEMO))
+    assert code == 1
+    assert [i["instance_id"] for i in single["instances"]] == [target]
+    ssm = single["instances"][0]["services"]["ssm"]
+    assert (ssm["status"], ssm["via"]) == ("blocked", "interface_endpoint")
+
+
+def assert_one_line_error(code: int, err: str, *words: str) -> None:
+    assert code == 2
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    for word in words:
+        assert word in err
+
+
+def test_unknown_instance_id(capsys):
+    code, out, err = run(capsys, "--instance", "i-0000000000000dead", "--snapshot", str(DEMO))
+    assert out == ""
+    assert_one_line_error(code, err, "i-0000000000000dead", "not found")
+
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["--all", "--instance", "i-1"],
+    ["--all", "--format", "xml"],
+    ["--all", "--snapshot", "/nonexistent/dir"],
+    ["--all", "--logs", "agent.log", "--snapshot", "demo/estate"],
+    ["prelaunch", "template.yaml"],
+])
+def test_bad_usage_is_one_line(capsys, argv):
+    code, _, err = run(capsys, *argv)
+    assert_one_line_error(code, err)
+
+
+@pytest.mark.parametrize(("file_name", "content", "words"), [
+    ("describe-subnets.json", "{not json", ["describe-subnets.json"]),
+    ("describe-subnets.json", '{"Subnets": 42}', ["describe-subnets.json"]),
+    ("describe-route-tables.json", '{"RouteTables": [{"VpcId": "vpc-1"}]}',
+     ["describe-route-tables.json", "RouteTableId"]),
+    ("describe-instances.json", "\x00\xff\xfe garbage", ["describe-instances.json"]),
+    ("describe-security-groups.json", "[]", ["describe-security-groups.json"]),
+])
+def test_malformed_snapshot_files(capsys, tmp_path, file_name, content, words):
+    estate, _ = healthy_estate(tmp_path)
+    (estate / "eu-west-1" / file_name).write_bytes(content.encode("latin-1"))
+    code, out, err = run(capsys, "--all", "--snapshot", str(estate))
+    assert out == ""
+    assert_one_line_error(code, err, *words)
+
+
+def test_missing_file_makes_the_proof_unknown_not_reachable(capsys, tmp_path):
+    estate, instance_id = healthy_estate(tmp_path)
+    (estate / "eu-west-1" / "describe-network-acls.json").unlink()
+    code, report = audit_json(capsys, "--instance", instance_id, "--snapshot", str(estate))
+    [instance] = report["instances"]
+    assert code == 3
+    for service in instance["services"].values():
+        assert service["status"] == "unknown"
+        assert "DATA_UNAVAILABLE" in service["findings"]
+
+
+def test_denied_api_recorded_in_manifest_makes_the_proof_unknown(capsys, tmp_path):
+    estate, _ = healthy_estate(tmp_path)
+    manifest_path = estate / "manifest.json"
+    manifest = json.loads(manifest_path.read_text())
+    manifest["errors"] = {"eu-west-1": {"route_tables": "AccessDenied: not authorized"}}
+    manifest_path.write_text(json.dumps(manifest))
+    code, report = audit_json(capsys, "--all", "--snapshot", str(estate))
+    assert code == 3
+    assert report["source"]["unavailable"]["eu-west-1"]["route_tables"].startswith("AccessDenied")
+    statuses = {s["status"] for s in report["instances"][0]["services"].values()}
+    assert statuses == {"unknown"}
+
+
+def test_flat_directory_built_with_the_aws_cli(capsys, tmp_path):
+    estate, instance_id = healthy_estate(tmp_path)
+    flat = tmp_path / "flat"
+    shutil.copytree(estate / "eu-west-1", flat)  # no manifest, no region folder
+    code, report = audit_json(capsys, "--instance", instance_id, "--snapshot", str(flat))
+    assert report["source"]["regions"] == ["eu-west-1"]
+    assert report["instances"][0]["services"]["ssm"]["status"] == "reachable"
+    assert code == 3
+
+
+def test_region_filter_on_a_snapshot(capsys, tmp_path):
+    estate, _ = healthy_estate(tmp_path)
+    code, _, err = run(capsys, "--all", "--snapshot", str(estate), "--region", "us-east-1")
+    assert_one_line_error(code, err, "us-east-1")
