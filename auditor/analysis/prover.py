@@ -9,7 +9,7 @@ not cover (transit gateways, peering, firewalls...) make the answer unknown, nev
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from ipaddress import IPv4Network
 
 from auditor import aws_facts
@@ -59,6 +59,10 @@ class Source:
     group_ids: tuple[str, ...]
     has_public_ip: bool
     platform: str
+    # What rules that match the agent's address are evaluated against: the whole subnet first
+    # (a rule that covers all of it or none of it decides alike for every instance in it),
+    # the exact address only when some rule splits the subnet.
+    peer: IPv4Network
 
     @property
     def ephemeral_ports(self) -> tuple[int, int]:
@@ -74,6 +78,14 @@ class _Target:
     peer: Peer
 
 
+@dataclass
+class _TargetOutcome:
+    target: _Target
+    status: str
+    hops: list[Hop]
+    findings: list[Finding]
+
+
 def _unknown_data(step: str, resource: str, reason: str, service: str) -> Check:
     return Check(Hop(step, resource, UNKNOWN, reason),
                  Finding("DATA_UNAVAILABLE", resource, f"Cannot read {resource}: {reason}.",
@@ -84,7 +96,7 @@ class NetworkProver:
     def __init__(self, graph: EstateGraph) -> None:
         self.graph = graph
         self.estate = graph.estate
-        self._cache: dict[tuple, ServiceProof] = {}
+        self._cache: dict[tuple, tuple[str, ServiceProof]] = {}
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -93,9 +105,11 @@ class NetworkProver:
         subnet_id = instance.subnet_id or (primary.subnet_id if primary else None)
         if not subnet_id or not instance.private_ip or not instance.vpc_id:
             return None
-        return Source(instance.instance_id, subnet_id, instance.vpc_id,
-                      IPv4Network(f"{instance.private_ip}/32"), tuple(instance.group_ids),
-                      bool(instance.public_ip), instance.platform)
+        address = IPv4Network(f"{instance.private_ip}/32")
+        subnet = self.graph.subnet(subnet_id)
+        return Source(instance.instance_id, subnet_id, instance.vpc_id, address,
+                      tuple(instance.group_ids), bool(instance.public_ip), instance.platform,
+                      subnet.cidr if subnet and address.subnet_of(subnet.cidr) else address)
 
     def prove(self, instance: Instance) -> dict[str, ServiceProof]:
         source = self.source_of(instance)
@@ -110,12 +124,23 @@ class NetworkProver:
             return ServiceProof(service, UNKNOWN, "none", hostname, "unknown",
                                 findings=[Finding("DATA_UNAVAILABLE", instance.instance_id,
                                                   message, service, "warning")])
-        key = (service, source.subnet_id, source.vpc_id, source.address, source.group_ids,
+        proof = self._cached_proof(source, service, hostname)
+        if proof.status == UNKNOWN and source.peer != source.address:
+            # Some rule may split the subnet: decide for this very address.
+            proof = self._cached_proof(replace(source, peer=source.address), service, hostname)
+        return proof
+
+    def _cached_proof(self, source: Source, service: str, hostname: str) -> ServiceProof:
+        """Instances alike in every input share one proof, personalised with their own id."""
+        key = (service, source.subnet_id, source.vpc_id, source.peer, source.group_ids,
                source.has_public_ip, source.platform)
         cached = self._cache.get(key)
         if cached is None:
-            cached = self._cache[key] = self._prove(source, service, hostname)
-        return cached
+            cached = self._cache[key] = (source.instance_id,
+                                         self._prove(source, service, hostname))
+        first_id, proof = cached
+        return proof if first_id == source.instance_id else _personalise(
+            proof, first_id, source.instance_id)
 
     # --- the proof ------------------------------------------------------------------------
 
@@ -176,7 +201,7 @@ class NetworkProver:
         for target in targets:
             checks = self._endpoint_target_checks(source, service, endpoint, target)
             status, findings = combine(checks)
-            outcomes.append((target, status, [c.hop for c in checks], findings))
+            outcomes.append(_TargetOutcome(target, status, [c.hop for c in checks], findings))
         return self._aggregate_targets(service, hostname, resolves, endpoint, outcomes)
 
     def _endpoint_target_checks(self, source: Source, service: str, endpoint: VpcEndpoint,
@@ -186,14 +211,14 @@ class NetworkProver:
                              group_ids=source.group_ids, peer=target.peer,
                              peer_group_ids=endpoint.group_ids, port=aws_facts.HTTPS_PORT,
                              service=service, finding_code="SG_EGRESS_BLOCKS",
-                             owner=f"instance {source.instance_id}"),
+                             owner="the instance"),
             self._local_route_check(source, service, target),
         ]
         checks += self._nacl_crossing(source, service, target.subnet_id, target.peer,
                                       aws_facts.HTTPS_PORT, f"endpoint {endpoint.endpoint_id}")
         checks.append(sg_eval.evaluate(
             self.estate, step="endpoint_sg_ingress", direction="ingress",
-            group_ids=tuple(endpoint.group_ids), peer=source.address,
+            group_ids=tuple(endpoint.group_ids), peer=source.peer,
             peer_group_ids=source.group_ids, port=aws_facts.HTTPS_PORT, service=service,
             finding_code="ENDPOINT_SG_INGRESS_BLOCKS", owner=f"endpoint {endpoint.endpoint_id}"))
         return checks
@@ -216,25 +241,27 @@ class NetworkProver:
                                describe_route(table, route))
 
     def _aggregate_targets(self, service: str, hostname: str, resolves: str,
-                           endpoint: VpcEndpoint, outcomes: list) -> ServiceProof:
-        reachable = [o for o in outcomes if o[1] == REACHABLE]
+                           endpoint: VpcEndpoint, outcomes: list[_TargetOutcome]
+                           ) -> ServiceProof:
+        """Reachable when one ENI is: DNS hands out all of them and the agent tries each."""
+        reachable = [o for o in outcomes if o.status == REACHABLE]
         if reachable:
-            target, _, hops, findings = reachable[0]
+            first = reachable[0]
             proof = ServiceProof(service, REACHABLE, "interface_endpoint", hostname, resolves,
-                                 hops, list(findings))
-            others = [o for o in outcomes if o[1] != REACHABLE]
+                                 first.hops, list(first.findings))
+            others = [o for o in outcomes if o.status != REACHABLE]
             if others:
-                names = ", ".join(o[0].resource_id for o in others)
+                names = ", ".join(o.target.resource_id for o in others)
                 proof.findings.append(Finding(
                     "ENDPOINT_PARTIALLY_REACHABLE", endpoint.endpoint_id,
                     f"{hostname} resolves to {len(outcomes)} ENIs of {endpoint.endpoint_id}; "
                     f"{names} cannot be reached, so some connection attempts time out first.",
                     service, "warning",
-                    {"unreachable": [f.message for o in others for f in o[3]]}))
+                    {"unreachable": [f.message for o in others for f in o.findings]}))
             return proof
-        status = UNKNOWN if any(o[1] == UNKNOWN for o in outcomes) else BLOCKED
-        hops = [hop for o in outcomes for hop in o[2]]
-        findings = _unique([f for o in outcomes for f in o[3]])
+        status = UNKNOWN if any(o.status == UNKNOWN for o in outcomes) else BLOCKED
+        hops = [hop for o in outcomes for hop in o.hops]
+        findings = _unique([f for o in outcomes for f in o.findings])
         return ServiceProof(service, status, "interface_endpoint", hostname, resolves,
                             _unique(hops), findings)
 
@@ -245,7 +272,7 @@ class NetworkProver:
                                    group_ids=source.group_ids, peer=PUBLIC, peer_group_ids=(),
                                    port=aws_facts.HTTPS_PORT, service=service,
                                    finding_code="SG_EGRESS_BLOCKS",
-                                   owner=f"instance {source.instance_id}")]
+                                   owner="the instance")]
         checks += self._nacl_leg(source.subnet_id, service, PUBLIC, aws_facts.HTTPS_PORT,
                                  source.ephemeral_ports, "the agent's connection")
         via, route_checks = self._route_to_internet(source, service)
@@ -397,11 +424,11 @@ class NetworkProver:
         nacl = self.graph.nacl_of(target.subnet_id)
         return [
             nacl_eval.evaluate(self.estate, nacl, step=f"{side}nacl_inbound",
-                               subnet_id=target.subnet_id, egress=False, peer=source.address,
+                               subnet_id=target.subnet_id, egress=False, peer=source.peer,
                                ports=(port, port), service=service,
                                purpose=f"from the agent to {purpose}"),
             nacl_eval.evaluate(self.estate, nacl, step=f"{side}nacl_outbound_return",
-                               subnet_id=target.subnet_id, egress=True, peer=source.address,
+                               subnet_id=target.subnet_id, egress=True, peer=source.peer,
                                ports=source.ephemeral_ports, service=service,
                                purpose=f"reply from {purpose}"),
         ]
@@ -429,6 +456,16 @@ class NetworkProver:
         return Check(Hop(step, table_id, UNKNOWN, text),
                      Finding("UNMODELED_HOP", route.target_id, message, service, "warning",
                              {"route_table": table_id, "target_kind": route.target_kind}))
+
+
+def _personalise(proof: ServiceProof, first_id: str, instance_id: str) -> ServiceProof:
+    """The shared proof, with findings about the first instance rewritten for this one."""
+    if not any(finding.resource_id == first_id for finding in proof.findings):
+        return proof
+    findings = [replace(f, resource_id=instance_id, message=f.message.replace(first_id,
+                                                                              instance_id))
+                if f.resource_id == first_id else f for f in proof.findings]
+    return replace(proof, findings=findings)
 
 
 def _unique(items: list) -> list:

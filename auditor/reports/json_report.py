@@ -10,8 +10,6 @@ from auditor.analysis.results import Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 
-SCHEMA_VERSION = 1
-
 
 def finding_dict(finding: Finding) -> dict[str, Any]:
     entry = CATALOGUE.get(finding.code)
@@ -32,6 +30,12 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     return data
 
 
+SCHEMA_VERSION = 1
+# Above this many instances the report is written compactly: indenting forces json's slow
+# pure-Python encoder, and nobody reads 10,000 instances unindented or not.
+INDENT_UP_TO = 100
+
+
 def service_dict(proof: ServiceProof) -> dict[str, Any]:
     return {
         "status": proof.status,
@@ -43,7 +47,15 @@ def service_dict(proof: ServiceProof) -> dict[str, Any]:
     }
 
 
-def instance_dict(audit: InstanceAudit) -> dict[str, Any]:
+def instance_dict(audit: InstanceAudit,
+                  rendered: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``rendered`` memoises service dicts: instances alike share their proof objects."""
+    rendered = {} if rendered is None else rendered
+    services = {}
+    for name, proof in audit.services.items():
+        if id(proof) not in rendered:
+            rendered[id(proof)] = service_dict(proof)
+        services[name] = rendered[id(proof)]
     instance = audit.instance
     imds = audit.imds
     return {
@@ -59,7 +71,7 @@ def instance_dict(audit: InstanceAudit) -> dict[str, Any]:
         "security_groups": instance.group_ids,
         "verdict": audit.verdict,
         "verdict_reasons": audit.verdict_reasons,
-        "services": {name: service_dict(proof) for name, proof in audit.services.items()},
+        "services": services,
         "imds": {"status": imds.status, "http_endpoint": imds.http_endpoint,
                  "http_tokens": imds.http_tokens, "hop_limit": imds.hop_limit},
         "credentials": audit.credentials,
@@ -76,10 +88,12 @@ def summary(report: AuditReport) -> dict[str, int]:
 
 
 def render(report: AuditReport) -> str:
+    rendered: dict[int, dict[str, Any]] = {}
     document = {
         "schema_version": SCHEMA_VERSION,
         "source": report.source,
         "summary": summary(report),
-        "instances": [instance_dict(audit) for audit in report.instances],
+        "instances": [instance_dict(audit, rendered) for audit in report.instances],
     }
-    return json.dumps(document, indent=2)
+    indent = 2 if len(report.instances) <= INDENT_UP_TO else None
+    return json.dumps(document, indent=indent)

@@ -1,0 +1,325 @@
+"""Read the estate from AWS, read-only: one paginated call per resource kind and region.
+
+boto3 and botocore are imported inside the functions: the command line imports this module only
+when it talks to AWS, so snapshot mode starts without them.
+
+Each kind lands in ``RawRegion.answers`` in the AWS CLI's JSON shape (all pages merged, no
+``ResponseMetadata`` or ``NextToken``, timestamps as ISO 8601 text). A call that AWS refuses
+(AccessDenied, throttling that outlasts the retries, any other error) is recorded in
+``RawRegion.errors`` and the collection goes on; the analysis turns that kind into ``unknown``.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from auditor.errors import UsageError
+from auditor.sources import api_calls
+from auditor.sources.api_calls import ApiCall
+from auditor.sources.raw import RawRegion
+
+if TYPE_CHECKING:
+    import boto3
+    from botocore.client import BaseClient
+
+Progress = Callable[[str], None]
+
+RETRIES = {"mode": "adaptive", "max_attempts": 2}
+FILTER_CHUNK = 200  # the most values EC2 accepts in one filter or id list
+DNS_ATTRIBUTES = ("enableDnsSupport", "enableDnsHostnames")
+
+# Kinds read with one call filtered to the VPCs in scope, and the filter that names the VPC.
+VPC_FILTERED_CALLS: tuple[tuple[ApiCall, str], ...] = (
+    (api_calls.SUBNETS, "vpc-id"),
+    (api_calls.ROUTE_TABLES, "vpc-id"),
+    (api_calls.INTERNET_GATEWAYS, "attachment.vpc-id"),
+    (api_calls.NAT_GATEWAYS, "vpc-id"),
+    (api_calls.SECURITY_GROUPS, "vpc-id"),
+    (api_calls.NETWORK_ACLS, "vpc-id"),
+    (api_calls.VPC_ENDPOINTS, "vpc-id"),
+)
+
+Request = dict[str, Any]
+EVERYTHING: list[Request] = [{}]  # one unfiltered call
+
+
+def collect(regions: list[str] | None, profile: str | None = None,
+            instance_ids: list[str] | None = None,
+            progress: Progress | None = None) -> list[RawRegion]:
+    """Read every region's raw answers.
+
+    ``instance_ids`` scopes the reading to those instances and their VPCs (ids not found are
+    simply absent from the answer); None or empty reads everything in the region (``--all``).
+    Raises ``UsageError`` when AWS cannot be used at all (no region, no credentials, no
+    endpoint, DescribeInstances refused).
+    """
+    from botocore.exceptions import BotoCoreError
+
+    session = _open_session(profile)
+    captures = []
+    for region in _regions(session, regions):
+        try:
+            captures.append(_collect_region(session, region, instance_ids or None, progress))
+        except BotoCoreError as error:
+            raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
+    return captures
+
+
+# --- Session, regions, client ----------------------------------------------------------------
+
+
+def _open_session(profile: str | None) -> boto3.Session:
+    import boto3
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        return boto3.Session(profile_name=profile)
+    except BotoCoreError as error:  # ProfileNotFound and friends
+        raise UsageError(_one_line(error)) from None
+
+
+def _regions(session: boto3.Session, regions: list[str] | None) -> list[str]:
+    """The regions asked for, else the session's (AWS_REGION first, as the other SDKs do)."""
+    if regions:
+        return list(dict.fromkeys(regions))
+    region = os.environ.get("AWS_REGION") or session.region_name
+    if not region:
+        raise UsageError("no AWS region: pass --region or set AWS_REGION")
+    return [region]
+
+
+def _ec2_client(session: boto3.Session, region: str) -> BaseClient:
+    from botocore.config import Config
+
+    config = Config(retries=dict(RETRIES), user_agent_extra="ssm-auditor")
+    return session.client("ec2", region_name=region, config=config)
+
+
+# --- One region ------------------------------------------------------------------------------
+
+
+def _collect_region(session: boto3.Session, region: str, instance_ids: list[str] | None,
+                    progress: Progress | None) -> RawRegion:
+    reader = _RegionReader(_ec2_client(session, region), region, progress)
+    instance_requests = _filtered("instance-id", instance_ids) if instance_ids else EVERYTHING
+    reservations = reader.paginate(api_calls.INSTANCES, instance_requests)
+    if reservations is None:
+        reason = reader.raw.errors[api_calls.INSTANCES.kind]
+        raise UsageError(f"cannot describe instances in {region}: {reason}")
+    reader.raw.account_id = next(
+        (str(r["OwnerId"]) for r in reservations if r.get("OwnerId")), "")
+    instance_vpcs = _vpc_ids_of(reservations)
+    if instance_ids and not instance_vpcs:
+        return reader.raw  # none of the instances is here: nothing else to read
+    _collect_network(reader, instance_vpcs, scoped=bool(instance_ids))
+    return reader.raw
+
+
+def _collect_network(reader: _RegionReader, instance_vpcs: list[str], scoped: bool) -> None:
+    """Everything but the instances: filtered to ``instance_vpcs`` when ``scoped``."""
+    vpcs = reader.paginate(api_calls.VPCS,
+                           _by_ids("VpcIds", instance_vpcs) if scoped else EVERYTHING)
+    vpcs_in_scope = instance_vpcs if scoped else _union(instance_vpcs, _ids(vpcs, "VpcId"))
+    _read_dns_attributes(reader, vpcs_in_scope)
+    reader.paginate(api_calls.DHCP_OPTIONS, _dhcp_requests(vpcs, scoped))
+    for call, vpc_filter in VPC_FILTERED_CALLS:
+        reader.paginate(call, _filtered(vpc_filter, instance_vpcs) if scoped else EVERYTHING)
+    reader.paginate(api_calls.PREFIX_LISTS, EVERYTHING)
+    _read_prefix_list_entries(reader, _referenced_prefix_lists(reader.raw))
+    _read_endpoint_interfaces(reader, scoped)
+
+
+def _dhcp_requests(vpcs: list[dict] | None, scoped: bool) -> list[Request]:
+    if not scoped or vpcs is None:  # without the VPCs, read them all rather than nothing
+        return EVERYTHING
+    option_ids = [vpc.get("DhcpOptionsId") for vpc in vpcs]
+    return _by_ids("DhcpOptionsIds", [oid for oid in option_ids if oid and oid != "default"])
+
+
+def _read_dns_attributes(reader: _RegionReader, vpc_ids: list[str]) -> None:
+    """DescribeVpcAttribute takes one VPC and one attribute per call: AWS has no bulk form."""
+    requests = [{"VpcId": vpc_id, "Attribute": attribute}
+                for vpc_id in vpc_ids for attribute in DNS_ATTRIBUTES]
+    reader.each(api_calls.VPC_ATTRIBUTES, requests,
+                lambda request: _answer(reader.client.describe_vpc_attribute(**request)))
+
+
+def _read_prefix_list_entries(reader: _RegionReader, prefix_list_ids: list[str]) -> None:
+    def entries(request: Request) -> dict:
+        pages = reader.client.get_paginator(api_calls.PREFIX_LIST_ENTRIES.method)
+        merged = [entry for page in pages.paginate(**request)
+                  for entry in page.get(api_calls.PREFIX_LIST_ENTRIES.result_key) or []]
+        return {"PrefixListId": request["PrefixListId"], "Entries": _plain(merged)}
+
+    reader.each(api_calls.PREFIX_LIST_ENTRIES,
+                [{"PrefixListId": pl_id} for pl_id in prefix_list_ids], entries)
+
+
+def _read_endpoint_interfaces(reader: _RegionReader, scoped: bool) -> None:
+    call = api_calls.NETWORK_INTERFACES
+    if not scoped:
+        reader.paginate(call, EVERYTHING)
+        return
+    endpoints = reader.raw.answers.get(api_calls.VPC_ENDPOINTS.kind)
+    if endpoints is None:
+        reader.skip(call, f"not read: {api_calls.VPC_ENDPOINTS.kind} could not be read")
+        return
+    eni_ids = _union(*(endpoint.get("NetworkInterfaceIds") or []
+                       for endpoint in endpoints[api_calls.VPC_ENDPOINTS.result_key]))
+    reader.paginate(call, _filtered("network-interface-id", eni_ids))
+
+
+# --- Reading and recording -------------------------------------------------------------------
+
+
+class _RegionReader:
+    """Runs the calls of one region through one EC2 client and records answers and errors."""
+
+    def __init__(self, client: BaseClient, region: str, progress: Progress | None) -> None:
+        self.client = client
+        self.raw = RawRegion(region=region)
+        self._progress = progress
+
+    def paginate(self, call: ApiCall, requests: list[Request]) -> list[dict] | None:
+        """Run ``call`` once per request, every page, and store the merged list.
+
+        Returns the merged items, or None when AWS refused. No request means nothing in scope:
+        the answer is an empty list and no call is made.
+        """
+        items: list[dict] = []
+        pages = 0
+        try:
+            paginator = self.client.get_paginator(call.method)
+            for request in requests:
+                for page in paginator.paginate(**request):
+                    pages += 1
+                    items.extend(page.get(call.result_key) or [])
+        except Exception as error:
+            if not self._record_failure(call, error):
+                raise
+            return None
+        items = _plain(items)
+        self.raw.answers[call.kind] = {call.result_key: items}
+        self._report(call, _count(pages, "page") if requests else "nothing in scope")
+        return items
+
+    def each(self, call: ApiCall, requests: list[Request],
+             fetch: Callable[[Request], dict]) -> None:
+        """A per-resource call: store the list of the per-call answers."""
+        answers = []
+        try:
+            for request in requests:
+                answers.append(fetch(request))
+        except Exception as error:
+            if not self._record_failure(call, error):
+                raise
+            return
+        self.raw.answers[call.kind] = answers
+        self._report(call, _count(len(requests), "call") if requests else "nothing in scope")
+
+    def skip(self, call: ApiCall, reason: str) -> None:
+        self.raw.errors[call.kind] = reason
+        self._report(call, reason)
+
+    def _record_failure(self, call: ApiCall, error: Exception) -> bool:
+        """Record a refused call; False for errors that make AWS unusable (re-raised)."""
+        reason = _refusal(error)
+        if reason is None:
+            return False
+        self.raw.errors[call.kind] = reason
+        self._report(call, f"failed: {reason}")
+        return True
+
+    def _report(self, call: ApiCall, detail: str) -> None:
+        if self._progress:
+            self._progress(f"{self.raw.region}: {call.file_name[:-5]} ({detail})")
+
+
+def _refusal(error: Exception) -> str | None:
+    """The one-line reason ("<Code>: <message>") for an error AWS answered, else None.
+
+    Access denied, throttling still failing after the retries, any other API error, and an
+    operation the endpoint does not implement all count: the kind becomes unknown.
+    """
+    from botocore.exceptions import ClientError
+
+    if isinstance(error, ClientError):
+        details = error.response.get("Error") or {}
+        code = details.get("Code") or "ClientError"
+        return _one_line(f"{code}: {details.get('Message') or error}")
+    if isinstance(error, NotImplementedError):  # moto: "The X action has not been implemented"
+        return _one_line(f"NotImplemented: {error}")
+    return None
+
+
+# --- Small helpers ---------------------------------------------------------------------------
+
+
+def _chunks(values: list[str]) -> list[list[str]]:
+    return [values[start:start + FILTER_CHUNK] for start in range(0, len(values), FILTER_CHUNK)]
+
+
+def _filtered(name: str, values: list[str]) -> list[Request]:
+    """Requests with a filter: unknown values match nothing instead of failing the call."""
+    return [{"Filters": [{"Name": name, "Values": chunk}]} for chunk in _chunks(values)]
+
+
+def _by_ids(parameter: str, ids: list[str]) -> list[Request]:
+    return [{parameter: chunk} for chunk in _chunks(ids)]
+
+
+def _union(*groups: Iterable[str]) -> list[str]:
+    return sorted({value for group in groups for value in group if value})
+
+
+def _ids(items: list[dict] | None, key: str) -> list[str]:
+    return [item[key] for item in items or [] if item.get(key)]
+
+
+def _vpc_ids_of(reservations: list[dict]) -> list[str]:
+    instances = [instance for reservation in reservations
+                 for instance in reservation.get("Instances") or []]
+    interfaces = [eni for instance in instances for eni in instance.get("NetworkInterfaces") or []]
+    return _union(_ids(instances, "VpcId"), _ids(interfaces, "VpcId"))
+
+
+def _referenced_prefix_lists(raw: RawRegion) -> list[str]:
+    """Prefix lists named by security group rules or route destinations read so far."""
+    groups = (raw.answers.get(api_calls.SECURITY_GROUPS.kind) or {}).get("SecurityGroups", [])
+    permissions = [permission for group in groups
+                   for key in ("IpPermissions", "IpPermissionsEgress")
+                   for permission in group.get(key) or []]
+    tables = (raw.answers.get(api_calls.ROUTE_TABLES.kind) or {}).get("RouteTables", [])
+    routes = [route for table in tables for route in table.get("Routes") or []]
+    return _union(
+        (ref.get("PrefixListId", "") for p in permissions for ref in p.get("PrefixListIds") or []),
+        _ids(routes, "DestinationPrefixListId"),
+    )
+
+
+def _answer(response: dict) -> dict:
+    """A single response as the CLI prints it."""
+    return _plain({key: value for key, value in response.items()
+                   if key not in ("ResponseMetadata", "NextToken")})
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready data: timestamps become ISO 8601 text, as the AWS CLI prints them."""
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
+    if isinstance(value, date):  # datetime too
+        return value.isoformat()
+    return value
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
+def _one_line(error: object) -> str:
+    return " ".join(str(error).split())

@@ -1,0 +1,17 @@
+"""The committed demo estate is exactly what its generator writes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from scripts.make_demo_estate import CAPTURED_AT, DEFAULT_OUT, build
+
+
+def test_demo_estate_matches_its_generator(tmp_path):
+    build().write(tmp_path, CAPTURED_AT)
+    generated = {p.relative_to(tmp_path): p.read_text() for p in tmp_path.rglob("*.json")}
+    demo = Path(DEFAULT_OUT)
+    committed = {p.relative_to(demo): p.read_text() for p in demo.rglob("*.json")}
+    assert sorted(generated) == sorted(committed)
+    for name, text in generated.items():
+        assert committed[name] == text, f"{name} differs: run python scripts/make_demo_estate.py"
