@@ -27,7 +27,7 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 
-RETRIES = {"mode": "adaptive", "max_attempts": 2}
+RETRIES = {"mode": "adaptive", "max_attempts": 10}
 FILTER_CHUNK = 200  # the most values EC2 accepts in one filter or id list
 DNS_ATTRIBUTES = ("enableDnsSupport", "enableDnsHostnames")
 

@@ -1,0 +1,517 @@
+"""The live AWS source against moto: what it reads, how it scopes, and how it fails.
+
+moto gaps met here (see the comments where they matter):
+- A VPC made with CreateVpc has DhcpOptionsId "default" (no options set); the layout associates a
+  real DHCP options set so that path is exercised.
+- An interface endpoint's ENI gets the VPC's default SG and an address outside its subnet, so
+  the tests check the ENI's id and subnet, not its address or groups.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from ipaddress import ip_network
+from pathlib import Path
+from typing import Any
+
+import boto3
+import botocore.client
+import pytest
+from botocore.awsrequest import AWSResponse
+from botocore.retries.bucket import TokenBucket
+from moto import mock_aws
+
+from auditor.errors import UsageError
+from auditor.sources import api_calls, live
+from auditor.sources.live import collect
+from auditor.sources.parse import build_estate
+
+REGION = "us-east-1"
+ACCOUNT = "123456789012"  # moto's account
+AMI = "ami-12c6146b"
+READ_ONLY_OPERATIONS = {call.operation for call in api_calls.ALL_CALLS}
+
+
+# --- Environment -----------------------------------------------------------------------------
+
+
+@pytest.fixture(autouse=True)
+def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    """Fake credentials and a region; nothing read from the user's ~/.aws or the network."""
+    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL",
+                 "AWS_ENDPOINT_URL_EC2", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def ec2() -> Iterator[Any]:
+    with mock_aws():
+        yield boto3.client("ec2", region_name=REGION)
+
+
+def record_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every API operation any botocore client makes from now on, in order."""
+    operations: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        operations.append(operation_name)
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return operations
+
+
+def hook_sessions(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable) -> None:
+    """Register ``handler`` first on ``event`` of every boto3 session collect() opens."""
+    real_session = boto3.Session
+
+    def session_with_hook(*args, **kwargs):
+        session = real_session(*args, **kwargs)
+        session.events.register_first(event, handler)
+        return session
+
+    monkeypatch.setattr(boto3, "Session", session_with_hook)
+
+
+# --- A small estate in moto ------------------------------------------------------------------
+
+
+@dataclass
+class Layout:
+    vpc_id: str
+    public_subnet: str
+    private_subnet: str
+    igw_id: str
+    nat_id: str
+    public_table: str
+    private_table: str
+    instance_sg: str
+    endpoint_sg: str
+    prefix_list: str
+    nacl_id: str
+    dhcp_options: str
+    endpoint_id: str
+    endpoint_enis: list[str]
+    instance_ids: list[str] = field(default_factory=list)
+
+
+def run_instances(ec2, layout: Layout, count: int) -> list[str]:
+    reservation = ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=count,
+                                    MaxCount=count, SubnetId=layout.private_subnet,
+                                    SecurityGroupIds=[layout.instance_sg])
+    ids = [instance["InstanceId"] for instance in reservation["Instances"]]
+    layout.instance_ids.extend(ids)
+    return ids
+
+
+def build_layout(ec2, cidr: str = "10.0.0.0/16", instances: int = 1) -> Layout:
+    """One VPC: a public subnet (IGW, NAT) and a private one (instances, SSM endpoint)."""
+    network = ip_network(cidr)
+    public_cidr, private_cidr = (str(s) for s in list(network.subnets(new_prefix=24))[1:3])
+    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": True})
+    ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
+    dhcp = ec2.create_dhcp_options(DhcpConfigurations=[
+        {"Key": "domain-name-servers", "Values": ["AmazonProvidedDNS"]}])
+    dhcp_id = dhcp["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=dhcp_id, VpcId=vpc_id)
+
+    public = ec2.create_subnet(VpcId=vpc_id, CidrBlock=public_cidr,
+                               AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+    private = ec2.create_subnet(VpcId=vpc_id, CidrBlock=private_cidr,
+                                AvailabilityZone=f"{REGION}b")["Subnet"]["SubnetId"]
+    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
+
+    prefix_list = ec2.create_managed_prefix_list(
+        PrefixListName=f"corp-{vpc_id}", MaxEntries=5, AddressFamily="IPv4",
+        Entries=[{"Cidr": "192.168.0.0/24"}])["PrefixList"]["PrefixListId"]
+    endpoint_sg = ec2.create_security_group(GroupName="endpoint", Description="ssm endpoint",
+                                            VpcId=vpc_id)["GroupId"]
+    instance_sg = ec2.create_security_group(GroupName="instance", Description="instances",
+                                            VpcId=vpc_id)["GroupId"]
+    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
+    ec2.authorize_security_group_ingress(GroupId=endpoint_sg, IpPermissions=[
+        {**https, "UserIdGroupPairs": [{"GroupId": instance_sg}]}])
+    ec2.revoke_security_group_egress(GroupId=instance_sg, IpPermissions=[
+        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
+    ec2.authorize_security_group_egress(GroupId=instance_sg, IpPermissions=[
+        {**https, "UserIdGroupPairs": [{"GroupId": endpoint_sg}]},
+        {**https, "PrefixListIds": [{"PrefixListId": prefix_list}]}])
+
+    public_table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=public_table, SubnetId=public)
+    ec2.create_route(RouteTableId=public_table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
+    nat = ec2.create_nat_gateway(SubnetId=public, AllocationId=allocation)
+    nat_id = nat["NatGateway"]["NatGatewayId"]
+    private_table = ec2.create_route_table(VpcId=vpc_id)["RouteTable"]["RouteTableId"]
+    ec2.associate_route_table(RouteTableId=private_table, SubnetId=private)
+    ec2.create_route(RouteTableId=private_table, DestinationCidrBlock="0.0.0.0/0",
+                     NatGatewayId=nat_id)
+    ec2.create_route(RouteTableId=private_table, DestinationPrefixListId=prefix_list,
+                     NatGatewayId=nat_id)
+
+    nacl_id = ec2.create_network_acl(VpcId=vpc_id)["NetworkAcl"]["NetworkAclId"]
+    for egress, ports in ((True, (443, 443)), (False, (1024, 65535))):
+        ec2.create_network_acl_entry(NetworkAclId=nacl_id, RuleNumber=100, Protocol="6",
+                                     RuleAction="allow", Egress=egress, CidrBlock="0.0.0.0/0",
+                                     PortRange={"From": ports[0], "To": ports[1]})
+    current = ec2.describe_network_acls(
+        Filters=[{"Name": "association.subnet-id", "Values": [private]}])["NetworkAcls"][0]
+    association = next(a["NetworkAclAssociationId"] for a in current["Associations"]
+                       if a["SubnetId"] == private)
+    ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=nacl_id)
+
+    endpoint = ec2.create_vpc_endpoint(
+        VpcId=vpc_id, ServiceName=f"com.amazonaws.{REGION}.ssm", VpcEndpointType="Interface",
+        SubnetIds=[private], SecurityGroupIds=[endpoint_sg], PrivateDnsEnabled=True,
+    )["VpcEndpoint"]
+
+    layout = Layout(vpc_id, public, private, igw, nat_id, public_table, private_table,
+                    instance_sg, endpoint_sg, prefix_list, nacl_id, dhcp_id,
+                    endpoint["VpcEndpointId"], endpoint["NetworkInterfaceIds"])
+    run_instances(ec2, layout, instances)
+    return layout
+
+
+# --- What is collected -----------------------------------------------------------------------
+
+
+def test_collect_builds_the_estate_that_was_created(ec2) -> None:
+    layout = build_layout(ec2)
+    messages: list[str] = []
+
+    captures = collect([REGION], instance_ids=layout.instance_ids, progress=messages.append)
+
+    assert [capture.region for capture in captures] == [REGION]
+    raw = captures[0]
+    assert raw.errors == {}
+    assert raw.account_id == ACCOUNT
+    json.dumps(raw.answers)  # CLI-shaped: plain JSON, timestamps already text
+    assert "ResponseMetadata" not in raw.answers["subnets"]
+    estate = build_estate(raw)
+    assert estate.unavailable == {}
+
+    instance = estate.instances[layout.instance_ids[0]]
+    assert (instance.vpc_id, instance.subnet_id) == (layout.vpc_id, layout.private_subnet)
+    assert instance.group_ids == [layout.instance_sg]
+
+    vpc = estate.vpcs[layout.vpc_id]
+    assert vpc.cidrs == [ip_network("10.0.0.0/16")]
+    assert (vpc.enable_dns_support, vpc.enable_dns_hostnames) == (True, True)
+    assert vpc.dhcp_options_id == layout.dhcp_options
+    assert estate.dhcp_options[layout.dhcp_options].domain_name_servers == ["AmazonProvidedDNS"]
+    assert set(estate.subnets) == {layout.public_subnet, layout.private_subnet}
+    assert estate.subnets[layout.private_subnet].cidr == ip_network("10.0.2.0/24")
+
+    public_routes = {r.destination(): (r.target_kind, r.target_id)
+                     for r in estate.route_tables[layout.public_table].routes}
+    assert public_routes == {"10.0.0.0/16": ("local", "local"),
+                             "0.0.0.0/0": ("internet_gateway", layout.igw_id)}
+    assert estate.route_tables[layout.public_table].subnet_ids == [layout.public_subnet]
+    private_routes = {r.destination(): (r.target_kind, r.target_id)
+                      for r in estate.route_tables[layout.private_table].routes}
+    assert private_routes["0.0.0.0/0"] == ("nat_gateway", layout.nat_id)
+    assert private_routes[layout.prefix_list] == ("nat_gateway", layout.nat_id)
+    assert any(table.is_main for table in estate.route_tables.values())
+
+    assert estate.internet_gateways[layout.igw_id].attached_vpc_ids == [layout.vpc_id]
+    nat = estate.nat_gateways[layout.nat_id]
+    assert (nat.subnet_id, nat.state, nat.connectivity_type) == (
+        layout.public_subnet, "available", "public")
+
+    egress = {(rule.ports.from_port, rule.peer())
+              for rule in estate.security_groups[layout.instance_sg].egress}
+    assert egress == {(443, layout.endpoint_sg), (443, layout.prefix_list)}
+    ingress = estate.security_groups[layout.endpoint_sg].ingress
+    assert [rule.group_id for rule in ingress] == [layout.instance_sg]
+    assert estate.prefix_lists[layout.prefix_list].cidrs == [ip_network("192.168.0.0/24")]
+    # Only referenced lists get their entries read; AWS-managed ones are listed by name only.
+    assert any(pl.name == f"com.amazonaws.{REGION}.s3" and pl.cidrs is None
+               for pl in estate.prefix_lists.values())
+
+    nacl = estate.network_acls[layout.nacl_id]
+    assert nacl.subnet_ids == [layout.private_subnet]
+    assert [(e.rule_number, e.egress, e.allow, e.from_port, e.to_port)
+            for e in nacl.entries if e.rule_number == 100] in (
+        [(100, True, True, 443, 443), (100, False, True, 1024, 65535)],
+        [(100, False, True, 1024, 65535), (100, True, True, 443, 443)],
+    )
+
+    endpoint = estate.vpc_endpoints[layout.endpoint_id]
+    assert endpoint.service_name == f"com.amazonaws.{REGION}.ssm"
+    assert (endpoint.endpoint_type, endpoint.state, endpoint.private_dns_enabled) == (
+        "Interface", "available", True)
+    assert endpoint.subnet_ids == [layout.private_subnet]
+    assert endpoint.group_ids == [layout.endpoint_sg]
+    assert endpoint.network_interface_ids == layout.endpoint_enis
+    assert layout.endpoint_enis
+    # moto gives the endpoint ENI the default SG and an off-subnet address: check id and subnet.
+    assert set(estate.network_interfaces) == set(layout.endpoint_enis)
+    eni = estate.network_interfaces[layout.endpoint_enis[0]]
+    assert (eni.subnet_id, eni.vpc_id) == (layout.private_subnet, layout.vpc_id)
+
+    assert f"{REGION}: describe-subnets (1 page)" in messages
+    assert f"{REGION}: describe-vpc-attribute (2 calls)" in messages
+    assert f"{REGION}: get-managed-prefix-list-entries (1 call)" in messages
+    assert len(messages) == len(api_calls.ALL_CALLS)  # once per kind
+
+
+def test_all_mode_reads_every_vpc_unfiltered(ec2) -> None:
+    first = build_layout(ec2)
+    second = build_layout(ec2, cidr="10.1.0.0/16")
+
+    estate = build_estate(collect([REGION])[0])
+
+    assert estate.unavailable == {}
+    assert set(first.instance_ids + second.instance_ids) <= set(estate.instances)
+    assert {first.vpc_id, second.vpc_id} <= set(estate.vpcs)
+    assert estate.vpcs[second.vpc_id].enable_dns_hostnames is True
+    assert {first.endpoint_id, second.endpoint_id} <= set(estate.vpc_endpoints)
+    assert estate.prefix_lists[second.prefix_list].cidrs == [ip_network("192.168.0.0/24")]
+
+
+# --- Read-only, and a cost that does not grow with the fleet ---------------------------------
+
+
+@pytest.mark.parametrize("scoped", [True, False], ids=["instances", "all"])
+def test_collect_calls_only_the_listed_read_only_operations(
+        ec2, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
+    layout = build_layout(ec2)
+    operations = record_operations(monkeypatch)
+
+    collect([REGION], instance_ids=layout.instance_ids if scoped else None)
+
+    assert operations, "no API call was recorded"
+    assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
+    assert set(operations) <= READ_ONLY_OPERATIONS
+    # Every kind was read, including the per-resource calls.
+    assert set(operations) == READ_ONLY_OPERATIONS
+
+
+@pytest.mark.parametrize("scoped", [True, False], ids=["instances", "all"])
+def test_call_count_does_not_grow_with_instances(
+        ec2, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
+    layout = build_layout(ec2, instances=1)
+    operations = record_operations(monkeypatch)
+    collect([REGION], instance_ids=list(layout.instance_ids) if scoped else None)
+    with_one = Counter(operations)
+
+    run_instances(ec2, layout, 29)
+    operations.clear()
+    raw = collect([REGION], instance_ids=list(layout.instance_ids) if scoped else None)[0]
+    with_thirty = Counter(operations)
+
+    assert len(build_estate(raw).instances) >= 30
+    assert with_thirty == with_one
+    assert with_one["DescribeInstances"] == 1
+    # Two DNS attributes for each VPC in scope; the default VPC joins in --all mode.
+    assert with_one["DescribeVpcAttribute"] == (2 if scoped else 4)
+
+
+# --- Scoping to instances ---------------------------------------------------------------------
+
+
+def test_scoping_reads_only_the_vpcs_of_the_instances(ec2) -> None:
+    layout = build_layout(ec2)
+    other = build_layout(ec2, cidr="10.1.0.0/16")
+    unknown_id = "i-0123456789abcdef0"
+
+    raw = collect([REGION], instance_ids=[layout.instance_ids[0], unknown_id])[0]
+    estate = build_estate(raw)
+
+    assert raw.errors == {}
+    assert set(estate.instances) == {layout.instance_ids[0]}
+    assert set(estate.vpcs) == {layout.vpc_id}
+    assert {s.vpc_id for s in estate.subnets.values()} == {layout.vpc_id}
+    assert {g.vpc_id for g in estate.security_groups.values()} == {layout.vpc_id}
+    assert {t.vpc_id for t in estate.route_tables.values()} == {layout.vpc_id}
+    assert {n.vpc_id for n in estate.network_acls.values()} == {layout.vpc_id}
+    assert set(estate.vpc_endpoints) == {layout.endpoint_id}
+    assert set(estate.nat_gateways) == {layout.nat_id}
+    assert set(estate.internet_gateways) == {layout.igw_id}
+    assert set(estate.dhcp_options) == {layout.dhcp_options}
+    assert set(estate.network_interfaces) == set(layout.endpoint_enis)
+    assert [answer["VpcId"] for answer in raw.answers["vpc_attributes"]] == [layout.vpc_id] * 2
+    entries = {answer["PrefixListId"] for answer in raw.answers["prefix_list_entries"]}
+    assert entries == {layout.prefix_list}
+    assert other.vpc_id not in estate.vpcs
+
+
+def test_unknown_instance_only_reads_instances(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_layout(ec2)
+    operations = record_operations(monkeypatch)
+
+    raw = collect([REGION], instance_ids=["i-0123456789abcdef0"])[0]
+
+    assert operations == ["DescribeInstances"]
+    assert raw.answers == {"instances": {"Reservations": []}}
+    assert raw.errors == {}
+
+
+def test_many_instance_ids_are_chunked_into_filters(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = build_layout(ec2)
+    wanted = [f"i-{number:017x}" for number in range(1, 251)] + layout.instance_ids
+    operations = record_operations(monkeypatch)
+
+    estate = build_estate(collect([REGION], instance_ids=wanted)[0])
+
+    assert Counter(operations)["DescribeInstances"] == 2  # 251 ids, 200 per filter
+    assert set(estate.instances) == set(layout.instance_ids)
+
+
+# --- Refused calls ---------------------------------------------------------------------------
+
+
+def error_answer(code: str, status: int) -> Callable[..., tuple[AWSResponse, dict]]:
+    """A before-call handler answering with an API error: botocore does not retry it."""
+    def answer(**_kwargs):
+        parsed = {"Error": {"Code": code, "Message": f"{code} injected by the test"},
+                  "ResponseMetadata": {"HTTPStatusCode": status}}
+        return AWSResponse("https://ec2.test", status, {}, None), parsed
+    return answer
+
+
+@pytest.mark.parametrize(("code", "status"), [
+    ("AccessDenied", 403),
+    ("UnauthorizedOperation", 403),
+    ("Throttling", 400),
+    ("RequestLimitExceeded", 503),
+    ("InternalError", 500),
+])
+def test_refused_call_is_recorded_and_the_rest_collected(
+        ec2, monkeypatch: pytest.MonkeyPatch, code: str, status: int) -> None:
+    layout = build_layout(ec2)
+    hook_sessions(monkeypatch, "before-call.ec2.DescribeNetworkAcls", error_answer(code, status))
+    started = time.monotonic()
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert time.monotonic() - started < 10
+    assert raw.errors == {"network_acls": f"{code}: {code} injected by the test"}
+    assert "network_acls" not in raw.answers
+    estate = build_estate(raw)
+    assert estate.unavailable == {"network_acls": raw.errors["network_acls"]}
+    assert estate.network_acls == {}
+    assert layout.private_subnet in estate.subnets
+    assert layout.endpoint_id in estate.vpc_endpoints
+
+
+def test_throttling_after_all_retries_is_recorded(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real retry path: botocore retries 10 times (sleeps patched out), then gives up."""
+    layout = build_layout(ec2)
+    attempts: list[str] = []
+    throttled = (b"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
+                 b"<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message>"
+                 b"</Error></Errors><RequestID>test</RequestID></Response>")
+
+    class Body:
+        def stream(self, **_kwargs):
+            yield throttled
+
+    def throttle(request, **_kwargs):
+        attempts.append(request.url)
+        return AWSResponse(request.url, 503, {}, Body())
+
+    hook_sessions(monkeypatch, "before-send.ec2.DescribeSecurityGroups", throttle)
+    sleeps: list[float] = []
+    monkeypatch.setattr(time, "sleep", sleeps.append)  # the back-off between attempts
+    # Adaptive mode also slows the client's send rate after throttling: let it send at once.
+    monkeypatch.setattr(TokenBucket, "acquire", lambda _bucket, amount=1, block=True: True)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    # botocore's max_attempts counts the retries: the first try plus 10.
+    assert live.RETRIES == {"mode": "adaptive", "max_attempts": 10}
+    assert len(attempts) == 11
+    assert len(sleeps) == 10
+    assert raw.errors == {"security_groups": "RequestLimitExceeded: Request limit exceeded."}
+    assert build_estate(raw).unavailable == {"security_groups": raw.errors["security_groups"]}
+
+
+def test_operation_missing_from_the_endpoint_is_recorded(
+        ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = build_layout(ec2)
+
+    def not_implemented(**_kwargs):
+        raise NotImplementedError("The describe_vpc_endpoints action has not been implemented")
+
+    hook_sessions(monkeypatch, "before-call.ec2.DescribeVpcEndpoints", not_implemented)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert raw.errors["vpc_endpoints"].startswith("NotImplemented: The describe_vpc_endpoints")
+    # Endpoint ENIs cannot be named without the endpoints: said so, not silently empty.
+    assert "vpc_endpoints" in raw.errors["network_interfaces"]
+    assert set(raw.errors) == {"vpc_endpoints", "network_interfaces"}
+    assert build_estate(raw).subnets
+
+
+def test_denied_describe_instances_is_a_usage_error(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_layout(ec2)
+    hook_sessions(monkeypatch, "before-call.ec2.DescribeInstances",
+                  error_answer("UnauthorizedOperation", 403))
+
+    with pytest.raises(UsageError, match=f"{REGION}.*UnauthorizedOperation"):
+        collect([REGION])
+
+
+# --- AWS unusable ----------------------------------------------------------------------------
+
+
+def test_no_region_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+
+    with pytest.raises(UsageError, match="no AWS region: pass --region or set AWS_REGION"):
+        collect(None)
+
+
+def test_aws_region_variable_is_honoured(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+
+    assert [capture.region for capture in collect(None)] == ["eu-west-1"]
+
+
+def test_unknown_profile_is_a_usage_error() -> None:
+    with pytest.raises(UsageError, match="could not be found"):
+        collect([REGION], profile="no-such-profile")
+
+
+def test_no_credentials_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+    monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+
+    with pytest.raises(UsageError, match="Unable to locate credentials") as raised:
+        collect([REGION])
+    assert "\n" not in str(raised.value)
+
+
+def test_unreachable_endpoint_is_a_usage_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: refused
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+
+    with pytest.raises(UsageError, match="Could not connect to the endpoint URL"):
+        collect([REGION])
+
+
+def test_importing_the_live_source_does_not_import_boto3() -> None:
+    code = ("import sys, auditor.sources.live; "
+            "sys.exit(any(m.split('.')[0] in ('boto3', 'botocore') for m in sys.modules))")
+    repository = Path(__file__).resolve().parents[1]
+    assert subprocess.run([sys.executable, "-c", code], cwd=repository,
+                          check=False).returncode == 0
