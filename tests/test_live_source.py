@@ -515,3 +515,26 @@ def test_importing_the_live_source_does_not_import_boto3() -> None:
     repository = Path(__file__).resolve().parents[1]
     assert subprocess.run([sys.executable, "-c", code], cwd=repository,
                           check=False).returncode == 0
+
+
+@pytest.mark.parametrize("argv", [
+    ["--all", "--format", "json"],
+    ["--instance", "PLACEHOLDER", "--format", "json"],
+    ["--all", "--format", "text", "-v"],
+    ["snapshot", "--out", "SNAPSHOT_DIR"],
+], ids=["audit-all", "audit-instance", "audit-text", "snapshot"])
+def test_a_full_audit_through_the_command_line_is_read_only(
+        ec2, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys, argv: list[str]) -> None:
+    from auditor.cli import main
+
+    layout = build_layout(ec2)
+    operations = record_operations(monkeypatch)
+    argv = [layout.instance_ids[0] if arg == "PLACEHOLDER" else
+            str(tmp_path / "snap") if arg == "SNAPSHOT_DIR" else arg for arg in argv]
+
+    code = main(argv)
+
+    assert code in (0, 1, 3), capsys.readouterr().err
+    assert operations, "no API call was recorded"
+    assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
+    assert set(operations) <= READ_ONLY_OPERATIONS
