@@ -538,3 +538,21 @@ def test_a_full_audit_through_the_command_line_is_read_only(
     assert operations, "no API call was recorded"
     assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
     assert set(operations) <= READ_ONLY_OPERATIONS
+
+
+def test_snapshot_round_trip_gives_the_live_answer(ec2, tmp_path, capsys) -> None:
+    from auditor.cli import main
+
+    build_layout(ec2)
+    live_code = main(["--all", "--format", "json"])
+    live_report = json.loads(capsys.readouterr().out)
+    assert main(["snapshot", "--out", str(tmp_path / "snap")]) == 0
+    capsys.readouterr()
+
+    offline_code = main(["--all", "--format", "json", "--snapshot", str(tmp_path / "snap")])
+    offline_report = json.loads(capsys.readouterr().out)
+
+    assert offline_code == live_code
+    assert offline_report["source"]["kind"] == "snapshot"
+    assert offline_report["instances"] == live_report["instances"]
+    assert offline_report["instances"], "the layout has instances"
