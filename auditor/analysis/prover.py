@@ -237,6 +237,12 @@ class NetworkProver:
             return Check(Hop("route", table.route_table_id, DENY, "no matching route"),
                          Finding("NO_ROUTE_TO_DESTINATION", table.route_table_id, message,
                                  service))
+        if route.state == "blackhole" and not choice.uncertain:
+            message = (f"{table.route_table_id} sends the traffic for {target.resource_id} to "
+                       f"{route.target_id}, which no longer exists (blackhole route).")
+            return Check(Hop("route", table.route_table_id, DENY, describe_route(table, route)),
+                         Finding("BLACKHOLE_ROUTE", table.route_table_id, message, service,
+                                 details={"target": route.target_id}))
         return self._unmodeled(table.route_table_id, route, service,
                                describe_route(table, route))
 
@@ -392,11 +398,14 @@ class NetworkProver:
             return no_internet(f"{where} sends 0.0.0.0/0 to a target that no longer exists",
                                text)
         if route.target_kind == "internet_gateway":
-            if not self.graph.igw_attached_to(route.target_id, nat.vpc_id):
-                return no_internet(f"{route.target_id} is not attached to {nat.vpc_id}", text)
             if nat.connectivity_type != "public":
                 return no_internet("it is a private NAT gateway, and an internet gateway drops "
                                    "its traffic", text)
+            if not self.graph.igw_attached_to(route.target_id, nat.vpc_id):
+                if "internet_gateways" in self.estate.unavailable:
+                    return _unknown_data("nat_route", route.target_id,
+                                         self.estate.unavailable["internet_gateways"], service)
+                return no_internet(f"{route.target_id} is not attached to {nat.vpc_id}", text)
             return Check(Hop("nat_route", table.route_table_id, ALLOW, text))
         return self._unmodeled(table.route_table_id, route, service, text, step="nat_route")
 

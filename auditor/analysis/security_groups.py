@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from auditor.analysis.ipspace import PUBLIC, Coverage, Peer, cidr_coverage, cidrs_coverage
+from auditor.analysis.ipspace import Coverage, Peer, cidr_coverage, cidrs_coverage
 from auditor.analysis.ipspace import describe_peer as peer_text
 from auditor.analysis.results import ALLOW, DENY, UNKNOWN, Check, Finding, Hop
 from auditor.aws_facts import TCP
@@ -79,9 +79,8 @@ def evaluate(estate: Estate, *, step: str, direction: str, group_ids: Sequence[s
         message = (f"{direction.capitalize()} rules of {resource} admit TCP {port} only for part "
                    f"of {peer_text(peer)} ({'; '.join(partial)}); whether that covers the "
                    f"traffic {towards} {peer_text(peer)} cannot be known from the API.")
-        code = "DESTINATION_UNCERTAIN" if peer == PUBLIC else finding_code
         return Check(Hop(step, resource, UNKNOWN, "; ".join(partial)),
-                     Finding(code, group_ids[0], message, service, "warning",
+                     Finding("DESTINATION_UNCERTAIN", group_ids[0], message, service, "warning",
                              {"security_groups": list(group_ids)}))
     message = (f"No {direction} rule of {resource} ({owner}) admits TCP {port} {towards} "
                f"{peer_text(peer)}.")
