@@ -33,9 +33,10 @@ def _label(instance_audit: InstanceAudit) -> str:
 
 
 def _headline(audit: InstanceAudit) -> str:
-    blocking = [f.code for f in audit.findings if f.severity == "error"]
-    if blocking:
-        return ", ".join(dict.fromkeys(blocking))
+    for severity in ("error", "warning"):
+        codes = [f.code for f in audit.findings if f.severity == severity]
+        if codes:
+            return ", ".join(dict.fromkeys(codes))
     return "; ".join(audit.verdict_reasons[:2])
 
 
