@@ -90,7 +90,7 @@ def _load_estates(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
         if progress:
             sys.stderr.write("\r\033[K")
         source = {"kind": "aws", "profile": args.profile or os.environ.get("AWS_PROFILE")}
-    estates = [build_estate(raw) for raw in raws]
+    estates = [build_estate(raw, args.instance) for raw in raws]
     source["regions"] = [estate.region for estate in estates]
     source["account_id"] = next((e.account_id for e in estates if e.account_id), "")
     source["unavailable"] = {e.region: e.unavailable for e in estates if e.unavailable}

@@ -9,6 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network
 
+
+class Cidr(IPv4Network):
+    """An IPv4 network that computes its hash and its text once.
+
+    Networks key the analysis' memo tables millions of times on a large fleet, and
+    ``IPv4Network.__hash__`` recomputes from Python each time. Equal to, and hashed like, the
+    ``IPv4Network`` it stands for.
+    """
+
+    def __hash__(self) -> int:
+        try:
+            return self.__dict__["_hash"]
+        except KeyError:
+            value = self.__dict__["_hash"] = super().__hash__()
+            return value
+
+    def __str__(self) -> str:
+        try:
+            return self.__dict__["_text"]
+        except KeyError:
+            text = self.__dict__["_text"] = super().__str__()
+            return text
+
+
 # --- Security groups and prefix lists -------------------------------------------------------
 
 
@@ -74,8 +98,11 @@ class NetworkAcl:
     nacl_id: str
     vpc_id: str
     is_default: bool
-    entries: list[NaclEntry]
+    entries: list[NaclEntry]  # kept in rule-number order, the order AWS evaluates them in
     subnet_ids: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.entries = sorted(self.entries, key=lambda entry: entry.rule_number)
 
 
 # --- Routing ---------------------------------------------------------------------------------

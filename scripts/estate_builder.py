@@ -48,7 +48,7 @@ class EstateBuilder:
         self.network_interfaces: list[dict] = []
         self.reservations: list[dict] = []
         self._subnet_hosts: dict[str, int] = {}
-        # Indexes for the lookups by id, so large estates (the benchmark) build in linear time.
+        # Indexes for the lookups by id, so that large estates (the benchmark) build quickly.
         # A lookup checks the entry it finds and scans the public list when the id is not
         # indexed, so resources appended to the lists directly are still found.
         self._subnet_index: dict[str, dict] = {}

@@ -204,3 +204,26 @@ def test_region_filter_on_a_snapshot(capsys, tmp_path):
     estate, _ = healthy_estate(tmp_path)
     code, _, err = run(capsys, "--all", "--snapshot", str(estate), "--region", "us-east-1")
     assert_one_line_error(code, err, "us-east-1")
+
+
+def test_compact_json_is_the_same_document(capsys):
+    from auditor.audit import run_audit
+    from auditor.reports import json_report
+    from auditor.sources.parse import build_estate
+    from auditor.sources.snapshot import read_snapshot
+
+    estates = [build_estate(raw) for raw in read_snapshot(DEMO)]
+    report = run_audit(estates, None, {"kind": "snapshot", "path": str(DEMO)})
+    indented = json_report.render(report, indent=True)
+    compact = json_report.render(report, indent=False)
+    assert "\n" not in compact
+    assert json.loads(compact) == json.loads(indented)
+
+
+def test_each_instance_alone_gets_the_answer_it_gets_in_the_fleet(capsys):
+    """--instance models only that instance's VPCs: the answer must not change."""
+    _, fleet = audit_json(capsys, "--all", "--snapshot", str(DEMO))
+    for expected in fleet["instances"]:
+        _, alone = audit_json(capsys, "--instance", expected["instance_id"],
+                              "--snapshot", str(DEMO))
+        assert alone["instances"] == [expected]

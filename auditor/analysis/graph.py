@@ -38,8 +38,10 @@ class EstateGraph:
     def __init__(self, estate: Estate, vpc_ids: Iterable[str] | None = None) -> None:
         self.estate = estate
         self.graph = nx.DiGraph()
+        self._neighbour_cache: dict[tuple[str, str], list[str]] = {}
         wanted = set(vpc_ids) if vpc_ids is not None else None
         self._build(wanted)
+        self._neighbour_cache.clear()  # lookups made while building saw a partial graph
 
     def _in_scope(self, wanted: set[str] | None, vpc_id: str) -> bool:
         return wanted is None or vpc_id in wanted
@@ -123,9 +125,11 @@ class EstateGraph:
                                     kind="filtered_by")
 
     def _neighbours(self, node: str, kind: str) -> list[str]:
-        if node not in self.graph:
-            return []
-        return [target for target, data in self.graph.adj[node].items() if data["kind"] == kind]
+        key = (node, kind)
+        if key not in self._neighbour_cache:  # the graph is not changed once built
+            self._neighbour_cache[key] = [] if node not in self.graph else [
+                target for target, data in self.graph.adj[node].items() if data["kind"] == kind]
+        return self._neighbour_cache[key]
 
     def _route_table_edge(self, subnet_id: str) -> tuple[str, str] | None:
         for target in self._neighbours(subnet_id, "routes_via"):
@@ -147,9 +151,8 @@ class EstateGraph:
         return (self.estate.route_tables[edge[0]], edge[1]) if edge else None
 
     def nacl_of(self, subnet_id: str) -> NetworkAcl | None:
-        for nacl_id in self._neighbours(subnet_id, "filtered_by"):
-            return self.estate.network_acls[nacl_id]
-        return None
+        nacl_ids = self._neighbours(subnet_id, "filtered_by")
+        return self.estate.network_acls[nacl_ids[0]] if nacl_ids else None
 
     def dhcp_options_of(self, vpc: Vpc) -> DhcpOptions | None:
         for options_id in self._neighbours(vpc.vpc_id, "dhcp"):

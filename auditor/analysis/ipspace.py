@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from enum import IntEnum
+from functools import lru_cache
 from ipaddress import IPv4Network, collapse_addresses
 from typing import Final, Literal
 
@@ -31,6 +32,7 @@ def describe_peer(peer: Peer) -> str:
     return str(peer.network_address) if peer.prefixlen == 32 else str(peer)
 
 
+@lru_cache(maxsize=65536)  # pure, and called for every rule of every hop
 def cidr_coverage(cidr: IPv4Network, peer: Peer) -> Coverage:
     if peer == PUBLIC:
         if cidr.prefixlen == 0:

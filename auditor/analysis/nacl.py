@@ -42,7 +42,7 @@ def decide(nacl: NetworkAcl, egress: bool, peer: Peer,
     """
     partial: list[tuple[NaclEntry, Coverage]] = []
     deciding: NaclEntry | None = None
-    for entry in sorted(nacl.entries, key=lambda e: e.rule_number):
+    for entry in nacl.entries:  # in rule-number order (NetworkAcl keeps them so)
         if entry.egress != egress:
             continue
         addresses, port_cov = _coverage(entry, peer, ports)

@@ -9,13 +9,16 @@ not cover (transit gateways, peering, firewalls...) make the answer unknown, nev
 
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, replace
+from functools import lru_cache
 from ipaddress import IPv4Network
+from typing import Any
 
 from auditor import aws_facts
 from auditor.analysis import nacl as nacl_eval
 from auditor.analysis import security_groups as sg_eval
-from auditor.analysis.dns import RESOLVES_ENDPOINT, resolve
+from auditor.analysis.dns import RESOLVES_ENDPOINT, Resolution, resolve
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.ipspace import PUBLIC, Peer
 from auditor.analysis.results import (
@@ -23,6 +26,7 @@ from auditor.analysis.results import (
     BLOCKED,
     DENY,
     REACHABLE,
+    THE_INSTANCE,
     UNKNOWN,
     Check,
     Finding,
@@ -31,7 +35,7 @@ from auditor.analysis.results import (
     combine,
 )
 from auditor.analysis.routes import describe_route, select_route
-from auditor.model import Instance, NatGateway, Route, VpcEndpoint
+from auditor.model import Cidr, Instance, NatGateway, NetworkAcl, Route, VpcEndpoint
 
 _VIA_BY_TARGET = {
     "internet_gateway": "internet_gateway",
@@ -50,12 +54,15 @@ _VIA_BY_TARGET = {
 
 @dataclass(frozen=True)
 class Source:
-    """The agent's end of the connection: what every hop's rules are matched against."""
+    """The agent's end of the connection: what every hop's rules are matched against.
 
-    instance_id: str
+    Instances with equal sources get the same proof; findings about the instance itself name
+    ``THE_INSTANCE`` and are bound to each instance's id afterwards.
+    """
+
     subnet_id: str
     vpc_id: str
-    address: IPv4Network  # the primary private IPv4 address as a /32
+    address: str  # the primary private IPv4 address
     group_ids: tuple[str, ...]
     has_public_ip: bool
     platform: str
@@ -63,6 +70,11 @@ class Source:
     # (a rule that covers all of it or none of it decides alike for every instance in it),
     # the exact address only when some rule splits the subnet.
     peer: IPv4Network
+
+    def alike(self, with_groups: bool = True) -> tuple:
+        """What a proof depends on: the exact address only when it is the peer."""
+        return (self.subnet_id, self.vpc_id, self.peer, self.has_public_ip, self.platform,
+                self.group_ids if with_groups else None)
 
     @property
     def ephemeral_ports(self) -> tuple[int, int]:
@@ -86,7 +98,7 @@ class _TargetOutcome:
     findings: list[Finding]
 
 
-def _unknown_data(step: str, resource: str, reason: str, service: str) -> Check:
+def _unknown_data(step: str, resource: str, reason: str, service: str | None) -> Check:
     return Check(Hop(step, resource, UNKNOWN, reason),
                  Finding("DATA_UNAVAILABLE", resource, f"Cannot read {resource}: {reason}.",
                          service, "warning"))
@@ -97,6 +109,10 @@ class NetworkProver:
         self.graph = graph
         self.estate = graph.estate
         self._cache: dict[tuple, tuple[str, ServiceProof]] = {}
+        self._checks: dict[tuple, Check] = {}
+        self._routes_out: dict[tuple, tuple[str, list[Check]]] = {}
+        self._resolutions: dict[tuple[str, str], Resolution] = {}
+        self._public_paths: dict[tuple, tuple[str, list[Check]]] = {}
 
     # --- entry points ---------------------------------------------------------------------
 
@@ -105,11 +121,11 @@ class NetworkProver:
         subnet_id = instance.subnet_id or (primary.subnet_id if primary else None)
         if not subnet_id or not instance.private_ip or not instance.vpc_id:
             return None
-        address = IPv4Network(f"{instance.private_ip}/32")
         subnet = self.graph.subnet(subnet_id)
-        return Source(instance.instance_id, subnet_id, instance.vpc_id, address,
-                      tuple(instance.group_ids), bool(instance.public_ip), instance.platform,
-                      subnet.cidr if subnet and address.subnet_of(subnet.cidr) else address)
+        address = instance.private_ip
+        peer = subnet.cidr if subnet and _contains(subnet.cidr, address) else _host(address)
+        return Source(subnet_id, instance.vpc_id, address, tuple(instance.group_ids),
+                      bool(instance.public_ip), instance.platform, peer)
 
     def prove(self, instance: Instance) -> dict[str, ServiceProof]:
         source = self.source_of(instance)
@@ -117,7 +133,7 @@ class NetworkProver:
                 for service in aws_facts.SERVICES}
 
     def prove_service(self, instance: Instance, source: Source | None,
-                      service: str) -> ServiceProof:
+                      service: str | None) -> ServiceProof:
         hostname = aws_facts.service_hostname(self.estate.region, service)
         if source is None:
             message = f"{instance.instance_id} has no subnet or private IPv4 address in the data."
@@ -125,26 +141,22 @@ class NetworkProver:
                                 findings=[Finding("DATA_UNAVAILABLE", instance.instance_id,
                                                   message, service, "warning")])
         proof = self._cached_proof(source, service, hostname)
-        if proof.status == UNKNOWN and source.peer != source.address:
+        if proof.status == UNKNOWN and source.peer.prefixlen != 32:
             # Some rule may split the subnet: decide for this very address.
-            proof = self._cached_proof(replace(source, peer=source.address), service, hostname)
-        return proof
+            proof = self._cached_proof(replace(source, peer=_host(source.address)), service,
+                                       hostname)
+        return proof.bound_to(instance.instance_id)
 
-    def _cached_proof(self, source: Source, service: str, hostname: str) -> ServiceProof:
-        """Instances alike in every input share one proof, personalised with their own id."""
-        key = (service, source.subnet_id, source.vpc_id, source.peer, source.group_ids,
-               source.has_public_ip, source.platform)
-        cached = self._cache.get(key)
-        if cached is None:
-            cached = self._cache[key] = (source.instance_id,
-                                         self._prove(source, service, hostname))
-        first_id, proof = cached
-        return proof if first_id == source.instance_id else _personalise(
-            proof, first_id, source.instance_id)
+    def _cached_proof(self, source: Source, service: str | None, hostname: str) -> ServiceProof:
+        """Instances with equal sources share one proof."""
+        key = (service, *source.alike())
+        if key not in self._cache:
+            self._cache[key] = self._prove(source, service, hostname)
+        return self._cache[key]
 
     # --- the proof ------------------------------------------------------------------------
 
-    def _prove(self, source: Source, service: str, hostname: str) -> ServiceProof:
+    def _prove(self, source: Source, service: str | None, hostname: str) -> ServiceProof:
         subnet = self.graph.subnet(source.subnet_id)
         vpc = self.graph.vpc(source.vpc_id)
         if subnet is None or vpc is None:
@@ -154,12 +166,15 @@ class NetworkProver:
             check = _unknown_data("source", missing, reason, service)
             return ServiceProof(service, UNKNOWN, "none", hostname, "unknown", [check.hop],
                                 [check.finding] if check.finding else [])
-        resolution = resolve(self.graph, vpc, self.estate.region, service)
+        if (vpc.vpc_id, service) not in self._resolutions:
+            self._resolutions[vpc.vpc_id, service] = resolve(self.graph, vpc,
+                                                             self.estate.region, service)
+        resolution = self._resolutions[vpc.vpc_id, service]
         if resolution.target is None:
             check = resolution.check
             return ServiceProof(service, check.status, "none", hostname, "unknown", [check.hop],
                                 [check.finding, *resolution.notes] if check.finding
-                                else resolution.notes)
+                                else list(resolution.notes))
         if resolution.target == RESOLVES_ENDPOINT and resolution.endpoint is not None:
             proof = self._via_endpoint(source, service, hostname, resolution.endpoint)
         else:
@@ -173,14 +188,14 @@ class NetworkProver:
     def _endpoint_targets(self, endpoint: VpcEndpoint) -> list[_Target]:
         interfaces = self.graph.interfaces_of(endpoint)
         if interfaces:
-            return [_Target(eni.eni_id, eni.subnet_id, IPv4Network(f"{eni.private_ip}/32"))
+            return [_Target(eni.eni_id, eni.subnet_id, _host(eni.private_ip))
                     for eni in interfaces if eni.private_ip]
         # ENIs unknown: each endpoint subnet stands for the ENI somewhere in it.
         return [_Target(subnet_id, subnet_id, subnet.cidr)
                 for subnet_id in endpoint.subnet_ids
                 if (subnet := self.graph.subnet(subnet_id)) is not None]
 
-    def _via_endpoint(self, source: Source, service: str, hostname: str,
+    def _via_endpoint(self, source: Source, service: str | None, hostname: str,
                       endpoint: VpcEndpoint) -> ServiceProof:
         resolves = f"interface endpoint {endpoint.endpoint_id}"
         if endpoint.state != aws_facts.ENDPOINT_AVAILABLE:
@@ -204,10 +219,10 @@ class NetworkProver:
             outcomes.append(_TargetOutcome(target, status, [c.hop for c in checks], findings))
         return self._aggregate_targets(service, hostname, resolves, endpoint, outcomes)
 
-    def _endpoint_target_checks(self, source: Source, service: str, endpoint: VpcEndpoint,
+    def _endpoint_target_checks(self, source: Source, service: str | None, endpoint: VpcEndpoint,
                                 target: _Target) -> list[Check]:
         checks = [
-            sg_eval.evaluate(self.estate, step="sg_egress", direction="egress",
+            self._sg_check(step="sg_egress", direction="egress",
                              group_ids=source.group_ids, peer=target.peer,
                              peer_group_ids=endpoint.group_ids, port=aws_facts.HTTPS_PORT,
                              service=service, finding_code="SG_EGRESS_BLOCKS",
@@ -216,14 +231,14 @@ class NetworkProver:
         ]
         checks += self._nacl_crossing(source, service, target.subnet_id, target.peer,
                                       aws_facts.HTTPS_PORT, f"endpoint {endpoint.endpoint_id}")
-        checks.append(sg_eval.evaluate(
-            self.estate, step="endpoint_sg_ingress", direction="ingress",
+        checks.append(self._sg_check(
+            step="endpoint_sg_ingress", direction="ingress",
             group_ids=tuple(endpoint.group_ids), peer=source.peer,
             peer_group_ids=source.group_ids, port=aws_facts.HTTPS_PORT, service=service,
             finding_code="ENDPOINT_SG_INGRESS_BLOCKS", owner=f"endpoint {endpoint.endpoint_id}"))
         return checks
 
-    def _local_route_check(self, source: Source, service: str, target: _Target) -> Check:
+    def _local_route_check(self, source: Source, service: str | None, target: _Target) -> Check:
         table_and_kind = self.graph.route_table_of(source.subnet_id)
         if table_and_kind is None:
             return self._no_route_table(source, service)
@@ -246,7 +261,7 @@ class NetworkProver:
         return self._unmodeled(table.route_table_id, route, service,
                                describe_route(table, route))
 
-    def _aggregate_targets(self, service: str, hostname: str, resolves: str,
+    def _aggregate_targets(self, service: str | None, hostname: str, resolves: str,
                            endpoint: VpcEndpoint, outcomes: list[_TargetOutcome]
                            ) -> ServiceProof:
         """Reachable when one ENI is: DNS hands out all of them and the agent tries each."""
@@ -273,21 +288,36 @@ class NetworkProver:
 
     # --- public path ----------------------------------------------------------------------
 
-    def _via_public(self, source: Source, service: str, hostname: str) -> ServiceProof:
-        checks = [sg_eval.evaluate(self.estate, step="sg_egress", direction="egress",
-                                   group_ids=source.group_ids, peer=PUBLIC, peer_group_ids=(),
-                                   port=aws_facts.HTTPS_PORT, service=service,
-                                   finding_code="SG_EGRESS_BLOCKS",
-                                   owner="the instance")]
-        checks += self._nacl_leg(source.subnet_id, service, PUBLIC, aws_facts.HTTPS_PORT,
-                                 source.ephemeral_ports, "the agent's connection")
-        via, route_checks = self._route_to_internet(source, service)
-        checks += route_checks
-        status, findings = combine(checks)
+    def _via_public(self, source: Source, service: str | None, hostname: str) -> ServiceProof:
+        """The public path is the same for the three services: proved once, labelled each."""
+        key = source.alike()
+        if key not in self._public_paths:
+            self._public_paths[key] = self._prove_public_path(source)
+        via, checks = self._public_paths[key]
+        status, findings = combine([_for_service(check, service) for check in checks])
         return ServiceProof(service, status, via, hostname, "public addresses",
                             [c.hop for c in checks], findings)
 
-    def _route_to_internet(self, source: Source, service: str) -> tuple[str, list[Check]]:
+    def _prove_public_path(self, source: Source) -> tuple[str, list[Check]]:
+        checks = [self._sg_check(step="sg_egress", direction="egress",
+                                 group_ids=source.group_ids, peer=PUBLIC, peer_group_ids=(),
+                                 port=aws_facts.HTTPS_PORT, service=None,
+                                 finding_code="SG_EGRESS_BLOCKS", owner="the instance")]
+        checks += self._nacl_leg(source.subnet_id, None, PUBLIC, aws_facts.HTTPS_PORT,
+                                 source.ephemeral_ports, "the agent's connection")
+        via, route_checks = self._route_to_internet(source, None)
+        return via, checks + route_checks
+
+    def _route_to_internet(self, source: Source, service: str | None) -> tuple[str, list[Check]]:
+        """Memoised: the way out depends neither on the groups nor on the service."""
+        key = source.alike(with_groups=False)
+        if key not in self._routes_out:
+            self._routes_out[key] = self._prove_route_to_internet(source, None)
+        via, checks = self._routes_out[key]
+        return via, [_for_service(check, service) for check in checks]
+
+    def _prove_route_to_internet(self, source: Source, service: str | None
+                                 ) -> tuple[str, list[Check]]:
         table_and_kind = self.graph.route_table_of(source.subnet_id)
         if table_and_kind is None:
             return "none", [self._no_route_table(source, service)]
@@ -324,7 +354,7 @@ class NetworkProver:
         return via, [self._unmodeled(table.route_table_id, route, service,
                                      describe_route(table, route))]
 
-    def _igw_check(self, source: Source, service: str, route: Route) -> Check:
+    def _igw_check(self, source: Source, service: str | None, route: Route) -> Check:
         if not self.graph.igw_attached_to(route.target_id, source.vpc_id):
             if "internet_gateways" in self.estate.unavailable:
                 return _unknown_data("internet_gateway", route.target_id,
@@ -333,15 +363,15 @@ class NetworkProver:
             return Check(Hop("internet_gateway", route.target_id, DENY, "not attached"),
                          Finding("BLACKHOLE_ROUTE", route.target_id, message, service))
         if not source.has_public_ip:
-            message = (f"{source.instance_id} routes to internet gateway {route.target_id} but "
-                       "has no public IPv4 address, so its traffic cannot leave the VPC.")
+            message = (f"The instance routes to internet gateway {route.target_id} but has no "
+                       "public IPv4 address, so its traffic cannot leave the VPC.")
             return Check(Hop("internet_gateway", route.target_id, DENY, "no public IPv4"),
-                         Finding("IGW_NO_PUBLIC_IP", source.instance_id, message, service,
+                         Finding("IGW_NO_PUBLIC_IP", THE_INSTANCE, message, service,
                                  details={"internet_gateway": route.target_id}))
         return Check(Hop("internet_gateway", route.target_id, ALLOW,
                          "attached; instance has a public IPv4 address"))
 
-    def _nat_checks(self, source: Source, service: str, route: Route) -> list[Check]:
+    def _nat_checks(self, source: Source, service: str | None, route: Route) -> list[Check]:
         nat = self.estate.nat_gateways.get(route.target_id)
         if nat is None:
             reason = self.estate.unavailable.get("nat_gateways")
@@ -368,7 +398,7 @@ class NetworkProver:
         checks.append(self._nat_onward_route(nat, service))
         return checks
 
-    def _nat_onward_route(self, nat: NatGateway, service: str) -> Check:
+    def _nat_onward_route(self, nat: NatGateway, service: str | None) -> Check:
         table_and_kind = self.graph.route_table_of(nat.subnet_id)
         if table_and_kind is None:
             reason = self.estate.unavailable.get("route_tables",
@@ -411,7 +441,23 @@ class NetworkProver:
 
     # --- shared hops ----------------------------------------------------------------------
 
-    def _nacl_leg(self, subnet_id: str, service: str, peer: Peer, port: int,
+    def _sg_check(self, service: str | None, **arguments: Any) -> Check:
+        """Security group evaluation, memoised: thousands of instances share their groups."""
+        arguments["peer_group_ids"] = tuple(arguments["peer_group_ids"])
+        arguments["group_ids"] = tuple(arguments["group_ids"])
+        key = ("sg", *arguments.values())
+        if key not in self._checks:
+            self._checks[key] = sg_eval.evaluate(self.estate, service=None, **arguments)
+        return _for_service(self._checks[key], service)
+
+    def _nacl_check(self, nacl: NetworkAcl | None, service: str | None, **arguments: Any) -> Check:
+        key = ("nacl", nacl.nacl_id if nacl else None, *arguments.values())
+        if key not in self._checks:
+            self._checks[key] = nacl_eval.evaluate(self.estate, nacl, service=None,
+                                                   **arguments)
+        return _for_service(self._checks[key], service)
+
+    def _nacl_leg(self, subnet_id: str, service: str | None, peer: Peer, port: int,
                   return_ports: tuple[int, int], purpose: str, side: str = "") -> list[Check]:
         """The ACL of ``subnet_id`` on a connection it opens to ``peer``: out, then the reply.
 
@@ -419,30 +465,30 @@ class NetworkProver:
         """
         nacl = self.graph.nacl_of(subnet_id)
         return [
-            nacl_eval.evaluate(self.estate, nacl, step=f"{side}nacl_outbound",
+            self._nacl_check(nacl, step=f"{side}nacl_outbound",
                                subnet_id=subnet_id, egress=True, peer=peer, ports=(port, port),
                                service=service, purpose=purpose),
-            nacl_eval.evaluate(self.estate, nacl, step=f"{side}nacl_inbound_return",
+            self._nacl_check(nacl, step=f"{side}nacl_inbound_return",
                                subnet_id=subnet_id, egress=False, peer=peer, ports=return_ports,
                                service=service, purpose=f"reply to {purpose}"),
         ]
 
-    def _nacl_far_side(self, source: Source, service: str, target: _Target, port: int,
+    def _nacl_far_side(self, source: Source, service: str | None, target: _Target, port: int,
                        purpose: str, side: str) -> list[Check]:
         """The ACL of the subnet the connection enters: in from the agent, the reply out."""
         nacl = self.graph.nacl_of(target.subnet_id)
         return [
-            nacl_eval.evaluate(self.estate, nacl, step=f"{side}nacl_inbound",
+            self._nacl_check(nacl, step=f"{side}nacl_inbound",
                                subnet_id=target.subnet_id, egress=False, peer=source.peer,
                                ports=(port, port), service=service,
                                purpose=f"from the agent to {purpose}"),
-            nacl_eval.evaluate(self.estate, nacl, step=f"{side}nacl_outbound_return",
+            self._nacl_check(nacl, step=f"{side}nacl_outbound_return",
                                subnet_id=target.subnet_id, egress=True, peer=source.peer,
                                ports=source.ephemeral_ports, service=service,
                                purpose=f"reply from {purpose}"),
         ]
 
-    def _nacl_crossing(self, source: Source, service: str, subnet_id: str, peer: Peer,
+    def _nacl_crossing(self, source: Source, service: str | None, subnet_id: str, peer: Peer,
                        port: int, purpose: str) -> list[Check]:
         """Both ACLs of a connection between two subnets; none within one subnet."""
         if subnet_id == source.subnet_id:
@@ -452,12 +498,12 @@ class NetworkProver:
                                f"the agent's connection to {purpose}")
                 + self._nacl_far_side(source, service, target, port, purpose, "endpoint_"))
 
-    def _no_route_table(self, source: Source, service: str) -> Check:
+    def _no_route_table(self, source: Source, service: str | None) -> Check:
         reason = self.estate.unavailable.get("route_tables",
                                              f"no route table for {source.subnet_id}")
         return _unknown_data("route", source.subnet_id, reason, service)
 
-    def _unmodeled(self, table_id: str, route: Route, service: str, text: str,
+    def _unmodeled(self, table_id: str, route: Route, service: str | None, text: str,
                    step: str = "route") -> Check:
         kind = _VIA_BY_TARGET.get(route.target_kind, route.target_kind).replace("_", " ")
         message = (f"{table_id} sends the traffic to {route.target_id} ({kind}); what lies "
@@ -467,14 +513,22 @@ class NetworkProver:
                              {"route_table": table_id, "target_kind": route.target_kind}))
 
 
-def _personalise(proof: ServiceProof, first_id: str, instance_id: str) -> ServiceProof:
-    """The shared proof, with findings about the first instance rewritten for this one."""
-    if not any(finding.resource_id == first_id for finding in proof.findings):
-        return proof
-    findings = [replace(f, resource_id=instance_id, message=f.message.replace(first_id,
-                                                                              instance_id))
-                if f.resource_id == first_id else f for f in proof.findings]
-    return replace(proof, findings=findings)
+def _for_service(check: Check, service: str | None) -> Check:
+    """A check evaluated once for all services, its finding labelled with one of them."""
+    if check.finding is None or check.finding.service == service:
+        return check
+    return Check(check.hop, check.finding.for_service(service))
+
+
+@lru_cache(maxsize=65536)
+def _host(address: str) -> IPv4Network:
+    return Cidr(f"{address}/32")
+
+
+def _contains(cidr: IPv4Network, address: str) -> bool:
+    """``address in cidr`` without building an address object for each of 10,000 instances."""
+    as_int = int.from_bytes(socket.inet_aton(address), "big")
+    return as_int & int(cidr.netmask) == int(cidr.network_address)
 
 
 def _unique(items: list) -> list:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 REACHABLE = "reachable"
@@ -11,6 +11,10 @@ UNKNOWN = "unknown"
 
 ALLOW = "allow"
 DENY = "deny"
+
+# The resource id of findings about the audited instance itself, in proofs that instances
+# share; ``ServiceProof.bound_to`` puts the instance's own id in its place.
+THE_INSTANCE = "<instance>"
 
 
 @dataclass(frozen=True)
@@ -58,6 +62,14 @@ class ServiceProof:
     resolves_to: str
     path: list[Hop] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+
+    def bound_to(self, instance_id: str) -> ServiceProof:
+        """This proof for one instance: findings about "the instance" name it."""
+        if not any(finding.resource_id == THE_INSTANCE for finding in self.findings):
+            return self
+        findings = [replace(f, resource_id=instance_id) if f.resource_id == THE_INSTANCE else f
+                    for f in self.findings]
+        return replace(self, findings=findings)
 
 
 def combine(checks: list[Check]) -> tuple[str, list[Finding]]:

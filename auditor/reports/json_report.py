@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import asdict
 from typing import Any
 
 from auditor.analysis.results import Finding, ServiceProof
@@ -22,9 +21,6 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     }
     if entry is not None:
         data["title"] = entry.title
-        data["fix"] = entry.fix
-        if entry.stack:
-            data["stack"] = entry.stack
     if finding.details:
         data["details"] = finding.details
     return data
@@ -42,20 +38,14 @@ def service_dict(proof: ServiceProof) -> dict[str, Any]:
         "via": proof.via,
         "hostname": proof.hostname,
         "resolves_to": proof.resolves_to,
-        "path": [asdict(hop) for hop in proof.path],
+        "path": [{"step": hop.step, "resource_id": hop.resource_id, "decision": hop.decision,
+                  "rule": hop.rule} for hop in proof.path],
         "findings": sorted({finding.code for finding in proof.findings}),
     }
 
 
-def instance_dict(audit: InstanceAudit,
-                  rendered: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
-    """``rendered`` memoises service dicts: instances alike share their proof objects."""
-    rendered = {} if rendered is None else rendered
-    services = {}
-    for name, proof in audit.services.items():
-        if id(proof) not in rendered:
-            rendered[id(proof)] = service_dict(proof)
-        services[name] = rendered[id(proof)]
+def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
+    """Everything about one instance but its services."""
     instance = audit.instance
     imds = audit.imds
     return {
@@ -71,13 +61,18 @@ def instance_dict(audit: InstanceAudit,
         "security_groups": instance.group_ids,
         "verdict": audit.verdict,
         "verdict_reasons": audit.verdict_reasons,
-        "services": services,
         "imds": {"status": imds.status, "http_endpoint": imds.http_endpoint,
                  "http_tokens": imds.http_tokens, "hop_limit": imds.hop_limit},
         "credentials": audit.credentials,
         "permissions": audit.permissions,
         "findings": [finding_dict(finding) for finding in audit.findings],
     }
+
+
+def instance_dict(audit: InstanceAudit) -> dict[str, Any]:
+    fields = _instance_fields(audit)
+    fields["services"] = {name: service_dict(proof) for name, proof in audit.services.items()}
+    return fields
 
 
 def summary(report: AuditReport) -> dict[str, int]:
@@ -87,13 +82,46 @@ def summary(report: AuditReport) -> dict[str, int]:
     return counts
 
 
-def render(report: AuditReport) -> str:
-    rendered: dict[int, dict[str, Any]] = {}
-    document = {
-        "schema_version": SCHEMA_VERSION,
-        "source": report.source,
-        "summary": summary(report),
-        "instances": [instance_dict(audit, rendered) for audit in report.instances],
-    }
-    indent = 2 if len(report.instances) <= INDENT_UP_TO else None
-    return json.dumps(document, indent=indent)
+def catalogue_dict(report: AuditReport) -> dict[str, Any]:
+    """How to fix each code the report holds, said once rather than in every finding."""
+    codes = sorted({finding.code for audit in report.instances for finding in audit.findings})
+    entries = {}
+    for code in codes:
+        entry = CATALOGUE.get(code)
+        if entry is not None:
+            entries[code] = {"title": entry.title, "category": entry.category,
+                             "fix": entry.fix, "stack": entry.stack,
+                             "doc": f"docs/FINDINGS.md#{code.lower()}"}
+    return entries
+
+
+def _header(report: AuditReport) -> dict[str, Any]:
+    return {"schema_version": SCHEMA_VERSION, "source": report.source,
+            "summary": summary(report), "catalogue": catalogue_dict(report)}
+
+
+def _render_compact(report: AuditReport) -> str:
+    """The same document on one line, each shared proof encoded once and spliced in."""
+    encoded: dict[int, str] = {}  # instances alike share their proof objects
+    instances = []
+    for audit in report.instances:
+        services = []
+        for name, proof in audit.services.items():
+            if id(proof) not in encoded:
+                encoded[id(proof)] = json.dumps(service_dict(proof))
+            services.append(f"{json.dumps(name)}: {encoded[id(proof)]}")
+        fields = json.dumps(_instance_fields(audit))
+        instances.append(f'{fields[:-1]}, "services": {{{", ".join(services)}}}}}')
+    header = json.dumps(_header(report))
+    return f'{header[:-1]}, "instances": [{", ".join(instances)}]}}'
+
+
+def render(report: AuditReport, indent: bool | None = None) -> str:
+    """Indented up to ``INDENT_UP_TO`` instances unless ``indent`` says otherwise."""
+    if indent is None:
+        indent = len(report.instances) <= INDENT_UP_TO
+    if not indent:
+        return _render_compact(report)
+    document = _header(report)
+    document["instances"] = [instance_dict(audit) for audit in report.instances]
+    return json.dumps(document, indent=2)

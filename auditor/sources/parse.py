@@ -7,11 +7,13 @@ default; a wrong type or a missing required field raises ``UsageError`` naming t
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from ipaddress import IPv4Network, ip_network
+from functools import lru_cache
+from ipaddress import IPv4Address, IPv4Network, ip_network
 from typing import Any
 
 from auditor.errors import UsageError
 from auditor.model import (
+    Cidr,
     DhcpOptions,
     Estate,
     Instance,
@@ -54,11 +56,41 @@ _GATEWAY_PREFIXES = (
 )
 
 
+@lru_cache(maxsize=65536)  # the same few CIDRs recur in thousands of rules
 def _cidr(text: str | None) -> IPv4Network | None:
     if not text:
         return None
     network = ip_network(text, strict=False)
-    return network if isinstance(network, IPv4Network) else None
+    return Cidr(network) if isinstance(network, IPv4Network) else None
+
+
+def _address(text: str | None) -> str | None:
+    """An IPv4 address as text, checked (a malformed one is malformed input)."""
+    return str(IPv4Address(text)) if text else None
+
+
+class Scope:
+    """What to model: everything, or the requested instances and the VPCs they live in."""
+
+    def __init__(self, instance_ids: Iterable[str] | None = None) -> None:
+        self.instance_ids = set(instance_ids) if instance_ids else None
+        self.vpc_ids: set[str] | None = None  # known once the instances are parsed
+
+    def instances(self, items: list[dict]) -> list[dict]:
+        if self.instance_ids is None:
+            return items
+        return [item for item in items if item.get("InstanceId") in self.instance_ids]
+
+    def vpc_bound(self, items: list[dict]) -> list[dict]:
+        if self.vpc_ids is None:
+            return items
+        return [item for item in items if item.get("VpcId") in self.vpc_ids]
+
+    def attached(self, gateways: list[dict]) -> list[dict]:
+        if self.vpc_ids is None:
+            return gateways
+        return [gateway for gateway in gateways
+                if any(a.get("VpcId") in self.vpc_ids for a in gateway.get("Attachments") or [])]
 
 
 def _items(answer: Any, key: str) -> list[dict]:
@@ -140,7 +172,7 @@ def _interface(raw: dict, fallback_subnet: str | None = None,
         eni_id=raw["NetworkInterfaceId"],
         subnet_id=raw.get("SubnetId") or fallback_subnet or "",
         vpc_id=raw.get("VpcId") or fallback_vpc or "",
-        private_ip=raw.get("PrivateIpAddress"),
+        private_ip=_address(raw.get("PrivateIpAddress")),
         group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
         public_ip=association.get("PublicIp"),
         interface_type=raw.get("InterfaceType", "interface"),
@@ -172,7 +204,7 @@ def _instance(raw: dict, region: str) -> Instance:
         subnet_id=raw.get("SubnetId") or (primary.subnet_id if primary else None),
         vpc_id=raw.get("VpcId") or (primary.vpc_id if primary else None),
         private_ip=(primary.private_ip if primary and primary.private_ip
-                    else raw.get("PrivateIpAddress")),
+                    else _address(raw.get("PrivateIpAddress"))),
         public_ip=(primary.public_ip if primary and primary.public_ip
                    else raw.get("PublicIpAddress")),
         group_ids=group_ids,
@@ -186,17 +218,19 @@ def _instance(raw: dict, region: str) -> Instance:
     )
 
 
-def _parse_instances(estate: Estate, answer: Any) -> None:
+def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
     for reservation in _items(answer, "Reservations"):
-        for raw in reservation.get("Instances") or []:
+        for raw in scope.instances(reservation.get("Instances") or []):
             instance = _instance(raw, estate.region)
             estate.instances[instance.instance_id] = instance
             if not estate.account_id and reservation.get("OwnerId"):
                 estate.account_id = reservation["OwnerId"]
+    if scope.instance_ids is not None:
+        scope.vpc_ids = {i.vpc_id for i in estate.instances.values() if i.vpc_id}
 
 
-def _parse_vpcs(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "Vpcs"):
+def _parse_vpcs(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "Vpcs")):
         cidrs = [_cidr(assoc["CidrBlock"]) for assoc in raw.get("CidrBlockAssociationSet") or []
                  if (assoc.get("CidrBlockState") or {}).get("State", "associated")
                  == "associated"]
@@ -206,7 +240,7 @@ def _parse_vpcs(estate: Estate, answer: Any) -> None:
                                         dhcp_options_id=raw.get("DhcpOptionsId"))
 
 
-def _parse_vpc_attributes(estate: Estate, answer: Any) -> None:
+def _parse_vpc_attributes(estate: Estate, answer: Any, scope: Scope) -> None:
     if not isinstance(answer, list):
         raise TypeError("expected a JSON list of describe-vpc-attribute answers")
     for raw in answer:
@@ -219,7 +253,7 @@ def _parse_vpc_attributes(estate: Estate, answer: Any) -> None:
             vpc.enable_dns_hostnames = bool(raw["EnableDnsHostnames"]["Value"])
 
 
-def _parse_dhcp_options(estate: Estate, answer: Any) -> None:
+def _parse_dhcp_options(estate: Estate, answer: Any, scope: Scope) -> None:
     for raw in _items(answer, "DhcpOptions"):
         servers: list[str] = []
         for configuration in raw.get("DhcpConfigurations") or []:
@@ -228,8 +262,8 @@ def _parse_dhcp_options(estate: Estate, answer: Any) -> None:
         estate.dhcp_options[raw["DhcpOptionsId"]] = DhcpOptions(raw["DhcpOptionsId"], servers)
 
 
-def _parse_subnets(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "Subnets"):
+def _parse_subnets(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "Subnets")):
         cidr = _cidr(raw.get("CidrBlock"))
         if cidr is None:
             raise TypeError(f"subnet {raw.get('SubnetId')} has no IPv4 CidrBlock")
@@ -238,8 +272,8 @@ def _parse_subnets(estate: Estate, answer: Any) -> None:
             bool(raw.get("MapPublicIpOnLaunch", False)))
 
 
-def _parse_route_tables(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "RouteTables"):
+def _parse_route_tables(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "RouteTables")):
         associations = raw.get("Associations") or []
         estate.route_tables[raw["RouteTableId"]] = RouteTable(
             route_table_id=raw["RouteTableId"],
@@ -256,16 +290,16 @@ def _association_active(association: dict) -> bool:
     return state in ("associated", "associating")
 
 
-def _parse_internet_gateways(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "InternetGateways"):
+def _parse_internet_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.attached(_items(answer, "InternetGateways")):
         attached = [att["VpcId"] for att in raw.get("Attachments") or []
                     if att.get("State") in ("available", "attached")]
         estate.internet_gateways[raw["InternetGatewayId"]] = InternetGateway(
             raw["InternetGatewayId"], attached)
 
 
-def _parse_nat_gateways(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "NatGateways"):
+def _parse_nat_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "NatGateways")):
         addresses = raw.get("NatGatewayAddresses") or []
         estate.nat_gateways[raw["NatGatewayId"]] = NatGateway(
             nat_gateway_id=raw["NatGatewayId"],
@@ -278,8 +312,8 @@ def _parse_nat_gateways(estate: Estate, answer: Any) -> None:
         )
 
 
-def _parse_security_groups(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "SecurityGroups"):
+def _parse_security_groups(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "SecurityGroups")):
         estate.security_groups[raw["GroupId"]] = SecurityGroup(
             group_id=raw["GroupId"],
             vpc_id=raw.get("VpcId", ""),
@@ -289,13 +323,13 @@ def _parse_security_groups(estate: Estate, answer: Any) -> None:
         )
 
 
-def _parse_prefix_lists(estate: Estate, answer: Any) -> None:
+def _parse_prefix_lists(estate: Estate, answer: Any, scope: Scope) -> None:
     for raw in _items(answer, "PrefixLists"):
         estate.prefix_lists[raw["PrefixListId"]] = PrefixList(
             raw["PrefixListId"], raw.get("PrefixListName", ""), raw.get("OwnerId", ""))
 
 
-def _parse_prefix_list_entries(estate: Estate, answer: Any) -> None:
+def _parse_prefix_list_entries(estate: Estate, answer: Any, scope: Scope) -> None:
     if not isinstance(answer, list):
         raise TypeError("expected a JSON list of get-managed-prefix-list-entries answers")
     for raw in answer:
@@ -305,8 +339,8 @@ def _parse_prefix_list_entries(estate: Estate, answer: Any) -> None:
         prefix_list.cidrs = [cidr for cidr in cidrs if cidr]
 
 
-def _parse_network_acls(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "NetworkAcls"):
+def _parse_network_acls(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "NetworkAcls")):
         entries = []
         for entry in raw.get("Entries") or []:
             port_range = entry.get("PortRange") or {}
@@ -329,8 +363,8 @@ def _parse_network_acls(estate: Estate, answer: Any) -> None:
         )
 
 
-def _parse_vpc_endpoints(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "VpcEndpoints"):
+def _parse_vpc_endpoints(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "VpcEndpoints")):
         estate.vpc_endpoints[raw["VpcEndpointId"]] = VpcEndpoint(
             endpoint_id=raw["VpcEndpointId"],
             vpc_id=raw["VpcId"],
@@ -345,8 +379,8 @@ def _parse_vpc_endpoints(estate: Estate, answer: Any) -> None:
         )
 
 
-def _parse_network_interfaces(estate: Estate, answer: Any) -> None:
-    for raw in _items(answer, "NetworkInterfaces"):
+def _parse_network_interfaces(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.vpc_bound(_items(answer, "NetworkInterfaces")):
         interface = _interface(raw)
         estate.network_interfaces[interface.eni_id] = interface
 
@@ -370,9 +404,13 @@ _PARSERS: tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any], None]], ...] = 
 )
 
 
-def build_estate(raw: RawRegion) -> Estate:
-    """Build the model of one region; kinds that were not read are listed as unavailable."""
+def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> Estate:
+    """Build the model of one region; kinds that were not read are listed as unavailable.
+
+    With ``instance_ids``, only those instances and the resources of their VPCs are modelled.
+    """
     estate = Estate(region=raw.region, account_id=raw.account_id)
+    scope = Scope(instance_ids)
     for call, parser in _PARSERS:
         if call.kind in raw.errors:
             estate.unavailable[call.kind] = raw.errors[call.kind]
@@ -381,7 +419,7 @@ def build_estate(raw: RawRegion) -> Estate:
             estate.unavailable[call.kind] = f"{call.file_name} was not captured"
             continue
         try:
-            parser(estate, raw.answers[call.kind])
+            parser(estate, raw.answers[call.kind], scope)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
             raise UsageError(f"malformed {call.file_name} ({raw.region}): {detail}") from None
