@@ -444,7 +444,6 @@ def _short(filename: str, line: int, function: str) -> str:
 
 
 LIVE_REGION = "us-east-1"
-LIVE_AMI = "ami-12c6146b"  # one of moto's images
 
 
 @contextlib.contextmanager
@@ -471,74 +470,6 @@ def _fake_aws_environment(endpoint: str, scratch: Path) -> Iterator[None]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
-
-
-def seed_live_estate(ec2: Any) -> dict[str, str]:
-    """A VPC with a public, a NAT-ed and an isolated subnet, the agent's interface endpoints,
-    SGs with SG and prefix-list references, a custom ACL, and one instance."""
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
-    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-    dhcp = ec2.create_dhcp_options(DhcpConfigurations=[
-        {"Key": "domain-name-servers", "Values": ["AmazonProvidedDNS"]}])["DhcpOptions"]
-    ec2.associate_dhcp_options(DhcpOptionsId=dhcp["DhcpOptionsId"], VpcId=vpc)
-
-    def subnet(cidr: str, zone: str) -> str:
-        return ec2.create_subnet(VpcId=vpc, CidrBlock=cidr,
-                                 AvailabilityZone=f"{LIVE_REGION}{zone}")["Subnet"]["SubnetId"]
-
-    public, private, isolated = (subnet("10.0.0.0/24", "a"), subnet("10.0.8.0/21", "b"),
-                                 subnet("10.0.20.0/24", "c"))
-    igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
-    ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
-    allocation = ec2.allocate_address(Domain="vpc")["AllocationId"]
-    nat = ec2.create_nat_gateway(SubnetId=public,
-                                 AllocationId=allocation)["NatGateway"]["NatGatewayId"]
-    for subnet_id, target in ((public, {"GatewayId": igw}), (private, {"NatGatewayId": nat}),
-                              (isolated, None)):
-        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
-        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet_id)
-        if target:
-            ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", **target)
-
-    prefix_list = ec2.create_managed_prefix_list(
-        PrefixListName="egress-allowed", MaxEntries=5, AddressFamily="IPv4",
-        Entries=[{"Cidr": "0.0.0.0/1"}, {"Cidr": "128.0.0.0/1"}])["PrefixList"]["PrefixListId"]
-    endpoint_sg = ec2.create_security_group(GroupName="ssm-endpoints", Description="endpoints",
-                                            VpcId=vpc)["GroupId"]
-    instance_sg = ec2.create_security_group(GroupName="app", Description="instances",
-                                            VpcId=vpc)["GroupId"]
-    https = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
-    ec2.authorize_security_group_ingress(GroupId=endpoint_sg, IpPermissions=[
-        {**https, "UserIdGroupPairs": [{"GroupId": instance_sg}]}])
-    ec2.revoke_security_group_egress(GroupId=instance_sg, IpPermissions=[
-        {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}])
-    ec2.authorize_security_group_egress(GroupId=instance_sg, IpPermissions=[
-        {**https, "UserIdGroupPairs": [{"GroupId": endpoint_sg}]},
-        {**https, "PrefixListIds": [{"PrefixListId": prefix_list}]}])
-
-    nacl = ec2.create_network_acl(VpcId=vpc)["NetworkAcl"]["NetworkAclId"]
-    for egress, ports in ((True, (443, 443)), (False, EPHEMERAL)):
-        ec2.create_network_acl_entry(NetworkAclId=nacl, RuleNumber=100, Protocol="6",
-                                     RuleAction="allow", Egress=egress, CidrBlock="0.0.0.0/0",
-                                     PortRange={"From": ports[0], "To": ports[1]})
-    current = ec2.describe_network_acls(
-        Filters=[{"Name": "association.subnet-id", "Values": [isolated]}])["NetworkAcls"][0]
-    association = next(a["NetworkAclAssociationId"] for a in current["Associations"]
-                       if a["SubnetId"] == isolated)
-    ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=nacl)
-
-    for service in AGENT_SERVICES:
-        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{LIVE_REGION}.{service}",
-                                VpcEndpointType="Interface", SubnetIds=[isolated],
-                                SecurityGroupIds=[endpoint_sg], PrivateDnsEnabled=True)
-    return {"vpc": vpc, "subnet": private, "group": instance_sg}
-
-
-def launch(ec2: Any, layout: dict[str, str], count: int) -> None:
-    ec2.run_instances(ImageId=LIVE_AMI, InstanceType="t3.micro", MinCount=count,
-                      MaxCount=count, SubnetId=layout["subnet"],
-                      SecurityGroupIds=[layout["group"]])
 
 
 @contextlib.contextmanager
@@ -584,6 +515,7 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
     from moto.server import ThreadedMotoServer
 
     from auditor.sources.live import collect
+    from tests.moto_estate import build_layout, run_instances
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
@@ -594,10 +526,12 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
         with tempfile.TemporaryDirectory() as scratch, \
                 _fake_aws_environment(f"http://{host}:{port}", Path(scratch)):
             ec2 = boto3.client("ec2", region_name=LIVE_REGION)
-            layout = seed_live_estate(ec2)
+            # The layout of the live-source tests: IGW, NAT, endpoint, SG and prefix-list
+            # references, a custom ACL, DHCP options.
+            layout = build_layout(ec2, instances=0, subnet_prefix=21)  # room for 500
             launched = 0
             for wanted in counts:
-                launch(ec2, layout, wanted - launched)
+                run_instances(ec2, layout, wanted - launched)
                 launched = wanted
                 with counting_sessions() as (calls, requests):
                     start = time.perf_counter()

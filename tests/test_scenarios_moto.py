@@ -51,20 +51,7 @@ EXIT_OK, EXIT_NOT_MANAGEABLE, EXIT_UNKNOWN = 0, 1, 3  # the contract's exit stat
 # --- Environment and estate ------------------------------------------------------------------
 
 
-@pytest.fixture(autouse=True)
-def aws_environment(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
-    """Fake credentials and a region; nothing read from the user's ~/.aws or the network."""
-    for name in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_REGION", "AWS_ENDPOINT_URL",
-                 "AWS_ENDPOINT_URL_EC2", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-    # Speed: moto would build its catalogue of public AMIs for every test; none is needed.
-    monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+pytestmark = pytest.mark.usefixtures("fake_aws")
 
 
 @pytest.fixture(scope="module", autouse=True)
