@@ -7,6 +7,7 @@ Exit status of an audit: 0 all manageable (or not applicable), 1 some not manage
 from __future__ import annotations
 
 import argparse
+import gc
 import os
 import sys
 from typing import Any, NoReturn
@@ -145,6 +146,19 @@ def run_snapshot_command(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    # The auditor builds large, acyclic structures once and exits: the cyclic garbage
+    # collector finds nothing to free and, scanning them again and again, doubled the time
+    # of a 10,000-instance audit.
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        return _run(argv)
+    finally:
+        if collecting:
+            gc.enable()
+
+
+def _run(argv: list[str]) -> int:
     try:
         if argv and argv[0] == "snapshot":
             return run_snapshot_command(argv[1:])
