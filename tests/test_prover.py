@@ -447,3 +447,41 @@ def test_instances_differing_in_public_ip_or_platform_are_proved_apart():
     assert {name: [f.code for f in proof.findings] for name, proof in results.items()} == {
         "without_ip": ["IGW_NO_PUBLIC_IP"], "linux": [], "windows": ["NACL_BLOCKS"]}
     assert results["linux"].status == REACHABLE
+
+
+def _endpoint_estate(endpoint_lists_groups: bool):
+    b = EstateBuilder()
+    vpc = b.vpc("10.0.0.0/16")
+    subnet = b.subnet(vpc, "10.0.1.0/24")
+    b.route_table(vpc, [subnet])
+    admits = b.security_group(vpc, "endpoint", ingress=[("tcp", 443, 443, "10.0.0.0/16")])
+    b.interface_endpoint(vpc, "ssm", [subnet], [admits])
+    if not endpoint_lists_groups:
+        b.vpc_endpoints[-1]["Groups"] = []  # as moto answers; the ENI still carries the group
+    instance_id = b.instance(subnet, [b.security_group(vpc, "app")])
+    estate = build_estate(b.raw())
+    return NetworkProver(EstateGraph(estate)).prove(estate.instances[instance_id])["ssm"]
+
+
+@pytest.mark.parametrize("endpoint_lists_groups", [True, False])
+def test_endpoint_groups_come_from_its_enis_when_it_lists_none(endpoint_lists_groups):
+    proof = _endpoint_estate(endpoint_lists_groups)
+    assert (proof.status, proof.via) == (REACHABLE, "interface_endpoint")
+
+
+def test_a_stopped_instance_in_a_subnet_that_hands_out_public_ips_is_not_blamed():
+    b = EstateBuilder()
+    vpc = b.vpc("10.0.0.0/16")
+    public = b.subnet(vpc, "10.0.0.0/24", public_ip_on_launch=True)
+    private = b.subnet(vpc, "10.0.1.0/24")
+    igw = b.internet_gateway(vpc)
+    b.route_table(vpc, [public, private], [("0.0.0.0/0", igw)])
+    group = b.security_group(vpc, "web")
+    stopped = b.instance(public, [group], state="stopped")
+    stopped_private = b.instance(private, [group], state="stopped")
+    estate = build_estate(b.raw())
+    prover = NetworkProver(EstateGraph(estate))
+    assert prover.prove(estate.instances[stopped])["ssm"].status == REACHABLE
+    blocked = prover.prove(estate.instances[stopped_private])["ssm"]
+    assert [(f.code, f.resource_id) for f in blocked.findings] == [
+        ("IGW_NO_PUBLIC_IP", stopped_private)]

@@ -8,7 +8,7 @@ import pytest
 
 from auditor.analysis import security_groups as sg_eval
 from auditor.analysis.ipspace import PUBLIC
-from auditor.analysis.results import ALLOW, BLOCKED, DENY, REACHABLE, UNKNOWN
+from auditor.analysis.results import ALLOW, DENY, REACHABLE, UNKNOWN
 from auditor.model import Estate, PortRange, PrefixList, SecurityGroup, SecurityGroupRule
 
 VPC = "vpc-1"
@@ -226,7 +226,9 @@ def test_missing_group_is_unknown_never_allowed(known, group_ids, missing):
     assert "AccessDenied" in check.finding.message
 
 
-def test_no_group_at_all_denies():
+def test_no_group_at_all_is_missing_data_not_a_deny():
+    # Every ENI in a VPC carries a group (an endpoint created without one gets the default).
     check = run_egress({}, PUBLIC, group_ids=())
-    assert check.status == BLOCKED
+    assert check.status == UNKNOWN
+    assert check.finding is not None and check.finding.code == "DATA_UNAVAILABLE"
     assert check.hop.resource_id == "(no security group)"

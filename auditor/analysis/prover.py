@@ -88,6 +88,7 @@ class _Target:
     resource_id: str
     subnet_id: str
     peer: Peer
+    group_ids: tuple[str, ...] = ()  # the security groups guarding it, for an endpoint ENI
 
 
 @dataclass
@@ -108,7 +109,7 @@ class NetworkProver:
     def __init__(self, graph: EstateGraph) -> None:
         self.graph = graph
         self.estate = graph.estate
-        self._cache: dict[tuple, tuple[str, ServiceProof]] = {}
+        self._cache: dict[tuple, ServiceProof] = {}
         self._checks: dict[tuple, Check] = {}
         self._routes_out: dict[tuple, tuple[str, list[Check]]] = {}
         self._resolutions: dict[tuple[str, str], Resolution] = {}
@@ -124,8 +125,12 @@ class NetworkProver:
         subnet = self.graph.subnet(subnet_id)
         address = instance.private_ip
         peer = subnet.cidr if subnet and _contains(subnet.cidr, address) else _host(address)
-        return Source(subnet_id, instance.vpc_id, address, tuple(instance.group_ids),
-                      bool(instance.public_ip), instance.platform, peer)
+        # A stopped instance has lost its automatic public IPv4 address; it gets one again at
+        # start when its subnet hands them out.
+        public = bool(instance.public_ip) or (instance.state != "running" and subnet is not None
+                                              and subnet.map_public_ip_on_launch)
+        return Source(subnet_id, instance.vpc_id, address, tuple(instance.group_ids), public,
+                      instance.platform, peer)
 
     def prove(self, instance: Instance) -> dict[str, ServiceProof]:
         source = self.source_of(instance)
@@ -188,10 +193,13 @@ class NetworkProver:
     def _endpoint_targets(self, endpoint: VpcEndpoint) -> list[_Target]:
         interfaces = self.graph.interfaces_of(endpoint)
         if interfaces:
-            return [_Target(eni.eni_id, eni.subnet_id, _host(eni.private_ip))
+            # An endpoint always has a group (AWS gives it the VPC's default one); when its
+            # description lists none, its ENIs tell which.
+            return [_Target(eni.eni_id, eni.subnet_id, _host(eni.private_ip),
+                            tuple(endpoint.group_ids or eni.group_ids))
                     for eni in interfaces if eni.private_ip]
         # ENIs unknown: each endpoint subnet stands for the ENI somewhere in it.
-        return [_Target(subnet_id, subnet_id, subnet.cidr)
+        return [_Target(subnet_id, subnet_id, subnet.cidr, tuple(endpoint.group_ids))
                 for subnet_id in endpoint.subnet_ids
                 if (subnet := self.graph.subnet(subnet_id)) is not None]
 
@@ -224,7 +232,7 @@ class NetworkProver:
         checks = [
             self._sg_check(step="sg_egress", direction="egress",
                              group_ids=source.group_ids, peer=target.peer,
-                             peer_group_ids=endpoint.group_ids, port=aws_facts.HTTPS_PORT,
+                             peer_group_ids=target.group_ids, port=aws_facts.HTTPS_PORT,
                              service=service, finding_code="SG_EGRESS_BLOCKS",
                              owner="the instance"),
             self._local_route_check(source, service, target),
@@ -233,7 +241,7 @@ class NetworkProver:
                                       aws_facts.HTTPS_PORT, f"endpoint {endpoint.endpoint_id}")
         checks.append(self._sg_check(
             step="endpoint_sg_ingress", direction="ingress",
-            group_ids=tuple(endpoint.group_ids), peer=source.peer,
+            group_ids=target.group_ids, peer=source.peer,
             peer_group_ids=source.group_ids, port=aws_facts.HTTPS_PORT, service=service,
             finding_code="ENDPOINT_SG_INGRESS_BLOCKS", owner=f"endpoint {endpoint.endpoint_id}"))
         return checks

@@ -51,6 +51,10 @@ def evaluate(estate: Estate, *, step: str, direction: str, group_ids: Sequence[s
     ``owner`` names what the groups protect, for messages ("instance i-...").
     """
     resource = ",".join(group_ids) or "(no security group)"
+    if not group_ids:  # every ENI in a VPC carries at least one: the data is incomplete
+        message = f"No security group of {owner} is in the data."
+        return Check(Hop(step, resource, UNKNOWN, "no security group known"),
+                     Finding("DATA_UNAVAILABLE", resource, message, service, "warning"))
     missing = [gid for gid in group_ids if gid not in estate.security_groups]
     if missing:
         reason = estate.unavailable.get("security_groups", "not in the collected data")
