@@ -6,16 +6,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from auditor.analysis import credentials as credentials_eval
 from auditor.analysis import imds as imds_eval
+from auditor.analysis import ssm_view as ssm_view_eval
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import Finding, ServiceProof
 from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, decide
 from auditor.errors import UsageError
 from auditor.model import Estate, Instance
-
-NOT_EVALUATED = ("not evaluated by this version of the auditor: the credential chain and IAM "
-                 "permissions are proved from the next release on")
 
 
 @dataclass
@@ -28,6 +27,7 @@ class InstanceAudit:
     credentials: dict[str, Any]
     permissions: dict[str, Any]
     findings: list[Finding]
+    ssm_view: ssm_view_eval.SsmView | None = None
 
 
 @dataclass
@@ -44,10 +44,12 @@ class AuditReport:
         return 3
 
 
-def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult) -> list[Finding]:
+def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult,
+                 more: list[Finding]) -> list[Finding]:
     seen: set[tuple] = set()
     findings: list[Finding] = []
-    for finding in [f for proof in services.values() for f in proof.findings] + imds.findings:
+    network = [f for proof in services.values() for f in proof.findings]
+    for finding in network + imds.findings + more:
         key = (finding.code, finding.service, finding.resource_id, finding.message)
         if key not in seen:
             seen.add(key)
@@ -57,17 +59,24 @@ def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult) 
 
 
 def audit_instance(prover: NetworkProver, instance: Instance) -> InstanceAudit:
+    estate = prover.estate
     services = prover.prove(instance)
     imds = imds_eval.evaluate(instance)
-    credentials = {"status": "unknown",
-                   "source": "instance_profile" if instance.instance_profile_arn else "none",
-                   "reason": NOT_EVALUATED}
-    permissions = {"status": "unknown", "missing_actions": [], "reason": NOT_EVALUATED}
-    parts = {"imds": imds.status, "credentials": credentials["status"],
-             "permissions": permissions["status"]}
-    verdict, reasons = decide(instance.state, services, parts)
+    node = estate.managed_nodes.get(instance.instance_id)
+    chain = credentials_eval.evaluate(estate, instance, services, imds.status,
+                                      node.agent_version if node else "")
+    permitted = chain.permissions
+    credentials = {"status": chain.status, "source": chain.source, "role": chain.role_arn,
+                   "chain": chain.chain}
+    permissions = {"status": permitted.status, "missing_actions": permitted.missing_actions,
+                   "by_service": permitted.by_service}
+    parts = {"imds": imds.status, "credentials": chain.status, "permissions": permitted.status}
+    verdict, reasons = decide(instance.state, services, parts, permitted.by_service or None,
+                              ssm_view_eval.message_channels(estate, instance))
+    view = ssm_view_eval.evaluate(estate, instance, verdict)
+    findings = _findings_of(services, imds, chain.findings + permitted.findings + view.findings)
     return InstanceAudit(instance, verdict, reasons, services, imds, credentials, permissions,
-                         _findings_of(services, imds))
+                         findings, view)
 
 
 def select_instances(estates: list[Estate], instance_ids: list[str] | None

@@ -55,3 +55,44 @@ def service_hostname(region: str, service: str) -> str:
 def vpc_resolver_address(vpc_cidr: IPv4Network) -> str:
     """The Amazon DNS server at the VPC's primary CIDR base plus two."""
     return str(vpc_cidr.network_address + 2)
+
+
+# --- What the agent must be allowed to do ---------------------------------------------------
+# The heartbeat registers the instance and keeps it online; a message channel receives
+# commands. AmazonSSMManagedInstanceCore grants all of these.
+HEARTBEAT_ACTIONS = ("ssm:UpdateInstanceInformation",)
+CHANNEL_ACTIONS = {
+    "ssmmessages": ("ssmmessages:CreateControlChannel", "ssmmessages:OpenControlChannel"),
+    "ec2messages": ("ec2messages:GetMessages", "ec2messages:AcknowledgeMessage",
+                    "ec2messages:SendReply", "ec2messages:DeleteMessage",
+                    "ec2messages:FailMessage", "ec2messages:GetEndpoint"),
+}
+# Session Manager needs the data channel too; without it the instance is still manageable.
+SESSION_MANAGER_ACTIONS = ("ssmmessages:CreateDataChannel", "ssmmessages:OpenDataChannel")
+# Actions whose resource is the instance itself; the others take "*".
+INSTANCE_RESOURCE_ACTIONS = ("ssm:UpdateInstanceInformation",)
+
+EC2_SERVICE_PRINCIPAL = "ec2.amazonaws.com"
+SSM_SERVICE_PRINCIPAL = "ssm.amazonaws.com"
+
+# Default Host Management: the service setting naming its role, and the agent that brought it.
+DHMC_SETTING_ID = "/ssm/managed-instance/default-ec2-instance-management-role"
+DHMC_MIN_AGENT_VERSION = (3, 2, 582, 0)
+# From this version the agent no longer falls back from IMDSv2 to IMDSv1.
+NO_IMDSV1_FALLBACK_AGENT_VERSION = (3, 2, 1041, 0)
+# The message channel moved to ssmmessages from this version; older agents use ec2messages.
+SSMMESSAGES_CHANNEL_AGENT_VERSION = (3, 3, 40, 0)
+
+
+def instance_arn(region: str, account_id: str, instance_id: str) -> str:
+    partition = "aws-cn" if region.startswith("cn-") else (
+        "aws-us-gov" if region.startswith("us-gov-") else "aws")
+    return f"arn:{partition}:ec2:{region}:{account_id}:instance/{instance_id}"
+
+
+def agent_version(text: str) -> tuple[int, ...] | None:
+    """'3.2.582.0' -> (3, 2, 582, 0); None when it is not a version."""
+    try:
+        return tuple(int(part) for part in text.split("."))
+    except ValueError:
+        return None

@@ -256,6 +256,57 @@ class Instance:
         return by_index[0] if by_index else None
 
 
+# --- IAM and Systems Manager ---------------------------------------------------------------
+# Policy documents stay as the parsed JSON the API returns; the analysis interprets them.
+
+
+@dataclass
+class ManagedPolicy:
+    arn: str
+    name: str
+    document: dict | None  # the default version's document; None when it was not read
+    aws_managed: bool = False
+
+
+@dataclass
+class Role:
+    name: str
+    arn: str
+    trust_policy: dict | None
+    inline_policies: dict[str, dict] = field(default_factory=dict)
+    attached_policy_arns: list[str] = field(default_factory=list)
+    permissions_boundary_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class InstanceProfile:
+    name: str
+    arn: str
+    role_names: list[str]
+
+
+@dataclass
+class ServiceSetting:
+    """A Systems Manager service setting, e.g. the Default Host Management role."""
+
+    setting_id: str
+    value: str | None  # None when the setting holds nothing
+    status: str = ""
+
+
+@dataclass
+class ManagedNode:
+    """Systems Manager's own view of an instance (DescribeInstanceInformation)."""
+
+    instance_id: str
+    ping_status: str  # Online | ConnectionLost | Inactive
+    agent_version: str = ""
+    is_latest_version: bool | None = None
+    last_ping: str = ""
+    platform_name: str = ""
+
+
 # --- The estate ------------------------------------------------------------------------------
 
 
@@ -282,6 +333,13 @@ class Estate:
     network_acls: dict[str, NetworkAcl] = field(default_factory=dict)
     vpc_endpoints: dict[str, VpcEndpoint] = field(default_factory=dict)
     network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)
+    # IAM is global to the account; each region's estate holds the same objects.
+    instance_profiles: dict[str, InstanceProfile] = field(default_factory=dict)  # by ARN
+    roles: dict[str, Role] = field(default_factory=dict)  # by name
+    managed_policies: dict[str, ManagedPolicy] = field(default_factory=dict)  # by ARN
+    # Service control policies that apply to the account, one list per level from the account
+    # up to the root; None when they could not be read (not in an organization reads as []).
+    service_control_policies: list[list[dict]] | None = None
+    default_host_management: ServiceSetting | None = None
+    managed_nodes: dict[str, ManagedNode] = field(default_factory=dict)  # by instance id
     unavailable: dict[str, str] = field(default_factory=dict)
-    # IAM (instance profiles, roles, policies) and Systems Manager's own view join here with
-    # the credentials issue; the network proof does not depend on them.

@@ -93,7 +93,7 @@ def arn_account(arn: str | None) -> str | None:
     if not arn or not arn.startswith("arn:"):
         return None
     parts = arn.split(":", 5)
-    return parts[4] or None if len(parts) == 6 else None
+    return (parts[4] or None) if len(parts) == 6 else None
 
 
 @dataclass(frozen=True)

@@ -182,6 +182,7 @@ class NetworkProver:
                                 else list(resolution.notes))
         if resolution.target == RESOLVES_ENDPOINT and resolution.endpoint is not None:
             proof = self._via_endpoint(source, service, hostname, resolution.endpoint)
+            proof.endpoint_id = resolution.endpoint.endpoint_id
         else:
             proof = self._via_public(source, service, hostname)
         proof.path.insert(0, resolution.check.hop)

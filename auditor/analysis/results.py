@@ -62,6 +62,7 @@ class ServiceProof:
     resolves_to: str
     path: list[Hop] = field(default_factory=list)
     findings: list[Finding] = field(default_factory=list)
+    endpoint_id: str | None = None  # the interface endpoint the name resolves to, if any
 
     def bound_to(self, instance_id: str) -> ServiceProof:
         """This proof for one instance: findings about "the instance" name it."""

@@ -44,6 +44,16 @@ def service_dict(proof: ServiceProof) -> dict[str, Any]:
     }
 
 
+def _ssm_view(audit: InstanceAudit) -> dict[str, Any] | None:
+    view = audit.ssm_view
+    if view is None:
+        return None
+    data: dict[str, Any] = {"status": view.status, "agent_version": view.agent_version}
+    if view.reason:
+        data["reason"] = view.reason
+    return data
+
+
 def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
     """Everything about one instance but its services."""
     instance = audit.instance
@@ -65,6 +75,7 @@ def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
                  "http_tokens": imds.http_tokens, "hop_limit": imds.hop_limit},
         "credentials": audit.credentials,
         "permissions": audit.permissions,
+        "ssm_view": _ssm_view(audit),
         "findings": [finding_dict(finding) for finding in audit.findings],
     }
 

@@ -17,6 +17,7 @@ class ApiCall:
     operation: str  # PascalCase API name
     result_key: str  # the list inside the answer
     per_resource: bool = False  # one call per resource: the file is a list of answers
+    account_wide: bool = False  # IAM: read once per account, kept in the snapshot's "account"
 
     @property
     def file_name(self) -> str:
@@ -50,13 +51,31 @@ VPC_ENDPOINTS = ApiCall("vpc_endpoints", "ec2", "DescribeVpcEndpoints", "VpcEndp
 NETWORK_INTERFACES = ApiCall(
     "network_interfaces", "ec2", "DescribeNetworkInterfaces", "NetworkInterfaces")
 
+# IAM is global: one bulk call for roles, instance profiles and the managed policies attached
+# to them; GetPolicy and GetPolicyVersion only for an attached AWS managed policy the bulk
+# answer lacks (its document is needed, and AWS offers no bulk form).
+IAM_AUTHORIZATION = ApiCall("iam_authorization", "iam", "GetAccountAuthorizationDetails",
+                            "RoleDetailList", account_wide=True)
+IAM_POLICIES = ApiCall("iam_policies", "iam", "GetPolicy", "Policy", per_resource=True,
+                       account_wide=True)
+IAM_POLICY_VERSIONS = ApiCall("iam_policy_versions", "iam", "GetPolicyVersion", "PolicyVersion",
+                              per_resource=True, account_wide=True)
+# Systems Manager, per region: the Default Host Management setting and its own view of nodes.
+DHMC_SETTING = ApiCall("dhmc_setting", "ssm", "GetServiceSetting", "ServiceSetting")
+INSTANCE_INFORMATION = ApiCall("instance_information", "ssm", "DescribeInstanceInformation",
+                               "InstanceInformationList")
+DHMC_SETTING_ID = "/ssm/managed-instance/default-ec2-instance-management-role"
+
 EC2_CALLS = (
     INSTANCES, VPCS, VPC_ATTRIBUTES, DHCP_OPTIONS, SUBNETS, ROUTE_TABLES, INTERNET_GATEWAYS,
     NAT_GATEWAYS, SECURITY_GROUPS, PREFIX_LISTS, PREFIX_LIST_ENTRIES, NETWORK_ACLS,
     VPC_ENDPOINTS, NETWORK_INTERFACES,
 )
-ALL_CALLS = EC2_CALLS
+IAM_CALLS = (IAM_AUTHORIZATION, IAM_POLICIES, IAM_POLICY_VERSIONS)
+SSM_CALLS = (DHMC_SETTING, INSTANCE_INFORMATION)
+ALL_CALLS = EC2_CALLS + IAM_CALLS + SSM_CALLS
 BY_KIND = {call.kind: call for call in ALL_CALLS}
 BY_FILE = {call.file_name: call for call in ALL_CALLS}
 
 MANIFEST_FILE = "manifest.json"
+ACCOUNT_FOLDER = "account"  # where a snapshot keeps the account-wide (IAM) answers

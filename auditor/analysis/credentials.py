@@ -1,0 +1,368 @@
+"""The credential chain as SSM Agent walks it, and what the credentials it ends up with allow.
+
+On EC2 the agent tries the instance profile first. It falls back to Default Host Management
+(DHMC) only when the profile fails with AccessDenied, ``EC2RoleRequestError`` (no role to get
+credentials for) or ``AssumeRoleUnauthorizedAccess`` (the role does not trust EC2); a profile
+that allows the heartbeat means DHMC is never used. Both need the metadata service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from auditor import aws_facts
+from auditor.analysis import iam_policy
+from auditor.analysis.iam_policy import Decision, Policy, RequestContext
+from auditor.analysis.results import Finding, ServiceProof
+from auditor.model import Estate, Instance, Role
+
+OK = "ok"
+FAIL = "fail"
+UNKNOWN = "unknown"
+
+SOURCE_PROFILE = "instance_profile"
+SOURCE_DHMC = "dhmc"
+SOURCE_NONE = "none"
+
+_REASON_CODES = {
+    iam_policy.EXPLICIT_DENY: "EXPLICIT_DENY",
+    iam_policy.BOUNDARY: "PERMISSIONS_BOUNDARY_DENIES",
+    iam_policy.SCP: "SCP_DENIES",
+    iam_policy.ENDPOINT_POLICY: "ENDPOINT_POLICY_DENIES",
+    iam_policy.NO_ALLOW: "MISSING_PERMISSIONS",
+}
+
+
+@dataclass
+class PermissionsResult:
+    status: str  # OK | FAIL | UNKNOWN
+    # Per service the agent calls: OK when every action it needs there is allowed.
+    by_service: dict[str, str] = field(default_factory=dict)
+    missing_actions: list[str] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class CredentialResult:
+    status: str  # OK | FAIL | UNKNOWN
+    source: str  # SOURCE_PROFILE | SOURCE_DHMC | SOURCE_NONE
+    role_arn: str | None = None
+    chain: list[str] = field(default_factory=list)  # the steps as the agent walks them
+    findings: list[Finding] = field(default_factory=list)
+    permissions: PermissionsResult = field(
+        default_factory=lambda: PermissionsResult(UNKNOWN))
+
+
+@dataclass
+class _Attempt:
+    """One credential source tried: did it yield a role, and may the agent fall back after it?"""
+
+    status: str
+    role: Role | None = None
+    falls_back: bool = False
+    findings: list[Finding] = field(default_factory=list)
+    step: str = ""
+
+
+def _finding(code: str, resource: str, message: str, severity: str = "error",
+             service: str | None = None, **details: object) -> Finding:
+    return Finding(code, resource, message, service, severity, dict(details))
+
+
+def _iam_unreadable(estate: Estate) -> str | None:
+    return estate.unavailable.get("iam_authorization")
+
+
+# --- Reading roles and policies --------------------------------------------------------------
+
+
+def _trust_decision(role: Role, principal: str) -> Decision:
+    try:
+        if role.trust_policy is None:
+            raise ValueError(f"the trust policy of role {role.name} was not read")
+        trust = iam_policy.parse_policy(role.trust_policy, f"{role.name} trust policy",
+                                        "trust", f"role {role.name}")
+    except ValueError as error:
+        return Decision(iam_policy.UNKNOWN, iam_policy.CONDITION_NOT_EVALUATED,
+                        detail=str(error))
+    return iam_policy.trust_allows(trust, principal)
+
+
+def _role_policies(estate: Estate, role: Role) -> tuple[list[Policy], Policy | None, list[str]]:
+    """(identity policies, permissions boundary, policies whose document is unknown)."""
+    where = f"role {role.name}"
+    identity = [iam_policy.parse_policy(document, name, "inline", where)
+                for name, document in role.inline_policies.items()]
+    unread: list[str] = []
+    for arn in role.attached_policy_arns:
+        policy = estate.managed_policies.get(arn)
+        if policy is None or policy.document is None:
+            unread.append(arn)
+            continue
+        identity.append(iam_policy.parse_policy(policy.document, policy.name, "managed", where))
+    boundary = None
+    if role.permissions_boundary_arn:
+        policy = estate.managed_policies.get(role.permissions_boundary_arn)
+        if policy is None or policy.document is None:
+            unread.append(role.permissions_boundary_arn)
+        else:
+            boundary = iam_policy.parse_policy(policy.document, policy.name, "boundary", where)
+    return identity, boundary, unread
+
+
+def _endpoint_policy(estate: Estate, proof: ServiceProof) -> tuple[Policy | None, str | None]:
+    endpoint = estate.vpc_endpoints.get(proof.endpoint_id or "")
+    if endpoint is None or not endpoint.policy_document:
+        return None, None
+    policy = iam_policy.parse_policy(endpoint.policy_document, endpoint.endpoint_id, "endpoint",
+                                     endpoint.endpoint_id)
+    return policy, endpoint.vpc_id
+
+
+def _service_control_policies(estate: Estate) -> list[list[Policy]] | None:
+    if estate.service_control_policies is None:
+        return None
+    return [[iam_policy.parse_policy(document, f"SCP {index + 1}", "scp", f"level {level + 1}")
+             for index, document in enumerate(documents)]
+            for level, documents in enumerate(estate.service_control_policies)]
+
+
+# --- Permissions -----------------------------------------------------------------------------
+
+
+def _decision_finding(decision: Decision, action: str, service: str, role: Role) -> Finding:
+    if decision.outcome == iam_policy.UNKNOWN:
+        conditions = ", ".join(decision.unresolved_conditions) or "a condition"
+        where = "; ".join(ref.describe() for ref in decision.deciding)
+        return _finding("CONDITION_NOT_EVALUATED", role.name,
+                        f"Whether role {role.name} may call {action} depends on {conditions}, "
+                        f"which the auditor cannot know ({where or decision.detail}).",
+                        "warning", service, action=action,
+                        conditions=list(decision.unresolved_conditions))
+    code = _REASON_CODES.get(decision.reason, "MISSING_PERMISSIONS")
+    if decision.deciding:
+        why = "denied by " + "; ".join(ref.describe() for ref in decision.deciding)
+    elif decision.reason == iam_policy.NO_ALLOW:
+        why = f"no policy of role {role.name} allows it"
+    else:
+        why = decision.detail or f"no {decision.reason.replace('_', ' ')} allows it"
+    return _finding(code, role.name, f"Role {role.name} may not call {action}: {why}.",
+                    "error", service, action=action,
+                    statements=[ref.describe() for ref in decision.deciding])
+
+
+def evaluate_permissions(estate: Estate, instance: Instance, role: Role,
+                         services: dict[str, ServiceProof]) -> PermissionsResult:
+    """What the role lets the agent do, through the endpoints its traffic takes."""
+    try:
+        return _permissions(estate, instance, role, services)
+    except ValueError as error:  # a policy document IAM would not have stored
+        return PermissionsResult(UNKNOWN, findings=[_finding(
+            "DATA_UNAVAILABLE", role.name, f"A policy that applies to role {role.name} cannot "
+            f"be read: {error}.", "warning")])
+
+
+def _permissions(estate: Estate, instance: Instance, role: Role,
+                 services: dict[str, ServiceProof]) -> PermissionsResult:
+    identity, boundary, unread = _role_policies(estate, role)
+    if unread:
+        reason = _iam_unreadable(estate) or "not in the collected data"
+        message = (f"The documents of {', '.join(unread)} (policies of role {role.name}) "
+                   f"could not be read ({reason}).")
+        return PermissionsResult(UNKNOWN, findings=[_finding("DATA_UNAVAILABLE", role.name,
+                                                             message, "warning")])
+    account = estate.account_id or role.arn.split(":")[4]
+    required = {aws_facts.HEARTBEAT_SERVICE: aws_facts.HEARTBEAT_ACTIONS,
+                **aws_facts.CHANNEL_ACTIONS}
+    scps = _service_control_policies(estate)
+    result = PermissionsResult(UNKNOWN)
+    for service, actions in required.items():
+        endpoint_policy, source_vpc = _endpoint_policy(estate, services[service])
+        proof = services[service]
+        context = RequestContext(
+            principal_arn=role.arn, principal_account=account, region=estate.region,
+            instance_arn=aws_facts.instance_arn(estate.region, account, instance.instance_id),
+            instance_tags=instance.tags,
+            source_vpc=source_vpc, source_vpce=proof.endpoint_id, via_aws_service=False,
+            # Through custom DNS or a transit gateway, an endpoint elsewhere may carry it.
+            network_path_known=proof.status != "unknown" or proof.endpoint_id is not None)
+        statuses = []
+        for action in actions:
+            resource = (context.instance_arn if action in aws_facts.INSTANCE_RESOURCE_ACTIONS
+                        else "*")
+            decision = iam_policy.evaluate_action(
+                action, resource or "*", context, identity, boundary, scps, endpoint_policy)
+            statuses.append(_status(decision))
+            if decision.outcome != iam_policy.ALLOWED:
+                result.findings.append(_decision_finding(decision, action, service, role))
+                if decision.outcome == iam_policy.DENIED:
+                    result.missing_actions.append(action)
+        result.by_service[service] = _all_of(statuses)
+    result.status = _permissions_status(result.by_service)
+    return result
+
+
+def _status(decision: Decision) -> str:
+    return {iam_policy.ALLOWED: OK, iam_policy.DENIED: FAIL}.get(decision.outcome, UNKNOWN)
+
+
+def _all_of(statuses: Sequence[str]) -> str:
+    if FAIL in statuses:
+        return FAIL
+    return UNKNOWN if UNKNOWN in statuses else OK
+
+
+def _permissions_status(by_service: dict[str, str]) -> str:
+    heartbeat = by_service[aws_facts.HEARTBEAT_SERVICE]
+    channels = [by_service[channel] for channel in aws_facts.MESSAGE_CHANNELS]
+    if heartbeat == FAIL or all(status == FAIL for status in channels):
+        return FAIL
+    if heartbeat == OK and OK in channels:
+        return OK
+    return UNKNOWN
+
+
+# --- The chain -------------------------------------------------------------------------------
+
+
+def _instance_profile(estate: Estate, instance: Instance) -> _Attempt:
+    arn = instance.instance_profile_arn
+    if not arn:
+        return _Attempt(FAIL, falls_back=True, step="no instance profile", findings=[_finding(
+            "NO_INSTANCE_PROFILE", instance.instance_id,
+            f"{instance.instance_id} has no instance profile: the metadata service has no "
+            "role credentials to give the agent.")])
+    unreadable = _iam_unreadable(estate)
+    if unreadable:
+        return _Attempt(UNKNOWN, step="instance profile unreadable", findings=[_finding(
+            "DATA_UNAVAILABLE", arn, f"Cannot read IAM ({unreadable}), so the role of "
+            f"instance profile {arn} is unknown.", "warning")])
+    profile = estate.instance_profiles.get(arn)
+    role_name = profile.role_names[0] if profile and profile.role_names else None
+    if role_name is None:
+        # IAM lists instance profiles only through their roles: a profile it does not list
+        # holds no role (or no longer exists).
+        return _Attempt(FAIL, falls_back=True, step="instance profile without role",
+                        findings=[_finding(
+                            "INSTANCE_PROFILE_WITHOUT_ROLE", arn,
+                            f"Instance profile {arn.rsplit('/', 1)[-1]} holds no role, so the "
+                            "metadata service has no credentials to give the agent.")])
+    role = estate.roles.get(role_name)
+    if role is None:
+        return _Attempt(UNKNOWN, step="role unreadable", findings=[_finding(
+            "DATA_UNAVAILABLE", role_name, f"Role {role_name} of instance profile {arn} is "
+            "not in the collected data.", "warning")])
+    trust = _trust_decision(role, aws_facts.EC2_SERVICE_PRINCIPAL)
+    if trust.outcome == iam_policy.DENIED:
+        return _Attempt(FAIL, role, falls_back=True, step="role does not trust EC2",
+                        findings=[_finding(
+                            "TRUST_POLICY_DENIES_EC2", role.name,
+                            f"The trust policy of role {role.name} does not let "
+                            f"{aws_facts.EC2_SERVICE_PRINCIPAL} call sts:AssumeRole: the "
+                            "metadata service answers AssumeRoleUnauthorizedAccess and the "
+                            "agent's credential refresher backs off.",
+                            statements=[ref.describe() for ref in trust.deciding])])
+    if trust.outcome == iam_policy.UNKNOWN:
+        return _Attempt(UNKNOWN, role, step="trust undecided", findings=[_finding(
+            "CONDITION_NOT_EVALUATED", role.name,
+            f"Whether role {role.name} trusts {aws_facts.EC2_SERVICE_PRINCIPAL} depends on "
+            f"{', '.join(trust.unresolved_conditions) or trust.detail}.", "warning")])
+    return _Attempt(OK, role, step=f"instance profile role {role.name}")
+
+
+def _dhmc(estate: Estate, instance: Instance, agent: str) -> _Attempt:
+    unreadable = estate.unavailable.get("dhmc_setting")
+    setting = estate.default_host_management
+    if setting is None:
+        reason = unreadable or "not in the collected data"
+        return _Attempt(UNKNOWN, step="DHMC setting unreadable", findings=[_finding(
+            "DATA_UNAVAILABLE", aws_facts.DHMC_SETTING_ID,
+            f"Cannot read the Default Host Management setting ({reason}).", "warning")])
+    if not setting.value:
+        return _Attempt(FAIL, step="DHMC off", findings=[_finding(
+            "DHMC_DISABLED", aws_facts.DHMC_SETTING_ID,
+            f"Default Host Management is not configured in {estate.region}: the agent has "
+            "no credentials to fall back on.")])
+    role_name = setting.value.rstrip("/").rsplit("/", 1)[-1]
+    role = estate.roles.get(role_name)
+    problems: list[Finding] = []
+    if role is None:
+        if _iam_unreadable(estate):
+            return _Attempt(UNKNOWN, step="DHMC role unreadable", findings=[_finding(
+                "DATA_UNAVAILABLE", role_name, f"Cannot read role {role_name} "
+                f"({_iam_unreadable(estate)}).", "warning")])
+        problems.append(_finding("DHMC_ROLE_INVALID", role_name,
+                                 f"The Default Host Management role {setting.value} does not "
+                                 "exist."))
+    else:
+        trust = _trust_decision(role, aws_facts.SSM_SERVICE_PRINCIPAL)
+        if trust.outcome == iam_policy.DENIED:
+            problems.append(_finding(
+                "DHMC_ROLE_INVALID", role.name,
+                f"The Default Host Management role {role.name} does not trust "
+                f"{aws_facts.SSM_SERVICE_PRINCIPAL}."))
+        elif trust.outcome == iam_policy.UNKNOWN:
+            return _Attempt(UNKNOWN, role, step="DHMC trust undecided", findings=[_finding(
+                "CONDITION_NOT_EVALUATED", role.name,
+                f"Whether role {role.name} trusts {aws_facts.SSM_SERVICE_PRINCIPAL} depends on "
+                f"{', '.join(trust.unresolved_conditions) or trust.detail}.", "warning")])
+    metadata = instance.metadata
+    if metadata is not None and metadata.http_tokens != "required":
+        problems.append(_finding(
+            "DHMC_REQUIRES_IMDSV2", instance.instance_id,
+            f"{instance.instance_id} allows IMDSv1 (HttpTokens={metadata.http_tokens}); "
+            "Default Host Management requires IMDSv2."))
+    version = aws_facts.agent_version(agent) if agent else None
+    if version is not None and version < aws_facts.DHMC_MIN_AGENT_VERSION:
+        problems.append(_finding(
+            "AGENT_OUTDATED", instance.instance_id,
+            f"Agent {agent} predates Default Host Management (3.2.582.0).", "error"))
+    if problems:
+        return _Attempt(FAIL, role, step="DHMC unusable", findings=problems)
+    return _Attempt(OK, role, step=f"Default Host Management role {role_name}")
+
+
+def _as(findings: list[Finding], severity: str) -> list[Finding]:
+    """Problems the agent gets past (it falls back): still worth saying, no longer blocking."""
+    return [Finding(f.code, f.resource_id, f.message, f.service, severity, f.details)
+            for f in findings]
+
+
+def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
+             imds_status: str, agent: str = "") -> CredentialResult:
+    """Which credentials the agent ends up with, and what they allow it to do."""
+    if imds_status == "fail":
+        return CredentialResult(FAIL, SOURCE_NONE, chain=[
+            "the metadata service is off: neither the instance profile nor Default Host "
+            "Management can hand out credentials"])
+    profile = _instance_profile(estate, instance)
+    chain = [profile.step]
+    profile_permissions = None
+    if profile.status == OK and profile.role is not None:
+        profile_permissions = evaluate_permissions(estate, instance, profile.role, services)
+        if profile_permissions.by_service.get(aws_facts.HEARTBEAT_SERVICE) != FAIL:
+            # The heartbeat is not refused, so the agent keeps these credentials.
+            return CredentialResult(OK, SOURCE_PROFILE, profile.role.arn, chain,
+                                    profile.findings, profile_permissions)
+        chain.append("AccessDenied on the heartbeat: falls back to Default Host Management")
+    elif profile.status == UNKNOWN:
+        return CredentialResult(UNKNOWN, SOURCE_PROFILE, chain=chain,
+                                findings=profile.findings)
+    dhmc = _dhmc(estate, instance, agent)
+    chain.append(dhmc.step)
+    refused = profile.findings + (profile_permissions.findings if profile_permissions else [])
+    if dhmc.status == OK and dhmc.role is not None:
+        permissions = evaluate_permissions(estate, instance, dhmc.role, services)
+        return CredentialResult(OK, SOURCE_DHMC, dhmc.role.arn, chain,
+                                _as(refused, "info") + dhmc.findings, permissions)
+    if profile_permissions is not None:
+        # The profile's credentials stay in use; what they may not do decides.
+        if dhmc.status == UNKNOWN:
+            profile_permissions.status = UNKNOWN
+        return CredentialResult(OK, SOURCE_PROFILE, profile.role.arn if profile.role else None,
+                                chain, profile.findings + _as(dhmc.findings, "warning"),
+                                profile_permissions)
+    status = UNKNOWN if dhmc.status == UNKNOWN else FAIL
+    return CredentialResult(status, SOURCE_NONE, chain=chain,
+                            findings=refused + dhmc.findings)
