@@ -206,6 +206,9 @@ def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
                  ) -> tuple[EstateBuilder, dict[str, str]]:
     """The synthetic estate, and one instance id per VPC kind (for single-instance runs)."""
     b = EstateBuilder(region=region, account_id="111122223333")
+    for number in range(7):  # the instance profiles role-0 .. role-6, each holding its role
+        b.role(f"role-{number}", attached=["AmazonSSMManagedInstanceCore"])
+        b.instance_profile(f"role-{number}", [f"role-{number}"])
     egress_list = b.prefix_list("egress-allowed", ["0.0.0.0/1", "128.0.0.0/1"])
     b.prefix_list("corp-offices", ["192.168.0.0/16", "172.31.0.0/16"])
     samples: dict[str, str] = {}
@@ -234,6 +237,8 @@ def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
                 http_endpoint="disabled" if i % 40 == 39 else "enabled",
                 http_tokens="optional" if i % 9 == 4 else "required",
                 instance_profile=None if i % 30 == 29 else f"role-{v % 7}")
+            if i % 30 != 29:  # Systems Manager's view: most registered, a few lost
+                b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
             samples.setdefault(kind, instance)
     return b, samples
 
@@ -554,10 +559,15 @@ def paginated_operations() -> set[str]:
     import boto3
     from botocore import xform_name
 
-    client = boto3.client("ec2", region_name=LIVE_REGION, aws_access_key_id="x",
-                          aws_secret_access_key="x")
-    return {name for name in client.meta.service_model.operation_names
-            if client.can_paginate(xform_name(name))}
+    from auditor.sources.api_calls import ALL_CALLS
+
+    operations = set()
+    for service in sorted({call.service for call in ALL_CALLS}):
+        client = boto3.client(service, region_name=LIVE_REGION, aws_access_key_id="x",
+                              aws_secret_access_key="x")
+        operations |= {name for name in client.meta.service_model.operation_names
+                       if client.can_paginate(xform_name(name))}
+    return operations
 
 
 def check_call_growth(small: LiveCount, large: LiveCount,

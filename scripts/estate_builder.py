@@ -1,21 +1,39 @@
-"""Build estates as raw EC2 API answers (the AWS CLI's JSON shape) without AWS.
+"""Build estates as raw API answers (the AWS CLI's JSON shape) without AWS.
 
 Used by the demo estate generator, the benchmark and the unit tests: what it writes is exactly
 what ``python -m auditor snapshot`` captures, so the auditor reads it through its real path.
-Ids are deterministic: the same calls give the same estate.
+Ids are deterministic: the same calls give the same estate. IAM and Systems Manager never draw
+from the counter of EC2 ids, so adding roles or managed nodes leaves the EC2 answers unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import lru_cache
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any
 
+from auditor import aws_managed_policies
 from auditor.sources import api_calls
 from auditor.sources.raw import RawRegion
+
+EC2_TRUST_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+SSM_TRUST_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+IAM_DATE = "2026-01-05T10:00:00+00:00"  # creation date of every IAM resource the builder makes
+LAST_PING = "2026-11-26T08:59:30+00:00"  # an Online node's last ping
+LOST_PING = "2026-11-19T17:42:08+00:00"  # when a ConnectionLost node last answered
+LATEST_AGENT = "3.3.1142.0"
 
 ALLOW_ALL_NACL = (
     (100, True, "allow", "-1", "0.0.0.0/0", None),
@@ -47,6 +65,12 @@ class EstateBuilder:
         self.vpc_endpoints: list[dict] = []
         self.network_interfaces: list[dict] = []
         self.reservations: list[dict] = []
+        # IAM (account-wide) and Systems Manager
+        self.roles: dict[str, dict] = {}  # by name: RoleDetailList entries, profiles added later
+        self.instance_profiles: dict[str, list[str]] = {}  # profile name -> role names
+        self.managed_policies: dict[str, dict] = {}  # by ARN: ManagedPolicyDetail entries
+        self.dhmc_value: str | None = None
+        self.managed_nodes: list[dict] = []
         self._subnet_hosts: dict[str, int] = {}
         # Indexes for the lookups by id, so that large estates (the benchmark) build quickly.
         # A lookup checks the entry it finds and scans the public list when the id is not
@@ -55,6 +79,7 @@ class EstateBuilder:
         self._vpc_index: dict[str, dict] = {}
         self._route_table_index: dict[str, dict] = {}
         self._default_nacl_index: dict[str, dict] = {}
+        self._instance_index: dict[str, dict] = {}
 
     def _id(self, prefix: str) -> str:
         self._counter += 1
@@ -342,7 +367,154 @@ class EstateBuilder:
                 "Id": "AIPA" + instance_id[2:18].upper()}
         self.reservations.append({"ReservationId": self._id("r"), "OwnerId": self.account_id,
                                   "Instances": [raw]})
+        self._instance_index[instance_id] = raw
         return instance_id
+
+    # --- IAM ------------------------------------------------------------------------------
+
+    def _iam_id(self, prefix: str, name: str) -> str:
+        digest = hashlib.sha256(f"{self.account_id}/{prefix}/{name}".encode()).hexdigest()
+        return prefix + digest[:17].upper()
+
+    def managed_policy(self, name: str, document: Mapping[str, Any], *,
+                       aws_managed: bool = False) -> str:
+        """A managed policy (its default version v1 holds ``document``); returns its ARN.
+
+        An AWS managed policy is listed as ``GetAccountAuthorizationDetails`` lists those that
+        are attached in the account.
+        """
+        arn = (aws_managed_policies.arn(name) if aws_managed
+               else f"arn:aws:iam::{self.account_id}:policy/{name}")
+        self.managed_policies[arn] = {
+            "PolicyName": name, "PolicyId": self._iam_id("ANPA", arn), "Arn": arn, "Path": "/",
+            "DefaultVersionId": "v1", "AttachmentCount": 0, "PermissionsBoundaryUsageCount": 0,
+            "IsAttachable": True, "CreateDate": IAM_DATE, "UpdateDate": IAM_DATE,
+            "PolicyVersionList": [{"Document": json.loads(json.dumps(document)),
+                                   "VersionId": "v1", "IsDefaultVersion": True,
+                                   "CreateDate": IAM_DATE}],
+        }
+        return arn
+
+    def _policy_arn(self, reference: str) -> str:
+        """An ARN, the name of a policy made here, or the name of a known AWS managed policy."""
+        if reference.startswith("arn:"):
+            return reference
+        for arn, policy in self.managed_policies.items():
+            if policy["PolicyName"] == reference:
+                return arn
+        if reference in aws_managed_policies.AWS_MANAGED_POLICIES:
+            return self.managed_policy(
+                reference, aws_managed_policies.AWS_MANAGED_POLICIES[reference], aws_managed=True)
+        raise KeyError(f"no managed policy named {reference}: make it with managed_policy()")
+
+    def role(self, name: str, *, trust: Mapping[str, Any] | None = None,
+             inline: Mapping[str, Mapping[str, Any]] | None = None,
+             attached: Sequence[str] = (), boundary: str | None = None,
+             tags: Mapping[str, str] | None = None, path: str = "/") -> str:
+        """A role; returns its ARN.
+
+        ``trust`` defaults to a policy trusting ec2.amazonaws.com. ``attached`` and ``boundary``
+        name managed policies by ARN, by the name given to ``managed_policy()``, or by the name
+        of an AWS managed policy of ``auditor.aws_managed_policies`` (added when first used).
+        """
+        arn = f"arn:aws:iam::{self.account_id}:role{path}{name}"
+        attached_arns = [self._policy_arn(reference) for reference in attached]
+        for policy_arn in attached_arns:
+            self.managed_policies[policy_arn]["AttachmentCount"] += 1
+        raw: dict[str, Any] = {
+            "Path": path, "RoleName": name, "RoleId": self._iam_id("AROA", name), "Arn": arn,
+            "CreateDate": IAM_DATE,
+            "AssumeRolePolicyDocument": json.loads(json.dumps(
+                EC2_TRUST_POLICY if trust is None else trust)),
+            "InstanceProfileList": [],
+            "RolePolicyList": [{"PolicyName": policy_name,
+                                "PolicyDocument": json.loads(json.dumps(document))}
+                               for policy_name, document in (inline or {}).items()],
+            "AttachedManagedPolicies": [
+                {"PolicyName": self.managed_policies[policy_arn]["PolicyName"],
+                 "PolicyArn": policy_arn} for policy_arn in attached_arns],
+            "Tags": [{"Key": key, "Value": value} for key, value in (tags or {}).items()],
+            "RoleLastUsed": {},
+        }
+        if boundary:
+            boundary_arn = self._policy_arn(boundary)
+            self.managed_policies[boundary_arn]["PermissionsBoundaryUsageCount"] += 1
+            raw["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                          "PermissionsBoundaryArn": boundary_arn}
+        self.roles[name] = raw
+        return arn
+
+    def instance_profile(self, name: str, role_names: Sequence[str] = ()) -> str:
+        """An instance profile holding ``role_names`` (AWS allows one); returns its ARN.
+
+        The ARN is the one ``instance(..., instance_profile=name)`` writes. A profile without a
+        role appears nowhere in ``GetAccountAuthorizationDetails``, as in AWS.
+        """
+        self.instance_profiles[name] = list(role_names)
+        return self._profile_arn(name)
+
+    def _profile_arn(self, name: str) -> str:
+        return f"arn:aws:iam::{self.account_id}:instance-profile/{name}"
+
+    def _role_details(self) -> list[dict]:
+        """RoleDetailList: each role with the instance profiles that hold it."""
+        details = []
+        for name, raw in self.roles.items():
+            role = dict(raw)
+            role["InstanceProfileList"] = [
+                {"Path": "/", "InstanceProfileName": profile,
+                 "InstanceProfileId": self._iam_id("AIPA", profile),
+                 "Arn": self._profile_arn(profile), "CreateDate": IAM_DATE,
+                 "Roles": [self._profile_role(held) for held in holds if held in self.roles]}
+                for profile, holds in self.instance_profiles.items() if name in holds]
+            details.append(role)
+        return details
+
+    def _profile_role(self, name: str) -> dict:
+        raw = self.roles[name]
+        return {key: raw[key] for key in ("Path", "RoleName", "RoleId", "Arn", "CreateDate",
+                                          "AssumeRolePolicyDocument")}
+
+    # --- Systems Manager ------------------------------------------------------------------
+
+    def dhmc_setting(self, value: str | None) -> None:
+        """The Default Host Management role (e.g. "service-role/Name"), or None: not set."""
+        self.dhmc_value = value
+
+    def _dhmc_answer(self) -> dict:
+        if self.dhmc_value is None:
+            return {"ServiceSetting": None}  # the representation of "not set"
+        return {"ServiceSetting": {
+            "SettingId": api_calls.DHMC_SETTING_ID, "SettingValue": self.dhmc_value,
+            "LastModifiedDate": IAM_DATE,
+            "LastModifiedUser": f"arn:aws:iam::{self.account_id}:role/Admin",
+            "ARN": f"arn:aws:ssm:{self.region}:{self.account_id}:servicesetting"
+                   f"{api_calls.DHMC_SETTING_ID}",
+            "Status": "Customized"}}
+
+    def managed_node(self, instance_id: str, ping_status: str = "Online",
+                     agent_version: str = LATEST_AGENT, is_latest: bool = True, *,
+                     last_ping: str | None = None) -> None:
+        """Systems Manager's record of an instance (DescribeInstanceInformation)."""
+        instance = self._instance_index.get(instance_id) or next(
+            (i for r in self.reservations for i in r["Instances"]
+             if i["InstanceId"] == instance_id), None)
+        windows = bool(instance and instance.get("Platform") == "windows")
+        node: dict[str, Any] = {
+            "InstanceId": instance_id, "PingStatus": ping_status,
+            "LastPingDateTime": last_ping or (LAST_PING if ping_status == "Online"
+                                              else LOST_PING),
+            "AgentVersion": agent_version, "IsLatestVersion": is_latest,
+            "PlatformType": "Windows" if windows else "Linux",
+            "PlatformName": ("Microsoft Windows Server 2022 Datacenter" if windows
+                             else "Amazon Linux"),
+            "PlatformVersion": "10.0.20348" if windows else "2023",
+            "ResourceType": "EC2Instance", "AssociationStatus": "Success",
+        }
+        if instance:
+            node["IPAddress"] = instance["PrivateIpAddress"]
+            node["ComputerName"] = f"ip-{instance['PrivateIpAddress'].replace('.', '-')}"
+        self.managed_nodes.append(node)
 
     # --- output ---------------------------------------------------------------------------
 
@@ -362,6 +534,13 @@ class EstateBuilder:
             "network_acls": {"NetworkAcls": self.network_acls},
             "vpc_endpoints": {"VpcEndpoints": self.vpc_endpoints},
             "network_interfaces": {"NetworkInterfaces": self.network_interfaces},
+            # Every managed policy is listed in the bulk answer: GetPolicy is never needed.
+            "iam_authorization": {"RoleDetailList": self._role_details(),
+                                  "Policies": list(self.managed_policies.values())},
+            "iam_policies": [],
+            "iam_policy_versions": [],
+            "dhmc_setting": self._dhmc_answer(),
+            "instance_information": {"InstanceInformationList": self.managed_nodes},
         }
         assert set(answers) == set(api_calls.BY_KIND), "builder out of step with api_calls"
         return RawRegion(self.region, self.account_id, answers)

@@ -20,6 +20,23 @@ DEFAULT_OUT = Path(__file__).resolve().parent.parent / "demo" / "estate"
 CAPTURED_AT = "2026-11-26T09:00:00+00:00"
 AGENT_SERVICES = ("ssm", "ssmmessages", "ec2messages")
 EPHEMERAL_ONLY_HIGH = (1024, 65535)
+CORE = "AmazonSSMManagedInstanceCore"
+# What Systems Manager reports for each demo instance (by Name): the broken ones lost their
+# connection when the network changed, or never registered; an instance absent here has never
+# been seen by Systems Manager.
+SSM_VIEW = {
+    "web-public": "Online",
+    "app-behind-nat": "Online",
+    "locked-down-egress": "ConnectionLost",
+    "stopped-worker": "ConnectionLost",
+    "nacl-drops-replies": "ConnectionLost",
+    "db-isolated-endpoints": "Online",
+    "nat-failed": "ConnectionLost",
+    "blackhole-route": "ConnectionLost",
+    "endpoint-sg-blocks": "ConnectionLost",
+    "via-transit-gateway": "Online",
+    "custom-dns-servers": "Online",
+}
 
 
 def _prod_vpc(b: EstateBuilder) -> None:
@@ -125,6 +142,45 @@ def _hub_vpc(b: EstateBuilder) -> None:
                instance_profile="ad")
 
 
+def _iam(b: EstateBuilder) -> None:
+    """One role per instance profile, each trusting EC2 and allowed what the agent needs."""
+    for name in ("web-role", "legacy", "spoke", "ad"):
+        b.role(name, attached=[CORE])
+        b.instance_profile(name, [name])
+    # The application role: Core beside its own policy, under a permissions boundary.
+    b.managed_policy("app-data-read", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+         "Resource": ["arn:aws:s3:::app-data", "arn:aws:s3:::app-data/*"]}]})
+    b.managed_policy("workload-boundary", {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AgentAndData", "Effect": "Allow",
+         "Action": ["ssm:*", "ssmmessages:*", "ec2messages:*", "s3:GetObject", "s3:ListBucket"],
+         "Resource": "*"}]})
+    b.role("app-role", attached=[CORE, "app-data-read"], boundary="workload-boundary",
+           tags={"team": "payments"})
+    b.instance_profile("app-role", ["app-role"])
+    # The database role: only what the agent needs, written inline by a careful team.
+    b.role("db-role", inline={"ssm-agent-minimal": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Heartbeat", "Effect": "Allow", "Action": "ssm:UpdateInstanceInformation",
+         "Resource": "*"},
+        {"Sid": "Channels", "Effect": "Allow",
+         "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenControlChannel",
+                    "ssmmessages:CreateDataChannel", "ssmmessages:OpenDataChannel",
+                    "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage",
+                    "ec2messages:FailMessage", "ec2messages:GetEndpoint",
+                    "ec2messages:GetMessages", "ec2messages:SendReply"],
+         "Resource": "*"}]}})
+    b.instance_profile("db-role", ["db-role"])
+    b.dhmc_setting(None)  # Default Host Management never configured: the usual default
+
+
+def _ssm_view(b: EstateBuilder) -> None:
+    for reservation in b.reservations:
+        instance = reservation["Instances"][0]
+        name = next(tag["Value"] for tag in instance["Tags"] if tag["Key"] == "Name")
+        if name in SSM_VIEW:
+            b.managed_node(instance["InstanceId"], SSM_VIEW[name])
+
+
 def build() -> EstateBuilder:
     builder = EstateBuilder(region="eu-west-1", account_id="111122223333")
     _prod_vpc(builder)
@@ -132,6 +188,8 @@ def build() -> EstateBuilder:
     _legacy_vpc(builder)
     _half_migrated_vpc(builder)
     _hub_vpc(builder)
+    _iam(builder)
+    _ssm_view(builder)
     return builder
 
 

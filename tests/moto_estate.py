@@ -4,15 +4,25 @@
 moto cannot produce a state AWS can (a failed NAT gateway, a pending endpoint, an endpoint ENI
 inside its subnet) the helpers edit moto's backend objects, and say so in a comment; ``route_of``
 hands the test a route object to mark as blackhole.
+
+IAM and Systems Manager: ``build_iam`` makes a role for the agent (seeding the AWS managed policy
+moto lacks, see ``seed_aws_managed_policy``), and ``stub_ssm`` answers the two Systems Manager
+calls moto does not implement (``GetServiceSetting``, ``DescribeInstanceInformation``).
 """
 
 from __future__ import annotations
 
+import json
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from ipaddress import ip_network
 from typing import Any
 
+import boto3
 from moto.ec2.models import ec2_backends
+
+from auditor import aws_managed_policies
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's default account
@@ -38,7 +48,9 @@ class MotoVpc:
     - ``private_subnet`` 10.0.2.0/24, explicitly associated with ``private_table`` (local only);
     - ``instance_sg`` (the default egress: all traffic anywhere) and ``endpoint_sg`` (ingress
       TCP 443 from ``instance_sg``);
-    - the main route table moto creates with the VPC, untouched (local route only).
+    - the main route table moto creates with the VPC, untouched (local route only);
+    - ``iam``: the agent's role (trusts EC2, AmazonSSMManagedInstanceCore) in an instance
+      profile that ``instance()`` gives every instance unless told otherwise.
     """
 
     ec2: Any
@@ -52,6 +64,7 @@ class MotoVpc:
     private_table: str
     instance_sg: str
     endpoint_sg: str
+    iam: IamLayout | None = None  # the agent's role and instance profile (see build_iam)
 
     @classmethod
     def create(cls, ec2: Any) -> MotoVpc:
@@ -79,6 +92,7 @@ class MotoVpc:
                   "", "", instance_sg, endpoint_sg)
         vpc.public_table = vpc.route_table(public_subnet, GatewayId=igw_id)
         vpc.private_table = vpc.route_table(private_subnet)
+        vpc.iam = build_iam(boto3.client("iam", region_name=REGION))
         return vpc
 
     @staticmethod
@@ -191,13 +205,18 @@ class MotoVpc:
     # --- Instances ----------------------------------------------------------------------------
 
     def instance(self, subnet_id: str | None = None, group_id: str | None = None,
-                 public_ip: bool = False) -> str:
-        """A running instance (in the private subnet, with ``instance_sg`` by default)."""
+                 public_ip: bool = False, profile: bool = True) -> str:
+        """A running instance (in the private subnet, with ``instance_sg`` by default) whose
+        instance profile holds the agent's role (``profile=False``: no profile)."""
         interface = {"DeviceIndex": 0, "SubnetId": subnet_id or self.private_subnet,
                      "Groups": [group_id or self.instance_sg],
                      "AssociatePublicIpAddress": public_ip}
+        request: dict[str, Any] = {}
+        if profile and self.iam:
+            request["IamInstanceProfile"] = {"Arn": self.iam.profile_arn}
         reservation = self.ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1,
-                                             MaxCount=1, NetworkInterfaces=[interface])
+                                             MaxCount=1, NetworkInterfaces=[interface],
+                                             **request)
         return reservation["Instances"][0]["InstanceId"]
 
 
@@ -325,3 +344,138 @@ def build_layout(ec2, cidr: str = "10.0.0.0/16", instances: int = 1,
     if instances:
         run_instances(ec2, layout, instances)
     return layout
+
+
+# --- IAM ----------------------------------------------------------------------------------------
+
+EC2_TRUST = {"Version": "2012-10-17", "Statement": [
+    {"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}]}
+CORE = "AmazonSSMManagedInstanceCore"
+
+
+def seed_aws_managed_policy(name: str = CORE) -> str:
+    """Put one AWS managed policy into moto's IAM; returns its ARN.
+
+    moto gap: AWS managed policies exist only with MOTO_IAM_LOAD_MANAGED_POLICIES=true, which
+    loads all ~1,500 of them (about a second per IAM backend; GetAccountAuthorizationDetails then
+    lists every one, attached or not, where AWS lists the attached ones). Seed just the one
+    needed, with the document of ``auditor.aws_managed_policies``. Call inside ``mock_aws``.
+    """
+    from moto.iam.models import AWSManagedPolicy, iam_backends
+
+    backend = iam_backends[ACCOUNT]["aws"]
+    policy = AWSManagedPolicy.from_data(name, ACCOUNT, backend.region_name, {
+        "DefaultVersionId": "v2", "Path": "/",
+        "Document": aws_managed_policies.AWS_MANAGED_POLICIES[name],
+        "CreateDate": "2019-03-15T17:22:12+00:00", "UpdateDate": "2019-05-23T16:54:21+00:00"})
+    backend.managed_policies[policy.arn] = policy
+    return policy.arn
+
+
+@dataclass
+class IamLayout:
+    role_name: str
+    role_arn: str
+    profile_arn: str
+    empty_profile_arn: str  # an instance profile that holds no role
+    core_arn: str  # AmazonSSMManagedInstanceCore, attached
+    local_policy_arn: str  # a customer managed policy, attached
+    boundary_arn: str  # a customer managed policy, the role's permissions boundary
+
+
+def build_iam(iam: Any, role_name: str = "agent-role") -> IamLayout:
+    """The agent's role: trusts EC2, Core and a customer policy attached, an inline deny, a
+    permissions boundary, tags; its instance profile; and a profile without a role."""
+    core = seed_aws_managed_policy(CORE)
+    role_arn = iam.create_role(RoleName=role_name, AssumeRolePolicyDocument=json.dumps(EC2_TRUST),
+                               Tags=[{"Key": "team", "Value": "platform"}])["Role"]["Arn"]
+    local = iam.create_policy(PolicyName=f"{role_name}-logs", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "logs:PutLogEvents",
+                                                "Resource": "*"}]}))["Policy"]["Arn"]
+    boundary = iam.create_policy(PolicyName=f"{role_name}-boundary", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [
+            "ssm:*", "ssmmessages:*", "ec2messages:*", "logs:*"], "Resource": "*"}]}),
+    )["Policy"]["Arn"]
+    for policy_arn in (core, local):
+        iam.attach_role_policy(RoleName=role_name, PolicyArn=policy_arn)
+    iam.put_role_permissions_boundary(RoleName=role_name, PermissionsBoundary=boundary)
+    iam.put_role_policy(RoleName=role_name, PolicyName="no-s3", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Deny", "Action": "s3:*",
+                                                "Resource": "*"}]}))
+    profile = iam.create_instance_profile(
+        InstanceProfileName=f"{role_name}-profile")["InstanceProfile"]["Arn"]
+    iam.add_role_to_instance_profile(InstanceProfileName=f"{role_name}-profile",
+                                     RoleName=role_name)
+    empty = iam.create_instance_profile(
+        InstanceProfileName=f"{role_name}-empty")["InstanceProfile"]["Arn"]
+    return IamLayout(role_name, role_arn, profile, empty, core, local, boundary)
+
+
+# --- Systems Manager ----------------------------------------------------------------------------
+
+
+def managed_node(instance_id: str, ping_status: str = "Online", agent_version: str = "3.3.1142.0",
+                 is_latest: bool = True) -> dict:
+    """One entry of DescribeInstanceInformation, as boto3 returns it (the time a datetime)."""
+    return {"InstanceId": instance_id, "PingStatus": ping_status,
+            "LastPingDateTime": datetime(2026, 11, 26, 8, 59, 30, tzinfo=UTC),
+            "AgentVersion": agent_version, "IsLatestVersion": is_latest,
+            "PlatformType": "Linux", "PlatformName": "Amazon Linux", "PlatformVersion": "2023",
+            "ResourceType": "EC2Instance"}
+
+
+def stub_ssm(monkeypatch: Any, setting: dict | None = None, nodes: Sequence[dict] = (),
+             requests: list[dict] | None = None) -> None:
+    """Answer GetServiceSetting and DescribeInstanceInformation for every boto3 session opened
+    from now on (``monkeypatch`` undoes it).
+
+    moto gap: neither operation is implemented (in-process moto raises NotImplementedError, a
+    moto server answers HTTP 500). A ``before-call`` handler that returns (response, parsed)
+    answers in place of the endpoint. ``setting`` is the ServiceSetting to answer, or None for
+    the error ServiceSettingNotFound. ``nodes`` are filtered by the request's InstanceIds filter,
+    as AWS does; each request's parameters are appended to ``requests``.
+    """
+    import boto3
+    from botocore.awsrequest import AWSResponse
+
+    def answer(status: int, parsed: dict) -> tuple[AWSResponse, dict]:
+        parsed["ResponseMetadata"] = {"HTTPStatusCode": status}
+        return AWSResponse("https://ssm.test", status, {}, None), parsed
+
+    def get_service_setting(**_kwargs: Any) -> tuple[AWSResponse, dict]:
+        if setting is None:
+            return answer(400, {"Error": {"Code": "ServiceSettingNotFound",
+                                          "Message": "setting not found"}})
+        return answer(200, {"ServiceSetting": dict(setting)})
+
+    def describe_instance_information(params: dict, **_kwargs: Any) -> tuple[AWSResponse, dict]:
+        request = json.loads(params.get("body") or b"{}")
+        if requests is not None:
+            requests.append(request)
+        wanted = {value for item in request.get("Filters") or []
+                  if item["Key"] == "InstanceIds" for value in item["Values"]}
+        return answer(200, {"InstanceInformationList": [
+            dict(node) for node in nodes if not wanted or node["InstanceId"] in wanted]})
+
+    handlers: dict[str, Callable] = {
+        "before-call.ssm.GetServiceSetting": get_service_setting,
+        "before-call.ssm.DescribeInstanceInformation": describe_instance_information,
+    }
+    real_session = boto3.Session
+
+    def session_with_stubs(*args: Any, **kwargs: Any) -> Any:
+        session = real_session(*args, **kwargs)
+        for event, handler in handlers.items():
+            session.events.register_first(event, handler)
+        return session
+
+    monkeypatch.setattr(boto3, "Session", session_with_stubs)
+
+
+def dhmc_setting(role: str) -> dict:
+    """A ServiceSetting naming the Default Host Management role."""
+    return {"SettingId": "/ssm/managed-instance/default-ec2-instance-management-role",
+            "SettingValue": role, "Status": "Customized",
+            "LastModifiedDate": datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
+            "ARN": f"arn:aws:ssm:{REGION}:{ACCOUNT}:servicesetting/ssm/managed-instance/"
+                   "default-ec2-instance-management-role"}

@@ -33,13 +33,18 @@ def by_name(report: dict) -> dict[str, dict]:
 
 
 def healthy_estate(tmp_path: Path) -> tuple[Path, str]:
+    """One instance behind an internet gateway, its profile's role allowed what the agent needs."""
     builder = EstateBuilder()
     vpc = builder.vpc()
     subnet = builder.subnet(vpc, "10.0.0.0/24")
     igw = builder.internet_gateway(vpc)
     builder.route_table(vpc, [subnet], [("0.0.0.0/0", igw)])
     group = builder.security_group(vpc, "web")
-    instance = builder.instance(subnet, [group], public_ip="198.51.100.1")
+    instance = builder.instance(subnet, [group], public_ip="198.51.100.1",
+                                instance_profile="web")
+    builder.role("web", attached=["AmazonSSMManagedInstanceCore"])
+    builder.instance_profile("web", ["web"])
+    builder.managed_node(instance, "Online")
     return builder.write(tmp_path / "estate"), instance
 
 
@@ -65,18 +70,19 @@ def test_demo_report_follows_the_contract(capsys):
 
 
 @pytest.mark.parametrize(("name", "verdict", "codes"), [
-    ("web-public", "unknown", set()),
-    ("app-behind-nat", "unknown", set()),
-    ("db-isolated-endpoints", "unknown", set()),
-    ("batch-no-public-ip", "not_manageable", {"IGW_NO_PUBLIC_IP"}),
-    ("locked-down-egress", "not_manageable", {"SG_EGRESS_BLOCKS"}),
-    ("imds-disabled", "not_manageable", {"IMDS_DISABLED"}),
+    ("web-public", "manageable", set()),
+    ("app-behind-nat", "manageable", set()),
+    ("db-isolated-endpoints", "manageable", set()),
+    ("batch-no-public-ip", "not_manageable", {"IGW_NO_PUBLIC_IP", "NOT_REGISTERED"}),
+    ("locked-down-egress", "not_manageable", {"SG_EGRESS_BLOCKS", "CONNECTION_LOST"}),
+    ("imds-disabled", "not_manageable", {"IMDS_DISABLED", "NOT_REGISTERED"}),
     ("stopped-worker", "not_applicable", set()),
-    ("nacl-drops-replies", "not_manageable", {"NACL_BLOCKS"}),
-    ("nat-without-internet", "not_manageable", {"NAT_GATEWAY_NO_INTERNET_ROUTE"}),
-    ("nat-failed", "not_manageable", {"NAT_GATEWAY_NOT_AVAILABLE"}),
-    ("blackhole-route", "not_manageable", {"BLACKHOLE_ROUTE"}),
-    ("endpoint-sg-blocks", "not_manageable", {"ENDPOINT_SG_INGRESS_BLOCKS"}),
+    ("nacl-drops-replies", "not_manageable", {"NACL_BLOCKS", "CONNECTION_LOST"}),
+    ("nat-without-internet", "not_manageable",
+     {"NAT_GATEWAY_NO_INTERNET_ROUTE", "NOT_REGISTERED"}),
+    ("nat-failed", "not_manageable", {"NAT_GATEWAY_NOT_AVAILABLE", "CONNECTION_LOST"}),
+    ("blackhole-route", "not_manageable", {"BLACKHOLE_ROUTE", "CONNECTION_LOST"}),
+    ("endpoint-sg-blocks", "not_manageable", {"ENDPOINT_SG_INGRESS_BLOCKS", "CONNECTION_LOST"}),
     ("via-transit-gateway", "unknown", {"UNMODELED_HOP"}),
     ("custom-dns-servers", "unknown", {"CUSTOM_DNS_SERVERS"}),
 ])
@@ -87,15 +93,17 @@ def test_demo_instances_get_their_verdicts(capsys, name, verdict, codes):
     assert {finding["code"] for finding in instance["findings"]} == codes
 
 
-def test_healthy_paths_are_never_manageable_while_credentials_are_unproven(capsys, tmp_path):
+def test_healthy_paths_with_a_working_role_are_manageable(capsys, tmp_path):
     estate, instance_id = healthy_estate(tmp_path)
     code, report = audit_json(capsys, "--instance", instance_id, "--snapshot", str(estate))
     [instance] = report["instances"]
     assert all(s["status"] == "reachable" for s in instance["services"].values())
     assert instance["services"]["ssm"]["via"] == "internet_gateway"
-    assert instance["verdict"] == "unknown"
-    assert instance["credentials"]["status"] == "unknown"
-    assert code == 3
+    assert instance["verdict"] == "manageable"
+    assert instance["credentials"]["status"] == "ok"
+    assert instance["permissions"]["status"] == "ok"
+    assert instance["findings"] == []
+    assert code == 0
 
 
 def test_text_report_names_the_blocking_hop_and_the_fix(capsys):

@@ -5,6 +5,12 @@ moto gaps met here (see the comments where they matter):
   real DHCP options set so that path is exercised.
 - An interface endpoint's ENI gets the VPC's default SG and an address outside its subnet, so
   the tests check the ENI's id and subnet, not its address or groups.
+- Systems Manager's GetServiceSetting and DescribeInstanceInformation are not implemented:
+  ``test_moto_lacks_the_systems_manager_calls`` shows they become errors; elsewhere
+  ``stub_ssm`` (tests/moto_estate.py) answers them from a botocore before-call handler.
+- AWS managed policies are absent unless all are loaded: ``build_iam`` seeds the one it attaches.
+  moto's GetAccountAuthorizationDetails then lists it like any policy it holds;
+  ``hide_from_bulk_answer`` removes it from the answer to exercise GetPolicy/GetPolicyVersion.
 """
 
 from __future__ import annotations
@@ -26,11 +32,22 @@ from botocore.awsrequest import AWSResponse
 from botocore.retries.bucket import TokenBucket
 from moto import mock_aws
 
+from auditor.aws_managed_policies import AWS_MANAGED_POLICIES
 from auditor.errors import UsageError
 from auditor.sources import api_calls, live
 from auditor.sources.live import collect
 from auditor.sources.parse import build_estate
-from tests.moto_estate import build_layout, run_instances
+from tests.moto_estate import (
+    CORE,
+    EC2_TRUST,
+    IamLayout,
+    build_iam,
+    build_layout,
+    dhmc_setting,
+    managed_node,
+    run_instances,
+    stub_ssm,
+)
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -50,6 +67,15 @@ def ec2() -> Iterator[Any]:
         yield boto3.client("ec2", region_name=REGION)
 
 
+@pytest.fixture
+def iam(ec2) -> Any:
+    """An IAM client in the same moto account as ``ec2``."""
+    return boto3.client("iam", region_name=REGION)
+
+
+DHMC_ROLE = "service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole"
+
+
 def record_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every API operation any botocore client makes from now on, in order."""
     operations: list[str] = []
@@ -61,6 +87,19 @@ def record_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
     return operations
+
+
+def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:
+    """Every API operation any botocore client makes from now on, with its parameters."""
+    calls: list[tuple[str, dict]] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        calls.append((operation_name, dict(api_params)))
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return calls
 
 
 def hook_sessions(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable) -> None:
@@ -75,14 +114,36 @@ def hook_sessions(monkeypatch: pytest.MonkeyPatch, event: str, handler: Callable
     monkeypatch.setattr(boto3, "Session", session_with_hook)
 
 
-# --- A small estate in moto ------------------------------------------------------------------
+def hide_from_bulk_answer(monkeypatch: pytest.MonkeyPatch, *arns: str) -> None:
+    """Leave these managed policies out of GetAccountAuthorizationDetails' answer.
+
+    moto lists every managed policy it holds; AWS lists the AWS managed policies attached in the
+    account. A policy a role uses but the answer lacks must be read with GetPolicy and
+    GetPolicyVersion: this makes moto's answer lack one.
+    """
+    def drop(parsed: dict, **_kwargs: Any) -> None:
+        parsed["Policies"] = [p for p in parsed.get("Policies", []) if p["Arn"] not in arns]
+
+    hook_sessions(monkeypatch, "after-call.iam.GetAccountAuthorizationDetails", drop)
+
+
+def attach_profile(ec2, instance_id: str, profile_arn: str) -> None:
+    ec2.associate_iam_instance_profile(IamInstanceProfile={"Arn": profile_arn},
+                                       InstanceId=instance_id)
 
 
 # --- What is collected -----------------------------------------------------------------------
 
 
-def test_collect_builds_the_estate_that_was_created(ec2) -> None:
+def test_collect_builds_the_estate_that_was_created(
+        ec2, iam, monkeypatch: pytest.MonkeyPatch) -> None:
     layout = build_layout(ec2)
+    roles = build_iam(iam)
+    attach_profile(ec2, layout.instance_ids[0], roles.profile_arn)
+    ssm_requests: list[dict] = []
+    stub_ssm(monkeypatch, dhmc_setting(DHMC_ROLE),
+             [managed_node(layout.instance_ids[0]), managed_node("i-0000000000000beef")],
+             ssm_requests)
     messages: list[str] = []
 
     captures = collect([REGION], instance_ids=layout.instance_ids, progress=messages.append)
@@ -155,19 +216,68 @@ def test_collect_builds_the_estate_that_was_created(ec2) -> None:
     eni = estate.network_interfaces[layout.endpoint_enis[0]]
     assert (eni.subnet_id, eni.vpc_id) == (layout.private_subnet, layout.vpc_id)
 
+    assert_iam_model(estate, roles)
+    assert instance.instance_profile_arn == roles.profile_arn
+    # The bulk answer described every policy the role uses: nothing read one by one.
+    assert raw.answers["iam_policies"] == raw.answers["iam_policy_versions"] == []
+    assert set(raw.answers["iam_authorization"]) == {"RoleDetailList", "Policies"}
+
+    setting = estate.default_host_management
+    assert (setting.setting_id, setting.value, setting.status) == (
+        api_calls.DHMC_SETTING_ID, DHMC_ROLE, "Customized")
+    # Only the instances in scope are asked about, and only they are modelled.
+    assert ssm_requests == [{"Filters": [{"Key": "InstanceIds", "Values": layout.instance_ids}]}]
+    node = estate.managed_nodes[layout.instance_ids[0]]
+    assert set(estate.managed_nodes) == {layout.instance_ids[0]}
+    assert (node.ping_status, node.agent_version, node.is_latest_version, node.last_ping,
+            node.platform_name) == ("Online", "3.3.1142.0", True, "2026-11-26T08:59:30+00:00",
+                                    "Amazon Linux")
+
     assert f"{REGION}: describe-subnets (1 page)" in messages
     assert f"{REGION}: describe-vpc-attribute (2 calls)" in messages
     assert f"{REGION}: get-managed-prefix-list-entries (1 call)" in messages
+    assert "account: get-account-authorization-details (1 page)" in messages
+    assert "account: get-policy (nothing in scope)" in messages
+    assert f"{REGION}: get-service-setting (1 call)" in messages
+    assert f"{REGION}: describe-instance-information (1 page)" in messages
     assert len(messages) == len(api_calls.ALL_CALLS)  # once per kind
 
 
-def test_all_mode_reads_every_vpc_unfiltered(ec2) -> None:
+def assert_iam_model(estate, roles: IamLayout) -> None:
+    """The estate holds the role of ``build_iam`` as IAM describes it."""
+    profile = estate.instance_profiles[roles.profile_arn]
+    assert (profile.name, profile.role_names) == (f"{roles.role_name}-profile", [roles.role_name])
+    # IAM lists instance profiles only through their roles: the empty one is not there.
+    assert roles.empty_profile_arn not in estate.instance_profiles
+    role = estate.roles[roles.role_name]
+    assert role.arn == roles.role_arn
+    assert role.trust_policy == EC2_TRUST
+    assert sorted(role.attached_policy_arns) == sorted([roles.core_arn, roles.local_policy_arn])
+    assert role.permissions_boundary_arn == roles.boundary_arn
+    assert list(role.inline_policies) == ["no-s3"]
+    assert role.inline_policies["no-s3"]["Statement"][0]["Effect"] == "Deny"
+    assert role.tags == {"team": "platform"}
+    core = estate.managed_policies[roles.core_arn]
+    assert (core.name, core.aws_managed, core.document) == (CORE, True, AWS_MANAGED_POLICIES[CORE])
+    local = estate.managed_policies[roles.local_policy_arn]
+    assert (local.name, local.aws_managed) == (f"{roles.role_name}-logs", False)
+    assert local.document["Statement"][0]["Action"] == "logs:PutLogEvents"
+    boundary = estate.managed_policies[roles.boundary_arn]
+    assert "ssmmessages:*" in boundary.document["Statement"][0]["Action"]
+
+
+def test_all_mode_reads_every_vpc_unfiltered(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
     first = build_layout(ec2)
     second = build_layout(ec2, cidr="10.1.0.0/16")
+    ssm_requests: list[dict] = []
+    stub_ssm(monkeypatch, None, [managed_node(first.instance_ids[0]),
+                                 managed_node("mi-0123456789abcdef0")], ssm_requests)
 
     estate = build_estate(collect([REGION])[0])
 
     assert estate.unavailable == {}
+    assert ssm_requests == [{}]  # the whole region's view, unfiltered
+    assert set(estate.managed_nodes) == {first.instance_ids[0], "mi-0123456789abcdef0"}
     assert set(first.instance_ids + second.instance_ids) <= set(estate.instances)
     assert {first.vpc_id, second.vpc_id} <= set(estate.vpcs)
     assert estate.vpcs[second.vpc_id].enable_dns_hostnames is True
@@ -180,8 +290,10 @@ def test_all_mode_reads_every_vpc_unfiltered(ec2) -> None:
 
 @pytest.mark.parametrize("scoped", [True, False], ids=["instances", "all"])
 def test_collect_calls_only_the_listed_read_only_operations(
-        ec2, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
+        ec2, iam, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
     layout = build_layout(ec2)
+    roles = build_iam(iam)
+    hide_from_bulk_answer(monkeypatch, roles.core_arn)  # so that GetPolicy* run too
     operations = record_operations(monkeypatch)
 
     collect([REGION], instance_ids=layout.instance_ids if scoped else None)
@@ -195,13 +307,18 @@ def test_collect_calls_only_the_listed_read_only_operations(
 
 @pytest.mark.parametrize("scoped", [True, False], ids=["instances", "all"])
 def test_call_count_does_not_grow_with_instances(
-        ec2, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
+        ec2, iam, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
     layout = build_layout(ec2, instances=1)
+    roles = build_iam(iam)
+    hide_from_bulk_answer(monkeypatch, roles.core_arn)
+    stub_ssm(monkeypatch, None, [])
     operations = record_operations(monkeypatch)
     collect([REGION], instance_ids=list(layout.instance_ids) if scoped else None)
     with_one = Counter(operations)
 
     run_instances(ec2, layout, 29)
+    for instance_id in layout.instance_ids:
+        attach_profile(ec2, instance_id, roles.profile_arn)
     operations.clear()
     raw = collect([REGION], instance_ids=list(layout.instance_ids) if scoped else None)[0]
     with_thirty = Counter(operations)
@@ -211,15 +328,34 @@ def test_call_count_does_not_grow_with_instances(
     assert with_one["DescribeInstances"] == 1
     # Two DNS attributes for each VPC in scope; the default VPC joins in --all mode.
     assert with_one["DescribeVpcAttribute"] == (2 if scoped else 4)
+    # IAM is one bulk call, whatever the number of instances and profiles; GetPolicy and
+    # GetPolicyVersion only for the one attached policy that answer lacked.
+    iam_calls = ("GetAccountAuthorizationDetails", "GetPolicy", "GetPolicyVersion")
+    assert [with_thirty[name] for name in iam_calls] == [1, 1, 1]
+    assert with_thirty["DescribeInstanceInformation"] == with_thirty["GetServiceSetting"] == 1
+
+
+def test_instance_information_filters_are_chunked(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = build_layout(ec2, instances=5)
+    monkeypatch.setattr(live, "SSM_FILTER_CHUNK", 2)
+    ssm_requests: list[dict] = []
+    stub_ssm(monkeypatch, None, [managed_node(i) for i in layout.instance_ids], ssm_requests)
+
+    estate = build_estate(collect([REGION], instance_ids=layout.instance_ids)[0])
+
+    assert [len(r["Filters"][0]["Values"]) for r in ssm_requests] == [2, 2, 1]
+    assert set(estate.managed_nodes) == set(layout.instance_ids)
 
 
 # --- Scoping to instances ---------------------------------------------------------------------
 
 
-def test_scoping_reads_only_the_vpcs_of_the_instances(ec2) -> None:
+def test_scoping_reads_only_the_vpcs_of_the_instances(
+        ec2, monkeypatch: pytest.MonkeyPatch) -> None:
     layout = build_layout(ec2)
     other = build_layout(ec2, cidr="10.1.0.0/16")
     unknown_id = "i-0123456789abcdef0"
+    stub_ssm(monkeypatch, None, [managed_node(other.instance_ids[0])])
 
     raw = collect([REGION], instance_ids=[layout.instance_ids[0], unknown_id])[0]
     estate = build_estate(raw)
@@ -240,6 +376,7 @@ def test_scoping_reads_only_the_vpcs_of_the_instances(ec2) -> None:
     entries = {answer["PrefixListId"] for answer in raw.answers["prefix_list_entries"]}
     assert entries == {layout.prefix_list}
     assert other.vpc_id not in estate.vpcs
+    assert estate.managed_nodes == {}
 
 
 def test_unknown_instance_only_reads_instances(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -286,6 +423,7 @@ def error_answer(code: str, status: int) -> Callable[..., tuple[AWSResponse, dic
 def test_refused_call_is_recorded_and_the_rest_collected(
         ec2, monkeypatch: pytest.MonkeyPatch, code: str, status: int) -> None:
     layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])
     hook_sessions(monkeypatch, "before-call.ec2.DescribeNetworkAcls", error_answer(code, status))
     started = time.monotonic()
 
@@ -304,6 +442,7 @@ def test_refused_call_is_recorded_and_the_rest_collected(
 def test_throttling_after_all_retries_is_recorded(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
     """The real retry path: botocore retries 10 times (sleeps patched out), then gives up."""
     layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])
     attempts: list[str] = []
     throttled = (b"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
                  b"<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message>"
@@ -336,6 +475,7 @@ def test_throttling_after_all_retries_is_recorded(ec2, monkeypatch: pytest.Monke
 def test_operation_missing_from_the_endpoint_is_recorded(
         ec2, monkeypatch: pytest.MonkeyPatch) -> None:
     layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])
 
     def not_implemented(**_kwargs):
         raise NotImplementedError("The describe_vpc_endpoints action has not been implemented")
@@ -358,6 +498,204 @@ def test_denied_describe_instances_is_a_usage_error(ec2, monkeypatch: pytest.Mon
 
     with pytest.raises(UsageError, match=f"{REGION}.*UnauthorizedOperation"):
         collect([REGION])
+
+
+# --- IAM and Systems Manager ------------------------------------------------------------------
+
+
+def test_moto_lacks_the_systems_manager_calls(ec2, iam) -> None:
+    """Not stubbed: moto raises NotImplementedError; both kinds are recorded, nothing crashes."""
+    layout = build_layout(ec2)
+    roles = build_iam(iam)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert raw.errors == {
+        "dhmc_setting": "NotImplemented: The get_service_setting action has not been "
+                        "implemented",
+        "instance_information": "NotImplemented: The describe_instance_information action "
+                                "has not been implemented",
+    }
+    estate = build_estate(raw)
+    assert estate.unavailable == raw.errors
+    assert estate.default_host_management is None
+    assert estate.managed_nodes == {}
+    assert_iam_model(estate, roles)  # the rest is collected
+
+
+def test_service_setting_not_found_means_not_set(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])  # GetServiceSetting answers ServiceSettingNotFound
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert raw.answers["dhmc_setting"] == {"ServiceSetting": None}
+    assert "dhmc_setting" not in raw.errors
+    setting = build_estate(raw).default_host_management
+    assert (setting.setting_id, setting.value) == (api_calls.DHMC_SETTING_ID, None)
+
+
+def test_policy_missing_from_the_bulk_answer_is_read_one_by_one(
+        ec2, iam, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = build_layout(ec2)
+    roles = build_iam(iam)
+    hide_from_bulk_answer(monkeypatch, roles.core_arn)
+    stub_ssm(monkeypatch, None, [])
+    calls = record_requests(monkeypatch)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    iam_calls = [(name, params) for name, params in calls if name.startswith("GetPolicy")]
+    assert iam_calls == [("GetPolicy", {"PolicyArn": roles.core_arn}),
+                         ("GetPolicyVersion", {"PolicyArn": roles.core_arn, "VersionId": "v2"})]
+    [policy] = raw.answers["iam_policies"]
+    [version] = raw.answers["iam_policy_versions"]
+    assert policy["PolicyArn"] == version["PolicyArn"] == roles.core_arn
+    assert policy["Policy"]["DefaultVersionId"] == version["PolicyVersion"]["VersionId"] == "v2"
+    json.dumps(raw.answers)  # dates already text
+    assert raw.errors == {}
+    assert_iam_model(build_estate(raw), roles)
+
+
+def test_ssm_refusing_unmanaged_ids_falls_back_to_the_whole_list(
+        ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Should SSM answer InvalidInstanceId for a filter naming instances it does not manage,
+    the region's whole list is read instead; the parser keeps the instances in scope."""
+    layout = build_layout(ec2, instances=2)
+    requests: list[dict] = []
+
+    def describe(params: dict, **_kwargs):
+        request = json.loads(params["body"])
+        requests.append(request)
+        if request.get("Filters"):
+            parsed = {"Error": {"Code": "InvalidInstanceId", "Message": "not managed"},
+                      "ResponseMetadata": {"HTTPStatusCode": 400}}
+            return AWSResponse("https://ssm.test", 400, {}, None), parsed
+        parsed = {"InstanceInformationList": [managed_node(layout.instance_ids[0]),
+                                              managed_node("i-0000000000000beef")],
+                  "ResponseMetadata": {"HTTPStatusCode": 200}}
+        return AWSResponse("https://ssm.test", 200, {}, None), parsed
+
+    hook_sessions(monkeypatch, "before-call.ssm.DescribeInstanceInformation", describe)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert [bool(request.get("Filters")) for request in requests] == [True, False]
+    assert "instance_information" not in raw.errors
+    assert set(build_estate(raw, layout.instance_ids).managed_nodes) == {layout.instance_ids[0]}
+
+def test_iam_is_read_once_for_every_region(ec2, iam, monkeypatch: pytest.MonkeyPatch) -> None:
+    build_layout(ec2)
+    build_iam(iam)
+    stub_ssm(monkeypatch, None, [])
+    operations = record_operations(monkeypatch)
+
+    captures = collect([REGION, "eu-west-1"])
+
+    counts = Counter(operations)
+    assert counts["GetAccountAuthorizationDetails"] == 1
+    assert counts["GetServiceSetting"] == counts["DescribeInstanceInformation"] == 2
+    first, second = (capture.answers["iam_authorization"] for capture in captures)
+    assert first is second  # the same answer, read once
+    assert [set(build_estate(c).roles) for c in captures] == [{"agent-role"}, {"agent-role"}]
+
+
+def test_refused_iam_is_recorded_and_the_rest_collected(
+        ec2, iam, monkeypatch: pytest.MonkeyPatch) -> None:
+    layout = build_layout(ec2)
+    build_iam(iam)
+    stub_ssm(monkeypatch, None, [])
+    hook_sessions(monkeypatch, "before-call.iam.GetAccountAuthorizationDetails",
+                  error_answer("AccessDenied", 403))
+    operations = record_operations(monkeypatch)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert raw.errors == {
+        "iam_authorization": "AccessDenied: AccessDenied injected by the test",
+        "iam_policies": "not read: iam_authorization could not be read",
+        "iam_policy_versions": "not read: iam_authorization could not be read",
+    }
+    assert "GetPolicy" not in operations
+    estate = build_estate(raw)
+    assert estate.unavailable == raw.errors
+    assert estate.roles == {} and estate.instance_profiles == {}
+    assert layout.private_subnet in estate.subnets
+
+
+class _Body:
+    def __init__(self, content: bytes) -> None:
+        self.content = content
+
+    def stream(self, **_kwargs):
+        yield self.content
+
+
+@pytest.mark.parametrize(("body", "attempts", "reason"), [
+    # A bare error page where EC2 answers XML: botocore cannot parse it and does not retry.
+    (b"<!doctype html><title>500 Internal Server Error</title>", 1,
+     "ResponseParserError: Unable to parse response (syntax error: line 1, column 0), invalid "
+     "XML received. Further retries may succeed:"),
+    # An internal error AWS names: retried as usual.
+    (b"<Response><Errors><Error><Code>InternalError</Code><Message>try again</Message>"
+     b"</Error></Errors><RequestID>test</RequestID></Response>", 11,
+     "InternalError: try again"),
+], ids=["bare-500", "aws-500-retried"])
+def test_500_is_recorded_and_retried_only_when_aws_named_it(
+        ec2, monkeypatch: pytest.MonkeyPatch, body: bytes, attempts: int, reason: str) -> None:
+    # Through EC2: under mock_aws, moto's own before-send handler raises NotImplementedError for
+    # the Systems Manager calls even when another handler answers. A bare 500 from a JSON API
+    # (Systems Manager) is test_moto_server_gaps_cost_one_request_each.
+    layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])
+    sent: list[str] = []
+
+    def fail(request, **_kwargs):
+        sent.append(request.url)
+        return AWSResponse(request.url, 500, {}, _Body(body))
+
+    hook_sessions(monkeypatch, "before-send.ec2.DescribeNetworkAcls", fail)
+    monkeypatch.setattr(time, "sleep", lambda _seconds: None)
+    monkeypatch.setattr(TokenBucket, "acquire", lambda _bucket, amount=1, block=True: True)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert len(sent) == attempts
+    assert raw.errors == {"network_acls": reason}
+
+
+def test_moto_server_gaps_cost_one_request_each(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Through a real HTTP moto server (what the acceptance checks use), the Systems Manager
+    calls it lacks answer a bare HTTP 500: one request each, recorded, no minute of retries."""
+    import logging
+
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)  # its traceback per 500
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        monkeypatch.setenv("AWS_ENDPOINT_URL", f"http://{host}:{port}")
+        layout = build_layout(boto3.client("ec2", region_name=REGION))
+        build_iam(boto3.client("iam", region_name=REGION))
+        sends: Counter = Counter()
+        hook_sessions(monkeypatch, "before-send",
+                      lambda event_name="", **_: sends.update([event_name.rsplit(".", 1)[-1]]))
+        started = time.monotonic()
+
+        raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+        assert time.monotonic() - started < 20
+    finally:
+        server.stop()
+    assert sends["GetServiceSetting"] == sends["DescribeInstanceInformation"] == 1
+    assert set(raw.errors) == {"dhmc_setting", "instance_information"}
+    assert raw.errors["dhmc_setting"].startswith("HTTP 500: the endpoint answered "
+                                                 "GetServiceSetting without an AWS error")
+    estate = build_estate(raw)
+    assert estate.roles["agent-role"].attached_policy_arns
+    assert set(estate.unavailable) == {"dhmc_setting", "instance_information"}
 
 
 # --- AWS unusable ----------------------------------------------------------------------------

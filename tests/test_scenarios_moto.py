@@ -5,8 +5,9 @@ Each test seeds one estate with boto3 inside ``mock_aws`` (see tests/moto_estate
 a user would, without a snapshot, and checks the verdict, the exit status, each service's status
 and ``via``, and the findings with the resource that decides them.
 
-Credentials are not evaluated in this version, so a healthy network path gives the verdict
-``unknown`` (exit 3), never ``manageable``.
+Every instance's profile holds a role that trusts EC2 and carries AmazonSSMManagedInstanceCore
+(``MotoVpc.iam``), so a healthy network path gives the verdict ``manageable`` (exit 0) and each
+finding here is a network finding.
 
 moto gaps, and where the tests seed around them:
 - endpoint ENIs get a random address outside their subnet and the default SG:
@@ -16,6 +17,10 @@ moto gaps, and where the tests seed around them:
   ENDPOINT_NOT_AVAILABLE);
 - every route is reported "active", even when its NAT gateway is deleted:
   ``seed_blackhole_route`` below (BLACKHOLE_ROUTE).
+- AWS managed policies are not loaded: ``build_iam`` seeds AmazonSSMManagedInstanceCore;
+- GetServiceSetting and DescribeInstanceInformation are not implemented: they stay unavailable
+  (Default Host Management is never needed with a working profile; Systems Manager's own view is
+  evidence, not proof);
 - (speed only) moto's AMI catalogue is not loaded, and all boto3 sessions share one botocore
   loader, so the EC2 service model is parsed once per module instead of twice per test.
 What moto does produce is used as is: enableDnsSupport/enableDnsHostnames, PrivateDnsEnabled,
@@ -131,13 +136,14 @@ def assert_audit(capsys: pytest.CaptureFixture, instance_id: str, *, exit_code: 
     return instance
 
 
-# --- Healthy paths: reachable, verdict unknown while credentials are unproven -----------------
+# --- Healthy paths: reachable and allowed, manageable -----------------------------------------
 
 
 def assert_healthy(instance: dict) -> None:
     assert instance["imds"]["status"] == "ok"
-    assert instance["credentials"]["status"] == "unknown"
-    assert instance["permissions"]["status"] == "unknown"
+    assert (instance["credentials"]["status"], instance["credentials"]["source"]) == (
+        "ok", "instance_profile")
+    assert instance["permissions"]["status"] == "ok"
 
 
 @pytest.mark.parametrize("address", ["at_launch", "elastic_ip"])
@@ -147,7 +153,7 @@ def test_healthy_via_internet_gateway(capsys, vpc: MotoVpc, address: str) -> Non
         allocation = vpc.ec2.allocate_address(Domain="vpc")["AllocationId"]
         vpc.ec2.associate_address(AllocationId=allocation, InstanceId=instance_id)
 
-    instance = assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    instance = assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                             expected_services=every("reachable", "internet_gateway"),
                             expected_findings=set())
     assert_healthy(instance)
@@ -160,7 +166,7 @@ def test_healthy_via_nat_gateway(capsys, vpc: MotoVpc) -> None:
     nat_id = vpc.private_subnet_via_nat()
     instance_id = vpc.instance()
 
-    instance = assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    instance = assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                             expected_services=every("reachable", "nat_gateway"),
                             expected_findings=set())
     assert_healthy(instance)
@@ -174,7 +180,7 @@ def test_healthy_via_interface_endpoints(capsys, vpc: MotoVpc) -> None:
     endpoints = vpc.endpoints()  # all three, private DNS, endpoint SG admits the instance SG
     instance_id = vpc.instance()  # private subnet: no route out of the VPC
 
-    instance = assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    instance = assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                             expected_services=every("reachable", "interface_endpoint"),
                             expected_findings=set())
     assert_healthy(instance)
@@ -381,7 +387,7 @@ def test_amazon_dns_in_dhcp_options_is_not_custom(capsys, vpc: MotoVpc) -> None:
                                    VpcId=vpc.vpc_id)
     instance_id = vpc.instance()
 
-    assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                  expected_services=every("reachable", "nat_gateway"), expected_findings=set())
 
 
@@ -440,7 +446,7 @@ def test_endpoint_reachable_through_one_of_its_subnets(capsys, vpc: MotoVpc) -> 
     endpoints = vpc.endpoints(subnet_ids=[vpc.private_subnet, vpc.public_subnet])
     instance_id = vpc.instance()
 
-    instance = assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    instance = assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                             expected_services=every("reachable", "interface_endpoint"),
                             expected_findings={("ENDPOINT_PARTIALLY_REACHABLE", service, vpce)
                                                for service, vpce in endpoints.items()})
@@ -453,7 +459,7 @@ def test_each_service_resolves_on_its_own(capsys, vpc: MotoVpc) -> None:
     [ssm_endpoint] = vpc.endpoints(("ssm",)).values()
     instance_id = vpc.instance()
 
-    instance = assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    instance = assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                             expected_services={"ssm": ("reachable", "interface_endpoint"),
                                                "ssmmessages": ("reachable", "nat_gateway"),
                                                "ec2messages": ("reachable", "nat_gateway")},
@@ -481,7 +487,7 @@ def test_all_instances_of_the_region(capsys, vpc: MotoVpc) -> None:
     report = json.loads(capsys.readouterr().out)
 
     verdicts = {i["instance_id"]: i["verdict"] for i in report["instances"]}
-    assert verdicts == {healthy: "unknown", stranded: "not_manageable"}
+    assert verdicts == {healthy: "manageable", stranded: "not_manageable"}
     assert report["source"]["regions"] == [REGION]
     assert code == EXIT_NOT_MANAGEABLE
 
@@ -494,7 +500,7 @@ def test_subnet_without_association_uses_the_main_route_table(capsys, vpc: MotoV
     unassociated = vpc.subnet("10.0.3.0/24")
     instance_id = vpc.instance(unassociated, public_ip=True)
 
-    instance = assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    instance = assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                             expected_services=every("reachable", "internet_gateway"),
                             expected_findings=set())
     for service in SERVICES:
@@ -547,7 +553,7 @@ def test_network_acl_first_matching_rule_number_wins(capsys, vpc: MotoVpc, deny_
         assert {f["details"]["rule"] for f in instance["findings"]} == {
             "outbound rule 90 deny tcp 443-443 0.0.0.0/0"}
     else:
-        assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+        assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                      expected_services=every("reachable", "internet_gateway"),
                      expected_findings=set())
 
@@ -558,7 +564,7 @@ def test_egress_rule_naming_the_endpoint_security_group_admits(capsys, vpc: Moto
     vpc.endpoints()
     instance_id = vpc.instance()
 
-    instance = assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    instance = assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                             expected_services=every("reachable", "interface_endpoint"),
                             expected_findings=set())
     for service in SERVICES:
@@ -584,7 +590,7 @@ def test_ec2_endpoint_does_not_serve_ec2messages(capsys, vpc: MotoVpc) -> None:
     instance_id = vpc.instance()  # no route out of the VPC
 
     instance = assert_audit(
-        capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+        capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
         expected_services={"ssm": ("reachable", "interface_endpoint"),
                            "ssmmessages": ("reachable", "interface_endpoint"),
                            "ec2messages": ("blocked", "none")},
@@ -601,5 +607,5 @@ def test_gateway_endpoint_routes_do_not_capture_the_services(capsys, vpc: MotoVp
                                 RouteTableIds=[vpc.private_table, vpc.public_table])
     instance_id = vpc.instance()
 
-    assert_audit(capsys, instance_id, exit_code=EXIT_UNKNOWN, verdict="unknown",
+    assert_audit(capsys, instance_id, exit_code=EXIT_OK, verdict="manageable",
                  expected_services=every("reachable", "nat_gateway"), expected_findings=set())

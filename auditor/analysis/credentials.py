@@ -131,25 +131,48 @@ def _service_control_policies(estate: Estate) -> list[list[Policy]] | None:
 # --- Permissions -----------------------------------------------------------------------------
 
 
-def _decision_finding(decision: Decision, action: str, service: str, role: Role) -> Finding:
-    if decision.outcome == iam_policy.UNKNOWN:
-        conditions = ", ".join(decision.unresolved_conditions) or "a condition"
-        where = "; ".join(ref.describe() for ref in decision.deciding)
-        return _finding("CONDITION_NOT_EVALUATED", role.name,
-                        f"Whether role {role.name} may call {action} depends on {conditions}, "
-                        f"which the auditor cannot know ({where or decision.detail}).",
-                        "warning", service, action=action,
-                        conditions=list(decision.unresolved_conditions))
-    code = _REASON_CODES.get(decision.reason, "MISSING_PERMISSIONS")
-    if decision.deciding:
-        why = "denied by " + "; ".join(ref.describe() for ref in decision.deciding)
-    elif decision.reason == iam_policy.NO_ALLOW:
-        why = f"no policy of role {role.name} allows it"
-    else:
-        why = decision.detail or f"no {decision.reason.replace('_', ' ')} allows it"
-    return _finding(code, role.name, f"Role {role.name} may not call {action}: {why}.",
-                    "error", service, action=action,
-                    statements=[ref.describe() for ref in decision.deciding])
+def _refusal_findings(role: Role, service: str, refused: list[tuple[str, Decision]],
+                      severity: str) -> list[Finding]:
+    """One finding per cause (the deciding statements, or the layer lacking an allow), listing
+    the actions it refuses."""
+    groups: dict[tuple, list[str]] = {}
+    decisions: dict[tuple, Decision] = {}
+    for action, decision in refused:
+        key = (decision.outcome, decision.reason, decision.deciding,
+               decision.unresolved_conditions)
+        groups.setdefault(key, []).append(action)
+        decisions[key] = decision
+    findings = []
+    for key, actions in groups.items():
+        decision = decisions[key]
+        listed = ", ".join(actions)
+        statements = [ref.describe() for ref in decision.deciding]
+        if decision.outcome == iam_policy.UNKNOWN:
+            conditions = ", ".join(decision.unresolved_conditions) or "a condition"
+            findings.append(_finding(
+                "CONDITION_NOT_EVALUATED", role.name,
+                f"Whether role {role.name} may call {listed} depends on {conditions}, which "
+                f"the auditor cannot know ({'; '.join(statements) or decision.detail}).",
+                "warning", service, actions=actions,
+                conditions=list(decision.unresolved_conditions)))
+            continue
+        if statements:
+            why = "denied by " + "; ".join(statements)
+        elif decision.reason == iam_policy.NO_ALLOW:
+            why = f"no policy of role {role.name} allows {'it' if len(actions) == 1 else 'them'}"
+        else:
+            why = decision.detail or f"no {decision.reason.replace('_', ' ')} allows it"
+        findings.append(_finding(_REASON_CODES.get(decision.reason, "MISSING_PERMISSIONS"),
+                                 role.name, f"Role {role.name} may not call {listed}: {why}.",
+                                 severity, service, actions=actions, statements=statements))
+    return findings
+
+
+def _refusal_severity(service: str, status: str) -> str:
+    """A refused channel blocks only when no channel is left; ec2messages is the fallback."""
+    if service == aws_facts.HEARTBEAT_SERVICE or status == FAIL:
+        return "error"
+    return "warning" if service == aws_facts.MESSAGE_CHANNELS[0] else "info"
 
 
 def evaluate_permissions(estate: Estate, instance: Instance, role: Role,
@@ -177,6 +200,7 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
                 **aws_facts.CHANNEL_ACTIONS}
     scps = _service_control_policies(estate)
     result = PermissionsResult(UNKNOWN)
+    refused: dict[str, list[tuple[str, Decision]]] = {}
     for service, actions in required.items():
         endpoint_policy, source_vpc = _endpoint_policy(estate, services[service])
         proof = services[service]
@@ -188,6 +212,7 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
             # Through custom DNS or a transit gateway, an endpoint elsewhere may carry it.
             network_path_known=proof.status != "unknown" or proof.endpoint_id is not None)
         statuses = []
+        refused[service] = []
         for action in actions:
             resource = (context.instance_arn if action in aws_facts.INSTANCE_RESOURCE_ACTIONS
                         else "*")
@@ -195,11 +220,14 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
                 action, resource or "*", context, identity, boundary, scps, endpoint_policy)
             statuses.append(_status(decision))
             if decision.outcome != iam_policy.ALLOWED:
-                result.findings.append(_decision_finding(decision, action, service, role))
+                refused[service].append((action, decision))
                 if decision.outcome == iam_policy.DENIED:
                     result.missing_actions.append(action)
         result.by_service[service] = _all_of(statuses)
     result.status = _permissions_status(result.by_service)
+    for service, decisions in refused.items():
+        result.findings += _refusal_findings(role, service, decisions,
+                                             _refusal_severity(service, result.status))
     return result
 
 

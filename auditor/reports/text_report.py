@@ -86,9 +86,13 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> lis
             if verbose or hop.decision != "allow":
                 lines.append(paint(f"        {hop.decision:<7} {hop.step:<26} "
                                    f"{hop.resource_id}  {hop.rule}", "dim"))
-    lines.append(f"    imds {audit.imds.status} | credentials {audit.credentials['status']} "
-                 f"({audit.credentials.get('source', 'none')}) | "
+    credentials = audit.credentials
+    role = (credentials.get("role") or "").rsplit("/", 1)[-1]
+    lines.append(f"    imds {audit.imds.status} | credentials {credentials['status']} via "
+                 f"{credentials.get('source', 'none')}{f' (role {role})' if role else ''} | "
                  f"permissions {audit.permissions['status']}")
+    if verbose and credentials.get("chain"):
+        lines.append(paint("        chain: " + " -> ".join(credentials["chain"]), "dim"))
     if audit.verdict != "not_manageable":
         lines.extend(f"    because {reason}" for reason in audit.verdict_reasons)
     fixes_shown: set[str] = set()

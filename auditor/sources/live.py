@@ -1,5 +1,10 @@
 """Read the estate from AWS, read-only: one paginated call per resource kind and region.
 
+IAM is global: it is read once per account (``GetAccountAuthorizationDetails``, plus
+``GetPolicy``/``GetPolicyVersion`` only for an attached managed policy that answer lacks) and the
+same answers are put into every region's ``RawRegion``. Systems Manager is read per region: the
+Default Host Management setting and ``DescribeInstanceInformation``.
+
 boto3 and botocore are imported inside the functions: the command line imports this module only
 when it talks to AWS, so snapshot mode starts without them.
 
@@ -29,6 +34,11 @@ Progress = Callable[[str], None]
 
 RETRIES = {"mode": "adaptive", "max_attempts": 10}
 FILTER_CHUNK = 200  # the most values EC2 accepts in one filter or id list
+SSM_FILTER_CHUNK = 50  # instance ids per DescribeInstanceInformation filter (AWS allows 100)
+# Roles (with their instance profiles, inline and attached policies) and the managed policies;
+# users and groups are not needed. AWS lists the AWS managed policies that are attached.
+IAM_FILTER = ["Role", "LocalManagedPolicy", "AWSManagedPolicy"]
+IAM_DETAIL_KEYS = ("RoleDetailList", "Policies")
 DNS_ATTRIBUTES = ("enableDnsSupport", "enableDnsHostnames")
 
 # Kinds read with one call filtered to the VPCs in scope, and the filter that names the VPC.
@@ -53,18 +63,26 @@ def collect(regions: list[str] | None, profile: str | None = None,
 
     ``instance_ids`` scopes the reading to those instances and their VPCs (ids not found are
     simply absent from the answer); None or empty reads everything in the region (``--all``).
-    Raises ``UsageError`` when AWS cannot be used at all (no region, no credentials, no
-    endpoint, DescribeInstances refused).
+    IAM is read once, for the first region that has something in scope, and its answers (or
+    errors) are copied into every such region. Raises ``UsageError`` when AWS cannot be used at
+    all (no region, no credentials, no endpoint, DescribeInstances refused).
     """
     from botocore.exceptions import BotoCoreError
 
     session = _open_session(profile)
     captures = []
+    account: RawRegion | None = None
     for region in _regions(session, regions):
         try:
-            captures.append(_collect_region(session, region, instance_ids or None, progress))
+            raw = _collect_region(session, region, instance_ids or None, progress)
+            if not instance_ids or _instance_ids_of(raw):
+                if account is None:
+                    account = _collect_account(session, region, progress)
+                raw.answers.update(account.answers)
+                raw.errors.update(account.errors)
         except BotoCoreError as error:
             raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
+        captures.append(raw)
     return captures
 
 
@@ -91,11 +109,34 @@ def _regions(session: boto3.Session, regions: list[str] | None) -> list[str]:
     return [region]
 
 
-def _ec2_client(session: boto3.Session, region: str) -> BaseClient:
+def _client(session: boto3.Session, service: str, region: str) -> BaseClient:
     from botocore.config import Config
 
     config = Config(retries=dict(RETRIES), user_agent_extra="ssm-auditor")
-    return session.client("ec2", region_name=region, config=config)
+    client = session.client(service, region_name=region, config=config)
+    event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
+    client.meta.events.register_first(event, _no_retry_without_aws_error)
+    return client
+
+
+def _no_retry_without_aws_error(response: Any = None, **_kwargs: Any) -> bool | None:
+    """Do not retry an HTTP 500 that carries no AWS error code.
+
+    AWS names its internal errors (``InternalError``, ``InternalServerError``), and those are
+    retried as usual. A bare 500 page comes from something that is not the AWS API: an emulator
+    that does not implement the operation (a moto server answers so for
+    ``GetServiceSetting`` and ``DescribeInstanceInformation``) or a broken proxy. Ten retries
+    with back-off would cost a minute per call for the same answer. Returning False stops the
+    retry (botocore takes the first answer that is not None); None leaves the decision to the
+    standard retry handler.
+    """
+    if not response:
+        return None
+    http_response, parsed = response
+    code = str(((parsed or {}).get("Error") or {}).get("Code") or "")
+    if getattr(http_response, "status_code", None) == 500 and code in ("", "500"):
+        return False
+    return None
 
 
 # --- One region ------------------------------------------------------------------------------
@@ -103,7 +144,7 @@ def _ec2_client(session: boto3.Session, region: str) -> BaseClient:
 
 def _collect_region(session: boto3.Session, region: str, instance_ids: list[str] | None,
                     progress: Progress | None) -> RawRegion:
-    reader = _RegionReader(_ec2_client(session, region), region, progress)
+    reader = _Reader(_client(session, "ec2", region), RawRegion(region=region), progress)
     instance_requests = _filtered("instance-id", instance_ids) if instance_ids else EVERYTHING
     reservations = reader.paginate(api_calls.INSTANCES, instance_requests)
     if reservations is None:
@@ -115,10 +156,13 @@ def _collect_region(session: boto3.Session, region: str, instance_ids: list[str]
     if instance_ids and not instance_vpcs:
         return reader.raw  # none of the instances is here: nothing else to read
     _collect_network(reader, instance_vpcs, scoped=bool(instance_ids))
+    ssm = _Reader(_client(session, "ssm", region), reader.raw, progress)
+    _read_dhmc_setting(ssm)
+    _read_instance_information(ssm, _instance_ids_of(reader.raw) if instance_ids else None)
     return reader.raw
 
 
-def _collect_network(reader: _RegionReader, instance_vpcs: list[str], scoped: bool) -> None:
+def _collect_network(reader: _Reader, instance_vpcs: list[str], scoped: bool) -> None:
     """Everything but the instances: filtered to ``instance_vpcs`` when ``scoped``."""
     vpcs = reader.paginate(api_calls.VPCS,
                            _by_ids("VpcIds", instance_vpcs) if scoped else EVERYTHING)
@@ -139,7 +183,7 @@ def _dhcp_requests(vpcs: list[dict] | None, scoped: bool) -> list[Request]:
     return _by_ids("DhcpOptionsIds", [oid for oid in option_ids if oid and oid != "default"])
 
 
-def _read_dns_attributes(reader: _RegionReader, vpc_ids: list[str]) -> None:
+def _read_dns_attributes(reader: _Reader, vpc_ids: list[str]) -> None:
     """DescribeVpcAttribute takes one VPC and one attribute per call: AWS has no bulk form."""
     requests = [{"VpcId": vpc_id, "Attribute": attribute}
                 for vpc_id in vpc_ids for attribute in DNS_ATTRIBUTES]
@@ -147,7 +191,7 @@ def _read_dns_attributes(reader: _RegionReader, vpc_ids: list[str]) -> None:
                 lambda request: _answer(reader.client.describe_vpc_attribute(**request)))
 
 
-def _read_prefix_list_entries(reader: _RegionReader, prefix_list_ids: list[str]) -> None:
+def _read_prefix_list_entries(reader: _Reader, prefix_list_ids: list[str]) -> None:
     def entries(request: Request) -> dict:
         pages = reader.client.get_paginator(api_calls.PREFIX_LIST_ENTRIES.method)
         merged = [entry for page in pages.paginate(**request)
@@ -158,7 +202,7 @@ def _read_prefix_list_entries(reader: _RegionReader, prefix_list_ids: list[str])
                 [{"PrefixListId": pl_id} for pl_id in prefix_list_ids], entries)
 
 
-def _read_endpoint_interfaces(reader: _RegionReader, scoped: bool) -> None:
+def _read_endpoint_interfaces(reader: _Reader, scoped: bool) -> None:
     call = api_calls.NETWORK_INTERFACES
     if not scoped:
         reader.paginate(call, EVERYTHING)
@@ -172,16 +216,142 @@ def _read_endpoint_interfaces(reader: _RegionReader, scoped: bool) -> None:
     reader.paginate(call, _filtered("network-interface-id", eni_ids))
 
 
+# --- Systems Manager, per region -------------------------------------------------------------
+
+
+def _read_dhmc_setting(reader: _Reader) -> None:
+    """The Default Host Management setting: {"ServiceSetting": {...}} as the CLI prints it.
+
+    AWS answers ``ServiceSettingNotFound`` when the setting was never provisioned: that means
+    "not set", stored as {"ServiceSetting": null}, not as an error.
+    """
+    def fetch() -> tuple[dict, str]:
+        try:
+            answer = reader.client.get_service_setting(SettingId=api_calls.DHMC_SETTING_ID)
+        except Exception as error:
+            if _error_code(error) != "ServiceSettingNotFound":
+                raise
+            return {"ServiceSetting": None}, "not set (ServiceSettingNotFound)"
+        return _answer(answer), "1 call"
+
+    reader.record(api_calls.DHMC_SETTING, fetch)
+
+
+def _read_instance_information(reader: _Reader, instance_ids: list[str] | None) -> None:
+    """Systems Manager's view of the nodes: of ``instance_ids`` only, or all of the region's."""
+    call = api_calls.INSTANCE_INFORMATION
+    if instance_ids is None:
+        reader.paginate(call, EVERYTHING)
+        return
+    requests = [{"Filters": [{"Key": "InstanceIds", "Values": chunk}]}
+                for chunk in _chunks(instance_ids, SSM_FILTER_CHUNK)]
+
+    def fetch() -> tuple[dict, str]:
+        try:
+            return reader.pages(call, requests)
+        except Exception as error:
+            if _error_code(error) != "InvalidInstanceId":
+                raise
+            # Should SSM refuse ids it does not manage rather than leave them out, read the
+            # region's list unfiltered: the parser keeps the instances in scope.
+            return reader.pages(call, EVERYTHING)
+
+    reader.record(call, fetch)
+
+
+# --- IAM, once per account -------------------------------------------------------------------
+
+
+def _collect_account(session: boto3.Session, region: str, progress: Progress | None
+                     ) -> RawRegion:
+    """The account-wide answers: roles, instance profiles and the managed policies they use.
+
+    One bulk call whatever the number of instances. ``GetPolicy`` and ``GetPolicyVersion`` run
+    only for a managed policy that a role uses (attached or as its permissions boundary) but
+    that the bulk answer does not list.
+    """
+    iam = _client(session, "iam", region)
+    reader = _Reader(iam, RawRegion(region=region), progress, label="account")
+    details = reader.record(api_calls.IAM_AUTHORIZATION, lambda: reader.pages(
+        api_calls.IAM_AUTHORIZATION, [{"Filter": IAM_FILTER}], IAM_DETAIL_KEYS))
+    if details is None:
+        reason = f"not read: {api_calls.IAM_AUTHORIZATION.kind} could not be read"
+        reader.skip(api_calls.IAM_POLICIES, reason)
+        reader.skip(api_calls.IAM_POLICY_VERSIONS, reason)
+        return reader.raw
+
+    def policy(request: Request) -> dict:
+        return {"PolicyArn": request["PolicyArn"], **_answer(iam.get_policy(**request))}
+
+    def version(request: Request) -> dict:
+        return {"PolicyArn": request["PolicyArn"], **_answer(iam.get_policy_version(**request))}
+
+    reader.each(api_calls.IAM_POLICIES,
+                [{"PolicyArn": arn} for arn in _unlisted_policies(details)], policy)
+    policies = reader.raw.answers.get(api_calls.IAM_POLICIES.kind)
+    if policies is None:
+        reader.skip(api_calls.IAM_POLICY_VERSIONS,
+                    f"not read: {api_calls.IAM_POLICIES.kind} could not be read")
+        return reader.raw
+    reader.each(api_calls.IAM_POLICY_VERSIONS,
+                [{"PolicyArn": answer["PolicyArn"],
+                  "VersionId": answer["Policy"]["DefaultVersionId"]} for answer in policies],
+                version)
+    return reader.raw
+
+
+def _unlisted_policies(details: dict) -> list[str]:
+    """Managed policies a role uses that the bulk answer does not describe."""
+    listed = {policy.get("Arn") for policy in details.get("Policies") or []}
+    used: set[str] = set()
+    for role in details.get("RoleDetailList") or []:
+        used.update(attached.get("PolicyArn", "")
+                    for attached in role.get("AttachedManagedPolicies") or [])
+        used.add((role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""))
+    return sorted(arn for arn in used if arn and arn not in listed)
+
+
 # --- Reading and recording -------------------------------------------------------------------
 
 
-class _RegionReader:
-    """Runs the calls of one region through one EC2 client and records answers and errors."""
+class _Reader:
+    """Runs calls through one client and records answers and errors into ``raw``."""
 
-    def __init__(self, client: BaseClient, region: str, progress: Progress | None) -> None:
+    def __init__(self, client: BaseClient, raw: RawRegion, progress: Progress | None,
+                 label: str | None = None) -> None:
         self.client = client
-        self.raw = RawRegion(region=region)
+        self.raw = raw
         self._progress = progress
+        self._label = label or raw.region
+
+    def record(self, call: ApiCall, fetch: Callable[[], tuple[Any, str]]) -> Any:
+        """Store the answer ``fetch`` returns (with a progress detail), or record its refusal.
+
+        Returns the answer, or None when AWS refused.
+        """
+        try:
+            answer, detail = fetch()
+        except Exception as error:
+            if not self._record_failure(call, error):
+                raise
+            return None
+        self.raw.answers[call.kind] = answer
+        self._report(call, detail)
+        return answer
+
+    def pages(self, call: ApiCall, requests: list[Request],
+              keys: tuple[str, ...] | None = None) -> tuple[dict, str]:
+        """Run ``call`` once per request, every page: the lists under ``keys``, merged."""
+        keys = keys or (call.result_key,)
+        merged: dict[str, list] = {key: [] for key in keys}
+        pages = 0
+        paginator = self.client.get_paginator(call.method)
+        for request in requests:
+            for page in paginator.paginate(**request):
+                pages += 1
+                for key in keys:
+                    merged[key].extend(page.get(key) or [])
+        return _plain(merged), _count(pages, "page") if requests else "nothing in scope"
 
     def paginate(self, call: ApiCall, requests: list[Request]) -> list[dict] | None:
         """Run ``call`` once per request, every page, and store the merged list.
@@ -189,36 +359,15 @@ class _RegionReader:
         Returns the merged items, or None when AWS refused. No request means nothing in scope:
         the answer is an empty list and no call is made.
         """
-        items: list[dict] = []
-        pages = 0
-        try:
-            paginator = self.client.get_paginator(call.method)
-            for request in requests:
-                for page in paginator.paginate(**request):
-                    pages += 1
-                    items.extend(page.get(call.result_key) or [])
-        except Exception as error:
-            if not self._record_failure(call, error):
-                raise
-            return None
-        items = _plain(items)
-        self.raw.answers[call.kind] = {call.result_key: items}
-        self._report(call, _count(pages, "page") if requests else "nothing in scope")
-        return items
+        answer = self.record(call, lambda: self.pages(call, requests))
+        return None if answer is None else answer[call.result_key]
 
     def each(self, call: ApiCall, requests: list[Request],
              fetch: Callable[[Request], dict]) -> None:
         """A per-resource call: store the list of the per-call answers."""
-        answers = []
-        try:
-            for request in requests:
-                answers.append(fetch(request))
-        except Exception as error:
-            if not self._record_failure(call, error):
-                raise
-            return
-        self.raw.answers[call.kind] = answers
-        self._report(call, _count(len(requests), "call") if requests else "nothing in scope")
+        self.record(call, lambda: (
+            [fetch(request) for request in requests],
+            _count(len(requests), "call") if requests else "nothing in scope"))
 
     def skip(self, call: ApiCall, reason: str) -> None:
         self.raw.errors[call.kind] = reason
@@ -235,31 +384,42 @@ class _RegionReader:
 
     def _report(self, call: ApiCall, detail: str) -> None:
         if self._progress:
-            self._progress(f"{self.raw.region}: {call.file_name[:-5]} ({detail})")
+            self._progress(f"{self._label}: {call.file_name[:-5]} ({detail})")
 
 
 def _refusal(error: Exception) -> str | None:
     """The one-line reason ("<Code>: <message>") for an error AWS answered, else None.
 
-    Access denied, throttling still failing after the retries, any other API error, and an
-    operation the endpoint does not implement all count: the kind becomes unknown.
+    Access denied, throttling still failing after the retries, any other API error, an
+    operation the endpoint does not implement and an answer that is not an AWS answer at all
+    (botocore's ResponseParserError) all count: the kind becomes unknown.
     """
     from botocore.exceptions import ClientError
 
     if isinstance(error, ClientError):
         details = error.response.get("Error") or {}
-        code = details.get("Code") or "ClientError"
+        code = str(details.get("Code") or "ClientError")
+        if code.isdigit():  # an HTTP status without an AWS error: not the AWS API answering
+            return (f"HTTP {code}: the endpoint answered {error.operation_name} without an AWS "
+                    "error (an emulator or proxy that does not implement it?)")
         return _one_line(f"{code}: {details.get('Message') or error}")
     if isinstance(error, NotImplementedError):  # moto: "The X action has not been implemented"
         return _one_line(f"NotImplemented: {error}")
+    if type(error).__name__ == "ResponseParserError":  # an XML API answered with something else
+        return _one_line(f"ResponseParserError: {str(error).splitlines()[0]}")
     return None
+
+
+def _error_code(error: Exception) -> str:
+    response = getattr(error, "response", None) or {}
+    return str((response.get("Error") or {}).get("Code") or "")
 
 
 # --- Small helpers ---------------------------------------------------------------------------
 
 
-def _chunks(values: list[str]) -> list[list[str]]:
-    return [values[start:start + FILTER_CHUNK] for start in range(0, len(values), FILTER_CHUNK)]
+def _chunks(values: list[str], size: int = FILTER_CHUNK) -> list[list[str]]:
+    return [values[start:start + size] for start in range(0, len(values), size)]
 
 
 def _filtered(name: str, values: list[str]) -> list[Request]:
@@ -277,6 +437,13 @@ def _union(*groups: Iterable[str]) -> list[str]:
 
 def _ids(items: list[dict] | None, key: str) -> list[str]:
     return [item[key] for item in items or [] if item.get(key)]
+
+
+def _instance_ids_of(raw: RawRegion) -> list[str]:
+    """The instances found in the region (in scope)."""
+    answer = raw.answers.get(api_calls.INSTANCES.kind) or {}
+    return _union(instance.get("InstanceId", "") for reservation in answer.get("Reservations", [])
+                  for instance in reservation.get("Instances") or [])
 
 
 def _vpc_ids_of(reservations: list[dict]) -> list[str]:

@@ -1,15 +1,22 @@
-"""Turn raw EC2 API answers (AWS CLI JSON shape) into the estate model.
+"""Turn raw API answers (AWS CLI JSON shape) into the estate model.
 
 Only the fields the analysis needs are read. A missing optional field takes the API's documented
 default; a wrong type or a missing required field raises ``UsageError`` naming the kind.
+
+IAM policy documents arrive as JSON objects (boto3 and the AWS CLI decode them) or as the
+URL-encoded JSON text the raw IAM API returns; both are accepted.
 """
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from functools import lru_cache
 from ipaddress import IPv4Address, IPv4Network, ip_network
 from typing import Any
+from urllib.parse import unquote
 
 from auditor.errors import UsageError
 from auditor.model import (
@@ -17,7 +24,10 @@ from auditor.model import (
     DhcpOptions,
     Estate,
     Instance,
+    InstanceProfile,
     InternetGateway,
+    ManagedNode,
+    ManagedPolicy,
     MetadataOptions,
     NaclEntry,
     NatGateway,
@@ -25,10 +35,12 @@ from auditor.model import (
     NetworkInterface,
     PortRange,
     PrefixList,
+    Role,
     Route,
     RouteTable,
     SecurityGroup,
     SecurityGroupRule,
+    ServiceSetting,
     Subnet,
     Vpc,
     VpcEndpoint,
@@ -385,7 +397,178 @@ def _parse_network_interfaces(estate: Estate, answer: Any, scope: Scope) -> None
         estate.network_interfaces[interface.eni_id] = interface
 
 
-# Order matters: attributes land on VPCs, entries on prefix lists.
+# --- IAM -------------------------------------------------------------------------------------
+
+# AWS managed policies live in the "aws" account of each partition (aws, aws-cn, aws-us-gov...).
+_AWS_MANAGED_ARN = re.compile(r"^arn:aws(-[a-z0-9-]+)?:iam::aws:")
+# What GetServiceSetting holds when the setting was never given a value.
+_UNSET_SETTING_VALUES = ("", "$None")
+
+
+def _is_aws_managed(arn: str) -> bool:
+    return bool(_AWS_MANAGED_ARN.match(arn))
+
+
+def _document(value: Any, what: str) -> dict | None:
+    """A policy document: a JSON object, JSON text, or URL-encoded JSON text (the raw API)."""
+    if value is None or isinstance(value, dict):
+        return value
+    if not isinstance(value, str):
+        raise TypeError(f"{what} is not a JSON object or text")
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        try:
+            parsed = json.loads(unquote(value))
+        except ValueError as error:
+            raise ValueError(f"{what} is not JSON: {error}") from None
+    if not isinstance(parsed, dict):
+        raise TypeError(f"{what} is not a JSON object")
+    return parsed
+
+
+def _policy_name(raw: dict, arn: str) -> str:
+    # moto leaves PolicyName out of GetAccountAuthorizationDetails' Policies; the ARN ends with it.
+    return raw.get("PolicyName") or arn.rsplit("/", 1)[-1]
+
+
+def _role(raw: dict) -> Role:
+    name = raw["RoleName"]
+    return Role(
+        name=name,
+        arn=raw["Arn"],
+        trust_policy=_document(raw.get("AssumeRolePolicyDocument"),
+                               f"the trust policy of role {name}"),
+        inline_policies={
+            policy["PolicyName"]: _document(policy["PolicyDocument"],
+                                            f"inline policy {policy['PolicyName']} of role {name}")
+            for policy in raw.get("RolePolicyList") or []},
+        attached_policy_arns=[attached["PolicyArn"]
+                              for attached in raw.get("AttachedManagedPolicies") or []],
+        permissions_boundary_arn=(raw.get("PermissionsBoundary") or {}).get(
+            "PermissionsBoundaryArn"),
+        tags=_tags(raw),
+    )
+
+
+def _managed_policy(raw: dict) -> ManagedPolicy:
+    """A ManagedPolicyDetail: its default version's document from PolicyVersionList."""
+    arn = raw["Arn"]
+    name = _policy_name(raw, arn)
+    versions = raw.get("PolicyVersionList") or []
+    default = next((v for v in versions if v.get("IsDefaultVersion")), None) or next(
+        (v for v in versions
+         if raw.get("DefaultVersionId") and v.get("VersionId") == raw["DefaultVersionId"]), None)
+    document = (_document(default.get("Document"), f"the default version of policy {name}")
+                if default else None)
+    return ManagedPolicy(arn, name, document, _is_aws_managed(arn))
+
+
+def _parse_iam_authorization(estate: Estate, answer: Any, scope: Scope) -> None:
+    """Roles, their instance profiles, and the managed policies (IAM is small: all of it).
+
+    IAM lists instance profiles only inside the roles they hold (InstanceProfileList): a profile
+    without a role appears nowhere in this answer, so it is absent from the model. The analysis
+    reads an instance's profile ARN missing from ``instance_profiles`` as "a profile without a
+    role (or no longer there)".
+    """
+    for raw in _items(answer, "RoleDetailList"):
+        role = _role(raw)
+        estate.roles[role.name] = role
+        for profile in raw.get("InstanceProfileList") or []:
+            arn = profile["Arn"]
+            known = estate.instance_profiles.get(arn)
+            names = [*(known.role_names if known else []),
+                     *(held["RoleName"] for held in profile.get("Roles") or []), role.name]
+            estate.instance_profiles[arn] = InstanceProfile(
+                name=profile.get("InstanceProfileName") or arn.rsplit("/", 1)[-1], arn=arn,
+                role_names=list(dict.fromkeys(names)))
+    for raw in _items(answer, "Policies"):
+        policy = _managed_policy(raw)
+        estate.managed_policies[policy.arn] = policy
+
+
+def _answer_list(answer: Any, what: str) -> list[dict]:
+    if not isinstance(answer, list) or not all(isinstance(item, dict) for item in answer):
+        raise TypeError(f"expected a JSON list of {what} answers")
+    return answer
+
+
+def _parse_iam_policies(estate: Estate, answer: Any, scope: Scope) -> None:
+    """GetPolicy answers, for the policies the bulk answer lacked: name and ARN, no document."""
+    for raw in _answer_list(answer, "get-policy"):
+        policy = raw.get("Policy") or {}
+        arn = raw.get("PolicyArn") or policy["Arn"]
+        if arn not in estate.managed_policies:
+            estate.managed_policies[arn] = ManagedPolicy(
+                arn, _policy_name(policy, arn), None, _is_aws_managed(arn))
+
+
+def _parse_iam_policy_versions(estate: Estate, answer: Any, scope: Scope) -> None:
+    """GetPolicyVersion answers of default versions: the documents of those policies."""
+    for raw in _answer_list(answer, "get-policy-version"):
+        version = raw["PolicyVersion"]
+        if version.get("IsDefaultVersion") is False:
+            continue  # only the default version applies
+        arn = raw["PolicyArn"]
+        policy = estate.managed_policies.get(arn)
+        if policy is None:
+            policy = estate.managed_policies[arn] = ManagedPolicy(
+                arn, arn.rsplit("/", 1)[-1], None, _is_aws_managed(arn))
+        if policy.document is None:
+            policy.document = _document(version.get("Document"),
+                                        f"the default version of policy {policy.name}")
+
+
+# --- Systems Manager -------------------------------------------------------------------------
+
+
+def _parse_dhmc_setting(estate: Estate, answer: Any, scope: Scope) -> None:
+    """{"ServiceSetting": {...}}; {"ServiceSetting": null} means AWS found no such setting.
+
+    A setting that is absent, empty or "$None" holds no role: value None (not set).
+    """
+    if not isinstance(answer, dict) or "ServiceSetting" not in answer:
+        raise TypeError('expected {"ServiceSetting": {...}} (or null when not set)')
+    setting = answer["ServiceSetting"]
+    if setting is None:
+        estate.default_host_management = ServiceSetting(api_calls.DHMC_SETTING_ID, None,
+                                                        "NotFound")
+        return
+    if not isinstance(setting, dict):
+        raise TypeError('"ServiceSetting" is not a JSON object')
+    value = setting.get("SettingValue")
+    if value is not None and not isinstance(value, str):
+        raise TypeError("SettingValue is not text")
+    estate.default_host_management = ServiceSetting(
+        setting_id=setting.get("SettingId") or api_calls.DHMC_SETTING_ID,
+        value=None if value is None or value.strip() in _UNSET_SETTING_VALUES else value,
+        status=str(setting.get("Status") or ""),
+    )
+
+
+def _timestamp(value: Any) -> str:
+    """A time as text: the CLI prints ISO 8601, the raw JSON API seconds since the epoch."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return datetime.fromtimestamp(value, UTC).isoformat()
+    return str(value or "")
+
+
+def _parse_instance_information(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in scope.instances(_items(answer, "InstanceInformationList")):
+        latest = raw.get("IsLatestVersion")
+        node = ManagedNode(
+            instance_id=raw["InstanceId"],
+            ping_status=str(raw.get("PingStatus") or ""),
+            agent_version=str(raw.get("AgentVersion") or ""),
+            is_latest_version=None if latest is None else bool(latest),
+            last_ping=_timestamp(raw.get("LastPingDateTime")),
+            platform_name=str(raw.get("PlatformName") or ""),
+        )
+        estate.managed_nodes[node.instance_id] = node
+
+
+# Order matters: attributes land on VPCs, entries on prefix lists, versions on policies.
 _PARSERS: tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any], None]], ...] = (
     (api_calls.INSTANCES, _parse_instances),
     (api_calls.VPCS, _parse_vpcs),
@@ -401,6 +584,11 @@ _PARSERS: tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any], None]], ...] = 
     (api_calls.NETWORK_ACLS, _parse_network_acls),
     (api_calls.VPC_ENDPOINTS, _parse_vpc_endpoints),
     (api_calls.NETWORK_INTERFACES, _parse_network_interfaces),
+    (api_calls.IAM_AUTHORIZATION, _parse_iam_authorization),
+    (api_calls.IAM_POLICIES, _parse_iam_policies),
+    (api_calls.IAM_POLICY_VERSIONS, _parse_iam_policy_versions),
+    (api_calls.DHMC_SETTING, _parse_dhmc_setting),
+    (api_calls.INSTANCE_INFORMATION, _parse_instance_information),
 )
 
 
@@ -422,5 +610,6 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
             parser(estate, raw.answers[call.kind], scope)
         except (KeyError, TypeError, ValueError, AttributeError) as error:
             detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
-            raise UsageError(f"malformed {call.file_name} ({raw.region}): {detail}") from None
+            where = "account" if call.account_wide else raw.region
+            raise UsageError(f"malformed {call.file_name} ({where}): {detail}") from None
     return estate

@@ -1,0 +1,116 @@
+"""The AWS managed policies that matter to SSM Agent, as plain data.
+
+These are the default-version documents AWS publishes for the two policies the agent is usually
+given (IAM console, "Policy versions", or ``aws iam get-policy-version``); the action lists also
+match the copy moto imports from AWS (``moto/iam/aws_managed_policies.py``), which a test checks.
+
+- ``AmazonSSMManagedInstanceCore`` (``arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore``): the
+  policy AWS recommends for an instance profile role; 15 ``ssm``, 4 ``ssmmessages`` and
+  6 ``ec2messages`` actions on ``*``.
+- ``AmazonSSMManagedEC2InstanceDefaultPolicy``: the policy of the Default Host Management role
+  (``service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole``): the same channel
+  actions and the same ``ssm`` set except ``GetParameter``/``GetParameters``.
+
+The auditor normally reads a policy's document from IAM (``GetAccountAuthorizationDetails``
+lists the AWS managed policies attached in the account); this copy lets the estate builder, the
+demo and the tests produce what IAM would answer. Nothing is decided from it.
+"""
+
+from __future__ import annotations
+
+from copy import deepcopy
+from typing import Any
+
+AWS_MANAGED_POLICY_ARN_PREFIX = "arn:aws:iam::aws:policy/"
+
+_CHANNEL_STATEMENTS: tuple[dict[str, Any], ...] = (
+    {
+        "Effect": "Allow",
+        "Action": [
+            "ssmmessages:CreateControlChannel",
+            "ssmmessages:CreateDataChannel",
+            "ssmmessages:OpenControlChannel",
+            "ssmmessages:OpenDataChannel",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Effect": "Allow",
+        "Action": [
+            "ec2messages:AcknowledgeMessage",
+            "ec2messages:DeleteMessage",
+            "ec2messages:FailMessage",
+            "ec2messages:GetEndpoint",
+            "ec2messages:GetMessages",
+            "ec2messages:SendReply",
+        ],
+        "Resource": "*",
+    },
+)
+
+AMAZON_SSM_MANAGED_INSTANCE_CORE: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "ssm:DescribeAssociation",
+                "ssm:GetDeployablePatchSnapshotForInstance",
+                "ssm:GetDocument",
+                "ssm:DescribeDocument",
+                "ssm:GetManifest",
+                "ssm:GetParameter",
+                "ssm:GetParameters",
+                "ssm:ListAssociations",
+                "ssm:ListInstanceAssociations",
+                "ssm:PutInventory",
+                "ssm:PutComplianceItems",
+                "ssm:PutConfigurePackageResult",
+                "ssm:UpdateAssociationStatus",
+                "ssm:UpdateInstanceAssociationStatus",
+                "ssm:UpdateInstanceInformation",
+            ],
+            "Resource": "*",
+        },
+        *deepcopy(_CHANNEL_STATEMENTS),
+    ],
+}
+
+AMAZON_SSM_MANAGED_EC2_INSTANCE_DEFAULT_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "AllowSSMAgentPermissions",
+            "Effect": "Allow",
+            "Action": [
+                "ssm:DescribeAssociation",
+                "ssm:GetDeployablePatchSnapshotForInstance",
+                "ssm:GetDocument",
+                "ssm:DescribeDocument",
+                "ssm:GetManifest",
+                "ssm:ListAssociations",
+                "ssm:ListInstanceAssociations",
+                "ssm:PutInventory",
+                "ssm:PutComplianceItems",
+                "ssm:PutConfigurePackageResult",
+                "ssm:UpdateAssociationStatus",
+                "ssm:UpdateInstanceAssociationStatus",
+                "ssm:UpdateInstanceInformation",
+            ],
+            "Resource": "*",
+        },
+        {"Sid": "AllowSSMChannelMessaging", **deepcopy(_CHANNEL_STATEMENTS[0])},
+        {"Sid": "AllowSSMLegacyMessaging", **deepcopy(_CHANNEL_STATEMENTS[1])},
+    ],
+}
+
+# By policy name: the default version's document.
+AWS_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
+    "AmazonSSMManagedInstanceCore": AMAZON_SSM_MANAGED_INSTANCE_CORE,
+    "AmazonSSMManagedEC2InstanceDefaultPolicy": AMAZON_SSM_MANAGED_EC2_INSTANCE_DEFAULT_POLICY,
+}
+
+
+def arn(name: str) -> str:
+    """The ARN of an AWS managed policy in the commercial partition."""
+    return AWS_MANAGED_POLICY_ARN_PREFIX + name
