@@ -58,13 +58,15 @@ def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult,
     return sorted(findings, key=lambda f: order.get(f.severity, 3))
 
 
-def audit_instance(prover: NetworkProver, instance: Instance) -> InstanceAudit:
+def audit_instance(prover: NetworkProver, instance: Instance,
+                   memo: dict | None = None) -> InstanceAudit:
+    """``memo``: one dict per estate, for answers instances share (credentials)."""
     estate = prover.estate
     services = prover.prove(instance)
     imds = imds_eval.evaluate(instance)
     node = estate.managed_nodes.get(instance.instance_id)
     chain = credentials_eval.evaluate(estate, instance, services, imds.status,
-                                      node.agent_version if node else "")
+                                      node.agent_version if node else "", memo)
     permitted = chain.permissions
     credentials = {"status": chain.status, "source": chain.source, "role": chain.role_arn,
                    "chain": chain.chain}
@@ -106,5 +108,7 @@ def run_audit(estates: list[Estate], instance_ids: list[str] | None,
             continue
         scope = vpcs_of(instances) if instance_ids else None
         prover = NetworkProver(EstateGraph(estate, scope))
-        report.instances.extend(audit_instance(prover, instance) for instance in instances)
+        memo: dict = {}
+        report.instances.extend(audit_instance(prover, instance, memo)
+                                for instance in instances)
     return report

@@ -8,8 +8,9 @@ that allows the heartbeat means DHMC is never used. Both need the metadata servi
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from auditor import aws_facts
 from auditor.analysis import iam_policy
@@ -175,9 +176,62 @@ def _refusal_severity(service: str, status: str) -> str:
     return "warning" if service == aws_facts.MESSAGE_CHANNELS[0] else "info"
 
 
+# Text that lets a statement tell one instance from another, in its Resource or Condition:
+# the instance's ARN or id, its tags, policy variables.
+_INSTANCE_MARKERS = ("instance", "i-", "resourcetag", "${")
+
+
+def _scoping_text(document: object) -> str:
+    """The Resource, NotResource and Condition parts of a policy document, as lower text."""
+    if isinstance(document, str):
+        try:
+            document = json.loads(document)
+        except ValueError:
+            return document.lower()  # unreadable here: count it as possibly instance-bound
+    statements = document.get("Statement", []) if isinstance(document, dict) else document
+    if isinstance(statements, dict):
+        statements = [statements]
+    parts = [{key: statement.get(key) for key in ("Resource", "NotResource", "Condition")}
+             if isinstance(statement, dict) else statement
+             for statement in statements or []]
+    return json.dumps(parts, default=str).lower()
+
+
+def _instance_sensitive(estate: Estate, role: Role, services: dict[str, ServiceProof]) -> bool:
+    documents: list[object] = list(role.inline_policies.values())
+    documents += [estate.managed_policies[arn].document for arn in
+                  [*role.attached_policy_arns, role.permissions_boundary_arn]
+                  if arn in estate.managed_policies]
+    documents += [estate.vpc_endpoints[proof.endpoint_id].policy_document
+                  for proof in services.values() if proof.endpoint_id in estate.vpc_endpoints]
+    documents += [doc for level in estate.service_control_policies or [] for doc in level]
+    return any(marker in _scoping_text(document) for document in documents
+               for marker in _INSTANCE_MARKERS)
+
+
 def evaluate_permissions(estate: Estate, instance: Instance, role: Role,
+                         services: dict[str, ServiceProof],
+                         memo: dict | None = None) -> PermissionsResult:
+    """What the role lets the agent do, through the endpoints its traffic takes.
+
+    ``memo`` shares answers between instances: unless a policy can tell instances apart, the
+    answer depends only on the role and the endpoints the calls travel through.
+    """
+    memo = {} if memo is None else memo
+    paths = tuple((name, proof.endpoint_id, proof.status == "unknown")
+                  for name, proof in services.items())
+    sensitive_key = ("sensitive", role.name, paths)
+    if sensitive_key not in memo:
+        memo[sensitive_key] = _instance_sensitive(estate, role, services)
+    key = ("permissions", role.name, paths,
+           instance.instance_id if memo[sensitive_key] else None)
+    if key not in memo:
+        memo[key] = _guarded_permissions(estate, instance, role, services)
+    return memo[key]
+
+
+def _guarded_permissions(estate: Estate, instance: Instance, role: Role,
                          services: dict[str, ServiceProof]) -> PermissionsResult:
-    """What the role lets the agent do, through the endpoints its traffic takes."""
     try:
         return _permissions(estate, instance, role, services)
     except ValueError as error:  # a policy document IAM would not have stored
@@ -358,8 +412,12 @@ def _as(findings: list[Finding], severity: str) -> list[Finding]:
 
 
 def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
-             imds_status: str, agent: str = "") -> CredentialResult:
-    """Which credentials the agent ends up with, and what they allow it to do."""
+             imds_status: str, agent: str = "", memo: dict | None = None) -> CredentialResult:
+    """Which credentials the agent ends up with, and what they allow it to do.
+
+    ``memo``: one dict per estate, shared by its instances (see ``evaluate_permissions``).
+    """
+    memo = {} if memo is None else memo
     if imds_status == "fail":
         return CredentialResult(FAIL, SOURCE_NONE, chain=[
             "the metadata service is off: neither the instance profile nor Default Host "
@@ -368,7 +426,8 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     chain = [profile.step]
     profile_permissions = None
     if profile.status == OK and profile.role is not None:
-        profile_permissions = evaluate_permissions(estate, instance, profile.role, services)
+        profile_permissions = evaluate_permissions(estate, instance, profile.role, services,
+                                                   memo)
         if profile_permissions.by_service.get(aws_facts.HEARTBEAT_SERVICE) != FAIL:
             # The heartbeat is not refused, so the agent keeps these credentials.
             return CredentialResult(OK, SOURCE_PROFILE, profile.role.arn, chain,
@@ -381,13 +440,13 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     chain.append(dhmc.step)
     refused = profile.findings + (profile_permissions.findings if profile_permissions else [])
     if dhmc.status == OK and dhmc.role is not None:
-        permissions = evaluate_permissions(estate, instance, dhmc.role, services)
+        permissions = evaluate_permissions(estate, instance, dhmc.role, services, memo)
         return CredentialResult(OK, SOURCE_DHMC, dhmc.role.arn, chain,
                                 _as(refused, "info") + dhmc.findings, permissions)
     if profile_permissions is not None:
         # The profile's credentials stay in use; what they may not do decides.
-        if dhmc.status == UNKNOWN:
-            profile_permissions.status = UNKNOWN
+        if dhmc.status == UNKNOWN:  # the fallback may rescue it (the result is shared: copy)
+            profile_permissions = replace(profile_permissions, status=UNKNOWN)
         return CredentialResult(OK, SOURCE_PROFILE, profile.role.arn if profile.role else None,
                                 chain, profile.findings + _as(dhmc.findings, "warning"),
                                 profile_permissions)
