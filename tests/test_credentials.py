@@ -260,3 +260,28 @@ def test_dhmc_needs_a_recent_agent():
     result = run(estate, instance(None), agent="3.1.1004.0")
     assert result.status == "fail"
     assert ("AGENT_OUTDATED", "error") in codes(result)
+
+
+def test_shared_answers_never_cross_instances_a_policy_tells_apart():
+    one = instance()
+    other = Instance("i-0def", "running", "subnet-1", "vpc-1", "10.0.0.6", None, ["sg-1"], [],
+                     instance_profile_arn=one.instance_profile_arn,
+                     metadata=MetadataOptions(http_tokens="required"), region=REGION)
+    only_one = allow("ssm:UpdateInstanceInformation",
+                     resource=f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{one.instance_id}")
+    channel = allow(AGENT_ACTIONS[1:])
+    app = role("app-role", attached=(), inline={"one-instance": only_one, "channel": channel})
+    estate = estate_with(app, profiles={"app": ["app-role"]})
+    memo: dict = {}
+    first = credentials.evaluate(estate, one, services(), "ok", memo=memo)
+    second = credentials.evaluate(estate, other, services(), "ok", memo=memo)
+    assert first.permissions.status == "ok"
+    assert second.permissions.missing_actions == ["ssm:UpdateInstanceInformation"]
+
+
+def test_shared_answers_are_shared_when_no_policy_tells_instances_apart():
+    estate = estate_with(role("app-role"), profiles={"app": ["app-role"]})
+    memo: dict = {}
+    first = credentials.evaluate(estate, instance(), services(), "ok", memo=memo)
+    second = credentials.evaluate(estate, instance(), services(), "ok", memo=memo)
+    assert first.permissions is second.permissions
