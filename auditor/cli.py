@@ -129,6 +129,7 @@ def run_audit_command(argv: list[str]) -> int:
 
 def run_snapshot_command(argv: list[str]) -> int:
     args = _snapshot_parser().parse_args(argv)
+    from auditor.sources import api_calls
     from auditor.sources.live import collect
     from auditor.sources.snapshot import write_snapshot
 
@@ -139,7 +140,8 @@ def run_snapshot_command(argv: list[str]) -> int:
     write_snapshot(args.out, raws)
     for raw in raws:
         denied = "".join(f"\n  {kind}: {reason}" for kind, reason in raw.errors.items())
-        print(f"{raw.region}: {len(raw.answers)} answers written to {args.out}/{raw.region}"
+        regional = [kind for kind in raw.answers if not api_calls.BY_KIND[kind].account_wide]
+        print(f"{raw.region}: {len(regional)} answers written to {args.out}/{raw.region}"
               + (f"; could not read:{denied}" if denied else ""))
     return 0
 

@@ -36,6 +36,10 @@ SSM_VIEW = {
     "endpoint-sg-blocks": "ConnectionLost",
     "via-transit-gateway": "Online",
     "custom-dns-servers": "Online",
+    "trust-denies-ec2": "ConnectionLost",
+    "heartbeat-denied": "ConnectionLost",
+    "org-condition": "Online",
+    "connection-lost-unexplained": "ConnectionLost",
 }
 
 
@@ -173,6 +177,46 @@ def _iam(b: EstateBuilder) -> None:
     b.dhmc_setting(None)  # Default Host Management never configured: the usual default
 
 
+def _credentials_vpc(b: EstateBuilder) -> None:
+    """A healthy network where the credentials or permissions decide."""
+    vpc = b.vpc("10.6.0.0/16")
+    public = b.subnet(vpc, "10.6.0.0/24", "a")
+    private = b.subnet(vpc, "10.6.10.0/24", "a")
+    b.route_table(vpc, [public], [("0.0.0.0/0", b.internet_gateway(vpc))])
+    b.route_table(vpc, [private], [("0.0.0.0/0", b.nat_gateway(public))])
+    group = b.security_group(vpc, "batch")
+
+    b.role("lambda-copy", attached=[CORE], trust={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]})
+    b.instance_profile("lambda-copy", ["lambda-copy"])
+    b.role("locked-role", attached=[CORE], inline={"lockdown": {
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "DenyHeartbeat", "Effect": "Deny", "Action": "ssm:UpdateInstanceInformation",
+             "Resource": "*"}]}})
+    b.instance_profile("locked-role", ["locked-role"])
+    b.managed_policy("s3-only-boundary", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    b.role("bounded-role", attached=[CORE], boundary="s3-only-boundary")
+    b.instance_profile("bounded-role", ["bounded-role"])
+    b.role("org-role", inline={"agent-in-org": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ssm:*", "ssmmessages:*", "ec2messages:*"],
+         "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3"}}}]}})
+    b.instance_profile("org-role", ["org-role"])
+    b.instance_profile("empty-profile", [])
+    b.role("batch-role", attached=[CORE])
+    b.instance_profile("batch-role", ["batch-role"])
+
+    b.instance(private, [group], name="no-instance-profile")
+    b.instance(private, [group], name="profile-without-role", instance_profile="empty-profile")
+    b.instance(private, [group], name="trust-denies-ec2", instance_profile="lambda-copy")
+    b.instance(private, [group], name="heartbeat-denied", instance_profile="locked-role")
+    b.instance(private, [group], name="boundary-blocks", instance_profile="bounded-role")
+    b.instance(private, [group], name="org-condition", instance_profile="org-role")
+    b.instance(private, [group], name="connection-lost-unexplained",
+               instance_profile="batch-role")
+
+
 def _ssm_view(b: EstateBuilder) -> None:
     for reservation in b.reservations:
         instance = reservation["Instances"][0]
@@ -188,6 +232,7 @@ def build() -> EstateBuilder:
     _legacy_vpc(builder)
     _half_migrated_vpc(builder)
     _hub_vpc(builder)
+    _credentials_vpc(builder)
     _iam(builder)
     _ssm_view(builder)
     return builder

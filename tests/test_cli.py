@@ -85,6 +85,17 @@ def test_demo_report_follows_the_contract(capsys):
     ("endpoint-sg-blocks", "not_manageable", {"ENDPOINT_SG_INGRESS_BLOCKS", "CONNECTION_LOST"}),
     ("via-transit-gateway", "unknown", {"UNMODELED_HOP"}),
     ("custom-dns-servers", "unknown", {"CUSTOM_DNS_SERVERS"}),
+    ("no-instance-profile", "not_manageable",
+     {"NO_INSTANCE_PROFILE", "DHMC_DISABLED", "NOT_REGISTERED"}),
+    ("profile-without-role", "not_manageable",
+     {"INSTANCE_PROFILE_WITHOUT_ROLE", "DHMC_DISABLED", "NOT_REGISTERED"}),
+    ("trust-denies-ec2", "not_manageable",
+     {"TRUST_POLICY_DENIES_EC2", "DHMC_DISABLED", "CONNECTION_LOST"}),
+    ("heartbeat-denied", "not_manageable", {"EXPLICIT_DENY", "DHMC_DISABLED", "CONNECTION_LOST"}),
+    ("boundary-blocks", "not_manageable",
+     {"PERMISSIONS_BOUNDARY_DENIES", "DHMC_DISABLED", "NOT_REGISTERED"}),
+    ("org-condition", "unknown", {"CONDITION_NOT_EVALUATED"}),
+    ("connection-lost-unexplained", "manageable", {"CONNECTION_LOST"}),
 ])
 def test_demo_instances_get_their_verdicts(capsys, name, verdict, codes):
     _, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))

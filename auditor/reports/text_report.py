@@ -113,7 +113,7 @@ def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> 
     for audit in report.instances:
         mark, style, words = _VERDICT_STYLE[audit.verdict]
         lines.append(f"  {paint(f'{mark}{words:<15}', style)} {_label(audit):<{width}}  "
-                     f"{_headline(audit)}")
+                     f"{_headline(audit)}".rstrip())
     details = [a for a in report.instances if verbose or _needs_detail(a)]
     for audit in details:
         lines.append("")
