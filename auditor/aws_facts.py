@@ -96,3 +96,11 @@ def agent_version(text: str) -> tuple[int, ...] | None:
         return tuple(int(part) for part in text.split("."))
     except ValueError:
         return None
+
+
+def agent_channels(agent_version_text: str) -> tuple[str, ...]:
+    """The message channels an agent of this version uses (all of them when unknown)."""
+    version = agent_version(agent_version_text) if agent_version_text else None
+    if version is not None and version < SSMMESSAGES_CHANNEL_AGENT_VERSION:
+        return ("ec2messages",)
+    return MESSAGE_CHANNELS

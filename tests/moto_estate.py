@@ -175,16 +175,20 @@ class MotoVpc:
     # --- Interface endpoints ------------------------------------------------------------------
 
     def endpoints(self, services: tuple[str, ...] = SERVICES, private_dns: bool = True,
-                  group_id: str | None = None,
-                  subnet_ids: list[str] | None = None) -> dict[str, str]:
-        """One interface endpoint per service (in the private subnet): {service: vpce id}."""
+                  group_id: str | None = None, subnet_ids: list[str] | None = None,
+                  policy: dict | None = None) -> dict[str, str]:
+        """One interface endpoint per service (in the private subnet): {service: vpce id}.
+
+        ``policy``: the endpoints' policy document (default: AWS's full-access policy)."""
         group_id = group_id or self.endpoint_sg
         created = {}
+        extra: dict[str, Any] = {"PolicyDocument": json.dumps(policy)} if policy else {}
         for service in services:
             endpoint = self.ec2.create_vpc_endpoint(
                 VpcId=self.vpc_id, ServiceName=f"com.amazonaws.{REGION}.{service}",
                 VpcEndpointType="Interface", SubnetIds=subnet_ids or [self.private_subnet],
-                SecurityGroupIds=[group_id], PrivateDnsEnabled=private_dns)["VpcEndpoint"]
+                SecurityGroupIds=[group_id], PrivateDnsEnabled=private_dns,
+                **extra)["VpcEndpoint"]
             for eni_id in endpoint["NetworkInterfaceIds"]:
                 self._place_endpoint_eni(eni_id, group_id)
             created[service] = endpoint["VpcEndpointId"]
@@ -205,15 +209,17 @@ class MotoVpc:
     # --- Instances ----------------------------------------------------------------------------
 
     def instance(self, subnet_id: str | None = None, group_id: str | None = None,
-                 public_ip: bool = False, profile: bool = True) -> str:
+                 public_ip: bool = False, profile: bool = True,
+                 profile_arn: str | None = None) -> str:
         """A running instance (in the private subnet, with ``instance_sg`` by default) whose
-        instance profile holds the agent's role (``profile=False``: no profile)."""
+        instance profile holds the agent's role (``profile=False``: no profile;
+        ``profile_arn``: that instance profile instead)."""
         interface = {"DeviceIndex": 0, "SubnetId": subnet_id or self.private_subnet,
                      "Groups": [group_id or self.instance_sg],
                      "AssociatePublicIpAddress": public_ip}
         request: dict[str, Any] = {}
-        if profile and self.iam:
-            request["IamInstanceProfile"] = {"Arn": self.iam.profile_arn}
+        if profile and (profile_arn or self.iam):
+            request["IamInstanceProfile"] = {"Arn": profile_arn or self.iam.profile_arn}
         reservation = self.ec2.run_instances(ImageId=AMI, InstanceType="t3.micro", MinCount=1,
                                              MaxCount=1, NetworkInterfaces=[interface],
                                              **request)
@@ -409,6 +415,47 @@ def build_iam(iam: Any, role_name: str = "agent-role") -> IamLayout:
     empty = iam.create_instance_profile(
         InstanceProfileName=f"{role_name}-empty")["InstanceProfile"]["Arn"]
     return IamLayout(role_name, role_arn, profile, empty, core, local, boundary)
+
+
+def trusting(*services: str) -> dict:
+    """A trust policy that lets these service principals call sts:AssumeRole."""
+    principal = services[0] if len(services) == 1 else list(services)
+    return {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": principal}, "Action": "sts:AssumeRole"}]}
+
+
+@dataclass
+class AgentRole:
+    name: str
+    arn: str
+    profile_arn: str | None  # the instance profile holding it, if asked for
+
+
+def agent_role(iam: Any, name: str, trust: dict | None = None, *,
+               inline: dict[str, dict] | None = None, managed: Sequence[str] = (),
+               boundary: dict | None = None, path: str = "/",
+               profile: bool = True) -> AgentRole:
+    """One role built through the IAM API: ``trust`` (default: EC2), inline policies by name,
+    managed policies by ARN (seed AWS managed ones with ``seed_aws_managed_policy`` first), a
+    permissions boundary made from the ``boundary`` document; with ``profile``, an instance
+    profile ``<name>-profile`` holding it."""
+    arn = iam.create_role(RoleName=name, Path=path,
+                          AssumeRolePolicyDocument=json.dumps(trust or EC2_TRUST))["Role"]["Arn"]
+    for policy_name, document in (inline or {}).items():
+        iam.put_role_policy(RoleName=name, PolicyName=policy_name,
+                            PolicyDocument=json.dumps(document))
+    for policy_arn in managed:
+        iam.attach_role_policy(RoleName=name, PolicyArn=policy_arn)
+    if boundary is not None:
+        boundary_arn = iam.create_policy(PolicyName=f"{name}-boundary",
+                                         PolicyDocument=json.dumps(boundary))["Policy"]["Arn"]
+        iam.put_role_permissions_boundary(RoleName=name, PermissionsBoundary=boundary_arn)
+    profile_arn = None
+    if profile:
+        profile_arn = iam.create_instance_profile(
+            InstanceProfileName=f"{name}-profile")["InstanceProfile"]["Arn"]
+        iam.add_role_to_instance_profile(InstanceProfileName=f"{name}-profile", RoleName=name)
+    return AgentRole(name, arn, profile_arn)
 
 
 # --- Systems Manager ----------------------------------------------------------------------------

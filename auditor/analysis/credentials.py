@@ -16,6 +16,7 @@ from auditor import aws_facts
 from auditor.analysis import iam_policy
 from auditor.analysis.iam_policy import Decision, Policy, RequestContext
 from auditor.analysis.results import Finding, ServiceProof
+from auditor.analysis.ssm_view import message_channels
 from auditor.model import Estate, Instance, Role
 
 OK = "ok"
@@ -33,6 +34,10 @@ _REASON_CODES = {
     iam_policy.ENDPOINT_POLICY: "ENDPOINT_POLICY_DENIES",
     iam_policy.NO_ALLOW: "MISSING_PERMISSIONS",
 }
+
+# An explicit Deny is coded by the kind of policy that holds it (identity policies: EXPLICIT_DENY).
+_DENY_CODES = {"scp": "SCP_DENIES", "boundary": "PERMISSIONS_BOUNDARY_DENIES",
+               "endpoint": "ENDPOINT_POLICY_DENIES"}
 
 
 @dataclass
@@ -163,17 +168,22 @@ def _refusal_findings(role: Role, service: str, refused: list[tuple[str, Decisio
             why = f"no policy of role {role.name} allows {'it' if len(actions) == 1 else 'them'}"
         else:
             why = decision.detail or f"no {decision.reason.replace('_', ' ')} allows it"
-        findings.append(_finding(_REASON_CODES.get(decision.reason, "MISSING_PERMISSIONS"),
+        code = _REASON_CODES.get(decision.reason, "MISSING_PERMISSIONS")
+        if decision.reason == iam_policy.EXPLICIT_DENY and decision.deciding:
+            code = _DENY_CODES.get(decision.deciding[0].kind, code)
+        findings.append(_finding(code,
                                  role.name, f"Role {role.name} may not call {listed}: {why}.",
                                  severity, service, actions=actions, statements=statements))
     return findings
 
 
-def _refusal_severity(service: str, status: str) -> str:
+def _refusal_severity(service: str, status: str, channels: tuple[str, ...]) -> str:
     """A refused channel blocks only when no channel is left; ec2messages is the fallback."""
     if service == aws_facts.HEARTBEAT_SERVICE or status == FAIL:
         return "error"
-    return "warning" if service == aws_facts.MESSAGE_CHANNELS[0] else "info"
+    if service not in channels:  # a channel this agent does not use
+        return "info"
+    return "warning" if service == channels[0] else "info"
 
 
 # Text that lets a statement tell one instance from another, in its Resource or Condition:
@@ -223,7 +233,7 @@ def evaluate_permissions(estate: Estate, instance: Instance, role: Role,
     sensitive_key = ("sensitive", role.name, paths)
     if sensitive_key not in memo:
         memo[sensitive_key] = _instance_sensitive(estate, role, services)
-    key = ("permissions", role.name, paths,
+    key = ("permissions", role.name, paths, message_channels(estate, instance),
            instance.instance_id if memo[sensitive_key] else None)
     if key not in memo:
         memo[key] = _guarded_permissions(estate, instance, role, services)
@@ -278,10 +288,11 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
                 if decision.outcome == iam_policy.DENIED:
                     result.missing_actions.append(action)
         result.by_service[service] = _all_of(statuses)
-    result.status = _permissions_status(result.by_service)
+    channels = message_channels(estate, instance)
+    result.status = _permissions_status(result.by_service, channels)
     for service, decisions in refused.items():
         result.findings += _refusal_findings(role, service, decisions,
-                                             _refusal_severity(service, result.status))
+                                             _refusal_severity(service, result.status, channels))
     return result
 
 
@@ -295,9 +306,9 @@ def _all_of(statuses: Sequence[str]) -> str:
     return UNKNOWN if UNKNOWN in statuses else OK
 
 
-def _permissions_status(by_service: dict[str, str]) -> str:
+def _permissions_status(by_service: dict[str, str], channels_used: tuple[str, ...]) -> str:
     heartbeat = by_service[aws_facts.HEARTBEAT_SERVICE]
-    channels = [by_service[channel] for channel in aws_facts.MESSAGE_CHANNELS]
+    channels = [by_service[channel] for channel in channels_used]
     if heartbeat == FAIL or all(status == FAIL for status in channels):
         return FAIL
     if heartbeat == OK and OK in channels:
@@ -446,7 +457,9 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     if profile_permissions is not None:
         # The profile's credentials stay in use; what they may not do decides.
         if dhmc.status == UNKNOWN:  # the fallback may rescue it (the result is shared: copy)
-            profile_permissions = replace(profile_permissions, status=UNKNOWN)
+            profile_permissions = replace(profile_permissions, status=UNKNOWN, by_service={
+                service: UNKNOWN if status == FAIL else status
+                for service, status in profile_permissions.by_service.items()})
         return CredentialResult(OK, SOURCE_PROFILE, profile.role.arn if profile.role else None,
                                 chain, profile.findings + _as(dhmc.findings, "warning"),
                                 profile_permissions)

@@ -78,7 +78,4 @@ def _status(node: ManagedNode) -> str:
 def message_channels(estate: Estate, instance: Instance) -> tuple[str, ...]:
     """The channels this instance's agent can use: older agents know only ec2messages."""
     node = estate.managed_nodes.get(instance.instance_id)
-    version = aws_facts.agent_version(node.agent_version) if node else None
-    if version is not None and version < aws_facts.SSMMESSAGES_CHANNEL_AGENT_VERSION:
-        return ("ec2messages",)
-    return aws_facts.MESSAGE_CHANNELS
+    return aws_facts.agent_channels(node.agent_version if node else "")
