@@ -505,8 +505,8 @@ def test_endpoint_policy_denies(capsys, vpc: MotoVpc, monkeypatch,
     instance = assert_audit(
         capsys, instance_id, verdict="not_manageable", exit_code=EXIT_NOT_MANAGEABLE,
         credentials=("ok", "instance_profile"), permissions=("fail", HEARTBEAT),
-        # The finding names the role as its resource, the endpoint only in its message.
-        findings={("ENDPOINT_POLICY_DENIES", "ssm", "agent-role", "error"),
+        # The finding names the endpoint, whose policy is the thing to change.
+        findings={("ENDPOINT_POLICY_DENIES", "ssm", endpoint_id, "error"),
                   ("DHMC_DISABLED", None, DHMC_SETTING, "warning")})
     assert instance["services"]["ssm"]["via"] == "interface_endpoint"
     assert endpoint_id in finding(instance, "ENDPOINT_POLICY_DENIES")["message"]

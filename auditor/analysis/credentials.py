@@ -138,9 +138,10 @@ def _service_control_policies(estate: Estate) -> list[list[Policy]] | None:
 
 
 def _refusal_findings(role: Role, service: str, refused: list[tuple[str, Decision]],
-                      severity: str) -> list[Finding]:
+                      severity: str, endpoint_id: str | None) -> list[Finding]:
     """One finding per cause (the deciding statements, or the layer lacking an allow), listing
-    the actions it refuses."""
+    the actions it refuses. An endpoint policy's refusal names the endpoint, whose policy is
+    the thing to change."""
     groups: dict[tuple, list[str]] = {}
     decisions: dict[tuple, Decision] = {}
     for action, decision in refused:
@@ -171,8 +172,9 @@ def _refusal_findings(role: Role, service: str, refused: list[tuple[str, Decisio
         code = _REASON_CODES.get(decision.reason, "MISSING_PERMISSIONS")
         if decision.reason == iam_policy.EXPLICIT_DENY and decision.deciding:
             code = _DENY_CODES.get(decision.deciding[0].kind, code)
-        findings.append(_finding(code,
-                                 role.name, f"Role {role.name} may not call {listed}: {why}.",
+        resource = endpoint_id if code == "ENDPOINT_POLICY_DENIES" and endpoint_id else role.name
+        findings.append(_finding(code, resource,
+                                 f"Role {role.name} may not call {listed}: {why}.",
                                  severity, service, actions=actions, statements=statements))
     return findings
 
@@ -292,7 +294,8 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
     result.status = _permissions_status(result.by_service, channels)
     for service, decisions in refused.items():
         result.findings += _refusal_findings(role, service, decisions,
-                                             _refusal_severity(service, result.status, channels))
+                                             _refusal_severity(service, result.status, channels),
+                                             services[service].endpoint_id)
     return result
 
 
