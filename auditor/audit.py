@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.analysis import credentials as credentials_eval
@@ -77,6 +77,9 @@ def audit_instance(prover: NetworkProver, instance: Instance,
                               ssm_view_eval.message_channels(estate, instance))
     view = ssm_view_eval.evaluate(estate, instance, verdict)
     findings = _findings_of(services, imds, chain.findings + permitted.findings + view.findings)
+    if verdict == MANAGEABLE:  # what is left blocks only a path the agent does not need
+        findings = [replace(f, severity="warning") if f.severity == "error" else f
+                    for f in findings]
     return InstanceAudit(instance, verdict, reasons, services, imds, credentials, permissions,
                          findings, view)
 
