@@ -1097,7 +1097,9 @@ _KINDS: tuple[FindingKind, ...] = (
             "The auditor could not read a kind of resource it needs: the API call was denied, "
             "still throttled after retries, or the file is missing from the snapshot. Every "
             "proof that depends on it is unknown, never assumed to pass; the finding names the "
-            "call or the file."
+            "call or the file. One exception: service control policies that cannot be read "
+            "(the usual case from a member account) leave the permissions proven without "
+            "them, and this warning says that an SCP deny cannot be ruled out."
         ),
         agent_log="",
         log_labels=(),

@@ -337,9 +337,11 @@ class Estate:
     instance_profiles: dict[str, InstanceProfile] = field(default_factory=dict)  # by ARN
     roles: dict[str, Role] = field(default_factory=dict)  # by name
     managed_policies: dict[str, ManagedPolicy] = field(default_factory=dict)  # by ARN
-    # Service control policies that apply to the account, one list per level from the account
-    # up to the root; None when they could not be read (not in an organization reads as []).
-    service_control_policies: list[list[dict]] | None = None
+    # Service control policies that apply to the account: one list of documents per level of
+    # the organization, from the root down to the account (the order iam_policy.evaluate_action
+    # takes); [] when none applies (not in an organization, or its management account); None
+    # when they could not be read (the reason is in ``unavailable``).
+    service_control_policies: list[list[dict]] | None = field(default_factory=list)
     default_host_management: ServiceSetting | None = None
     managed_nodes: dict[str, ManagedNode] = field(default_factory=dict)  # by instance id
     unavailable: dict[str, str] = field(default_factory=dict)

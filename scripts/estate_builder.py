@@ -30,6 +30,14 @@ SSM_TRUST_POLICY: dict[str, Any] = {
     "Statement": [{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"},
                    "Action": "sts:AssumeRole"}],
 }
+# AWS's own SCP (id p-FullAWSAccess), attached to every root, OU and account by default.
+FULL_AWS_ACCESS: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}],
+}
+FULL_AWS_ACCESS_ID = "p-FullAWSAccess"
+MANAGEMENT_ACCOUNT = "999988887777"  # the organization's management account, for members
+DENIED = "AccessDeniedException: You don't have permissions to access this resource."
 IAM_DATE = "2026-01-05T10:00:00+00:00"  # creation date of every IAM resource the builder makes
 LAST_PING = "2026-11-26T08:59:30+00:00"  # an Online node's last ping
 LOST_PING = "2026-11-19T17:42:08+00:00"  # when a ConnectionLost node last answered
@@ -71,6 +79,9 @@ class EstateBuilder:
         self.managed_policies: dict[str, dict] = {}  # by ARN: ManagedPolicyDetail entries
         self.dhmc_value: str | None = None
         self.managed_nodes: list[dict] = []
+        # Organizations: not in an organization unless service_control_policies() says so.
+        self.in_organization: bool | None = False
+        self.scp_levels: list[list[dict]] | None = []
         self._subnet_hosts: dict[str, int] = {}
         # Indexes for the lookups by id, so that large estates (the benchmark) build quickly.
         # A lookup checks the entry it finds and scans the public list when the id is not
@@ -475,6 +486,87 @@ class EstateBuilder:
         return {key: raw[key] for key in ("Path", "RoleName", "RoleId", "Arn", "CreateDate",
                                           "AssumeRolePolicyDocument")}
 
+    # --- Organizations --------------------------------------------------------------------
+
+    def service_control_policies(self, levels: list[list[dict]] | None,
+                                 in_organization: bool | None = True) -> None:
+        """The service control policies that apply to the account, as Organizations answers.
+
+        ``levels``: one list of SCP documents per level, the root first and the account last
+        (OUs between, the order ``Estate.service_control_policies`` holds); ``[]``: the
+        account is the organization's management account (no SCP applies); ``None``: a member
+        account that may not read them (ListParents answers AccessDenied).
+        ``in_organization=False``: not in an organization (``levels`` must be empty or None:
+        what a new builder says); ``None``: DescribeOrganization itself was refused, so it is
+        not even known. A document equal to ``FULL_AWS_ACCESS`` gets AWS's id p-FullAWSAccess.
+        """
+        if not in_organization and levels:
+            raise ValueError("SCP levels need an organization")
+        if levels is not None and len(levels) == 1:
+            raise ValueError("SCP levels run from the root to the account: at least two")
+        self.in_organization = in_organization
+        self.scp_levels = None if levels is None else [list(level) for level in levels]
+
+    def _org_id(self, prefix: str, name: str, length: int) -> str:
+        digest = hashlib.sha256(f"{self.account_id}/{prefix}/{name}".encode()).hexdigest()
+        return prefix + digest[:length]
+
+    def _scp_summary(self, document: dict, organization_id: str, management: str) -> dict:
+        if document == FULL_AWS_ACCESS:
+            return {"Id": FULL_AWS_ACCESS_ID, "Name": "FullAWSAccess", "AwsManaged": True,
+                    "Arn": "arn:aws:organizations::aws:policy/service_control_policy/"
+                           f"{FULL_AWS_ACCESS_ID}",
+                    "Description": "Allows access to every operation",
+                    "Type": api_calls.SCP_FILTER}
+        policy_id = self._org_id("p-", json.dumps(document, sort_keys=True), 8)
+        return {"Id": policy_id, "Name": f"scp-{policy_id[2:]}", "AwsManaged": False,
+                "Arn": f"arn:aws:organizations::{management}:policy/{organization_id}/"
+                       f"service_control_policy/{policy_id}",
+                "Description": "", "Type": api_calls.SCP_FILTER}
+
+    def _organization_answers(self) -> tuple[dict[str, Any], dict[str, str]]:
+        """(answers, errors) of the Organizations kinds, as ``live.collect`` records them."""
+        kinds = [call.kind for call in api_calls.ORGANIZATION_CALLS]
+        if self.in_organization is None:
+            reason = f"not read: {kinds[0]} could not be read"
+            return {}, {kinds[0]: DENIED, **{kind: reason for kind in kinds[1:]}}
+        if not self.in_organization:
+            return {kinds[0]: {"Organization": None}, **{kind: [] for kind in kinds[1:]}}, {}
+        management = MANAGEMENT_ACCOUNT if self.scp_levels != [] else self.account_id
+        organization_id = self._org_id("o-", "organization", 10)
+        organization = {"Organization": {
+            "Id": organization_id,
+            "Arn": f"arn:aws:organizations::{management}:organization/{organization_id}",
+            "FeatureSet": "ALL",
+            "MasterAccountArn": f"arn:aws:organizations::{management}:account/"
+                                f"{organization_id}/{management}",
+            "MasterAccountId": management, "MasterAccountEmail": "management@example.com",
+            "AvailablePolicyTypes": [{"Type": api_calls.SCP_FILTER, "Status": "ENABLED"}]}}
+        if self.scp_levels is None:
+            reason = f"not read: {kinds[1]} could not be read"
+            return ({kinds[0]: organization},
+                    {kinds[1]: DENIED, **{kind: reason for kind in kinds[2:]}})
+        if not self.scp_levels:  # the management account: nothing more is read
+            return {kinds[0]: organization, **{kind: [] for kind in kinds[1:]}}, {}
+        root = self._org_id("r-", "root", 4)
+        targets = [root, *(self._org_id(f"ou-{root[2:]}-", f"ou{depth}", 8)
+                           for depth in range(1, len(self.scp_levels) - 1)), self.account_id]
+        walk = list(reversed(range(len(targets))))  # from the account up to the root
+        parents = [{"ChildId": targets[index], "Parents": [
+            {"Id": targets[index - 1], "Type": "ROOT" if index == 1 else "ORGANIZATIONAL_UNIT"}]}
+            for index in walk[:-1]]
+        attachments = [{"TargetId": targets[index], "Policies": [
+            self._scp_summary(document, organization_id, management)
+            for document in self.scp_levels[index]]} for index in walk]
+        documents: dict[str, dict] = {}
+        for answer, index in zip(attachments, walk, strict=True):
+            for summary, document in zip(answer["Policies"], self.scp_levels[index],
+                                         strict=True):
+                documents.setdefault(summary["Id"], {"Policy": {
+                    "PolicySummary": summary, "Content": json.dumps(document)}})
+        return {kinds[0]: organization, kinds[1]: parents, kinds[2]: attachments,
+                kinds[3]: list(documents.values())}, {}
+
     # --- Systems Manager ------------------------------------------------------------------
 
     def dhmc_setting(self, value: str | None) -> None:
@@ -542,8 +634,11 @@ class EstateBuilder:
             "dhmc_setting": self._dhmc_answer(),
             "instance_information": {"InstanceInformationList": self.managed_nodes},
         }
-        assert set(answers) == set(api_calls.BY_KIND), "builder out of step with api_calls"
-        return RawRegion(self.region, self.account_id, answers)
+        organization, errors = self._organization_answers()
+        answers.update(organization)
+        assert set(answers) | set(errors) == set(api_calls.BY_KIND), \
+            "builder out of step with api_calls"
+        return RawRegion(self.region, self.account_id, answers, errors)
 
     def write(self, directory: str | Path, captured_at: str | None = None) -> Path:
         from auditor.sources.snapshot import write_snapshot

@@ -11,6 +11,9 @@ moto gaps met here (see the comments where they matter):
 - AWS managed policies are absent unless all are loaded: ``build_iam`` seeds the one it attaches.
   moto's GetAccountAuthorizationDetails then lists it like any policy it holds;
   ``hide_from_bulk_answer`` removes it from the answer to exercise GetPolicy/GetPolicyVersion.
+- Organizations: without an organization moto answers AWSOrganizationsNotInUseException (one
+  call, no SCP applies). ``build_organization`` (tests/moto_organization.py) makes moto's account
+  a member that may read its SCPs; tests/test_service_control_policies.py covers them.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ from tests.moto_estate import (
     run_instances,
     stub_ssm,
 )
+from tests.moto_organization import build_organization
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -294,6 +298,8 @@ def test_collect_calls_only_the_listed_read_only_operations(
     layout = build_layout(ec2)
     roles = build_iam(iam)
     hide_from_bulk_answer(monkeypatch, roles.core_arn)  # so that GetPolicy* run too
+    # A member account that may read its SCPs, so that every Organizations call runs too.
+    build_organization(boto3.client("organizations", region_name=REGION))
     operations = record_operations(monkeypatch)
 
     collect([REGION], instance_ids=layout.instance_ids if scoped else None)

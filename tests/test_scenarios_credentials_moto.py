@@ -17,10 +17,9 @@ moto gaps, and where the tests seed around them:
   ``test_ssm_view_unreadable_is_unknown_not_unregistered`` checks.
 - AWS managed policies are not loaded: ``seed_aws_managed_policy`` seeds the two the tests attach
   (AmazonSSMManagedInstanceCore, AmazonSSMManagedEC2InstanceDefaultPolicy).
-- Service control policies: moto has Organizations, but the auditor does not read SCPs from a
-  live account yet (README: "Service control policies are not read yet"). SCP_DENIES is covered
-  by ``test_scp_denies_unit_style``, which collects the estate from moto and adds the SCPs to
-  the model before ``auditor.audit.run_audit``.
+- Service control policies: read from moto's Organizations through the command line in
+  tests/test_service_control_policies.py; here ``test_scp_denies_unit_style`` also sets them on
+  the model directly before ``auditor.audit.run_audit``, to pin the evaluation on its own.
 - ModifyInstanceMetadataOptions: moto's answer to DescribeInstances then omits HttpEndpoint
   (the parser reads it as "enabled", AWS's default); nothing to seed for these scenarios.
 What moto does produce is used as is: roles with paths, trust policies, inline and attached
@@ -521,14 +520,14 @@ FULL_AWS_ACCESS = policy(allow(["*"], "FullAWSAccess"))
     pytest.param(policy(allow(["*"]), deny(HEARTBEAT, "NoSsmHeartbeat"))),
 ], ids=["allow_list_without_ssm", "explicit_deny"])
 def test_scp_denies_unit_style(vpc: MotoVpc, monkeypatch, ou_scp: dict) -> None:
-    """UNIT-STYLE, not through the command line: the live source does not read service control
-    policies yet (they need Organizations access from the management account). The estate is
+    """UNIT-STYLE, not through the command line (tests/test_service_control_policies.py goes
+    through it with moto's Organizations): the evaluation of SCP levels on its own. The estate is
     collected from moto as the command line would, then given SCPs (root: FullAWSAccess; the
     account's OU: ``ou_scp``) before ``auditor.audit.run_audit``."""
     instance_id = public_instance(vpc)
     ssm(monkeypatch, nodes=online(instance_id))
     [estate] = [build_estate(raw, [instance_id]) for raw in collect([REGION], None, [instance_id])]
-    assert estate.service_control_policies is None  # not read by the live source
+    assert estate.service_control_policies == []  # moto's account is in no organization
     estate.service_control_policies = [[FULL_AWS_ACCESS], [ou_scp]]
 
     report = run_audit([estate], [instance_id], {"kind": "aws"})

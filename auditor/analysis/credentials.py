@@ -134,6 +134,28 @@ def _service_control_policies(estate: Estate) -> list[list[Policy]] | None:
             for level, documents in enumerate(estate.service_control_policies)]
 
 
+# Estate.unavailable kinds that leave the service control policies unread (sources.api_calls).
+_SCP_KINDS = ("organization", "organization_parents", "scp_attachments", "scp_documents")
+
+
+def _scps_unread(estate: Estate, role: Role) -> list[Finding]:
+    """A warning when the SCPs could not be read: the permissions are proven without them.
+
+    Deliberately not ``unknown``: member accounts may not read SCPs (only the management account
+    or a delegated administrator may), so that would turn every verdict there to unknown.
+    """
+    if estate.service_control_policies is not None:
+        return []
+    reason = next((estate.unavailable[kind] for kind in _SCP_KINDS
+                   if kind in estate.unavailable), "not in the collected data")
+    account = estate.account_id or role.arn.split(":")[4]
+    return [_finding(
+        "DATA_UNAVAILABLE", account,
+        f"The service control policies of account {account} could not be read ({reason}): "
+        "an SCP deny of the agent's actions cannot be ruled out, so the permissions of role "
+        f"{role.name} are proven without them.", "warning")]
+
+
 # --- Permissions -----------------------------------------------------------------------------
 
 
@@ -292,6 +314,8 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
         result.by_service[service] = _all_of(statuses)
     channels = message_channels(estate, instance)
     result.status = _permissions_status(result.by_service, channels)
+    if result.status == OK:
+        result.findings += _scps_unread(estate, role)
     for service, decisions in refused.items():
         result.findings += _refusal_findings(role, service, decisions,
                                              _refusal_severity(service, result.status, channels),

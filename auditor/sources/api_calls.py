@@ -17,7 +17,8 @@ class ApiCall:
     operation: str  # PascalCase API name
     result_key: str  # the list inside the answer
     per_resource: bool = False  # one call per resource: the file is a list of answers
-    account_wide: bool = False  # IAM: read once per account, kept in the snapshot's "account"
+    # IAM and Organizations: read once per account, kept in the snapshot's "account" folder
+    account_wide: bool = False
 
     @property
     def file_name(self) -> str:
@@ -60,6 +61,22 @@ IAM_POLICIES = ApiCall("iam_policies", "iam", "GetPolicy", "Policy", per_resourc
                        account_wide=True)
 IAM_POLICY_VERSIONS = ApiCall("iam_policy_versions", "iam", "GetPolicyVersion", "PolicyVersion",
                               per_resource=True, account_wide=True)
+# Organizations, once per account: the service control policies (SCPs) that apply to it.
+# DescribeOrganization tells whether the account is in an organization and which account manages
+# it (SCPs apply to neither an account outside one nor the management account). Otherwise
+# ListParents walks from the account up to the root (one call per level), ListPoliciesForTarget
+# lists the SCPs attached to the account and to each parent, and DescribePolicy reads each
+# distinct policy once. Bounded by the organization's depth and policy count, never by instances.
+# Only the management account or a delegated administrator may call the last three.
+ORGANIZATION = ApiCall("organization", "organizations", "DescribeOrganization", "Organization",
+                       account_wide=True)
+ORGANIZATION_PARENTS = ApiCall("organization_parents", "organizations", "ListParents", "Parents",
+                               per_resource=True, account_wide=True)
+SCP_ATTACHMENTS = ApiCall("scp_attachments", "organizations", "ListPoliciesForTarget",
+                          "Policies", per_resource=True, account_wide=True)
+SCP_DOCUMENTS = ApiCall("scp_documents", "organizations", "DescribePolicy", "Policy",
+                        per_resource=True, account_wide=True)
+SCP_FILTER = "SERVICE_CONTROL_POLICY"
 # Systems Manager, per region: the Default Host Management setting and its own view of nodes.
 DHMC_SETTING = ApiCall("dhmc_setting", "ssm", "GetServiceSetting", "ServiceSetting")
 INSTANCE_INFORMATION = ApiCall("instance_information", "ssm", "DescribeInstanceInformation",
@@ -72,10 +89,11 @@ EC2_CALLS = (
     VPC_ENDPOINTS, NETWORK_INTERFACES,
 )
 IAM_CALLS = (IAM_AUTHORIZATION, IAM_POLICIES, IAM_POLICY_VERSIONS)
+ORGANIZATION_CALLS = (ORGANIZATION, ORGANIZATION_PARENTS, SCP_ATTACHMENTS, SCP_DOCUMENTS)
 SSM_CALLS = (DHMC_SETTING, INSTANCE_INFORMATION)
-ALL_CALLS = EC2_CALLS + IAM_CALLS + SSM_CALLS
+ALL_CALLS = EC2_CALLS + IAM_CALLS + ORGANIZATION_CALLS + SSM_CALLS
 BY_KIND = {call.kind: call for call in ALL_CALLS}
 BY_FILE = {call.file_name: call for call in ALL_CALLS}
 
 MANIFEST_FILE = "manifest.json"
-ACCOUNT_FOLDER = "account"  # where a snapshot keeps the account-wide (IAM) answers
+ACCOUNT_FOLDER = "account"  # where a snapshot keeps the account-wide answers

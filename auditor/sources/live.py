@@ -2,8 +2,11 @@
 
 IAM is global: it is read once per account (``GetAccountAuthorizationDetails``, plus
 ``GetPolicy``/``GetPolicyVersion`` only for an attached managed policy that answer lacks) and the
-same answers are put into every region's ``RawRegion``. Systems Manager is read per region: the
-Default Host Management setting and ``DescribeInstanceInformation``.
+same answers are put into every region's ``RawRegion``. So are the service control policies that
+apply to the account (Organizations: ``DescribeOrganization``, then ``ListParents``,
+``ListPoliciesForTarget`` and ``DescribePolicy``, which only the management account or a
+delegated administrator may call). Systems Manager is read per region: the Default Host
+Management setting and ``DescribeInstanceInformation``.
 
 boto3 and botocore are imported inside the functions: the command line imports this module only
 when it talks to AWS, so snapshot mode starts without them.
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from auditor.errors import UsageError
 from auditor.sources import api_calls
 from auditor.sources.api_calls import ApiCall
+from auditor.sources.parse import no_scp_applies
 from auditor.sources.raw import RawRegion
 
 if TYPE_CHECKING:
@@ -40,6 +44,9 @@ SSM_FILTER_CHUNK = 50  # instance ids per DescribeInstanceInformation filter (AW
 IAM_FILTER = ["Role", "LocalManagedPolicy", "AWSManagedPolicy"]
 IAM_DETAIL_KEYS = ("RoleDetailList", "Policies")
 DNS_ATTRIBUTES = ("enableDnsSupport", "enableDnsHostnames")
+# AWS nests OUs at most five deep under the root: an account is at most six ListParents calls
+# from it. The cap only guards against an answer that never reaches the root.
+ORGANIZATION_MAX_DEPTH = 10
 
 # Kinds read with one call filtered to the VPCs in scope, and the filter that names the VPC.
 VPC_FILTERED_CALLS: tuple[tuple[ApiCall, str], ...] = (
@@ -63,26 +70,32 @@ def collect(regions: list[str] | None, profile: str | None = None,
 
     ``instance_ids`` scopes the reading to those instances and their VPCs (ids not found are
     simply absent from the answer); None or empty reads everything in the region (``--all``).
-    IAM is read once, for the first region that has something in scope, and its answers (or
-    errors) are copied into every such region. Raises ``UsageError`` when AWS cannot be used at
-    all (no region, no credentials, no endpoint, DescribeInstances refused).
+    The account-wide answers (IAM, Organizations) are read once, after the regions, when a
+    region has something in scope, and their answers (or errors) are copied into every such
+    region. Reading them last lets Organizations know the account (the instances' ``OwnerId``)
+    whichever region holds the instances. Raises ``UsageError`` when AWS cannot be used at all
+    (no region, no credentials, no endpoint, DescribeInstances refused).
     """
     from botocore.exceptions import BotoCoreError
 
     session = _open_session(profile)
     captures = []
-    account: RawRegion | None = None
     for region in _regions(session, regions):
         try:
-            raw = _collect_region(session, region, instance_ids or None, progress)
-            if not instance_ids or _instance_ids_of(raw):
-                if account is None:
-                    account = _collect_account(session, region, progress)
-                raw.answers.update(account.answers)
-                raw.errors.update(account.errors)
+            captures.append(_collect_region(session, region, instance_ids or None, progress))
         except BotoCoreError as error:
             raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
-        captures.append(raw)
+    in_scope = [raw for raw in captures if not instance_ids or _instance_ids_of(raw)]
+    if in_scope:
+        region = in_scope[0].region
+        account_id = next((raw.account_id for raw in captures if raw.account_id), "")
+        try:
+            account = _collect_account(session, region, account_id, progress)
+        except BotoCoreError as error:
+            raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
+        for raw in in_scope:
+            raw.answers.update(account.answers)
+            raw.errors.update(account.errors)
     return captures
 
 
@@ -259,26 +272,34 @@ def _read_instance_information(reader: _Reader, instance_ids: list[str] | None) 
     reader.record(call, fetch)
 
 
-# --- IAM, once per account -------------------------------------------------------------------
+# --- IAM and Organizations, once per account -------------------------------------------------
 
 
-def _collect_account(session: boto3.Session, region: str, progress: Progress | None
-                     ) -> RawRegion:
-    """The account-wide answers: roles, instance profiles and the managed policies they use.
+def _collect_account(session: boto3.Session, region: str, account_id: str,
+                     progress: Progress | None) -> RawRegion:
+    """The account-wide answers: IAM, then the service control policies of ``account_id``."""
+    raw = RawRegion(region=region, account_id=account_id)
+    _read_iam(_Reader(_client(session, "iam", region), raw, progress, label="account"))
+    _read_organization(_Reader(_client(session, "organizations", region), raw, progress,
+                               label="account"), account_id)
+    return raw
+
+
+def _read_iam(reader: _Reader) -> None:
+    """Roles, instance profiles and the managed policies they use.
 
     One bulk call whatever the number of instances. ``GetPolicy`` and ``GetPolicyVersion`` run
     only for a managed policy that a role uses (attached or as its permissions boundary) but
     that the bulk answer does not list.
     """
-    iam = _client(session, "iam", region)
-    reader = _Reader(iam, RawRegion(region=region), progress, label="account")
+    iam = reader.client
     details = reader.record(api_calls.IAM_AUTHORIZATION, lambda: reader.pages(
         api_calls.IAM_AUTHORIZATION, [{"Filter": IAM_FILTER}], IAM_DETAIL_KEYS))
     if details is None:
         reason = f"not read: {api_calls.IAM_AUTHORIZATION.kind} could not be read"
         reader.skip(api_calls.IAM_POLICIES, reason)
         reader.skip(api_calls.IAM_POLICY_VERSIONS, reason)
-        return reader.raw
+        return
 
     def policy(request: Request) -> dict:
         return {"PolicyArn": request["PolicyArn"], **_answer(iam.get_policy(**request))}
@@ -292,12 +313,11 @@ def _collect_account(session: boto3.Session, region: str, progress: Progress | N
     if policies is None:
         reader.skip(api_calls.IAM_POLICY_VERSIONS,
                     f"not read: {api_calls.IAM_POLICIES.kind} could not be read")
-        return reader.raw
+        return
     reader.each(api_calls.IAM_POLICY_VERSIONS,
                 [{"PolicyArn": answer["PolicyArn"],
                   "VersionId": answer["Policy"]["DefaultVersionId"]} for answer in policies],
                 version)
-    return reader.raw
 
 
 def _unlisted_policies(details: dict) -> list[str]:
@@ -309,6 +329,87 @@ def _unlisted_policies(details: dict) -> list[str]:
                     for attached in role.get("AttachedManagedPolicies") or [])
         used.add((role.get("PermissionsBoundary") or {}).get("PermissionsBoundaryArn", ""))
     return sorted(arn for arn in used if arn and arn not in listed)
+
+
+def _read_organization(reader: _Reader, account_id: str) -> None:
+    """The service control policies that apply to ``account_id``, level by level.
+
+    ``DescribeOrganization`` first: outside an organization (``AWSOrganizationsNotInUseException``,
+    stored as {"Organization": null}), for the management account, and in an organization with
+    consolidated billing only, no SCP applies and nothing more is read (the other three kinds
+    are stored empty). Otherwise ``ListParents`` walks from the account up to the root, and
+    ``ListPoliciesForTarget`` and ``DescribePolicy`` read what is attached on the way. Member
+    accounts are usually refused the last three (AccessDenied): that is recorded like any
+    refusal, and what depends on it is not read.
+    """
+    rest = api_calls.ORGANIZATION_CALLS[1:]
+
+    def describe() -> tuple[dict, str]:
+        try:
+            answer = reader.client.describe_organization()
+        except Exception as error:
+            if _error_code(error) != "AWSOrganizationsNotInUseException":
+                raise
+            return {"Organization": None}, "not in an organization"
+        return _answer(answer), "1 call"
+
+    answer = reader.record(api_calls.ORGANIZATION, describe)
+    if answer is None:
+        for call in rest:
+            reader.skip(call, f"not read: {api_calls.ORGANIZATION.kind} could not be read")
+        return
+    unneeded = no_scp_applies(answer.get("Organization"), account_id)
+    if unneeded:
+        for call in rest:
+            reader.record(call, lambda: ([], f"not needed: {unneeded}"))
+        return
+    if not account_id:
+        for call in rest:
+            reader.skip(call, "not read: the account is unknown (no instance was found)")
+        return
+    parents = reader.record(api_calls.ORGANIZATION_PARENTS,
+                            lambda: _walk_to_root(reader, account_id))
+    if parents is None:
+        for call in rest[1:]:
+            reader.skip(call, f"not read: {api_calls.ORGANIZATION_PARENTS.kind} could not be read")
+        return
+    targets = [answer["ChildId"] for answer in parents]
+    targets += [parent["Id"] for parent in parents[-1]["Parents"][:1]]
+
+    def attached(request: Request) -> dict:
+        pages = reader.client.get_paginator(api_calls.SCP_ATTACHMENTS.method)
+        policies = [policy for page in pages.paginate(**request)
+                    for policy in page.get(api_calls.SCP_ATTACHMENTS.result_key) or []]
+        return {"TargetId": request["TargetId"], "Policies": _plain(policies)}
+
+    reader.each(api_calls.SCP_ATTACHMENTS,
+                [{"TargetId": target, "Filter": api_calls.SCP_FILTER} for target in targets],
+                attached)
+    attachments = reader.raw.answers.get(api_calls.SCP_ATTACHMENTS.kind)
+    if attachments is None:
+        reader.skip(api_calls.SCP_DOCUMENTS,
+                    f"not read: {api_calls.SCP_ATTACHMENTS.kind} could not be read")
+        return
+    policy_ids = list(dict.fromkeys(policy["Id"] for answer in attachments
+                                    for policy in answer["Policies"] if policy.get("Id")))
+    reader.each(api_calls.SCP_DOCUMENTS, [{"PolicyId": policy_id} for policy_id in policy_ids],
+                lambda request: _answer(reader.client.describe_policy(**request)))
+
+
+def _walk_to_root(reader: _Reader, account_id: str) -> tuple[list[dict], str]:
+    """ListParents from the account up to the root: one answer per level, ChildId added."""
+    answers: list[dict] = []
+    child, seen = account_id, {account_id}
+    paginator = reader.client.get_paginator(api_calls.ORGANIZATION_PARENTS.method)
+    while len(answers) < ORGANIZATION_MAX_DEPTH:
+        parents = [parent for page in paginator.paginate(ChildId=child)
+                   for parent in page.get(api_calls.ORGANIZATION_PARENTS.result_key) or []]
+        answers.append({"ChildId": child, "Parents": _plain(parents)})
+        if not parents or parents[0].get("Type") == "ROOT" or parents[0].get("Id") in seen:
+            break
+        child = parents[0]["Id"]
+        seen.add(child)
+    return answers, _count(len(answers), "call")
 
 
 # --- Reading and recording -------------------------------------------------------------------

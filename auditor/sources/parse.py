@@ -5,6 +5,9 @@ default; a wrong type or a missing required field raises ``UsageError`` naming t
 
 IAM policy documents arrive as JSON objects (boto3 and the AWS CLI decode them) or as the
 URL-encoded JSON text the raw IAM API returns; both are accepted.
+
+The service control policies come from four Organizations answers, each checked by its own
+parser and assembled once all are read (``_Organization``), from the root down to the account.
 """
 
 from __future__ import annotations
@@ -568,6 +571,137 @@ def _parse_instance_information(estate: Estate, answer: Any, scope: Scope) -> No
         estate.managed_nodes[node.instance_id] = node
 
 
+# --- Organizations: the service control policies -------------------------------------------
+
+
+def no_scp_applies(organization: dict | None, account_id: str) -> str | None:
+    """Why no service control policy applies to the account, or None when some may.
+
+    ``organization``: DescribeOrganization's "Organization" (None outside an organization).
+    SCPs apply neither outside an organization, nor in one with consolidated billing only, nor
+    to its management account.
+    """
+    if organization is None:
+        return "not in an organization"
+    if organization.get("FeatureSet") == "CONSOLIDATED_BILLING":
+        return "the organization has consolidated billing only (no SCPs)"
+    if account_id and organization.get("MasterAccountId") == account_id:
+        return "the management account (SCPs do not apply to it)"
+    return None
+
+
+class _Organization:
+    """The four Organizations answers of one estate, assembled into its SCP levels at the end.
+
+    Each answer is checked by its own parser (so a malformed file is named); ``assemble`` then
+    walks from the account up to the root and sets ``Estate.service_control_policies``.
+    """
+
+    def __init__(self) -> None:
+        self.organization: dict | None = None
+        self.parents: dict[str, dict] = {}  # child id -> its parent {"Id", "Type"}
+        self.first_child = ""  # the account the walk started from
+        self.attached: dict[str, list[str]] = {}  # target id -> SCP ids attached to it
+        self.documents: dict[str, dict] = {}  # SCP id -> its document
+
+    def parsers(self) -> tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any, Scope], None]],
+                               ...]:
+        return ((api_calls.ORGANIZATION, self.parse_organization),
+                (api_calls.ORGANIZATION_PARENTS, self.parse_parents),
+                (api_calls.SCP_ATTACHMENTS, self.parse_attachments),
+                (api_calls.SCP_DOCUMENTS, self.parse_documents))
+
+    def parse_organization(self, estate: Estate, answer: Any, scope: Scope) -> None:
+        """{"Organization": {...}}; {"Organization": null}: not in an organization."""
+        if not isinstance(answer, dict) or "Organization" not in answer:
+            raise TypeError('expected {"Organization": {...}} (or null when not in one)')
+        organization = answer["Organization"]
+        if organization is not None and not isinstance(organization, dict):
+            raise TypeError('"Organization" is not a JSON object')
+        self.organization = organization
+
+    def parse_parents(self, estate: Estate, answer: Any, scope: Scope) -> None:
+        for raw in _answer_list(answer, "list-parents"):
+            parents = raw.get("Parents")
+            if not isinstance(parents, list) or len(parents) > 1:
+                raise TypeError(f"the parents of {raw['ChildId']} are not a list of one")
+            if parents:
+                parent_id = parents[0]["Id"]
+                root = "ROOT" if parent_id.startswith("r-") else ""
+                self.parents[raw["ChildId"]] = {"Id": parent_id,
+                                                "Type": parents[0].get("Type") or root}
+            self.first_child = self.first_child or raw["ChildId"]
+
+    def parse_attachments(self, estate: Estate, answer: Any, scope: Scope) -> None:
+        for raw in _answer_list(answer, "list-policies-for-target"):
+            self.attached[raw["TargetId"]] = [
+                policy["Id"] for policy in _items(raw, "Policies")
+                if policy.get("Type", api_calls.SCP_FILTER) == api_calls.SCP_FILTER]
+
+    def parse_documents(self, estate: Estate, answer: Any, scope: Scope) -> None:
+        for raw in _answer_list(answer, "describe-policy"):
+            policy = raw["Policy"]
+            summary = policy["PolicySummary"]
+            name = summary.get("Name") or summary["Id"]
+            self.documents[summary["Id"]] = _document(
+                policy["Content"], f"the content of SCP {name} ({summary['Id']})")
+
+    def assemble(self, estate: Estate) -> None:
+        """None when unreadable (the reason in ``unavailable``), [] when no SCP applies, else
+        one list of documents per level from the root down to the account."""
+        kinds = [call.kind for call in api_calls.ORGANIZATION_CALLS]
+        estate.service_control_policies = None
+        if kinds[0] in estate.unavailable:
+            return  # not even known whether the account is in an organization
+        account = estate.account_id or self.first_child
+        if no_scp_applies(self.organization, account):
+            for kind in kinds[1:]:  # not needed
+                estate.unavailable.pop(kind, None)
+            estate.service_control_policies = []
+            return
+        if any(kind in estate.unavailable for kind in kinds[1:]):
+            return
+        levels = self._levels(estate, account)
+        if levels is None:
+            return
+        # AWS keeps at least one SCP (FullAWSAccess by default) on every root, OU and account
+        # while SCPs are enabled, and detaches them all when they are disabled on the root:
+        # nothing attached anywhere means SCPs are off.
+        estate.service_control_policies = levels if any(levels) else []
+
+    def _levels(self, estate: Estate, account: str) -> list[list[dict]] | None:
+        """The documents per level, root first; None (and why, in ``unavailable``) when the
+        answers do not cover the walk from the account to the root."""
+        if not account:
+            estate.unavailable[api_calls.ORGANIZATION_PARENTS.kind] = (
+                "the account is unknown (no instance and no account id in the data)")
+            return None
+        targets = [account]
+        while True:
+            parent = self.parents.get(targets[-1])
+            if parent is None or parent["Id"] in targets:
+                estate.unavailable[api_calls.ORGANIZATION_PARENTS.kind] = (
+                    f"{api_calls.ORGANIZATION_PARENTS.file_name} does not lead from "
+                    f"{targets[-1]} to the organization's root")
+                return None
+            targets.append(parent["Id"])
+            if parent["Type"] == "ROOT":
+                break
+        levels = []
+        for target in reversed(targets):
+            if target not in self.attached:
+                estate.unavailable[api_calls.SCP_ATTACHMENTS.kind] = (
+                    f"{api_calls.SCP_ATTACHMENTS.file_name} has no answer for {target}")
+                return None
+            missing = [pid for pid in self.attached[target] if pid not in self.documents]
+            if missing:
+                estate.unavailable[api_calls.SCP_DOCUMENTS.kind] = (
+                    f"{api_calls.SCP_DOCUMENTS.file_name} lacks policy {missing[0]}")
+                return None
+            levels.append([self.documents[pid] for pid in self.attached[target]])
+        return levels
+
+
 # Order matters: attributes land on VPCs, entries on prefix lists, versions on policies.
 _PARSERS: tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any], None]], ...] = (
     (api_calls.INSTANCES, _parse_instances),
@@ -599,7 +733,8 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
     """
     estate = Estate(region=raw.region, account_id=raw.account_id)
     scope = Scope(instance_ids)
-    for call, parser in _PARSERS:
+    organization = _Organization()  # after the instances: their OwnerId names the account
+    for call, parser in (*_PARSERS, *organization.parsers()):
         if call.kind in raw.errors:
             estate.unavailable[call.kind] = raw.errors[call.kind]
             continue
@@ -612,4 +747,5 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
             detail = f"missing field {error}" if isinstance(error, KeyError) else str(error)
             where = "account" if call.account_wide else raw.region
             raise UsageError(f"malformed {call.file_name} ({where}): {detail}") from None
+    organization.assemble(estate)
     return estate
