@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 FAKE_REGION = "us-east-1"
@@ -21,3 +23,28 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     # Speed: moto would build its catalogue of public AMIs for every test; none is needed.
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+
+
+@pytest.fixture(scope="module")
+def shared_botocore_loader() -> Iterator[None]:
+    """Speed only: every boto3 session (the tests' and the auditor's) reads the service models
+    once per module instead of once per session, which costs more than a scenario itself."""
+    import botocore.loaders
+    import botocore.session
+
+    loader = botocore.loaders.create_loader()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(botocore.session, "create_loader", lambda *_args, **_kwargs: loader)
+        yield
+
+
+@pytest.fixture
+def vpc():
+    """The common VPC of the moto scenarios (tests/moto_estate.MotoVpc), inside mock_aws."""
+    import boto3
+    from moto import mock_aws
+
+    from tests.moto_estate import REGION, MotoVpc
+
+    with mock_aws():
+        yield MotoVpc.create(boto3.client("ec2", region_name=REGION))

@@ -526,3 +526,18 @@ def dhmc_setting(role: str) -> dict:
             "LastModifiedDate": datetime(2026, 1, 5, 10, 0, tzinfo=UTC),
             "ARN": f"arn:aws:ssm:{REGION}:{ACCOUNT}:servicesetting/ssm/managed-instance/"
                    "default-ec2-instance-management-role"}
+
+
+def record_operations(monkeypatch: Any) -> list[str]:
+    """Every API operation any botocore client makes from now on, in order."""
+    import botocore.client
+
+    operations: list[str] = []
+    original = botocore.client.BaseClient._make_api_call
+
+    def recording(client, operation_name, api_params):
+        operations.append(operation_name)
+        return original(client, operation_name, api_params)
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
+    return operations

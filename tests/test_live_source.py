@@ -48,6 +48,7 @@ from tests.moto_estate import (
     build_layout,
     dhmc_setting,
     managed_node,
+    record_operations,
     run_instances,
     stub_ssm,
 )
@@ -78,19 +79,6 @@ def iam(ec2) -> Any:
 
 
 DHMC_ROLE = "service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole"
-
-
-def record_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Every API operation any botocore client makes from now on, in order."""
-    operations: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(client, operation_name, api_params):
-        operations.append(operation_name)
-        return original(client, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return operations
 
 
 def record_requests(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, dict]]:

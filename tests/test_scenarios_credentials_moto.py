@@ -35,14 +35,10 @@ instead of unknown; an agent older than 3.3.40.0 refused on ec2messages looked p
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from typing import Any
 
 import boto3
-import botocore.loaders
-import botocore.session
 import pytest
-from moto import mock_aws
 
 from auditor.audit import run_audit
 from auditor.cli import main
@@ -75,7 +71,7 @@ DHMC_ROLE = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
 DHMC_SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 ORG_CONDITION = {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3d4e5"}}
 
-pytestmark = pytest.mark.usefixtures("fake_aws")
+pytestmark = pytest.mark.usefixtures("fake_aws", "shared_botocore_loader")
 
 
 def policy(*statements: dict) -> dict:
@@ -92,22 +88,6 @@ def deny(actions: list[str], sid: str) -> dict:
 
 
 # --- Environment and estate ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_botocore_loader() -> Iterator[None]:
-    """Speed only (as in tests/test_scenarios_moto.py): one botocore loader for every session,
-    so the service models are parsed once per module rather than for every session."""
-    loader = botocore.loaders.create_loader()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session, "create_loader", lambda *_args, **_kwargs: loader)
-        yield
-
-
-@pytest.fixture
-def vpc() -> Iterator[MotoVpc]:
-    with mock_aws():
-        yield MotoVpc.create(boto3.client("ec2", region_name=REGION))
 
 
 @pytest.fixture

@@ -31,13 +31,8 @@ options, transit gateway and peering routes, metadata options.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 
-import boto3
-import botocore.loaders
-import botocore.session
 import pytest
-from moto import mock_aws
 from moto.ec2.models.route_tables import Route
 
 from auditor.cli import main
@@ -56,23 +51,7 @@ EXIT_OK, EXIT_NOT_MANAGEABLE, EXIT_UNKNOWN = 0, 1, 3  # the contract's exit stat
 # --- Environment and estate ------------------------------------------------------------------
 
 
-pytestmark = pytest.mark.usefixtures("fake_aws")
-
-
-@pytest.fixture(scope="module", autouse=True)
-def shared_botocore_loader() -> Iterator[None]:
-    """Speed only: every boto3 session (the tests' and the auditor's) reads the EC2 model once,
-    instead of once per session, which costs more than a scenario itself."""
-    loader = botocore.loaders.create_loader()
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(botocore.session, "create_loader", lambda *_args, **_kwargs: loader)
-        yield
-
-
-@pytest.fixture
-def vpc() -> Iterator[MotoVpc]:
-    with mock_aws():
-        yield MotoVpc.create(boto3.client("ec2", region_name=REGION))
+pytestmark = pytest.mark.usefixtures("fake_aws", "shared_botocore_loader")
 
 
 def seed_blackhole_route(monkeypatch: pytest.MonkeyPatch, table_id: str, cidr: str) -> None:

@@ -12,22 +12,20 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
-import botocore.client
 import pytest
 from botocore.awsrequest import AWSResponse
-from moto import mock_aws
 
 from auditor.cli import main
 from auditor.errors import UsageError
 from auditor.sources import api_calls
 from auditor.sources.parse import build_estate
 from scripts.estate_builder import FULL_AWS_ACCESS, MANAGEMENT_ACCOUNT, EstateBuilder
-from tests.moto_estate import REGION, MotoVpc, managed_node, stub_ssm
+from tests.moto_estate import REGION, MotoVpc, managed_node, record_operations, stub_ssm
 from tests.moto_organization import ACCOUNT, FULL_AWS_ACCESS_ID, build_organization
 
 pytestmark = pytest.mark.usefixtures("fake_aws")
@@ -51,12 +49,6 @@ ALLOW_LIST = policy({"Sid": "AllowListed", "Effect": "Allow",
 
 
 # --- Live, through the command line ----------------------------------------------------------
-
-
-@pytest.fixture
-def vpc() -> Iterator[MotoVpc]:
-    with mock_aws():
-        yield MotoVpc.create(boto3.client("ec2", region_name=REGION))
 
 
 @pytest.fixture
@@ -87,18 +79,6 @@ def audit_one(capsys: pytest.CaptureFixture, instance_id: str) -> tuple[int, dic
 def findings_of(instance: dict) -> set[tuple[str, str | None, str, str]]:
     return {(f["code"], f["service"], f["resource_id"], f["severity"])
             for f in instance["findings"]}
-
-
-def record_operations(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    operations: list[str] = []
-    original = botocore.client.BaseClient._make_api_call
-
-    def recording(client, operation_name, api_params):
-        operations.append(operation_name)
-        return original(client, operation_name, api_params)
-
-    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
-    return operations
 
 
 def refuse(monkeypatch: pytest.MonkeyPatch, operation: str) -> None:
