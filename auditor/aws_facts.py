@@ -5,6 +5,7 @@ Sources: the SSM Agent and VPC documentation summarised in DESIGN.md section 2.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from ipaddress import IPv4Network, ip_network
 
 # The three endpoints SSM Agent talks to, all on TCP 443.
@@ -90,6 +91,7 @@ def instance_arn(region: str, account_id: str, instance_id: str) -> str:
     return f"arn:{partition}:ec2:{region}:{account_id}:instance/{instance_id}"
 
 
+@lru_cache(maxsize=1024)  # a fleet runs a handful of versions
 def agent_version(text: str) -> tuple[int, ...] | None:
     """'3.2.582.0' -> (3, 2, 582, 0); None when it is not a version."""
     try:

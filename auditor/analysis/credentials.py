@@ -83,7 +83,14 @@ def _iam_unreadable(estate: Estate) -> str | None:
 # --- Reading roles and policies --------------------------------------------------------------
 
 
-def _trust_decision(role: Role, principal: str) -> Decision:
+def _trust_decision(role: Role, principal: str, memo: dict) -> Decision:
+    key = ("trust", role.name, principal)
+    if key not in memo:
+        memo[key] = _read_trust(role, principal)
+    return memo[key]
+
+
+def _read_trust(role: Role, principal: str) -> Decision:
     try:
         if role.trust_policy is None:
             raise ValueError(f"the trust policy of role {role.name} was not read")
@@ -346,7 +353,7 @@ def _permissions_status(by_service: dict[str, str], channels_used: tuple[str, ..
 # --- The chain -------------------------------------------------------------------------------
 
 
-def _instance_profile(estate: Estate, instance: Instance) -> _Attempt:
+def _instance_profile(estate: Estate, instance: Instance, memo: dict) -> _Attempt:
     arn = instance.instance_profile_arn
     if not arn:
         return _Attempt(FAIL, falls_back=True, step="no instance profile", findings=[_finding(
@@ -373,7 +380,7 @@ def _instance_profile(estate: Estate, instance: Instance) -> _Attempt:
         return _Attempt(UNKNOWN, step="role unreadable", findings=[_finding(
             "DATA_UNAVAILABLE", role_name, f"Role {role_name} of instance profile {arn} is "
             "not in the collected data.", "warning")])
-    trust = _trust_decision(role, aws_facts.EC2_SERVICE_PRINCIPAL)
+    trust = _trust_decision(role, aws_facts.EC2_SERVICE_PRINCIPAL, memo)
     if trust.outcome == iam_policy.DENIED:
         return _Attempt(FAIL, role, falls_back=True, step="role does not trust EC2",
                         findings=[_finding(
@@ -391,7 +398,7 @@ def _instance_profile(estate: Estate, instance: Instance) -> _Attempt:
     return _Attempt(OK, role, step=f"instance profile role {role.name}")
 
 
-def _dhmc(estate: Estate, instance: Instance, agent: str) -> _Attempt:
+def _dhmc(estate: Estate, instance: Instance, agent: str, memo: dict) -> _Attempt:
     unreadable = estate.unavailable.get("dhmc_setting")
     setting = estate.default_host_management
     if setting is None:
@@ -416,7 +423,7 @@ def _dhmc(estate: Estate, instance: Instance, agent: str) -> _Attempt:
                                  f"The Default Host Management role {setting.value} does not "
                                  "exist."))
     else:
-        trust = _trust_decision(role, aws_facts.SSM_SERVICE_PRINCIPAL)
+        trust = _trust_decision(role, aws_facts.SSM_SERVICE_PRINCIPAL, memo)
         if trust.outcome == iam_policy.DENIED:
             problems.append(_finding(
                 "DHMC_ROLE_INVALID", role.name,
@@ -460,7 +467,7 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
         return CredentialResult(FAIL, SOURCE_NONE, chain=[
             "the metadata service is off: neither the instance profile nor Default Host "
             "Management can hand out credentials"])
-    profile = _instance_profile(estate, instance)
+    profile = _instance_profile(estate, instance, memo)
     chain = [profile.step]
     profile_permissions = None
     if profile.status == OK and profile.role is not None:
@@ -474,7 +481,7 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     elif profile.status == UNKNOWN:
         return CredentialResult(UNKNOWN, SOURCE_PROFILE, chain=chain,
                                 findings=profile.findings)
-    dhmc = _dhmc(estate, instance, agent)
+    dhmc = _dhmc(estate, instance, agent, memo)
     chain.append(dhmc.step)
     refused = profile.findings + (profile_permissions.findings if profile_permissions else [])
     if dhmc.status == OK and dhmc.role is not None:
