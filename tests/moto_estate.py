@@ -541,3 +541,20 @@ def record_operations(monkeypatch: Any) -> list[str]:
 
     monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", recording)
     return operations
+
+
+def audit(capsys: Any, instance_id: str) -> tuple[int, dict]:
+    """Audit one instance of moto's account through the command line: the exit status and the
+    instance's entry of the JSON report."""
+    import json
+
+    from auditor.cli import main
+
+    code = main(["--instance", instance_id, "--region", REGION, "--format", "json"])
+    captured = capsys.readouterr()
+    assert captured.err == ""
+    report = json.loads(captured.out)
+    assert report["source"]["kind"] == "aws"
+    [instance] = report["instances"]
+    assert instance["instance_id"] == instance_id
+    return code, instance

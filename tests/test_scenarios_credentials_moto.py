@@ -34,14 +34,12 @@ instead of unknown; an agent older than 3.3.40.0 refused on ec2messages looked p
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import boto3
 import pytest
 
 from auditor.audit import run_audit
-from auditor.cli import main
 from auditor.sources.live import collect
 from auditor.sources.parse import build_estate
 from tests.moto_estate import (
@@ -51,6 +49,7 @@ from tests.moto_estate import (
     AgentRole,
     MotoVpc,
     agent_role,
+    audit,
     dhmc_setting,
     managed_node,
     seed_aws_managed_policy,
@@ -132,18 +131,6 @@ def require_imdsv2(vpc: MotoVpc, instance_id: str) -> None:
 
 
 Findings = set[tuple[str, str | None, str, str]]
-
-
-def audit(capsys: pytest.CaptureFixture, instance_id: str) -> tuple[int, dict]:
-    """The exit status and the instance's entry of the JSON report."""
-    code = main(["--instance", instance_id, "--region", REGION, "--format", "json"])
-    captured = capsys.readouterr()
-    assert captured.err == ""
-    report = json.loads(captured.out)
-    assert report["source"]["kind"] == "aws"
-    [instance] = report["instances"]
-    assert instance["instance_id"] == instance_id
-    return code, instance
 
 
 def findings_of(instance: dict) -> Findings:

@@ -41,6 +41,7 @@ from tests.moto_estate import (
     REGION,
     SERVICES,
     MotoVpc,
+    audit,
     route_of,
     seed_endpoint_state,
     seed_nat_gateway_state,
@@ -63,18 +64,6 @@ def seed_blackhole_route(monkeypatch: pytest.MonkeyPatch, table_id: str, cidr: s
 
 
 # --- Running the auditor and reading its answer ----------------------------------------------
-
-
-def audit(capsys: pytest.CaptureFixture, instance_id: str) -> tuple[int, dict]:
-    """The exit status and the instance's entry of the JSON report."""
-    code = main(["--instance", instance_id, "--region", REGION, "--format", "json"])
-    captured = capsys.readouterr()
-    assert captured.err == ""
-    report = json.loads(captured.out)
-    assert report["source"]["kind"] == "aws"
-    [instance] = report["instances"]
-    assert instance["instance_id"] == instance_id
-    return code, instance
 
 
 def services(instance: dict) -> dict[str, tuple[str, str]]:
