@@ -28,7 +28,11 @@ class _Parser(argparse.ArgumentParser):
 
 def _audit_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m auditor",
-                     description="Prove whether SSM Agent on EC2 instances can work.")
+                     description="Prove whether SSM Agent on EC2 instances can work.",
+                     epilog="Also: python -m auditor snapshot --out DIR [--region R] "
+                            "[--instance ID] captures the read-only API answers for offline "
+                            "audits. Exit status: 0 all manageable, 1 some not manageable, "
+                            "3 some unknown, 2 bad usage or input.")
     parser.add_argument("--version", action="version", version=f"ssm-auditor {__version__}")
     target = parser.add_argument_group("what to audit")
     target.add_argument("--instance", action="append", metavar="ID",
