@@ -205,14 +205,9 @@ def _read_dns_attributes(reader: _Reader, vpc_ids: list[str]) -> None:
 
 
 def _read_prefix_list_entries(reader: _Reader, prefix_list_ids: list[str]) -> None:
-    def entries(request: Request) -> dict:
-        pages = reader.client.get_paginator(api_calls.PREFIX_LIST_ENTRIES.method)
-        merged = [entry for page in pages.paginate(**request)
-                  for entry in page.get(api_calls.PREFIX_LIST_ENTRIES.result_key) or []]
-        return {"PrefixListId": request["PrefixListId"], "Entries": _plain(merged)}
-
-    reader.each(api_calls.PREFIX_LIST_ENTRIES,
-                [{"PrefixListId": pl_id} for pl_id in prefix_list_ids], entries)
+    call = api_calls.PREFIX_LIST_ENTRIES
+    reader.each(call, [{"PrefixListId": pl_id} for pl_id in prefix_list_ids],
+                lambda request: reader.paged_answer(call, request, "PrefixListId"))
 
 
 def _read_endpoint_interfaces(reader: _Reader, scoped: bool) -> None:
@@ -376,15 +371,10 @@ def _read_organization(reader: _Reader, account_id: str) -> None:
     targets = [answer["ChildId"] for answer in parents]
     targets += [parent["Id"] for parent in parents[-1]["Parents"][:1]]
 
-    def attached(request: Request) -> dict:
-        pages = reader.client.get_paginator(api_calls.SCP_ATTACHMENTS.method)
-        policies = [policy for page in pages.paginate(**request)
-                    for policy in page.get(api_calls.SCP_ATTACHMENTS.result_key) or []]
-        return {"TargetId": request["TargetId"], "Policies": _plain(policies)}
-
     reader.each(api_calls.SCP_ATTACHMENTS,
                 [{"TargetId": target, "Filter": api_calls.SCP_FILTER} for target in targets],
-                attached)
+                lambda request: reader.paged_answer(api_calls.SCP_ATTACHMENTS, request,
+                                                    "TargetId"))
     attachments = reader.raw.answers.get(api_calls.SCP_ATTACHMENTS.kind)
     if attachments is None:
         reader.skip(api_calls.SCP_DOCUMENTS,
@@ -400,11 +390,10 @@ def _walk_to_root(reader: _Reader, account_id: str) -> tuple[list[dict], str]:
     """ListParents from the account up to the root: one answer per level, ChildId added."""
     answers: list[dict] = []
     child, seen = account_id, {account_id}
-    paginator = reader.client.get_paginator(api_calls.ORGANIZATION_PARENTS.method)
     while len(answers) < ORGANIZATION_MAX_DEPTH:
-        parents = [parent for page in paginator.paginate(ChildId=child)
-                   for parent in page.get(api_calls.ORGANIZATION_PARENTS.result_key) or []]
-        answers.append({"ChildId": child, "Parents": _plain(parents)})
+        answers.append(reader.paged_answer(api_calls.ORGANIZATION_PARENTS, {"ChildId": child},
+                                           "ChildId"))
+        parents = answers[-1]["Parents"]
         if not parents or parents[0].get("Type") == "ROOT" or parents[0].get("Id") in seen:
             break
         child = parents[0]["Id"]
@@ -453,6 +442,12 @@ class _Reader:
                 for key in keys:
                     merged[key].extend(page.get(key) or [])
         return _plain(merged), _count(pages, "page") if requests else "nothing in scope"
+
+    def paged_answer(self, call: ApiCall, request: Request, id_key: str) -> dict:
+        """One per-resource call, every page merged, with the resource's id that the CLI's
+        answer lacks (e.g. {"PrefixListId": ..., "Entries": [...]})."""
+        merged, _ = self.pages(call, [request])
+        return {id_key: request[id_key], **merged}
 
     def paginate(self, call: ApiCall, requests: list[Request]) -> list[dict] | None:
         """Run ``call`` once per request, every page, and store the merged list.
