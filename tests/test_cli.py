@@ -10,6 +10,7 @@ import pytest
 
 from auditor.cli import main
 from scripts.estate_builder import EstateBuilder
+from tests.checks import assert_one_line_error
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "estate"
@@ -140,14 +141,6 @@ def test_one_instance_from_the_demo(capsys):
     assert [i["instance_id"] for i in single["instances"]] == [target]
     ssm = single["instances"][0]["services"]["ssm"]
     assert (ssm["status"], ssm["via"]) == ("blocked", "interface_endpoint")
-
-
-def assert_one_line_error(code: int, err: str, *words: str) -> None:
-    assert code == 2
-    assert "Traceback" not in err
-    assert err.count("\n") == 1, err
-    for word in words:
-        assert word in err
 
 
 def test_unknown_instance_id(capsys):

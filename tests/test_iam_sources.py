@@ -21,6 +21,7 @@ from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
 from auditor.sources.snapshot import read_snapshot, write_snapshot
 from scripts.estate_builder import EC2_TRUST_POLICY, SSM_TRUST_POLICY, EstateBuilder
+from tests.checks import assert_one_line_error
 
 ACCOUNT_FILES = {call.file_name for call in api_calls.ALL_CALLS if call.account_wide}
 CORE = "AmazonSSMManagedInstanceCore"
@@ -310,11 +311,7 @@ def test_malformed_iam_and_ssm_files(capsys, tmp_path: Path, file_name: str, con
 
     code = main(["--all", "--snapshot", str(snapshot)])
 
-    err = capsys.readouterr().err
-    assert code == 2
-    assert err.count("\n") == 1 and "Traceback" not in err, err
-    for word in words:
-        assert word in err
+    assert_one_line_error(code, capsys.readouterr().err, *words)
 
 
 def test_malformed_document_is_a_usage_error_from_the_parser() -> None:
