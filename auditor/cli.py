@@ -8,15 +8,23 @@ from __future__ import annotations
 
 import argparse
 import gc
+import importlib
 import os
 import sys
+from collections.abc import Callable
 from typing import Any, NoReturn
 
 from auditor import __version__
 from auditor.errors import UsageError
 
 EXIT_USAGE = 2
-SUBCOMMANDS = ("snapshot", "logs", "prelaunch")
+# Subcommands other than the audit, each run by ``module:function(argv) -> exit status``,
+# imported only when used so the audit starts fast.
+SUBCOMMANDS = {
+    "snapshot": "auditor.cli:run_snapshot_command",
+    "logs": "auditor.logs.command:run",
+    "prelaunch": "auditor.prelaunch.command:run",
+}
 
 
 class _Parser(argparse.ArgumentParser):
@@ -150,6 +158,17 @@ def run_snapshot_command(argv: list[str]) -> int:
     return 0
 
 
+def _subcommand(name: str) -> Callable[[list[str]], int]:
+    module_name, function_name = SUBCOMMANDS[name].split(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as missing:
+        if missing.name and module_name.startswith(missing.name):
+            raise UsageError(f"'{name}' is not available in this version yet") from None
+        raise
+    return getattr(module, function_name)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     # The auditor builds large, acyclic structures once and exits: the cyclic garbage
@@ -166,10 +185,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(argv: list[str]) -> int:
     try:
-        if argv and argv[0] == "snapshot":
-            return run_snapshot_command(argv[1:])
         if argv and argv[0] in SUBCOMMANDS:
-            raise UsageError(f"'{argv[0]}' is not available in this version yet")
+            return _subcommand(argv[0])(argv[1:])
         return run_audit_command(argv)
     except UsageError as error:
         print(f"auditor: error: {error}", file=sys.stderr)
