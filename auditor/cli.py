@@ -60,8 +60,13 @@ def _audit_parser() -> argparse.ArgumentParser:
     later = parser.add_argument_group("coming with later releases")
     later.add_argument("--logs", action="append", metavar="FILE",
                        help="correlate with agent logs (not available yet)")
-    later.add_argument("--plan", metavar="FILE",
-                       help="write a remediation plan (not available yet)")
+    fix = parser.add_argument_group("remediation")
+    fix.add_argument("--plan", metavar="FILE",
+                     help="also write a remediation plan for the CDK app "
+                          "(npx cdk synth -c plan=FILE)")
+    fix.add_argument("--plan-s3-gateway", action="store_true",
+                     help="with --plan: also add an S3 gateway endpoint where endpoints are "
+                          "added (agent updates and logs to S3 without the internet)")
     return parser
 
 
@@ -122,8 +127,8 @@ def run_audit_command(argv: list[str]) -> int:
         raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
     if args.logs:
         raise UsageError("--logs is not available in this version yet")
-    if args.plan:
-        raise UsageError("--plan is not available in this version yet")
+    if args.plan_s3_gateway and not args.plan:
+        raise UsageError("--plan-s3-gateway needs --plan FILE")
     from auditor.audit import run_audit
 
     estates, source = _load_estates(args)
@@ -136,7 +141,29 @@ def run_audit_command(argv: list[str]) -> int:
         from auditor.reports import text_report
 
         print(text_report.render(report, _use_colour(args.color), args.verbose))
+    if args.plan:
+        _write_plan(args, estates, report)
     return report.exit_code()
+
+
+def _write_plan(args: argparse.Namespace, estates: list, report: Any) -> None:
+    """The plan goes to its file; a summary to stderr, so a JSON report stays clean."""
+    from auditor.remediation import plan as plan_file
+    from auditor.remediation.planner import PlanOptions, make_plan
+
+    complete = not args.instance
+    if args.instance and args.snapshot:  # the snapshot has the neighbours: plan with them
+        from auditor.sources.parse import build_estate
+        from auditor.sources.snapshot import read_snapshot
+
+        estates = [build_estate(raw, None) for raw in read_snapshot(args.snapshot, args.region)]
+        complete = True
+    plan = make_plan(estates, report, PlanOptions(s3_gateway=args.plan_s3_gateway), complete)
+    try:
+        plan_file.dump(plan, args.plan)
+    except OSError as error:
+        raise UsageError(f"cannot write the plan to {args.plan}: {error.strerror}") from None
+    print(plan_file.summary(plan, args.plan), file=sys.stderr)
 
 
 def run_snapshot_command(argv: list[str]) -> int:
