@@ -75,6 +75,7 @@ class _Context:
     options: PlanOptions
     endpoint_subnets: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
     admit_by_group: dict[str, bool] = field(default_factory=dict)
+    changed_vpcs: set[str] = field(default_factory=set)  # endpoints changed this round
 
 
 def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions | None = None,
@@ -86,49 +87,63 @@ def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions |
     plan = Plan(account, [estate.region for estate in estates],
                 generated_by=f"ssm-auditor {__version__}")
     for estate in estates:
-        targets = [audit.instance.instance_id for audit in report.instances
-                   if audit.verdict == NOT_MANAGEABLE and audit.instance.region == estate.region
-                   and audit.instance.instance_id in estate.instances]
+        known = {audit.instance.instance_id: audit.verdict for audit in report.instances
+                 if audit.instance.region == estate.region
+                 and audit.instance.instance_id in estate.instances}
+        targets = sorted(iid for iid, verdict in known.items() if verdict == NOT_MANAGEABLE)
         if targets:
-            _plan_region(plan, estate, targets, options, complete)
+            _plan_region(plan, estate, targets, known, options, complete)
     return plan
 
 
-def _plan_region(plan: Plan, estate: Estate, targets: list[str], options: PlanOptions,
-                 complete: bool) -> None:
+def _plan_region(plan: Plan, estate: Estate, targets: list[str], known: dict[str, str],
+                 options: PlanOptions, complete: bool) -> None:
     vpcs = {estate.instances[iid].vpc_id for iid in targets}
     neighbours = sorted(iid for iid, instance in estate.instances.items()
                         if complete and instance.vpc_id in vpcs and iid not in targets
                         and instance.state == "running")
-    watched = targets + neighbours
-    before = {audit.instance.instance_id: audit.verdict for audit in _audit(estate, watched)}
-    # Neighbours that work today must keep working: they are planned for only if the plan
-    # would break them (endpoints change where their traffic goes).
-    protected = {iid for iid in neighbours if before[iid] == MANAGEABLE}
+    unknown_yet = [iid for iid in neighbours if iid not in known]
+    before = {**known, **{a.instance.instance_id: a.verdict
+                          for a in _audit(estate, unknown_yet)}}
+    # Neighbours that work today must keep working. Only endpoints can break them (every
+    # other change only adds an allow), so they are proved again where endpoints change.
+    protected = sorted(iid for iid in neighbours if before[iid] == MANAGEABLE)
     work = deepcopy(estate)
     apply.apply_plan(work, plan)  # what earlier regions planned for IAM
     context = _Context(plan, work, options)
     _choose_endpoint_placement(context, [work.instances[iid] for iid in targets],
-                               [work.instances[iid] for iid in watched], complete)
-    planned = targets + sorted(protected)
-    audits = _audit(work, planned)
+                               [work.instances[iid] for iid in targets + neighbours], complete)
+    planned = targets + protected
+    latest = {audit.instance.instance_id: audit for audit in _audit(work, targets)}
     # The ways out first: a rule fixed on a path that endpoints then replace would be wasted
     # (or wider than needed).
     for structural_only in (True, False):
         for _ in range(MAX_ROUNDS):
-            if not sum(_propose(context, audit, structural_only) for audit in audits):
+            context.changed_vpcs.clear()
+            if not sum(_propose(context, audit, structural_only) for audit in latest.values()):
                 break
-            audits = _audit(work, planned)
-    for audit in audits:
+            again = [iid for iid in planned
+                     if (iid in latest and latest[iid].verdict != MANAGEABLE)
+                     or work.instances[iid].vpc_id in context.changed_vpcs]
+            latest.update((a.instance.instance_id, a) for a in _audit(work, again))
+    fixing = _entries_fixing(plan)
+    for audit in _audit(work, planned):  # one last proof of everything the plan touches
         instance_id = audit.instance.instance_id
-        if instance_id in protected and not _entries_fixing(plan, instance_id):
+        if instance_id in protected and instance_id not in fixing:
             continue  # untouched by the plan
-        blocked = [] if audit.verdict == MANAGEABLE else (
-            [f"{f.code} {f.resource_id}: {f.message}" for f in audit.findings
-             if f.severity == "error"] or audit.verdict_reasons)
+        blocked = [] if audit.verdict == MANAGEABLE else _still_blocking(audit)
         plan.instances.append(PlanInstance(
             instance_id, estate.region, before[instance_id], audit.verdict,
-            fixed_by=_entries_fixing(plan, instance_id), still_blocked_by=blocked))
+            fixed_by=fixing.get(instance_id, []), still_blocked_by=blocked))
+
+
+def _still_blocking(audit: InstanceAudit) -> list[str]:
+    errors = [f for f in audit.findings if f.severity == "error"]
+    if errors:
+        return [f"{f.code} {f.resource_id}: {f.message}" for f in errors]
+    undecided = sorted({f"{f.code} {f.resource_id}" for f in audit.findings
+                        if f.severity == "warning"})
+    return [*audit.verdict_reasons, *(f"undecided: {text}" for text in undecided)]
 
 
 def _audit(estate: Estate, instance_ids: list[str]) -> list[InstanceAudit]:
@@ -138,11 +153,14 @@ def _audit(estate: Estate, instance_ids: list[str]) -> list[InstanceAudit]:
     return [audit_instance(prover, instance, memo) for instance in instances]
 
 
-def _entries_fixing(plan: Plan, instance_id: str) -> list[str]:
-    entries = [*plan.endpoints, *plan.security_group_rules, *plan.nacl_entries,
-               *plan.instance_roles, *plan.role_policies, *plan.manual_steps]
-    return [entry.id for entry in entries
-            if any(fix.instance_id == instance_id for fix in entry.fixes)]
+def _entries_fixing(plan: Plan) -> dict[str, list[str]]:
+    """Instance id -> the ids of the entries that fix something of it, in plan order."""
+    fixing: dict[str, list[str]] = {}
+    for entry in [*plan.endpoints, *plan.security_group_rules, *plan.nacl_entries,
+                  *plan.instance_roles, *plan.role_policies, *plan.manual_steps]:
+        for instance_id in dict.fromkeys(fix.instance_id for fix in entry.fixes):
+            fixing.setdefault(instance_id, []).append(entry.id)
+    return fixing
 
 
 # --- proposing changes ------------------------------------------------------------------
@@ -221,6 +239,7 @@ def _add_endpoint(context: _Context, instance: Instance, service: str,
         entry.services = [s for s in aws_facts.SERVICES if s in {*entry.services, service}]
     _add_fixes(entry, fixes)
     apply.apply_endpoints(context.estate, entry)
+    context.changed_vpcs.add(vpc_id)
     return int(added)
 
 
@@ -307,6 +326,7 @@ def _admit_to_planned_endpoints(context: _Context, entry: EndpointsEntry, instan
                                                instance.group_ids[0]})
     _add_fixes(entry, [fixed])
     apply.apply_endpoints(context.estate, entry)
+    context.changed_vpcs.add(entry.vpc_id)
     return 1
 
 
@@ -493,9 +513,13 @@ def _manual(context: _Context, instance: Instance, finding: Finding, action: str
                       command, reason, [fixed])
     context.plan.manual_steps.append(step)
     apply.apply_manual_steps(context.estate, [step])
+    if action in _DNS_ACTIONS and instance.vpc_id:  # where neighbours' traffic goes changes
+        context.changed_vpcs.add(instance.vpc_id)
     return 1
 
 
+_DNS_ACTIONS = {"enable_endpoint_private_dns", "enable_vpc_dns_hostnames",
+                "enable_vpc_dns_support"}
 _IAM_ACTIONS = {"add_role_to_instance_profile", "update_assume_role_policy", "review_policy"}
 
 
