@@ -190,3 +190,61 @@ def test_plan_usage_errors_are_one_line(tmp_path, capsys):
     status = cli.main(["--all", "--snapshot", "demo/estate", "--format", "json", "--plan",
                        str(tmp_path / "no" / "such" / "plan.json")])
     assert_one_line_error(status, capsys.readouterr().err, "cannot write the plan")
+
+
+def _bare_vpc(builder: EstateBuilder, **vpc_options) -> tuple[str, str, str]:
+    """An isolated subnet with one instance that has a working role."""
+    vpc = builder.vpc(**vpc_options)
+    subnet = builder.subnet(vpc, "10.0.1.0/24", "a")
+    builder.route_table(vpc, [subnet])
+    group = builder.security_group(vpc, "app")
+    builder.role("app-role", attached=["AmazonSSMManagedInstanceCore"])
+    builder.instance_profile("app-role", ["app-role"])
+    builder.instance(subnet, [group], instance_profile="app-role")
+    return vpc, subnet, group
+
+
+def test_endpoints_in_a_vpc_without_dns_hostnames_come_with_the_command_to_turn_them_on():
+    builder = EstateBuilder(region=REGION)
+    vpc, _, _ = _bare_vpc(builder, dns_hostnames=False)
+    estate, _, plan = _plan_for(builder)
+    assert [e.vpc_id for e in plan.endpoints] == [vpc]
+    [step] = plan.manual_steps
+    assert step.action == "enable_vpc_dns_hostnames"
+    assert f"--vpc-id {vpc} --enable-dns-hostnames" in step.command
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
+
+
+def test_an_endpoint_with_private_dns_off_is_turned_on_rather_than_duplicated():
+    builder = EstateBuilder(region=REGION)
+    vpc, subnet, _ = _bare_vpc(builder)
+    endpoint_group = builder.security_group(vpc, "endpoints",
+                                            ingress=[("tcp", 443, 443, "10.0.0.0/16")])
+    ids = {service: builder.interface_endpoint(vpc, service, [subnet], [endpoint_group],
+                                               private_dns=False)
+           for service in ("ssm", "ssmmessages", "ec2messages")}
+    estate, _, plan = _plan_for(builder)
+    assert not plan.endpoints
+    assert sorted(s.parameters["vpc_endpoint_id"] for s in plan.manual_steps) == sorted(
+        ids.values())
+    assert {s.action for s in plan.manual_steps} == {"enable_endpoint_private_dns"}
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
+
+
+def test_an_endpoint_subnet_behind_a_closed_acl_gets_entries_on_both_sides():
+    builder = EstateBuilder(region=REGION)
+    vpc, _, group = _bare_vpc(builder)
+    endpoint_subnet = builder.subnet(vpc, "10.0.8.0/24", "a")
+    builder.route_table(vpc, [endpoint_subnet])
+    builder.network_acl(vpc, [endpoint_subnet], [
+        (100, False, "allow", "6", "10.0.8.0/24", (0, 65535)),
+        (100, True, "allow", "6", "10.0.8.0/24", (0, 65535))])
+    endpoint_group = builder.security_group(vpc, "endpoints",
+                                            ingress=[("tcp", 443, 443, group)])
+    for service in ("ssm", "ssmmessages", "ec2messages"):
+        builder.interface_endpoint(vpc, service, [endpoint_subnet], [endpoint_group])
+    estate, _, plan = _plan_for(builder)
+    assert not plan.endpoints
+    entries = {(e.egress, e.cidr, e.from_port, e.to_port) for e in plan.nacl_entries}
+    assert entries == {(False, "10.0.1.0/24", 443, 443), (True, "10.0.1.0/24", 1024, 65535)}
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
