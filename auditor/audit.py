@@ -100,7 +100,7 @@ def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],
     everything = unresolved_eval.ANY_RESOURCE in pending
     explained = bool(blockers) and (everything or all(f.resource_id in pending
                                                       for f in blockers))
-    if verdict == MANAGEABLE or (verdict == NOT_MANAGEABLE and explained):
+    if verdict in (MANAGEABLE, UNKNOWN) or (verdict == NOT_MANAGEABLE and explained):
         what = "; ".join(f"{resource_id}: {reason}" for resource_id, reason in pending.items())
         return UNKNOWN, [*reasons, f"depends on values unknown before deployment ({what})"], \
             [*findings, *notes]

@@ -1138,7 +1138,8 @@ _KINDS: tuple[FindingKind, ...] = (
             "Default in the template), audit against the real estate with `--snapshot DIR` "
             "(or live credentials) so that existing VPCs, subnets, groups and roles named by id "
             "are read, or replace the import or attribute with a literal where it decides the "
-            "agent's path."
+            "agent's path. The value an import would take: `aws cloudformation list-exports "
+            "--query \"Exports[?Name=='NAME'].Value\"`, then pass it as a parameter."
         ),
         stack=None,
     ),

@@ -192,6 +192,7 @@ def route(t: Translation, reader: Reader) -> None:
             if target is None:
                 return
             entry[field_name] = target
+            _check_target(t, reader, name, target)
             break
     else:
         reader.fail(f"{reader.logical_id}: the route has no target")
@@ -201,6 +202,21 @@ def route(t: Translation, reader: Reader) -> None:
     table["Routes"] = [r for r in table["Routes"]
                        if next((r.get(k) for k in r if k.startswith("Destination")), None)
                        != destination] + [entry]
+
+
+# Targets the proof follows, by the kind that lists them.
+_FOLLOWED_TARGETS = {"NatGatewayId": "nat_gateways", "GatewayId": "internet_gateways"}
+
+
+def _check_target(t: Translation, reader: Reader, name: str, target: str) -> None:
+    """A target named by id that is neither planned nor known to exist is unknown (with a
+    snapshot, a missing one is a blackhole route, which the proof reports)."""
+    kind = _FOLLOWED_TARGETS.get(name)
+    if kind is None or (name == "GatewayId" and not str(target).startswith("igw-")):
+        return
+    if t.get(kind, target) is None and not t.knows(kind):
+        reader.fail(f"{reader.logical_id}: {target} is not in the template, and no snapshot "
+                    "or live data was given")
 
 
 def _leave_other_tables(t: Translation, subnet_id: str) -> None:
