@@ -86,6 +86,8 @@ def _infer_region(templates: list[LoadedTemplate]) -> str | None:
     pattern = re.compile(r"com\.amazonaws\.([a-z]{2}(?:-[a-z]+)+-\d)\.|"
                          r'"([a-z]{2}(?:-[a-z]+)+-\d)[a-z]"')
     for template in templates:
+        if template.region:
+            return template.region
         match = pattern.search(json.dumps(template.body))
         if match:
             return match.group(1) or match.group(2)
