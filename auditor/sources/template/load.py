@@ -104,16 +104,27 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
     return body
 
 
+_KEY = re.compile(r'^\s*["\']?([A-Za-z0-9]+)["\']?\s*:')
+
+
 def _lines(text: str, logical_ids: list[str]) -> dict[str, int]:
-    """Where each logical id is written as a key: the first match after ``Resources``."""
-    start = re.search(r'^\s*"?Resources"?\s*:', text, re.MULTILINE)
-    offset = start.start() if start else 0
+    """Where each logical id is first written as a key after ``Resources`` (one pass)."""
+    wanted = set(logical_ids)
     lines: dict[str, int] = {}
-    for logical_id in logical_ids:
-        pattern = rf'^\s*["\']?{re.escape(logical_id)}["\']?\s*:'
-        match = re.compile(pattern, re.MULTILINE).search(text, offset)
-        if match:
-            lines[logical_id] = text.count("\n", 0, match.start()) + 1
+    started = False
+    indent = None  # the indentation of the resources' keys: the first key after Resources
+    for number, line in enumerate(text.splitlines(), 1):
+        match = _KEY.match(line)
+        if match is None:
+            continue
+        key = match.group(1)
+        if not started:
+            started = key == "Resources"
+            continue
+        depth = len(line) - len(line.lstrip())
+        indent = depth if indent is None else indent
+        if depth == indent and key in wanted and key not in lines:
+            lines[key] = number
     return lines
 
 
