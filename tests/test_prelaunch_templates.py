@@ -303,3 +303,21 @@ def test_empty_base_region_is_inferred_from_the_template(tmp_path):
         "com.amazonaws.ap-southeast-2.ssm"
     result = overlay_templates(RawRegion(""), [load_template(write(tmp_path, template))])
     assert result.raw.region == "ap-southeast-2"
+
+
+@pytest.mark.parametrize(("logical_id", "name", "value"), [
+    ("AppSubnet", "CidrBlock", "not-a-cidr"),
+    ("AppSg", "SecurityGroupEgress", [{"IpProtocol": "tcp", "FromPort": "https",
+                                       "ToPort": 443, "CidrIp": "0.0.0.0/0"}]),
+    ("App", "NetworkInterfaces", "eth0"),
+    ("App", "MetadataOptions", "required"),
+    ("App", "PrivateIpAddress", "10.0.1.999"),
+])
+def test_a_property_of_an_unexpected_form_makes_its_resource_unknown(tmp_path, capsys, logical_id,
+                                                                       name, value):
+    template = isolated_template()
+    template["Resources"][logical_id]["Properties"][name] = value
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    app = entry(report, "App")
+    assert (status, app["verdict"]) == (3, "unknown")
+    assert "TEMPLATE_VALUE_UNRESOLVED" in codes(app)

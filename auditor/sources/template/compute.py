@@ -12,6 +12,7 @@ of ``VPCZoneIdentifier``; each is proved, and the report keeps the worst under t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from ipaddress import IPv4Address
 from typing import Any
 
 from auditor.sources.template import iam, network
@@ -149,7 +150,11 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
         missing = [g for g in groups if t.get("security_groups", g) is None]
         if missing:
             reasons.append(f"security group {', '.join(missing)} is not in the data")
-        private_ip = launch.private_ip or t.next_host(subnet["CidrBlock"])
+        private_ip = launch.private_ip
+        if private_ip is not None and not _is_address(private_ip):
+            reasons.append(f"private address {private_ip!r} is not an IPv4 address")
+            private_ip = None
+        private_ip = private_ip or t.next_host(subnet["CidrBlock"])
         public = launch.public_ip if launch.public_ip is not None else bool(
             subnet.get("MapPublicIpOnLaunch"))
         eni: dict[str, Any] = {
@@ -167,6 +172,14 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
     t.planned.append(instance_id)
     for reason in reasons:
         t.mark(instance_id, reason)
+
+
+def _is_address(value: Any) -> bool:
+    try:
+        IPv4Address(str(value))
+    except ValueError:
+        return False
+    return True
 
 
 def _tag_name(reader: Reader) -> str:

@@ -10,6 +10,7 @@ private DNS off unless ``PrivateDnsEnabled`` says otherwise.
 from __future__ import annotations
 
 import json
+from ipaddress import ip_network
 from typing import Any
 
 from auditor.sources.template.context import Reader, Translation
@@ -42,6 +43,15 @@ def default_sg_id(vpc_id: str) -> str:
     return f"sg-{vpc_id[4:]}-default"
 
 
+def checked_cidr(value: Any, what: str) -> str:
+    """An IPv4 or IPv6 CIDR as text; ValueError naming ``what`` otherwise."""
+    try:
+        ip_network(str(value), strict=False)
+    except ValueError:
+        raise ValueError(f"{what} {value!r} is not a CIDR block") from None
+    return str(value)
+
+
 def _local_routes(cidrs: list[str]) -> list[dict]:
     return [{"DestinationCidrBlock": cidr, "GatewayId": "local", "State": "active",
              "Origin": "CreateRouteTable"} for cidr in cidrs]
@@ -68,6 +78,7 @@ def vpc(t: Translation, reader: Reader) -> None:
     cidr = reader.value("CidrBlock", required=True)
     if cidr is None:
         return
+    cidr = checked_cidr(cidr, "CidrBlock")
     t.add("vpcs", {"VpcId": vpc_id, "CidrBlock": cidr, "DhcpOptionsId": "default",
                    "State": "available", "OwnerId": t.account_id, "IsDefault": False,
                    "CidrBlockAssociationSet": [{"CidrBlock": cidr,
@@ -135,6 +146,7 @@ def subnet(t: Translation, reader: Reader) -> None:
     cidr = reader.value("CidrBlock", required="Ipv6Native" not in reader.properties)
     if vpc_id is None or cidr is None or _existing(t, reader, "vpcs", "VpcId", vpc_id) is None:
         return
+    cidr = checked_cidr(cidr, "CidrBlock")
     zone = reader.scope.resolver.resolve(reader.properties.get("AvailabilityZone", ""))
     public = reader.value("MapPublicIpOnLaunch", False)
     if public is None:
@@ -182,7 +194,8 @@ def route(t: Translation, reader: Reader) -> None:
     for name in ("DestinationCidrBlock", "DestinationPrefixListId", "DestinationIpv6CidrBlock"):
         value = reader.value(name)
         if value is not None:
-            entry[name] = value
+            entry[name] = checked_cidr(value, name) if name != "DestinationPrefixListId" \
+                else value
     if len(entry) == 2:
         reader.fail(f"{reader.logical_id}: the route's destination is unknown")
         return
@@ -292,7 +305,7 @@ def _permission(rule: dict, peer_fields: dict[str, str]) -> dict | None:
         if value is None:
             continue
         if kind == "cidr":
-            permission["IpRanges"].append({"CidrIp": value})
+            permission["IpRanges"].append({"CidrIp": checked_cidr(value, field_name)})
         elif kind == "ipv6":
             permission["Ipv6Ranges"].append({"CidrIpv6": value})
         elif kind == "group":
@@ -402,7 +415,7 @@ def network_acl_entry(t: Translation, reader: Reader) -> None:
     entry["Egress"] = _bool(entry["Egress"])
     entry["RuleAction"] = str(entry["RuleAction"]).lower()
     if cidr is not None:
-        entry["CidrBlock"] = cidr
+        entry["CidrBlock"] = checked_cidr(cidr, "CidrBlock")
     else:
         entry["Ipv6CidrBlock"] = reader.value("Ipv6CidrBlock")
     if isinstance(ports, dict):

@@ -57,6 +57,8 @@ PHASES: tuple[dict[str, Handler], ...] = (
     {"AWS::EC2::Instance": compute.instance,
      "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group},
 )
+# Resources that launch instances: one that cannot be read is still reported (unknown).
+_LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup")
 # Synthetic id prefixes of the resources whose Ref is an EC2 id.
 _ID_PREFIXES = {
     "AWS::EC2::VPC": "vpc", "AWS::EC2::Subnet": "subnet", "AWS::EC2::RouteTable": "rtb",
@@ -241,6 +243,14 @@ def _translate(t: Translation, scope: Scope, logical_id: str, resource: dict,
         if decided is False:
             return
     reader = _reader(t, scope, logical_id, resource)
-    handler(t, reader)
+    try:
+        handler(t, reader)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+        # A property of an unexpected shape: that resource is unknown, the rest is proved.
+        reader.fail(f"{logical_id}: a property has a form the auditor cannot read "
+                    f"({type(error).__name__}: {error})")
+        if resource["Type"] in _LAUNCHES and reader.resource_id not in t.planned:
+            compute.emit_instance(t, reader.resource_id, compute.Launch(), "",
+                                  unplaced_reason=t.unresolved[reader.resource_id])
     if isinstance(decided, Unresolved):
         reader.fail(f"whether {logical_id} is created depends on {decided.reason}")
