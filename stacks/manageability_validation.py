@@ -30,7 +30,7 @@ from auditor.prelaunch.groups import merge_groups
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
 from auditor.sources.template.load import load_template
-from auditor.sources.template.overlay import OverlayResult, overlay_templates
+from auditor.sources.template.overlay import OverlayResult, infer_region, overlay_templates
 
 _SEVERITY = {"error": "error", "warning": "warning", "info": "info"}
 
@@ -83,14 +83,15 @@ class ManageabilityValidation:
 
     def audit(self, template_paths: list[str]) -> tuple[AuditReport, OverlayResult]:
         """The prelaunch audit of these templates (also usable without CDK)."""
+        templates = [load_template(path, Path(path).name.split(".")[0])
+                     for path in template_paths]
         base = RawRegion(self._region or "")
         if self._snapshot_dir:
+            from auditor.prelaunch.command import pick_region
             from auditor.sources.snapshot import read_snapshot
 
             raws = read_snapshot(self._snapshot_dir, [self._region] if self._region else None)
-            base = raws[0]
-        templates = [load_template(path, Path(path).name.split(".")[0])
-                     for path in template_paths]
+            base = pick_region(raws, self._region or infer_region(templates))
         result = overlay_templates(base, templates, self._parameters, self._region)
         estate = build_estate(result.raw, result.planned or None)
         source = {"kind": "template", "path": ", ".join(template_paths)}

@@ -88,13 +88,18 @@ def _base(args: argparse.Namespace, use_live: bool, region_hint: str | None
         described = {"kind": "aws", "profile": args.profile or os.environ.get("AWS_PROFILE")}
     else:
         return RawRegion(args.region or ""), {"kind": "none"}
-    if len(raws) > 1:
-        chosen = [raw for raw in raws if raw.region == region_hint]
-        if not chosen:
-            raise UsageError(f"the estate holds {', '.join(r.region for r in raws)}: say which "
-                             "region the plan is for with --region")
-        raws = chosen
-    return raws[0], described
+    return pick_region(raws, region_hint), described
+
+
+def pick_region(raws: list[RawRegion], region: str | None) -> RawRegion:
+    """The one region a plan is laid over: the only one, or the one ``region`` names."""
+    if len(raws) == 1:
+        return raws[0]
+    chosen = [raw for raw in raws if raw.region == region]
+    if not chosen:
+        raise UsageError(f"the estate holds {', '.join(r.region for r in raws)}: say which "
+                         "region the plan is for with --region")
+    return chosen[0]
 
 
 def _overlay(args: argparse.Namespace) -> tuple[OverlayResult, dict[str, Any]]:
@@ -102,10 +107,10 @@ def _overlay(args: argparse.Namespace) -> tuple[OverlayResult, dict[str, Any]]:
         if args.subnet or args.security_group or args.instance_profile or args.public_ip:
             raise UsageError("give either TEMPLATE or --subnet/--security-group, not both")
         from auditor.sources.template.load import load_templates
-        from auditor.sources.template.overlay import _infer_region, overlay_templates
+        from auditor.sources.template.overlay import infer_region, overlay_templates
 
         templates = [t for path in args.templates for t in load_templates(path)]
-        base, described = _base(args, args.live, args.region or _infer_region(templates))
+        base, described = _base(args, args.live, args.region or infer_region(templates))
         result = overlay_templates(base, templates, _parameters(args.parameter), args.region)
         source = {"kind": "template", "path": ", ".join(args.templates),
                   "templates": [t.path for t in templates], "base": described}

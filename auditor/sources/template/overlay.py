@@ -84,7 +84,7 @@ class OverlayResult:
     planned: list[str] = field(default_factory=list)  # instance ids the templates launch
 
 
-def _infer_region(templates: list[LoadedTemplate]) -> str | None:
+def infer_region(templates: list[LoadedTemplate]) -> str | None:
     pattern = re.compile(r"com\.amazonaws\.([a-z]{2}(?:-[a-z]+)+-\d)\.|"
                          r'"([a-z]{2}(?:-[a-z]+)+-\d)[a-z]"')
     for template in templates:
@@ -202,7 +202,7 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
     else one the templates name, else AWS_REGION/AWS_DEFAULT_REGION, else us-east-1) fills
     ``AWS::Region``.
     """
-    region = (region or base.region or _infer_region(templates)
+    region = (region or base.region or infer_region(templates)
               or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
               or DEFAULT_REGION)
     account = base.account_id or PLACEHOLDER_ACCOUNT
