@@ -276,3 +276,19 @@ def test_a_condition_false_leaves_the_resource_out(tmp_path, capsys):
     status, report = prelaunch(capsys, path, "--parameter", "WithEndpoints=yes")
     assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
 
+
+
+@pytest.mark.parametrize(("policy", "verdict"), [
+    ("AmazonEC2RoleforSSM", "manageable"),  # bundled
+    ("CloudWatchAgentServerPolicy", "unknown"),  # not bundled: its document is not known
+])
+def test_aws_managed_policies_by_arn(tmp_path, capsys, policy, verdict):
+    template = isolated_template()
+    _props(template, "AppRole")["ManagedPolicyArns"] = [
+        {"Fn::Sub": f"arn:${{AWS::Partition}}:iam::aws:policy/{policy}"}]
+    _, report = prelaunch(capsys, str(write(tmp_path, template)))
+    app = entry(report, "App")
+    assert app["verdict"] == verdict
+    if verdict == "unknown":
+        assert any(policy in f["message"] for f in app["findings"]
+                   if f["code"] == "DATA_UNAVAILABLE")

@@ -321,3 +321,27 @@ def test_a_property_of_an_unexpected_form_makes_its_resource_unknown(tmp_path, c
     app = entry(report, "App")
     assert (status, app["verdict"]) == (3, "unknown")
     assert "TEMPLATE_VALUE_UNRESOLVED" in codes(app)
+
+
+def test_imports_between_the_stacks_of_one_cdk_out(tmp_path, capsys):
+    template = isolated_template()
+    resources = template["Resources"]
+    network = {"Resources": {k: v for k, v in resources.items() if not k.startswith("App")
+                             or k in ("AppSubnet", "AppRoutes", "AppRoutesAssociation", "AppSg")},
+               "Outputs": {"Subnet": {"Value": {"Ref": "AppSubnet"},
+                                      "Export": {"Name": {"Fn::Sub": "${AWS::StackName}:Sub"}}},
+                           "Group": {"Value": {"Fn::GetAtt": ["AppSg", "GroupId"]},
+                                     "Export": {"Name": "Network:Group"}}}}
+    app = {"Resources": {k: v for k, v in resources.items() if k not in network["Resources"]}}
+    app["Resources"]["App"]["Properties"]["SubnetId"] = {"Fn::ImportValue": "Network:Sub"}
+    app["Resources"]["App"]["Properties"]["SecurityGroupIds"] = [
+        {"Fn::ImportValue": "Network:Group"}]
+    folder = tmp_path / "cdk.out"
+    folder.mkdir()
+    write(folder, network, "Network.template.json")
+    write(folder, app, "App.template.json")
+    status, report = prelaunch(capsys, str(folder))
+    assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
+    status, report = prelaunch(capsys, str(folder / "App.template.json"))
+    assert entry(report, "App")["verdict"] == "unknown"
+    assert any("Network:Sub: exported by" in r for r in entry(report, "App")["verdict_reasons"])

@@ -163,10 +163,13 @@ def run(argv: list[str]) -> int:
     from auditor.prelaunch.groups import merge_groups
     from auditor.sources.parse import build_estate
 
+    if args.snapshot and args.live:
+        raise UsageError("give either --snapshot DIR or --live, not both")
     result, source = _overlay(args)
     estate = build_estate(result.raw, result.planned or None)
     source["regions"] = [estate.region]
-    source["account_id"] = estate.account_id
+    # Without an estate the account is a placeholder: not worth reporting as a fact.
+    source["account_id"] = estate.account_id if source["base"]["kind"] != "none" else ""
     if not result.planned:
         report = run_audit([], None, source)
     else:

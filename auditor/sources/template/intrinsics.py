@@ -52,12 +52,15 @@ GetAttFunction = Callable[[str, str], Any]
 
 class Resolver:
     def __init__(self, body: dict[str, Any], parameters: dict[str, Any],
-                 pseudo: dict[str, Any], ref: RefFunction, get_att: GetAttFunction) -> None:
+                 pseudo: dict[str, Any], ref: RefFunction, get_att: GetAttFunction,
+                 import_value: Callable[[str], Any] | None = None) -> None:
         self.body = body
         self.parameters = parameters
         self.pseudo = pseudo
         self.ref_resource = ref
         self.get_att = get_att
+        # The value another template given with this one exports under a name, or Unresolved.
+        self.import_value = import_value
         self._conditions: dict[str, Any] = {}
 
     # --- public ---------------------------------------------------------------------------
@@ -257,8 +260,19 @@ class Resolver:
 
     def _fn_importvalue(self, argument: Any) -> Any:
         name = self.resolve(argument)
-        shown = name.reason if isinstance(name, Unresolved) else name
-        return Unresolved(f"Fn::ImportValue {shown}: exported by another stack")
+        if isinstance(name, Unresolved):
+            return Unresolved(f"Fn::ImportValue of an unknown name: {name.reason}")
+        if self.import_value is not None:
+            return self.import_value(str(name))
+        return Unresolved(f"Fn::ImportValue {name}: exported by another stack")
+
+    def output(self, name: str) -> Any:
+        """The value this template exports under ``name`` (None: it exports no such name)."""
+        for output in (self.body.get("Outputs") or {}).values():
+            export = (output or {}).get("Export") or {}
+            if "Name" in export and self.resolve(export["Name"]) == name:
+                return self.resolve(output.get("Value"))
+        return None
 
     def _fn_cidr(self, argument: Any) -> Any:
         block, count, bits = (self.resolve(item) for item in argument)

@@ -207,12 +207,30 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
               or DEFAULT_REGION)
     account = base.account_id or PLACEHOLDER_ACCOUNT
     t = Translation(base, region, account)
-    scopes = []
+    scopes: list[Scope] = []
+    importing: set[str] = set()
+
+    def import_value(name: str) -> Any:
+        """Fn::ImportValue of an export of another template given with this one (cdk.out's
+        cross-stack references)."""
+        if name in importing:
+            return Unresolved(f"Fn::ImportValue {name} depends on itself")
+        importing.add(name)
+        try:
+            for other in scopes:
+                value = other.resolver.output(name)
+                if value is not None:
+                    return value
+        finally:
+            importing.discard(name)
+        return Unresolved(f"Fn::ImportValue {name}: exported by a stack that is not given")
+
     for template in templates:
         scope = Scope(template)
         ids = _Ids(t, scope)
         scope.resolver = Resolver(template.body, dict(parameters or {}),
-                                  _pseudo(template, region, account), ids.ref, ids.get_att)
+                                  _pseudo(template, region, account), ids.ref, ids.get_att,
+                                  import_value)
         scopes.append(scope)
         for logical_id, resource in template.resources.items():
             resource_id = ids.ref(logical_id)
