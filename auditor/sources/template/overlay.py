@@ -7,6 +7,19 @@ the estate and ``auditor.audit`` proves it exactly as for running instances. Res
 change existing ones by id (a rule on ``sg-...``, a route in ``rtb-...``, a policy on an
 existing role...) change the base's answers. Synthetic ids derive from logical ids
 (``sg-AppSecurityGroup``; an instance's id is its logical id) and ``logical`` maps them back.
+
+Use::
+
+    from auditor.sources.parse import build_estate
+    from auditor.sources.template.load import load_templates
+
+    result = overlay_templates(base_raw, load_templates("cdk.out"), {"Env": "prod"})
+    estate = build_estate(result.raw)  # Estate.unresolved and .planned_instances are set
+    report = auditor.audit.run_audit([estate], instance_ids, source)
+
+Not modelled (ignored): custom resources (an ``AwsCustomResource`` calling
+ModifyVpcAttribute, say), nested stacks, gateway endpoints (S3, DynamoDB: not on the agent's
+path), IPv6 blocks.
 """
 
 from __future__ import annotations
