@@ -241,3 +241,69 @@ def test_malformed_templates_are_one_line(capsys, tmp_path, text, words):
     (tmp_path / "bad.yaml").write_text(text)
     code = main(["prelaunch", str(tmp_path / "bad.yaml")])
     assert_one_line_error(code, capsys.readouterr().err, *words)
+
+
+# --- findings that come from the estate the plan is laid over --------------------------------
+
+
+def _vpc_with_app_subnet(builder: EstateBuilder) -> tuple[str, str, str]:
+    vpc = builder.vpc("10.0.0.0/16")
+    subnet = builder.subnet(vpc, "10.0.1.0/24")
+    group = builder.security_group(vpc, "open")
+    builder.role("agent-role", attached=["AmazonSSMManagedInstanceCore"])
+    builder.instance_profile("agent-profile", ["agent-role"])
+    return vpc, subnet, group
+
+
+def _route_to(target: str, table: str) -> dict:
+    return {"Type": "AWS::EC2::Route", "Properties": {
+        "RouteTableId": table, "DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": target}}
+
+
+@pytest.mark.parametrize(("setup", "code"), [
+    ("failed-nat", "NAT_GATEWAY_NOT_AVAILABLE"),
+    ("deleted-nat", "BLACKHOLE_ROUTE"),
+    ("pending-endpoint", "ENDPOINT_NOT_AVAILABLE"),
+    ("scp-denies", "SCP_DENIES"),
+    ("dhmc-role-missing", "DHMC_ROLE_INVALID"),
+])
+def test_findings_from_the_estate_before_launch(tmp_path, capsys, setup, code):
+    builder = EstateBuilder(region="eu-west-1")
+    vpc, subnet, group = _vpc_with_app_subnet(builder)
+    table = builder.route_table(vpc, [subnet])
+    resources = {"App": _instance(subnet, [group])}
+    if setup in ("failed-nat", "deleted-nat"):
+        public = builder.subnet(vpc, "10.0.0.0/24")
+        builder.route_table(vpc, [public], [("0.0.0.0/0", builder.internet_gateway(vpc))])
+        nat = builder.nat_gateway(public, state="failed") if setup == "failed-nat" \
+            else "nat-0000000000000dead"
+        resources["ToNat"] = _route_to(nat, table)
+    elif setup == "pending-endpoint":
+        endpoints = builder.security_group(vpc, "endpoints", ingress=[
+            ("tcp", 443, 443, "10.0.0.0/16")])
+        for service in ("ssm", "ssmmessages", "ec2messages"):
+            builder.interface_endpoint(vpc, service, [subnet], [endpoints], state="pending")
+    else:
+        resources["ToNat"] = _route_to(_working_nat(builder, vpc), table)
+    if setup == "scp-denies":
+        from scripts.estate_builder import FULL_AWS_ACCESS
+
+        builder.service_control_policies([[FULL_AWS_ACCESS], [FULL_AWS_ACCESS, {
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Deny", "Action": "ssm:UpdateInstanceInformation",
+                "Resource": "*"}]}]])
+    if setup == "dhmc-role-missing":
+        builder.dhmc_setting("service-role/gone")
+        resources["App"]["Properties"].pop("IamInstanceProfile")
+    snapshot = str(builder.write(tmp_path / "snapshot"))
+    _, report = prelaunch(capsys, str(write(tmp_path, {"Resources": resources})),
+                          "--snapshot", snapshot)
+    app = entry(report, "App")
+    assert code in codes(app), app["findings"]
+    assert app["verdict"] == "not_manageable"
+
+
+def _working_nat(builder: EstateBuilder, vpc: str) -> str:
+    public = builder.subnet(vpc, "10.0.0.0/24")
+    builder.route_table(vpc, [public], [("0.0.0.0/0", builder.internet_gateway(vpc))])
+    return builder.nat_gateway(public)
