@@ -292,3 +292,19 @@ def test_aws_managed_policies_by_arn(tmp_path, capsys, policy, verdict):
     if verdict == "unknown":
         assert any(policy in f["message"] for f in app["findings"]
                    if f["code"] == "DATA_UNAVAILABLE")
+
+
+@pytest.mark.parametrize(("image", "verdict"), [
+    ("/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-default-x86_64", "manageable"),
+    ("/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base", "not_manageable"),
+])
+def test_a_windows_image_needs_its_own_ephemeral_ports(tmp_path, capsys, image, verdict):
+    template = _nacl_without_ephemeral(isolated_template())
+    _props(template, "AppAclIn")["PortRange"] = {"From": 32768, "To": 60999}  # Linux only
+    template["Parameters"] = {"Image": {
+        "Type": "AWS::SSM::Parameter::Value<AWS::EC2::Image::Id>", "Default": image}}
+    _props(template, "App")["ImageId"] = {"Ref": "Image"}
+    _, report = prelaunch(capsys, str(write(tmp_path, template)))
+    app = entry(report, "App")
+    assert app["verdict"] == verdict, app["findings"]
+    assert (verdict == "not_manageable") == ("NACL_BLOCKS" in codes(app, "error"))

@@ -32,6 +32,7 @@ class Launch:
     public_ip: bool | None = None
     private_ip: str | None = None
     metadata: dict | None = None
+    platform: str | None = None  # "windows" when the image says so
     reasons: list[str] = field(default_factory=list)
 
     def over(self, base: Launch) -> Launch:
@@ -40,7 +41,8 @@ class Launch:
             mine = getattr(self, name)
             return mine if mine is not None else getattr(base, name)
         return Launch(pick("subnet_id"), pick("group_ids"), pick("profile"), pick("public_ip"),
-                      pick("private_ip"), pick("metadata"), [*base.reasons, *self.reasons])
+                      pick("private_ip"), pick("metadata"), pick("platform"),
+                      [*base.reasons, *self.reasons])
 
 
 class _Collecting(Reader):
@@ -92,8 +94,20 @@ def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
         launch.private_ip = launch.private_ip or interface.get("PrivateIpAddress")
         public = interface.get("AssociatePublicIpAddress", public)
     launch.public_ip = None if public is None else network._bool(public)
+    launch.platform = _image_platform(reader, properties.get("ImageId"))
     launch.reasons = collecting.reasons
     return launch
+
+
+def _image_platform(reader: Reader, image: Any) -> str | None:
+    """"windows" when the image is read from a Windows AMI parameter (for example
+    /aws/service/ami-windows-latest/..., what CDK's MachineImage.latestWindows uses): Windows
+    picks its ephemeral ports elsewhere (49152-65535), which network ACLs must admit."""
+    if not (isinstance(image, dict) and isinstance(image.get("Ref"), str)):
+        return None
+    declaration = (reader.scope.template.body.get("Parameters") or {}).get(image["Ref"]) or {}
+    value = reader.scope.resolver.parameters.get(image["Ref"], declaration.get("Default"))
+    return "windows" if "windows" in str(value).lower() else None
 
 
 def _profile_arn(t: Translation, value: str) -> tuple[str | None, str | None]:
@@ -113,6 +127,7 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
                   eip: bool = False, unplaced_reason: str = "", platform: str = "linux") -> None:
     """Write the DescribeInstances entry of a planned instance."""
     reasons = list(launch.reasons)
+    platform = launch.platform or platform
     raw: dict[str, Any] = {
         "InstanceId": instance_id, "InstanceType": "planned", "ImageId": "planned",
         "State": {"Code": 16, "Name": "running"},
