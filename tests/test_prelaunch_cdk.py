@@ -137,3 +137,18 @@ def test_a_synthesized_public_instance_without_public_ip(tmp_path, capsys):
     web = report["instances"][0]
     assert (status, web["verdict"]) == (1, "not_manageable")
     assert "IGW_NO_PUBLIC_IP" in codes(entry(report, web["instance_id"]))
+
+
+def test_unknown_fails_only_when_asked(tmp_path):
+    from types import SimpleNamespace
+
+    from tests.prelaunch_helpers import isolated_template, write
+
+    template = isolated_template()
+    del template["Resources"]["App"]["Properties"]["IamInstanceProfile"]  # DHMC might rescue it
+    context = SimpleNamespace(template_paths=[str(write(tmp_path, template))])
+    lenient = ManageabilityValidation().validate(context)
+    assert lenient.success and lenient.metadata["unknown"] == "App"
+    strict = ManageabilityValidation(fail_on_unknown=True).validate(context)
+    assert not strict.success
+    assert "NO_INSTANCE_PROFILE" in {violation.rule_name for violation in strict.violations}
