@@ -345,3 +345,10 @@ def test_imports_between_the_stacks_of_one_cdk_out(tmp_path, capsys):
     status, report = prelaunch(capsys, str(folder / "App.template.json"))
     assert entry(report, "App")["verdict"] == "unknown"
     assert any("Network:Sub: exported by" in r for r in entry(report, "App")["verdict_reasons"])
+
+
+def test_the_reason_names_what_is_unknown_and_nothing_else(capsys):
+    _, report = prelaunch(capsys, str(SHORT_FORMS))
+    reasons = " ".join(entry(report, "Imported")["verdict_reasons"])
+    assert "Fn::ImportValue shared-network-PrivateSubnet" in reasons
+    assert "default VPC" not in reasons and "None" not in reasons

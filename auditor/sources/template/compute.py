@@ -147,10 +147,11 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
         if reason:
             reasons.append(reason)
     subnet = t.get("subnets", launch.subnet_id)
-    if launch.subnet_id is None:
+    if launch.subnet_id is None and (unplaced_reason or not reasons):
+        # (with other reasons, the subnet was named but could not be resolved: they say why)
         reasons.append(unplaced_reason or "it has no SubnetId: it would launch into a default "
                        "subnet of the account's default VPC")
-    elif subnet is None:
+    elif launch.subnet_id is not None and subnet is None:
         where = ("is not in the estate" if t.knows("subnets")
                  else "is not in the template, and no snapshot or live data was given")
         reasons.append(f"subnet {launch.subnet_id} {where}")
