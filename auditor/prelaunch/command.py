@@ -39,7 +39,7 @@ def _parser() -> argparse.ArgumentParser:
                         help="read the account live (a template alone is checked without it)")
     source.add_argument("--region", metavar="R", help="region (default: the snapshot's or "
                                                       "the SDK's)")
-    source.add_argument("--profile", metavar="P", help="AWS profile for --live")
+    source.add_argument("--profile", metavar="P", help="AWS profile for live reads")
     source.add_argument("--parameter", action="append", metavar="NAME=VALUE", default=[],
                         help="template parameter value (repeatable)")
     planned = parser.add_argument_group("a planned instance, without a template")
