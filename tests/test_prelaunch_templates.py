@@ -352,3 +352,15 @@ def test_the_reason_names_what_is_unknown_and_nothing_else(capsys):
     reasons = " ".join(entry(report, "Imported")["verdict_reasons"])
     assert "Fn::ImportValue shared-network-PrivateSubnet" in reasons
     assert "default VPC" not in reasons and "None" not in reasons
+
+
+def test_what_an_unresolved_resource_leaves_unknown_says_why(tmp_path, capsys):
+    template = isolated_template()
+    template["Resources"]["Vpc"]["Properties"] = {"Ipv4IpamPoolId": "ipam-pool-0abc",
+                                                  "Ipv4NetmaskLength": 16}
+    _, report = prelaunch(capsys, str(write(tmp_path, template)))
+    app = entry(report, "App")
+    assert app["verdict"] == "unknown"
+    reasons = " ".join(app["verdict_reasons"])
+    assert "subnet subnet-AppSubnet could not be resolved" in reasons
+    assert "Vpc has no CidrBlock" in reasons

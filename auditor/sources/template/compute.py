@@ -152,9 +152,7 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
         reasons.append(unplaced_reason or "it has no SubnetId: it would launch into a default "
                        "subnet of the account's default VPC")
     elif launch.subnet_id is not None and subnet is None:
-        where = ("is not in the estate" if t.knows("subnets")
-                 else "is not in the template, and no snapshot or live data was given")
-        reasons.append(f"subnet {launch.subnet_id} {where}")
+        reasons.append(f"subnet {launch.subnet_id} {t.why_missing('subnets', launch.subnet_id)}")
     if subnet is not None:
         groups = launch.group_ids
         if not groups:
@@ -163,9 +161,8 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
             if not default:
                 reasons.append("it names no security group: it gets the VPC's default group, "
                                "which is not in the data")
-        missing = [g for g in groups if t.get("security_groups", g) is None]
-        if missing:
-            reasons.append(f"security group {', '.join(missing)} is not in the data")
+        reasons += [f"security group {g} {t.why_missing('security_groups', g)}"
+                    for g in groups if t.get("security_groups", g) is None]
         private_ip = launch.private_ip
         if private_ip is not None and not _is_address(private_ip):
             reasons.append(f"private address {private_ip!r} is not an IPv4 address")

@@ -147,6 +147,14 @@ class Translation:
         self.used_ids.add(chosen)
         return chosen
 
+    def why_missing(self, kind: str, resource_id: str) -> str:
+        """Why a resource named by id is not in the answers, as the end of a sentence."""
+        if resource_id in self.unresolved:
+            return f"could not be resolved ({self.unresolved[resource_id]})"
+        if self.knows(kind):
+            return "is not in the estate"
+        return "is not in the template, and no snapshot or live data was given"
+
     def mark(self, resource_id: str, reason: str) -> None:
         if resource_id not in self.unresolved:
             self.unresolved[resource_id] = reason

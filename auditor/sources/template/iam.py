@@ -79,9 +79,8 @@ def _target_roles(t: Translation, reader: Reader) -> list[dict]:
     for name in names:
         entry = t.mutable_role(name)
         if entry is None:
-            where = ("is not in the account" if t.knows("iam_authorization")
-                     else "is not in the template, and no snapshot or live data was given")
-            t.mark(name, f"{reader.logical_id} names role {name}, which {where}")
+            t.mark(name, f"{reader.logical_id} names role {name}, which "
+                         f"{t.why_missing('iam_authorization', name)}")
             continue
         entries.append(entry)
     return entries

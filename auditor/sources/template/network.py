@@ -64,9 +64,7 @@ def _existing(t: Translation, reader: Reader, kind: str, what: str, value: Any
         return None
     entry = t.get(kind, value)
     if entry is None:
-        where = ("is not in the estate" if t.knows(kind)
-                 else "is not in the template, and no snapshot or live data was given")
-        reader.fail(f"{reader.logical_id}.{what} {value} {where}")
+        reader.fail(f"{reader.logical_id}.{what} {value} {t.why_missing(kind, value)}")
     return entry
 
 
@@ -149,8 +147,8 @@ def subnet(t: Translation, reader: Reader) -> None:
     cidr = checked_cidr(cidr, "CidrBlock")
     zone = reader.scope.resolver.resolve(reader.properties.get("AvailabilityZone", ""))
     public = reader.value("MapPublicIpOnLaunch", False)
-    if public is None:
-        return
+    if public is None:  # marked: instances in it will be unknown, not public by a guess
+        public = False
     t.add("subnets", {"SubnetId": reader.resource_id, "VpcId": vpc_id, "CidrBlock": cidr,
                       "AvailabilityZone": zone if isinstance(zone, str) else "",
                       "State": "available", "MapPublicIpOnLaunch": _bool(public)},
