@@ -93,7 +93,7 @@ def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
             "Groups")
         launch.private_ip = launch.private_ip or interface.get("PrivateIpAddress")
         public = interface.get("AssociatePublicIpAddress", public)
-    launch.public_ip = None if public is None else network._bool(public)
+    launch.public_ip = None if public is None else network.as_bool(public)
     launch.platform = _image_platform(reader, properties.get("ImageId"))
     launch.reasons = collecting.reasons
     return launch
@@ -156,7 +156,7 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
     if subnet is not None:
         groups = launch.group_ids
         if not groups:
-            default = network._vpc_default_group(t, subnet["VpcId"])
+            default = network.vpc_default_group(t, subnet["VpcId"])
             groups = [default] if default else []
             if not default:
                 reasons.append("it names no security group: it gets the VPC's default group, "

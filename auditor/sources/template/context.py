@@ -9,7 +9,7 @@ from typing import Any
 
 from auditor.sources import api_calls
 from auditor.sources.raw import RawRegion
-from auditor.sources.template.intrinsics import Resolver, Unresolved, first_unresolved
+from auditor.sources.template.intrinsics import Resolver, first_unresolved
 from auditor.sources.template.load import LoadedTemplate
 
 # Raw answer kinds the overlay writes: (kind, list key inside the answer, id field).
@@ -25,10 +25,6 @@ LISTED_KINDS: tuple[tuple[str, str, str], ...] = (
     ("vpc_endpoints", "VpcEndpoints", "VpcEndpointId"),
     ("network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
 )
-# Kinds an empty base (a template audited on its own) gets from the template alone.
-TEMPLATE_ONLY_KINDS = ("instances", "vpc_attributes", "prefix_lists", "prefix_list_entries",
-                       "iam_authorization", "iam_policies", "iam_policy_versions",
-                       *(kind for kind, _, _ in LISTED_KINDS))
 
 # Why account settings are unknown when a template is audited on its own.
 NOT_READ = ("not read: the template is audited on its own (give --snapshot DIR or --live to "
@@ -245,7 +241,3 @@ class Reader:
     def fail(self, reason: str) -> None:
         for resource_id in self.marks:
             self.translation.mark(resource_id, reason)
-
-
-def unresolved_in(value: Any) -> Unresolved | None:
-    return first_unresolved(value)

@@ -86,7 +86,7 @@ def vpc(t: Translation, reader: Reader) -> None:
     dns_hostnames = reader.value("EnableDnsHostnames", False)
     for name, value in (("EnableDnsSupport", dns_support), ("EnableDnsHostnames", dns_hostnames)):
         if value is not None:
-            t.vpc_attributes.append({"VpcId": vpc_id, name: {"Value": _bool(value)}})
+            t.vpc_attributes.append({"VpcId": vpc_id, name: {"Value": as_bool(value)}})
     table_id = main_route_table_id(vpc_id)
     t.add("route_tables", {"RouteTableId": table_id, "VpcId": vpc_id,
                            "Associations": [{"Main": True,
@@ -151,7 +151,7 @@ def subnet(t: Translation, reader: Reader) -> None:
         public = False
     t.add("subnets", {"SubnetId": reader.resource_id, "VpcId": vpc_id, "CidrBlock": cidr,
                       "AvailabilityZone": zone if isinstance(zone, str) else "",
-                      "State": "available", "MapPublicIpOnLaunch": _bool(public)},
+                      "State": "available", "MapPublicIpOnLaunch": as_bool(public)},
           reader.resource_id)
 
 
@@ -410,7 +410,7 @@ def network_acl_entry(t: Translation, reader: Reader) -> None:
         return
     entry["RuleNumber"] = int(entry["RuleNumber"])
     entry["Protocol"] = str(entry["Protocol"])
-    entry["Egress"] = _bool(entry["Egress"])
+    entry["Egress"] = as_bool(entry["Egress"])
     entry["RuleAction"] = str(entry["RuleAction"]).lower()
     if cidr is not None:
         entry["CidrBlock"] = checked_cidr(cidr, "CidrBlock")
@@ -444,7 +444,7 @@ def subnet_nacl_association(t: Translation, reader: Reader) -> None:
 # --- VPC endpoints --------------------------------------------------------------------------
 
 
-def _vpc_default_group(t: Translation, vpc_id: str) -> str | None:
+def vpc_default_group(t: Translation, vpc_id: str) -> str | None:
     return next((g["GroupId"] for g in t.lists["security_groups"]
                  if g.get("VpcId") == vpc_id and g.get("GroupName") == "default"), None)
 
@@ -467,7 +467,7 @@ def vpc_endpoint(t: Translation, reader: Reader) -> None:
     if groups is None:
         if "SecurityGroupIds" in reader.properties:
             return
-        default = _vpc_default_group(t, vpc_id)
+        default = vpc_default_group(t, vpc_id)
         groups = [default] if default else []
         if not default:
             reader.fail(f"{reader.logical_id} has no SecurityGroupIds: it gets the VPC's "
@@ -485,7 +485,7 @@ def vpc_endpoint(t: Translation, reader: Reader) -> None:
             "Groups": [{"GroupId": g} for g in groups], "Status": "in-use"}, eni_id)
     endpoint: dict[str, Any] = {
         "VpcEndpointId": reader.resource_id, "VpcEndpointType": "Interface", "VpcId": vpc_id,
-        "ServiceName": service, "State": "available", "PrivateDnsEnabled": _bool(private_dns),
+        "ServiceName": service, "State": "available", "PrivateDnsEnabled": as_bool(private_dns),
         "SubnetIds": list(subnets), "Groups": [{"GroupId": g} for g in groups],
         "NetworkInterfaceIds": eni_ids, "OwnerId": t.account_id}
     if policy is not None:
@@ -493,7 +493,7 @@ def vpc_endpoint(t: Translation, reader: Reader) -> None:
     t.add("vpc_endpoints", endpoint, reader.resource_id)
 
 
-def _bool(value: Any) -> bool:
+def as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
