@@ -54,6 +54,8 @@ def test_conditions_follow_the_parameters(capsys):
     app = entry(report, "App")
     assert app["verdict"] == "not_manageable"
     assert "ENDPOINT_PRIVATE_DNS_DISABLED" in codes(app)
+    # Fn::If to AWS::NoValue leaves PrivateDnsEnabled out: CloudFormation's default, off.
+    assert app["services"]["ssmmessages"]["resolves_to"] == "public addresses"
     assert app["imds"]["http_tokens"] == "optional"
 
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from auditor.sources import api_calls
 from auditor.sources.raw import RawRegion
-from auditor.sources.template.intrinsics import Resolver, first_unresolved
+from auditor.sources.template.intrinsics import NO_VALUE, Resolver, first_unresolved
 from auditor.sources.template.load import LoadedTemplate
 
 # Raw answer kinds the overlay writes: (kind, list key inside the answer, id field).
@@ -228,6 +228,8 @@ class Reader:
                 self.fail(f"{self.logical_id} has no {name}")
             return default
         resolved = self.scope.resolver.resolve(self.properties[name])
+        if resolved is NO_VALUE:  # Ref AWS::NoValue: as if the property were not there
+            return default
         found = first_unresolved(resolved)
         if found:
             self.fail(f"{self.logical_id}.{name}: {found.reason}")
