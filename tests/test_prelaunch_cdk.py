@@ -121,9 +121,12 @@ def test_a_synthesized_auto_scaling_group_behind_nat(tmp_path, capsys):
     assert group["region"] == "eu-west-1"
 
 
-def test_a_synthesized_public_instance_without_public_ip(tmp_path, capsys):
+def test_a_synthesized_public_instance_without_public_ip(tmp_path, capsys, monkeypatch):
+    from auditor.cli import main
+
     outdir = tmp_path / "cdk.out"
-    app = cdk.App(outdir=str(outdir))
+    # The CDK CLI writes the construct paths into templates by default; in-process, ask.
+    app = cdk.App(outdir=str(outdir), context={"aws:cdk:enable-path-metadata": True})
     stack = cdk.Stack(app, "Public")
     vpc = ec2.Vpc(stack, "Vpc", max_azs=1, nat_gateways=0, subnet_configuration=[
         ec2.SubnetConfiguration(name="public", subnet_type=ec2.SubnetType.PUBLIC,
@@ -137,6 +140,14 @@ def test_a_synthesized_public_instance_without_public_ip(tmp_path, capsys):
     web = report["instances"][0]
     assert (status, web["verdict"]) == (1, "not_manageable")
     assert "IGW_NO_PUBLIC_IP" in codes(entry(report, web["instance_id"]))
+    assert web["construct_path"] == "Public/Web/Resource"
+    # SARIF: relative to the checkout, and naming the construct.
+    monkeypatch.chdir(tmp_path)
+    assert main(["prelaunch", "cdk.out", "--format", "sarif"]) == 1
+    result = json.loads(capsys.readouterr().out)["runs"][0]["results"][0]
+    location = result["locations"][0]
+    assert location["physicalLocation"]["artifactLocation"]["uri"] == "cdk.out/Public.template.json"
+    assert location["logicalLocations"][0]["fullyQualifiedName"] == "Public/Web/Resource"
 
 
 def test_unknown_fails_only_when_asked(tmp_path):

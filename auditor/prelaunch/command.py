@@ -133,7 +133,8 @@ def _locator(result: OverlayResult):
 
     def locate(resource_id: str) -> SourceLocation | None:
         ref = result.logical.get(resource_id)
-        return SourceLocation(ref.path, ref.line, ref.logical_id) if ref else None
+        return (SourceLocation(ref.path, ref.line, ref.logical_id, ref.construct_path)
+                if ref else None)
 
     return locate
 
@@ -149,6 +150,8 @@ def _json(report: Any, result: OverlayResult) -> str:
             entry["logical_id"] = ref.logical_id
             entry["resource_type"] = ref.resource_type
             entry["template"] = {"path": ref.path, "line": ref.line}
+            if ref.construct_path:
+                entry["construct_path"] = ref.construct_path
         for finding in entry["findings"]:
             found = result.logical.get(finding["resource_id"] or "")
             if found:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import PurePath
+from pathlib import Path, PurePath
 from typing import Any
 
 from auditor import __version__
@@ -30,6 +30,7 @@ class SourceLocation:
     uri: str
     line: int | None
     logical_id: str
+    construct_path: str = ""  # the CDK construct that made the resource, when known
 
 
 Locator = Callable[[str], SourceLocation | None]
@@ -48,14 +49,24 @@ def _rule(code: str) -> dict[str, Any]:
                            "tags": ["ssm", entry.category]}}
 
 
+def _relative(path: str) -> str:
+    """The path as code scanning wants it: relative to the working directory (the checkout)
+    when it lies inside it, with forward slashes."""
+    try:
+        return Path(path).resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return PurePath(path).as_posix()
+
+
 def _location(resource_id: str, located: SourceLocation | None) -> dict[str, Any]:
     if located is None:
         return {"logicalLocations": [{"name": resource_id, "kind": "resource"}]}
+    uri = _relative(located.uri)
+    qualified = located.construct_path or f"{uri}/{located.logical_id}"
     location: dict[str, Any] = {
-        "physicalLocation": {"artifactLocation": {"uri": PurePath(located.uri).as_posix()}},
+        "physicalLocation": {"artifactLocation": {"uri": uri}},
         "logicalLocations": [{"name": located.logical_id, "kind": "resource",
-                              "fullyQualifiedName": f"{PurePath(located.uri).as_posix()}/"
-                                                    f"{located.logical_id}"}]}
+                              "fullyQualifiedName": qualified}]}
     if located.line:
         location["physicalLocation"]["region"] = {"startLine": located.line}
     return location

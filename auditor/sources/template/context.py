@@ -39,6 +39,7 @@ class LogicalRef:
     logical_id: str
     line: int | None
     resource_type: str
+    construct_path: str = ""  # a CDK construct's path (the resource's aws:cdk:path metadata)
 
 
 @dataclass

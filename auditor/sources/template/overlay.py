@@ -248,8 +248,11 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
         for logical_id, resource in template.resources.items():
             resource_id = ids.ref(logical_id)
             key = resource_id if isinstance(resource_id, str) else logical_id
+            metadata = resource.get("Metadata")
+            construct = metadata.get("aws:cdk:path", "") if isinstance(metadata, dict) else ""
             t.logical[key] = LogicalRef(template.path, logical_id,
-                                        template.lines.get(logical_id), resource["Type"])
+                                        template.lines.get(logical_id), resource["Type"],
+                                        str(construct))
     for phase in PHASES:
         for scope in scopes:
             for logical_id, resource in scope.template.resources.items():
