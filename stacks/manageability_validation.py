@@ -116,8 +116,8 @@ def _violations(audit: InstanceAudit, result: OverlayResult) -> list[cdk.PolicyV
             where = result.logical.get(finding.resource_id) or origin
             if where is not None:
                 resources[(where.path, where.logical_id)] = where
-        if not resources and origin is not None:
-            resources[(origin.path, origin.logical_id)] = origin
+        if origin is not None:  # the instance too: where the user looks first
+            resources.setdefault((origin.path, origin.logical_id), origin)
         messages = " ".join(dict.fromkeys(f.message for f in group))
         title = entry.title if entry else code
         violations.append(cdk.PolicyViolationBeta1(

@@ -69,6 +69,7 @@ def test_the_plugin_fails_synthesis_of_a_broken_app(tmp_path):
     assert "interface endpoints" in violation["suggestedFix"]
     paths = {c["constructPath"] for c in violation["violatingConstructs"]}
     assert any(path.startswith("Isolated/Vpc/isolatedSubnet1") for path in paths), paths
+    assert "Isolated/App/Resource" in paths  # and the instance it concerns
 
 
 def test_the_plugin_passes_the_fixed_app(tmp_path):

@@ -131,7 +131,7 @@ def _lines(text: str, logical_ids: list[str]) -> dict[str, int]:
 def load_template(path: str | Path, name: str = "", region: str = "") -> LoadedTemplate:
     file = Path(path)
     try:
-        text = file.read_text(encoding="utf-8")
+        text = file.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
         raise UsageError(f"template {file} does not exist") from None
     except IsADirectoryError:
