@@ -184,10 +184,11 @@ def run(argv: list[str]) -> int:
         from auditor.reports import sarif_report
 
         print(sarif_report.render(report, _locator(result)))
+    elif not result.planned:
+        print(f"ssm-auditor: nothing to check in {source.get('path')}: no instance, launch "
+              "template or auto scaling group")
     else:
         from auditor.reports import text_report
 
         print(text_report.render(report, _use_colour(args.color), args.verbose))
-        if not result.planned:
-            print("nothing to check: no instance, launch template or auto scaling group")
     return report.exit_code()
