@@ -25,6 +25,7 @@ class LoadedTemplate:
     lines: dict[str, int] = field(default_factory=dict)
     name: str = ""  # the stack name when known (cdk.out), else the file's stem
     region: str = ""  # the stack's region when the cloud assembly says it
+    account: str = ""  # the stack's account when the cloud assembly says it
 
     @property
     def resources(self) -> dict[str, dict]:
@@ -128,7 +129,8 @@ def _lines(text: str, logical_ids: list[str]) -> dict[str, int]:
     return lines
 
 
-def load_template(path: str | Path, name: str = "", region: str = "") -> LoadedTemplate:
+def load_template(path: str | Path, name: str = "", region: str = "",
+                  account: str = "") -> LoadedTemplate:
     file = Path(path)
     try:
         text = file.read_text(encoding="utf-8-sig")
@@ -143,29 +145,31 @@ def load_template(path: str | Path, name: str = "", region: str = "") -> LoadedT
         raise UsageError(f"cannot read template {file}: {error.strerror}") from None
     body = _parse(text, file)
     return LoadedTemplate(str(file), body, _lines(text, list(body["Resources"])),
-                          name or file.name.split(".")[0], region)
+                          name or file.name.split(".")[0], region, account)
 
 
-def _region(environment: object) -> str:
-    """The region of ``aws://ACCOUNT/REGION``, unless CDK left it unknown."""
-    region = str(environment or "").rsplit("/", 1)[-1]
-    return "" if not region or region.startswith("unknown") else region
+def _environment(environment: object) -> tuple[str, str]:
+    """(account, region) of ``aws://ACCOUNT/REGION``; "" for what CDK left unknown."""
+    parts = str(environment or "").removeprefix("aws://").split("/")
+    account, region = [*parts, "", ""][:2]
+    return ("" if account.startswith("unknown") else account,
+            "" if region.startswith("unknown") else region)
 
 
-def _cloud_assembly(folder: Path) -> list[tuple[Path, str, str]]:
+def _cloud_assembly(folder: Path) -> list[tuple[Path, str, str, str]]:
     """The stack templates a cdk.out manifest lists (nested assemblies included)."""
     manifest_path = folder / "manifest.json"
     try:
         manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise UsageError(f"cannot read {manifest_path}: {error}") from None
-    found: list[tuple[Path, str, str]] = []
+    found: list[tuple[Path, str, str, str]] = []
     for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
         properties = artifact.get("properties") or {}
         if artifact.get("type") == "aws:cloudformation:stack" and properties.get("templateFile"):
             found.append((folder / properties["templateFile"],
                           properties.get("stackName") or artifact_id,
-                          _region(artifact.get("environment"))))
+                          *reversed(_environment(artifact.get("environment")))))
         elif artifact.get("type") == "cdk:cloud-assembly" and properties.get("directoryName"):
             found += _cloud_assembly(folder / properties["directoryName"])
     return found
@@ -180,8 +184,9 @@ def load_templates(path: str | Path) -> list[LoadedTemplate]:
     if (folder / "manifest.json").is_file():
         stacks = _cloud_assembly(folder)
     else:
-        stacks = [(file, "", "") for file in sorted(folder.glob("*.template.json"))]
+        stacks = [(file, "", "", "") for file in sorted(folder.glob("*.template.json"))]
     if not stacks:
         raise UsageError(f"{folder} holds no CloudFormation template (no stack in manifest.json "
                          "and no *.template.json)")
-    return [load_template(file, name, region) for file, name, region in stacks]
+    return [load_template(file, name, region, account)
+            for file, name, region, account in stacks]

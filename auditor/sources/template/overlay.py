@@ -109,6 +109,19 @@ def infer_region(templates: list[LoadedTemplate]) -> str | None:
     return None
 
 
+def infer_account(templates: list[LoadedTemplate]) -> str | None:
+    """The account a template is for: its cloud assembly's, else one its ARNs name (a policy
+    on arn:aws:ssm:*:111122223333:* must be evaluated for that account, not a placeholder)."""
+    pattern = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
+    for template in templates:
+        if template.account:
+            return template.account
+        match = pattern.search(json.dumps(template.body))
+        if match:
+            return match.group(1)
+    return None
+
+
 def _partition(region: str) -> tuple[str, str]:
     if region.startswith("cn-"):
         return "aws-cn", "amazonaws.com.cn"
@@ -218,7 +231,7 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
     region = (region or base.region or infer_region(templates)
               or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
               or DEFAULT_REGION)
-    account = base.account_id or PLACEHOLDER_ACCOUNT
+    account = base.account_id or infer_account(templates) or PLACEHOLDER_ACCOUNT
     t = Translation(base, region, account)
     scopes: list[Scope] = []
     importing: set[str] = set()
