@@ -366,3 +366,18 @@ def test_what_an_unresolved_resource_leaves_unknown_says_why(tmp_path, capsys):
     reasons = " ".join(app["verdict_reasons"])
     assert "subnet subnet-AppSubnet could not be resolved" in reasons
     assert "Vpc has no CidrBlock" in reasons
+
+
+def test_the_account_comes_from_the_template_when_no_estate_says_it(tmp_path, capsys):
+    # Permissions scoped to the account by a literal ARN: proven for that account.
+    template = isolated_template()
+    template["Resources"]["AppRole"]["Properties"]["ManagedPolicyArns"] = []
+    template["Resources"]["AppRole"]["Properties"]["Policies"] = [{
+        "PolicyName": "agent", "PolicyDocument": {"Statement": [
+            {"Effect": "Allow", "Action": "ssm:UpdateInstanceInformation",
+             "Resource": "arn:aws:ec2:*:444455556666:instance/*"},
+            {"Effect": "Allow", "Action": ["ssmmessages:*", "ec2messages:*"],
+             "Resource": "*"}]}}]
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
+    assert report["source"]["account_id"] == ""  # not reported as a fact

@@ -112,7 +112,7 @@ def infer_region(templates: list[LoadedTemplate]) -> str | None:
 def infer_account(templates: list[LoadedTemplate]) -> str | None:
     """The account a template is for: its cloud assembly's, else one its ARNs name (a policy
     on arn:aws:ssm:*:111122223333:* must be evaluated for that account, not a placeholder)."""
-    pattern = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(\d{12}):")
+    pattern = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9*-]*:(\d{12}):")
     for template in templates:
         if template.account:
             return template.account
