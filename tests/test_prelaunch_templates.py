@@ -381,3 +381,20 @@ def test_the_account_comes_from_the_template_when_no_estate_says_it(tmp_path, ca
     status, report = prelaunch(capsys, str(write(tmp_path, template)))
     assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
     assert report["source"]["account_id"] == ""  # not reported as a fact
+
+
+def test_properties_given_by_one_intrinsic(tmp_path, capsys):
+    template = isolated_template()
+    template["Parameters"] = {"Mode": {"Type": "String", "Default": "isolated"},
+                              "Other": {"Type": "String"}}
+    template["Conditions"] = {"Isolated": {"Fn::Equals": [{"Ref": "Mode"}, "isolated"]},
+                              "Unknown": {"Fn::Equals": [{"Ref": "Other"}, "x"]}}
+    app = template["Resources"]["App"]
+    app["Properties"] = {"Fn::If": ["Isolated", app["Properties"], {"ImageId": "ami-1"}]}
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
+    app["Properties"]["Fn::If"][0] = "Unknown"
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (3, "unknown")
+    assert any("App.Properties: Fn::If on" in reason
+               for reason in entry(report, "App")["verdict_reasons"])

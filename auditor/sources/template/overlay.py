@@ -216,7 +216,18 @@ def _reader(t: Translation, scope: Scope, logical_id: str, resource: dict) -> Re
     resource_id = scope.resolver.ref(logical_id)
     if not isinstance(resource_id, str):
         resource_id = logical_id
-    return Reader(t, scope, logical_id, resource.get("Properties") or {}, resource_id)
+    properties = resource.get("Properties") or {}
+    unknown = None
+    if len(properties) == 1 and next(iter(properties)).startswith("Fn::"):
+        # Properties: !If [...] and the like: the whole set is one value
+        properties = scope.resolver.resolve(properties)
+        if not isinstance(properties, dict):
+            unknown = getattr(properties, "reason", "not a mapping")
+            properties = {}
+    reader = Reader(t, scope, logical_id, properties, resource_id)
+    if unknown:
+        reader.fail(f"{logical_id}.Properties: {unknown}")
+    return reader
 
 
 def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
