@@ -147,7 +147,8 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
         if reason:
             reasons.append(reason)
     subnet = t.get("subnets", launch.subnet_id)
-    if launch.subnet_id is None and (unplaced_reason or not reasons):
+    if launch.subnet_id is None and (unplaced_reason
+                                     or not (reasons or instance_id in t.unresolved)):
         # (with other reasons, the subnet was named but could not be resolved: they say why)
         reasons.append(unplaced_reason or "it has no SubnetId: it would launch into a default "
                        "subnet of the account's default VPC")
