@@ -9,10 +9,11 @@ from typing import Any
 from auditor.analysis import credentials as credentials_eval
 from auditor.analysis import imds as imds_eval
 from auditor.analysis import ssm_view as ssm_view_eval
+from auditor.analysis import unresolved as unresolved_eval
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import Finding, ServiceProof
-from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, decide
+from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN, decide
 from auditor.errors import UsageError
 from auditor.model import Estate, Instance
 
@@ -75,13 +76,35 @@ def audit_instance(prover: NetworkProver, instance: Instance,
     parts = {"imds": imds.status, "credentials": chain.status, "permissions": permitted.status}
     verdict, reasons = decide(instance.state, services, parts, permitted.by_service or None,
                               ssm_view_eval.message_channels(estate, instance))
-    view = ssm_view_eval.evaluate(estate, instance, verdict)
+    if instance.instance_id in estate.planned_instances:
+        view = ssm_view_eval.SsmView("not_launched", reason="a planned instance")
+    else:
+        view = ssm_view_eval.evaluate(estate, instance, verdict)
     findings = _findings_of(services, imds, chain.findings + permitted.findings + view.findings)
     if verdict == MANAGEABLE:  # what is left blocks only a path the agent does not need
         findings = [replace(f, severity="warning") if f.severity == "error" else f
                     for f in findings]
+    pending = unresolved_eval.reasons(prover.graph, instance)
+    if pending:
+        verdict, reasons, findings = _with_unresolved(verdict, reasons, findings, pending)
     return InstanceAudit(instance, verdict, reasons, services, imds, credentials, permissions,
                          findings, view)
+
+
+def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],
+                     pending: dict[str, str]) -> tuple[str, list[str], list[Finding]]:
+    """Never an all-clear, nor a blocker, resting on a value that is not known yet."""
+    notes = [Finding("TEMPLATE_VALUE_UNRESOLVED", resource_id, f"{resource_id}: {reason}",
+                     None, "warning") for resource_id, reason in pending.items()]
+    blockers = [f for f in findings if f.severity == "error"]
+    everything = unresolved_eval.ANY_RESOURCE in pending
+    explained = bool(blockers) and (everything or all(f.resource_id in pending
+                                                      for f in blockers))
+    if verdict in (MANAGEABLE, UNKNOWN) or (verdict == NOT_MANAGEABLE and explained):
+        what = "; ".join(f"{resource_id}: {reason}" for resource_id, reason in pending.items())
+        return UNKNOWN, [*reasons, f"depends on values unknown before deployment ({what})"], \
+            [*findings, *notes]
+    return verdict, reasons, [*findings, *notes]
 
 
 def select_instances(estates: list[Estate], instance_ids: list[str] | None

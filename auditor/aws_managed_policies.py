@@ -7,6 +7,7 @@ match the copy moto imports from AWS (``moto/iam/aws_managed_policies.py``), whi
 - ``AmazonSSMManagedInstanceCore`` (``arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore``): the
   policy AWS recommends for an instance profile role; 15 ``ssm``, 4 ``ssmmessages`` and
   6 ``ec2messages`` actions on ``*``.
+- ``AmazonEC2RoleforSSM``: the deprecated predecessor of the first, still common in templates.
 - ``AmazonSSMManagedEC2InstanceDefaultPolicy``: the policy of the Default Host Management role
   (``service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole``): the same channel
   actions and the same ``ssm`` set except ``GetParameter``/``GetParameters``.
@@ -104,10 +105,45 @@ AMAZON_SSM_MANAGED_EC2_INSTANCE_DEFAULT_POLICY: dict[str, Any] = {
     ],
 }
 
+# The policy AWS recommended before AmazonSSMManagedInstanceCore (deprecated, still attached
+# in many templates): the agent's actions without ssm:GetParameter, plus CloudWatch, Directory
+# Service, CloudWatch Logs and S3 (its default version, v8).
+AMAZON_EC2_ROLE_FOR_SSM: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [action for action in AMAZON_SSM_MANAGED_INSTANCE_CORE["Statement"][0][
+                "Action"] if action != "ssm:GetParameter"],
+            "Resource": "*",
+        },
+        *deepcopy(_CHANNEL_STATEMENTS),
+        {"Effect": "Allow", "Action": ["cloudwatch:PutMetricData"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["ec2:DescribeInstanceStatus"], "Resource": "*"},
+        {"Effect": "Allow", "Action": ["ds:CreateComputer", "ds:DescribeDirectories"],
+         "Resource": "*"},
+        {
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:DescribeLogGroups",
+                       "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": ["s3:GetBucketLocation", "s3:PutObject", "s3:GetObject",
+                       "s3:GetEncryptionConfiguration", "s3:AbortMultipartUpload",
+                       "s3:ListMultipartUploadParts", "s3:ListBucket",
+                       "s3:ListBucketMultipartUploads"],
+            "Resource": "*",
+        },
+    ],
+}
+
 # By policy name: the default version's document.
 AWS_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
     "AmazonSSMManagedInstanceCore": AMAZON_SSM_MANAGED_INSTANCE_CORE,
     "AmazonSSMManagedEC2InstanceDefaultPolicy": AMAZON_SSM_MANAGED_EC2_INSTANCE_DEFAULT_POLICY,
+    "AmazonEC2RoleforSSM": AMAZON_EC2_ROLE_FOR_SSM,
 }
 
 

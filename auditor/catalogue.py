@@ -1117,6 +1117,32 @@ _KINDS: tuple[FindingKind, ...] = (
         ),
         stack=None,
     ),
+    FindingKind(
+        code="TEMPLATE_VALUE_UNRESOLVED",
+        category="data",
+        severity="warning",
+        title="A planned value is known only at deployment",
+        meaning=(
+            "A CloudFormation template (or a planned launch) names a value the auditor cannot "
+            "know before deployment: a parameter without a default and no value given, "
+            "Fn::ImportValue, an SSM parameter, an attribute AWS assigns (Fn::GetAtt of an "
+            "address), a condition that depends on those, or an existing resource that is "
+            "neither in the template nor in the snapshot. The resource is kept out of the "
+            "proof, never guessed: an instance that depends on it is unknown, not manageable "
+            "(nor not manageable when the only blocker is that resource)."
+        ),
+        agent_log="",
+        log_labels=(),
+        fix=(
+            "Give the value: `python -m auditor prelaunch TEMPLATE --parameter Name=Value` (or a "
+            "Default in the template), audit against the real estate with `--snapshot DIR` "
+            "(or live credentials) so that existing VPCs, subnets, groups and roles named by id "
+            "are read, or replace the import or attribute with a literal where it decides the "
+            "agent's path. The value an import would take: `aws cloudformation list-exports "
+            "--query \"Exports[?Name=='NAME'].Value\"`, then pass it as a parameter."
+        ),
+        stack=None,
+    ),
 )
 
 

@@ -52,7 +52,7 @@ def _audit_parser() -> argparse.ArgumentParser:
                         help="region (repeatable; default: the SDK's region)")
     source.add_argument("--profile", metavar="P", help="AWS profile (default: the SDK's)")
     output = parser.add_argument_group("output")
-    output.add_argument("--format", choices=("text", "json"), default="text")
+    output.add_argument("--format", choices=("text", "json", "sarif"), default="text")
     output.add_argument("--color", choices=("auto", "always", "never"), default="auto",
                         help="colour in the text report (auto: when stdout is a terminal)")
     output.add_argument("-v", "--verbose", action="store_true",
@@ -163,6 +163,10 @@ def _print_report(args: argparse.Namespace, report: Any) -> None:
         from auditor.reports import json_report
 
         print(json_report.render(report))
+    elif args.format == "sarif":
+        from auditor.reports import sarif_report
+
+        print(sarif_report.render(report))
     else:
         from auditor.reports import text_report
 

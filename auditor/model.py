@@ -345,3 +345,10 @@ class Estate:
     default_host_management: ServiceSetting | None = None
     managed_nodes: dict[str, ManagedNode] = field(default_factory=dict)  # by instance id
     unavailable: dict[str, str] = field(default_factory=dict)
+    # Resources whose planned configuration (a template value) could not be resolved, with the
+    # reason; "*" when the resource a change applies to is itself unknown. An instance that
+    # depends on one of them is never proven manageable.
+    unresolved: dict[str, str] = field(default_factory=dict)
+    # Instances that do not exist yet (a template, a planned launch): Systems Manager cannot
+    # know them.
+    planned_instances: set[str] = field(default_factory=set)

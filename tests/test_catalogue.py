@@ -57,6 +57,7 @@ PROJECT_CODES = {
     "DATA_UNAVAILABLE": ("data", "warning"),
     "DESTINATION_UNCERTAIN": ("network", "warning"),
     "ENDPOINT_PARTIALLY_REACHABLE": ("network", "warning"),
+    "TEMPLATE_VALUE_UNRESOLVED": ("data", "warning"),
 }
 
 # CONTRACT.md section 5.

@@ -748,4 +748,6 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
             where = "account" if call.account_wide else raw.region
             raise UsageError(f"malformed {call.file_name} ({where}): {detail}") from None
     organization.assemble(estate)
+    estate.unresolved = dict(raw.unresolved)
+    estate.planned_instances = set(raw.planned)
     return estate

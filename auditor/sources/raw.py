@@ -19,3 +19,7 @@ class RawRegion:
     account_id: str = ""
     answers: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, str] = field(default_factory=dict)
+    # Planned resources (templates) whose configuration could not be resolved: id -> reason
+    # ("*" for a change whose target is unknown), and the ids of planned instances.
+    unresolved: dict[str, str] = field(default_factory=dict)
+    planned: list[str] = field(default_factory=list)

@@ -1,0 +1,1 @@
+"""Check before launch: templates and planned instances proved like running ones."""

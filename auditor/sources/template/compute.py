@@ -1,0 +1,301 @@
+"""Instances, launch templates, launch configurations and auto scaling groups of a template,
+as the DescribeInstances entries of the instances they would launch.
+
+An instance gets a public IPv4 address from its first network interface's
+``AssociatePublicIpAddress``, else from its subnet's ``MapPublicIpOnLaunch`` (or an Elastic IP
+the template associates with it); its metadata options from itself or its launch template
+(AWS's defaults otherwise: endpoint enabled, tokens optional); its security groups, when none
+is named, are the VPC's default group. An auto scaling group launches one instance per subnet
+of ``VPCZoneIdentifier``; each is proved, and the report keeps the worst under the group's id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from ipaddress import IPv4Address
+from typing import Any
+
+from auditor.sources.template import iam, network
+from auditor.sources.template.context import Reader, Translation
+
+PUBLIC_IP = "assigned-at-launch"  # a planned public IPv4 address: known only at launch
+NOT_PLACED = "its subnet is decided only where it is launched"
+
+
+@dataclass
+class Launch:
+    """What an instance's settings say, wherever they come from (None: not said)."""
+
+    subnet_id: str | None = None
+    group_ids: list[str] | None = None
+    profile: str | None = None  # a name or an ARN
+    public_ip: bool | None = None
+    private_ip: str | None = None
+    metadata: dict | None = None
+    platform: str | None = None  # "windows" when the image says so
+    reasons: list[str] = field(default_factory=list)
+
+    def over(self, base: Launch) -> Launch:
+        """These settings, falling back on ``base`` (an instance over its launch template)."""
+        def pick(name: str) -> Any:
+            mine = getattr(self, name)
+            return mine if mine is not None else getattr(base, name)
+        return Launch(pick("subnet_id"), pick("group_ids"), pick("profile"), pick("public_ip"),
+                      pick("private_ip"), pick("metadata"), pick("platform"),
+                      [*base.reasons, *self.reasons])
+
+
+class _Collecting(Reader):
+    """A reader that keeps its reasons (for a launch template, they belong to the instances
+    that use it)."""
+
+    def __init__(self, *arguments: Any) -> None:
+        super().__init__(*arguments)
+        self.reasons: list[str] = []
+
+    def fail(self, reason: str) -> None:
+        self.reasons.append(reason)
+
+
+def _profile_name(value: Any) -> str | None:
+    if isinstance(value, dict):
+        return value.get("Arn") or value.get("Name")
+    return value if isinstance(value, str) else None
+
+
+def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
+    """Settings from instance properties, launch template data or a launch configuration."""
+    collecting = _Collecting(reader.translation, reader.scope, reader.logical_id, properties,
+                             reader.resource_id)
+    launch = Launch(subnet_id=collecting.value("SubnetId"),
+                    private_ip=collecting.value("PrivateIpAddress"),
+                    metadata=collecting.value("MetadataOptions"))
+    groups = collecting.value("SecurityGroupIds")
+    names = collecting.value("SecurityGroups")
+    if names is not None:
+        ids = [name for name in names if str(name).startswith("sg-")]
+        if len(ids) < len(names):
+            collecting.fail(f"{reader.logical_id}.SecurityGroups names groups by name, which "
+                            "only the default VPC resolves")
+        groups = [*(groups or []), *ids]
+    launch.group_ids = groups
+    launch.profile = _profile_name(collecting.value("IamInstanceProfile"))
+    public = collecting.value("AssociatePublicIpAddress")  # a launch configuration
+    interfaces = collecting.value("NetworkInterfaces")
+    for interface in interfaces or []:
+        if str(interface.get("DeviceIndex", "0")) != "0":
+            continue
+        if interface.get("NetworkInterfaceId"):
+            collecting.fail(f"{reader.logical_id} attaches an existing network interface, "
+                            "which the auditor does not model")
+        launch.subnet_id = launch.subnet_id or interface.get("SubnetId")
+        launch.group_ids = launch.group_ids or interface.get("GroupSet") or interface.get(
+            "Groups")
+        launch.private_ip = launch.private_ip or interface.get("PrivateIpAddress")
+        public = interface.get("AssociatePublicIpAddress", public)
+    launch.public_ip = None if public is None else network.as_bool(public)
+    launch.platform = _image_platform(reader, properties.get("ImageId"))
+    launch.reasons = collecting.reasons
+    return launch
+
+
+def _image_platform(reader: Reader, image: Any) -> str | None:
+    """"windows" when the image is read from a Windows AMI parameter (for example
+    /aws/service/ami-windows-latest/..., what CDK's MachineImage.latestWindows uses): Windows
+    picks its ephemeral ports elsewhere (49152-65535), which network ACLs must admit."""
+    if not (isinstance(image, dict) and isinstance(image.get("Ref"), str)):
+        return None
+    declaration = (reader.scope.template.body.get("Parameters") or {}).get(image["Ref"]) or {}
+    value = reader.scope.resolver.parameters.get(image["Ref"], declaration.get("Default"))
+    return "windows" if "windows" in str(value).lower() else None
+
+
+def _profile_arn(t: Translation, value: str) -> tuple[str | None, str | None]:
+    """(ARN, reason it is unknown)."""
+    if value.startswith("arn:"):
+        return value, None
+    if value in t.profiles:
+        return t.profiles[value], None
+    if t.knows("iam_authorization"):
+        # IAM lists every profile that holds a role: one it does not list holds none.
+        return iam.instance_profile_arn(t, value), None
+    return None, (f"instance profile {value} is not in the template, and no snapshot or live "
+                  "data was given")
+
+
+def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
+                  eip: bool = False, unplaced_reason: str = "", platform: str = "linux") -> None:
+    """Write the DescribeInstances entry of a planned instance."""
+    reasons = list(launch.reasons)
+    platform = launch.platform or platform
+    raw: dict[str, Any] = {
+        "InstanceId": instance_id, "InstanceType": "planned", "ImageId": "planned",
+        "State": {"Code": 16, "Name": "running"},
+        "PlatformDetails": "Windows" if platform == "windows" else "Linux/UNIX",
+        "Tags": [{"Key": "Name", "Value": name}] if name else [],
+        "MetadataOptions": {"State": "applied",
+                            "HttpEndpoint": (launch.metadata or {}).get("HttpEndpoint",
+                                                                        "enabled"),
+                            "HttpTokens": (launch.metadata or {}).get("HttpTokens", "optional"),
+                            "HttpPutResponseHopLimit": int((launch.metadata or {}).get(
+                                "HttpPutResponseHopLimit", 1))},
+    }
+    if launch.profile:
+        arn, reason = _profile_arn(t, launch.profile)
+        if arn:
+            raw["IamInstanceProfile"] = {"Arn": arn, "Id": "AIPAPLANNED"}
+        if reason:
+            reasons.append(reason)
+    subnet = t.get("subnets", launch.subnet_id)
+    if launch.subnet_id is None and (unplaced_reason
+                                     or not (reasons or instance_id in t.unresolved)):
+        # (with other reasons, the subnet was named but could not be resolved: they say why)
+        reasons.append(unplaced_reason or "it has no SubnetId: it would launch into a default "
+                       "subnet of the account's default VPC")
+    elif launch.subnet_id is not None and subnet is None:
+        reasons.append(f"subnet {launch.subnet_id} {t.why_missing('subnets', launch.subnet_id)}")
+    if subnet is not None:
+        groups = launch.group_ids
+        if not groups:
+            default = network.vpc_default_group(t, subnet["VpcId"])
+            groups = [default] if default else []
+            if not default:
+                reasons.append("it names no security group: it gets the VPC's default group, "
+                               "which is not in the data")
+        reasons += [f"security group {g} {t.why_missing('security_groups', g)}"
+                    for g in groups if t.get("security_groups", g) is None]
+        private_ip = launch.private_ip
+        if private_ip is not None and not _is_address(private_ip):
+            reasons.append(f"private address {private_ip!r} is not an IPv4 address")
+            private_ip = None
+        private_ip = private_ip or t.next_host(subnet["CidrBlock"])
+        public = launch.public_ip if launch.public_ip is not None else bool(
+            subnet.get("MapPublicIpOnLaunch"))
+        eni: dict[str, Any] = {
+            "NetworkInterfaceId": f"eni-{instance_id}", "SubnetId": subnet["SubnetId"],
+            "VpcId": subnet["VpcId"], "PrivateIpAddress": private_ip,
+            "Groups": [{"GroupId": g} for g in groups], "InterfaceType": "interface",
+            "Attachment": {"DeviceIndex": 0, "Status": "attached"}}
+        raw.update({"SubnetId": subnet["SubnetId"], "VpcId": subnet["VpcId"],
+                    "PrivateIpAddress": private_ip, "NetworkInterfaces": [eni],
+                    "SecurityGroups": [{"GroupId": g} for g in groups]})
+        if public or eip:
+            raw["PublicIpAddress"] = PUBLIC_IP
+            eni["Association"] = {"PublicIp": PUBLIC_IP}
+    t.reservation.append(raw)
+    t.planned.append(instance_id)
+    for reason in reasons:
+        t.mark(instance_id, reason)
+
+
+def _is_address(value: Any) -> bool:
+    try:
+        IPv4Address(str(value))
+    except ValueError:
+        return False
+    return True
+
+
+def _tag_name(reader: Reader) -> str:
+    tags = reader.scope.resolver.resolve(reader.properties.get("Tags") or [])
+    for tag in tags if isinstance(tags, list) else []:
+        if isinstance(tag, dict) and tag.get("Key") == "Name" and isinstance(tag.get("Value"),
+                                                                             str):
+            return tag["Value"]
+    return ""
+
+
+def _template_launch(t: Translation, reader: Reader, specification: Any) -> Launch | None:
+    """The launch template a LaunchTemplate property points at (None: none named)."""
+    if specification is None:
+        return None
+    if not isinstance(specification, dict):
+        return Launch(reasons=[f"{reader.logical_id}: its launch template is unknown"])
+    key = specification.get("LaunchTemplateId") or specification.get("LaunchTemplateName")
+    found = t.launch_templates.get(key)
+    if found is None:
+        return Launch(reasons=[f"launch template {key} is not in the template (existing launch "
+                               "templates are not read)"])
+    t.used_launch_templates.add(id(found))
+    return found
+
+
+def launch_template(t: Translation, reader: Reader) -> None:
+    data = reader.properties.get("LaunchTemplateData") or {}
+    if not isinstance(data, dict):
+        data = reader.scope.resolver.resolve(data)
+    launch = read_launch(reader, data if isinstance(data, dict) else {})
+    if not isinstance(data, dict):
+        launch.reasons.append(f"{reader.logical_id}.LaunchTemplateData is unknown")
+    t.launch_templates[reader.resource_id] = launch
+    name = reader.value("LaunchTemplateName")
+    if isinstance(name, str):
+        t.launch_templates[name] = launch
+    t.launch_template_owner[reader.resource_id] = reader.logical_id
+
+
+def launch_configuration(t: Translation, reader: Reader) -> None:
+    t.launch_templates[reader.resource_id] = read_launch(reader, reader.properties)
+
+
+def instance(t: Translation, reader: Reader) -> None:
+    launch = read_launch(reader, reader.properties)
+    template = _template_launch(t, reader, reader.value("LaunchTemplate"))
+    if template is not None:
+        launch = launch.over(template)
+    emit_instance(t, reader.resource_id, launch, _tag_name(reader),
+                  eip=reader.resource_id in t.elastic_ips)
+
+
+def elastic_ip(t: Translation, reader: Reader) -> None:
+    """AWS::EC2::EIP with InstanceId, AWS::EC2::EIPAssociation: the instance is public."""
+    instance_id = reader.value("InstanceId")
+    if isinstance(instance_id, str):
+        t.elastic_ips.add(instance_id)
+
+
+def auto_scaling_group(t: Translation, reader: Reader) -> None:
+    specification = reader.value("LaunchTemplate")
+    mixed = reader.value("MixedInstancesPolicy")
+    if specification is None and isinstance(mixed, dict):
+        specification = (mixed.get("LaunchTemplate") or {}).get("LaunchTemplateSpecification")
+    launch = _template_launch(t, reader, specification)
+    if launch is None:
+        configuration = reader.value("LaunchConfigurationName")
+        if configuration is not None:
+            launch = t.launch_templates.get(configuration) or Launch(reasons=[
+                f"launch configuration {configuration} is not in the template"])
+    if launch is None:
+        launch = Launch(reasons=[f"{reader.logical_id}: its launch settings are unknown"])
+    subnets = reader.value("VPCZoneIdentifier")
+    if isinstance(subnets, str):
+        subnets = [s.strip() for s in subnets.split(",") if s.strip()]
+    name = _tag_name(reader)
+    if not subnets:
+        reason = (f"{reader.logical_id}.VPCZoneIdentifier is unknown"
+                  if "VPCZoneIdentifier" in reader.properties
+                  else f"{reader.logical_id} has no VPCZoneIdentifier: it launches into the "
+                       "default VPC")
+        emit_instance(t, reader.resource_id, Launch(**{**launch.__dict__, "subnet_id": None}),
+                      name, unplaced_reason=reason)
+        return
+    members = []
+    for subnet_id in subnets:
+        member = f"{reader.resource_id}@{subnet_id}"
+        members.append(member)
+        placed = Launch(**{**launch.__dict__, "subnet_id": subnet_id,
+                           "reasons": list(launch.reasons)})
+        emit_instance(t, member, placed, name)
+    t.groups[reader.resource_id] = members
+
+
+def unused_launch_templates(t: Translation) -> None:
+    """A launch template nothing in the templates uses: proved where its own network
+    interfaces place it, else unknown (it depends on where it is launched)."""
+    for template_id, logical_id in t.launch_template_owner.items():
+        launch = t.launch_templates[template_id]
+        if id(launch) in t.used_launch_templates:
+            continue
+        emit_instance(t, logical_id, launch, "",
+                      unplaced_reason=f"launch template {logical_id} names no subnet: "
+                                      f"{NOT_PLACED}")

@@ -1,0 +1,142 @@
+"""IAM resources of a template as GetAccountAuthorizationDetails entries.
+
+A role's name is its ``RoleName`` or, as CloudFormation would generate one, stands in for it
+with the logical id. AWS managed policies a template attaches by ARN get their documents from
+``auditor.aws_managed_policies`` (the SSM-relevant ones) or from the base estate's IAM answer;
+any other stays unread, which the audit reports as unknown rather than assuming its content.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from auditor import aws_managed_policies
+from auditor.sources.template.context import Reader, Translation
+
+IAM_DATE = "2026-01-01T00:00:00+00:00"
+
+
+def role(t: Translation, reader: Reader) -> None:
+    name = reader.resource_id
+    path = reader.value("Path", "/") or "/"
+    trust = reader.value("AssumeRolePolicyDocument", required=True)
+    inline = reader.value("Policies", []) or []
+    attached = reader.value("ManagedPolicyArns", []) or []
+    boundary = reader.value("PermissionsBoundary")
+    entry: dict[str, Any] = {
+        "Path": path, "RoleName": name, "RoleId": f"AROA{name.upper()[:17]}",
+        "Arn": role_arn(t, name, path), "CreateDate": IAM_DATE,
+        "AssumeRolePolicyDocument": trust or {"Statement": []},
+        "InstanceProfileList": [],
+        "RolePolicyList": [{"PolicyName": p.get("PolicyName", f"policy{i}"),
+                            "PolicyDocument": p.get("PolicyDocument", {})}
+                           for i, p in enumerate(inline) if isinstance(p, dict)],
+        "AttachedManagedPolicies": [], "Tags": [],
+    }
+    t.roles[name] = t.own(entry)
+    for arn in attached:
+        attach(t, entry, arn)
+    if boundary:
+        known_policy(t, boundary)
+        entry["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                        "PermissionsBoundaryArn": boundary}
+
+
+def role_arn(t: Translation, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{t.account_id}:role{path}{name}"
+
+
+def known_policy(t: Translation, arn: str) -> None:
+    """Make sure a bundled AWS managed policy's document is there when it is attached."""
+    if arn in t.policies:
+        return
+    name = arn.rsplit("/", 1)[-1]
+    document = aws_managed_policies.AWS_MANAGED_POLICIES.get(name)
+    if document is not None and arn == aws_managed_policies.arn(name):
+        t.policies[arn] = t.own(_policy_detail(arn, name, document, "/"))
+
+
+def _policy_detail(arn: str, name: str, document: Any, path: str) -> dict:
+    return {"PolicyName": name, "Arn": arn, "Path": path, "DefaultVersionId": "v1",
+            "AttachmentCount": 1, "IsAttachable": True, "CreateDate": IAM_DATE,
+            "PolicyVersionList": [{"Document": document, "VersionId": "v1",
+                                   "IsDefaultVersion": True, "CreateDate": IAM_DATE}]}
+
+
+def attach(t: Translation, role_entry: dict, arn: str) -> None:
+    known_policy(t, arn)
+    name = (t.policies.get(arn) or {}).get("PolicyName") or arn.rsplit("/", 1)[-1]
+    if all(a["PolicyArn"] != arn for a in role_entry["AttachedManagedPolicies"]):
+        role_entry["AttachedManagedPolicies"].append({"PolicyName": name, "PolicyArn": arn})
+
+
+def _target_roles(t: Translation, reader: Reader) -> list[dict]:
+    """The roles a policy resource names, template or existing; unknown ones marked."""
+    names = reader.value("Roles", []) or []
+    if "Roles" in reader.properties and reader.value("Roles") is None:
+        t.mark("*", f"{reader.logical_id}: the roles it applies to are unknown")
+    entries = []
+    for name in names:
+        entry = t.mutable_role(name)
+        if entry is None:
+            t.mark(name, f"{reader.logical_id} names role {name}, which "
+                         f"{t.why_missing('iam_authorization', name)}")
+            continue
+        entries.append(entry)
+    return entries
+
+
+def managed_policy(t: Translation, reader: Reader) -> None:
+    arn = reader.resource_id
+    document = reader.value("PolicyDocument", required=True)
+    roles = _target_roles(t, reader)
+    for entry in roles:
+        reader.also_marks(entry["RoleName"])
+    if document is None:
+        reader.fail(f"{reader.logical_id}: its document is unknown")
+    path = reader.value("Path", "/") or "/"
+    t.policies[arn] = t.own(_policy_detail(arn, arn.rsplit("/", 1)[-1], document or {}, path))
+    for entry in roles:
+        attach(t, entry, arn)
+
+
+def managed_policy_arn(t: Translation, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{t.account_id}:policy{path}{name}"
+
+
+def inline_policy(t: Translation, reader: Reader) -> None:
+    """AWS::IAM::Policy (Roles) and AWS::IAM::RolePolicy (RoleName)."""
+    if "RoleName" in reader.properties:
+        name = reader.value("RoleName")
+        reader.properties = {**reader.properties, "Roles": [name] if name else []}
+    roles = _target_roles(t, reader)
+    for entry in roles:
+        reader.also_marks(entry["RoleName"])
+    name = reader.value("PolicyName", reader.logical_id) or reader.logical_id
+    document = reader.value("PolicyDocument", required=True)
+    if document is None:
+        return
+    for entry in roles:
+        entry["RolePolicyList"] = [p for p in entry.get("RolePolicyList") or []
+                                   if p["PolicyName"] != name]
+        entry["RolePolicyList"].append({"PolicyName": name, "PolicyDocument": document})
+
+
+def instance_profile_arn(t: Translation, name: str, path: str = "/") -> str:
+    return f"arn:aws:iam::{t.account_id}:instance-profile{path}{name}"
+
+
+def instance_profile(t: Translation, reader: Reader) -> None:
+    name = reader.resource_id
+    path = reader.value("Path", "/") or "/"
+    arn = instance_profile_arn(t, name, path)
+    t.profiles[name] = arn
+    roles = _target_roles(t, reader)
+    if "Roles" in reader.properties and reader.value("Roles") is None:
+        reader.fail(f"{reader.logical_id}: its role is unknown")
+    for entry in roles:
+        entry.setdefault("InstanceProfileList", []).append({
+            "Path": path, "InstanceProfileName": name, "Arn": arn, "CreateDate": IAM_DATE,
+            "InstanceProfileId": f"AIPA{name.upper()[:17]}",
+            "Roles": [{"RoleName": r["RoleName"], "Arn": r["Arn"], "Path": r.get("Path", "/")}
+                      for r in roles]})

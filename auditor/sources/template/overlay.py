@@ -1,0 +1,314 @@
+"""Lay the resources of CloudFormation templates over a base estate's raw answers.
+
+``overlay_templates`` is the one entry point: templates (a file, or the stacks of a cdk.out)
+are translated into raw API answers in the AWS CLI's shape and merged into a copy of the base
+``RawRegion`` (a snapshot, a live capture, or an empty one), so that ``sources.parse`` builds
+the estate and ``auditor.audit`` proves it exactly as for running instances. Resources that
+change existing ones by id (a rule on ``sg-...``, a route in ``rtb-...``, a policy on an
+existing role...) change the base's answers. Synthetic ids derive from logical ids
+(``sg-AppSecurityGroup``; an instance's id is its logical id) and ``logical`` maps them back.
+
+Use::
+
+    from auditor.sources.parse import build_estate
+    from auditor.sources.template.load import load_templates
+
+    result = overlay_templates(base_raw, load_templates("cdk.out"), {"Env": "prod"})
+    estate = build_estate(result.raw)  # Estate.unresolved and .planned_instances are set
+    report = auditor.audit.run_audit([estate], instance_ids, source)
+
+Not modelled (ignored): custom resources (an ``AwsCustomResource`` calling
+ModifyVpcAttribute, say), nested stacks, gateway endpoints (S3, DynamoDB: not on the agent's
+path), IPv6 blocks.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.sources.raw import RawRegion
+from auditor.sources.template import compute, iam, network
+from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
+from auditor.sources.template.intrinsics import Resolver, Unresolved
+from auditor.sources.template.load import LoadedTemplate
+
+PLACEHOLDER_ACCOUNT = "123456789012"
+DEFAULT_REGION = "us-east-1"
+
+Handler = Callable[[Translation, Reader], None]
+# Resource types in the order they are translated: what a resource names exists before it.
+PHASES: tuple[dict[str, Handler], ...] = (
+    {"AWS::EC2::VPC": network.vpc, "AWS::EC2::DHCPOptions": network.dhcp_options,
+     "AWS::EC2::InternetGateway": network.internet_gateway, "AWS::IAM::Role": iam.role},
+    {"AWS::EC2::VPCCidrBlock": network.vpc_cidr_block,
+     "AWS::EC2::VPCDHCPOptionsAssociation": network.dhcp_association,
+     "AWS::EC2::Subnet": network.subnet, "AWS::EC2::RouteTable": network.route_table,
+     "AWS::EC2::VPCGatewayAttachment": network.gateway_attachment,
+     "AWS::EC2::SecurityGroup": network.security_group,
+     "AWS::EC2::NetworkAcl": network.network_acl,
+     "AWS::IAM::ManagedPolicy": iam.managed_policy, "AWS::IAM::Policy": iam.inline_policy,
+     "AWS::IAM::RolePolicy": iam.inline_policy,
+     "AWS::IAM::InstanceProfile": iam.instance_profile},
+    {"AWS::EC2::NatGateway": network.nat_gateway,
+     "AWS::EC2::SubnetRouteTableAssociation": network.subnet_route_table_association,
+     "AWS::EC2::SubnetNetworkAclAssociation": network.subnet_nacl_association,
+     "AWS::EC2::NetworkAclEntry": network.network_acl_entry,
+     "AWS::EC2::SecurityGroupIngress":
+         lambda t, r: network.security_group_rule(t, r, "ingress"),
+     "AWS::EC2::SecurityGroupEgress":
+         lambda t, r: network.security_group_rule(t, r, "egress"),
+     "AWS::EC2::VPCEndpoint": network.vpc_endpoint},
+    {"AWS::EC2::Route": network.route},
+    {"AWS::EC2::EIP": compute.elastic_ip, "AWS::EC2::EIPAssociation": compute.elastic_ip,
+     "AWS::EC2::LaunchTemplate": compute.launch_template,
+     "AWS::AutoScaling::LaunchConfiguration": compute.launch_configuration},
+    {"AWS::EC2::Instance": compute.instance,
+     "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group},
+)
+# Resources that launch instances: one that cannot be read is still reported (unknown).
+_LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup")
+# Synthetic id prefixes of the resources whose Ref is an EC2 id.
+_ID_PREFIXES = {
+    "AWS::EC2::VPC": "vpc", "AWS::EC2::Subnet": "subnet", "AWS::EC2::RouteTable": "rtb",
+    "AWS::EC2::InternetGateway": "igw", "AWS::EC2::NatGateway": "nat",
+    "AWS::EC2::SecurityGroup": "sg", "AWS::EC2::NetworkAcl": "acl",
+    "AWS::EC2::VPCEndpoint": "vpce", "AWS::EC2::DHCPOptions": "dopt",
+    "AWS::EC2::LaunchTemplate": "lt",
+}
+# Resources whose Ref is a name (the logical id stands in for a generated one).
+_NAME_PROPERTIES = {
+    "AWS::IAM::Role": "RoleName", "AWS::IAM::InstanceProfile": "InstanceProfileName",
+    "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
+    "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
+}
+
+
+@dataclass
+class OverlayResult:
+    raw: RawRegion  # the merged answers; build_estate(raw) gives the estate to audit
+    logical: dict[str, LogicalRef] = field(default_factory=dict)  # synthetic id -> origin
+    unresolved: dict[str, str] = field(default_factory=dict)  # id ("*": unknown target)
+    groups: dict[str, list[str]] = field(default_factory=dict)  # ASG id -> per-subnet ids
+    planned: list[str] = field(default_factory=list)  # instance ids the templates launch
+
+
+def infer_region(templates: list[LoadedTemplate]) -> str | None:
+    pattern = re.compile(r"com\.amazonaws\.([a-z]{2}(?:-[a-z]+)+-\d)\.|"
+                         r'"([a-z]{2}(?:-[a-z]+)+-\d)[a-z]"')
+    for template in templates:
+        if template.region:
+            return template.region
+        match = pattern.search(json.dumps(template.body))
+        if match:
+            return match.group(1) or match.group(2)
+    return None
+
+
+def infer_account(templates: list[LoadedTemplate]) -> str | None:
+    """The account a template is for: its cloud assembly's, else one its ARNs name (a policy
+    on arn:aws:ssm:*:111122223333:* must be evaluated for that account, not a placeholder)."""
+    pattern = re.compile(r"arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9*-]*:(\d{12}):")
+    for template in templates:
+        if template.account:
+            return template.account
+        match = pattern.search(json.dumps(template.body))
+        if match:
+            return match.group(1)
+    return None
+
+
+def _partition(region: str) -> tuple[str, str]:
+    if region.startswith("cn-"):
+        return "aws-cn", "amazonaws.com.cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov", "amazonaws.com"
+    return "aws", "amazonaws.com"
+
+
+class _Ids:
+    """Synthetic ids, Ref and Fn::GetAtt values of one template's resources."""
+
+    def __init__(self, translation: Translation, scope: Scope) -> None:
+        self.t = translation
+        self.scope = scope
+        self.resources = scope.template.resources
+
+    def ref(self, logical_id: str) -> Any:
+        if logical_id not in self.scope.ids:
+            self.scope.ids[logical_id] = self._assign(logical_id)
+        return self.scope.ids[logical_id]
+
+    def _assign(self, logical_id: str) -> Any:
+        kind = self.resources[logical_id]["Type"]
+        qualifier = self.scope.template.name
+        if kind in _ID_PREFIXES:
+            prefix = _ID_PREFIXES[kind]
+            return self.t.unique(f"{prefix}-{logical_id}", f"{prefix}-{qualifier}-{logical_id}")
+        if kind == "AWS::EC2::EIP":
+            return Unresolved(f"Ref {logical_id}: the Elastic IP's address is assigned at "
+                              "deployment")
+        if kind in _NAME_PROPERTIES:
+            given = (self.resources[logical_id].get("Properties") or {}).get(
+                _NAME_PROPERTIES[kind])
+            name = self.scope.resolver.resolve(given) if given is not None else None
+            if not isinstance(name, str):
+                name = self.t.unique(logical_id, f"{qualifier}-{logical_id}")
+            if kind == "AWS::IAM::ManagedPolicy":
+                path = (self.resources[logical_id].get("Properties") or {}).get("Path", "/")
+                return iam.managed_policy_arn(self.t, name, path if isinstance(path, str)
+                                              else "/")
+            return name
+        return self.t.unique(logical_id, f"{qualifier}/{logical_id}")
+
+    def get_att(self, logical_id: str, attribute: str) -> Any:
+        kind = self.resources[logical_id]["Type"]
+        properties = self.resources[logical_id].get("Properties") or {}
+        own = self.ref(logical_id)
+        resolve = self.scope.resolver.resolve
+        simple = {
+            ("AWS::EC2::SecurityGroup", "GroupId"): own,
+            ("AWS::EC2::VPC", "VpcId"): own,
+            ("AWS::EC2::Subnet", "SubnetId"): own,
+            ("AWS::EC2::RouteTable", "RouteTableId"): own,
+            ("AWS::EC2::InternetGateway", "InternetGatewayId"): own,
+            ("AWS::EC2::NatGateway", "NatGatewayId"): own,
+            ("AWS::EC2::NetworkAcl", "Id"): own,
+            ("AWS::EC2::VPCEndpoint", "Id"): own,
+            ("AWS::EC2::LaunchTemplate", "LaunchTemplateId"): own,
+            ("AWS::EC2::LaunchTemplate", "LatestVersionNumber"): "1",
+            ("AWS::EC2::LaunchTemplate", "DefaultVersionNumber"): "1",
+            ("AWS::IAM::ManagedPolicy", "PolicyArn"): own,
+        }
+        if (kind, attribute) in simple:
+            return simple[(kind, attribute)]
+        if kind == "AWS::EC2::VPC" and attribute == "DefaultNetworkAcl":
+            return network.default_nacl_id(own)
+        if kind == "AWS::EC2::VPC" and attribute == "DefaultSecurityGroup":
+            return network.default_sg_id(own)
+        if attribute in ("VpcId", "CidrBlock", "AvailabilityZone") and attribute in properties:
+            return resolve(properties[attribute])
+        if kind == "AWS::IAM::Role" and attribute == "Arn":
+            path = resolve(properties.get("Path", "/"))
+            return iam.role_arn(self.t, own, path if isinstance(path, str) else "/")
+        if kind == "AWS::IAM::InstanceProfile" and attribute == "Arn":
+            path = resolve(properties.get("Path", "/"))
+            return iam.instance_profile_arn(self.t, own, path if isinstance(path, str) else "/")
+        if kind == "AWS::EC2::EIP" and attribute == "AllocationId":
+            return f"eipalloc-{logical_id}"
+        return Unresolved(f"Fn::GetAtt {logical_id}.{attribute} is known only after deployment")
+
+
+def _pseudo(template: LoadedTemplate, region: str, account: str) -> dict[str, Any]:
+    partition, suffix = _partition(region)
+    return {"AWS::Region": region, "AWS::AccountId": account, "AWS::Partition": partition,
+            "AWS::URLSuffix": suffix, "AWS::StackName": template.name,
+            "AWS::StackId": f"arn:{partition}:cloudformation:{region}:{account}:stack/"
+                            f"{template.name}/planned",
+            "AWS::NotificationARNs": []}
+
+
+def _reader(t: Translation, scope: Scope, logical_id: str, resource: dict) -> Reader:
+    resource_id = scope.resolver.ref(logical_id)
+    if not isinstance(resource_id, str):
+        resource_id = logical_id
+    properties = resource.get("Properties") or {}
+    unknown = None
+    if len(properties) == 1 and next(iter(properties)).startswith("Fn::"):
+        # Properties: !If [...] and the like: the whole set is one value
+        properties = scope.resolver.resolve(properties)
+        if not isinstance(properties, dict):
+            unknown = getattr(properties, "reason", "not a mapping")
+            properties = {}
+    reader = Reader(t, scope, logical_id, properties, resource_id)
+    if unknown:
+        reader.fail(f"{logical_id}.Properties: {unknown}")
+    return reader
+
+
+def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
+                      parameters: dict[str, Any] | None = None,
+                      region: str | None = None) -> OverlayResult:
+    """The base's answers with the templates' resources laid over them.
+
+    ``parameters`` apply to every template that declares them. ``region`` (else the base's,
+    else one the templates name, else AWS_REGION/AWS_DEFAULT_REGION, else us-east-1) fills
+    ``AWS::Region``.
+    """
+    region = (region or base.region or infer_region(templates)
+              or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+              or DEFAULT_REGION)
+    account = base.account_id or infer_account(templates) or PLACEHOLDER_ACCOUNT
+    t = Translation(base, region, account)
+    scopes: list[Scope] = []
+    importing: set[str] = set()
+
+    def import_value(name: str) -> Any:
+        """Fn::ImportValue of an export of another template given with this one (cdk.out's
+        cross-stack references)."""
+        if name in importing:
+            return Unresolved(f"Fn::ImportValue {name} depends on itself")
+        importing.add(name)
+        try:
+            for other in scopes:
+                value = other.resolver.output(name)
+                if value is not None:
+                    return value
+        finally:
+            importing.discard(name)
+        return Unresolved(f"Fn::ImportValue {name}: exported by a stack that is not given")
+
+    for template in templates:
+        scope = Scope(template)
+        ids = _Ids(t, scope)
+        scope.resolver = Resolver(template.body, dict(parameters or {}),
+                                  _pseudo(template, region, account), ids.ref, ids.get_att,
+                                  import_value)
+        scopes.append(scope)
+        for logical_id, resource in template.resources.items():
+            resource_id = ids.ref(logical_id)
+            key = resource_id if isinstance(resource_id, str) else logical_id
+            metadata = resource.get("Metadata")
+            construct = metadata.get("aws:cdk:path", "") if isinstance(metadata, dict) else ""
+            t.logical[key] = LogicalRef(template.path, logical_id,
+                                        template.lines.get(logical_id), resource["Type"],
+                                        str(construct))
+    for phase in PHASES:
+        for scope in scopes:
+            for logical_id, resource in scope.template.resources.items():
+                handler = phase.get(resource["Type"])
+                if handler is None:
+                    continue
+                _translate(t, scope, logical_id, resource, handler)
+    compute.unused_launch_templates(t)
+    for group_id, members in t.groups.items():
+        for member in members:
+            t.logical[member] = t.logical[group_id]
+    return OverlayResult(t.raw(base), t.logical, dict(t.unresolved), dict(t.groups),
+                         list(t.planned))
+
+
+def _translate(t: Translation, scope: Scope, logical_id: str, resource: dict,
+               handler: Handler) -> None:
+    condition = resource.get("Condition")
+    decided: Any = True
+    if isinstance(condition, str):
+        decided = scope.resolver.condition(condition)
+        if decided is False:
+            return
+    reader = _reader(t, scope, logical_id, resource)
+    try:
+        handler(t, reader)
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+        # A property of an unexpected shape: that resource is unknown, the rest is proved.
+        reader.fail(f"{logical_id}: a property has a form the auditor cannot read "
+                    f"({type(error).__name__}: {error})")
+        if resource["Type"] in _LAUNCHES and reader.resource_id not in t.planned:
+            compute.emit_instance(t, reader.resource_id, compute.Launch(), "",
+                                  unplaced_reason=t.unresolved[reader.resource_id])
+    if isinstance(decided, Unresolved):
+        reader.fail(f"whether {logical_id} is created depends on {decided.reason}")
