@@ -16,11 +16,11 @@ import sys
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
 os.environ.setdefault("NODE_NO_WARNINGS", "1")
 
-import aws_cdk as cdk  # noqa: E402  (after the environment above, read when jsii starts)
+import aws_cdk as cdk  # after the environment above: jsii reads it
 
-from auditor.errors import UsageError  # noqa: E402
-from auditor.remediation.plan import Plan, load_plan  # noqa: E402
-from stacks.remediation_app import add_remediation_stacks  # noqa: E402
+from auditor.errors import UsageError
+from auditor.remediation.plan import Plan, load_plan
+from stacks.remediation_app import add_remediation_stacks
 
 PROGRAM = "ssm-auditor cdk app"
 

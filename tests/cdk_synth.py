@@ -1,23 +1,15 @@
-"""Synthesize a remediation plan in-process, as app.py does, for the CDK tests.
-
-Importing this module sets the two variables that keep Node 20's end-of-life banner out of the
-output (jsii reads them when it starts, at the first ``import aws_cdk``)."""
+"""Synthesize a remediation plan in-process, as app.py does, for the CDK tests."""
 
 from __future__ import annotations
 
-import os
+from pathlib import Path
+from typing import Any
 
-os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
-os.environ.setdefault("NODE_NO_WARNINGS", "1")
+import aws_cdk as cdk
+from aws_cdk.assertions import Template
 
-from pathlib import Path  # noqa: E402
-from typing import Any  # noqa: E402
-
-import aws_cdk as cdk  # noqa: E402
-from aws_cdk.assertions import Template  # noqa: E402
-
-from auditor.remediation.plan import plan_from_dict  # noqa: E402
-from stacks.remediation_app import add_remediation_stacks  # noqa: E402
+from auditor.remediation.plan import plan_from_dict
+from stacks.remediation_app import add_remediation_stacks
 
 
 def synth(plan: dict[str, Any], outdir: Path | None = None,
