@@ -21,9 +21,11 @@ from stacks.security_group_rules import SecurityGroupRulesStack
 SYNTHESIZERS: dict[str, Callable[[], cdk.IStackSynthesizer | None]] = {
     # CDK's default: needs `cdk bootstrap` in the account and region.
     "default": lambda: None,
-    # No bootstrap: the CLI deploys the template as it is (the stacks have no assets), with the
-    # caller's own credentials.
-    "bootstrapless": cdk.BootstraplessSynthesizer,
+    # No bootstrap: the CLI sends the template itself to CloudFormation (the stacks have no
+    # assets and stay far below the 51,200-byte limit of an inline template) and deploys with
+    # the caller's own credentials. (BootstraplessSynthesizer would still name the bootstrap
+    # deploy and execution roles.)
+    "bootstrapless": cdk.LegacyStackSynthesizer,
 }
 
 
