@@ -4,6 +4,8 @@ reviewer's metadata, determinism and cdk-nag."""
 
 from __future__ import annotations
 
+import json
+
 import aws_cdk as cdk
 import pytest
 
@@ -338,3 +340,20 @@ def test_cdk_nag_fails_the_synthesis_on_what_the_fix_does_not_need(plan: dict,
     assert [v.rule_name.split("[")[0] for v in report.violations] == [finding]
     with pytest.raises(RuntimeError, match=f"(?s)ValidationFailed: .*{finding}"):
         app.synth()
+
+
+# --- Synthesizers --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("synthesizer", "bootstrap_roles"), [
+    ("default", True), ("bootstrapless", False)])
+def test_bootstrapless_synthesizer_names_no_bootstrap_role(tmp_path, synthesizer: str,
+                                                           bootstrap_roles: bool) -> None:
+    templates = synth(plan_with(instance_roles=[plans.instance_role()]), tmp_path, synthesizer)
+
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    properties = manifest["artifacts"]["SsmAuditor-InstanceRole"]["properties"]
+    assert ("assumeRoleArn" in properties) is bootstrap_roles
+    assert ("cloudFormationExecutionRoleArn" in properties) is bootstrap_roles
+    parameters = templates["SsmAuditor-InstanceRole"].to_json().get("Parameters", {})
+    assert ("BootstrapVersion" in parameters) is bootstrap_roles
