@@ -60,8 +60,17 @@ def _audit_parser() -> argparse.ArgumentParser:
     later = parser.add_argument_group("coming with later releases")
     later.add_argument("--logs", action="append", metavar="FILE",
                        help="correlate with agent logs (not available yet)")
-    later.add_argument("--plan", metavar="FILE",
-                       help="write a remediation plan (not available yet)")
+    fix = parser.add_argument_group("remediation")
+    fix.add_argument("--plan", metavar="FILE",
+                     help="also write a remediation plan for the CDK app "
+                          "(npx cdk synth -c plan=FILE)")
+    fix.add_argument("--verify-plan", metavar="CDK_OUT",
+                     help="prove the synthesized remediation app (the cdk.out of `cdk synth "
+                          "-c plan=FILE`) before deploying it: audit the estate as it would be "
+                          "after the stacks and the plan's manual steps")
+    fix.add_argument("--plan-s3-gateway", action="store_true",
+                     help="with --plan: also add an S3 gateway endpoint where endpoints are "
+                          "added (agent updates and logs to S3 without the internet)")
     return parser
 
 
@@ -90,6 +99,19 @@ def _progress() -> Any:
 def _load_estates(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
     from auditor.sources.parse import build_estate
 
+    raws, source = _load_raws(args)
+    estates = [build_estate(raw, args.instance) for raw in raws]
+    return estates, _describe_source(source, estates)
+
+
+def _describe_source(source: dict[str, Any], estates: list) -> dict[str, Any]:
+    source["regions"] = [estate.region for estate in estates]
+    source["account_id"] = next((e.account_id for e in estates if e.account_id), "")
+    source["unavailable"] = {e.region: e.unavailable for e in estates if e.unavailable}
+    return source
+
+
+def _load_raws(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
     if args.snapshot:
         from auditor.sources.snapshot import read_snapshot
 
@@ -103,11 +125,7 @@ def _load_estates(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
         if progress:
             sys.stderr.write("\r\033[K")
         source = {"kind": "aws", "profile": args.profile or os.environ.get("AWS_PROFILE")}
-    estates = [build_estate(raw, args.instance) for raw in raws]
-    source["regions"] = [estate.region for estate in estates]
-    source["account_id"] = next((e.account_id for e in estates if e.account_id), "")
-    source["unavailable"] = {e.region: e.unavailable for e in estates if e.unavailable}
-    return estates, source
+    return raws, source
 
 
 def _use_colour(choice: str) -> bool:
@@ -122,12 +140,25 @@ def run_audit_command(argv: list[str]) -> int:
         raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
     if args.logs:
         raise UsageError("--logs is not available in this version yet")
-    if args.plan:
-        raise UsageError("--plan is not available in this version yet")
+    if args.plan_s3_gateway and not args.plan:
+        raise UsageError("--plan-s3-gateway needs --plan FILE")
+    if args.verify_plan and args.plan:
+        raise UsageError("--verify-plan proves a plan already synthesized; --plan writes one: "
+                         "give one of them")
     from auditor.audit import run_audit
 
-    estates, source = _load_estates(args)
-    report = run_audit(estates, args.instance, source)
+    if args.verify_plan:
+        report = _verify_plan(args)
+    else:
+        estates, source = _load_estates(args)
+        report = run_audit(estates, args.instance, source)
+    _print_report(args, report)
+    if args.plan:
+        _write_plan(args, estates, report)
+    return report.exit_code()
+
+
+def _print_report(args: argparse.Namespace, report: Any) -> None:
     if args.format == "json":
         from auditor.reports import json_report
 
@@ -135,8 +166,72 @@ def run_audit_command(argv: list[str]) -> int:
     else:
         from auditor.reports import text_report
 
+        after = report.source.get("after_plan")
+        if after:
+            print(_verify_summary(report, after))
         print(text_report.render(report, _use_colour(args.color), args.verbose))
-    return report.exit_code()
+
+
+def _verify_plan(args: argparse.Namespace) -> Any:
+    """The audit of the estate as the synthesized stacks and manual steps would leave it."""
+    from auditor.audit import run_audit
+    from auditor.remediation import verify
+    from auditor.sources.parse import build_estate
+
+    templates, regions, plan, assumptions = verify.prepare(args.verify_plan)
+    raws, source = _load_raws(args)
+    before = run_audit([build_estate(raw, args.instance) for raw in raws], args.instance, {})
+    estates = []
+    for raw in raws:
+        estate = build_estate(verify.overlay_for_region(raw, templates, regions, assumptions),
+                              args.instance)
+        if plan is not None:
+            verify.assume_manual_steps(estate, plan.manual_steps, assumptions)
+        estates.append(estate)
+    source = _describe_source(source, estates)
+    source["after_plan"] = assumptions.to_dict()
+    source["after_plan"]["verdicts_before"] = {
+        audit.instance.instance_id: audit.verdict for audit in before.instances}
+    return run_audit(estates, args.instance, source)
+
+
+def _verify_summary(report: Any, after: dict[str, Any]) -> str:
+    lines = [f"after the change in {after['cdk_out']} ({len(after['stacks'])} stack(s)"
+             + (f"; assuming done: {len(after['manual_steps_assumed'])} manual step(s)"
+                if after["plan_found"] else
+                f"; no {after['cdk_out']}/ssm-auditor-plan.json, so no manual step assumed")
+             + "):"]
+    before = after["verdicts_before"]
+    for audit in report.instances:
+        instance_id = audit.instance.instance_id
+        was = before.get(instance_id, "?").replace("_", " ")
+        now = audit.verdict.replace("_", " ")
+        blockers = sorted({f.code for f in audit.findings if f.severity == "error"})
+        lines.append(f"  {instance_id}: {was} -> after this change: {now}"
+                     + (f" (still blocked by {', '.join(blockers)})" if blockers else ""))
+    lines += [f"  not modelled, check by hand: {command}"
+              for command in after["manual_steps_not_modelled"]]
+    return "\n".join(lines)
+
+
+def _write_plan(args: argparse.Namespace, estates: list, report: Any) -> None:
+    """The plan goes to its file; a summary to stderr, so a JSON report stays clean."""
+    from auditor.remediation import plan as plan_file
+    from auditor.remediation.planner import PlanOptions, make_plan
+
+    complete = not args.instance
+    if args.instance and args.snapshot:  # the snapshot has the neighbours: plan with them
+        from auditor.sources.parse import build_estate
+        from auditor.sources.snapshot import read_snapshot
+
+        estates = [build_estate(raw, None) for raw in read_snapshot(args.snapshot, args.region)]
+        complete = True
+    plan = make_plan(estates, report, PlanOptions(s3_gateway=args.plan_s3_gateway), complete)
+    try:
+        plan_file.dump(plan, args.plan)
+    except OSError as error:
+        raise UsageError(f"cannot write the plan to {args.plan}: {error.strerror}") from None
+    print(plan_file.summary(plan, args.plan), file=sys.stderr)
 
 
 def run_snapshot_command(argv: list[str]) -> int:

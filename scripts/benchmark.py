@@ -694,6 +694,11 @@ def main(argv: list[str] | None = None) -> int:
             Scenario("One `--instance` of `demo/estate`",
                      ["--instance", _demo_instance(), "--snapshot", str(DEMO_ESTATE),
                       "--format", "json"], wall_target=0.5, expect_instances=1),
+            # The plan proves itself: it re-audits what it changes, neighbours included.
+            Scenario(f"Fleet `--all --plan` ({size.instances:,} instances)",
+                     ["--all", "--snapshot", str(snapshot), "--format", "json", "--plan",
+                      str(work / "plan.json")],
+                     wall_target=15.0, rss_target=1024 * MiB, expect_instances=size.instances),
         ]
         run_cli(scenarios[2].args, work / "warm-up.json", work / "bytecode")  # compile once
         for scenario in scenarios:

@@ -30,6 +30,7 @@ class PlanInstance:
     instance_id: str
     region: str
     verdict_before: str
+    verdict_after: str = ""  # what the model proves with the plan applied
     fixed_by: list[str] = field(default_factory=list)
     still_blocked_by: list[str] = field(default_factory=list)
 
@@ -151,6 +152,22 @@ _ENTRY_LISTS: tuple[tuple[str, type], ...] = (
 
 def dump(plan: Plan, path: str | Path) -> None:
     Path(path).write_text(json.dumps(plan.to_dict(), indent=2) + "\n", encoding="utf-8")
+
+
+def summary(plan: Plan, path: str | Path) -> str:
+    """What a plan does, in a few lines for people."""
+    changes = sum(len(getattr(plan, name)) for name, _ in _ENTRY_LISTS[:-1])
+    lines = [f"plan written to {path}: {changes} change(s) as code, "
+             f"{len(plan.manual_steps)} manual step(s)"]
+    for instance in plan.instances:
+        after = instance.verdict_after.replace("_", " ") or "not proven"
+        lines.append(f"  {instance.instance_id}: {instance.verdict_before.replace('_', ' ')}"
+                     f" -> after this plan: {after}")
+        lines += [f"      still blocked by {reason}" for reason in instance.still_blocked_by]
+    lines += [f"  manual: {step.command}" for step in plan.manual_steps]
+    if plan.is_empty():
+        lines.append("  nothing to change: no audited instance is proven not manageable")
+    return "\n".join(lines)
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -1,0 +1,217 @@
+"""Lay a remediation plan over the estate model, to prove it before anything is deployed.
+
+The planner uses it to check each change it proposes; ``verify`` uses ``apply_manual_steps``
+for the steps CloudFormation cannot take (the stacks themselves come from the synthesized
+templates). Planned resources get ids that say they are planned (``vpce-planned-...``).
+"""
+
+from __future__ import annotations
+
+from ipaddress import ip_network
+
+from auditor import aws_facts
+from auditor.aws_managed_policies import AWS_MANAGED_POLICIES, AWS_MANAGED_POLICY_ARN_PREFIX
+from auditor.model import (
+    Estate,
+    InstanceProfile,
+    ManagedPolicy,
+    MetadataOptions,
+    NaclEntry,
+    PortRange,
+    Role,
+    SecurityGroup,
+    SecurityGroupRule,
+    VpcEndpoint,
+)
+from auditor.remediation.plan import (
+    EndpointsEntry,
+    InstanceRoleEntry,
+    ManualStep,
+    NaclEntryEntry,
+    Plan,
+    RolePolicyEntry,
+    SecurityGroupRuleEntry,
+)
+
+EC2_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+                   "Action": "sts:AssumeRole"}],
+}
+
+
+def planned_endpoint_group_id(entry: EndpointsEntry) -> str:
+    return f"sg-planned-{entry.id}"
+
+
+def apply_plan(estate: Estate, plan: Plan) -> None:
+    """Every change of ``plan`` that concerns ``estate``'s region, manual steps included."""
+    for endpoints in plan.endpoints:
+        if endpoints.region == estate.region:
+            apply_endpoints(estate, endpoints)
+    for rule in plan.security_group_rules:
+        if rule.region == estate.region:
+            apply_security_group_rule(estate, rule)
+    for entry in plan.nacl_entries:
+        if entry.region == estate.region:
+            apply_nacl_entry(estate, entry)
+    for role in plan.instance_roles:
+        apply_instance_role(estate, role)
+    for policy in plan.role_policies:
+        apply_role_policy(estate, policy)
+    apply_manual_steps(estate, plan.manual_steps)
+
+
+def apply_endpoints(estate: Estate, entry: EndpointsEntry) -> None:
+    group_id = planned_endpoint_group_id(entry)
+    group = SecurityGroup(group_id, entry.vpc_id, f"ssm-auditor endpoints {entry.vpc_id}")
+    https = PortRange(aws_facts.TCP, aws_facts.HTTPS_PORT, aws_facts.HTTPS_PORT)
+    group.ingress = [SecurityGroupRule("ingress", https, group_id=peer)
+                     for peer in entry.allow_from_security_groups]
+    group.ingress += [SecurityGroupRule("ingress", https, cidr=ip_network(cidr))
+                      for cidr in entry.allow_from_cidrs]
+    group.egress = [SecurityGroupRule("egress", PortRange("-1", 0, 65535),
+                                      cidr=ip_network("0.0.0.0/0"))]
+    estate.security_groups[group_id] = group
+    for service in entry.services:
+        endpoint_id = f"vpce-planned-{service}-{entry.vpc_id}"
+        estate.vpc_endpoints[endpoint_id] = VpcEndpoint(
+            endpoint_id, entry.vpc_id, aws_facts.endpoint_service_name(entry.region, service),
+            "Interface", aws_facts.ENDPOINT_AVAILABLE, True, list(entry.subnet_ids), [group_id])
+
+
+def apply_security_group_rule(estate: Estate, entry: SecurityGroupRuleEntry) -> None:
+    group = estate.security_groups.get(entry.group_id)
+    if group is None:
+        return
+    rule = SecurityGroupRule(entry.direction, PortRange(entry.protocol, entry.from_port,
+                                                        entry.to_port),
+                             cidr=ip_network(entry.cidr) if entry.cidr else None,
+                             group_id=entry.peer_security_group_id,
+                             description=entry.description)
+    (group.egress if entry.direction == "egress" else group.ingress).append(rule)
+
+
+def apply_nacl_entry(estate: Estate, entry: NaclEntryEntry) -> None:
+    nacl = estate.network_acls.get(entry.network_acl_id)
+    if nacl is None:
+        return
+    new = NaclEntry(entry.rule_number, entry.egress, True, entry.protocol,
+                    ip_network(entry.cidr), entry.from_port, entry.to_port)
+    nacl.entries = sorted([*nacl.entries, new], key=lambda e: e.rule_number)
+
+
+def apply_instance_role(estate: Estate, entry: InstanceRoleEntry) -> None:
+    account = estate.account_id or "000000000000"
+    for arn in entry.managed_policy_arns:
+        if arn not in estate.managed_policies and arn.startswith(AWS_MANAGED_POLICY_ARN_PREFIX):
+            name = arn.removeprefix(AWS_MANAGED_POLICY_ARN_PREFIX)
+            if name in AWS_MANAGED_POLICIES:
+                estate.managed_policies[arn] = ManagedPolicy(arn, name, AWS_MANAGED_POLICIES[name],
+                                                             aws_managed=True)
+    estate.roles[entry.role_name] = Role(entry.role_name,
+                                         f"arn:aws:iam::{account}:role/{entry.role_name}",
+                                         EC2_TRUST_POLICY,
+                                         attached_policy_arns=list(entry.managed_policy_arns))
+    profile_arn = instance_profile_arn(estate, entry.instance_profile_name)
+    estate.instance_profiles[profile_arn] = InstanceProfile(entry.instance_profile_name,
+                                                            profile_arn, [entry.role_name])
+
+
+def apply_role_policy(estate: Estate, entry: RolePolicyEntry) -> None:
+    role = estate.roles.get(entry.role_name)
+    if role is not None:
+        role.inline_policies[entry.policy_name] = {"Version": "2012-10-17",
+                                                   "Statement": entry.statements}
+
+
+def instance_profile_arn(estate: Estate, name: str) -> str:
+    for arn, profile in estate.instance_profiles.items():
+        if profile.name == name:
+            return arn
+    return f"arn:aws:iam::{estate.account_id or '000000000000'}:instance-profile/{name}"
+
+
+def apply_manual_steps(estate: Estate, steps: list[ManualStep]) -> list[ManualStep]:
+    """Assume the steps are done; returns those the model cannot take (left to a person)."""
+    left = []
+    for step in steps:
+        if step.region and step.region != estate.region:
+            continue
+        action = _MANUAL_ACTIONS.get(step.action)
+        if action is None or not action(estate, step.parameters):
+            left.append(step)
+    return left
+
+
+def _associate_profile(estate: Estate, parameters: dict) -> bool:
+    instance = estate.instances.get(parameters.get("instance_id", ""))
+    if instance is None:
+        return False
+    instance.instance_profile_arn = instance_profile_arn(estate,
+                                                         parameters["instance_profile_name"])
+    return True
+
+
+def _add_role_to_profile(estate: Estate, parameters: dict) -> bool:
+    """IAM lists a profile only through its roles, so an empty one may be missing: add it."""
+    name = parameters.get("instance_profile_name", "")
+    arn = parameters.get("instance_profile_arn") or instance_profile_arn(estate, name)
+    estate.instance_profiles[arn] = InstanceProfile(name, arn, [parameters["role_name"]])
+    return True
+
+
+def _update_trust_policy(estate: Estate, parameters: dict) -> bool:
+    role = estate.roles.get(parameters.get("role_name", ""))
+    if role is None:
+        return False
+    role.trust_policy = parameters["policy_document"]
+    return True
+
+
+def _vpc_attribute(attribute: str):
+    def enable(estate: Estate, parameters: dict) -> bool:
+        vpc = estate.vpcs.get(parameters.get("vpc_id", ""))
+        if vpc is None:
+            return False
+        setattr(vpc, attribute, True)
+        return True
+    return enable
+
+
+def _endpoint_private_dns(estate: Estate, parameters: dict) -> bool:
+    endpoint = estate.vpc_endpoints.get(parameters.get("vpc_endpoint_id", ""))
+    if endpoint is None:
+        return False
+    endpoint.private_dns_enabled = True
+    return True
+
+
+def _reset_endpoint_policy(estate: Estate, parameters: dict) -> bool:
+    endpoint = estate.vpc_endpoints.get(parameters.get("vpc_endpoint_id", ""))
+    if endpoint is None:
+        return False
+    endpoint.policy_document = None  # the default policy: full access
+    return True
+
+
+def _metadata_endpoint(estate: Estate, parameters: dict) -> bool:
+    instance = estate.instances.get(parameters.get("instance_id", ""))
+    if instance is None:
+        return False
+    current = instance.metadata or MetadataOptions()
+    instance.metadata = MetadataOptions("enabled", current.http_tokens,
+                                        current.http_put_response_hop_limit, current.state)
+    return True
+
+
+_MANUAL_ACTIONS = {
+    "associate_instance_profile": _associate_profile,
+    "add_role_to_instance_profile": _add_role_to_profile,
+    "update_assume_role_policy": _update_trust_policy,
+    "enable_vpc_dns_support": _vpc_attribute("enable_dns_support"),
+    "enable_vpc_dns_hostnames": _vpc_attribute("enable_dns_hostnames"),
+    "enable_endpoint_private_dns": _endpoint_private_dns,
+    "enable_metadata_endpoint": _metadata_endpoint,
+    "reset_endpoint_policy": _reset_endpoint_policy,
+}

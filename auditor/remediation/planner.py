@@ -1,0 +1,588 @@
+"""From an audit to the smallest remediation plan a careful operator would deploy.
+
+Only instances proven ``not_manageable`` are planned for: an ``unknown`` verdict needs a person
+to look first (a transit gateway, a condition key, a custom DNS server), and a manageable
+instance needs nothing. The planner works in rounds on a copy of the estate: it reads the
+blocking hops and findings, proposes changes, lays them over the copy and proves the audit
+again, until nothing new is proposed. What is still blocked afterwards is written in the plan,
+so a plan never claims more than the model proves.
+
+Choices (each entry carries its reason):
+- A path that cannot leave the VPC (no route, blackhole, NAT gateway broken, internet gateway
+  without a public address) gets interface endpoints, never a new way to the internet.
+- A path that is sound but for a rule (security group, network ACL) gets that rule, as narrow
+  as the traffic: TCP 443 out, replies on 1024-65535, the VPC's CIDRs for endpoint traffic.
+- No instance profile: a role with ``AmazonSSMManagedInstanceCore`` and its profile, then an
+  association the operator runs (CloudFormation cannot attach a profile to an instance it does
+  not manage). Missing actions on an existing role: a policy with exactly those actions.
+- Explicit denies, boundaries and SCPs are a security decision: listed for review, not changed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from copy import deepcopy
+from dataclasses import dataclass, field
+
+from auditor import __version__, aws_facts
+from auditor.analysis.graph import EstateGraph
+from auditor.analysis.prover import NetworkProver
+from auditor.analysis.results import BLOCKED, DENY, Finding, ServiceProof
+from auditor.analysis.verdict import MANAGEABLE, NOT_MANAGEABLE
+from auditor.audit import AuditReport, InstanceAudit, audit_instance
+from auditor.aws_managed_policies import arn as managed_policy_arn
+from auditor.model import Estate, Instance, NetworkAcl
+from auditor.remediation import apply
+from auditor.remediation.plan import (
+    EndpointsEntry,
+    FixedFinding,
+    InstanceRoleEntry,
+    ManualStep,
+    NaclEntryEntry,
+    Plan,
+    PlanInstance,
+    RolePolicyEntry,
+    SecurityGroupRuleEntry,
+)
+
+INSTANCE_ROLE_NAME = "ssm-auditor-instance"
+AGENT_POLICY_NAME = "ssm-auditor-agent-access"
+CORE_POLICY = "AmazonSSMManagedInstanceCore"
+ANYWHERE = "0.0.0.0/0"
+REPLY_PORTS = (1024, 65535)  # covers every platform's ephemeral range and NAT gateways
+MAX_ROUNDS = 5
+MAX_GROUP_REFERENCES = 10  # more instance groups than this: admit the VPC's CIDRs instead
+NACL_MAX_RULE = 32766
+
+# Findings that mean the public path cannot work as built: fixed with endpoints.
+_NO_WAY_OUT = {"NO_ROUTE_TO_DESTINATION", "BLACKHOLE_ROUTE", "IGW_NO_PUBLIC_IP",
+               "NAT_GATEWAY_NO_INTERNET_ROUTE", "NAT_GATEWAY_NOT_AVAILABLE"}
+_REVIEW_ONLY = {"EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES", "SCP_DENIES"}
+
+
+@dataclass
+class PlanOptions:
+    s3_gateway: bool = False  # add an S3 gateway endpoint where endpoints are added
+
+
+@dataclass
+class _Context:
+    """One region's planning state: the plan so far and the estate it is laid over."""
+
+    plan: Plan
+    estate: Estate
+    options: PlanOptions
+    endpoint_subnets: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    admit_by_group: dict[str, bool] = field(default_factory=dict)
+    changed_vpcs: set[str] = field(default_factory=set)  # endpoints changed this round
+
+
+def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions | None = None,
+              complete: bool = True) -> Plan:
+    """``complete``: the estates hold every instance of their VPCs (not a scoped read), so the
+    plan can prove it breaks none of the instances it was not asked about."""
+    options = options or PlanOptions()
+    account = next((estate.account_id for estate in estates if estate.account_id), "")
+    plan = Plan(account, [estate.region for estate in estates],
+                generated_by=f"ssm-auditor {__version__}")
+    for estate in estates:
+        known = {audit.instance.instance_id: audit.verdict for audit in report.instances
+                 if audit.instance.region == estate.region
+                 and audit.instance.instance_id in estate.instances}
+        targets = sorted(iid for iid, verdict in known.items() if verdict == NOT_MANAGEABLE)
+        if targets:
+            _plan_region(plan, estate, targets, known, options, complete)
+    return plan
+
+
+def _plan_region(plan: Plan, estate: Estate, targets: list[str], known: dict[str, str],
+                 options: PlanOptions, complete: bool) -> None:
+    vpcs = {estate.instances[iid].vpc_id for iid in targets}
+    neighbours = sorted(iid for iid, instance in estate.instances.items()
+                        if complete and instance.vpc_id in vpcs and iid not in targets
+                        and instance.state == "running")
+    unknown_yet = [iid for iid in neighbours if iid not in known]
+    before = {**known, **{a.instance.instance_id: a.verdict
+                          for a in _audit(estate, unknown_yet)}}
+    # Neighbours that work today must keep working. Only endpoints can break them (every
+    # other change only adds an allow), so they are proved again where endpoints change.
+    protected = sorted(iid for iid in neighbours if before[iid] == MANAGEABLE)
+    work = deepcopy(estate)
+    apply.apply_plan(work, plan)  # what earlier regions planned for IAM
+    context = _Context(plan, work, options)
+    _choose_endpoint_placement(context, [work.instances[iid] for iid in targets],
+                               [work.instances[iid] for iid in targets + neighbours], complete)
+    planned = targets + protected
+    latest = {audit.instance.instance_id: audit for audit in _audit(work, targets)}
+    # The ways out first: a rule fixed on a path that endpoints then replace would be wasted
+    # (or wider than needed).
+    for structural_only in (True, False):
+        for _ in range(MAX_ROUNDS):
+            context.changed_vpcs.clear()
+            if not sum(_propose(context, audit, structural_only) for audit in latest.values()):
+                break
+            again = [iid for iid in planned
+                     if (iid in latest and latest[iid].verdict != MANAGEABLE)
+                     or work.instances[iid].vpc_id in context.changed_vpcs]
+            latest.update((a.instance.instance_id, a) for a in _audit(work, again))
+    fixing = _entries_fixing(plan)
+    for audit in _audit(work, planned):  # one last proof of everything the plan touches
+        instance_id = audit.instance.instance_id
+        if instance_id in protected and instance_id not in fixing:
+            continue  # untouched by the plan
+        blocked = [] if audit.verdict == MANAGEABLE else _still_blocking(audit)
+        plan.instances.append(PlanInstance(
+            instance_id, estate.region, before[instance_id], audit.verdict,
+            fixed_by=fixing.get(instance_id, []), still_blocked_by=blocked))
+
+
+def _still_blocking(audit: InstanceAudit) -> list[str]:
+    errors = [f for f in audit.findings if f.severity == "error"]
+    if errors:
+        return [f"{f.code} {f.resource_id}: {f.message}" for f in errors]
+    undecided = sorted({f"{f.code} {f.resource_id}" for f in audit.findings
+                        if f.severity == "warning"})
+    return [*audit.verdict_reasons, *(f"undecided: {text}" for text in undecided)]
+
+
+def _audit(estate: Estate, instance_ids: list[str]) -> list[InstanceAudit]:
+    instances = [estate.instances[iid] for iid in instance_ids]
+    prover = NetworkProver(EstateGraph(estate, {i.vpc_id for i in instances if i.vpc_id}))
+    memo: dict = {}
+    return [audit_instance(prover, instance, memo) for instance in instances]
+
+
+def _entries_fixing(plan: Plan) -> dict[str, list[str]]:
+    """Instance id -> the ids of the entries that fix something of it, in plan order."""
+    fixing: dict[str, list[str]] = {}
+    for entry in [*plan.endpoints, *plan.security_group_rules, *plan.nacl_entries,
+                  *plan.instance_roles, *plan.role_policies, *plan.manual_steps]:
+        for instance_id in dict.fromkeys(fix.instance_id for fix in entry.fixes):
+            fixing.setdefault(instance_id, []).append(entry.id)
+    return fixing
+
+
+# --- proposing changes ------------------------------------------------------------------
+
+
+def _propose(context: _Context, audit: InstanceAudit, structural_only: bool) -> int:
+    """Changes for what still blocks ``audit``; each is laid over the estate at once."""
+    if audit.verdict != NOT_MANAGEABLE:
+        return 0
+    count = 0
+    for proof in audit.services.values():
+        if proof.status == BLOCKED:
+            count += _propose_network(context, audit.instance, proof, structural_only)
+    if structural_only:
+        return count
+    for finding in audit.findings:
+        if finding.severity == "error":
+            count += _propose_for_finding(context, audit.instance, finding)
+    return count
+
+
+def _propose_network(context: _Context, instance: Instance, proof: ServiceProof,
+                     structural_only: bool) -> int:
+    codes = {finding.code for finding in proof.findings}
+    if proof.via != "interface_endpoint" and codes & _NO_WAY_OUT:
+        disabled = [f for f in proof.findings if f.code == "ENDPOINT_PRIVATE_DNS_DISABLED"]
+        if disabled:  # an endpoint is there already: let its name answer
+            return _manual(context, instance, disabled[0], "enable_endpoint_private_dns",
+                           {"vpc_endpoint_id": disabled[0].resource_id})
+        hostnames_off = [f for f in proof.findings if f.code == "VPC_DNS_HOSTNAMES_DISABLED"]
+        if hostnames_off:
+            return _manual(context, instance, hostnames_off[0], "enable_vpc_dns_hostnames",
+                           {"vpc_id": hostnames_off[0].resource_id})
+        blocking = [f for f in proof.findings if f.code in _NO_WAY_OUT]
+        return _add_endpoint(context, instance, proof.service, blocking)
+    if structural_only:
+        return 0
+    count = 0
+    findings = {(f.code, f.resource_id): f for f in proof.findings}
+    for hop in proof.path:
+        if hop.decision == DENY:
+            count += _propose_for_hop(context, instance, proof, hop.step, hop.resource_id,
+                                      findings)
+    return count
+
+
+def _add_endpoint(context: _Context, instance: Instance, service: str,
+                  blocking: list[Finding]) -> int:
+    vpc_id = instance.vpc_id or ""
+    entry_id = f"endpoints-{vpc_id}"
+    entry = next((e for e in context.plan.endpoints if e.id == entry_id), None)
+    fixes = [FixedFinding(instance.instance_id, f.code, f.resource_id) for f in blocking]
+    if entry is None:
+        vpc = context.estate.vpcs[vpc_id]
+        placement = context.endpoint_subnets[vpc_id]
+        cidrs = [str(cidr) for cidr in vpc.cidrs]
+        by_groups = context.admit_by_group[vpc_id]
+        entry = EndpointsEntry(
+            entry_id, context.estate.region, vpc_id, cidrs, [],
+            [subnet for subnet, _ in placement], [zone for _, zone in placement],
+            allow_from_cidrs=[] if by_groups else cidrs,
+            s3_gateway_route_table_ids=_s3_route_tables(context, placement),
+            reason=(f"Instances in {vpc_id} cannot reach Systems Manager through the "
+                    "internet as built (see fixes); interface endpoints keep the traffic in "
+                    "the VPC instead of opening a way to the internet. One endpoint subnet "
+                    "per Availability Zone of the instances, private DNS on, TCP 443 admitted "
+                    + ("from the instances' security groups only." if by_groups else
+                       f"from {', '.join(cidrs)} only (every instance of the VPC will use "
+                       "them, and not all of them are known or their groups are many).")))
+        context.plan.endpoints.append(entry)
+    if not entry.allow_from_cidrs and instance.group_ids:  # admitted by group: add its own
+        entry.allow_from_security_groups = sorted({*entry.allow_from_security_groups,
+                                                   instance.group_ids[0]})
+    added = service not in entry.services
+    if added:
+        entry.services = [s for s in aws_facts.SERVICES if s in {*entry.services, service}]
+    _add_fixes(entry, fixes)
+    apply.apply_endpoints(context.estate, entry)
+    context.changed_vpcs.add(vpc_id)
+    return int(added)
+
+
+def _choose_endpoint_placement(context: _Context, targets: list[Instance],
+                               watched: list[Instance], complete: bool) -> None:
+    """Per VPC: the subnet with most planned-for instances in each zone; and whether the
+    endpoints can admit by security group (every instance that will use them is known and
+    their groups are few) or must admit the VPC's CIDRs."""
+    estate = context.estate
+    by_vpc: dict[str, list[Instance]] = {}
+    for instance in targets:
+        if instance.vpc_id and instance.vpc_id in estate.vpcs:
+            by_vpc.setdefault(instance.vpc_id, []).append(instance)
+    for vpc_id, members in by_vpc.items():
+        counts = Counter(i.subnet_id for i in members if i.subnet_id in estate.subnets)
+        best: dict[str, str] = {}
+        for subnet_id, _ in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+            zone = estate.subnets[subnet_id].availability_zone
+            best.setdefault(zone, subnet_id)
+        context.endpoint_subnets[vpc_id] = sorted((s, z) for z, s in best.items())
+        groups = {i.group_ids[0] for i in watched if i.vpc_id == vpc_id and i.group_ids}
+        context.admit_by_group[vpc_id] = complete and 0 < len(groups) <= MAX_GROUP_REFERENCES
+
+
+def _s3_route_tables(context: _Context, placement: list[tuple[str, str]]) -> list[str]:
+    if not context.options.s3_gateway:
+        return []
+    graph = EstateGraph(context.estate)
+    tables = {found[0].route_table_id for subnet_id, _ in placement
+              if (found := graph.route_table_of(subnet_id)) is not None}
+    return sorted(tables)
+
+
+def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof, step: str,
+                     resource_id: str, findings: dict[tuple[str, str], Finding]) -> int:
+    estate = context.estate
+    subnet = estate.subnets.get(instance.subnet_id or "")
+    vpc = estate.vpcs.get(instance.vpc_id or "")
+    if subnet is None or vpc is None:
+        return 0
+    far = ([str(c) for c in vpc.cidrs] if proof.via == "interface_endpoint" else [ANYWHERE])
+    near = [str(subnet.cidr)]
+    https = (aws_facts.HTTPS_PORT, aws_facts.HTTPS_PORT)
+    if step == "sg_egress" and instance.group_ids:
+        group = instance.group_ids[0]
+        fixed = FixedFinding(instance.instance_id, "SG_EGRESS_BLOCKS", group)
+        return sum(_security_group_rule(context, group, "egress", cidr, None, fixed)
+                   for cidr in far)
+    if step == "endpoint_sg_ingress" and instance.group_ids:
+        finding = next((f for (code, _), f in findings.items()
+                        if code == "ENDPOINT_SG_INGRESS_BLOCKS"), None)
+        if finding is None:
+            return 0
+        fixed = FixedFinding(instance.instance_id, finding.code, finding.resource_id)
+        planned = next((e for e in context.plan.endpoints
+                        if apply.planned_endpoint_group_id(e) == finding.resource_id), None)
+        if planned is not None:  # the plan's own endpoint group: admit this instance there
+            return _admit_to_planned_endpoints(context, planned, instance, fixed)
+        return _security_group_rule(context, finding.resource_id, "ingress", None,
+                                    instance.group_ids[0], fixed)
+    legs = {  # step -> (egress?, peers, ports)
+        "nacl_outbound": (True, far, https),
+        "nacl_inbound_return": (False, far, REPLY_PORTS),
+        "endpoint_nacl_inbound": (False, near, https),
+        "endpoint_nacl_outbound_return": (True, near, REPLY_PORTS),
+        "nat_nacl_inbound": (False, near, https),
+        "nat_nacl_outbound_return": (True, near, REPLY_PORTS),
+        "nat_internet_nacl_outbound": (True, [ANYWHERE], https),
+        "nat_internet_nacl_inbound_return": (False, [ANYWHERE], REPLY_PORTS),
+    }
+    if step not in legs or resource_id not in estate.network_acls:
+        return 0
+    egress, peers, ports = legs[step]
+    fixed = FixedFinding(instance.instance_id, "NACL_BLOCKS", resource_id)
+    return sum(_nacl_entry(context, instance, estate.network_acls[resource_id], egress, cidr,
+                           ports, fixed) for cidr in peers)
+
+
+def _admit_to_planned_endpoints(context: _Context, entry: EndpointsEntry, instance: Instance,
+                                fixed: FixedFinding) -> int:
+    if entry.allow_from_cidrs or instance.group_ids[0] in entry.allow_from_security_groups:
+        return 0
+    entry.allow_from_security_groups = sorted({*entry.allow_from_security_groups,
+                                               instance.group_ids[0]})
+    _add_fixes(entry, [fixed])
+    apply.apply_endpoints(context.estate, entry)
+    context.changed_vpcs.add(entry.vpc_id)
+    return 1
+
+
+def _security_group_rule(context: _Context, group_id: str, direction: str, cidr: str | None,
+                         peer_group: str | None, fixed: FixedFinding) -> int:
+    peer = cidr or peer_group or ""
+    entry_id = f"sg-rule-{group_id}-{direction}-tcp-443-{peer.replace('/', '-')}"
+    entry = next((e for e in context.plan.security_group_rules if e.id == entry_id), None)
+    if entry is not None:
+        _add_fixes(entry, [fixed])
+        return 0
+    towards = "to" if direction == "egress" else "from"
+    entry = SecurityGroupRuleEntry(
+        entry_id, context.estate.region, group_id, direction, aws_facts.TCP,
+        aws_facts.HTTPS_PORT, aws_facts.HTTPS_PORT, cidr=cidr, peer_security_group_id=peer_group,
+        description=f"ssm-auditor: SSM Agent HTTPS {towards} {peer}",
+        reason=(f"{group_id} admits no HTTPS {towards} {peer}, which the agent's connection "
+                "needs; this rule admits exactly that."),
+        fixes=[fixed])
+    context.plan.security_group_rules.append(entry)
+    apply.apply_security_group_rule(context.estate, entry)
+    return 1
+
+
+def _nacl_entry(context: _Context, instance: Instance, nacl: NetworkAcl, egress: bool,
+                cidr: str, ports: tuple[int, int], fixed: FixedFinding) -> int:
+    direction = "egress" if egress else "ingress"
+    entry_id = f"nacl-{nacl.nacl_id}-{direction}-tcp-{ports[0]}-{ports[1]}-{cidr.replace('/', '-')}"
+    entry = next((e for e in context.plan.nacl_entries if e.id == entry_id), None)
+    if entry is not None:
+        _add_fixes(entry, [fixed])
+        return 0
+    number = _free_rule_number(nacl, egress, cidr, ports)
+    if number is None:
+        return _manual(context, instance, Finding("NACL_BLOCKS", nacl.nacl_id, ""),
+                       "renumber_network_acl", {"network_acl_id": nacl.nacl_id})
+    what = "the agent's HTTPS" if ports[0] == aws_facts.HTTPS_PORT else "the replies"
+    entry = NaclEntryEntry(
+        entry_id, context.estate.region, nacl.nacl_id, number, egress, "6", cidr,
+        ports[0], ports[1],
+        reason=(f"{nacl.nacl_id} drops {what} ({direction}, TCP {ports[0]}-{ports[1]}, {cidr}); "
+                f"rule {number} allows it ahead of the rule that denies it."),
+        fixes=[fixed])
+    context.plan.nacl_entries.append(entry)
+    apply.apply_nacl_entry(context.estate, entry)
+    return 1
+
+
+def _free_rule_number(nacl: NetworkAcl, egress: bool, cidr: str,
+                      ports: tuple[int, int]) -> int | None:
+    """A free number just ahead of the first deny that touches the flow (or after all rules)."""
+    from ipaddress import ip_network
+
+    flow = ip_network(cidr)
+    same_side = [e for e in nacl.entries if e.egress == egress]
+    used = {e.rule_number for e in same_side}
+
+    def touches(entry) -> bool:
+        if entry.cidr is None or not entry.cidr.overlaps(flow):
+            return False
+        if entry.protocol not in ("-1", "6"):
+            return False
+        low = entry.from_port if entry.from_port is not None else 0
+        high = entry.to_port if entry.to_port is not None else 65535
+        return low <= ports[1] and ports[0] <= high
+
+    first_deny = next((e.rule_number for e in same_side
+                       if not e.allow and touches(e) and e.rule_number <= NACL_MAX_RULE), None)
+    if first_deny is None:
+        highest = max((n for n in used if n <= NACL_MAX_RULE), default=0)
+        start = min(highest + 10 - highest % 10, NACL_MAX_RULE)
+        return next((n for n in range(start, 0, -1) if n not in used), None)
+    return next((n for n in range(first_deny - 1, 0, -1) if n not in used), None)
+
+
+# --- findings that are not about a hop --------------------------------------------------
+
+
+def _propose_for_finding(context: _Context, instance: Instance, finding: Finding) -> int:
+    code = finding.code
+    if code == "IMDS_DISABLED":
+        return _manual(context, instance, finding, "enable_metadata_endpoint",
+                       {"instance_id": instance.instance_id})
+    if code == "VPC_DNS_SUPPORT_DISABLED":
+        return _manual(context, instance, finding, "enable_vpc_dns_support",
+                       {"vpc_id": finding.resource_id})
+    if code == "ENDPOINT_POLICY_DENIES":
+        return _manual(context, instance, finding, "reset_endpoint_policy",
+                       {"vpc_endpoint_id": finding.resource_id})
+    if code == "ENDPOINT_NOT_AVAILABLE":
+        return _manual(context, instance, finding, "review_endpoint",
+                       {"vpc_endpoint_id": finding.resource_id})
+    if code == "NO_INSTANCE_PROFILE":
+        role = _instance_role(context, instance, finding)
+        return _manual(context, instance, finding, "associate_instance_profile",
+                       {"instance_id": instance.instance_id,
+                        "instance_profile_name": role.instance_profile_name})
+    if code == "INSTANCE_PROFILE_WITHOUT_ROLE":
+        role = _instance_role(context, instance, finding)
+        return _manual(context, instance, finding, "add_role_to_instance_profile",
+                       {"instance_profile_name": finding.resource_id.rsplit("/", 1)[-1],
+                        "role_name": role.role_name,
+                        "instance_profile_arn": finding.resource_id})
+    if code == "TRUST_POLICY_DENIES_EC2":
+        return _manual(context, instance, finding, "update_assume_role_policy",
+                       {"role_name": finding.resource_id,
+                        "policy_document": _trust_with_ec2(context.estate,
+                                                           finding.resource_id)})
+    if code == "MISSING_PERMISSIONS":
+        return _role_policy(context, instance, finding)
+    if code in _REVIEW_ONLY:
+        return _manual(context, instance, finding, "review_policy",
+                       {"role_name": finding.resource_id})
+    return 0
+
+
+def _instance_role(context: _Context, instance: Instance, finding: Finding) -> InstanceRoleEntry:
+    plan = context.plan
+    entry = next((e for e in plan.instance_roles if e.role_name == INSTANCE_ROLE_NAME), None)
+    if entry is None:
+        entry = InstanceRoleEntry(
+            f"instance-role-{INSTANCE_ROLE_NAME}", INSTANCE_ROLE_NAME, INSTANCE_ROLE_NAME,
+            [managed_policy_arn(CORE_POLICY)],
+            reason=("A role trusting ec2.amazonaws.com with AmazonSSMManagedInstanceCore, the "
+                    "policy AWS documents as the agent's minimum, and its instance profile. "
+                    "(Default Host Management would also work, account-wide; an explicit "
+                    "profile is the change that affects only these instances.)"))
+        plan.instance_roles.append(entry)
+    if instance.instance_id not in entry.for_instances:
+        entry.for_instances.append(instance.instance_id)
+    _add_fixes(entry, [FixedFinding(instance.instance_id, finding.code, finding.resource_id)])
+    apply.apply_instance_role(context.estate, entry)
+    return entry
+
+
+def _trust_with_ec2(estate: Estate, role_name: str) -> dict:
+    role = estate.roles.get(role_name)
+    document = deepcopy(role.trust_policy) if role and isinstance(role.trust_policy, dict) else {}
+    statements = document.get("Statement", [])
+    statements = statements if isinstance(statements, list) else [statements]
+    statements.append(deepcopy(apply.EC2_TRUST_POLICY["Statement"][0]))
+    return {"Version": "2012-10-17", **document, "Statement": statements}
+
+
+def _role_policy(context: _Context, instance: Instance, finding: Finding) -> int:
+    actions = [str(a) for a in finding.details.get("actions", [])]
+    if not actions or finding.resource_id not in context.estate.roles:
+        return 0
+    entry_id = f"role-policy-{finding.resource_id}"
+    entry = next((e for e in context.plan.role_policies if e.id == entry_id), None)
+    fixed = FixedFinding(instance.instance_id, finding.code, finding.resource_id)
+    if entry is None:
+        entry = RolePolicyEntry(
+            entry_id, finding.resource_id, AGENT_POLICY_NAME,
+            [{"Sid": "SsmAgentAccess", "Effect": "Allow", "Action": [], "Resource": "*"}],
+            reason=(f"Role {finding.resource_id} lacks actions the agent calls; this policy "
+                    "grants exactly those (attaching AmazonSSMManagedInstanceCore instead "
+                    "would grant AWS's full agent set)."))
+        context.plan.role_policies.append(entry)
+    statement = entry.statements[0]
+    new = sorted(set(statement["Action"]) | set(actions))
+    changed = new != statement["Action"]
+    statement["Action"] = new
+    _add_fixes(entry, [fixed])
+    apply.apply_role_policy(context.estate, entry)
+    return int(changed)
+
+
+# --- manual steps -----------------------------------------------------------------------
+
+
+def _manual(context: _Context, instance: Instance, finding: Finding, action: str,
+            parameters: dict) -> int:
+    resource = next(iter(parameters.values()), finding.resource_id)
+    step_id = f"manual-{action.replace('_', '-')}-{resource}"
+    step = next((s for s in context.plan.manual_steps if s.id == step_id), None)
+    fixed = FixedFinding(instance.instance_id, finding.code, finding.resource_id)
+    if step is not None:
+        _add_fixes(step, [fixed])
+        return 0
+    region = "" if action in _IAM_ACTIONS else context.estate.region
+    command, reason = _MANUAL_TEXT[action](region, parameters, finding)
+    step = ManualStep(step_id, region, finding.code, finding.resource_id, action, parameters,
+                      command, reason, [fixed])
+    context.plan.manual_steps.append(step)
+    apply.apply_manual_steps(context.estate, [step])
+    if action in _DNS_ACTIONS and instance.vpc_id:  # where neighbours' traffic goes changes
+        context.changed_vpcs.add(instance.vpc_id)
+    return 1
+
+
+_DNS_ACTIONS = {"enable_endpoint_private_dns", "enable_vpc_dns_hostnames",
+                "enable_vpc_dns_support"}
+_IAM_ACTIONS = {"add_role_to_instance_profile", "update_assume_role_policy", "review_policy"}
+
+
+def _region_option(region: str) -> str:
+    return f" --region {region}" if region else ""
+
+
+_MANUAL_TEXT = {
+    "associate_instance_profile": lambda r, p, f: (
+        f"aws ec2 associate-iam-instance-profile{_region_option(r)} --instance-id "
+        f"{p['instance_id']} --iam-instance-profile Name={p['instance_profile_name']}",
+        "CloudFormation cannot attach a profile to an instance it does not manage; run this "
+        "after the InstanceRole stack is deployed."),
+    "add_role_to_instance_profile": lambda r, p, f: (
+        f"aws iam add-role-to-instance-profile --instance-profile-name "
+        f"{p['instance_profile_name']} --role-name {p['role_name']}",
+        "The instance's profile holds no role, and CloudFormation cannot change a profile it "
+        "does not manage; run this after the InstanceRole stack is deployed."),
+    "update_assume_role_policy": lambda r, p, f: (
+        f"aws iam update-assume-role-policy --role-name {p['role_name']} --policy-document "
+        f"'{json.dumps(p['policy_document'], separators=(',', ':'))}'",
+        "The role's trust policy does not let EC2 assume it; this keeps its statements and "
+        "adds ec2.amazonaws.com. CloudFormation cannot edit a role it does not manage."),
+    "enable_vpc_dns_support": lambda r, p, f: (
+        f"aws ec2 modify-vpc-attribute{_region_option(r)} --vpc-id {p['vpc_id']} "
+        "--enable-dns-support '{\"Value\":true}'",
+        "Without the Amazon DNS server the agent cannot resolve any endpoint."),
+    "enable_vpc_dns_hostnames": lambda r, p, f: (
+        f"aws ec2 modify-vpc-attribute{_region_option(r)} --vpc-id {p['vpc_id']} "
+        "--enable-dns-hostnames '{\"Value\":true}'",
+        "Private DNS of interface endpoints applies only with enableDnsHostnames on."),
+    "enable_endpoint_private_dns": lambda r, p, f: (
+        f"aws ec2 modify-vpc-endpoint{_region_option(r)} --vpc-endpoint-id "
+        f"{p['vpc_endpoint_id']} --private-dns-enabled",
+        "The endpoint exists but its private DNS is off, so the agent never uses it; turning it "
+        "on is cheaper than a new endpoint."),
+    "enable_metadata_endpoint": lambda r, p, f: (
+        f"aws ec2 modify-instance-metadata-options{_region_option(r)} --instance-id "
+        f"{p['instance_id']} --http-endpoint enabled",
+        "The agent reads its identity and credentials from the metadata service."),
+    "reset_endpoint_policy": lambda r, p, f: (
+        f"aws ec2 modify-vpc-endpoint{_region_option(r)} --vpc-endpoint-id "
+        f"{p['vpc_endpoint_id']} --reset-policy",
+        "The endpoint policy refuses the agent's calls (see the finding); resetting it gives "
+        "the default full-access policy. Narrow it again if your design needs a policy."),
+    "review_endpoint": lambda r, p, f: (
+        f"aws ec2 describe-vpc-endpoints{_region_option(r)} --vpc-endpoint-ids "
+        f"{p['vpc_endpoint_id']}",
+        "The endpoint is not available: wait if it is pending; if it failed, delete it and "
+        "audit again so the plan recreates it."),
+    "review_policy": lambda r, p, f: (
+        f"# review, no command: {f.message}",
+        "An explicit deny, a permissions boundary or an SCP is a security decision; the plan "
+        "does not remove it. Change the named statement, then audit again."),
+    "renumber_network_acl": lambda r, p, f: (
+        f"aws ec2 describe-network-acls{_region_option(r)} --network-acl-ids "
+        f"{p['network_acl_id']}",
+        "No free rule number is left ahead of the rule that denies the traffic; renumber the "
+        "ACL's rules, then audit again."),
+}
+
+
+def _add_fixes(entry, fixes: list[FixedFinding]) -> None:
+    for fix in fixes:
+        if fix not in entry.fixes:
+            entry.fixes.append(fix)

@@ -1,0 +1,107 @@
+"""Prove a synthesized remediation app before it is deployed.
+
+The stacks of a cdk.out are laid over the estate's raw answers by the same template reader as
+``prelaunch``; the plan's manual steps (which the CDK app copies into the cloud assembly as
+``PLAN_FILE_NAME``) are assumed done where the model can take them; then the audit runs again.
+The answer is the ordinary audit report of the changed estate, with what was assumed.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from auditor.errors import UsageError
+from auditor.remediation.apply import apply_manual_steps
+from auditor.remediation.plan import ManualStep, Plan, load_plan
+from auditor.sources.raw import RawRegion
+
+# The plan the CDK app synthesized from, copied into its cloud assembly.
+PLAN_FILE_NAME = "ssm-auditor-plan.json"
+_IAM_PREFIX = "AWS::IAM::"
+
+
+@dataclass
+class Assumptions:
+    """What the proof took as done: the stacks, and the manual steps it could model."""
+
+    cdk_out: str
+    stacks: list[str] = field(default_factory=list)
+    manual_steps_assumed: list[str] = field(default_factory=list)
+    manual_steps_not_modelled: list[str] = field(default_factory=list)
+    unresolved: dict[str, str] = field(default_factory=dict)
+    plan_found: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"cdk_out": self.cdk_out, "stacks": self.stacks,
+                "plan_found": self.plan_found,
+                "manual_steps_assumed": self.manual_steps_assumed,
+                "manual_steps_not_modelled": self.manual_steps_not_modelled,
+                "unresolved": self.unresolved}
+
+
+def stack_regions(cdk_out: Path) -> dict[str, str]:
+    """Stack name -> region, from the cloud assembly's manifest (``aws://account/region``)."""
+    try:
+        manifest = json.loads((cdk_out / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    regions = {}
+    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
+        if artifact.get("type") != "aws:cloudformation:stack":
+            continue
+        name = (artifact.get("properties") or {}).get("stackName") or artifact_id
+        environment = str(artifact.get("environment") or "")
+        region = environment.rsplit("/", 1)[-1]
+        if region and region != "unknown-region":
+            regions[name] = region
+    return regions
+
+
+def read_plan(cdk_out: Path) -> Plan | None:
+    path = cdk_out / PLAN_FILE_NAME
+    return load_plan(path) if path.is_file() else None
+
+
+def overlay_for_region(raw: RawRegion, templates: list, regions: dict[str, str],
+                       assumptions: Assumptions) -> RawRegion:
+    """``raw`` with the stacks of its region laid over it; IAM stacks apply everywhere."""
+    from auditor.sources.template.overlay import overlay_templates
+
+    chosen = [template for template in templates
+              if regions.get(template.name, raw.region) == raw.region
+              or all(str(r.get("Type", "")).startswith(_IAM_PREFIX)
+                     for r in template.resources.values())]
+    if not chosen:
+        return raw
+    result = overlay_templates(raw, chosen, region=raw.region)
+    assumptions.unresolved.update(result.unresolved)
+    return result.raw
+
+
+def assume_manual_steps(estate: Any, steps: list[ManualStep], assumptions: Assumptions) -> None:
+    left = {step.id for step in apply_manual_steps(estate, steps)}
+    for step in steps:
+        if step.region and step.region != estate.region:
+            continue
+        target = (assumptions.manual_steps_not_modelled if step.id in left
+                  else assumptions.manual_steps_assumed)
+        if step.command not in target:
+            target.append(step.command)
+
+
+def prepare(cdk_out_text: str) -> tuple[list, dict[str, str], Plan | None, Assumptions]:
+    """The templates, their regions, the plan and an empty record of assumptions."""
+    from auditor.sources.template.load import load_templates
+
+    cdk_out = Path(cdk_out_text)
+    if not cdk_out.is_dir():
+        raise UsageError(f"--verify-plan {cdk_out}: not a directory (give the cdk.out that "
+                         "`cdk synth -c plan=FILE` wrote)")
+    templates = load_templates(cdk_out)
+    plan = read_plan(cdk_out)
+    assumptions = Assumptions(str(cdk_out), [t.name for t in templates],
+                              plan_found=plan is not None)
+    return templates, stack_regions(cdk_out), plan, assumptions
