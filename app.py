@@ -4,13 +4,16 @@
     node_modules/.bin/cdk deploy --all -c plan=plan.json [-c synthesizer=bootstrapless]
 
 No plan: no stack (a message says how to give one). A bad plan: one line on stderr, exit 2.
-The manual steps of the plan (what CloudFormation cannot do) are printed after synthesis.
+The manual steps of the plan (what CloudFormation cannot do) are printed after synthesis, and
+the plan is copied into the cloud assembly (cdk.out/ssm-auditor-plan.json) for --verify-plan.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import sys
+from pathlib import Path
 
 # Node 20 is what this machine has; jsii's end-of-life banner would bury the real output.
 os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
@@ -20,6 +23,7 @@ import aws_cdk as cdk  # after the environment above: jsii reads it
 
 from auditor.errors import UsageError
 from auditor.remediation.plan import Plan, load_plan
+from auditor.remediation.verify import PLAN_FILE_NAME
 from stacks.remediation_app import add_remediation_stacks
 
 PROGRAM = "ssm-auditor cdk app"
@@ -45,6 +49,9 @@ def main() -> int:
         print(f"{PROGRAM}: plan {plan_file} has nothing for CloudFormation to deploy",
               file=sys.stderr)
     app.synth()
+    # The plan travels with its stacks: `python -m auditor --verify-plan cdk.out` reads the
+    # manual steps from there.
+    shutil.copyfile(plan_file, Path(app.outdir) / PLAN_FILE_NAME)
     print_manual_steps(plan)
     return 0
 

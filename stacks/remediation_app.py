@@ -47,12 +47,15 @@ def add_remediation_stacks(app: cdk.App, plan: Plan,
     if plan.instance_roles or plan.role_policies:
         if not plan.regions:
             raise PlanEntryError("plan: \"regions\" is empty: no region to deploy IAM from")
-        profiles = {entry.instance_profile_name for entry in plan.instance_roles}
+        # The manual steps that need this stack's roles or profiles (associating a profile,
+        # putting the role into an existing profile) go into its template too.
+        names = {name for entry in plan.instance_roles
+                 for name in (entry.role_name, entry.instance_profile_name)}
         stacks.append(InstanceRoleStack(
             app, account=account, region=plan.regions[0], roles=plan.instance_roles,
             policies=plan.role_policies, synthesizer=make_synthesizer(),
-            manual_steps=[step for step in plan.manual_steps
-                          if step.parameters.get("instance_profile_name") in profiles]))
+            manual_steps=[step for step in plan.manual_steps if names & {
+                step.parameters.get("instance_profile_name"), step.parameters.get("role_name")}]))
     for region in _regions_of(plan.security_group_rules):
         stacks.append(SecurityGroupRulesStack(
             app, region, [e for e in plan.security_group_rules if e.region == region],

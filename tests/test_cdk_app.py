@@ -85,6 +85,8 @@ def test_good_plan_synthesizes_and_prints_the_manual_steps(tmp_path: Path) -> No
             "SsmAuditor-NaclEntries-eu-west-1", "SsmAuditor-SecurityGroupRules-eu-west-1"))
     assert "after `cdk deploy`, run these steps" in result.stderr
     assert plans.associate_step()["command"] in result.stderr
+    # The plan travels with the stacks, for `python -m auditor --verify-plan cdk.out`.
+    assert (tmp_path / "out" / "ssm-auditor-plan.json").read_bytes() == plan.read_bytes()
 
 
 def test_plan_with_only_manual_steps_deploys_nothing_and_says_so(tmp_path: Path) -> None:

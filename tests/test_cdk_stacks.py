@@ -357,3 +357,32 @@ def test_bootstrapless_synthesizer_names_no_bootstrap_role(tmp_path, synthesizer
     assert ("cloudFormationExecutionRoleArn" in properties) is bootstrap_roles
     parameters = templates["SsmAuditor-InstanceRole"].to_json().get("Parameters", {})
     assert ("BootstrapVersion" in parameters) is bootstrap_roles
+
+
+# --- The planner's own plan --------------------------------------------------------------------
+
+
+def test_the_planners_plan_for_the_demo_estate_synthesizes_and_passes_cdk_nag(
+        tmp_path, capsys) -> None:
+    from auditor.cli import main
+
+    main(["--all", "--snapshot", "demo/estate", "--plan", str(tmp_path / "plan.json"),
+          "--format", "json"])
+    capsys.readouterr()
+    plan = json.loads((tmp_path / "plan.json").read_text())
+
+    templates = synth(plan, tmp_path / "out")  # cdk-nag runs: a finding would fail here
+
+    assert sorted(templates) == sorted(
+        [f"SsmAuditor-Endpoints-{entry['vpc_id']}" for entry in plan["endpoints"]]
+        + ["SsmAuditor-InstanceRole", "SsmAuditor-SecurityGroupRules-eu-west-1"])
+    metadata = templates["SsmAuditor-InstanceRole"].to_json()["Metadata"]["SsmAuditor"]
+    # The steps that need the new role or profile, not the others (IMDS, another role's trust).
+    assert sorted(step["id"] for step in metadata["manual_steps_after_deploy"]) == sorted(
+        step["id"] for step in plan["manual_steps"]
+        if step["action"] in ("associate_instance_profile", "add_role_to_instance_profile"))
+    planned = {fix["instance_id"] for entry in plan["endpoints"] + plan["security_group_rules"]
+               for fix in entry["fixes"]}
+    assert {instance for template in templates.values()
+            for instance in template.to_json()["Metadata"]["SsmAuditor"]["instances_fixed"]} \
+        >= planned

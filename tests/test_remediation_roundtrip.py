@@ -1,12 +1,12 @@
-"""The round trip, for real: audit a broken estate, write the plan, deploy it with the pinned
-CDK CLI against a moto server, run the plan's manual steps, audit again.
+"""The round trip, for real: audit a broken estate and write the plan (`--plan`, the planner),
+deploy it with the pinned CDK CLI against a moto server, run the plan's manual steps, audit again.
 
 The estate (tests/moto_estate.MotoVpc, in a moto server on 127.0.0.1 started by the test): an
 instance in the private subnet, whose route table has only the local route, with no interface
 endpoint and no instance profile; Default Host Management is not configured. The audit finds it
 not manageable: no route to ssm, ssmmessages, ec2messages, no instance profile.
 
-The plan holds an EndpointsStack (three interface endpoints with private DNS in the instance's
+The planner's plan (checked: the instance manageable after it) holds an EndpointsStack (three interface endpoints with private DNS in the instance's
 subnet, their security group admitting HTTPS from the instance's group), an InstanceRoleStack
 (a role trusting EC2 with AmazonSSMManagedInstanceCore, its instance profile) and the manual
 step that associates the profile with the instance. `cdk synth` (bootstrapless synthesizer,
@@ -37,9 +37,9 @@ from pathlib import Path
 import boto3
 import pytest
 
+from auditor.cli import main
 from auditor.remediation.plan import load_plan
-from tests import remediation_plans as plans
-from tests.moto_estate import ACCOUNT, REGION, SERVICES, MotoVpc, audit, stub_ssm
+from tests.moto_estate import REGION, SERVICES, MotoVpc, stub_ssm
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -77,18 +77,13 @@ def cdk(*args: str) -> str:
     return result.stdout + result.stderr
 
 
-def hand_made_plan(vpc: MotoVpc, instance_id: str) -> dict:
-    plan = plans.empty_plan()
-    plan.update(account_id=ACCOUNT, regions=[REGION])
-    fixes = [plans.fix(instance_id, "NO_ROUTE_TO_DESTINATION", vpc.private_table)]
-    plan["endpoints"] = [plans.endpoints_entry(
-        vpc.vpc_id, region=REGION, subnet_ids=[vpc.private_subnet],
-        availability_zones=[f"{REGION}b"], allow_from_security_groups=[vpc.instance_sg],
-        fixes=fixes)]
-    plan["instance_roles"] = [plans.instance_role(for_instances=[instance_id], fixes=[
-        plans.fix(instance_id, "NO_INSTANCE_PROFILE", instance_id)])]
-    plan["manual_steps"] = [plans.associate_step(instance_id, region=REGION)]
-    return plan
+def audit_all(capsys: pytest.CaptureFixture, *extra: str) -> tuple[int, dict]:
+    """The whole account through the command line (``--all``: the planner sees the neighbours
+    and names the instances' groups in the endpoint group); the one instance's report."""
+    code = main(["--all", "--region", REGION, "--format", "json", *extra])
+    captured = capsys.readouterr()
+    [instance] = json.loads(captured.out)["instances"]
+    return code, instance
 
 
 def codes(instance: dict) -> set[tuple[str, str | None]]:
@@ -102,13 +97,16 @@ def test_audit_plan_deploy_and_the_instance_becomes_manageable(
     instance_id = vpc.instance(profile=False)
     stub_ssm(monkeypatch, None, [])  # no DHMC; Systems Manager has never heard of it
 
-    code, before = audit(capsys, instance_id)
+    plan_path = tmp_path / "plan.json"
+
+    code, before = audit_all(capsys, "--plan", str(plan_path))
 
     assert (code, before["verdict"]) == (1, "not_manageable")
     assert {("NO_ROUTE_TO_DESTINATION", service) for service in SERVICES} | {
         ("NO_INSTANCE_PROFILE", None)} <= codes(before)
-
-    plan_path = plans.write_plan(tmp_path / "plan.json", hand_made_plan(vpc, instance_id))
+    plan = load_plan(plan_path)
+    assert [(i.instance_id, i.verdict_after) for i in plan.instances] == [
+        (instance_id, "manageable")]
     assembly = tmp_path / "cdk.out"
     cdk("synth", "--quiet", "-c", f"plan={plan_path}", "-c", "synthesizer=bootstrapless",
         "-o", str(assembly))
@@ -121,13 +119,13 @@ def test_audit_plan_deploy_and_the_instance_becomes_manageable(
     assert "SsmAuditor-InstanceRole" in deployed
     assert_endpoints_deployed(vpc)
     bridge_moto_gaps(vpc, assembly)
-    for step in load_plan(plan_path).manual_steps:  # what the operator runs after deploy
+    for step in plan.manual_steps:  # what the operator runs after deploy
         assert step.action == "associate_instance_profile"
         vpc.ec2.associate_iam_instance_profile(
             InstanceId=step.parameters["instance_id"],
             IamInstanceProfile={"Name": step.parameters["instance_profile_name"]})
 
-    code, after = audit(capsys, instance_id)
+    code, after = audit_all(capsys)
 
     assert (code, after["verdict"]) == (0, "manageable")
     assert {service: after["services"][service]["status"] for service in SERVICES} == dict.fromkeys(
