@@ -16,7 +16,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from auditor import aws_facts
-from auditor.aws_managed_policies import AWS_MANAGED_POLICY_ARN_PREFIX
+from auditor.aws_managed_policies import arn as managed_policy_arn
 from auditor.remediation.plan import InstanceRoleEntry, ManualStep, RolePolicyEntry
 from stacks.common import RemediationStack, construct_id, stack_name
 from stacks.nag import acknowledge
@@ -60,7 +60,7 @@ class InstanceRoleStack(RemediationStack):
                 iam.ManagedPolicy.from_managed_policy_arn(scope, f"Managed{index}", arn)
                 for index, arn in enumerate(entry.managed_policy_arns)])
         for arn in entry.managed_policy_arns:
-            if arn == AWS_MANAGED_POLICY_ARN_PREFIX + MINIMUM_MANAGED_POLICY:
+            if arn == managed_policy_arn(MINIMUM_MANAGED_POLICY):
                 acknowledge(role, f"AwsSolutions-IAM4[Policy::{arn}]",
                             f"{MINIMUM_MANAGED_POLICY} is the policy AWS documents as the "
                             "minimum for an instance managed by Systems Manager")
