@@ -31,6 +31,18 @@ class EndpointsStack(RemediationStack):
             scope, endpoints_stack_name(entry), account=account, region=entry.region,
             synthesizer=synthesizer,
             description=f"ssm-auditor: SSM interface endpoints in {entry.vpc_id} ({entry.id})")
+        if entry.services:
+            self._interface_endpoints(entry)
+        if entry.s3_gateway_route_table_ids:
+            gateway = ec2.CfnVPCEndpoint(
+                self, "Endpoint-s3-gateway", vpc_id=entry.vpc_id,
+                service_name=aws_facts.endpoint_service_name(entry.region, "s3"),
+                vpc_endpoint_type="Gateway",
+                route_table_ids=list(entry.s3_gateway_route_table_ids))
+            self.deploys(gateway, entry)
+        self.finish()
+
+    def _interface_endpoints(self, entry: EndpointsEntry) -> None:
         group = ec2.CfnSecurityGroup(
             self, "EndpointSecurityGroup", vpc_id=entry.vpc_id,
             group_description=f"ssm-auditor: HTTPS to the SSM endpoints of {entry.vpc_id}",
@@ -46,14 +58,6 @@ class EndpointsStack(RemediationStack):
             self.deploys(endpoint, entry)
             cdk.CfnOutput(self, f"EndpointId-{service}", value=endpoint.ref,
                           description=f"Interface endpoint for {service}")
-        if entry.s3_gateway_route_table_ids:
-            gateway = ec2.CfnVPCEndpoint(
-                self, "Endpoint-s3-gateway", vpc_id=entry.vpc_id,
-                service_name=aws_facts.endpoint_service_name(entry.region, "s3"),
-                vpc_endpoint_type="Gateway",
-                route_table_ids=list(entry.s3_gateway_route_table_ids))
-            self.deploys(gateway, entry)
-        self.finish()
 
 
 def _ingress(entry: EndpointsEntry) -> list[ec2.CfnSecurityGroup.IngressProperty]:

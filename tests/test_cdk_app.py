@@ -130,3 +130,21 @@ def test_pinned_cdk_cli_synthesizes_a_plan_offline(tmp_path: Path) -> None:
                              capture_output=True, text=True, check=True, timeout=120)
     assert version.stdout.startswith(json.loads((ROOT / "package.json").read_text())
                                      ["devDependencies"]["aws-cdk"])
+
+
+def test_the_auditor_audits_and_plans_without_loading_cdk(tmp_path: Path) -> None:
+    """The auditor runs where there is no Node: planning must not import the CDK app's stack."""
+    plan = str(tmp_path / "p.json")
+    code = ("import sys\n"
+            "from auditor.cli import main\n"
+            f"main(['--all', '--snapshot', 'demo/estate', '--plan', {plan!r}])\n"
+            "loaded = {m.split('.')[0] for m in sys.modules}\n"
+            "cdk = loaded & {'aws_cdk', 'constructs', 'cdk_nag', 'jsii', 'stacks'}\n"
+            "print('cdk modules loaded:', sorted(cdk), file=sys.stderr)\n"
+            "sys.exit(1 if cdk else 0)\n")
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                            text=True, timeout=120, check=False)
+
+    assert result.returncode == 0, result.stderr[-500:]
+    assert "cdk modules loaded: []" in result.stderr
+    assert Path(plan).is_file()

@@ -120,6 +120,15 @@ def test_s3_gateway_endpoint_on_the_route_tables() -> None:
         "RouteTableIds": [plans.ROUTE_TABLE], "VpcId": plans.VPC})
 
 
+def test_s3_gateway_alone_makes_no_endpoint_group() -> None:
+    entry = plans.endpoints_entry(services=[], s3_gateway_route_table_ids=[plans.ROUTE_TABLE])
+    template = only(synth(plan_with(endpoints=[entry])), "SsmAuditor-Endpoints-")
+
+    template.resource_count_is("AWS::EC2::SecurityGroup", 0)
+    assert [e["VpcEndpointType"] for e in resources(template, "AWS::EC2::VPCEndpoint")] == [
+        "Gateway"]
+
+
 def test_no_s3_gateway_unless_asked(full) -> None:
     template = only(full, "SsmAuditor-Endpoints-")
     assert all(e["VpcEndpointType"] == "Interface"
