@@ -1,11 +1,69 @@
-"""The CDK app that deploys remediation stacks from an auditor plan.
+"""The CDK app that deploys an ssm-auditor remediation plan.
 
-Usage: npx cdk synth -c plan=plan.json
-The remediation stacks arrive with the remediation issue; until then the app synthesizes
-no stack, so `cdk synth` succeeds and deploys nothing.
+    node_modules/.bin/cdk synth  -c plan=plan.json
+    node_modules/.bin/cdk deploy --all -c plan=plan.json [-c synthesizer=bootstrapless]
+
+No plan: no stack (a message says how to give one). A bad plan: one line on stderr, exit 2.
+The manual steps of the plan (what CloudFormation cannot do) are printed after synthesis, and
+the plan is copied into the cloud assembly (cdk.out/ssm-auditor-plan.json) for --verify-plan.
 """
 
-import aws_cdk as cdk
+from __future__ import annotations
 
-app = cdk.App()
-app.synth()
+import os
+import shutil
+import sys
+from pathlib import Path
+
+# Node 20 is what this machine has; jsii's end-of-life banner would bury the real output.
+os.environ.setdefault("JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION", "20")
+os.environ.setdefault("NODE_NO_WARNINGS", "1")
+
+import aws_cdk as cdk  # after the environment above: jsii reads it
+
+from auditor.errors import UsageError
+from auditor.remediation.plan import Plan, load_plan
+from auditor.remediation.verify import PLAN_FILE_NAME
+from stacks.remediation_app import add_remediation_stacks
+
+PROGRAM = "ssm-auditor cdk app"
+
+
+def main() -> int:
+    app = cdk.App(analytics_reporting=False)
+    plan_file = app.node.try_get_context("plan")
+    if not plan_file:
+        print(f"{PROGRAM}: no plan given, no stack to deploy: write one with "
+              "`python -m auditor ... --plan plan.json`, then `cdk deploy --all -c "
+              "plan=plan.json`", file=sys.stderr)
+        app.synth()
+        return 0
+    try:
+        plan = load_plan(plan_file)
+        stacks = add_remediation_stacks(
+            app, plan, app.node.try_get_context("synthesizer") or "default")
+    except UsageError as error:
+        print(f"{PROGRAM}: {error}", file=sys.stderr)
+        return 2
+    if not stacks:
+        print(f"{PROGRAM}: plan {plan_file} has nothing for CloudFormation to deploy",
+              file=sys.stderr)
+    app.synth()
+    # The plan travels with its stacks: `python -m auditor --verify-plan cdk.out` reads the
+    # manual steps from there.
+    shutil.copyfile(plan_file, Path(app.outdir) / PLAN_FILE_NAME)
+    print_manual_steps(plan)
+    return 0
+
+
+def print_manual_steps(plan: Plan) -> None:
+    if not plan.manual_steps:
+        return
+    print(f"{PROGRAM}: after `cdk deploy`, run these steps (CloudFormation cannot):",
+          file=sys.stderr)
+    for step in plan.manual_steps:
+        print(f"  {step.command}\n      # {step.reason}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
