@@ -1,0 +1,123 @@
+"""Tally records into symptoms: counts, first and last seen, capped evidence, fields, primary."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from auditor.logs import fields as fields_mod
+from auditor.logs.reader import Record
+from auditor.logs.symptoms import (
+    BENIGN,
+    BY_LABEL,
+    CONSEQUENCE,
+    GENERIC_FAILURE,
+    HEALTHY,
+    SPECIFICITY,
+    SYMPTOMS,
+    UNRECOGNIZED,
+    WORKING,
+    codes_explaining,
+)
+
+MAX_EVIDENCE = 5
+_LEADING_TIME = re.compile(r"^\S+ \S+ ")
+
+
+@dataclass
+class SymptomTally:
+    label: str
+    count: int = 0
+    first_seen: str | None = None
+    last_seen: str | None = None
+    evidence: list[str] = field(default_factory=list)
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    clues: list[str] = field(default_factory=list)
+    _seen_messages: set[str] = field(default_factory=set, repr=False)
+
+    def add(self, record: Record, found: dict[str, list[str]]) -> None:
+        self.count += 1
+        if record.timestamp:
+            self.first_seen = self.first_seen or record.timestamp
+            self.last_seen = record.timestamp
+        message = _LEADING_TIME.sub("", record.text, count=1)
+        if len(self.evidence) < MAX_EVIDENCE and message not in self._seen_messages:
+            self._seen_messages.add(message)
+            self.evidence.append("\n".join(record.raw_lines))
+        fields_mod.merge(self.fields, found)
+        symptom = BY_LABEL.get(self.label)
+        for clue in symptom.clues if symptom else ():
+            if clue.name not in self.clues and clue.regex.search(record.text):
+                self.clues.append(clue.name)
+
+    @property
+    def explained_by(self) -> tuple[str, ...]:
+        """Finding codes that can explain this symptom, narrowed by the clues the log gave."""
+        codes = codes_explaining(self.label)
+        symptom = BY_LABEL.get(self.label)
+        narrowed = [c for clue in symptom.clues if clue.name in self.clues
+                    for c in clue.codes] if symptom else []
+        return tuple(c for c in codes if c in narrowed) if narrowed else codes
+
+    def as_dict(self) -> dict[str, Any]:
+        symptom = BY_LABEL.get(self.label)
+        return {"label": self.label, "count": self.count, "first_seen": self.first_seen,
+                "last_seen": self.last_seen, "evidence": self.evidence, "fields": self.fields,
+                "meaning": symptom.meaning if symptom else _OTHER_MEANING,
+                "clues": self.clues, "explained_by": list(self.explained_by)}
+
+
+_OTHER_MEANING = "a failure the symptom catalogue does not name"
+
+
+def labels_of(text: str) -> list[str]:
+    """The labels one record shows; a channel failure with a more specific cause is that cause."""
+    labels = [symptom.label for symptom in SYMPTOMS if symptom.matches(text)]
+    if len(labels) > 1 and "session_manager_channel" in labels:
+        labels.remove("session_manager_channel")
+    return labels
+
+
+@dataclass
+class Classifier:
+    symptoms: dict[str, SymptomTally] = field(default_factory=dict)
+    working: dict[str, int] = field(default_factory=dict)
+    facts: dict[str, list[str]] = field(default_factory=dict)
+    records: int = 0
+    consequences: SymptomTally = field(default_factory=lambda: SymptomTally(UNRECOGNIZED))
+
+    def feed(self, record: Record, forced: str | None = None) -> None:
+        self.records += 1
+        text = record.text
+        found = fields_mod.extract(text)
+        for name in ("agent_versions", "instance_ids", "backoff"):
+            if name in found:
+                fields_mod.merge(self.facts, {name: found[name]})
+        for service, pattern in WORKING.items():
+            if pattern.search(text):
+                self.working[service] = self.working.get(service, 0) + 1
+        if BENIGN.search(record.lines[0]) and not forced:
+            return
+        labels = labels_of(text) or ([forced] if forced else [])
+        if not labels and CONSEQUENCE.search(text):
+            self.consequences.add(record, found)
+            return
+        if not labels and GENERIC_FAILURE.search(text):
+            labels = [UNRECOGNIZED]
+        for label in labels:
+            tally = self.symptoms.setdefault(label, SymptomTally(label))
+            tally.add(record, found)
+
+    def _all(self) -> dict[str, SymptomTally]:
+        if self.symptoms or not self.consequences.count:
+            return self.symptoms
+        return {UNRECOGNIZED: self.consequences}
+
+    def primary(self) -> str:
+        present = self._all()
+        return next((label for label in SPECIFICITY if label in present), HEALTHY)
+
+    def ordered(self) -> list[SymptomTally]:
+        rank = {label: index for index, label in enumerate(SPECIFICITY)}
+        return sorted(self._all().values(), key=lambda tally: rank.get(tally.label, 99))
