@@ -11,7 +11,7 @@ from auditor.errors import UsageError
 from auditor.logs import diagnostics
 from auditor.logs.classify import Classifier, SymptomTally
 from auditor.logs.reader import NotText, ReadStats, read_records
-from auditor.logs.symptoms import SCREEN
+from auditor.logs.symptoms import SCREEN, WORKING
 
 SCHEMA_VERSION = 1
 _PEEK_BYTES = 1 << 16
@@ -24,6 +24,7 @@ class LogAnalysis:
     checks: list[dict[str, str]] = field(default_factory=list)
     working: dict[str, str] = field(default_factory=dict)  # what works -> the line that shows it
     notes: list[str] = field(default_factory=list)
+    working_lines: dict[str, int] = field(default_factory=dict)
 
     @property
     def primary(self) -> str:
@@ -92,7 +93,7 @@ def _read_diagnostics(analysis: LogAnalysis, stream: BinaryIO, name: str) -> boo
 def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str) -> None:
     stats = ReadStats()
     try:
-        for record in read_records(stream, SCREEN, name, stats):
+        for record in read_records(stream, SCREEN, name, stats, WORKING):
             analysis.classifier.feed(record)
     except NotText:
         raise UsageError(f"{name} holds binary data, not a text log") from None
@@ -100,6 +101,8 @@ def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str) -> None:
         raise UsageError(f"{name}: read failed ({error.strerror or error})") from None
     analysis.inputs.append({"name": name, "kind": "agent log", "lines": stats.lines,
                             "bytes": stats.bytes})
+    for what, count in stats.counted.items():
+        analysis.working_lines[what] = analysis.working_lines.get(what, 0) + count
     if stats.bytes == 0:
         analysis.notes.append(f"{name} is empty: it shows no failure, and no sign of a running "
                               "agent either")
@@ -124,6 +127,6 @@ def analyse(paths: list[str]) -> LogAnalysis:
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
-    for service, count in sorted(analysis.classifier.working.items()):
+    for service, count in sorted(analysis.working_lines.items()):
         analysis.working.setdefault(service, f"{count} log line(s) show it working")
     return analysis

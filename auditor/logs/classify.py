@@ -13,15 +13,18 @@ from auditor.logs.symptoms import (
     BY_LABEL,
     CONSEQUENCE,
     GENERIC_FAILURE,
+    GENERIC_TRIGGERS,
     HEALTHY,
     SPECIFICITY,
     SYMPTOMS,
     UNRECOGNIZED,
-    WORKING,
     codes_explaining,
 )
 
 MAX_EVIDENCE = 5
+# Fields worth reporting once for the whole input, not only per symptom.
+_FACTS = ("agent_versions", "instance_ids", "backoff")
+_VERSION_HINTS = ("gent v", "agent - v", "agent version")
 _LEADING_TIME = re.compile(r"^\S+ \S+ ")
 
 
@@ -71,9 +74,14 @@ class SymptomTally:
 _OTHER_MEANING = "a failure the symptom catalogue does not name"
 
 
-def labels_of(text: str) -> list[str]:
+def _holds(lowered: str, words: tuple[str, ...]) -> bool:
+    return any(word in lowered for word in words)
+
+
+def labels_of(text: str, lowered: str | None = None) -> list[str]:
     """The labels one record shows; a channel failure with a more specific cause is that cause."""
-    labels = [symptom.label for symptom in SYMPTOMS if symptom.matches(text)]
+    lowered = text.lower() if lowered is None else lowered
+    labels = [symptom.label for symptom in SYMPTOMS if symptom.matches(text, lowered)]
     if len(labels) > 1 and "session_manager_channel" in labels:
         labels.remove("session_manager_channel")
     return labels
@@ -82,7 +90,6 @@ def labels_of(text: str) -> list[str]:
 @dataclass
 class Classifier:
     symptoms: dict[str, SymptomTally] = field(default_factory=dict)
-    working: dict[str, int] = field(default_factory=dict)
     facts: dict[str, list[str]] = field(default_factory=dict)
     records: int = 0
     consequences: SymptomTally = field(default_factory=lambda: SymptomTally(UNRECOGNIZED))
@@ -90,24 +97,28 @@ class Classifier:
     def feed(self, record: Record, forced: str | None = None) -> None:
         self.records += 1
         text = record.text
-        found = fields_mod.extract(text)
-        for name in ("agent_versions", "instance_ids", "backoff"):
-            if name in found:
-                fields_mod.merge(self.facts, {name: found[name]})
-        for service, pattern in WORKING.items():
-            if pattern.search(text):
-                self.working[service] = self.working.get(service, 0) + 1
-        if BENIGN.search(record.lines[0]) and not forced:
+        lowered = text.lower()
+        if _holds(lowered, _VERSION_HINTS):
+            fields_mod.merge(self.facts, fields_mod.extract(text))
+        if not forced and _holds(record.lines[0].lower(), BENIGN):
             return
-        labels = labels_of(text) or ([forced] if forced else [])
-        if not labels and CONSEQUENCE.search(text):
-            self.consequences.add(record, found)
-            return
-        if not labels and GENERIC_FAILURE.search(text):
-            labels = [UNRECOGNIZED]
+        labels = labels_of(text, lowered) or ([forced] if forced else [])
+        if not labels:
+            if _holds(lowered, CONSEQUENCE):
+                self.consequences.add(record, self._facts_of(text))
+                return
+            if _holds(lowered, GENERIC_TRIGGERS) and GENERIC_FAILURE.search(text):
+                labels = [UNRECOGNIZED]
+        found = self._facts_of(text) if labels else {}
         for label in labels:
             tally = self.symptoms.setdefault(label, SymptomTally(label))
             tally.add(record, found)
+
+    def _facts_of(self, text: str) -> dict[str, list[str]]:
+        found = fields_mod.extract(text)
+        fields_mod.merge(self.facts, {name: values for name, values in found.items()
+                                      if name in _FACTS})
+        return found
 
     def _all(self) -> dict[str, SymptomTally]:
         if self.symptoms or not self.consequences.count:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 20
@@ -71,6 +71,15 @@ class Record:
 class ReadStats:
     lines: int = 0
     bytes: int = 0
+    # counts of the needles given to read_records as `counted`, by name
+    counted: dict[str, int] = field(default_factory=dict)
+
+    def count(self, data: bytes, end: int, counted: dict[str, tuple[bytes, ...]]) -> None:
+        self.lines += data.count(b"\n", 0, end)
+        for name, needles in counted.items():
+            found = sum(data.count(needle, 0, end) for needle in needles)
+            if found:
+                self.counted[name] = self.counted.get(name, 0) + found
 
 
 def strip_prefix(line: str) -> tuple[str, str | None]:
@@ -224,9 +233,11 @@ def _tail_cut(data: bytes) -> int:
     return position + 1
 
 
-def read_records(stream: BinaryIO, needles: tuple[bytes, ...], source: str,
-                 stats: ReadStats) -> Iterator[Record]:
-    """Records around the lines that contain a needle, in file order, each once."""
+def read_records(stream: BinaryIO, needles: tuple[bytes, ...], source: str, stats: ReadStats,
+                 counted: dict[str, tuple[bytes, ...]] | None = None) -> Iterator[Record]:
+    """Records around the lines that contain a needle, in file order, each once; the lines
+    and the occurrences of the `counted` needles are counted into stats."""
+    counted = counted or {}
     scanner = _Scanner(needles, source)
     carry = b""
     for chunk in _chunks(stream, stats):
@@ -240,11 +251,11 @@ def read_records(stream: BinaryIO, needles: tuple[bytes, ...], source: str,
             last_newline = len(data) - 1
         complete, rest = data[:last_newline + 1], data[last_newline + 1:]
         cut = _tail_cut(complete) if len(complete) < MAX_CARRY_BYTES else len(complete)
-        stats.lines += complete.count(b"\n", 0, cut)
+        stats.count(complete, cut, counted)
         yield from scanner.records(complete, cut)
         carry = complete[cut:] + rest
     if carry:
         if not carry.endswith(b"\n"):
             carry += b"\n"
-        stats.lines += carry.count(b"\n")
+        stats.count(carry, len(carry), counted)
         yield from scanner.records(carry, len(carry))
