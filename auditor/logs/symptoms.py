@@ -25,8 +25,10 @@ HEALTHY = "healthy"
 UNRECOGNIZED = "unrecognized"
 
 _IMDS = r"(?:169\.254\.169\.254|fd00:ec2::254|\[fd00:ec2::254\])"
-_NOT_TRANSPORT = re.compile(_IMDS + r"|proxyconnect|Proxy Authentication|x509:|certificate",
-                            re.I)
+# Shapes that make a transport failure something else: the metadata service, a proxy, TLS, or
+# a destination on the instance itself (a port-forwarding session's local port).
+_NOT_TRANSPORT = re.compile(_IMDS + r"|proxyconnect|Proxy Authentication|x509:|certificate"
+                            r"|dial tcp (?::\d|127\.|localhost|\[::1\])|pluginName=Port", re.I)
 _WINDOWS_NET = (r"connectex:|wsarecv|wsasend|actively refused|forcibly closed"
                 r"|did not properly respond|target machine")
 
@@ -174,7 +176,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "iam_access_denied",
         "AWS refused an SSM, ec2messages or ssmmessages action to the agent's role",
         (_p(r"AccessDenied|not authorized to perform|AuthorizationFailure|UnauthorizedOperation"
-            r"|<Unauthorized",
+            r"|<Unauthorized|Unauthorized request",
             unless=r"instance management role is not configured|AssumeRoleUnauthorizedAccess"
                    r"|perform: (?!ssm:|ec2messages:|ssmmessages:)[\w-]+:"),),
         ("a resource-based or session policy the auditor does not read",
