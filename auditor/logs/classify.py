@@ -93,6 +93,7 @@ class Classifier:
     facts: dict[str, list[str]] = field(default_factory=dict)
     records: int = 0
     consequences: SymptomTally = field(default_factory=lambda: SymptomTally(UNRECOGNIZED))
+    _last: list[SymptomTally] = field(default_factory=list)  # the failure seen last
 
     def feed(self, record: Record, forced: str | None = None) -> None:
         self.records += 1
@@ -105,14 +106,20 @@ class Classifier:
         labels = labels_of(text, lowered) or ([forced] if forced else [])
         if not labels:
             if _holds(lowered, CONSEQUENCE):
-                self.consequences.add(record, self._facts_of(text))
+                found = self._facts_of(text)
+                self.consequences.add(record, found)
+                for tally in self._last:  # "Sleeping for 4s" belongs to the failure before it
+                    fields_mod.merge(tally.fields, {k: v for k, v in found.items()
+                                                    if k == "backoff"})
                 return
             if _holds(lowered, GENERIC_TRIGGERS) and GENERIC_FAILURE.search(text):
                 labels = [UNRECOGNIZED]
         found = self._facts_of(text) if labels else {}
+        self._last = []
         for label in labels:
             tally = self.symptoms.setdefault(label, SymptomTally(label))
             tally.add(record, found)
+            self._last.append(tally)
 
     def _facts_of(self, text: str) -> dict[str, list[str]]:
         found = fields_mod.extract(text)

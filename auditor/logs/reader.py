@@ -117,9 +117,17 @@ def _utf16_chunks(stream: BinaryIO, first: bytes) -> Iterator[bytes]:
     yield decoder.decode(b"", final=True).encode("utf-8")
 
 
+def _looks_utf16(first: bytes) -> bool:
+    """A UTF-16 byte order mark followed by text with a NUL in about every other byte."""
+    if first[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return False
+    sample = first[2:514]
+    return bool(sample) and sample.count(0) >= len(sample) // 4
+
+
 def _chunks(stream: BinaryIO, stats: ReadStats) -> Iterator[bytes]:
     first = stream.read(CHUNK_BYTES)
-    if first[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+    if _looks_utf16(first):
         stats.bytes += len(first)
         for chunk in _utf16_chunks(stream, first):
             yield chunk

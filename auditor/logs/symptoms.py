@@ -295,7 +295,7 @@ GENERIC_TRIGGERS = ("error", "exception", "fail")
 # (lower-case substrings).
 CONSEQUENCE: tuple[str, ...] = (
     "hibernat", "backing off", "stopped temporarily", "will retry automatically",
-    "reducing logging", "increasing error count",
+    "reducing logging", "increasing error count", "sleeping for",
 )
 
 # Substrings one of which every relevant line holds: the reader decodes only those lines.
@@ -303,7 +303,7 @@ CONSEQUENCE: tuple[str, ...] = (
 # "certificate", "ThrottlingException: Rate exceeded" and "AccessDeniedException" say
 # "xception", a `caused by:` line holds "dial tcp", "rror", "roxy" or "request cancel".
 SCREEN: tuple[bytes, ...] = (
-    b"rror", b"ERROR", b"xception", b"roxy", b"dial tcp", b"ertificate", b"ibernat",
+    b"rror", b"ERROR", b"xception", b"roxy", b"dial tcp", b"ertificate", b"ibernat", b"acking off",
     b"Sleeping for", b"NoCredentialProviders", b"request cancel", b"gent v", b"agent - v",
 )
 
