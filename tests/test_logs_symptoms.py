@@ -88,9 +88,27 @@ def test_a_channel_failure_with_a_precise_cause_is_that_cause():
      "could be made because the target machine actively refused it.", "endpoint_unreachable"),
     ("InvalidSignatureException: Signature not yet current: 20181002T170509Z is still later "
      "than 20181002T170312Z", "clock_skew"),
+    ("ERROR RequestError: send request failed\ncaused by: Post https://ssm.us-east-1."
+     "amazonaws.com/: read tcp 10.0.0.5:44512->52.94.1.1:443: read: connection reset by peer",
+     "endpoint_unreachable"),
+    ("ERROR RequestError: send request failed\ncaused by: Post https://ssm.us-east-1."
+     "amazonaws.com/: dial tcp: lookup ssm.us-east-1.amazonaws.com: no such host",
+     "endpoint_unreachable"),
+    ("ERROR Health ping failed with error - ExpiredTokenException: The security token included "
+     "in the request is expired", "credential_refresher_failure"),
 ])
 def test_mechanisms_are_recognised_in_shapes_not_in_the_corpus(text, label):
     assert labels_of(text) == [label]
+
+
+def test_a_registration_denied_is_primarily_the_denial():
+    classifier = Classifier()
+    classifier.feed(record("ERROR [Registrar] failed to register identity: error calling "
+                           "RegisterManagedInstance: AccessDeniedException: User: "
+                           "arn:aws:sts::1:assumed-role/r/i-1 is not authorized to perform: "
+                           "ssm:RegisterManagedInstance"))
+    assert set(classifier.symptoms) == {"iam_access_denied", "registration_failure"}
+    assert classifier.primary() == "iam_access_denied"
 
 
 def test_access_denied_for_another_service_is_not_an_ssm_denial():

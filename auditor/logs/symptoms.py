@@ -154,25 +154,6 @@ SYMPTOMS: tuple[Symptom, ...] = (
         triggers=("credential", "provider", "role found", "ec2rolerequest", "imds role"),
     ),
     Symptom(
-        "registration_failure",
-        "registration or Default Host Management was rejected",
-        (_p(r"instance management role is not configured|InvalidInstanceId|ActivationExpired"
-            r"|InvalidActivation|Activation(?:Id)? (?:has )?expired|RegistrationLimitExceeded"),
-         _p(r"(?:Registration|register)[^\n]{0,80}failed[^\n]*(?:Exception|Invalid|Expired"
-            r"|NotFound|Limit)", flags=re.I),
-         _p(r"(?:Default Host Management|RequestManagedInstanceRoleToken)[^\n]*"
-            r"(?:Exception|Invalid|denied|not configured)", flags=re.I)),
-        ("an on-premises activation (its code, id, expiry and registration limit)",
-         "the agent's registration files on the instance (/var/lib/amazon/ssm, a cloned AMI "
-         "carrying another instance's registration)"),
-        clues=(_clue("dhmc_not_configured", r"instance management role is not configured",
-                     "DHMC_DISABLED"),),
-        examples=("ERROR Registration failed due to error registering the instance with AWS SSM. "
-                  "ActivationExpired:",),
-        triggers=("management role", "invalidinstanceid", "activation", "regist", "default host",
-                  "requestmanagedinstanceroletoken"),
-    ),
-    Symptom(
         "iam_access_denied",
         "AWS refused an SSM, ec2messages or ssmmessages action to the agent's role",
         (_p(r"AccessDenied|not authorized to perform|AuthorizationFailure|UnauthorizedOperation"
@@ -196,11 +177,30 @@ SYMPTOMS: tuple[Symptom, ...] = (
         triggers=("denied", "not authorized", "authorizationfailure", "unauthorized"),
     ),
     Symptom(
+        "registration_failure",
+        "registration or Default Host Management was rejected",
+        (_p(r"instance management role is not configured|InvalidInstanceId|ActivationExpired"
+            r"|InvalidActivation|Activation(?:Id)? (?:has )?expired|RegistrationLimitExceeded"),
+         _p(r"(?:(?:Registration|register)[^\n]{0,80}failed|failed to register)[^\n]*"
+            r"(?:Exception|Invalid|Expired|NotFound|Limit)", flags=re.I),
+         _p(r"(?:Default Host Management|RequestManagedInstanceRoleToken)[^\n]*"
+            r"(?:Exception|Invalid|denied|not configured)", flags=re.I)),
+        ("an on-premises activation (its code, id, expiry and registration limit)",
+         "the agent's registration files on the instance (/var/lib/amazon/ssm, a cloned AMI "
+         "carrying another instance's registration)"),
+        clues=(_clue("dhmc_not_configured", r"instance management role is not configured",
+                     "DHMC_DISABLED"),),
+        examples=("ERROR Registration failed due to error registering the instance with AWS SSM. "
+                  "ActivationExpired:",),
+        triggers=("management role", "invalidinstanceid", "activation", "regist", "default host",
+                  "requestmanagedinstanceroletoken"),
+    ),
+    Symptom(
         "credential_refresher_failure",
         "the credential refresher cannot get credentials for the EC2 identity and backs off",
         (_p(r"Retrieve credentials produced error|no valid credentials could be retrieved"
             r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
-            r"|unable to acquire credentials"),
+            r"|unable to acquire credentials|ExpiredToken"),
          _p(r"\[CredentialRefresher\][^\n]*(?:error|fail)", flags=re.I)),
         ("credentials stored by an earlier registration on the instance "
          "(/var/lib/amazon/ssm/credentials)",),
@@ -211,7 +211,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
                      "DHMC_DISABLED")),
         examples=("ERROR [CredentialRefresher] Retrieve credentials produced error: no valid "
                   "credentials could be retrieved for ec2 identity",),
-        triggers=("credential", "assumerole", "assume the role"),
+        triggers=("credential", "assumerole", "assume the role", "expiredtoken"),
     ),
     Symptom(
         "throttling",
