@@ -14,7 +14,8 @@ def test_the_manifest_is_complete_and_sourced():
     files = {path.name for path in DEFAULT_CORPUS.glob("*.log")}
     assert files == {entry["file"] for entry in MANIFEST}
     for entry in MANIFEST:
-        assert entry["source"].startswith(("https://", "shared/seed/")), entry
+        assert entry["source"].startswith(
+            ("https://", "shared/seed/", "public GitHub file, search-index id ")), entry
         assert set(entry["expected_labels"]) <= set(LOG_LABELS), entry
         assert entry["expected_primary"] in entry["expected_labels"], entry
         assert entry["platform"] in ("linux", "windows", "any")

@@ -111,6 +111,17 @@ def test_a_registration_denied_is_primarily_the_denial():
     assert classifier.primary() == "iam_access_denied"
 
 
+def test_an_unknown_error_beside_a_named_failure_is_not_reported_as_unrecognized():
+    classifier = Classifier()
+    classifier.feed(record("ERROR [HealthCheck] error details - ThrottlingException: Rate "
+                           "exceeded"))
+    classifier.feed(record("ERROR EC2RoleProvider Failed to connect to Systems Manager with SSM "
+                           "role credentials. error calling RequestManagedInstanceRoleToken: "
+                           "unable to build RSA signature. No Authorization header in request"))
+    assert [tally.label for tally in classifier.ordered()] == ["throttling"]
+    assert classifier.other_failures().count == 1
+
+
 def test_access_denied_for_another_service_is_not_an_ssm_denial():
     text = ("ERROR AccessDeniedException: User: arn:aws:sts::1:assumed-role/r/i-1 is not "
             "authorized to perform: s3:PutObject on resource: arn:aws:s3:::bucket/key")

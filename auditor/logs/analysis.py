@@ -127,6 +127,11 @@ def analyse(paths: list[str]) -> LogAnalysis:
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()
+    other = analysis.classifier.other_failures()
+    if other is not None:
+        analysis.notes.append(f"{other.count} other error line(s) outside the symptom catalogue, "
+                              f"likely consequences of the failures above; first: "
+                              f"{other.evidence[0].splitlines()[0][:200]}")
     for service, count in sorted(analysis.working_lines.items()):
         analysis.working.setdefault(service, f"{count} log line(s) show it working")
     return analysis

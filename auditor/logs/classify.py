@@ -128,9 +128,20 @@ class Classifier:
         return found
 
     def _all(self) -> dict[str, SymptomTally]:
-        if self.symptoms or not self.consequences.count:
-            return self.symptoms
-        return {UNRECOGNIZED: self.consequences}
+        """`unrecognized` only when nothing the catalogue names explains the input: beside a
+        named failure, an unknown error line is most often its consequence."""
+        named = {label: tally for label, tally in self.symptoms.items()
+                 if label != UNRECOGNIZED}
+        if named:
+            return named
+        if UNRECOGNIZED in self.symptoms:
+            return {UNRECOGNIZED: self.symptoms[UNRECOGNIZED]}
+        return {UNRECOGNIZED: self.consequences} if self.consequences.count else {}
+
+    def other_failures(self) -> SymptomTally | None:
+        """Error lines outside the catalogue seen beside named failures (reported as a note)."""
+        tally = self.symptoms.get(UNRECOGNIZED)
+        return tally if tally and len(self.symptoms) > 1 else None
 
     def primary(self) -> str:
         present = self._all()

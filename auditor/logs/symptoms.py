@@ -159,6 +159,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
         (_p(r"AccessDenied|not authorized to perform|AuthorizationFailure|UnauthorizedOperation"
             r"|<Unauthorized|Unauthorized request",
             unless=r"instance management role is not configured|AssumeRoleUnauthorizedAccess"
+                   r"|RequestManagedInstanceRoleToken"
                    r"|perform: (?!ssm:|ec2messages:|ssmmessages:)[\w-]+:"),),
         ("a resource-based or session policy the auditor does not read",
          "an endpoint policy of a VPC endpoint in another VPC that the traffic crosses"),
