@@ -98,13 +98,15 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mb", type=int, default=200, help="size of the big log (MB)")
     parser.add_argument("--keep", metavar="FILE", help="write the big log here and keep it")
+    parser.add_argument("--failure-rate", type=float, default=0.001,
+                        help="share of lines that start a failure record (1 for an errors.log)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
         rows = []
         for megabytes in (max(1, args.mb // 10), args.mb):
             path = Path(args.keep) if args.keep and megabytes == args.mb else \
                 Path(folder) / f"agent-{megabytes}.log"
-            size = generate(path, megabytes)
+            size = generate(path, megabytes, args.failure_rate)
             seconds, cpu, rss = measure(path)
             rows.append((size / 1e6, seconds, cpu, rss))
     print(f"{'size MB':>8} {'wall s':>7} {'MB/s wall':>10} {'CPU s':>6} {'MB/s CPU':>9} "

@@ -22,6 +22,24 @@ from auditor.logs.symptoms import (
 )
 
 MAX_EVIDENCE = 5
+# Records of one shape (the same message but its time and request id) are judged once: an
+# errors.log repeats a handful of shapes thousands of times. Bounded, then judged each time.
+MAX_SHAPES = 4096
+_AGENT_TIME = re.compile(r"\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d\S*")
+_IDS = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+                  r"|[Rr]equest ?[Ii]d:? \S*")
+
+
+def _shape(text: str) -> str:
+    """The text without what changes from one occurrence of a message to the next."""
+    if text[:4].isdigit():
+        match = _AGENT_TIME.match(text)
+        if match:
+            text = text[match.end():]
+    if "equest" in text or "-4" in text:
+        text = _IDS.sub("", text)
+    return text
+_FAILURE, _CONSEQUENCE, _OTHER = "failure", "consequence", "other"
 # Fields worth reporting once for the whole input, not only per symptom.
 _FACTS = ("agent_versions", "instance_ids", "backoff")
 _VERSION_HINTS = ("gent v", "agent - v", "agent version")
@@ -38,21 +56,25 @@ class SymptomTally:
     fields: dict[str, list[str]] = field(default_factory=dict)
     clues: list[str] = field(default_factory=list)
     _seen_messages: set[str] = field(default_factory=set, repr=False)
+    _merged: set[int] = field(default_factory=set, repr=False)
 
-    def add(self, record: Record, found: dict[str, list[str]]) -> None:
+    def add(self, record: Record, found: dict[str, list[str]],
+            clues: tuple[str, ...] = (), shape: str | None = None) -> None:
         self.count += 1
         if record.timestamp:
             self.first_seen = self.first_seen or record.timestamp
             self.last_seen = record.timestamp
-        message = _LEADING_TIME.sub("", record.text, count=1)
-        if len(self.evidence) < MAX_EVIDENCE and message not in self._seen_messages:
-            self._seen_messages.add(message)
-            self.evidence.append("\n".join(record.raw_lines))
-        fields_mod.merge(self.fields, found)
-        symptom = BY_LABEL.get(self.label)
-        for clue in symptom.clues if symptom else ():
-            if clue.name not in self.clues and clue.regex.search(record.text):
-                self.clues.append(clue.name)
+        if len(self.evidence) < MAX_EVIDENCE:
+            message = _LEADING_TIME.sub("", record.text, count=1) if shape is None else shape
+            if message not in self._seen_messages:
+                self._seen_messages.add(message)
+                self.evidence.append("\n".join(record.raw_lines))
+        if id(found) not in self._merged:  # a cached shape's fields are merged once
+            self._merged.add(id(found))
+            fields_mod.merge(self.fields, found)
+        for clue in clues:
+            if clue not in self.clues:
+                self.clues.append(clue)
 
     @property
     def explained_by(self) -> tuple[str, ...]:
@@ -94,32 +116,51 @@ class Classifier:
     records: int = 0
     consequences: SymptomTally = field(default_factory=lambda: SymptomTally(UNRECOGNIZED))
     _last: list[SymptomTally] = field(default_factory=list)  # the failure seen last
+    _verdicts: dict[tuple, tuple] = field(default_factory=dict)  # by record shape
 
     def feed(self, record: Record, forced: str | None = None) -> None:
         self.records += 1
+        shape = _shape(record.text)
+        key = (shape, forced)
+        verdict = self._verdicts.get(key)
+        if verdict is None:
+            verdict = self._judge(record, forced)
+            if len(self._verdicts) < MAX_SHAPES:
+                self._verdicts[key] = verdict
+        kind, labels, found, clues = verdict
+        if kind == _CONSEQUENCE:
+            self.consequences.add(record, found, (), shape)
+            for tally in self._last:  # "Sleeping for 4s" belongs to the failure before it
+                fields_mod.merge(tally.fields, {k: v for k, v in found.items() if k == "backoff"})
+            return
+        if kind != _FAILURE:
+            return
+        self._last = []
+        for label in labels:
+            tally = self.symptoms.setdefault(label, SymptomTally(label))
+            tally.add(record, found, clues.get(label, ()), shape)
+            self._last.append(tally)
+
+    def _judge(self, record: Record, forced: str | None) -> tuple:
+        """What a record of this shape is: (kind, labels, fields, clues by label)."""
         text = record.text
         lowered = text.lower()
         if _holds(lowered, _VERSION_HINTS):
             fields_mod.merge(self.facts, fields_mod.extract(text))
         if not forced and _holds(record.lines[0].lower(), BENIGN):
-            return
+            return _OTHER, (), {}, {}
         labels = labels_of(text, lowered) or ([forced] if forced else [])
         if not labels:
             if _holds(lowered, CONSEQUENCE):
-                found = self._facts_of(text)
-                self.consequences.add(record, found)
-                for tally in self._last:  # "Sleeping for 4s" belongs to the failure before it
-                    fields_mod.merge(tally.fields, {k: v for k, v in found.items()
-                                                    if k == "backoff"})
-                return
+                return _CONSEQUENCE, (), self._facts_of(text), {}
             if _holds(lowered, GENERIC_TRIGGERS) and GENERIC_FAILURE.search(text):
                 labels = [UNRECOGNIZED]
-        found = self._facts_of(text) if labels else {}
-        self._last = []
-        for label in labels:
-            tally = self.symptoms.setdefault(label, SymptomTally(label))
-            tally.add(record, found)
-            self._last.append(tally)
+        if not labels:
+            return _OTHER, (), {}, {}
+        clues = {label: tuple(clue.name for clue in BY_LABEL[label].clues
+                              if clue.regex.search(text))
+                 for label in labels if label in BY_LABEL}
+        return _FAILURE, tuple(labels), self._facts_of(text), clues
 
     def _facts_of(self, text: str) -> dict[str, list[str]]:
         found = fields_mod.extract(text)

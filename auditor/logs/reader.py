@@ -84,6 +84,8 @@ class ReadStats:
 
 def strip_prefix(line: str) -> tuple[str, str | None]:
     """The line without a syslog/journald/program prefix, and the prefix's timestamp if any."""
+    if line[:4].isdigit() and line[4:5] in "-/" and line[10:11] != "T":
+        return line, None  # the agent's own timestamp first: no prefix
     for pattern in _PREFIXES:
         match = pattern.match(line)
         if match:
@@ -98,7 +100,9 @@ def agent_timestamp(line: str) -> str | None:
 
 def is_continuation(stripped: str) -> bool:
     """A line that belongs to the message above it (no timestamp, no level of its own)."""
-    if not stripped or _LEVEL.match(stripped) or _AGENT_TIMESTAMP.match(stripped):
+    if not stripped or stripped[0].isdigit():
+        return False
+    if _LEVEL.match(stripped):
         return False
     return bool(_CONTINUATION.match(stripped))
 
