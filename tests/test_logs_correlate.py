@@ -118,6 +118,16 @@ def test_a_log_goes_to_the_audited_instance_it_names(capsys, tmp_path):
     assert "symptoms" not in by_id[HEALTHY]
 
 
+def test_a_healthy_log_naming_its_instance_in_any_line_goes_to_it(capsys, tmp_path):
+    log = (f"2020-06-23 15:05:36 INFO [instanceID={HEALTHY}] [HealthCheck] HealthCheck "
+           "reporting agent health.\n" + SSM_TIMEOUT)
+    _, report = audit(capsys, "--instance", LOCKED_DOWN, "--instance", HEALTHY,
+                      "--logs", write(tmp_path, "a.log", log))
+    by_id = {i["instance_id"]: i for i in report["instances"]}
+    assert by_id[HEALTHY]["symptoms"][0]["state"] == "unexplained"
+    assert "symptoms" not in by_id[LOCKED_DOWN]
+
+
 def test_a_log_naming_no_audited_instance_among_several_is_a_usage_error(capsys, tmp_path):
     code = main(["--snapshot", str(DEMO), "--instance", LOCKED_DOWN, "--instance", HEALTHY,
                  "--logs", write(tmp_path, "a.log", SSM_TIMEOUT)])

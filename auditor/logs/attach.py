@@ -11,10 +11,31 @@ from auditor.audit import AuditReport, InstanceAudit
 from auditor.errors import UsageError
 from auditor.logs.analysis import LogAnalysis, analyse
 from auditor.logs.correlate import correlate
+from auditor.logs.reader import CHUNK_BYTES
+
+# Looking for every audited instance id in a log costs one pass per id: only for a few.
+MAX_IDS_SEARCHED = 50
+
+
+def _ids_in_file(path: str, instance_ids: list[str]) -> list[str]:
+    """The instance ids that occur anywhere in the file (healthy lines included)."""
+    if path == "-" or len(instance_ids) > MAX_IDS_SEARCHED:
+        return []
+    wanted = {iid: iid.encode() for iid in instance_ids}
+    found: set[str] = set()
+    tail = b""
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            data = tail + chunk
+            found.update(iid for iid, needle in wanted.items() if needle in data)
+            tail = data[-32:]
+    return sorted(found)
 
 
 def _owner(path: str, analysis: LogAnalysis, audits: dict[str, InstanceAudit]) -> str:
     named = [iid for iid in analysis.instance_ids if iid in audits]
+    if not named and len(audits) > 1:
+        named = _ids_in_file(path, sorted(audits))
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
