@@ -72,9 +72,6 @@ def render_text(analysis: LogAnalysis) -> str:
     if analysis.working:
         lines.append("")
         lines.extend(f"working: {what}: {why}" for what, why in analysis.working.items())
-    for check in analysis.checks:
-        if check["status"] == "Failed":
-            lines.append(f"ssm-cli check failed: {check['check']}: {check['note']}")
     lines.extend(f"note: {note}" for note in analysis.notes)
     return "\n".join(lines)
 

@@ -18,6 +18,7 @@ from auditor.logs.reader import Record
 
 MAX_DOCUMENT_BYTES = 5 << 20
 _CONNECTIVITY = re.compile(r"^Connectivity to (\S+) endpoint$")
+_CREDENTIALS_MISSING = re.compile(r"credential|EC2Role|provider", re.I)
 
 # Where a check is known to mislead (read from the agent's source, agent/cli/diagnostics).
 CAVEATS = {
@@ -77,6 +78,11 @@ def parse(document: bytes, source: str) -> DiagnosticsEvidence:
             if kind == "connectivity" and service not in SERVICES:
                 evidence.notes.append(f"{check} failed ({note}): an optional feature's endpoint, "
                                       "not needed for the agent to be managed")
+                continue
+            if kind == "credentials" and not _CREDENTIALS_MISSING.search(note):
+                evidence.notes.append(f"{check} failed ({note}): the check could not complete its "
+                                      "STS call, which says nothing of the agent's own "
+                                      "credentials")
                 continue
             line = f"ssm-cli get-diagnostics: {check}: Failed: {note}"
             fallback = _FALLBACK.get(kind, "unrecognized")
