@@ -63,6 +63,19 @@ def test_fields_name_the_action_principal_version_and_back_off(capsys):
     assert [item["lines"] for item in report["inputs"]] == [5, 12]
 
 
+def test_first_and_last_seen_span_several_files_in_any_order(capsys, tmp_path):
+    later = tmp_path / "later.log"
+    later.write_text("2024-05-02 10:00:00 ERROR error details - ThrottlingException: Rate "
+                     "exceeded\n")
+    earlier = tmp_path / "earlier.log"
+    earlier.write_text("2024-05-01 09:00:00 ERROR error details - ThrottlingException: Rate "
+                       "exceeded\n2024-05-01 09:30:00 ERROR error details - "
+                       "ThrottlingException: Rate exceeded\n")
+    (symptom,) = logs_json(capsys, str(later), str(earlier))["symptoms"]
+    assert (symptom["count"], symptom["first_seen"], symptom["last_seen"]) == (
+        3, "2024-05-01 09:00:00", "2024-05-02 10:00:00")
+
+
 def test_text_names_the_primary_and_shows_evidence(capsys):
     code, out, _ = run(capsys, str(CORPUS / "issue226_proxyconnect_tls.log"))
     assert code == 0

@@ -44,6 +44,7 @@ _FAILURE, _CONSEQUENCE, _OTHER = "failure", "consequence", "other"
 _FACTS = ("agent_versions", "instance_ids", "backoff")
 _VERSION_HINTS = ("gent v", "agent - v", "agent version")
 _LEADING_TIME = re.compile(r"^\S+ \S+ ")
+_SORTABLE = re.compile(r"\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d")
 
 
 @dataclass
@@ -62,8 +63,7 @@ class SymptomTally:
             clues: tuple[str, ...] = (), shape: str | None = None) -> None:
         self.count += 1
         if record.timestamp:
-            self.first_seen = self.first_seen or record.timestamp
-            self.last_seen = record.timestamp
+            self._seen(record.timestamp)
         if len(self.evidence) < MAX_EVIDENCE:
             message = _LEADING_TIME.sub("", record.text, count=1) if shape is None else shape
             if message not in self._seen_messages:
@@ -75,6 +75,20 @@ class SymptomTally:
         for clue in clues:
             if clue not in self.clues:
                 self.clues.append(clue)
+
+    def _seen(self, timestamp: str) -> None:
+        """Agent times (2020-10-12 13:49:56) compare as text, across files too; other times
+        (syslog's, without a year) keep the order of the input."""
+        if self.first_seen is None or self.last_seen is None:
+            self.first_seen = self.first_seen or timestamp
+            self.last_seen = timestamp
+            return
+        if _SORTABLE.match(timestamp) and _SORTABLE.match(self.first_seen) \
+                and _SORTABLE.match(self.last_seen):
+            self.first_seen = min(self.first_seen, timestamp)
+            self.last_seen = max(self.last_seen, timestamp)
+        else:
+            self.last_seen = timestamp
 
     @property
     def explained_by(self) -> tuple[str, ...]:
