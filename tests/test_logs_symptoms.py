@@ -122,6 +122,16 @@ def test_an_unknown_error_beside_a_named_failure_is_not_reported_as_unrecognized
     assert classifier.other_failures().count == 1
 
 
+def test_a_transport_failure_to_a_host_outside_aws_is_not_an_endpoint_symptom():
+    text = ("ERROR [ssm-document-worker] failed to download: RequestError: send request failed\n"
+            'caused by: Get "https://github.com/org/repo/archive.zip": dial tcp: lookup '
+            "github.com on 10.0.0.2:53: no such host")
+    assert labels_of(text) == []
+    aws = text.replace("github.com/org/repo/archive.zip", "s3.eu-west-1.amazonaws.com/b/k")
+    assert labels_of(aws.replace("lookup github.com", "lookup s3.eu-west-1.amazonaws.com")) == [
+        "endpoint_unreachable"]
+
+
 def test_access_denied_for_another_service_is_not_an_ssm_denial():
     text = ("ERROR AccessDeniedException: User: arn:aws:sts::1:assumed-role/r/i-1 is not "
             "authorized to perform: s3:PutObject on resource: arn:aws:s3:::bucket/key")

@@ -28,7 +28,10 @@ _IMDS = r"(?:169\.254\.169\.254|fd00:ec2::254|\[fd00:ec2::254\])"
 # Shapes that make a transport failure something else: the metadata service, a proxy, TLS, or
 # a destination on the instance itself (a port-forwarding session's local port).
 _NOT_TRANSPORT = re.compile(_IMDS + r"|proxyconnect|Proxy Authentication|x509:|certificate"
-                            r"|dial tcp (?::\d|127\.|localhost|\[::1\])|pluginName=Port", re.I)
+                            r"|dial tcp (?::\d|127\.|localhost|\[::1\])|pluginName=Port"
+                            # a named host that is not an AWS endpoint (github.com, a repo...)
+                            r"|(?:https?://|wss://|lookup )(?![\w.-]*amazonaws\.com)"
+                            r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b(?!\.\d)", re.I)
 _WINDOWS_NET = (r"connectex:|wsarecv|wsasend|actively refused|forcibly closed"
                 r"|did not properly respond|target machine")
 
