@@ -96,6 +96,11 @@ def test_a_channel_failure_with_a_precise_cause_is_that_cause():
      "endpoint_unreachable"),
     ("ERROR Health ping failed with error - ExpiredTokenException: The security token included "
      "in the request is expired", "credential_refresher_failure"),
+    ("ERROR error details - UnrecognizedClientException: The security token included in the "
+     "request is invalid.", "credential_refresher_failure"),
+    ('caused by: Post "https://ssm.eu-west-1.amazonaws.com/": dial tcp: lookup '
+     "ssm.eu-west-1.amazonaws.com: getaddrinfow: The requested name is valid, but no data of "
+     "the requested type was found.", "endpoint_unreachable"),
 ])
 def test_mechanisms_are_recognised_in_shapes_not_in_the_corpus(text, label):
     assert labels_of(text) == [label]

@@ -204,7 +204,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "the credential refresher cannot get credentials for the EC2 identity and backs off",
         (_p(r"Retrieve credentials produced error|no valid credentials could be retrieved"
             r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
-            r"|unable to acquire credentials|ExpiredToken"),
+            r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
+            r"|InvalidClientTokenId|security token included in the request is invalid"),
          _p(r"\[CredentialRefresher\][^\n]*(?:error|fail)", flags=re.I)),
         ("credentials stored by an earlier registration on the instance "
          "(/var/lib/amazon/ssm/credentials)",),
@@ -215,7 +216,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
                      "DHMC_DISABLED")),
         examples=("ERROR [CredentialRefresher] Retrieve credentials produced error: no valid "
                   "credentials could be retrieved for ec2 identity",),
-        triggers=("credential", "assumerole", "assume the role", "expiredtoken"),
+        triggers=("credential", "assumerole", "assume the role", "expiredtoken",
+                  "unrecognizedclient", "invalidclienttokenid", "security token"),
     ),
     Symptom(
         "throttling",
@@ -236,7 +238,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
             r"|no such host|server misbehaving|temporary failure|" + _WINDOWS_NET + r")",
             unless=_NOT_TRANSPORT),
          _p(r"lookup \S+(?: on \S+)?: (?:no such host|i/o timeout|server misbehaving"
-            r"|read udp)", unless=_NOT_TRANSPORT),
+            r"|read udp|getaddrinfow|No such host is known|temporary failure)",
+            unless=_NOT_TRANSPORT, flags=re.I),
          _p(r"Client\.Timeout exceeded|request cancel+ed while waiting for connection"
             r"|context deadline exceeded|TLS handshake timeout|connection reset by peer"
             r"|" + _WINDOWS_NET, unless=_NOT_TRANSPORT),
