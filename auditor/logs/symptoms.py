@@ -306,12 +306,13 @@ CONSEQUENCE: tuple[str, ...] = (
 )
 
 # Substrings one of which every relevant line holds: the reader decodes only those lines.
-# Each needle costs one pass over the input (about 1.2 GB/s): keep them few. "x509" lines say
-# "certificate", "ThrottlingException: Rate exceeded" and "AccessDeniedException" say
-# "xception", a `caused by:` line holds "dial tcp", "rror", "roxy" or "request cancel".
+# Each needle costs one pass over the input (about 1.2 GB/s): keep them few. "ThrottlingException:
+# Rate exceeded" and "AccessDeniedException" say "xception"; a partial paste may hold only a
+# `caused by:` line or a bare x509 error.
 SCREEN: tuple[bytes, ...] = (
-    b"rror", b"ERROR", b"xception", b"roxy", b"dial tcp", b"ertificate", b"ibernat", b"acking off",
-    b"Sleeping for", b"NoCredentialProviders", b"request cancel", b"gent v", b"agent - v",
+    b"rror", b"ERROR", b"xception", b"roxy", b"dial tcp", b"caused by", b"x509", b"ertificate",
+    b"ibernat", b"acking off", b"Sleeping for", b"NoCredentialProviders", b"gent v",
+    b"agent - v",
 )
 
 # Lines that show something working (the log contradicts a model that says it is blocked),
@@ -319,7 +320,7 @@ SCREEN: tuple[bytes, ...] = (
 WORKING: dict[str, tuple[bytes, ...]] = {
     "ssm": (b"Schedule manager refreshed with",),
     "ssmmessages": (b"Successfully opened websocket connection",),
-    "credentials": (b"Credentials ready", b"Next credential rotation"),
+    "credentials": (b"Next credential rotation",),
 }
 
 
