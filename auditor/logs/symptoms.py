@@ -86,7 +86,9 @@ def _clue(name: str, regex: str, *codes: str) -> Clue:
     return Clue(re.compile(regex, re.I), codes, name)
 
 
-# Ordered from the most specific cause to the least: the first label present is `primary`.
+# Ordered from the most specific cause to the least: the first label present is `primary`. A
+# refresher that cannot get credentials while the endpoints time out or throttle is their
+# consequence, so it ranks after them.
 SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "clock_skew",
@@ -200,26 +202,6 @@ SYMPTOMS: tuple[Symptom, ...] = (
                   "requestmanagedinstanceroletoken"),
     ),
     Symptom(
-        "credential_refresher_failure",
-        "the credential refresher cannot get credentials for the EC2 identity and backs off",
-        (_p(r"Retrieve credentials produced error|no valid credentials could be retrieved"
-            r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
-            r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
-            r"|InvalidClientTokenId|security token included in the request is invalid"),
-         _p(r"\[CredentialRefresher\][^\n]*(?:error|fail)", flags=re.I)),
-        ("credentials stored by an earlier registration on the instance "
-         "(/var/lib/amazon/ssm/credentials)",),
-        clues=(_clue("assume_role_unauthorized",
-                     r"AssumeRoleUnauthorizedAccess|EC2 cannot assume the role",
-                     "TRUST_POLICY_DENIES_EC2"),
-               _clue("dhmc_not_configured", r"instance management role is not configured",
-                     "DHMC_DISABLED")),
-        examples=("ERROR [CredentialRefresher] Retrieve credentials produced error: no valid "
-                  "credentials could be retrieved for ec2 identity",),
-        triggers=("credential", "assumerole", "assume the role", "expiredtoken",
-                  "unrecognizedclient", "invalidclienttokenid", "security token"),
-    ),
-    Symptom(
         "throttling",
         "AWS throttled the agent's calls",
         (_p(r"ThrottlingException|Rate exceeded|TooManyRequestsException|RequestLimitExceeded"
@@ -255,6 +237,26 @@ SYMPTOMS: tuple[Symptom, ...] = (
         triggers=("dial tcp", "lookup ", "timeout", "cancel", "deadline", "reset by peer",
                   "connectex", "wsarecv", "wsasend", "actively refused", "forcibly",
                   "properly respond", "target machine", "send request failed"),
+    ),
+    Symptom(
+        "credential_refresher_failure",
+        "the credential refresher cannot get credentials for the EC2 identity and backs off",
+        (_p(r"Retrieve credentials produced (?:\w+ )*error|no valid credentials could be retrieved"
+            r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
+            r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
+            r"|InvalidClientTokenId|security token included in the request is invalid"),
+         _p(r"\[CredentialRefresher\][^\n]*(?:error|fail)", flags=re.I)),
+        ("credentials stored by an earlier registration on the instance "
+         "(/var/lib/amazon/ssm/credentials)",),
+        clues=(_clue("assume_role_unauthorized",
+                     r"AssumeRoleUnauthorizedAccess|EC2 cannot assume the role",
+                     "TRUST_POLICY_DENIES_EC2"),
+               _clue("dhmc_not_configured", r"instance management role is not configured",
+                     "DHMC_DISABLED")),
+        examples=("ERROR [CredentialRefresher] Retrieve credentials produced error: no valid "
+                  "credentials could be retrieved for ec2 identity",),
+        triggers=("credential", "assumerole", "assume the role", "expiredtoken",
+                  "unrecognizedclient", "invalidclienttokenid", "security token"),
     ),
     Symptom(
         "session_manager_channel",
