@@ -29,6 +29,7 @@ class InstanceAudit:
     permissions: dict[str, Any]
     findings: list[Finding]
     ssm_view: ssm_view_eval.SsmView | None = None
+    logs: dict[str, Any] | None = None  # with --logs: the agent log symptoms, correlated
 
 
 @dataclass

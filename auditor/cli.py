@@ -57,9 +57,10 @@ def _audit_parser() -> argparse.ArgumentParser:
                         help="colour in the text report (auto: when stdout is a terminal)")
     output.add_argument("-v", "--verbose", action="store_true",
                         help="show every hop of every proof, also for healthy instances")
-    later = parser.add_argument_group("coming with later releases")
-    later.add_argument("--logs", action="append", metavar="FILE",
-                       help="correlate with agent logs (not available yet)")
+    output.add_argument("--logs", action="append", metavar="FILE",
+                        help="agent log or ssm-cli get-diagnostics JSON to correlate with the "
+                             "proof (repeatable; - for standard input; a log goes to the "
+                             "audited instance it names, or to the only one audited)")
     fix = parser.add_argument_group("remediation")
     fix.add_argument("--plan", metavar="FILE",
                      help="also write a remediation plan for the CDK app "
@@ -138,8 +139,6 @@ def run_audit_command(argv: list[str]) -> int:
     args = _audit_parser().parse_args(argv)
     if bool(args.instance) == bool(args.all):
         raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
-    if args.logs:
-        raise UsageError("--logs is not available in this version yet")
     if args.plan_s3_gateway and not args.plan:
         raise UsageError("--plan-s3-gateway needs --plan FILE")
     if args.verify_plan and args.plan:
@@ -152,6 +151,10 @@ def run_audit_command(argv: list[str]) -> int:
     else:
         estates, source = _load_estates(args)
         report = run_audit(estates, args.instance, source)
+    if args.logs:
+        from auditor.logs.attach import attach_logs
+
+        attach_logs(report, args.logs)
     _print_report(args, report)
     if args.plan:
         _write_plan(args, estates, report)

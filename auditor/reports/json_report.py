@@ -54,6 +54,14 @@ def _ssm_view(audit: InstanceAudit) -> dict[str, Any] | None:
     return data
 
 
+def _log_fields(audit: InstanceAudit) -> dict[str, Any]:
+    """With --logs: the agent log symptoms (each confirmed, unexplained or contradicted)."""
+    if audit.logs is None:
+        return {}
+    return {"symptoms": audit.logs["symptoms"],
+            "logs": {key: value for key, value in audit.logs.items() if key != "symptoms"}}
+
+
 def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
     """Everything about one instance but its services."""
     instance = audit.instance
@@ -77,6 +85,7 @@ def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
         "permissions": audit.permissions,
         "ssm_view": _ssm_view(audit),
         "findings": [finding_dict(finding) for finding in audit.findings],
+        **_log_fields(audit),
     }
 
 

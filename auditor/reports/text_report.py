@@ -70,8 +70,29 @@ def _finding_lines(finding: Finding, services: list[str], paint: _Painter,
     return lines
 
 
+_STATE_STYLE = {"confirmed": "red", "unexplained": "yellow", "contradicted": "cyan"}
+
+
+def _log_lines(audit: InstanceAudit, paint: _Painter, verbose: bool) -> list[str]:
+    """With --logs: each symptom of the agent's log, and whether the proof explains it."""
+    if audit.logs is None:
+        return []
+    names = ", ".join(item["name"] for item in audit.logs["inputs"])
+    lines = [f"    agent log ({names}): primary {audit.logs['primary']}"]
+    for symptom in audit.logs["symptoms"]:
+        state = paint(f"{symptom['state']:<12}", _STATE_STYLE.get(symptom["state"], "dim"))
+        seen = f" x{symptom['count']}" if symptom["count"] else ""
+        lines.append(f"      {state} {symptom['label']}{seen}: {symptom['reason']}")
+        if symptom.get("outside_model"):
+            lines.append(f"        outside the model: {'; '.join(symptom['outside_model'])}")
+        for evidence in symptom["evidence"][: 3 if verbose else 1]:
+            lines.append(paint(f"        | {evidence.splitlines()[0][:160]}", "dim"))
+    lines.extend(f"      note: {note}" for note in audit.logs["notes"])
+    return lines
+
+
 def _needs_detail(audit: InstanceAudit) -> bool:
-    return bool(audit.findings) or any(proof.status != REACHABLE
+    return bool(audit.findings) or audit.logs is not None or any(proof.status != REACHABLE
                                        for proof in audit.services.values())
 
 
@@ -99,6 +120,7 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> lis
     for finding, services in _grouped(audit.findings):
         if verbose or finding.severity != "info":
             lines.extend(_finding_lines(finding, services, paint, fixes_shown))
+    lines.extend(_log_lines(audit, paint, verbose))
     return lines
 
 

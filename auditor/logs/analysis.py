@@ -1,0 +1,137 @@
+"""Read one or more agent logs (or ssm-cli get-diagnostics JSON) into one symptom analysis."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from auditor.errors import UsageError
+from auditor.logs import diagnostics
+from auditor.logs.classify import Classifier, SymptomTally
+from auditor.logs.reader import NotText, ReadStats, read_records
+from auditor.logs.symptoms import SCREEN, WORKING
+
+SCHEMA_VERSION = 1
+_PEEK_BYTES = 1 << 16
+
+
+@dataclass
+class LogAnalysis:
+    classifier: Classifier = field(default_factory=Classifier)
+    inputs: list[dict[str, Any]] = field(default_factory=list)
+    checks: list[dict[str, str]] = field(default_factory=list)
+    working: dict[str, str] = field(default_factory=dict)  # what works -> the line that shows it
+    notes: list[str] = field(default_factory=list)
+    working_lines: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def primary(self) -> str:
+        return self.classifier.primary()
+
+    @property
+    def symptoms(self) -> list[SymptomTally]:
+        return self.classifier.ordered()
+
+    @property
+    def lines_read(self) -> int:
+        return sum(item.get("lines", 0) for item in self.inputs)
+
+    @property
+    def instance_ids(self) -> list[str]:
+        return self.classifier.facts.get("instance_ids", [])
+
+    def as_dict(self) -> dict[str, Any]:
+        facts = self.classifier.facts
+        return {"schema_version": SCHEMA_VERSION, "primary": self.primary,
+                "symptoms": [tally.as_dict() for tally in self.symptoms],
+                "inputs": self.inputs, "lines_read": self.lines_read,
+                "agent_versions": facts.get("agent_versions", []),
+                "instance_ids": self.instance_ids, "backoff": facts.get("backoff", []),
+                "working": self.working, "diagnostics": self.checks, "notes": self.notes}
+
+
+def _open(path: str) -> BinaryIO:
+    if path == "-":
+        return sys.stdin.buffer
+    if os.path.isdir(path):
+        raise UsageError(f"{path} is a directory: name the log files in it "
+                         "(amazon-ssm-agent.log, errors.log, hibernate.log)")
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read it ({error.strerror or error})") from None
+
+
+def _peek(stream: BinaryIO) -> bytes:
+    peek = getattr(stream, "peek", None)
+    if peek is not None:
+        return peek(_PEEK_BYTES)[:_PEEK_BYTES]
+    return b""
+
+
+def _read_diagnostics(analysis: LogAnalysis, stream: BinaryIO, name: str) -> bool:
+    document = stream.read(diagnostics.MAX_DOCUMENT_BYTES)
+    try:
+        evidence = diagnostics.parse(document, name)
+    except ValueError:
+        return False
+    for record, fallback in evidence.records:
+        analysis.classifier.feed(record, forced=fallback)
+    analysis.checks.extend(evidence.checks)
+    for what, line in evidence.working.items():
+        analysis.working.setdefault(what, line)
+    analysis.notes.extend(evidence.notes)
+    analysis.inputs.append({"name": name, "kind": "ssm-cli get-diagnostics",
+                            "checks": len(evidence.checks), "bytes": len(document)})
+    return True
+
+
+def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str) -> None:
+    stats = ReadStats()
+    try:
+        for record in read_records(stream, SCREEN, name, stats, WORKING):
+            analysis.classifier.feed(record)
+    except NotText:
+        raise UsageError(f"{name} holds binary data, not a text log") from None
+    except OSError as error:
+        raise UsageError(f"{name}: read failed ({error.strerror or error})") from None
+    analysis.inputs.append({"name": name, "kind": "agent log", "lines": stats.lines,
+                            "bytes": stats.bytes})
+    for what, count in stats.counted.items():
+        analysis.working_lines[what] = analysis.working_lines.get(what, 0) + count
+    if stats.bytes == 0:
+        analysis.notes.append(f"{name} is empty: it shows no failure, and no sign of a running "
+                              "agent either")
+
+
+def analyse(paths: list[str]) -> LogAnalysis:
+    """Every path read in turn ("-" is standard input); UsageError when one cannot be read."""
+    analysis = LogAnalysis()
+    for path in paths:
+        name = "<stdin>" if path == "-" else path
+        stream = _open(path)
+        try:
+            head = _peek(stream)
+            if diagnostics.looks_like_diagnostics(head) and _read_diagnostics(
+                    analysis, stream, name):
+                continue
+            if diagnostics.looks_like_diagnostics(head):
+                raise UsageError(f"{name} looks like ssm-cli get-diagnostics JSON but does not "
+                                 "parse: pass the output of `ssm-cli get-diagnostics --output "
+                                 "json` whole")
+            _read_log(analysis, stream, name)
+        finally:
+            if stream is not sys.stdin.buffer:
+                stream.close()
+    other = analysis.classifier.other_failures()
+    if other is not None:
+        analysis.notes.append(f"{other.count} other error line(s) outside the symptom catalogue, "
+                              f"likely consequences of the failures above; first: "
+                              f"{other.evidence[0].splitlines()[0][:200]}")
+    for service, count in sorted(analysis.working_lines.items()):
+        analysis.working.setdefault(service, f"{count} log line(s) show it working")
+    return analysis

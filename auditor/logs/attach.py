@@ -1,0 +1,64 @@
+"""`--logs FILE` on an audit: give each log to its instance, then correlate.
+
+Which instance a log belongs to: the audited instance whose id the log names; when the log
+names none of them, the only audited instance. A log that names several audited instances, or
+none while several are audited, is a usage error: the auditor never guesses.
+"""
+
+from __future__ import annotations
+
+from auditor.audit import AuditReport, InstanceAudit
+from auditor.errors import UsageError
+from auditor.logs.analysis import LogAnalysis, analyse
+from auditor.logs.correlate import correlate
+from auditor.logs.reader import CHUNK_BYTES
+
+# Looking for every audited instance id in a log costs one pass per id: only for a few.
+MAX_IDS_SEARCHED = 50
+
+
+def _ids_in_file(path: str, instance_ids: list[str]) -> list[str]:
+    """The instance ids that occur anywhere in the file (healthy lines included)."""
+    if path == "-" or len(instance_ids) > MAX_IDS_SEARCHED:
+        return []
+    wanted = {iid: iid.encode() for iid in instance_ids}
+    found: set[str] = set()
+    tail = b""
+    with open(path, "rb") as stream:
+        while chunk := stream.read(CHUNK_BYTES):
+            data = tail + chunk
+            found.update(iid for iid, needle in wanted.items() if needle in data)
+            tail = data[-32:]
+    return sorted(found)
+
+
+def _owner(path: str, analysis: LogAnalysis, audits: dict[str, InstanceAudit]) -> str:
+    named = [iid for iid in analysis.instance_ids if iid in audits]
+    if not named and len(audits) > 1:
+        named = _ids_in_file(path, sorted(audits))
+    if len(named) == 1:
+        return named[0]
+    if len(named) > 1:
+        raise UsageError(f"--logs {path} names several audited instances ({', '.join(named)}): "
+                         "split the log, or audit one instance with --instance")
+    if len(audits) == 1:
+        return next(iter(audits))
+    raise UsageError(f"--logs {path} names none of the {len(audits)} audited instances: audit "
+                     "its instance alone (--instance ID --logs FILE)")
+
+
+def attach_logs(report: AuditReport, paths: list[str]) -> None:
+    """Read every log, match it to an audited instance and set that audit's `logs`."""
+    audits = {audit.instance.instance_id: audit for audit in report.instances}
+    if not audits:
+        raise UsageError("--logs needs at least one audited instance")
+    by_instance: dict[str, list[tuple[str, LogAnalysis]]] = {}
+    for path in dict.fromkeys(paths):
+        analysis = analyse([path])
+        by_instance.setdefault(_owner(path, analysis, audits), []).append((path, analysis))
+    for instance_id, read in by_instance.items():
+        analysis = read[0][1] if len(read) == 1 else analyse([path for path, _ in read])
+        audit = audits[instance_id]
+        audit.logs = {"inputs": analysis.inputs, "primary": analysis.primary,
+                      "notes": analysis.notes, "diagnostics": analysis.checks,
+                      "symptoms": correlate(audit, analysis)}

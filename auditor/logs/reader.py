@@ -1,0 +1,273 @@
+"""Read agent logs as a stream of candidate records, in bounded memory.
+
+A log is read in binary chunks. Each chunk is screened with fast substring searches
+(``bytes.find``, one pass per needle) and only the lines that contain a needle are decoded and
+turned into records: the head line of an agent message plus its continuation lines (``caused
+by:``, tab-indented ``status code: 400, request id:``, rsyslog's ``#011`` for a tab, XML bodies,
+PowerShell error blocks). Syslog, journald and ``amazon-ssm-agent[PID]:`` prefixes are stripped
+before a line is interpreted; the verbatim line is kept for evidence.
+
+Everything else (the bulk of a healthy log: INFO lines) is counted, never decoded.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import BinaryIO
+
+CHUNK_BYTES = 1 << 20
+# A "line" longer than this is cut into pieces: a 10 MB single line (or binary data without
+# newlines) must not be held whole, nor decoded whole.
+MAX_LINE_BYTES = 1 << 16
+EVIDENCE_LINE_CHARS = 500
+MAX_CONTINUATIONS = 12
+MAX_LOOK_BACK = 12
+# Lines kept back at the end of a chunk so a record whose continuation lines fall into the next
+# chunk is still read whole.
+TAIL_LINES = MAX_CONTINUATIONS + 1
+MAX_CARRY_BYTES = 8 << 20
+
+_PREFIXES = (
+    # RFC 3164 syslog: "Oct 12 13:49:56 ip-10-0-0-1 amazon-ssm-agent[1860]: "
+    re.compile(r"^(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) \S+ [\w./@-]+(?:\[\d+\])?: ?"),
+    # journald short-iso / rsyslog high precision: "2025-08-14T10:53:16-04:00 [host] prog[1]: "
+    re.compile(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) "
+               r"(?:\S+ )?[\w./@-]+(?:\[\d+\])?: ?"),
+    # the program name alone, as pasted from `journalctl -o cat` with a prefix or from syslog
+    re.compile(r"^(?P<ts>)[\w./@-]*amazon-ssm-agent[\w./@-]*(?:\[\d+\])?: ?"),
+)
+_AGENT_TIMESTAMP = re.compile(r"^(\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d)(?:[.,]\d+)?")
+_LEVEL = re.compile(r"^(?:\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? ?)?"
+                    r"\s*(?:ERROR|WARN|INFO|DEBUG|TRACE|CRITICAL)\b")
+_CONTINUATION = re.compile(
+    r"^(?:[ \t+]|#011|caused by\b|status code:|request id:|<|\"http|err:|At line:\d"
+    r"|(?:Post|Get|Put|Head) \"?https?://"
+    r"|[A-Z][A-Za-z0-9]+(?:Error|Exception): )"
+)
+
+
+class NotText(ValueError):
+    """The input holds binary data (NUL bytes), not a text log."""
+
+
+@dataclass(frozen=True)
+class Record:
+    """One agent message: its lines verbatim, the same lines without prefixes, its time."""
+
+    raw_lines: tuple[str, ...]
+    lines: tuple[str, ...]
+    timestamp: str | None
+    source: str
+
+    @property
+    def text(self) -> str:
+        return "\n".join(self.lines)
+
+
+@dataclass
+class ReadStats:
+    lines: int = 0
+    bytes: int = 0
+    # counts of the needles given to read_records as `counted`, by name
+    counted: dict[str, int] = field(default_factory=dict)
+
+    def count(self, data: bytes, end: int, counted: dict[str, tuple[bytes, ...]]) -> None:
+        self.lines += data.count(b"\n", 0, end)
+        for name, needles in counted.items():
+            found = sum(data.count(needle, 0, end) for needle in needles)
+            if found:
+                self.counted[name] = self.counted.get(name, 0) + found
+
+
+def strip_prefix(line: str) -> tuple[str, str | None]:
+    """The line without a syslog/journald/program prefix, and the prefix's timestamp if any."""
+    if line[:4].isdigit() and line[4:5] in "-/" and line[10:11] != "T":
+        return line, None  # the agent's own timestamp first: no prefix
+    for pattern in _PREFIXES:
+        match = pattern.match(line)
+        if match:
+            return line[match.end():].replace("#011", "\t"), match.group("ts") or None
+    return line, None
+
+
+def agent_timestamp(line: str) -> str | None:
+    match = _AGENT_TIMESTAMP.match(line)
+    return match.group(1).replace("/", "-") if match else None
+
+
+def is_continuation(stripped: str) -> bool:
+    """A line that belongs to the message above it (no timestamp, no level of its own)."""
+    if not stripped or stripped[0].isdigit():
+        return False
+    if _LEVEL.match(stripped):
+        return False
+    return bool(_CONTINUATION.match(stripped))
+
+
+def _decode(line: bytes) -> str:
+    return line.decode("utf-8", errors="replace").rstrip("\r")
+
+
+def _utf16_chunks(stream: BinaryIO, first: bytes) -> Iterator[bytes]:
+    """PowerShell's `>` writes UTF-16: re-encode it to UTF-8 as it streams."""
+    decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
+    chunk = first
+    while chunk:
+        yield decoder.decode(chunk).encode("utf-8")
+        chunk = stream.read(CHUNK_BYTES)
+    yield decoder.decode(b"", final=True).encode("utf-8")
+
+
+def _looks_utf16(first: bytes) -> bool:
+    """A UTF-16 byte order mark followed by text with a NUL in about every other byte."""
+    if first[:2] not in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        return False
+    sample = first[2:514]
+    return bool(sample) and sample.count(0) >= len(sample) // 4
+
+
+def _chunks(stream: BinaryIO, stats: ReadStats) -> Iterator[bytes]:
+    first = stream.read(CHUNK_BYTES)
+    if _looks_utf16(first):
+        stats.bytes += len(first)
+        for chunk in _utf16_chunks(stream, first):
+            yield chunk
+        return
+    if b"\x00" in first[:8192]:
+        raise NotText("binary data")
+    if first.startswith(codecs.BOM_UTF8):
+        first = first[len(codecs.BOM_UTF8):]
+    chunk = first
+    while chunk:
+        stats.bytes += len(chunk)
+        yield chunk
+        chunk = stream.read(CHUNK_BYTES)
+
+
+def _line_bounds(data: bytes, position: int) -> tuple[int, int]:
+    start = data.rfind(b"\n", 0, position) + 1
+    end = data.find(b"\n", position)
+    return start, len(data) if end == -1 else end
+
+
+def _previous_start(data: bytes, start: int) -> int:
+    return data.rfind(b"\n", 0, start - 1) + 1 if start > 0 else -1
+
+
+class _Window:
+    """Complete lines of the stream, with lookups by offset and decoded lines cached."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+        self._decoded: dict[int, tuple[str, str, str | None]] = {}
+
+    def line(self, start: int) -> tuple[str, str, str | None, int]:
+        """(verbatim, stripped, prefix timestamp, end offset) of the line starting at start."""
+        end = self.data.find(b"\n", start)
+        end = len(self.data) if end == -1 else end
+        if start not in self._decoded:
+            raw = _decode(self.data[start:min(end, start + MAX_LINE_BYTES)])
+            stripped, prefix_ts = strip_prefix(raw)
+            self._decoded[start] = (raw, stripped, prefix_ts)
+        raw, stripped, prefix_ts = self._decoded[start]
+        return raw, stripped, prefix_ts, end
+
+
+def _record_at(window: _Window, start: int, source: str) -> tuple[Record, int, int]:
+    """The record containing the line at start: (record, head offset, end offset)."""
+    head = start
+    for _ in range(MAX_LOOK_BACK):
+        if head == 0 or not is_continuation(window.line(head)[1]):
+            break
+        head = _previous_start(window.data, head)
+    raw, stripped, prefix_ts, end = window.line(head)
+    raws, lines = [raw[:EVIDENCE_LINE_CHARS]], [stripped]
+    timestamp = agent_timestamp(stripped) or prefix_ts
+    for _ in range(MAX_CONTINUATIONS):
+        following = end + 1
+        if following >= len(window.data):
+            break
+        raw, stripped, _ts, next_end = window.line(following)
+        if not is_continuation(stripped):
+            break
+        raws.append(raw[:EVIDENCE_LINE_CHARS])
+        lines.append(stripped)
+        end = next_end
+    return Record(tuple(raws), tuple(lines), timestamp, source), head, end
+
+
+def _candidates(data: bytes, needles: Iterable[bytes], limit: int) -> list[int]:
+    """Sorted start offsets (below limit) of the lines that contain a needle."""
+    starts: set[int] = set()
+    for needle in needles:
+        position = data.find(needle, 0, limit + len(needle))
+        while position != -1:
+            start, end = _line_bounds(data, position)
+            if start < limit:
+                starts.add(start)
+            position = data.find(needle, end, limit + len(needle))
+    return sorted(starts)
+
+
+class _Scanner:
+    """Feeds windows of complete lines; remembers how far records already reached."""
+
+    def __init__(self, needles: tuple[bytes, ...], source: str) -> None:
+        self.needles = needles
+        self.source = source
+        self.read_up_to = 0  # offset in the next window up to which records were read
+
+    def records(self, data: bytes, limit: int) -> Iterator[Record]:
+        """Records whose line with a needle starts before limit."""
+        window = _Window(data)
+        read_up_to = self.read_up_to
+        for start in _candidates(data, self.needles, limit):
+            if start < read_up_to:
+                continue
+            record, head, end = _record_at(window, start, self.source)
+            if head >= read_up_to:
+                yield record
+            read_up_to = max(read_up_to, end + 1)
+        self.read_up_to = max(0, read_up_to - limit)
+
+
+def _tail_cut(data: bytes) -> int:
+    """Offset of the first of the last TAIL_LINES lines of data (which ends with a newline)."""
+    position = len(data) - 1
+    for _ in range(TAIL_LINES):
+        previous = data.rfind(b"\n", 0, position)
+        if previous == -1:
+            return 0
+        position = previous
+    return position + 1
+
+
+def read_records(stream: BinaryIO, needles: tuple[bytes, ...], source: str, stats: ReadStats,
+                 counted: dict[str, tuple[bytes, ...]] | None = None) -> Iterator[Record]:
+    """Records around the lines that contain a needle, in file order, each once; the lines
+    and the occurrences of the `counted` needles are counted into stats."""
+    counted = counted or {}
+    scanner = _Scanner(needles, source)
+    carry = b""
+    for chunk in _chunks(stream, stats):
+        data = carry + chunk
+        last_newline = data.rfind(b"\n")
+        if last_newline == -1:
+            if len(data) < MAX_LINE_BYTES * 4:
+                carry = data
+                continue
+            data += b"\n"  # an overlong line: cut it here
+            last_newline = len(data) - 1
+        complete, rest = data[:last_newline + 1], data[last_newline + 1:]
+        cut = _tail_cut(complete) if len(complete) < MAX_CARRY_BYTES else len(complete)
+        stats.count(complete, cut, counted)
+        yield from scanner.records(complete, cut)
+        carry = complete[cut:] + rest
+    if carry:
+        if not carry.endswith(b"\n"):
+            carry += b"\n"
+        stats.count(carry, len(carry), counted)
+        yield from scanner.records(carry, len(carry))

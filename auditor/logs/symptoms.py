@@ -1,0 +1,345 @@
+"""The symptom catalogue, as data: how each log label is recognised, and what can explain it.
+
+Patterns match the mechanism, not one message: AWS error codes (``AccessDeniedException``,
+``ThrottlingException``), Go net error shapes (``dial tcp ...: i/o timeout``, ``lookup ...: no
+such host``, ``connectex:`` on Windows), SDK chains (``RequestError: send request failed`` /
+``caused by:``), across agent 1.x to 3.3.x. They run on one record (a message with its
+continuation lines) with its prefixes stripped.
+
+Which finding codes can explain a label is NOT written here: it is the ``log_labels`` of each
+entry of ``auditor.catalogue`` (one place for that truth), narrowed by the clues below (a clue in
+the log that names one precise cause, e.g. ``AssumeRoleUnauthorizedAccess`` for a trust policy
+that does not let EC2 assume the role).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+
+from auditor.aws_facts import SERVICES
+from auditor.catalogue import CATALOGUE, LOG_LABELS
+
+HEALTHY = "healthy"
+UNRECOGNIZED = "unrecognized"
+
+_IMDS = r"(?:169\.254\.169\.254|fd00:ec2::254|\[fd00:ec2::254\])"
+# Shapes that make a transport failure something else: the metadata service, a proxy, TLS, or
+# a destination on the instance itself (a port-forwarding session's local port).
+_NOT_TRANSPORT = re.compile(_IMDS + r"|proxyconnect|Proxy Authentication|x509:|certificate"
+                            r"|dial tcp (?::\d|127\.|localhost|\[::1\])|pluginName=Port"
+                            # a named host that is not an AWS endpoint (github.com, a repo...)
+                            r"|(?:https?://|wss://|lookup )(?![\w.-]*amazonaws\.com)"
+                            r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b(?!\.\d)", re.I)
+_WINDOWS_NET = (r"connectex:|wsarecv|wsasend|actively refused|forcibly closed"
+                r"|did not properly respond|target machine")
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A regex over a record's text; ``unless`` names shapes that belong to another label."""
+
+    regex: re.Pattern[str]
+    unless: re.Pattern[str] | None = None
+
+    def matches(self, text: str) -> bool:
+        return bool(self.regex.search(text)) and not (self.unless and self.unless.search(text))
+
+
+def _p(regex: str, unless: str | re.Pattern[str] | None = None, flags: int = 0) -> Pattern:
+    compiled_unless = re.compile(unless, flags) if isinstance(unless, str) else unless
+    return Pattern(re.compile(regex, flags), compiled_unless)
+
+
+@dataclass(frozen=True)
+class Clue:
+    """A detail of the log that narrows the explaining findings to these codes."""
+
+    regex: re.Pattern[str]
+    codes: tuple[str, ...]
+    name: str
+
+
+@dataclass(frozen=True)
+class Symptom:
+    label: str
+    meaning: str
+    patterns: tuple[Pattern, ...]
+    # What can cause it that the auditor's model does not see (said when nothing explains it).
+    outside_model: tuple[str, ...]
+    clues: tuple[Clue, ...] = ()
+    # Network findings explain it only for the service the log names (ssm, ssmmessages, ...).
+    service_scoped: bool = False
+    # Real line shapes, checked by the tests against the patterns and the screen.
+    examples: tuple[str, ...] = field(default=())
+    # Lower-case substrings one of which every match holds: a cheap test before the regexes.
+    triggers: tuple[str, ...] = ()
+
+    def matches(self, text: str, lowered: str) -> bool:
+        if not any(trigger in lowered for trigger in self.triggers):
+            return False
+        return any(pattern.matches(text) for pattern in self.patterns)
+
+
+def _clue(name: str, regex: str, *codes: str) -> Clue:
+    return Clue(re.compile(regex, re.I), codes, name)
+
+
+# Ordered from the most specific cause to the least: the first label present is `primary`. A
+# refresher that cannot get credentials while the endpoints time out or throttle is their
+# consequence, so it ranks after them.
+SYMPTOMS: tuple[Symptom, ...] = (
+    Symptom(
+        "clock_skew",
+        "AWS rejected the request's signature time: the instance clock is wrong",
+        (_p(r"Signature expired|Signature not\s+yet current|RequestTimeTooSkewed|RequestExpired"
+            r"|RequestInTheFuture|clock skew"),),
+        ("the instance clock (NTP / Amazon Time Sync at 169.254.169.123, or the hypervisor "
+         "clock after a long stop)",),
+        examples=("InvalidSignatureException: Signature expired: 20151120T200815Z is now earlier "
+                  "than 20151120T201846Z (20151120T202346Z - 5 min.)",),
+        triggers=("signature", "skew", "requesttime", "requestexpired", "requestinthefuture"),
+    ),
+    Symptom(
+        "tls_certificate",
+        "the TLS certificate presented to the agent is not trusted",
+        (_p(r"x509: |certificate verify failed|SSL certificate problem|SecureChannelFailure"
+            r"|remote certificate is invalid|failed to verify certificate"
+            r"|trust relationship for the SSL/TLS"),),
+        ("TLS inspection by a proxy or firewall whose CA the instance does not trust",
+         "the instance's CA bundle (ca-certificates) or the Windows root store is outdated",
+         "the instance clock (a certificate looks expired or not yet valid)"),
+        examples=("Post https://ssm.us-gov-west-1.amazonaws.com/: x509: certificate signed by "
+                  "unknown authority",),
+        triggers=("x509", "certificate", "securechannel", "ssl/tls"),
+    ),
+    Symptom(
+        "proxy_misconfigured",
+        "the agent's proxy refuses, fails or wants authentication",
+        (_p(r"proxyconnect|Proxy Authentication Required|\b407\b[^\n]{0,40}proxy"
+            r"|failed to connect to (?:http |https )?proxy", flags=re.I),
+         _p(r"\bproxy\b[^\n]{0,60}\b(?:refused|timed out|timeout|unreachable|denied|bad gateway"
+            r"|error)\b", unless=r"Proxy environment variables|proxy configuration for current"
+                                  r"|no_proxy|http_proxy:|https_proxy:", flags=re.I)),
+        ("the proxy itself (its address in http_proxy/https_proxy, its allow-list, its "
+         "authentication) and no_proxy=169.254.169.254 for the metadata service",),
+        examples=("caused by: Post https://ssm.us-east-1.amazonaws.com/: proxyconnect tcp: tls: "
+                  "first record does not look like a TLS handshake",),
+        triggers=("proxy", "407"),
+    ),
+    Symptom(
+        "imds_unreachable",
+        "the agent cannot read the instance metadata service",
+        (_p(_IMDS + r"[^\n]*(?:timeout|refused|unreachable|cancel|no route|EOF|reset|40[134]"
+            r"|connect:|" + _WINDOWS_NET + r")", flags=re.I),
+         _p(r"Data from vault is empty|Failed to fetch (?:instance ID|region|availability zone)"
+            r"|failed to (?:get|fetch|retrieve) (?:an )?IMDSv2 token"
+            r"|error (?:fetching|retrieving) (?:the )?(?:instanceID|region)", flags=re.I),
+         _p(r"EC2MetadataError", unless=r"no EC2 instance role found|status code: 404")),
+        ("a route on the instance that sends 169.254.169.254 elsewhere (custom Windows AMIs)",
+         "a proxy without no_proxy=169.254.169.254",
+         "a host firewall (iptables, Windows Firewall) dropping link-local traffic",
+         "the hop limit for IMDSv2 tokens when the agent runs in a container"),
+        examples=("Failed to fetch instance ID. Data from vault is empty. RequestError: send "
+                  "request failed caused by: Get http://169.254.169.254/latest/meta-data/"
+                  "instance-id",),
+        triggers=("169.254", "fd00:ec2", "vault", "fetch", "imds", "ec2metadata", "retriev"),
+    ),
+    Symptom(
+        "no_credentials",
+        "the agent found no credentials at all",
+        (_p(r"NoCredentialProviders|no valid providers in chain|no EC2 instance role found"
+            r"|EC2RoleRequestError|unable to load credentials|could not find any credentials"
+            r"|no IMDS role found"),),
+        ("credentials the agent reads from a file on the instance "
+         "(/root/.aws/credentials, amazon-ssm-agent.json)",),
+        examples=("ERROR Health ping failed with error - EC2RoleRequestError: no EC2 instance role "
+                  "found",),
+        triggers=("credential", "provider", "role found", "ec2rolerequest", "imds role"),
+    ),
+    Symptom(
+        "iam_access_denied",
+        "AWS refused an SSM, ec2messages or ssmmessages action to the agent's role",
+        (_p(r"AccessDenied|not authorized to perform|AuthorizationFailure|UnauthorizedOperation"
+            r"|<Unauthorized|Unauthorized request",
+            unless=r"instance management role is not configured|AssumeRoleUnauthorizedAccess"
+                   r"|RequestManagedInstanceRoleToken"
+                   r"|perform: (?!ssm:|ec2messages:|ssmmessages:)[\w-]+:"),),
+        ("a resource-based or session policy the auditor does not read",
+         "an endpoint policy of a VPC endpoint in another VPC that the traffic crosses"),
+        clues=(
+            _clue("explicit_deny", r"explicit deny in an identity-based policy",
+                  "EXPLICIT_DENY", "CONDITION_NOT_EVALUATED"),
+            _clue("no_identity_allow", r"no identity-based policy allows", "MISSING_PERMISSIONS"),
+            _clue("boundary", r"permissions boundary", "PERMISSIONS_BOUNDARY_DENIES"),
+            _clue("scp", r"service control policy", "SCP_DENIES"),
+            _clue("endpoint_policy", r"VPC endpoint policy", "ENDPOINT_POLICY_DENIES"),
+        ),
+        examples=("ERROR [HealthCheck] error when calling AWS APIs. error details - "
+                  "AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/r/"
+                  "i-0123456789abcdef0 is not authorized to perform: "
+                  "ssm:UpdateInstanceInformation on resource: arn",),
+        triggers=("denied", "not authorized", "authorizationfailure", "unauthorized"),
+    ),
+    Symptom(
+        "registration_failure",
+        "registration or Default Host Management was rejected",
+        (_p(r"instance management role is not configured|InvalidInstanceId|ActivationExpired"
+            r"|InvalidActivation|Activation(?:Id)? (?:has )?expired|RegistrationLimitExceeded"),
+         _p(r"(?:(?:Registration|register)[^\n]{0,80}failed|failed to register)[^\n]*"
+            r"(?:Exception|Invalid|Expired|NotFound|Limit)", flags=re.I),
+         _p(r"(?:Default Host Management|RequestManagedInstanceRoleToken)[^\n]*"
+            r"(?:Exception|Invalid|denied|not configured)", flags=re.I)),
+        ("an on-premises activation (its code, id, expiry and registration limit)",
+         "the agent's registration files on the instance (/var/lib/amazon/ssm, a cloned AMI "
+         "carrying another instance's registration)"),
+        clues=(_clue("dhmc_not_configured", r"instance management role is not configured",
+                     "DHMC_DISABLED"),),
+        examples=("ERROR Registration failed due to error registering the instance with AWS SSM. "
+                  "ActivationExpired:",),
+        triggers=("management role", "invalidinstanceid", "activation", "regist", "default host",
+                  "requestmanagedinstanceroletoken"),
+    ),
+    Symptom(
+        "throttling",
+        "AWS throttled the agent's calls",
+        (_p(r"ThrottlingException|Rate exceeded|TooManyRequestsException|RequestLimitExceeded"
+            r"|due to throttling|\bThrottl(?:ed|ing)\b[^\n]{0,40}(?:error|exception)",
+            flags=re.I),),
+        ("the account's API rate for UpdateInstanceInformation and GetMessages, shared by "
+         "every instance (many instances starting at once)",),
+        examples=("ERROR [HealthCheck] error when calling AWS APIs. error details - "
+                  "ThrottlingException: Rate exceeded",),
+        triggers=("throttl", "rate exceeded", "toomanyrequests", "requestlimitexceeded"),
+    ),
+    Symptom(
+        "endpoint_unreachable",
+        "the agent could not reach an AWS endpoint (timeout, DNS, reset)",
+        (_p(r"dial tcp[^\n]*(?:i/o timeout|timed out|refused|no route to host|unreachable|reset"
+            r"|no such host|server misbehaving|temporary failure|" + _WINDOWS_NET + r")",
+            unless=_NOT_TRANSPORT),
+         _p(r"lookup \S+(?: on \S+)?: (?:no such host|i/o timeout|server misbehaving"
+            r"|read udp|getaddrinfow|No such host is known|temporary failure)",
+            unless=_NOT_TRANSPORT, flags=re.I),
+         _p(r"Client\.Timeout exceeded|request cancel+ed while waiting for connection"
+            r"|context deadline exceeded|TLS handshake timeout|connection reset by peer"
+            r"|" + _WINDOWS_NET, unless=_NOT_TRANSPORT),
+         _p(r"RequestError: send request failed", unless=_NOT_TRANSPORT)),
+        ("an OS firewall on the instance (iptables, firewalld, Windows Firewall)",
+         "a proxy the agent is configured to use, or a transparent proxy",
+         "a custom DNS server or /etc/hosts entry",
+         "a hop the auditor does not model (transit gateway, firewall appliance, on-premises "
+         "network)"),
+        service_scoped=True,
+        examples=("caused by: Post https://ssm.ap-southeast-2.amazonaws.com/: dial tcp "
+                  "172.31.24.65:443: i/o timeout",),
+        triggers=("dial tcp", "lookup ", "timeout", "cancel", "deadline", "reset by peer",
+                  "connectex", "wsarecv", "wsasend", "actively refused", "forcibly",
+                  "properly respond", "target machine", "send request failed"),
+    ),
+    Symptom(
+        "credential_refresher_failure",
+        "the credential refresher cannot get credentials for the EC2 identity and backs off",
+        (_p(r"Retrieve credentials produced (?:\w+ )*error|no valid credentials could be retrieved"
+            r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
+            r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
+            r"|InvalidClientTokenId|security token included in the request is invalid"),
+         _p(r"\[CredentialRefresher\][^\n]*(?:error|fail)", flags=re.I)),
+        ("credentials stored by an earlier registration on the instance "
+         "(/var/lib/amazon/ssm/credentials)",),
+        clues=(_clue("assume_role_unauthorized",
+                     r"AssumeRoleUnauthorizedAccess|EC2 cannot assume the role",
+                     "TRUST_POLICY_DENIES_EC2"),
+               _clue("dhmc_not_configured", r"instance management role is not configured",
+                     "DHMC_DISABLED")),
+        examples=("ERROR [CredentialRefresher] Retrieve credentials produced error: no valid "
+                  "credentials could be retrieved for ec2 identity",),
+        triggers=("credential", "assumerole", "assume the role", "expiredtoken",
+                  "unrecognizedclient", "invalidclienttokenid", "security token"),
+    ),
+    Symptom(
+        "session_manager_channel",
+        "the control or data channel (ssmmessages websocket) failed",
+        (_p(r"websocket: (?:close (?!1000)\d+|bad handshake)|control frame length"
+            r"|Failed to get controlchannel token|CreateControlChannel failed"
+            r"|createControlChannel request failed|CreateDataChannel failed"
+            r"|failed to (?:open|create|initialize|connect)[^\n]{0,20}(?:control|data) ?channel"
+            r"|failed to create websocket|Reach the retry limit \d+ for receive messages",
+            unless=r"websocket: close 1000", flags=re.I),),
+        ("Session Manager preferences (KMS encryption, logging to S3 or CloudWatch that the "
+         "instance cannot reach)",
+         "a proxy or firewall that does not pass websockets"),
+        service_scoped=True,
+        examples=("WARN [MessageGatewayService] Reach the retry limit 5 for receive messages. "
+                  "Error: websocket: close 1006 (abnormal closure): unexpected EOF",),
+        triggers=("websocket", "control frame", "channel", "retry limit"),
+    ),
+)
+
+BY_LABEL: dict[str, Symptom] = {symptom.label: symptom for symptom in SYMPTOMS}
+SPECIFICITY: tuple[str, ...] = (*(s.label for s in SYMPTOMS), UNRECOGNIZED, HEALTHY)
+
+# Lines that look alarming and are not failures: never a symptom, never `unrecognized`
+# (lower-case substrings of the head line).
+BENIGN: tuple[str, ...] = (
+    "seelog.xml", "seelog config", "registrationkey does not exist", "to watcher",
+    "start file watcher", "start watcher", "core manager can't be nil",
+    "stopping controlchannel with error, %!s", "websocket: close 1000",
+    "no long running plugins", "collectbillinginfodata", "proxy environment variables",
+    "proxy configuration for current user", "amazon-ssm-agent.json.template",
+)
+
+# A record that is a failure even though no label matches it: `unrecognized` (tested only on
+# records holding "error", "exception" or "fail").
+GENERIC_FAILURE = re.compile(
+    r"^(?:\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? ?)?\s*ERROR\b"
+    r"|Failed to start agent|error when calling AWS APIs|Health ping failed"
+    r"|\w+(?:Exception|Error): ",
+    re.I | re.M,
+)
+GENERIC_TRIGGERS = ("error", "exception", "fail")
+# What the agent does after a failure (hibernate, back off): `unrecognized` only when the input
+# shows no failure with a label, else the back-off interval is a field of that failure
+# (lower-case substrings).
+CONSEQUENCE: tuple[str, ...] = (
+    "hibernat", "backing off", "stopped temporarily", "will retry automatically",
+    "reducing logging", "increasing error count", "sleeping for",
+)
+
+# Substrings one of which every relevant line holds: the reader decodes only those lines.
+# Each needle costs one pass over the input (about 1.2 GB/s): keep them few. "ThrottlingException:
+# Rate exceeded" and "AccessDeniedException" say "xception"; a partial paste may hold only a
+# `caused by:` line or a bare x509 error.
+SCREEN: tuple[bytes, ...] = (
+    b"rror", b"ERROR", b"xception", b"roxy", b"dial tcp", b"caused by", b"x509", b"ertificate",
+    b"ibernat", b"acking off", b"Sleeping for", b"NoCredentialProviders", b"gent v",
+    b"agent - v",
+)
+
+# Lines that show something working (the log contradicts a model that says it is blocked),
+# counted per chunk by the reader, never decoded.
+WORKING: dict[str, tuple[bytes, ...]] = {
+    "ssm": (b"Schedule manager refreshed with",),
+    "ssmmessages": (b"Successfully opened websocket connection",),
+    "credentials": (b"Next credential rotation",),
+}
+
+
+def codes_explaining(label: str) -> tuple[str, ...]:
+    """Finding codes whose catalogue entry lists `label` among the log labels it explains."""
+    return _codes_by_label().get(label, ())
+
+
+@cache
+def _codes_by_label() -> dict[str, tuple[str, ...]]:
+    by_label: dict[str, list[str]] = {label: [] for label in LOG_LABELS}
+    for code, entry in CATALOGUE.items():
+        for label in entry.log_labels:
+            by_label[label].append(code)
+    return {label: tuple(codes) for label, codes in by_label.items()}
+
+
+def ssm_services(hosts: list[str]) -> set[str]:
+    """The SSM services (ssm, ssmmessages, ec2messages) among endpoint host names."""
+    return {host.split(".", 1)[0] for host in hosts} & set(SERVICES)

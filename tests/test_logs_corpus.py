@@ -1,0 +1,47 @@
+"""The labelled corpus of real, public excerpts: well formed, covering, and classified right."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.catalogue import LOG_LABELS
+from scripts.evaluate_log_corpus import DEFAULT_CORPUS, classify, evaluate, load_manifest, scores
+
+MANIFEST = load_manifest()
+
+
+def test_the_manifest_is_complete_and_sourced():
+    files = {path.name for path in DEFAULT_CORPUS.glob("*.log")}
+    assert files == {entry["file"] for entry in MANIFEST}
+    for entry in MANIFEST:
+        assert entry["source"].startswith(
+            ("https://", "shared/seed/", "public GitHub file, search-index id ")), entry
+        assert set(entry["expected_labels"]) <= set(LOG_LABELS), entry
+        assert entry["expected_primary"] in entry["expected_labels"], entry
+        assert entry["platform"] in ("linux", "windows", "any")
+
+
+def test_the_corpus_covers_every_label_both_platforms_old_and_new_agents():
+    labels = {label for entry in MANIFEST for label in entry["expected_labels"]}
+    assert labels == set(LOG_LABELS)
+    assert {entry["platform"] for entry in MANIFEST} >= {"linux", "windows"}
+    eras = {entry["agent_era"] for entry in MANIFEST}
+    assert "2.x" in eras and "3.3" in eras
+    assert any(entry.get("holdout") for entry in MANIFEST)
+
+
+@pytest.mark.parametrize("entry", MANIFEST, ids=lambda entry: entry["file"])
+def test_each_excerpt_gets_its_labels_and_primary(entry):
+    labels, primary = classify(DEFAULT_CORPUS / entry["file"])
+    assert labels == set(entry["expected_labels"])
+    assert primary == entry["expected_primary"]
+
+
+def test_scores_count_false_positives_and_misses():
+    outcomes = evaluate()
+    outcomes[0].predicted = {"throttling"}
+    table = scores(outcomes[:1])
+    expected = next(iter(outcomes[0].expected))
+    assert table["throttling"].false_positive == 1
+    assert table[expected].false_negative == 1
+    assert table[expected].recall == 0.0

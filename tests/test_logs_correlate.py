@@ -1,0 +1,154 @@
+"""`--logs` on an audit of the demo estate: confirmed, unexplained, contradicted; matching."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from auditor.cli import main
+from tests.checks import assert_one_line_error
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "demo" / "estate"
+CORPUS = ROOT / "tests" / "corpus" / "logs"
+DIAGNOSTICS = ROOT / "tests" / "corpus" / "diagnostics"
+LOCKED_DOWN = "i-00000000000000017"  # SG_EGRESS_BLOCKS on all three services
+TRUST_DENIES = "i-0000000000000008c"  # TRUST_POLICY_DENIES_EC2, DHMC_DISABLED
+HEALTHY = "i-0000000000000000d"
+
+SSM_TIMEOUT = (
+    "2026-11-20 10:00:01 ERROR [HealthCheck] error when calling AWS APIs. error details - "
+    "RequestError: send request failed\n"
+    'caused by: Post "https://ssm.eu-west-1.amazonaws.com/": dial tcp 52.95.120.1:443: i/o '
+    "timeout\n")
+ASSUME_ROLE = (
+    "2026-11-20 10:00:01 ERROR [CredentialRefresher] Retrieve credentials produced error: no "
+    "valid credentials could be retrieved for ec2 identity. EC2RoleProvider Err: "
+    "AssumeRoleUnauthorizedAccess: EC2 cannot assume the role lambda-copy\n"
+    "2026-11-20 10:00:01 INFO [CredentialRefresher] Sleeping for 37s before retrying retrieve "
+    "credentials\n")
+
+
+def write(tmp_path: Path, name: str, text: str) -> str:
+    path = tmp_path / name
+    path.write_text(text)
+    return str(path)
+
+
+def audit(capsys, *argv: str) -> tuple[int, dict]:
+    code = main(["--snapshot", str(DEMO), *argv, "--format", "json"])
+    captured = capsys.readouterr()
+    assert captured.err == "", captured.err
+    return code, json.loads(captured.out)
+
+
+def symptoms_of(report: dict, instance_id: str) -> dict[str, dict]:
+    instance = next(i for i in report["instances"] if i["instance_id"] == instance_id)
+    return {symptom["label"]: symptom for symptom in instance["symptoms"]}
+
+
+def test_a_timeout_to_ssm_is_confirmed_by_the_blocking_egress_rule(capsys, tmp_path):
+    code, report = audit(capsys, "--instance", LOCKED_DOWN,
+                         "--logs", write(tmp_path, "a.log", SSM_TIMEOUT))
+    assert code == 1  # the audit's exit code is unchanged
+    symptom = symptoms_of(report, LOCKED_DOWN)["endpoint_unreachable"]
+    assert symptom["state"] == "confirmed"
+    assert {(f["code"], f["service"]) for f in symptom["explained_by"]} == {
+        ("SG_EGRESS_BLOCKS", "ssm")}
+    assert report["instances"][0]["logs"]["primary"] == "endpoint_unreachable"
+
+
+def test_assume_role_refusal_is_confirmed_by_the_trust_policy_only(capsys, tmp_path):
+    _, report = audit(capsys, "--instance", TRUST_DENIES,
+                      "--logs", write(tmp_path, "a.log", ASSUME_ROLE))
+    symptom = symptoms_of(report, TRUST_DENIES)["credential_refresher_failure"]
+    assert symptom["state"] == "confirmed"
+    assert [f["code"] for f in symptom["explained_by"]] == ["TRUST_POLICY_DENIES_EC2"]
+    assert symptom["fields"]["backoff"] == ["37s"]
+
+
+def test_a_timeout_on_a_proven_path_is_unexplained_and_says_what_lies_outside(capsys, tmp_path):
+    code, report = audit(capsys, "--instance", HEALTHY,
+                         "--logs", write(tmp_path, "a.log", SSM_TIMEOUT))
+    assert code == 0
+    symptom = symptoms_of(report, HEALTHY)["endpoint_unreachable"]
+    assert symptom["state"] == "unexplained"
+    assert "proves ssm reachable" in symptom["reason"]
+    outside = " ".join(symptom["outside_model"])
+    assert "OS firewall" in outside and "proxy" in outside and "DNS" in outside
+
+
+def test_a_denial_the_policies_allow_is_contradicted(capsys, tmp_path):
+    log = ("2026-11-20 10:00:01 ERROR [HealthCheck] error when calling AWS APIs. error details - "
+           "AccessDeniedException: User: arn:aws:sts::111122223333:assumed-role/web-role/"
+           f"{HEALTHY} is not authorized to perform: ssm:UpdateInstanceInformation on "
+           "resource: arn:aws:ec2:eu-west-1:111122223333:instance/" + HEALTHY + "\n")
+    _, report = audit(capsys, "--all", "--logs", write(tmp_path, "a.log", log))
+    symptom = symptoms_of(report, HEALTHY)["iam_access_denied"]
+    assert symptom["state"] == "contradicted"
+    assert "web-role allows" in symptom["reason"]
+
+
+def test_a_blocked_service_shown_working_is_contradicted(capsys):
+    _, report = audit(capsys, "--instance", LOCKED_DOWN,
+                      "--logs", str(DIAGNOSTICS / "healthy.json"))
+    contradicted = [s for s in report["instances"][0]["symptoms"] if s["state"] == "contradicted"]
+    reasons = " ".join(s["reason"] for s in contradicted)
+    assert len(contradicted) == 3
+    assert "ssm working" in reasons and "1-second TCP connect" in " ".join(
+        report["instances"][0]["logs"]["notes"])
+    assert all(s["explained_by"][0]["code"] == "SG_EGRESS_BLOCKS" for s in contradicted)
+
+
+def test_diagnostics_failures_confirm_the_blocker(capsys):
+    _, report = audit(capsys, "--instance", LOCKED_DOWN,
+                      "--logs", str(DIAGNOSTICS / "endpoints_timeout.json"))
+    symptom = symptoms_of(report, LOCKED_DOWN)["endpoint_unreachable"]
+    assert symptom["state"] == "confirmed"
+    assert {f["service"] for f in symptom["explained_by"]} == {
+        "ssm", "ec2messages", "ssmmessages"}
+
+
+def test_a_log_goes_to_the_audited_instance_it_names(capsys, tmp_path):
+    log = SSM_TIMEOUT.replace("details - ", f"details - [instanceID={LOCKED_DOWN}] ")
+    _, report = audit(capsys, "--instance", LOCKED_DOWN, "--instance", HEALTHY,
+                      "--logs", write(tmp_path, "a.log", log))
+    by_id = {i["instance_id"]: i for i in report["instances"]}
+    assert by_id[LOCKED_DOWN]["symptoms"][0]["state"] == "confirmed"
+    assert "symptoms" not in by_id[HEALTHY]
+
+
+def test_a_healthy_log_naming_its_instance_in_any_line_goes_to_it(capsys, tmp_path):
+    log = (f"2020-06-23 15:05:36 INFO [instanceID={HEALTHY}] [HealthCheck] HealthCheck "
+           "reporting agent health.\n" + SSM_TIMEOUT)
+    _, report = audit(capsys, "--instance", LOCKED_DOWN, "--instance", HEALTHY,
+                      "--logs", write(tmp_path, "a.log", log))
+    by_id = {i["instance_id"]: i for i in report["instances"]}
+    assert by_id[HEALTHY]["symptoms"][0]["state"] == "unexplained"
+    assert "symptoms" not in by_id[LOCKED_DOWN]
+
+
+def test_a_log_naming_no_audited_instance_among_several_is_a_usage_error(capsys, tmp_path):
+    code = main(["--snapshot", str(DEMO), "--instance", LOCKED_DOWN, "--instance", HEALTHY,
+                 "--logs", write(tmp_path, "a.log", SSM_TIMEOUT)])
+    assert_one_line_error(code, capsys.readouterr().err, "names none", "--instance")
+
+
+def test_a_missing_log_is_a_usage_error(capsys, tmp_path):
+    code = main(["--snapshot", str(DEMO), "--instance", HEALTHY,
+                 "--logs", str(tmp_path / "nope.log")])
+    assert_one_line_error(code, capsys.readouterr().err, "no such file")
+
+
+def test_the_text_report_shows_each_symptom_and_its_state(capsys, tmp_path):
+    code = main(["--snapshot", str(DEMO), "--instance", LOCKED_DOWN,
+                 "--logs", write(tmp_path, "a.log", SSM_TIMEOUT)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert "agent log (" in out
+    assert "confirmed    endpoint_unreachable x1: explained by SG_EGRESS_BLOCKS" in out
+
+
+def test_without_logs_the_report_has_no_symptoms(capsys):
+    _, report = audit(capsys, "--instance", HEALTHY)
+    assert "symptoms" not in report["instances"][0]

@@ -1,0 +1,156 @@
+"""The symptom catalogue: every label recognised, one truth for what explains it, benign noise."""
+
+from __future__ import annotations
+
+import pytest
+
+from auditor.catalogue import CATALOGUE, LOG_LABELS
+from auditor.logs.classify import Classifier, labels_of
+from auditor.logs.reader import Record
+from auditor.logs.symptoms import (
+    BY_LABEL,
+    HEALTHY,
+    SCREEN,
+    SPECIFICITY,
+    SYMPTOMS,
+    UNRECOGNIZED,
+    codes_explaining,
+)
+
+
+def record(*lines: str) -> Record:
+    return Record(lines, lines, None, "test")
+
+
+def test_every_contract_label_has_a_place():
+    assert set(SPECIFICITY) == set(LOG_LABELS)
+    assert set(BY_LABEL) == set(LOG_LABELS) - {HEALTHY, UNRECOGNIZED}
+
+
+@pytest.mark.parametrize("symptom", SYMPTOMS, ids=lambda s: s.label)
+def test_each_example_is_screened_and_recognised_as_its_label(symptom):
+    assert symptom.examples
+    for example in symptom.examples:
+        assert any(needle.decode() in example for needle in SCREEN), example
+        assert symptom.label in labels_of(example), example
+
+
+def test_explaining_codes_come_from_the_finding_catalogue():
+    for label in LOG_LABELS:
+        expected = {code for code, entry in CATALOGUE.items() if label in entry.log_labels}
+        assert set(codes_explaining(label)) == expected
+    assert "TRUST_POLICY_DENIES_EC2" in codes_explaining("credential_refresher_failure")
+    assert "SG_EGRESS_BLOCKS" in codes_explaining("endpoint_unreachable")
+
+
+def test_a_clue_narrows_the_explanation():
+    classifier = Classifier()
+    classifier.feed(record("ERROR [CredentialRefresher] Retrieve credentials produced error: "
+                           "AssumeRoleUnauthorizedAccess: EC2 cannot assume the role app"))
+    tally = classifier.symptoms["credential_refresher_failure"]
+    assert tally.explained_by == ("TRUST_POLICY_DENIES_EC2",)
+
+
+@pytest.mark.parametrize("line", [
+    "Error occurred fetching the seelog config file path:  open /etc/amazon/ssm/seelog.xml: no "
+    "such file or directory",
+    "2018/08/06 07:17:30 Failed to load instance info from vault. RegistrationKey does not exist.",
+    "2025-08-14 10:53:16.2416 WARN Error adding the directory '/etc/amazon/ssm' to watcher: no "
+    "such file or directory",
+    "2026-03-28 13:27:39 WARN [pluginName=Port] Reach the retry limit 5 for receive messages. "
+    "Error: websocket: close 1000 (normal): Bye",
+    "2018-09-17 13:12:46 ERROR [Stop @ agent.go.99] Agent's core manager can't be nil",
+])
+def test_benign_lines_raise_no_failure(line):
+    classifier = Classifier()
+    classifier.feed(record(line))
+    assert classifier.primary() == HEALTHY
+
+
+def test_a_channel_failure_with_a_precise_cause_is_that_cause():
+    line = ("ERROR [MessageGatewayService] Failed to get controlchannel token, error: "
+            "CreateControlChannel failed with error: createControlChannel request failed: "
+            "unexpected response from the service <BadRequest xmlns=\"\"><message>Unable to "
+            "process due to throttling.</message></BadRequest>")
+    assert labels_of(line) == ["throttling"]
+
+
+@pytest.mark.parametrize(("text", "label"), [
+    ("caused by: Get http://169.254.169.254/latest/api/token: dial tcp 169.254.169.254:80: "
+     "connect: connection refused", "imds_unreachable"),
+    ("caused by: Post https://ssm.us-east-1.amazonaws.com/: proxyconnect tcp: dial tcp "
+     "10.1.0.20:3128: i/o timeout", "proxy_misconfigured"),
+    ('caused by: Post "https://ssmmessages.eu-west-1.amazonaws.com/v1/control-channel/i-1": '
+     "x509: certificate has expired or is not yet valid", "tls_certificate"),
+    ("ERROR error details - AccessDeniedException: User: arn:aws:sts::1:assumed-role/r/i-1 is not "
+     "authorized to perform: ssm:UpdateInstanceInformation", "iam_access_denied"),
+    ("Post https://ssm.eu-west-1.amazonaws.com/: dial tcp 10.0.1.5:443: connectex: No connection "
+     "could be made because the target machine actively refused it.", "endpoint_unreachable"),
+    ("InvalidSignatureException: Signature not yet current: 20181002T170509Z is still later "
+     "than 20181002T170312Z", "clock_skew"),
+    ("ERROR RequestError: send request failed\ncaused by: Post https://ssm.us-east-1."
+     "amazonaws.com/: read tcp 10.0.0.5:44512->52.94.1.1:443: read: connection reset by peer",
+     "endpoint_unreachable"),
+    ("ERROR RequestError: send request failed\ncaused by: Post https://ssm.us-east-1."
+     "amazonaws.com/: dial tcp: lookup ssm.us-east-1.amazonaws.com: no such host",
+     "endpoint_unreachable"),
+    ("ERROR Health ping failed with error - ExpiredTokenException: The security token included "
+     "in the request is expired", "credential_refresher_failure"),
+    ("ERROR error details - UnrecognizedClientException: The security token included in the "
+     "request is invalid.", "credential_refresher_failure"),
+    ('caused by: Post "https://ssm.eu-west-1.amazonaws.com/": dial tcp: lookup '
+     "ssm.eu-west-1.amazonaws.com: getaddrinfow: The requested name is valid, but no data of "
+     "the requested type was found.", "endpoint_unreachable"),
+])
+def test_mechanisms_are_recognised_in_shapes_not_in_the_corpus(text, label):
+    assert labels_of(text) == [label]
+
+
+def test_a_registration_denied_is_primarily_the_denial():
+    classifier = Classifier()
+    classifier.feed(record("ERROR [Registrar] failed to register identity: error calling "
+                           "RegisterManagedInstance: AccessDeniedException: User: "
+                           "arn:aws:sts::1:assumed-role/r/i-1 is not authorized to perform: "
+                           "ssm:RegisterManagedInstance"))
+    assert set(classifier.symptoms) == {"iam_access_denied", "registration_failure"}
+    assert classifier.primary() == "iam_access_denied"
+
+
+def test_an_unknown_error_beside_a_named_failure_is_not_reported_as_unrecognized():
+    classifier = Classifier()
+    classifier.feed(record("ERROR [HealthCheck] error details - ThrottlingException: Rate "
+                           "exceeded"))
+    classifier.feed(record("ERROR EC2RoleProvider Failed to connect to Systems Manager with SSM "
+                           "role credentials. error calling RequestManagedInstanceRoleToken: "
+                           "unable to build RSA signature. No Authorization header in request"))
+    assert [tally.label for tally in classifier.ordered()] == ["throttling"]
+    assert classifier.other_failures().count == 1
+
+
+def test_a_transport_failure_to_a_host_outside_aws_is_not_an_endpoint_symptom():
+    text = ("ERROR [ssm-document-worker] failed to download: RequestError: send request failed\n"
+            'caused by: Get "https://github.com/org/repo/archive.zip": dial tcp: lookup '
+            "github.com on 10.0.0.2:53: no such host")
+    assert labels_of(text) == []
+    aws = text.replace("github.com/org/repo/archive.zip", "s3.eu-west-1.amazonaws.com/b/k")
+    assert labels_of(aws.replace("lookup github.com", "lookup s3.eu-west-1.amazonaws.com")) == [
+        "endpoint_unreachable"]
+
+
+def test_access_denied_for_another_service_is_not_an_ssm_denial():
+    text = ("ERROR AccessDeniedException: User: arn:aws:sts::1:assumed-role/r/i-1 is not "
+            "authorized to perform: s3:PutObject on resource: arn:aws:s3:::bucket/key")
+    assert "iam_access_denied" not in labels_of(text)
+    classifier = Classifier()
+    classifier.feed(record(text))
+    assert classifier.primary() == UNRECOGNIZED
+
+
+def test_hibernation_alone_is_unrecognized_and_beside_a_cause_is_not():
+    alone = Classifier()
+    alone.feed(record("2018-08-06 07:17:30 INFO Agent enters hibernate mode. Reducing logging..."))
+    assert alone.primary() == UNRECOGNIZED
+    beside = Classifier()
+    beside.feed(record("2019-10-18 20:54:25 INFO Agent is in hibernate mode. Reducing logging."))
+    beside.feed(record("ERROR error details - ThrottlingException: Rate exceeded"))
+    assert [tally.label for tally in beside.ordered()] == ["throttling"]
