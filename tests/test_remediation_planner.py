@@ -134,6 +134,8 @@ def test_the_demo_plan_proves_out_and_breaks_no_working_instance():
     assert {s.code for s in review} == {"EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES"}
     for instance in plan.instances:
         assert after[instance.instance_id] == instance.verdict_after
+        if instance.verdict_after == MANAGEABLE and instance.verdict_before == NOT_MANAGEABLE:
+            assert instance.fixed_by, f"{instance.instance_id}: fixed by nothing named"
     fixed = {i.instance_id for i in plan.instances if i.verdict_after == MANAGEABLE}
     assert fixed >= {iid for iid, v in before.items() if v == NOT_MANAGEABLE} - set(still)
 

@@ -87,24 +87,24 @@ def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions |
     plan = Plan(account, [estate.region for estate in estates],
                 generated_by=f"ssm-auditor {__version__}")
     for estate in estates:
-        known = {audit.instance.instance_id: audit.verdict for audit in report.instances
+        known = {audit.instance.instance_id: audit for audit in report.instances
                  if audit.instance.region == estate.region
                  and audit.instance.instance_id in estate.instances}
-        targets = sorted(iid for iid, verdict in known.items() if verdict == NOT_MANAGEABLE)
+        targets = sorted(iid for iid, audit in known.items() if audit.verdict == NOT_MANAGEABLE)
         if targets:
             _plan_region(plan, estate, targets, known, options, complete)
     return plan
 
 
-def _plan_region(plan: Plan, estate: Estate, targets: list[str], known: dict[str, str],
-                 options: PlanOptions, complete: bool) -> None:
+def _plan_region(plan: Plan, estate: Estate, targets: list[str],
+                 known: dict[str, InstanceAudit], options: PlanOptions, complete: bool) -> None:
     vpcs = {estate.instances[iid].vpc_id for iid in targets}
     neighbours = sorted(iid for iid, instance in estate.instances.items()
                         if complete and instance.vpc_id in vpcs and iid not in targets
                         and instance.state == "running")
     unknown_yet = [iid for iid in neighbours if iid not in known]
-    before = {**known, **{a.instance.instance_id: a.verdict
-                          for a in _audit(estate, unknown_yet)}}
+    first = {**known, **{a.instance.instance_id: a for a in _audit(estate, unknown_yet)}}
+    before = {iid: audit.verdict for iid, audit in first.items()}
     # Neighbours that work today must keep working. Only endpoints can break them (every
     # other change only adds an allow), so they are proved again where endpoints change.
     protected = sorted(iid for iid in neighbours if before[iid] == MANAGEABLE)
@@ -126,8 +126,11 @@ def _plan_region(plan: Plan, estate: Estate, targets: list[str], known: dict[str
                      if (iid in latest and latest[iid].verdict != MANAGEABLE)
                      or work.instances[iid].vpc_id in context.changed_vpcs]
             latest.update((a.instance.instance_id, a) for a in _audit(work, again))
+    final = _audit(work, planned)  # one last proof of everything the plan touches
+    for audit in final:
+        _credit_side_effects(plan, audit, first[audit.instance.instance_id])
     fixing = _entries_fixing(plan)
-    for audit in _audit(work, planned):  # one last proof of everything the plan touches
+    for audit in final:
         instance_id = audit.instance.instance_id
         if instance_id in protected and instance_id not in fixing:
             continue  # untouched by the plan
@@ -135,6 +138,21 @@ def _plan_region(plan: Plan, estate: Estate, targets: list[str], known: dict[str
         plan.instances.append(PlanInstance(
             instance_id, estate.region, before[instance_id], audit.verdict,
             fixed_by=fixing.get(instance_id, []), still_blocked_by=blocked))
+
+
+def _credit_side_effects(plan: Plan, after: InstanceAudit, before: InstanceAudit) -> None:
+    """An instance fixed by another's endpoints (its traffic now takes them) credits them."""
+    instance = after.instance
+    if before.verdict != NOT_MANAGEABLE or after.verdict != MANAGEABLE:
+        return
+    if any(fix.instance_id == instance.instance_id
+           for entry in plan.endpoints for fix in entry.fixes):
+        return
+    network = [f for f in before.findings if f.service and f.severity == "error"]
+    for entry in plan.endpoints:
+        if entry.vpc_id == instance.vpc_id and entry.region == instance.region:
+            _add_fixes(entry, [FixedFinding(instance.instance_id, f.code, f.resource_id)
+                               for f in network])
 
 
 def _still_blocking(audit: InstanceAudit) -> list[str]:
