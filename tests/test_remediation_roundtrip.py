@@ -5,9 +5,10 @@ Both scenarios live in a moto server on 127.0.0.1 that the test starts (the audi
 in-process, the CDK CLI from Node), seeded with tests/moto_estate.MotoVpc: an instance in the
 private subnet, whose route table has only the local route; Default Host Management is not
 configured and Systems Manager has never heard of the instances. `cdk synth -c
-synthesizer=bootstrapless` (moto has no bootstrap stack) then `cdk deploy --all
---require-approval never` on that cloud assembly, with AWS_ENDPOINT_URL pointing the CLI at moto
-and dummy credentials; the test runs the plan's manual steps with boto3, as the operator would.
+synthesizer=bootstrapless` (moto has no bootstrap stack), `--verify-plan` on the cloud assembly
+(the auditor's proof before deploying), then `cdk deploy --all --require-approval never` on it,
+with AWS_ENDPOINT_URL pointing the CLI at moto and dummy credentials; the test runs the plan's
+manual steps with boto3, as the operator would.
 
 1. No way out, no instance profile: the plan's EndpointsStack (three interface endpoints with
    private DNS in the instance's subnet, their group admitting HTTPS from the instance's group)
@@ -109,12 +110,18 @@ def audit_and_plan(capsys: pytest.CaptureFixture, tmp_path: Path
     return before, plan, plan_path
 
 
-def synth_and_deploy(plan_path: Path, tmp_path: Path) -> tuple[Path, dict[str, str]]:
-    """`cdk synth` to a cloud assembly, `cdk deploy` of exactly that assembly: the assembly
-    and every stack's status."""
+def synth_verify_and_deploy(plan_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+                            ) -> tuple[Path, dict[str, str]]:
+    """`cdk synth` to a cloud assembly, `--verify-plan` on it (every instance manageable once
+    the stacks and the manual steps are in), `cdk deploy` of exactly that assembly: the
+    assembly and every stack's status."""
     assembly = tmp_path / "cdk.out"
     cdk("synth", "--quiet", "-c", f"plan={plan_path}", "-c", "synthesizer=bootstrapless",
         "-o", str(assembly))
+    code, verified = audit_all(capsys, "--verify-plan", str(assembly))
+    assert {i["instance_id"]: i["verdict"] for i in verified.values()} == dict.fromkeys(
+        verified, "manageable")
+    assert code == 0
     cdk("deploy", "--app", str(assembly), "--all", "--require-approval", "never")
     stacks = boto3.client("cloudformation", region_name=REGION).describe_stacks()["Stacks"]
     return assembly, {stack["StackName"]: stack["StackStatus"] for stack in stacks}
@@ -150,7 +157,7 @@ def test_endpoints_and_a_new_instance_profile_make_the_instance_manageable(
     assert {("NO_ROUTE_TO_DESTINATION", service) for service in SERVICES} | {
         ("NO_INSTANCE_PROFILE", None)} <= codes(before[instance_id])
 
-    assembly, stacks = synth_and_deploy(plan_path, tmp_path)
+    assembly, stacks = synth_verify_and_deploy(plan_path, tmp_path, capsys)
 
     assert stacks == {f"SsmAuditor-Endpoints-{vpc.vpc_id}": "CREATE_COMPLETE",
                       INSTANCE_ROLE_STACK: "CREATE_COMPLETE"}
@@ -229,7 +236,7 @@ def test_a_rule_on_the_endpoint_group_and_a_policy_on_the_role_make_both_managea
     assert ("MISSING_PERMISSIONS", "ssm") in codes(before[unpermitted])
     assert plan.manual_steps == []
 
-    _, stacks = synth_and_deploy(plan_path, tmp_path)
+    _, stacks = synth_verify_and_deploy(plan_path, tmp_path, capsys)
 
     assert stacks == {f"SsmAuditor-SecurityGroupRules-{REGION}": "CREATE_COMPLETE",
                       INSTANCE_ROLE_STACK: "CREATE_COMPLETE"}
