@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 import json
 import sys
@@ -111,6 +112,17 @@ def test_diagnostics_json_is_evidence_with_its_caveats(capsys):
                                        "imds"}
     notes = " ".join(healthy["notes"])
     assert "GetCallerIdentity" in notes and "1-second TCP connect" in notes
+
+
+def test_a_rotated_gzip_log_is_read_and_a_broken_one_refused(capsys, tmp_path):
+    rotated = tmp_path / "syslog.2.gz"
+    rotated.write_bytes(gzip.compress((CORPUS / "issue312_dns_timeout_journald.log").read_bytes()))
+    assert logs_json(capsys, str(rotated))["primary"] == "endpoint_unreachable"
+    broken = tmp_path / "broken.gz"
+    whole = gzip.compress(b"2020-01-01 00:00:00 ERROR x\n" * 1000)
+    broken.write_bytes(whole[: len(whole) // 2])
+    code, _, err = run(capsys, str(broken))
+    assert_one_line_error(code, err, "broken.gz", "read failed")
 
 
 def test_an_empty_file_is_read_and_said_empty(capsys, tmp_path):

@@ -67,6 +67,14 @@ def test_assume_role_refusal_is_confirmed_by_the_trust_policy_only(capsys, tmp_p
     assert symptom["fields"]["backoff"] == ["37s"]
 
 
+def test_a_refresher_failure_behind_a_blocked_ssm_endpoint_is_confirmed(capsys, tmp_path):
+    _, report = audit(capsys, "--instance", LOCKED_DOWN, "--logs",
+                      str(CORPUS / "seed_credential_refresher_backoff.log"))
+    symptom = symptoms_of(report, LOCKED_DOWN)["credential_refresher_failure"]
+    assert symptom["state"] == "confirmed"
+    assert "ssm is blocked: SG_EGRESS_BLOCKS" in symptom["reason"]
+
+
 def test_a_timeout_on_a_proven_path_is_unexplained_and_says_what_lies_outside(capsys, tmp_path):
     code, report = audit(capsys, "--instance", HEALTHY,
                          "--logs", write(tmp_path, "a.log", SSM_TIMEOUT))

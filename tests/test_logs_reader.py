@@ -101,7 +101,8 @@ def test_crlf_utf8_bom_invalid_utf8_and_utf16_are_read():
     records, _ = records_of(codecs.BOM_UTF8 + b"2020-01-01 00:00:00 ERROR bad \xff\xfe byte\r\n")
     assert records[0].raw_lines[0] == "2020-01-01 00:00:00 ERROR bad \ufffd\ufffd byte"
     utf16 = "2020-01-01 00:00:00 ERROR ThrottlingException: Rate exceeded\r\n".encode("utf-16")
-    records, _ = records_of(utf16)
+    records, stats = records_of(utf16)
+    assert stats.bytes == len(utf16)
     assert records[0].lines[0].endswith("ThrottlingException: Rate exceeded")
 
 

@@ -154,3 +154,14 @@ def test_hibernation_alone_is_unrecognized_and_beside_a_cause_is_not():
     beside.feed(record("2019-10-18 20:54:25 INFO Agent is in hibernate mode. Reducing logging."))
     beside.feed(record("ERROR error details - ThrottlingException: Rate exceeded"))
     assert [tally.label for tally in beside.ordered()] == ["throttling"]
+
+
+@pytest.mark.parametrize("code", [code for code, entry in CATALOGUE.items()
+                                  if entry.agent_log and entry.log_labels])
+def test_the_catalogue_log_shapes_show_a_label_their_finding_explains(code):
+    entry = CATALOGUE[code]
+    classifier = Classifier()
+    for lines in entry.agent_log.split("\n"):
+        classifier.feed(record(lines))
+    shown = {tally.label for tally in classifier.ordered()}
+    assert shown & set(entry.log_labels), (code, shown)

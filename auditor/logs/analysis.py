@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 import sys
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -15,6 +17,7 @@ from auditor.logs.symptoms import SCREEN, WORKING
 
 SCHEMA_VERSION = 1
 _PEEK_BYTES = 1 << 16
+_GZIP_MAGIC = b"\x1f\x8b"
 
 
 @dataclass
@@ -90,15 +93,18 @@ def _read_diagnostics(analysis: LogAnalysis, stream: BinaryIO, name: str) -> boo
     return True
 
 
-def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str) -> None:
+def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str, head: bytes) -> None:
     stats = ReadStats()
+    if head.startswith(_GZIP_MAGIC):  # a rotated log (syslog.2.gz): read through gzip
+        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
     try:
         for record in read_records(stream, SCREEN, name, stats, WORKING):
             analysis.classifier.feed(record)
     except NotText:
         raise UsageError(f"{name} holds binary data, not a text log") from None
-    except OSError as error:
-        raise UsageError(f"{name}: read failed ({error.strerror or error})") from None
+    except (OSError, EOFError, zlib.error) as error:
+        reason = getattr(error, "strerror", None) or error
+        raise UsageError(f"{name}: read failed ({reason})") from None
     analysis.inputs.append({"name": name, "kind": "agent log", "lines": stats.lines,
                             "bytes": stats.bytes})
     for what, count in stats.counted.items():
@@ -123,7 +129,7 @@ def analyse(paths: list[str]) -> LogAnalysis:
                 raise UsageError(f"{name} looks like ssm-cli get-diagnostics JSON but does not "
                                  "parse: pass the output of `ssm-cli get-diagnostics --output "
                                  "json` whole")
-            _read_log(analysis, stream, name)
+            _read_log(analysis, stream, name, head)
         finally:
             if stream is not sys.stdin.buffer:
                 stream.close()

@@ -142,6 +142,13 @@ def _correlate_one(audit: InstanceAudit, tally: SymptomTally) -> Correlation:
     if findings:
         names = ", ".join(dict.fromkeys(f.code for f in findings))
         return Correlation(tally, CONFIRMED, f"explained by {names}", findings)
+    ssm = audit.services.get("ssm")
+    if tally.label == "credential_refresher_failure" and ssm is not None \
+            and ssm.status == BLOCKED and ssm.findings:
+        names = ", ".join(dict.fromkeys(f.code for f in ssm.findings))
+        return Correlation(tally, CONFIRMED, "the refresher checks its credentials with "
+                           f"ssm:UpdateInstanceInformation, and ssm is blocked: {names}",
+                           list(ssm.findings))
     contradiction = _contradiction(audit, tally)
     if contradiction:
         return Correlation(tally, CONTRADICTED, contradiction, [])

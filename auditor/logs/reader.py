@@ -111,11 +111,12 @@ def _decode(line: bytes) -> str:
     return line.decode("utf-8", errors="replace").rstrip("\r")
 
 
-def _utf16_chunks(stream: BinaryIO, first: bytes) -> Iterator[bytes]:
+def _utf16_chunks(stream: BinaryIO, first: bytes, stats: ReadStats) -> Iterator[bytes]:
     """PowerShell's `>` writes UTF-16: re-encode it to UTF-8 as it streams."""
     decoder = codecs.getincrementaldecoder("utf-16")(errors="replace")
     chunk = first
     while chunk:
+        stats.bytes += len(chunk)
         yield decoder.decode(chunk).encode("utf-8")
         chunk = stream.read(CHUNK_BYTES)
     yield decoder.decode(b"", final=True).encode("utf-8")
@@ -132,9 +133,7 @@ def _looks_utf16(first: bytes) -> bool:
 def _chunks(stream: BinaryIO, stats: ReadStats) -> Iterator[bytes]:
     first = stream.read(CHUNK_BYTES)
     if _looks_utf16(first):
-        stats.bytes += len(first)
-        for chunk in _utf16_chunks(stream, first):
-            yield chunk
+        yield from _utf16_chunks(stream, first, stats)
         return
     if b"\x00" in first[:8192]:
         raise NotText("binary data")
