@@ -37,9 +37,11 @@ class _Parser(argparse.ArgumentParser):
 def _audit_parser() -> argparse.ArgumentParser:
     parser = _Parser(prog="python -m auditor",
                      description="Prove whether SSM Agent on EC2 instances can work.",
-                     epilog="Also: python -m auditor snapshot --out DIR [--region R] "
-                            "[--instance ID] captures the read-only API answers for offline "
-                            "audits. Exit status: 0 all manageable, 1 some not manageable, "
+                     epilog="Also: `python -m auditor snapshot --out DIR` captures the "
+                            "read-only API answers for offline audits; `python -m auditor logs "
+                            "FILE...` reads agent logs; `python -m auditor prelaunch TEMPLATE` "
+                            "checks a template or a planned instance before launch (each has "
+                            "--help). Exit status: 0 all manageable, 1 some not manageable, "
                             "3 some unknown, 2 bad usage or input.")
     parser.add_argument("--version", action="version", version=f"ssm-auditor {__version__}")
     target = parser.add_argument_group("what to audit")
@@ -262,13 +264,7 @@ def run_snapshot_command(argv: list[str]) -> int:
 
 def _subcommand(name: str) -> Callable[[list[str]], int]:
     module_name, function_name = SUBCOMMANDS[name].split(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as missing:
-        if missing.name and module_name.startswith(missing.name):
-            raise UsageError(f"'{name}' is not available in this version yet") from None
-        raise
-    return getattr(module, function_name)
+    return getattr(importlib.import_module(module_name), function_name)
 
 
 def main(argv: list[str] | None = None) -> int:
