@@ -27,7 +27,7 @@ SUBCOMMANDS = {
 }
 
 
-class _Parser(argparse.ArgumentParser):
+class OneLineParser(argparse.ArgumentParser):
     """argparse that reports errors as one line, exit status 2."""
 
     def error(self, message: str) -> NoReturn:
@@ -35,14 +35,15 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _audit_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m auditor",
-                     description="Prove whether SSM Agent on EC2 instances can work.",
-                     epilog="Also: `python -m auditor snapshot --out DIR` captures the "
-                            "read-only API answers for offline audits; `python -m auditor logs "
-                            "FILE...` reads agent logs; `python -m auditor prelaunch TEMPLATE` "
-                            "checks a template or a planned instance before launch (each has "
-                            "--help). Exit status: 0 all manageable, 1 some not manageable, "
-                            "3 some unknown, 2 bad usage or input.")
+    parser = OneLineParser(prog="python -m auditor",
+                           description="Prove whether SSM Agent on EC2 instances can work.",
+                           epilog="Also: `python -m auditor snapshot --out DIR` captures "
+                                  "the read-only API answers for offline audits; `python -m "
+                                  "auditor logs FILE...` reads agent logs; `python -m auditor "
+                                  "prelaunch TEMPLATE` checks a template or a planned instance "
+                                  "before launch (each has --help). Exit status: 0 all "
+                                  "manageable, 1 some not manageable, 3 some unknown, 2 bad "
+                                  "usage or input.")
     parser.add_argument("--version", action="version", version=f"ssm-auditor {__version__}")
     target = parser.add_argument_group("what to audit")
     target.add_argument("--instance", action="append", metavar="ID",
@@ -78,8 +79,8 @@ def _audit_parser() -> argparse.ArgumentParser:
 
 
 def _snapshot_parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m auditor snapshot",
-                     description="Capture the raw read-only API answers into a directory.")
+    parser = OneLineParser(prog="python -m auditor snapshot",
+                           description="Capture the raw read-only API answers into a directory.")
     parser.add_argument("--out", required=True, metavar="DIR")
     parser.add_argument("--region", action="append", metavar="R")
     parser.add_argument("--profile", metavar="P")
@@ -88,7 +89,7 @@ def _snapshot_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _progress() -> Any:
+def progress_reporter() -> Any:
     if not sys.stderr.isatty():
         return None
 
@@ -123,7 +124,7 @@ def _load_raws(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
     else:
         from auditor.sources.live import collect
 
-        progress = _progress()
+        progress = progress_reporter()
         raws = collect(args.region, args.profile, args.instance, progress)
         if progress:
             sys.stderr.write("\r\033[K")
@@ -131,7 +132,7 @@ def _load_raws(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
     return raws, source
 
 
-def _use_colour(choice: str) -> bool:
+def use_colour(choice: str) -> bool:
     if choice != "auto":
         return choice == "always"
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
@@ -178,7 +179,7 @@ def _print_report(args: argparse.Namespace, report: Any) -> None:
         after = report.source.get("after_plan")
         if after:
             print(_verify_summary(report, after))
-        print(text_report.render(report, _use_colour(args.color), args.verbose))
+        print(text_report.render(report, use_colour(args.color), args.verbose))
 
 
 def _verify_plan(args: argparse.Namespace) -> Any:
@@ -249,7 +250,7 @@ def run_snapshot_command(argv: list[str]) -> int:
     from auditor.sources.live import collect
     from auditor.sources.snapshot import write_snapshot
 
-    progress = _progress()
+    progress = progress_reporter()
     raws = collect(args.region, args.profile, args.instance, progress)
     if progress:
         sys.stderr.write("\r\033[K")

@@ -7,26 +7,21 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import NoReturn
 
-from auditor.errors import UsageError
+from auditor.cli import OneLineParser
 from auditor.logs.analysis import LogAnalysis, analyse
 from auditor.logs.classify import SymptomTally
 from auditor.logs.symptoms import BY_LABEL, HEALTHY, UNRECOGNIZED
 
 
-class _Parser(argparse.ArgumentParser):
-    def error(self, message: str) -> NoReturn:
-        raise UsageError(f"{message} (see {self.prog} --help)")
-
-
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m auditor logs",
-                     description="Classify SSM Agent log lines (amazon-ssm-agent.log, "
-                                 "errors.log, hibernate.log, syslog or journald extracts, "
-                                 "pastes) or ssm-cli get-diagnostics JSON into symptoms.",
-                     epilog="Use - for standard input. Exit status: 0 the input was read, "
-                            "2 it could not be.")
+    parser = OneLineParser(prog="python -m auditor logs",
+                           description="Classify SSM Agent log lines (amazon-ssm-agent.log, "
+                                       "errors.log, hibernate.log, syslog or journald "
+                                       "extracts, pastes) or ssm-cli get-diagnostics JSON "
+                                       "into symptoms.",
+                           epilog="Use - for standard input. Exit status: 0 the input was "
+                                  "read, 2 it could not be.")
     parser.add_argument("files", nargs="+", metavar="FILE")
     parser.add_argument("--format", choices=("text", "json"), default="text")
     return parser

@@ -18,19 +18,19 @@ import os
 import sys
 from typing import Any
 
-from auditor.cli import _Parser, _progress, _use_colour
+from auditor.cli import OneLineParser, progress_reporter, use_colour
 from auditor.errors import UsageError
 from auditor.sources.raw import RawRegion
 from auditor.sources.template.overlay import OverlayResult
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = _Parser(prog="python -m auditor prelaunch",
-                     description="Check before launch: prove that instances a CloudFormation "
-                                 "template (or cdk.out) would launch, or a planned instance, "
-                                 "will be manageable by SSM.",
-                     epilog="Exit status: 0 all manageable, 1 some not manageable, 3 some "
-                            "unknown, 2 bad usage or input.")
+    parser = OneLineParser(prog="python -m auditor prelaunch",
+                           description="Check before launch: prove that instances a CloudFormation "
+                                       "template (or cdk.out) would launch, or a planned instance, "
+                                       "will be manageable by SSM.",
+                           epilog="Exit status: 0 all manageable, 1 some not manageable, 3 some "
+                                  "unknown, 2 bad usage or input.")
     parser.add_argument("templates", nargs="*", metavar="TEMPLATE",
                         help="template file (JSON or YAML) or cdk.out folder")
     source = parser.add_argument_group("the estate the plan is laid over")
@@ -81,7 +81,7 @@ def _base(args: argparse.Namespace, use_live: bool, region_hint: str | None
     elif use_live:
         from auditor.sources.live import collect
 
-        progress = _progress()
+        progress = progress_reporter()
         raws = collect(regions, args.profile, None, progress)
         if progress:
             sys.stderr.write("\r\033[K")
@@ -190,5 +190,5 @@ def run(argv: list[str]) -> int:
     else:
         from auditor.reports import text_report
 
-        print(text_report.render(report, _use_colour(args.color), args.verbose))
+        print(text_report.render(report, use_colour(args.color), args.verbose))
     return report.exit_code()
