@@ -213,7 +213,7 @@ def test_endpoints_in_a_vpc_without_dns_hostnames_come_with_the_command_to_turn_
     assert [e.vpc_id for e in plan.endpoints] == [vpc]
     [step] = plan.manual_steps
     assert step.action == "enable_vpc_dns_hostnames"
-    assert f"--vpc-id {vpc} --enable-dns-hostnames" in step.command
+    assert step.command.endswith(f"--vpc-id {vpc} --enable-dns-hostnames '{{\"Value\":true}}'")
     assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
 
 

@@ -526,7 +526,7 @@ def _manual(context: _Context, instance: Instance, finding: Finding, action: str
         _add_fixes(step, [fixed])
         return 0
     region = "" if action in _IAM_ACTIONS else context.estate.region
-    command, reason = _MANUAL_TEXT[action](region, parameters, finding)
+    command, reason = _manual_text(action, region, parameters, finding)
     step = ManualStep(step_id, region, finding.code, finding.resource_id, action, parameters,
                       command, reason, [fixed])
     context.plan.manual_steps.append(step)
@@ -541,60 +541,66 @@ _DNS_ACTIONS = {"enable_endpoint_private_dns", "enable_vpc_dns_hostnames",
 _IAM_ACTIONS = {"add_role_to_instance_profile", "update_assume_role_policy", "review_policy"}
 
 
-def _region_option(region: str) -> str:
-    return f" --region {region}" if region else ""
+def _manual_text(action: str, region: str, parameters: dict, finding: Finding
+                 ) -> tuple[str, str]:
+    """The command and the reason of a manual step, from ``_MANUAL_TEXT``."""
+    command, reason = _MANUAL_TEXT[action]
+    values = {**parameters, "region": f" --region {region}" if region else "",
+              "message": finding.message,
+              "policy_json": json.dumps(parameters.get("policy_document"),
+                                        separators=(",", ":"))}
+    return command.format(**values), reason
 
 
+# Per action: the command (a template over the step's parameters, ``region`` as an option,
+# the finding's ``message`` and the ``policy_json`` of a policy parameter) and the reason.
 _MANUAL_TEXT = {
-    "associate_instance_profile": lambda r, p, f: (
-        f"aws ec2 associate-iam-instance-profile{_region_option(r)} --instance-id "
-        f"{p['instance_id']} --iam-instance-profile Name={p['instance_profile_name']}",
+    "associate_instance_profile": (
+        "aws ec2 associate-iam-instance-profile{region} --instance-id {instance_id} "
+        "--iam-instance-profile Name={instance_profile_name}",
         "CloudFormation cannot attach a profile to an instance it does not manage; run this "
         "after the InstanceRole stack is deployed."),
-    "add_role_to_instance_profile": lambda r, p, f: (
-        f"aws iam add-role-to-instance-profile --instance-profile-name "
-        f"{p['instance_profile_name']} --role-name {p['role_name']}",
+    "add_role_to_instance_profile": (
+        "aws iam add-role-to-instance-profile --instance-profile-name {instance_profile_name} "
+        "--role-name {role_name}",
         "The instance's profile holds no role, and CloudFormation cannot change a profile it "
         "does not manage; run this after the InstanceRole stack is deployed."),
-    "update_assume_role_policy": lambda r, p, f: (
-        f"aws iam update-assume-role-policy --role-name {p['role_name']} --policy-document "
-        f"'{json.dumps(p['policy_document'], separators=(',', ':'))}'",
+    "update_assume_role_policy": (
+        "aws iam update-assume-role-policy --role-name {role_name} --policy-document "
+        "'{policy_json}'",
         "The role's trust policy does not let EC2 assume it; this keeps its statements and "
         "adds ec2.amazonaws.com. CloudFormation cannot edit a role it does not manage."),
-    "enable_vpc_dns_support": lambda r, p, f: (
-        f"aws ec2 modify-vpc-attribute{_region_option(r)} --vpc-id {p['vpc_id']} "
-        "--enable-dns-support '{\"Value\":true}'",
+    "enable_vpc_dns_support": (
+        "aws ec2 modify-vpc-attribute{region} --vpc-id {vpc_id} "
+        "--enable-dns-support '{{\"Value\":true}}'",
         "Without the Amazon DNS server the agent cannot resolve any endpoint."),
-    "enable_vpc_dns_hostnames": lambda r, p, f: (
-        f"aws ec2 modify-vpc-attribute{_region_option(r)} --vpc-id {p['vpc_id']} "
-        "--enable-dns-hostnames '{\"Value\":true}'",
+    "enable_vpc_dns_hostnames": (
+        "aws ec2 modify-vpc-attribute{region} --vpc-id {vpc_id} "
+        "--enable-dns-hostnames '{{\"Value\":true}}'",
         "Private DNS of interface endpoints applies only with enableDnsHostnames on."),
-    "enable_endpoint_private_dns": lambda r, p, f: (
-        f"aws ec2 modify-vpc-endpoint{_region_option(r)} --vpc-endpoint-id "
-        f"{p['vpc_endpoint_id']} --private-dns-enabled",
+    "enable_endpoint_private_dns": (
+        "aws ec2 modify-vpc-endpoint{region} --vpc-endpoint-id {vpc_endpoint_id} "
+        "--private-dns-enabled",
         "The endpoint exists but its private DNS is off, so the agent never uses it; turning it "
         "on is cheaper than a new endpoint."),
-    "enable_metadata_endpoint": lambda r, p, f: (
-        f"aws ec2 modify-instance-metadata-options{_region_option(r)} --instance-id "
-        f"{p['instance_id']} --http-endpoint enabled",
+    "enable_metadata_endpoint": (
+        "aws ec2 modify-instance-metadata-options{region} --instance-id {instance_id} "
+        "--http-endpoint enabled",
         "The agent reads its identity and credentials from the metadata service."),
-    "reset_endpoint_policy": lambda r, p, f: (
-        f"aws ec2 modify-vpc-endpoint{_region_option(r)} --vpc-endpoint-id "
-        f"{p['vpc_endpoint_id']} --reset-policy",
+    "reset_endpoint_policy": (
+        "aws ec2 modify-vpc-endpoint{region} --vpc-endpoint-id {vpc_endpoint_id} --reset-policy",
         "The endpoint policy refuses the agent's calls (see the finding); resetting it gives "
         "the default full-access policy. Narrow it again if your design needs a policy."),
-    "review_endpoint": lambda r, p, f: (
-        f"aws ec2 describe-vpc-endpoints{_region_option(r)} --vpc-endpoint-ids "
-        f"{p['vpc_endpoint_id']}",
+    "review_endpoint": (
+        "aws ec2 describe-vpc-endpoints{region} --vpc-endpoint-ids {vpc_endpoint_id}",
         "The endpoint is not available: wait if it is pending; if it failed, delete it and "
         "audit again so the plan recreates it."),
-    "review_policy": lambda r, p, f: (
-        f"# review, no command: {f.message}",
+    "review_policy": (
+        "# review, no command: {message}",
         "An explicit deny, a permissions boundary or an SCP is a security decision; the plan "
         "does not remove it. Change the named statement, then audit again."),
-    "renumber_network_acl": lambda r, p, f: (
-        f"aws ec2 describe-network-acls{_region_option(r)} --network-acl-ids "
-        f"{p['network_acl_id']}",
+    "renumber_network_acl": (
+        "aws ec2 describe-network-acls{region} --network-acl-ids {network_acl_id}",
         "No free rule number is left ahead of the rule that denies the traffic; renumber the "
         "ACL's rules, then audit again."),
 }
