@@ -133,6 +133,16 @@ def test_an_empty_file_is_read_and_said_empty(capsys, tmp_path):
     assert "empty" in report["notes"][0]
 
 
+def test_text_that_is_no_agent_log_is_said_so(capsys, tmp_path):
+    noise = tmp_path / "noise.bin"
+    noise.write_bytes(bytes(range(1, 256)) * 40)  # binary without NUL, no agent line in it
+    report = logs_json(capsys, str(noise))
+    assert report["primary"] == "healthy"
+    assert any("no line looks like an SSM Agent log line" in note for note in report["notes"])
+    agent = logs_json(capsys, str(CORPUS / "issue312_dns_timeout_journald.log"))
+    assert not any("no line looks like" in note for note in agent["notes"])
+
+
 def test_invalid_utf8_and_a_huge_single_line_are_read(capsys, tmp_path):
     garbage = tmp_path / "garbage.log"
     garbage.write_bytes(b"\xff\xfe\xfd not utf-8 \xc3\x28 ERROR ThrottlingException: Rate "

@@ -326,6 +326,12 @@ WORKING: dict[str, tuple[bytes, ...]] = {
 }
 
 
+# What any agent log holds somewhere: a log level or the agent's name. An input without any
+# is probably not an agent log, which the report says rather than calling it healthy.
+AGENT_MARKERS: tuple[bytes, ...] = (b"INFO", b"ERROR", b"WARN", b"DEBUG", b"ssm-agent",
+                                    b"amazon-ssm", b"AmazonSSM")
+
+
 def codes_explaining(label: str) -> tuple[str, ...]:
     """Finding codes whose catalogue entry lists `label` among the log labels it explains."""
     return _codes_by_label().get(label, ())
