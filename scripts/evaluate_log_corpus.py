@@ -13,13 +13,16 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from auditor.catalogue import LOG_LABELS
-from auditor.logs.analysis import analyse
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as a script from anywhere
+
+from auditor.catalogue import LOG_LABELS  # noqa: E402
+from auditor.logs.analysis import analyse  # noqa: E402
+
 DEFAULT_CORPUS = ROOT / "tests" / "corpus" / "logs"
 
 

@@ -45,3 +45,16 @@ def test_scores_count_false_positives_and_misses():
     assert table["throttling"].false_positive == 1
     assert table[expected].false_negative == 1
     assert table[expected].recall == 0.0
+
+
+def test_the_evaluation_script_runs_as_documented(tmp_path):
+    """`python scripts/evaluate_log_corpus.py`, from any directory, prints the tables."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "scripts" / "evaluate_log_corpus.py"
+    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr
+    assert "| label | excerpts | precision | recall |" in done.stdout
