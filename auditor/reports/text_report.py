@@ -124,13 +124,22 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> lis
     return lines
 
 
+def _source_text(source: dict) -> str:
+    """"snapshot demo/estate", "aws default", "template t.yaml over snapshot demo/estate"."""
+    kind = source.get("kind", "")
+    if kind in ("template", "planned"):
+        what = f"template {source.get('path', '')}" if kind == "template" else "a planned launch"
+        base = source.get("base") or {}
+        return what + (f" over {_source_text(base)}" if base.get("kind") not in (None, "none")
+                       else " alone")
+    return f"{kind} {source.get('path') or source.get('profile') or 'AWS'}"
+
+
 def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> str:
     paint = _Painter(colour)
-    source = report.source
-    where = source.get("path") or source.get("profile") or "AWS"
-    regions = ", ".join(source.get("regions", []))
-    lines = [paint(f"ssm-auditor: {len(report.instances)} instance(s) from {source['kind']} "
-                   f"{where} ({regions})", "bold"), ""]
+    regions = ", ".join(report.source.get("regions", []))
+    lines = [paint(f"ssm-auditor: {len(report.instances)} instance(s) from "
+                   f"{_source_text(report.source)} ({regions})", "bold"), ""]
     width = max((len(_label(a)) for a in report.instances), default=10)
     for audit in report.instances:
         mark, style, words = _VERDICT_STYLE[audit.verdict]
