@@ -58,7 +58,17 @@ NACL_MAX_RULE = 32766
 # Findings that mean the public path cannot work as built: fixed with endpoints.
 _NO_WAY_OUT = {"NO_ROUTE_TO_DESTINATION", "BLACKHOLE_ROUTE", "IGW_NO_PUBLIC_IP",
                "NAT_GATEWAY_NO_INTERNET_ROUTE", "NAT_GATEWAY_NOT_AVAILABLE"}
-_REVIEW_ONLY = {"EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES", "SCP_DENIES"}
+# Findings fixed by one manual step on the finding's resource: (action, its parameter).
+# Denies are a security decision: listed for review, never changed.
+_MANUAL_FOR_CODE = {
+    "IMDS_DISABLED": ("enable_metadata_endpoint", "instance_id"),
+    "VPC_DNS_SUPPORT_DISABLED": ("enable_vpc_dns_support", "vpc_id"),
+    "ENDPOINT_POLICY_DENIES": ("reset_endpoint_policy", "vpc_endpoint_id"),
+    "ENDPOINT_NOT_AVAILABLE": ("review_endpoint", "vpc_endpoint_id"),
+    "EXPLICIT_DENY": ("review_policy", "resource_id"),
+    "PERMISSIONS_BOUNDARY_DENIES": ("review_policy", "resource_id"),
+    "SCP_DENIES": ("review_policy", "resource_id"),
+}
 
 
 @dataclass
@@ -425,18 +435,9 @@ def _free_rule_number(nacl: NetworkAcl, egress: bool, cidr: str,
 
 def _propose_for_finding(context: _Context, instance: Instance, finding: Finding) -> int:
     code = finding.code
-    if code == "IMDS_DISABLED":
-        return _manual(context, instance, finding, "enable_metadata_endpoint",
-                       {"instance_id": instance.instance_id})
-    if code == "VPC_DNS_SUPPORT_DISABLED":
-        return _manual(context, instance, finding, "enable_vpc_dns_support",
-                       {"vpc_id": finding.resource_id})
-    if code == "ENDPOINT_POLICY_DENIES":
-        return _manual(context, instance, finding, "reset_endpoint_policy",
-                       {"vpc_endpoint_id": finding.resource_id})
-    if code == "ENDPOINT_NOT_AVAILABLE":
-        return _manual(context, instance, finding, "review_endpoint",
-                       {"vpc_endpoint_id": finding.resource_id})
+    if code in _MANUAL_FOR_CODE:
+        action, parameter = _MANUAL_FOR_CODE[code]
+        return _manual(context, instance, finding, action, {parameter: finding.resource_id})
     if code == "NO_INSTANCE_PROFILE":
         role = _instance_role(context, instance, finding)
         return _manual(context, instance, finding, "associate_instance_profile",
@@ -455,9 +456,6 @@ def _propose_for_finding(context: _Context, instance: Instance, finding: Finding
                                                            finding.resource_id)})
     if code == "MISSING_PERMISSIONS":
         return _role_policy(context, instance, finding)
-    if code in _REVIEW_ONLY:
-        return _manual(context, instance, finding, "review_policy",
-                       {"role_name": finding.resource_id})
     return 0
 
 
