@@ -1,10 +1,11 @@
 """Precision and recall of the log classifier, per label, on the labelled corpus.
 
-    python scripts/evaluate_log_corpus.py [--corpus tests/corpus/logs] [--markdown]
+    python scripts/evaluate_log_corpus.py [--corpus tests/corpus/logs] [--batch N]
 
 The corpus (tests/corpus/logs/manifest.json) holds real, public excerpts with their source.
 Excerpts marked "holdout" were kept out of the tuning of the patterns: their scores are
-reported apart, as a check that the patterns match mechanisms rather than the examples.
+reported apart, as a check that the patterns match mechanisms rather than the examples;
+``--batch N`` also reports the held-out batch N alone (its first-sight score, before any fix).
 A label counts per excerpt: predicted when the classifier reports it, expected when the
 manifest lists it; "healthy" is predicted when no failure is reported.
 """
@@ -34,6 +35,7 @@ class Outcome:
     expected_primary: str
     primary: str
     holdout: bool
+    batch: int | None = None
 
     @property
     def correct(self) -> bool:
@@ -74,7 +76,7 @@ def evaluate(corpus: Path = DEFAULT_CORPUS) -> list[Outcome]:
         predicted, primary = classify(corpus / entry["file"])
         outcomes.append(Outcome(entry["file"], set(entry["expected_labels"]), predicted,
                                 entry["expected_primary"], primary,
-                                bool(entry.get("holdout"))))
+                                bool(entry.get("holdout")), entry.get("batch")))
     return outcomes
 
 
@@ -116,6 +118,7 @@ def render(outcomes: list[Outcome], title: str) -> list[str]:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--batch", type=int, help="also report this held-out batch alone")
     args = parser.parse_args()
     outcomes = evaluate(args.corpus)
     tuned = [o for o in outcomes if not o.holdout]
@@ -125,6 +128,10 @@ def main() -> int:
     print("\n".join(render(tuned, "tuning set")))
     print()
     print("\n".join(render(held, "held-out set")))
+    if args.batch is not None:
+        batch = [o for o in outcomes if o.batch == args.batch]
+        print()
+        print("\n".join(render(batch, f"held-out batch {args.batch}")))
     wrong = [o for o in outcomes if not o.correct]
     for outcome in wrong:
         print(f"\nwrong: {outcome.file}: expected {sorted(outcome.expected)} primary "
