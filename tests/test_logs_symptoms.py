@@ -106,6 +106,45 @@ def test_mechanisms_are_recognised_in_shapes_not_in_the_corpus(text, label):
     assert labels_of(text) == [label]
 
 
+def test_a_failed_dial_to_the_proxy_is_the_proxy_not_the_endpoint():
+    old_go = ("RequestError: send request failed\ncaused by: Post https://ssm.eu-west-1."
+              "amazonaws.com/: http: error connecting to proxy http://10.0.0.9:3128: dial tcp "
+              "10.0.0.9:3128: connect: connection refused")
+    assert labels_of(old_go) == ["proxy_misconfigured"]
+    assert labels_of(old_go.replace("http: error connecting to proxy http://10.0.0.9:3128", "")
+                     ) == ["endpoint_unreachable"]
+
+
+def test_a_line_that_only_mentions_default_host_management_is_not_its_failure():
+    skipped = ("ERROR [CredentialRefresher] Retrieve credentials produced error: Skipping default "
+               "host management fallback: ThrottlingException: Rate exceeded")
+    assert "registration_failure" not in labels_of(skipped)
+    refused = ("ERROR [CredentialRefresher] Retrieve credentials produced error: Default Host "
+               "Management Err: error calling RequestManagedInstanceRoleToken: "
+               "InvalidInstanceProfileException: bad profile")
+    assert "registration_failure" in labels_of(refused)
+
+
+def test_credentials_past_their_expiry_are_the_refresher_failing_not_the_channel():
+    text = ("ERROR [ssm-session-worker] failed to create websocket for datachannel with error: "
+            "CreateDataChannel failed: failed to sign the request: credentials have expired")
+    assert labels_of(text) == ["credential_refresher_failure"]
+
+
+@pytest.mark.parametrize(("line", "failure"), [
+    ("2025-08-24 04:15:31.0372 ERROR [GetMessages @ service.go.149] [ssm-agent-worker] "
+     "[MessageService] [MDSInteractor] Uid - 4f1c2a9e-0000-4000-8000-000000000000", False),
+    ("2025-08-24 04:15:31.0372 ERROR [GetMessages @ service.go.149] [ssm-agent-worker] "
+     "[MessageService] [MDSInteractor] could not parse message 4f1c2a9e", True),
+    ("2018-08-10 16:01:43 ERROR [func1 @ coremanager.go.250] Plugin name: StartupProcessor. "
+     "runtime error: invalid memory address or nil pointer dereference", True),
+])
+def test_an_error_line_is_a_failure_only_when_it_says_what_failed(line, failure):
+    classifier = Classifier()
+    classifier.feed(record(line))
+    assert (classifier.primary() == UNRECOGNIZED) is failure
+
+
 def test_a_registration_denied_is_primarily_the_denial():
     classifier = Classifier()
     classifier.feed(record("ERROR [Registrar] failed to register identity: error calling "

@@ -12,9 +12,11 @@ from auditor.logs.symptoms import (
     BENIGN,
     BY_LABEL,
     CONSEQUENCE,
+    FAILURE_WORDS,
     GENERIC_FAILURE,
     GENERIC_TRIGGERS,
     HEALTHY,
+    LEVEL_AND_LOCATION,
     SPECIFICITY,
     SYMPTOMS,
     UNRECOGNIZED,
@@ -167,7 +169,8 @@ class Classifier:
         if not labels:
             if _holds(lowered, CONSEQUENCE):
                 return _CONSEQUENCE, (), self._facts_of(text), {}
-            if _holds(lowered, GENERIC_TRIGGERS) and GENERIC_FAILURE.search(text):
+            if _holds(lowered, GENERIC_TRIGGERS) and GENERIC_FAILURE.search(text) \
+                    and FAILURE_WORDS.search(LEVEL_AND_LOCATION.sub("", text)):
                 labels = [UNRECOGNIZED]
         if not labels:
             return _OTHER, (), {}, {}

@@ -25,9 +25,13 @@ HEALTHY = "healthy"
 UNRECOGNIZED = "unrecognized"
 
 _IMDS = r"(?:169\.254\.169\.254|fd00:ec2::254|\[fd00:ec2::254\])"
+# A connection to the proxy itself failed: Go's `proxyconnect tcp:` (go >= 1.8), net/http's older
+# `http: error connecting to proxy X:`, or a proxy refusing the CONNECT with 407.
+_PROXY_DIAL = (r"proxyconnect|Proxy Authentication|(?:error|failed to) connect(?:ing)? to "
+               r"(?:https? )?proxy")
 # Shapes that make a transport failure something else: the metadata service, a proxy, TLS, or
 # a destination on the instance itself (a port-forwarding session's local port).
-_NOT_TRANSPORT = re.compile(_IMDS + r"|proxyconnect|Proxy Authentication|x509:|certificate"
+_NOT_TRANSPORT = re.compile(_IMDS + "|" + _PROXY_DIAL + r"|x509:|certificate"
                             r"|dial tcp (?::\d|127\.|localhost|\[::1\])|pluginName=Port"
                             # a named host that is not an AWS endpoint (github.com, a repo...)
                             r"|(?:https?://|wss://|lookup )(?![\w.-]*amazonaws\.com)"
@@ -117,8 +121,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "proxy_misconfigured",
         "the agent's proxy refuses, fails or wants authentication",
-        (_p(r"proxyconnect|Proxy Authentication Required|\b407\b[^\n]{0,40}proxy"
-            r"|failed to connect to (?:http |https )?proxy", flags=re.I),
+        (_p(_PROXY_DIAL + r"|\b407\b[^\n]{0,40}proxy", flags=re.I),
          _p(r"\bproxy\b[^\n]{0,60}\b(?:refused|timed out|timeout|unreachable|denied|bad gateway"
             r"|error)\b", unless=r"Proxy environment variables|proxy configuration for current"
                                   r"|no_proxy|http_proxy:|https_proxy:", flags=re.I)),
@@ -189,7 +192,9 @@ SYMPTOMS: tuple[Symptom, ...] = (
             r"|InvalidActivation|Activation(?:Id)? (?:has )?expired|RegistrationLimitExceeded"),
          _p(r"(?:(?:Registration|register)[^\n]{0,80}failed|failed to register)[^\n]*"
             r"(?:Exception|Invalid|Expired|NotFound|Limit)", flags=re.I),
-         _p(r"(?:Default Host Management|RequestManagedInstanceRoleToken)[^\n]*"
+         # the answer to the Default Host Management call itself ("Default Host Management
+         # Err: ...", "RequestManagedInstanceRoleToken: ..."), not a line saying it was skipped
+         _p(r"(?:Default Host Management Err\w*:|RequestManagedInstanceRoleToken\b)[^\n]*"
             r"(?:Exception|Invalid|denied|not configured)", flags=re.I)),
         ("an on-premises activation (its code, id, expiry and registration limit)",
          "the agent's registration files on the instance (/var/lib/amazon/ssm, a cloned AMI "
@@ -244,7 +249,10 @@ SYMPTOMS: tuple[Symptom, ...] = (
         (_p(r"Retrieve credentials produced (?:\w+ )*error|no valid credentials could be retrieved"
             r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
             r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
-            r"|InvalidClientTokenId|security token included in the request is invalid"),
+            r"|InvalidClientTokenId|security token included in the request is (?:invalid|expired)"
+            # the SDK refusing to sign with credentials past their expiry (v2: "shared
+            # credentials are already expired"; v1: "EC2RoleProvider ... credentials expired")
+            r"|credentials (?:are |have )?(?:already )?expired"),
          _p(r"\[CredentialRefresher\][^\n]*(?:error|fail)", flags=re.I)),
         ("credentials stored by an earlier registration on the instance "
          "(/var/lib/amazon/ssm/credentials)",),
@@ -299,6 +307,14 @@ GENERIC_FAILURE = re.compile(
     re.I | re.M,
 )
 GENERIC_TRIGGERS = ("error", "exception", "fail")
+# ...and which, once its level and source location ("[GetMessages @ service.go.149]") are set
+# aside, still says something failed: agent 3.3.2958 logged a bare message id at ERROR level.
+LEVEL_AND_LOCATION = re.compile(r"\bERROR\b|\[\w+ @ [\w./-]+\]")
+FAILURE_WORDS = re.compile(
+    r"err|fail|exception|unable|cannot|can't|could not|couldn't|denied|refused|timed? ?out"
+    r"|invalid|panic|expired|not found|no such|unexpected|unauthori[sz]ed|forbidden|crash",
+    re.I,
+)
 # What the agent does after a failure (hibernate, back off): `unrecognized` only when the input
 # shows no failure with a label, else the back-off interval is a field of that failure
 # (lower-case substrings).
