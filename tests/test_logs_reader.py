@@ -118,3 +118,24 @@ def test_counted_needles_are_counted_without_records():
                                 {"ssm": (b"Schedule manager refreshed with",)}))
     assert records == []
     assert stats.counted == {"ssm": 5}
+
+
+def test_failures_other_programs_wrote_to_syslog_are_not_the_agent_s(tmp_path):
+    from auditor.logs.analysis import analyse
+
+    log = tmp_path / "syslog"
+    log.write_text(
+        "Mar  3 10:00:01 ip-10-0-0-1 cloud-init[812]: url_helper.py[WARNING]: Calling "
+        "'http://169.254.169.254/latest/api/token' failed [0/120s]: request error: "
+        "Connection timed out\n"
+        "Mar  3 10:00:02 ip-10-0-0-1 dockerd[901]: level=error msg=\"RequestError: send request "
+        "failed\\ncaused by: Post https://logs.eu-west-1.amazonaws.com/: dial tcp 10.0.0.9:443: "
+        "i/o timeout\"\n"
+        "Mar  3 10:00:03 ip-10-0-0-1 systemd[1]: amazon-ssm-agent.service: Failed with result "
+        "'exit-code'.\n"
+        "Mar  3 10:00:04 ip-10-0-0-1 amazon-ssm-agent[1860]: 2024-03-03 10:00:04 INFO "
+        "[HealthCheck] HealthCheck reporting agent health.\n")
+    assert analyse([str(log)]).primary == "healthy"
+    agent = log.read_text().replace("dockerd[901]", "amazon-ssm-agent[1860]")
+    log.write_text(agent)
+    assert analyse([str(log)]).primary == "endpoint_unreachable"

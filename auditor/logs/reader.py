@@ -32,12 +32,13 @@ MAX_CARRY_BYTES = 8 << 20
 
 _PREFIXES = (
     # RFC 3164 syslog: "Oct 12 13:49:56 ip-10-0-0-1 amazon-ssm-agent[1860]: "
-    re.compile(r"^(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) \S+ [\w./@-]+(?:\[\d+\])?: ?"),
+    re.compile(r"^(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) \S+ "
+               r"(?P<prog>[\w./@-]+)(?:\[\d+\])?: ?"),
     # journald short-iso / rsyslog high precision: "2025-08-14T10:53:16-04:00 [host] prog[1]: "
     re.compile(r"^(?P<ts>\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)?) "
-               r"(?:\S+ )?[\w./@-]+(?:\[\d+\])?: ?"),
+               r"(?:\S+ )?(?P<prog>[\w./@-]+)(?:\[\d+\])?: ?"),
     # the program name alone, as pasted from `journalctl -o cat` with a prefix or from syslog
-    re.compile(r"^(?P<ts>)[\w./@-]*amazon-ssm-agent[\w./@-]*(?:\[\d+\])?: ?"),
+    re.compile(r"^(?P<ts>)(?P<prog>[\w./@-]*amazon-ssm-agent[\w./@-]*)(?:\[\d+\])?: ?"),
 )
 _AGENT_TIMESTAMP = re.compile(r"^(\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d)(?:[.,]\d+)?")
 _LEVEL = re.compile(r"^(?:\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? ?)?"
@@ -84,13 +85,27 @@ class ReadStats:
 
 def strip_prefix(line: str) -> tuple[str, str | None]:
     """The line without a syslog/journald/program prefix, and the prefix's timestamp if any."""
+    stripped, timestamp, _program = split_prefix(line)
+    return stripped, timestamp
+
+
+def split_prefix(line: str) -> tuple[str, str | None, str | None]:
+    """(the line without its syslog/journald prefix, the prefix's timestamp, its program)."""
     if line[:4].isdigit() and line[4:5] in "-/" and line[10:11] != "T":
-        return line, None  # the agent's own timestamp first: no prefix
+        return line, None, None  # the agent's own timestamp first: no prefix
     for pattern in _PREFIXES:
         match = pattern.match(line)
         if match:
-            return line[match.end():].replace("#011", "\t"), match.group("ts") or None
-    return line, None
+            return (line[match.end():].replace("#011", "\t"), match.group("ts") or None,
+                    match.group("prog"))
+    return line, None, None
+
+
+def is_foreign(program: str | None, line: str) -> bool:
+    """A syslog line another program wrote (sshd, dockerd, cloud-init...) that names the agent
+    nowhere (systemd's lines about amazon-ssm-agent.service are kept): its failures are not the
+    agent's."""
+    return program is not None and "ssm" not in line.lower()
 
 
 def agent_timestamp(line: str) -> str | None:
@@ -169,7 +184,9 @@ class _Window:
         end = len(self.data) if end == -1 else end
         if start not in self._decoded:
             raw = _decode(self.data[start:min(end, start + MAX_LINE_BYTES)])
-            stripped, prefix_ts = strip_prefix(raw)
+            stripped, prefix_ts, program = split_prefix(raw)
+            if is_foreign(program, raw):
+                stripped = ""  # read as nothing: neither a failure nor a continuation
             self._decoded[start] = (raw, stripped, prefix_ts)
         raw, stripped, prefix_ts = self._decoded[start]
         return raw, stripped, prefix_ts, end

@@ -134,8 +134,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "imds_unreachable",
         "the agent cannot read the instance metadata service",
-        (_p(_IMDS + r"[^\n]*(?:timeout|refused|unreachable|cancel|no route|EOF|reset|40[134]"
-            r"|connect:|" + _WINDOWS_NET + r")", flags=re.I),
+        (_p(_IMDS + r"[^\n]*(?:timeout|timed out|refused|unreachable|cancel|no route|EOF"
+            r"|reset|40[134]|connect:|" + _WINDOWS_NET + r")", flags=re.I),
          _p(r"Data from vault is empty|Failed to fetch (?:instance ID|region|availability zone)"
             r"|failed to (?:get|fetch|retrieve) (?:an )?IMDSv2 token"
             r"|error (?:fetching|retrieving) (?:the )?(?:instanceID|region)", flags=re.I),
