@@ -101,6 +101,13 @@ def test_a_channel_failure_with_a_precise_cause_is_that_cause():
     ('caused by: Post "https://ssm.eu-west-1.amazonaws.com/": dial tcp: lookup '
      "ssm.eu-west-1.amazonaws.com: getaddrinfow: The requested name is valid, but no data of "
      "the requested type was found.", "endpoint_unreachable"),
+    ("operation error SSM: UpdateInstanceInformation, https response error StatusCode: 0, "
+     'RequestID: , request send failed, Post "https://ssm.eu-west-1.amazonaws.com/": EOF',
+     "endpoint_unreachable"),
+    ("ERROR failed uploading stdout to s3://bucket/key err:SlowDown: Please reduce your request "
+     "rate.", "throttling"),
+    ("caused by: Get http://169.254.169.254/latest/meta-data/instance-id: dial tcp "
+     "169.254.169.254:80: connect: connection timed out", "imds_unreachable"),
 ])
 def test_mechanisms_are_recognised_in_shapes_not_in_the_corpus(text, label):
     assert labels_of(text) == [label]
@@ -204,3 +211,16 @@ def test_the_catalogue_log_shapes_show_a_label_their_finding_explains(code):
         classifier.feed(record(lines))
     shown = {tally.label for tally in classifier.ordered()}
     assert shown & set(entry.log_labels), (code, shown)
+
+
+def test_a_refresher_backing_off_alone_is_the_refresher_failing():
+    classifier = Classifier()
+    classifier.feed(record("2024-05-02 08:00:01 INFO [CredentialRefresher] Sleeping for 28m50s "
+                           "before retrying retrieve credentials"))
+    assert classifier.primary() == "credential_refresher_failure"
+    beside = Classifier()
+    beside.feed(record("ERROR Health ping failed with error - EC2RoleRequestError: no EC2 "
+                       "instance role found"))
+    beside.feed(record("INFO [CredentialRefresher] Sleeping for 4s before retrying retrieve "
+                       "credentials"))
+    assert [tally.label for tally in beside.ordered()] == ["no_credentials"]

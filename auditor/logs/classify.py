@@ -17,6 +17,7 @@ from auditor.logs.symptoms import (
     GENERIC_TRIGGERS,
     HEALTHY,
     LEVEL_AND_LOCATION,
+    OWNED_CONSEQUENCES,
     SPECIFICITY,
     SYMPTOMS,
     UNRECOGNIZED,
@@ -131,6 +132,8 @@ class Classifier:
     facts: dict[str, list[str]] = field(default_factory=dict)
     records: int = 0
     consequences: SymptomTally = field(default_factory=lambda: SymptomTally(UNRECOGNIZED))
+    # back-offs that name their component, by the label they show when alone
+    owned_backoffs: dict[str, SymptomTally] = field(default_factory=dict)
     _last: list[SymptomTally] = field(default_factory=list)  # the failure seen last
     _verdicts: dict[tuple, tuple] = field(default_factory=dict)  # by record shape
 
@@ -146,6 +149,9 @@ class Classifier:
         kind, labels, found, clues = verdict
         if kind == _CONSEQUENCE:
             self.consequences.add(record, found, (), shape)
+            for label in labels:
+                tally = self.owned_backoffs.setdefault(label, SymptomTally(label))
+                tally.add(record, found, (), shape)
             for tally in self._last:  # "Sleeping for 4s" belongs to the failure before it
                 fields_mod.merge(tally.fields, {k: v for k, v in found.items() if k == "backoff"})
             return
@@ -168,7 +174,9 @@ class Classifier:
         labels = labels_of(text, lowered) or ([forced] if forced else [])
         if not labels:
             if _holds(lowered, CONSEQUENCE):
-                return _CONSEQUENCE, (), self._facts_of(text), {}
+                owners = tuple(label for label, words in OWNED_CONSEQUENCES.items()
+                               if _holds(lowered, words))
+                return _CONSEQUENCE, owners, self._facts_of(text), {}
             if _holds(lowered, GENERIC_TRIGGERS) and GENERIC_FAILURE.search(text) \
                     and FAILURE_WORDS.search(LEVEL_AND_LOCATION.sub("", text)):
                 labels = [UNRECOGNIZED]
@@ -192,6 +200,8 @@ class Classifier:
                  if label != UNRECOGNIZED}
         if named:
             return named
+        if self.owned_backoffs:
+            return dict(self.owned_backoffs)
         if UNRECOGNIZED in self.symptoms:
             return {UNRECOGNIZED: self.symptoms[UNRECOGNIZED]}
         return {UNRECOGNIZED: self.consequences} if self.consequences.count else {}

@@ -210,13 +210,15 @@ SYMPTOMS: tuple[Symptom, ...] = (
         "throttling",
         "AWS throttled the agent's calls",
         (_p(r"ThrottlingException|Rate exceeded|TooManyRequestsException|RequestLimitExceeded"
+            r"|\bSlowDown\b|reduce your request rate"
             r"|due to throttling|\bThrottl(?:ed|ing)\b[^\n]{0,40}(?:error|exception)",
             flags=re.I),),
         ("the account's API rate for UpdateInstanceInformation and GetMessages, shared by "
          "every instance (many instances starting at once)",),
         examples=("ERROR [HealthCheck] error when calling AWS APIs. error details - "
                   "ThrottlingException: Rate exceeded",),
-        triggers=("throttl", "rate exceeded", "toomanyrequests", "requestlimitexceeded"),
+        triggers=("throttl", "rate exceeded", "toomanyrequests", "requestlimitexceeded",
+                  "slowdown", "request rate"),
     ),
     Symptom(
         "endpoint_unreachable",
@@ -230,7 +232,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
          _p(r"Client\.Timeout exceeded|request cancel+ed while waiting for connection"
             r"|context deadline exceeded|TLS handshake timeout|connection reset by peer"
             r"|" + _WINDOWS_NET, unless=_NOT_TRANSPORT),
-         _p(r"RequestError: send request failed", unless=_NOT_TRANSPORT)),
+         # SDK v1 ("RequestError: send request failed") and v2 ("request send failed, Post")
+         _p(r"RequestError: send request failed|request send failed", unless=_NOT_TRANSPORT)),
         ("an OS firewall on the instance (iptables, firewalld, Windows Firewall)",
          "a proxy the agent is configured to use, or a transparent proxy",
          "a custom DNS server or /etc/hosts entry",
@@ -241,7 +244,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
                   "172.31.24.65:443: i/o timeout",),
         triggers=("dial tcp", "lookup ", "timeout", "cancel", "deadline", "reset by peer",
                   "connectex", "wsarecv", "wsasend", "actively refused", "forcibly",
-                  "properly respond", "target machine", "send request failed"),
+                  "properly respond", "target machine", "send request failed",
+                  "request send failed"),
     ),
     Symptom(
         "credential_refresher_failure",
@@ -322,6 +326,13 @@ CONSEQUENCE: tuple[str, ...] = (
     "hibernat", "backing off", "stopped temporarily", "will retry automatically",
     "reducing logging", "increasing error count", "sleeping for",
 )
+
+# Consequences that name whose back-off they are: alone in the input, they show that label
+# ("[CredentialRefresher] Sleeping for 28m50s before retrying retrieve credentials") rather than
+# an unknown failure (lower-case substrings).
+OWNED_CONSEQUENCES: dict[str, tuple[str, ...]] = {
+    "credential_refresher_failure": ("[credentialrefresher]", "retrieve credentials"),
+}
 
 # Substrings one of which every relevant line holds: the reader decodes only those lines.
 # Each needle costs one pass over the input (about 1.2 GB/s): keep them few. "ThrottlingException:
