@@ -316,7 +316,8 @@ GENERIC_TRIGGERS = ("error", "exception", "fail")
 LEVEL_AND_LOCATION = re.compile(r"\bERROR\b|\[\w+ @ [\w./-]+\]")
 FAILURE_WORDS = re.compile(
     r"err|fail|exception|unable|cannot|can't|could not|couldn't|denied|refused|timed? ?out"
-    r"|invalid|panic|expired|not found|no such|unexpected|unauthori[sz]ed|forbidden|crash",
+    r"|invalid|panic|expired|not found|no such|unexpected|unauthori[sz]ed|forbidden|crash"
+    r"|exit (?:status|code)|not loaded|missing|permission|no space|killed|abort|nil",
     re.I,
 )
 # What the agent does after a failure (hibernate, back off): `unrecognized` only when the input
