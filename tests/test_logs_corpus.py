@@ -54,7 +54,15 @@ def test_the_evaluation_script_runs_as_documented(tmp_path):
     from pathlib import Path
 
     script = Path(__file__).resolve().parent.parent / "scripts" / "evaluate_log_corpus.py"
-    done = subprocess.run([sys.executable, str(script)], cwd=tmp_path, capture_output=True,
-                          text=True, timeout=120, check=False)
+    done = subprocess.run([sys.executable, str(script), "--batch", "7"], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr
     assert "| label | excerpts | precision | recall |" in done.stdout
+    batch = done.stdout.split("held-out batch 7: ", 1)[1]
+    assert batch.startswith(f"{sum(entry.get('batch') == 7 for entry in MANIFEST)} excerpts")
+
+
+def test_batched_excerpts_are_held_out():
+    for entry in MANIFEST:
+        if "batch" in entry:
+            assert isinstance(entry["batch"], int) and entry.get("holdout") is True, entry
