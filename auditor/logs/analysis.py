@@ -93,16 +93,12 @@ def _read_diagnostics(analysis: LogAnalysis, stream: BinaryIO, name: str) -> boo
     return True
 
 
-_MARKERS = "agent log markers"  # a counted needle set of the reader, not a working sign
-
-
 def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str, head: bytes) -> None:
     stats = ReadStats()
     if head.startswith(_GZIP_MAGIC):  # a rotated log (syslog.2.gz): read through gzip
         stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
     try:
-        for record in read_records(stream, SCREEN, name, stats,
-                                   {**WORKING, _MARKERS: AGENT_MARKERS}):
+        for record in read_records(stream, SCREEN, name, stats, WORKING, AGENT_MARKERS):
             analysis.classifier.feed(record)
     except NotText:
         raise UsageError(f"{name} holds binary data, not a text log") from None
@@ -111,13 +107,12 @@ def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str, head: bytes) -
         raise UsageError(f"{name}: read failed ({reason})") from None
     analysis.inputs.append({"name": name, "kind": "agent log", "lines": stats.lines,
                             "bytes": stats.bytes})
-    markers = stats.counted.pop(_MARKERS, 0)
     for what, count in stats.counted.items():
         analysis.working_lines[what] = analysis.working_lines.get(what, 0) + count
     if stats.bytes == 0:
         analysis.notes.append(f"{name} is empty: it shows no failure, and no sign of a running "
                               "agent either")
-    elif not markers:
+    elif not stats.marked:
         analysis.notes.append(f"{name}: no line looks like an SSM Agent log line (no log level, "
                               "no agent name): is it the right file? What it shows says "
                               "nothing about the agent")

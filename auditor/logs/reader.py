@@ -74,9 +74,14 @@ class ReadStats:
     bytes: int = 0
     # counts of the needles given to read_records as `counted`, by name
     counted: dict[str, int] = field(default_factory=dict)
+    # whether one of the `markers` given to read_records occurs (searched until one does)
+    marked: bool = False
 
-    def count(self, data: bytes, end: int, counted: dict[str, tuple[bytes, ...]]) -> None:
+    def count(self, data: bytes, end: int, counted: dict[str, tuple[bytes, ...]],
+              markers: tuple[bytes, ...] = ()) -> None:
         self.lines += data.count(b"\n", 0, end)
+        if not self.marked:
+            self.marked = any(data.find(marker, 0, end) != -1 for marker in markers)
         for name, needles in counted.items():
             found = sum(data.count(needle, 0, end) for needle in needles)
             if found:
@@ -262,9 +267,11 @@ def _tail_cut(data: bytes) -> int:
 
 
 def read_records(stream: BinaryIO, needles: tuple[bytes, ...], source: str, stats: ReadStats,
-                 counted: dict[str, tuple[bytes, ...]] | None = None) -> Iterator[Record]:
+                 counted: dict[str, tuple[bytes, ...]] | None = None,
+                 markers: tuple[bytes, ...] = ()) -> Iterator[Record]:
     """Records around the lines that contain a needle, in file order, each once; the lines
-    and the occurrences of the `counted` needles are counted into stats."""
+    and the occurrences of the `counted` needles are counted into stats, and whether any of
+    the `markers` occurs."""
     counted = counted or {}
     scanner = _Scanner(needles, source)
     carry = b""
@@ -279,11 +286,11 @@ def read_records(stream: BinaryIO, needles: tuple[bytes, ...], source: str, stat
             last_newline = len(data) - 1
         complete, rest = data[:last_newline + 1], data[last_newline + 1:]
         cut = _tail_cut(complete) if len(complete) < MAX_CARRY_BYTES else len(complete)
-        stats.count(complete, cut, counted)
+        stats.count(complete, cut, counted, markers)
         yield from scanner.records(complete, cut)
         carry = complete[cut:] + rest
     if carry:
         if not carry.endswith(b"\n"):
             carry += b"\n"
-        stats.count(carry, len(carry), counted)
+        stats.count(carry, len(carry), counted, markers)
         yield from scanner.records(carry, len(carry))
