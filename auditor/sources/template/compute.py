@@ -86,8 +86,9 @@ def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
         if str(interface.get("DeviceIndex", "0")) != "0":
             continue
         if interface.get("NetworkInterfaceId"):
-            collecting.fail(f"{reader.logical_id} attaches an existing network interface, "
-                            "which the auditor does not model")
+            public = _attach_interface(reader.translation, collecting, launch,
+                                       interface["NetworkInterfaceId"], public)
+            continue
         launch.subnet_id = launch.subnet_id or interface.get("SubnetId")
         launch.group_ids = launch.group_ids or interface.get("GroupSet") or interface.get(
             "Groups")
@@ -97,6 +98,40 @@ def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
     launch.platform = _image_platform(reader, properties.get("ImageId"))
     launch.reasons = collecting.reasons
     return launch
+
+
+def _attach_interface(t: Translation, reader: Reader, launch: Launch, interface_id: str,
+                      public: Any) -> Any:
+    """Settings of an instance whose first interface is one the template creates (its subnet,
+    groups and address, public when an Elastic IP is associated with it); the returned value
+    is whether the instance is public."""
+    interface = t.interfaces.get(interface_id)
+    if interface is None:
+        reader.fail(f"{reader.logical_id} attaches network interface {interface_id}, which "
+                    + ("could not be resolved (" + t.unresolved[interface_id] + ")"
+                       if interface_id in t.unresolved
+                       else "is not in the template (existing interfaces are not read)"))
+        return public
+    launch.subnet_id = launch.subnet_id or interface.subnet_id
+    launch.group_ids = launch.group_ids or interface.group_ids
+    launch.private_ip = launch.private_ip or interface.private_ip
+    return True if interface_id in t.elastic_ips else public
+
+
+def network_interface(t: Translation, reader: Reader) -> None:
+    """AWS::EC2::NetworkInterface: what an instance attaching it as its first interface gets
+    (an interface whose subnet is unknown is marked, and so is the instance using it)."""
+    subnet_id = reader.value("SubnetId", required=True)
+    groups = reader.value("GroupSet")
+    private_ip = reader.value("PrivateIpAddress")
+    addresses = reader.value("PrivateIpAddresses")
+    for address in addresses or []:
+        if isinstance(address, dict) and network.as_bool(address.get("Primary", False)):
+            private_ip = private_ip or address.get("PrivateIpAddress")
+    if subnet_id is None or reader.resource_id in t.unresolved:
+        return
+    t.interfaces[reader.resource_id] = Launch(subnet_id=subnet_id, group_ids=groups,
+                                              private_ip=private_ip)
 
 
 def _image_platform(reader: Reader, image: Any) -> str | None:
@@ -248,10 +283,12 @@ def instance(t: Translation, reader: Reader) -> None:
 
 
 def elastic_ip(t: Translation, reader: Reader) -> None:
-    """AWS::EC2::EIP with InstanceId, AWS::EC2::EIPAssociation: the instance is public."""
-    instance_id = reader.value("InstanceId")
-    if isinstance(instance_id, str):
-        t.elastic_ips.add(instance_id)
+    """AWS::EC2::EIP with InstanceId, AWS::EC2::EIPAssociation with InstanceId or
+    NetworkInterfaceId: the instance (or the one the interface is attached to) is public."""
+    for name in ("InstanceId", "NetworkInterfaceId"):
+        attached = reader.value(name)
+        if isinstance(attached, str):
+            t.elastic_ips.add(attached)
 
 
 def auto_scaling_group(t: Translation, reader: Reader) -> None:

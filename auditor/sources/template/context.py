@@ -85,7 +85,8 @@ class Translation:
         self.launch_templates: dict[str, Any] = {}  # id or name -> compute.Launch
         self.launch_template_owner: dict[str, str] = {}  # launch template id -> logical id
         self.used_launch_templates: set[int] = set()  # id() of the Launch objects used
-        self.elastic_ips: set[str] = set()  # instance ids an Elastic IP is associated with
+        self.elastic_ips: set[str] = set()  # instance or interface ids with an Elastic IP
+        self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
         self._hosts: dict[str, int] = {}
 
     # --- what can be written --------------------------------------------------------------

@@ -62,7 +62,8 @@ PHASES: tuple[dict[str, Handler], ...] = (
          lambda t, r: network.security_group_rule(t, r, "ingress"),
      "AWS::EC2::SecurityGroupEgress":
          lambda t, r: network.security_group_rule(t, r, "egress"),
-     "AWS::EC2::VPCEndpoint": network.vpc_endpoint},
+     "AWS::EC2::VPCEndpoint": network.vpc_endpoint,
+     "AWS::EC2::NetworkInterface": compute.network_interface},
     {"AWS::EC2::Route": network.route},
     {"AWS::EC2::EIP": compute.elastic_ip, "AWS::EC2::EIPAssociation": compute.elastic_ip,
      "AWS::EC2::LaunchTemplate": compute.launch_template,
@@ -78,7 +79,7 @@ _ID_PREFIXES = {
     "AWS::EC2::InternetGateway": "igw", "AWS::EC2::NatGateway": "nat",
     "AWS::EC2::SecurityGroup": "sg", "AWS::EC2::NetworkAcl": "acl",
     "AWS::EC2::VPCEndpoint": "vpce", "AWS::EC2::DHCPOptions": "dopt",
-    "AWS::EC2::LaunchTemplate": "lt",
+    "AWS::EC2::LaunchTemplate": "lt", "AWS::EC2::NetworkInterface": "eni",
 }
 # Resources whose Ref is a name (the logical id stands in for a generated one).
 _NAME_PROPERTIES = {

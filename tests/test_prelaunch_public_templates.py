@@ -1,0 +1,144 @@
+"""Public CloudFormation templates (or reductions of them, source in each file's first lines)
+that exposed a reader problem, and hand-made variants of the hand-written template that
+isolate each mechanism."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from auditor.cli import main
+from tests.checks import assert_one_line_error
+from tests.prelaunch_helpers import codes, entry, isolated_template, prelaunch, write
+
+PUBLIC = Path(__file__).parent / "templates" / "public"
+
+
+# --- network interfaces the template creates ----------------------------------------------
+
+
+def _with_interface(template: dict) -> dict:
+    """The isolated template, its instance attaching an AWS::EC2::NetworkInterface."""
+    app = template["Resources"]["App"]["Properties"]
+    template["Resources"]["AppInterface"] = {"Type": "AWS::EC2::NetworkInterface", "Properties": {
+        "SubnetId": app.pop("SubnetId"), "GroupSet": app.pop("SecurityGroupIds"),
+        "PrivateIpAddresses": [{"PrivateIpAddress": "10.0.1.50", "Primary": "true"}]}}
+    app["NetworkInterfaces"] = [{"DeviceIndex": "0",
+                                 "NetworkInterfaceId": {"Ref": "AppInterface"}}]
+    return template
+
+
+def test_an_instance_on_a_template_interface_is_proved_where_the_interface_is(tmp_path, capsys):
+    status, report = prelaunch(capsys, str(write(tmp_path, _with_interface(isolated_template()))))
+    app = entry(report, "App")
+    assert (status, app["verdict"]) == (0, "manageable"), app["verdict_reasons"]
+    assert (app["subnet_id"], app["private_ip"]) == ("subnet-AppSubnet", "10.0.1.50")
+
+
+def test_an_interface_that_blocks_blocks_its_instance(tmp_path, capsys):
+    template = _with_interface(isolated_template())
+    template["Resources"]["AppSg"]["Properties"]["SecurityGroupEgress"] = []
+    _, report = prelaunch(capsys, str(write(tmp_path, template)))
+    app = entry(report, "App")
+    assert app["verdict"] == "not_manageable"
+    assert "SG_EGRESS_BLOCKS" in codes(app)
+
+
+def test_an_elastic_ip_on_the_interface_makes_the_instance_public(tmp_path, capsys):
+    template = _with_interface(isolated_template())
+    template["Resources"]["AppAddress"] = {"Type": "AWS::EC2::EIP"}
+    template["Resources"]["AppAddressAssociation"] = {
+        "Type": "AWS::EC2::EIPAssociation", "Properties": {
+            "NetworkInterfaceId": {"Ref": "AppInterface"},
+            "AllocationId": {"Fn::GetAtt": ["AppAddress", "AllocationId"]}}}
+    _, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert entry(report, "App")["public_ip"]
+    _, report = prelaunch(capsys, str(write(tmp_path, _with_interface(isolated_template()))))
+    assert not entry(report, "App")["public_ip"]
+
+
+def test_an_unresolved_interface_says_why_its_instance_is_unknown(capsys):
+    # aws-cloudformation-templates VPC_EC2_Instance_With_Multiple_Static_IPAddresses: the
+    # interface's subnet is a parameter without default; the instance used to be reported as
+    # attaching "an existing network interface".
+    status, report = prelaunch(capsys, str(PUBLIC / "instance_with_static_ips.yaml"))
+    instance = entry(report, "EC2Instance")
+    assert (status, instance["verdict"]) == (3, "unknown")
+    reason = report["unresolved"]["EC2Instance"]
+    assert "attaches network interface eni-Eth0, which could not be resolved" in reason
+    assert "parameter SubnetId has no default" in reason
+    assert "existing network interface" not in reason
+
+
+# --- policy statements with values known only at deployment --------------------------------
+
+
+def test_a_statement_about_other_actions_with_an_unresolved_resource_costs_nothing(capsys):
+    # widdix ec2/al2-mutable-private: the role's inline policies grant the agent's actions, and
+    # a statement on logs names the log group by Fn::GetAtt. That used to drop every inline
+    # policy of the role and report MISSING_PERMISSIONS for actions the role is granted.
+    _, report = prelaunch(capsys, str(PUBLIC / "widdix_al2_mutable_private.yaml"))
+    machine = entry(report, "VirtualMachine")
+    assert machine["verdict"] == "unknown"
+    assert "MISSING_PERMISSIONS" not in codes(machine)
+    assert "IAMRole" not in report["unresolved"]
+    assert "parameter ParentVPCStack has no default" in report["unresolved"]["VirtualMachine"]
+
+
+def _with_statement(statement: dict) -> dict:
+    template = isolated_template()
+    template["Resources"]["Logs"] = {"Type": "AWS::Logs::LogGroup"}
+    template["Resources"]["AppRole"]["Properties"]["Policies"] = [
+        {"PolicyName": "extra", "PolicyDocument": {"Version": "2012-10-17",
+                                                   "Statement": [statement]}}]
+    return template
+
+
+def test_an_unresolved_statement_that_may_deny_the_agent_makes_it_unknown(tmp_path, capsys):
+    logs = {"Fn::GetAtt": ["Logs", "Arn"]}
+    _, report = prelaunch(capsys, str(write(tmp_path, _with_statement(
+        {"Effect": "Allow", "Action": "logs:PutLogEvents", "Resource": logs}))))
+    assert entry(report, "App")["verdict"] == "manageable"
+    for action in ("ssm:*", "*", ["logs:*", "ssm:Update*"]):
+        _, report = prelaunch(capsys, str(write(tmp_path, _with_statement(
+            {"Effect": "Deny", "Action": action, "Resource": logs}))))
+        app = entry(report, "App")
+        assert app["verdict"] == "unknown", action
+        assert "AppRole.Policies[extra]: Fn::GetAtt Logs.Arn" in report["unresolved"]["AppRole"]
+    _, report = prelaunch(capsys, str(write(tmp_path, _with_statement(
+        {"Effect": "Deny", "NotAction": "logs:*", "Resource": logs}))))
+    assert entry(report, "App")["verdict"] == "unknown"
+
+
+def test_a_separate_policy_is_read_statement_by_statement(tmp_path, capsys):
+    template = isolated_template()
+    template["Resources"]["Logs"] = {"Type": "AWS::Logs::LogGroup"}
+    template["Resources"]["AppLogs"] = {"Type": "AWS::IAM::Policy", "Properties": {
+        "PolicyName": "logs", "Roles": [{"Ref": "AppRole"}], "PolicyDocument": {
+            "Statement": [{"Effect": "Deny", "Action": "ssm:UpdateInstanceInformation",
+                           "Resource": "*"},
+                          {"Effect": "Allow", "Action": "logs:*",
+                           "Resource": {"Fn::GetAtt": ["Logs", "Arn"]}}]}}}
+    _, report = prelaunch(capsys, str(write(tmp_path, template)))
+    app = entry(report, "App")
+    # The deny is read (the agent falls back on Default Host Management, not read here).
+    assert "EXPLICIT_DENY" in codes(app) and app["verdict"] == "unknown"
+    assert "AppRole" not in report["unresolved"]
+
+
+# --- what is not CloudFormation --------------------------------------------------------------
+
+
+def test_a_rain_template_is_one_line_saying_what_to_give(capsys):
+    # aws-cloudformation-templates Solutions/GitLab/GitLabServer.yaml, before `rain pkg`.
+    code = main(["prelaunch", str(PUBLIC / "gitlab_rain_module.yaml")])
+    assert_one_line_error(code, capsys.readouterr().err, "(line 17)", "!Rain::Module",
+                          "rain pkg")
+
+
+def test_an_unknown_tag_is_one_line(tmp_path, capsys):
+    path = tmp_path / "template.yaml"
+    path.write_text("Resources:\n  Thing:\n    Type: AWS::SNS::Topic\n    Properties:\n"
+                    "      Name: !Macro whatever\n")
+    code = main(["prelaunch", str(path)])
+    assert_one_line_error(code, capsys.readouterr().err, "(line 5)", "!Macro",
+                          "not a CloudFormation function")
