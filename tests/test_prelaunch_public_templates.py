@@ -142,3 +142,35 @@ def test_an_unknown_tag_is_one_line(tmp_path, capsys):
     code = main(["prelaunch", str(path)])
     assert_one_line_error(code, capsys.readouterr().err, "(line 5)", "!Macro",
                           "not a CloudFormation function")
+
+
+# --- stacks that import from each other ---------------------------------------------------
+
+
+def test_widdix_stacks_together_prove_the_instance_in_the_vpc_stack(capsys):
+    # widdix vpc-2azs + ec2/al2-mutable-private: the private subnet's table has no default
+    # route (the NAT gateway is another stack), so the agent cannot reach ssm.
+    status, report = prelaunch(capsys, str(PUBLIC / "widdix" / "vpc.yaml"),
+                               str(PUBLIC / "widdix_al2_mutable_private.yaml"),
+                               "--parameter", "ParentVPCStack=vpc")
+    machine = entry(report, "VirtualMachine")
+    assert (status, machine["verdict"]) == (1, "not_manageable")
+    assert machine["subnet_id"] == "subnet-SubnetAPrivate"
+    assert "NO_ROUTE_TO_DESTINATION" in codes(machine)
+    assert "MISSING_PERMISSIONS" not in codes(machine)
+
+
+def test_an_import_no_template_exports_names_the_closest_exports(capsys):
+    # widdix vpc-nat-gateway imports RouteTableAPrivate, which this version of vpc-2azs does
+    # not export (it exports RouteTablePrivate): the route's table is unknown, and so is every
+    # instance, with why.
+    status, report = prelaunch(capsys, str(PUBLIC / "widdix" / "vpc.yaml"),
+                               str(PUBLIC / "widdix" / "nat.yaml"),
+                               str(PUBLIC / "widdix_al2_mutable_private.yaml"),
+                               "--parameter", "ParentVPCStack=vpc")
+    machine = entry(report, "VirtualMachine")
+    assert (status, machine["verdict"]) == (3, "unknown")
+    reason = machine["verdict_reasons"][-1]
+    assert "Route: the route table it changes is unknown" in reason
+    assert "Fn::ImportValue vpc-RouteTableAPrivate: no template given exports it" in reason
+    assert "closest exports: vpc-RouteTablePrivate" in reason

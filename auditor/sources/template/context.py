@@ -242,6 +242,12 @@ class Reader:
         if resource_id and resource_id not in self.marks:
             self.marks.append(resource_id)
 
+    def fail_everywhere(self, what: str) -> None:
+        """The resource changes something unknown (a route in a table nobody can name): every
+        instance may depend on it, so the reason goes to all of them, with why."""
+        why = self.translation.unresolved.get(self.resource_id)
+        self.translation.mark("*", f"{self.logical_id}: {what}" + (f" ({why})" if why else ""))
+
     def fail(self, reason: str) -> None:
         for resource_id in self.marks:
             self.translation.mark(resource_id, reason)

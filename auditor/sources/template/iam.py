@@ -150,7 +150,7 @@ def _target_roles(t: Translation, reader: Reader) -> list[dict]:
     """The roles a policy resource names, template or existing; unknown ones marked."""
     names = reader.value("Roles", []) or []
     if "Roles" in reader.properties and reader.value("Roles") is None:
-        t.mark("*", f"{reader.logical_id}: the roles it applies to are unknown")
+        reader.fail_everywhere("the roles it applies to are unknown")
     entries = []
     for name in names:
         entry = t.mutable_role(name)

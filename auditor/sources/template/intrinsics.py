@@ -269,10 +269,21 @@ class Resolver:
     def output(self, name: str) -> Any:
         """The value this template exports under ``name`` (None: it exports no such name)."""
         for output in (self.body.get("Outputs") or {}).values():
-            export = (output or {}).get("Export") or {}
-            if "Name" in export and self.resolve(export["Name"]) == name:
+            export = (output or {}).get("Export") if isinstance(output, dict) else None
+            if isinstance(export, dict) and "Name" in export \
+                    and self.resolve(export["Name"]) == name:
                 return self.resolve(output.get("Value"))
         return None
+
+    def export_names(self) -> list[str]:
+        """The names this template exports, as far as they resolve."""
+        names = []
+        for output in (self.body.get("Outputs") or {}).values():
+            export = (output or {}).get("Export") if isinstance(output, dict) else None
+            name = self.resolve(export.get("Name")) if isinstance(export, dict) else None
+            if isinstance(name, str):
+                names.append(name)
+        return names
 
     def _fn_cidr(self, argument: Any) -> Any:
         block, count, bits = (self.resolve(item) for item in argument)

@@ -182,7 +182,7 @@ _ROUTE_TARGETS = (
 def route(t: Translation, reader: Reader) -> None:
     table_id = reader.value("RouteTableId", required=True)
     if table_id is None:
-        t.mark("*", f"{reader.logical_id}: the route table it changes is unknown")
+        reader.fail_everywhere("the route table it changes is unknown")
         return
     reader.also_marks(table_id)
     table = _existing(t, reader, "route_tables", "RouteTableId", table_id)
@@ -360,7 +360,7 @@ def security_group_rule(t: Translation, reader: Reader, direction: str) -> None:
     group_id = reader.value("GroupId")
     if group_id is None:
         if "GroupName" in reader.properties or "GroupId" in reader.properties:
-            t.mark("*", f"{reader.logical_id}: the security group it changes is unknown")
+            reader.fail_everywhere("the security group it changes is unknown")
         return
     reader.also_marks(group_id)
     group = _existing(t, reader, "security_groups", "GroupId", group_id)
@@ -390,7 +390,7 @@ def network_acl(t: Translation, reader: Reader) -> None:
 def network_acl_entry(t: Translation, reader: Reader) -> None:
     nacl_id = reader.value("NetworkAclId")
     if nacl_id is None:
-        t.mark("*", f"{reader.logical_id}: the network ACL it changes is unknown")
+        reader.fail_everywhere("the network ACL it changes is unknown")
         return
     reader.also_marks(nacl_id)
     if _existing(t, reader, "network_acls", "NetworkAclId", nacl_id) is None:

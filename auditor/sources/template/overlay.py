@@ -24,6 +24,7 @@ path), IPv6 blocks.
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
@@ -261,7 +262,13 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                     return value
         finally:
             importing.discard(name)
-        return Unresolved(f"Fn::ImportValue {name}: exported by a stack that is not given")
+        exported = [export for other in scopes for export in other.resolver.export_names()]
+        if not exported:
+            return Unresolved(f"Fn::ImportValue {name}: exported by a stack that is not given")
+        closest = difflib.get_close_matches(name, exported, n=5, cutoff=0)
+        shown = ", ".join(closest) + (", ..." if len(exported) > len(closest) else "")
+        return Unresolved(f"Fn::ImportValue {name}: no template given exports it (closest "
+                          f"exports: {shown})")
 
     for template in templates:
         scope = Scope(template)
