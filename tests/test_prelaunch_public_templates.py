@@ -174,3 +174,30 @@ def test_an_import_no_template_exports_names_the_closest_exports(capsys):
     assert "Route: the route table it changes is unknown" in reason
     assert "Fn::ImportValue vpc-RouteTableAPrivate: no template given exports it" in reason
     assert "closest exports: vpc-RouteTablePrivate" in reason
+
+
+# --- YAML booleans, conditions on them, policies chosen by a condition --------------------
+
+
+def test_a_yaml_boolean_default_compares_as_cloudformation_text(capsys):
+    # widdix vpc-ssh-bastion: `SystemsManagerAccess: Default: true` and
+    # `!Equals [!Ref SystemsManagerAccess, 'true']`. The YAML boolean used to compare as
+    # "True", which dropped the `ssm` policy chosen by `!If` and reported MISSING_PERMISSIONS.
+    bastion = [str(PUBLIC / "widdix" / "vpc.yaml"), str(PUBLIC / "widdix" / "bastion.yaml"),
+               "--parameter", "ParentVPCStack=vpc"]
+    status, report = prelaunch(capsys, *bastion)
+    group = entry(report, "AutoScalingGroup")
+    assert (status, group["verdict"]) == (0, "manageable"), group["verdict_reasons"]
+    assert group["imds"]["http_tokens"] == "required" and group["public_ip"]
+    _, report = prelaunch(capsys, *bastion, "--parameter", "SystemsManagerAccess=false")
+    assert "MISSING_PERMISSIONS" in codes(entry(report, "AutoScalingGroup"))
+
+
+def test_booleans_become_cloudformation_text_in_sub_join_and_equals():
+    from auditor.sources.template.intrinsics import Resolver
+
+    resolver = Resolver({"Parameters": {"On": {"Type": "String", "Default": True}}}, {}, {},
+                        lambda name: name, lambda name, attribute: None)
+    assert resolver.resolve({"Fn::Sub": "${On}"}) == "true"
+    assert resolver.resolve({"Fn::Join": ["-", [{"Ref": "On"}, False]]}) == "true-false"
+    assert resolver.resolve({"Fn::Equals": [{"Ref": "On"}, "true"]}) is True

@@ -93,6 +93,10 @@ def policy_document(reader: Reader, raw: Any, what: str) -> Any:
     return {**resolved, "Statement": kept}
 
 
+def _is_function(value: dict) -> bool:
+    return len(value) == 1 and (next(iter(value)).startswith("Fn::") or "Ref" in value)
+
+
 def _inline_policies(reader: Reader) -> list[dict]:
     """A role's ``Policies``, each document resolved statement by statement."""
     raw = reader.properties.get("Policies")
@@ -101,7 +105,7 @@ def _inline_policies(reader: Reader) -> list[dict]:
     policies = raw if isinstance(raw, list) else reader.value("Policies", [])
     found = []
     for index, policy in enumerate(policies or []):
-        if not isinstance(policy, dict):
+        if not isinstance(policy, dict) or _is_function(policy):
             policy = reader.scope.resolver.resolve(policy)  # Fn::If and the like
         if policy is NO_VALUE:
             continue

@@ -28,6 +28,13 @@ NO_VALUE = _NoValue()
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
+def as_text(value: Any) -> str:
+    """A value as CloudFormation writes it into a string: YAML's ``true`` is "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
 def first_unresolved(value: Any) -> Unresolved | None:
     """The first Unresolved inside a resolved value, or None."""
     if isinstance(value, Unresolved):
@@ -171,7 +178,7 @@ class Resolver:
             if isinstance(value, Unresolved):
                 problems.append(value)
                 return ""
-            return str(value)
+            return as_text(value)
 
         result = _SUB_VARIABLE.sub(replace, str(text))
         return problems[0] if problems else result
@@ -181,7 +188,7 @@ class Resolver:
         found = first_unresolved([delimiter, items])
         if found:
             return found
-        return str(delimiter).join(str(item) for item in items)
+        return as_text(delimiter).join(as_text(item) for item in items)
 
     def _fn_select(self, argument: Any) -> Any:
         index, items = self.resolve(argument[0]), self.resolve(argument[1])
@@ -220,7 +227,9 @@ class Resolver:
         found = first_unresolved([left, right])
         if found:
             return Unresolved(f"Fn::Equals cannot be decided: {found.reason}")
-        return str(left) == str(right) if not isinstance(left, list | dict) else left == right
+        if isinstance(left, list | dict):
+            return left == right
+        return as_text(left) == as_text(right)
 
     def _fn_not(self, argument: Any) -> Any:
         value = self._truth(self.resolve(argument[0]), "Fn::Not")
