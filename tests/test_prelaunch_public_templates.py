@@ -201,3 +201,29 @@ def test_booleans_become_cloudformation_text_in_sub_join_and_equals():
     assert resolver.resolve({"Fn::Sub": "${On}"}) == "true"
     assert resolver.resolve({"Fn::Join": ["-", [{"Ref": "On"}, False]]}) == "true-false"
     assert resolver.resolve({"Fn::Equals": [{"Ref": "On"}, "true"]}) is True
+
+
+# --- mistakes a template can hold ----------------------------------------------------------
+
+
+def test_a_mistaken_template_gets_reasons_that_name_the_mistakes(capsys):
+    # Assembled from a public README: `!Select [!Ref AWS::NoValue, ...]` for subnets and the NAT
+    # gateway, a role's ARN as the launch template's instance profile, an auto scaling group in
+    # a subnet that cannot be resolved.
+    status, report = prelaunch(capsys, str(PUBLIC / "ha_webapp_doc.yaml"),
+                               "--parameter", "EnvName=dev")
+    group = entry(report, "AutoScalingGroup")
+    assert (status, group["verdict"]) == (3, "unknown")
+    unresolved = report["unresolved"]
+    assert unresolved["subnet-PrivateSubnets"] == (
+        "PrivateSubnets.CidrBlock: Fn::Select: the index AWS::NoValue is not a number")
+    # The NAT gateway is in the template: the route says why it is unknown, not that it is
+    # missing.
+    assert unresolved["PrivateRoutes"].startswith("PrivateRoutes: nat-NATGateways could not be "
+                                                  "resolved (NATGateways.SubnetId")
+    reasons = " ".join(group["verdict_reasons"])
+    assert "names role EC2InstanceRole, not an instance profile: EC2 refuses the launch" \
+        in reasons
+    # Each reason names the subnet the member was planned in, even an unresolved one.
+    assert all(reason.startswith("in subnet-PrivateSubnets: ")
+               for reason in group["verdict_reasons"])

@@ -147,6 +147,10 @@ def _image_platform(reader: Reader, image: Any) -> str | None:
 
 def _profile_arn(t: Translation, value: str) -> tuple[str | None, str | None]:
     """(ARN, reason it is unknown)."""
+    if value.startswith("arn:") and ":role/" in value:
+        return None, (f"its IamInstanceProfile names role {value.rsplit('/', 1)[-1]}, not an "
+                      "instance profile: EC2 refuses the launch (name the role's instance "
+                      "profile)")
     if value.startswith("arn:"):
         return value, None
     if value in t.profiles:

@@ -196,6 +196,11 @@ class Resolver:
             return index
         if isinstance(items, Unresolved):
             return items
+        if isinstance(index, bool) or not str(index).strip().isdigit():
+            shown = "AWS::NoValue" if index is NO_VALUE else repr(index)
+            return Unresolved(f"Fn::Select: the index {shown} is not a number")
+        if not isinstance(items, list) or int(index) >= len(items):
+            return Unresolved(f"Fn::Select: no item {index} in {items!r}")
         return items[int(index)]
 
     def _fn_split(self, argument: Any) -> Any:

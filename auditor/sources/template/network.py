@@ -226,8 +226,7 @@ def _check_target(t: Translation, reader: Reader, name: str, target: str) -> Non
     if kind is None or (name == "GatewayId" and not str(target).startswith("igw-")):
         return
     if t.get(kind, target) is None and not t.knows(kind):
-        reader.fail(f"{reader.logical_id}: {target} is not in the template, and no snapshot "
-                    "or live data was given")
+        reader.fail(f"{reader.logical_id}: {target} {t.why_missing(kind, target)}")
 
 
 def _leave_other_tables(t: Translation, subnet_id: str) -> None:
