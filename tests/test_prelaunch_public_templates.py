@@ -227,3 +227,53 @@ def test_a_mistaken_template_gets_reasons_that_name_the_mistakes(capsys):
     # Each reason names the subnet the member was planned in, even an unresolved one.
     assert all(reason.startswith("in subnet-PrivateSubnets: ")
                for reason in group["verdict_reasons"])
+
+
+# --- Fn::ForEach (AWS::LanguageExtensions) --------------------------------------------------
+
+
+def test_a_loop_over_subnet_keys_gives_one_instance_per_key(capsys):
+    # yuji-kurabayashi cfn_network_test.yaml: one instance, profile, role and security group
+    # per subnet key, `Ref: !Sub EC2InstanceProfile${SubnetKey}`. It used to be refused
+    # ("resource Fn::ForEach::EC2Instances has no Type").
+    status, report = prelaunch(capsys, str(PUBLIC / "foreach_network_test.yaml"),
+                               "--parameter", "ReferenceNetworkStackName=net",
+                               "--parameter",
+                               "TestTargetSubnetKeys=PublicSubnet1,PrivateSubnet1")
+    ids = [instance["logical_id"] for instance in report["instances"]]
+    assert ids == ["EC2InstancePublicSubnet1", "EC2InstancePrivateSubnet1"]
+    instance = entry(report, "EC2InstancePublicSubnet1")
+    assert (status, instance["verdict"]) == (3, "unknown")
+    # The role the loop made for it is read: `Action: '*'` on a resource that is not the
+    # instance's ARN grants nothing the agent needs.
+    assert "MISSING_PERMISSIONS" in codes(instance)
+    assert "Fn::ImportValue net-PublicSubnet1" in report["unresolved"]["EC2InstancePublicSubnet1"]
+
+
+def _looped(collection) -> dict:
+    """The isolated template's instance repeated by a loop over ``collection``."""
+    template = isolated_template()
+    template["Transform"] = "AWS::LanguageExtensions"
+    app = template["Resources"].pop("App")
+    app["Properties"]["Tags"] = [{"Key": "Name", "Value": {"Fn::Sub": "app-${Name}"}}]
+    template["Resources"]["Fn::ForEach::Apps"] = ["Name", collection, {"App&{Name}": app}]
+    return template
+
+
+def test_a_loop_with_a_known_collection_is_proved_item_by_item(tmp_path, capsys):
+    status, report = prelaunch(capsys, str(write(tmp_path, _looped(["a-1", "b"]))))
+    assert [i["logical_id"] for i in report["instances"]] == ["Appa1", "Appb"]
+    assert status == 0 and all(i["verdict"] == "manageable" for i in report["instances"])
+
+
+def test_a_loop_over_an_unknown_collection_is_reported_unknown(tmp_path, capsys):
+    template = _looped({"Ref": "Names"})
+    template["Parameters"] = {"Names": {"Type": "CommaDelimitedList"}}
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    loop = entry(report, "Fn::ForEach::Apps")
+    assert (status, loop["verdict"]) == (3, "unknown")
+    assert "Fn::ForEach::Apps cannot be expanded: parameter Names has no default" \
+        in " ".join(loop["verdict_reasons"])
+    status, report = prelaunch(capsys, str(write(tmp_path, template)), "--parameter",
+                               "Names=x,y")
+    assert [i["logical_id"] for i in report["instances"]] == ["Appx", "Appy"]

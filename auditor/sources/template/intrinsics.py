@@ -80,8 +80,9 @@ class Resolver:
             return value
         if len(value) == 1:
             (key, argument), = value.items()
-            if key == "Ref":
-                return self.ref(argument)
+            if key == "Ref":  # AWS::LanguageExtensions allows a function there
+                return self.ref(self.resolve(argument) if isinstance(argument, dict)
+                                else argument)
             if key == "Condition" and isinstance(argument, str):
                 return self.condition(argument)
             if key.startswith("Fn::"):

@@ -116,6 +116,8 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
     if not isinstance(resources, dict) or not resources:
         raise UsageError(f"template {path} has no Resources section")
     for logical_id, resource in resources.items():
+        if str(logical_id).startswith("Fn::ForEach::") and isinstance(resource, list):
+            continue  # expanded where the parameters are known (foreach.py)
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             raise UsageError(f"template {path}: resource {logical_id} has no Type")
         if not isinstance(resource.get("Properties", {}), dict):

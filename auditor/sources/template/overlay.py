@@ -29,11 +29,11 @@ import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.sources.raw import RawRegion
-from auditor.sources.template import compute, iam, network
+from auditor.sources.template import compute, foreach, iam, network
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate
@@ -270,12 +270,20 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
         return Unresolved(f"Fn::ImportValue {name}: no template given exports it (closest "
                           f"exports: {shown})")
 
+    unexpanded: list[tuple[Scope, foreach.Unexpanded]] = []
     for template in templates:
         scope = Scope(template)
         ids = _Ids(t, scope)
         scope.resolver = Resolver(template.body, dict(parameters or {}),
                                   _pseudo(template, region, account), ids.ref, ids.get_att,
                                   import_value)
+        if any(foreach.is_loop(key, value) for key, value in template.resources.items()):
+            resources, loops = foreach.expand(template.resources, scope.resolver)
+            template = scope.template = replace(template, body={**template.body,
+                                                                "Resources": resources})
+            scope.resolver.body = template.body
+            ids.resources = template.resources
+            unexpanded += [(scope, loop) for loop in loops]
         scopes.append(scope)
         for logical_id, resource in template.resources.items():
             resource_id = ids.ref(logical_id)
@@ -293,11 +301,25 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                     continue
                 _translate(t, scope, logical_id, resource, handler)
     compute.unused_launch_templates(t)
+    for scope, loop in unexpanded:
+        _unexpanded_loop(t, scope, loop)
     for group_id, members in t.groups.items():
         for member in members:
             t.logical[member] = t.logical[group_id]
     return OverlayResult(t.raw(base), t.logical, dict(t.unresolved), dict(t.groups),
                          list(t.planned))
+
+
+def _unexpanded_loop(t: Translation, scope: Scope, loop: foreach.Unexpanded) -> None:
+    """A loop known only at deployment: the instances it launches are reported unknown under
+    its name; anything else it creates that the proof reads may change every instance."""
+    reason = f"{loop.key} cannot be expanded: {loop.reason}"
+    if any(kind in _LAUNCHES or kind == "AWS::EC2::LaunchTemplate" for kind in loop.types):
+        t.logical[loop.key] = LogicalRef(scope.template.path, loop.key, None, "Fn::ForEach")
+        compute.emit_instance(t, loop.key, compute.Launch(), "",
+                              unplaced_reason=f"{reason}: what it launches is unknown")
+    elif any(kind in phase for phase in PHASES for kind in loop.types):
+        t.mark("*", reason)
 
 
 def _translate(t: Translation, scope: Scope, logical_id: str, resource: dict,
