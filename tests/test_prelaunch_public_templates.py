@@ -277,3 +277,35 @@ def test_a_loop_over_an_unknown_collection_is_reported_unknown(tmp_path, capsys)
     status, report = prelaunch(capsys, str(write(tmp_path, template)), "--parameter",
                                "Names=x,y")
     assert [i["logical_id"] for i in report["instances"]] == ["Appx", "Appy"]
+
+
+# --- dynamic references ---------------------------------------------------------------------
+
+
+def test_a_dynamic_reference_in_a_field_the_proof_reads_is_unknown(tmp_path, capsys):
+    template = isolated_template()
+    template["Resources"]["App"]["Properties"]["SubnetId"] = "{{resolve:ssm:/net/app-subnet}}"
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (3, "unknown")
+    assert report["unresolved"]["App"] == (
+        "App.SubnetId: dynamic reference {{resolve:ssm:/net/app-subnet}} is read at deployment")
+
+
+def test_a_dynamic_reference_elsewhere_costs_nothing(capsys, tmp_path):
+    # aws-cloudformation-templates InstanceWithCfnInit.json reads its image that way; an image
+    # is not on the agent's path. (That instance has no subnet: the default VPC decides.)
+    template = isolated_template()
+    template["Resources"]["App"]["Properties"]["ImageId"] = (
+        "{{resolve:ssm:/aws/service/ami-amazon-linux-latest/al2023-ami-kernel-6.1-arm64}}")
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
+    _, report = prelaunch(capsys, str(PUBLIC / "instance_with_cfn_init.json"))
+    assert "default VPC" in report["unresolved"]["Instance"]
+
+
+def test_a_windows_image_read_by_dynamic_reference_is_proved_as_windows(capsys, tmp_path):
+    template = isolated_template()
+    template["Resources"]["App"]["Properties"]["ImageId"] = (
+        "{{resolve:ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base}}")
+    _, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert entry(report, "App")["platform"] == "windows"

@@ -138,6 +138,8 @@ def _image_platform(reader: Reader, image: Any) -> str | None:
     """"windows" when the image is read from a Windows AMI parameter (for example
     /aws/service/ami-windows-latest/..., what CDK's MachineImage.latestWindows uses): Windows
     picks its ephemeral ports elsewhere (49152-65535), which network ACLs must admit."""
+    if isinstance(image, str) and "{{resolve:ssm:" in image:  # a dynamic reference
+        return "windows" if "windows" in image.lower() else None
     if not (isinstance(image, dict) and isinstance(image.get("Ref"), str)):
         return None
     declaration = (reader.scope.template.body.get("Parameters") or {}).get(image["Ref"]) or {}

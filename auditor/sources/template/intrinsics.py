@@ -76,6 +76,9 @@ class Resolver:
         if isinstance(value, list):
             items = [self.resolve(item) for item in value]
             return [item for item in items if item is not NO_VALUE]
+        if isinstance(value, str) and "{{resolve:" in value:
+            reference = value[value.index("{{resolve:"):].split("}}", 1)[0] + "}}"
+            return Unresolved(f"dynamic reference {reference} is read at deployment")
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
