@@ -309,3 +309,40 @@ def test_a_windows_image_read_by_dynamic_reference_is_proved_as_windows(capsys, 
         "{{resolve:ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base}}")
     _, report = prelaunch(capsys, str(write(tmp_path, template)))
     assert entry(report, "App")["platform"] == "windows"
+
+
+# --- nested stacks and custom resources ----------------------------------------------------
+
+
+def test_a_parent_of_nested_stacks_is_not_all_clear(capsys):
+    # A parent with a network and an application nested stack: it used to say "nothing to
+    # check" with exit status 0, though the application stack may launch instances.
+    path = str(PUBLIC / "nested_parent.yaml")
+    status, report = prelaunch(capsys, path)
+    assert (status, report["instances"]) == (3, [])
+    assert set(report["not_read"]) == {"NetworkStack", "ApplicationStack"}
+    assert main(["prelaunch", path]) == 3
+    out = capsys.readouterr().out
+    assert "nothing to check" in out and "not read: ApplicationStack (nested stack" in out
+
+
+def test_an_output_of_a_nested_stack_names_it(tmp_path, capsys):
+    template = isolated_template()
+    template["Resources"]["Network"] = {"Type": "AWS::CloudFormation::Stack", "Properties": {
+        "TemplateURL": "https://example.com/network.yaml"}}
+    template["Resources"]["App"]["Properties"]["SubnetId"] = {
+        "Fn::GetAtt": ["Network", "Outputs.AppSubnet"]}
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (3, "unknown")
+    assert "an output of nested stack Network, whose template is not read" \
+        in report["unresolved"]["App"]
+
+
+def test_a_custom_resource_is_named_as_not_read_without_changing_verdicts(tmp_path, capsys):
+    template = isolated_template()
+    template["Resources"]["Tweak"] = {"Type": "Custom::VpcTweak", "Properties": {
+        "ServiceToken": "arn:aws:lambda:us-east-1:123456789012:function:tweak"}}
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
+    assert report["not_read"] == {
+        "Tweak": "custom resource: what its function changes is not modelled"}

@@ -97,6 +97,8 @@ class OverlayResult:
     unresolved: dict[str, str] = field(default_factory=dict)  # id ("*": unknown target)
     groups: dict[str, list[str]] = field(default_factory=dict)  # ASG id -> per-subnet ids
     planned: list[str] = field(default_factory=list)  # instance ids the templates launch
+    # Logical id -> what the auditor does not read in it (a nested stack, a custom resource).
+    not_read: dict[str, str] = field(default_factory=dict)
 
 
 def infer_region(templates: list[LoadedTemplate]) -> str | None:
@@ -202,6 +204,9 @@ class _Ids:
             return iam.instance_profile_arn(self.t, own, path if isinstance(path, str) else "/")
         if kind == "AWS::EC2::EIP" and attribute == "AllocationId":
             return f"eipalloc-{logical_id}"
+        if kind in _NOT_READ:
+            return Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: an output of nested stack "
+                              f"{logical_id}, whose template is not read")
         return Unresolved(f"Fn::GetAtt {logical_id}.{attribute} is known only after deployment")
 
 
@@ -307,7 +312,29 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
         for member in members:
             t.logical[member] = t.logical[group_id]
     return OverlayResult(t.raw(base), t.logical, dict(t.unresolved), dict(t.groups),
-                         list(t.planned))
+                         list(t.planned), _not_read(scopes))
+
+
+# Resources whose effect the templates given do not show, and why.
+NESTED_STACK = ("nested stack: the instances it launches are not read (check its template "
+                "too, with the parameters this stack passes)")
+_NOT_READ = {"AWS::CloudFormation::Stack": NESTED_STACK,
+             "AWS::Serverless::Application": NESTED_STACK}
+CUSTOM_RESOURCE = "custom resource: what its function changes is not modelled"
+
+
+def _not_read(scopes: list[Scope]) -> dict[str, str]:
+    found = {}
+    for scope in scopes:
+        for logical_id, resource in scope.template.resources.items():
+            kind = resource["Type"]
+            why = _NOT_READ.get(kind) or (CUSTOM_RESOURCE if kind.startswith("Custom::") or
+                                          kind == "AWS::CloudFormation::CustomResource" else None)
+            condition = resource.get("Condition")
+            if why and not (isinstance(condition, str)
+                            and scope.resolver.condition(condition) is False):
+                found[logical_id] = why
+    return found
 
 
 def _unexpanded_loop(t: Translation, scope: Scope, loop: foreach.Unexpanded) -> None:
