@@ -17,9 +17,9 @@ Use::
     estate = build_estate(result.raw)  # Estate.unresolved and .planned_instances are set
     report = auditor.audit.run_audit([estate], instance_ids, source)
 
-Not modelled (ignored): custom resources (an ``AwsCustomResource`` calling
-ModifyVpcAttribute, say), nested stacks, gateway endpoints (S3, DynamoDB: not on the agent's
-path), IPv6 blocks.
+Not modelled: custom resources (an ``AwsCustomResource`` calling ModifyVpcAttribute, say) and
+nested stacks, listed in ``OverlayResult.not_read``; gateway endpoints (S3, DynamoDB: not on the
+agent's path), IPv6 blocks (ignored).
 """
 
 from __future__ import annotations
