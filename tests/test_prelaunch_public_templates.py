@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from auditor.cli import main
+from auditor.sources.template.intrinsics import Unresolved
 from tests.checks import assert_one_line_error
 from tests.prelaunch_helpers import codes, entry, isolated_template, prelaunch, write
 
@@ -346,3 +347,15 @@ def test_a_custom_resource_is_named_as_not_read_without_changing_verdicts(tmp_pa
     assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
     assert report["not_read"] == {
         "Tweak": "custom resource: what its function changes is not modelled"}
+
+
+def test_language_extension_functions_resolve():
+    from auditor.sources.template.intrinsics import Resolver
+
+    resolver = Resolver({"Parameters": {"Cidrs": {"Type": "CommaDelimitedList",
+                                                  "Default": "10.0.0.0/16,10.1.0.0/16"}}},
+                        {}, {}, lambda name: name, lambda name, attribute: None)
+    assert resolver.resolve({"Fn::Length": {"Ref": "Cidrs"}}) == 2
+    assert resolver.resolve({"Fn::ToJsonString": {"a": [True, {"Ref": "Cidrs"}]}}) == (
+        '{"a":[true,["10.0.0.0/16","10.1.0.0/16"]]}')
+    assert isinstance(resolver.resolve({"Fn::Length": {"Ref": "Missing"}}), Unresolved)

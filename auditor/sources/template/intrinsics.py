@@ -8,6 +8,7 @@ so an unresolvable value in a field the audit does not need costs nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -272,6 +273,17 @@ class Resolver:
 
     def _fn_base64(self, argument: Any) -> Any:
         return self.resolve(argument)  # the text itself is what the audit would read
+
+    def _fn_length(self, argument: Any) -> Any:  # AWS::LanguageExtensions
+        items = self.resolve(argument)
+        if isinstance(items, Unresolved):
+            return items
+        return len(items) if isinstance(items, list) else Unresolved(
+            f"Fn::Length of a non-list {items!r}")
+
+    def _fn_tojsonstring(self, argument: Any) -> Any:  # AWS::LanguageExtensions
+        value = self.resolve(argument)
+        return first_unresolved(value) or json.dumps(value, separators=(",", ":"))
 
     def _fn_getazs(self, argument: Any) -> Any:
         return Unresolved("Fn::GetAZs: the availability zones depend on the account")
