@@ -249,6 +249,9 @@ def test_a_loop_over_subnet_keys_gives_one_instance_per_key(capsys):
     # instance's ARN grants nothing the agent needs.
     assert "MISSING_PERMISSIONS" in codes(instance)
     assert "Fn::ImportValue net-PublicSubnet1" in report["unresolved"]["EC2InstancePublicSubnet1"]
+    loop_line = (PUBLIC / "foreach_network_test.yaml").read_text().splitlines().index(
+        "  Fn::ForEach::EC2Instances:") + 1
+    assert instance["template"]["line"] == loop_line  # SARIF points at the loop
 
 
 def _looped(collection) -> dict:
@@ -273,6 +276,7 @@ def test_a_loop_over_an_unknown_collection_is_reported_unknown(tmp_path, capsys)
     status, report = prelaunch(capsys, str(write(tmp_path, template)))
     loop = entry(report, "Fn::ForEach::Apps")
     assert (status, loop["verdict"]) == (3, "unknown")
+    assert loop["template"]["line"] is not None
     assert "Fn::ForEach::Apps cannot be expanded: parameter Names has no default" \
         in " ".join(loop["verdict_reasons"])
     status, report = prelaunch(capsys, str(write(tmp_path, template)), "--parameter",

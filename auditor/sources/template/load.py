@@ -126,7 +126,7 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
     return body
 
 
-_KEY = re.compile(r'^\s*["\']?([A-Za-z0-9]+)["\']?\s*:')
+_KEY = re.compile(r'^\s*["\']?(Fn::ForEach::[A-Za-z0-9]+|[A-Za-z0-9]+)["\']?\s*:')
 
 
 def _lines(text: str, logical_ids: list[str]) -> dict[str, int]:

@@ -284,8 +284,15 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                                   import_value)
         if any(foreach.is_loop(key, value) for key, value in template.resources.items()):
             resources, loops = foreach.expand(template.resources, scope.resolver)
+            # A resource a loop made is located at the loop.
+            lines = {**{logical_id: template.lines.get(key)
+                        for key, value in template.resources.items()
+                        if foreach.is_loop(key, value)
+                        for logical_id in foreach.expand({key: value}, scope.resolver)[0]},
+                     **template.lines}
             template = scope.template = replace(template, body={**template.body,
-                                                                "Resources": resources})
+                                                                "Resources": resources},
+                                                lines=lines)
             scope.resolver.body = template.body
             ids.resources = template.resources
             unexpanded += [(scope, loop) for loop in loops]
@@ -342,7 +349,8 @@ def _unexpanded_loop(t: Translation, scope: Scope, loop: foreach.Unexpanded) -> 
     its name; anything else it creates that the proof reads may change every instance."""
     reason = f"{loop.key} cannot be expanded: {loop.reason}"
     if any(kind in _LAUNCHES or kind == "AWS::EC2::LaunchTemplate" for kind in loop.types):
-        t.logical[loop.key] = LogicalRef(scope.template.path, loop.key, None, "Fn::ForEach")
+        t.logical[loop.key] = LogicalRef(scope.template.path, loop.key,
+                                         scope.template.lines.get(loop.key), "Fn::ForEach")
         compute.emit_instance(t, loop.key, compute.Launch(), "",
                               unplaced_reason=f"{reason}: what it launches is unknown")
     elif any(kind in phase for phase in PHASES for kind in loop.types):
