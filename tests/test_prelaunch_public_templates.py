@@ -363,3 +363,18 @@ def test_language_extension_functions_resolve():
     assert resolver.resolve({"Fn::ToJsonString": {"a": [True, {"Ref": "Cidrs"}]}}) == (
         '{"a":[true,["10.0.0.0/16","10.1.0.0/16"]]}')
     assert isinstance(resolver.resolve({"Fn::Length": {"Ref": "Missing"}}), Unresolved)
+
+
+def test_a_policy_document_chosen_by_a_condition_is_read(tmp_path, capsys):
+    template = isolated_template()
+    template["Parameters"] = {"Locked": {"Type": "String", "Default": "true"}}
+    template["Conditions"] = {"IsLocked": {"Fn::Equals": [{"Ref": "Locked"}, "true"]}}
+    deny = {"Statement": {"Effect": "Deny", "Action": "ssm:*", "Resource": "*"}}
+    allow = {"Statement": [{"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}
+    template["Resources"]["AppRole"]["Properties"]["Policies"] = [
+        {"PolicyName": "switch", "PolicyDocument": {"Fn::If": ["IsLocked", deny, allow]}}]
+    path = str(write(tmp_path, template))
+    _, report = prelaunch(capsys, path)
+    assert "EXPLICIT_DENY" in codes(entry(report, "App"))
+    status, report = prelaunch(capsys, path, "--parameter", "Locked=false")
+    assert (status, entry(report, "App")["verdict"]) == (0, "manageable")

@@ -71,13 +71,13 @@ def policy_document(reader: Reader, raw: Any, what: str) -> Any:
     is left out, silently when it names none of the agent's actions (a log group's ARN), else
     with the resource marked. None (and marked) when the document itself cannot be read."""
     resolve = reader.scope.resolver.resolve
-    document = raw if isinstance(raw, dict) else resolve(raw)
+    document = raw if isinstance(raw, dict) and not _is_function(raw) else resolve(raw)
     if not isinstance(document, dict) or "Statement" not in document:
         found = first_unresolved(document)
         reader.fail(f"{what}: {found.reason if found else 'not a policy document'}")
         return None
     statements = document["Statement"]
-    if not isinstance(statements, list):
+    if isinstance(statements, dict) and _is_function(statements):
         statements = resolve(statements)
     kept = []
     for statement in _as_list(statements):
