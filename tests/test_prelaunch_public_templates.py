@@ -378,3 +378,19 @@ def test_a_policy_document_chosen_by_a_condition_is_read(tmp_path, capsys):
     assert "EXPLICIT_DENY" in codes(entry(report, "App"))
     status, report = prelaunch(capsys, path, "--parameter", "Locked=false")
     assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
+
+
+def test_an_unknown_zone_identifier_is_said_once(capsys):
+    # aws-cloudformation-templates AutoScalingMultiAZWithNotifications: subnets and security
+    # groups are List parameters without default.
+    status, report = prelaunch(capsys, str(PUBLIC / "asg_multiaz_notifications.yaml"))
+    assert (status, entry(report, "WebServerGroup")["verdict"]) == (3, "unknown")
+    reason = report["unresolved"]["WebServerGroup"]
+    assert reason.count("VPCZoneIdentifier") == 1 and "parameter Subnets has no default" in reason
+    assert "parameter SecurityGroups has no default" in reason
+    status, report = prelaunch(capsys, str(PUBLIC / "asg_multiaz_notifications.yaml"),
+                               "--parameter", "Subnets=subnet-a,subnet-b",
+                               "--parameter", "SecurityGroups=sg-1")
+    group = entry(report, "WebServerGroup")
+    assert status == 3 and all(reason.startswith(("in subnet-a: ", "in subnet-b: "))
+                               for reason in group["verdict_reasons"])

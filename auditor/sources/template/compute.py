@@ -315,7 +315,8 @@ def auto_scaling_group(t: Translation, reader: Reader) -> None:
         subnets = [s.strip() for s in subnets.split(",") if s.strip()]
     name = _tag_name(reader)
     if not subnets:
-        reason = (f"{reader.logical_id}.VPCZoneIdentifier is unknown"
+        reason = (t.unresolved.get(reader.resource_id)
+                  or f"{reader.logical_id}.VPCZoneIdentifier is unknown"
                   if "VPCZoneIdentifier" in reader.properties
                   else f"{reader.logical_id} has no VPCZoneIdentifier: it launches into the "
                        "default VPC")
