@@ -394,3 +394,13 @@ def test_an_unknown_zone_identifier_is_said_once(capsys):
     group = entry(report, "WebServerGroup")
     assert status == 3 and all(reason.startswith(("in subnet-a: ", "in subnet-b: "))
                                for reason in group["verdict_reasons"])
+
+
+def test_the_service_role_path_of_amazon_ec2_role_for_ssm_is_known(capsys):
+    # aws-cloudformation-templates EC2-Domain-Join attaches
+    # arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM (its real ARN); the bundled copy
+    # used to be known only at the root, which AWS does not have, so the role was unread.
+    _, report = prelaunch(capsys, str(PUBLIC / "ec2_domain_join.yaml"))
+    instance = entry(report, "myEC2InstanceSSM")
+    assert instance["permissions"]["status"] == "ok", instance["permissions"]
+    assert not any("AmazonEC2RoleforSSM" in f["message"] for f in instance["findings"])
