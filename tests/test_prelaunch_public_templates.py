@@ -404,3 +404,14 @@ def test_the_service_role_path_of_amazon_ec2_role_for_ssm_is_known(capsys):
     instance = entry(report, "myEC2InstanceSSM")
     assert instance["permissions"]["status"] == "ok", instance["permissions"]
     assert not any("AmazonEC2RoleforSSM" in f["message"] for f in instance["findings"])
+
+
+def test_an_instance_in_an_ipv6_only_subnet_says_so(tmp_path, capsys):
+    template = isolated_template()
+    subnet = template["Resources"]["AppSubnet"]["Properties"]
+    del subnet["CidrBlock"]
+    subnet.update({"Ipv6Native": True, "AssignIpv6AddressOnCreation": True})
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (3, "unknown")
+    assert "AppSubnet is IPv6-only (Ipv6Native), which the auditor does not model" \
+        in report["unresolved"]["App"]

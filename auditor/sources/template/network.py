@@ -142,6 +142,9 @@ def dhcp_association(t: Translation, reader: Reader) -> None:
 def subnet(t: Translation, reader: Reader) -> None:
     vpc_id = reader.value("VpcId", required=True)
     cidr = reader.value("CidrBlock", required="Ipv6Native" not in reader.properties)
+    if cidr is None and "CidrBlock" not in reader.properties and "Ipv6Native" in reader.properties:
+        reader.fail(f"{reader.logical_id} is IPv6-only (Ipv6Native), which the auditor does "
+                    "not model")
     if vpc_id is None or cidr is None or _existing(t, reader, "vpcs", "VpcId", vpc_id) is None:
         return
     cidr = checked_cidr(cidr, "CidrBlock")
