@@ -415,3 +415,38 @@ def test_an_instance_in_an_ipv6_only_subnet_says_so(tmp_path, capsys):
     assert (status, entry(report, "App")["verdict"]) == (3, "unknown")
     assert "AppSubnet is IPv6-only (Ipv6Native), which the auditor does not model" \
         in report["unresolved"]["App"]
+
+
+# --- managed prefix lists the template creates ------------------------------------------------
+
+
+def _egress_to_prefix_list(entries) -> dict:
+    template = isolated_template()
+    template["Resources"]["Pl"] = {"Type": "AWS::EC2::PrefixList", "Properties": {
+        "PrefixListName": "internal", "AddressFamily": "IPv4", "MaxEntries": 2,
+        "Entries": entries}}
+    template["Resources"]["AppSg"]["Properties"]["SecurityGroupEgress"] = [
+        {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+         "DestinationPrefixListId": {"Fn::GetAtt": ["Pl", "PrefixListId"]}}]
+    return template
+
+
+def test_a_rule_to_a_template_prefix_list_is_matched_against_its_entries(tmp_path, capsys):
+    # It used to be DESTINATION_UNCERTAIN: the list was not read.
+    _, report = prelaunch(capsys, str(write(tmp_path, _egress_to_prefix_list(
+        [{"Cidr": "10.0.0.0/16"}]))))
+    assert entry(report, "App")["verdict"] == "manageable"
+    _, report = prelaunch(capsys, str(write(tmp_path, _egress_to_prefix_list(
+        [{"Cidr": "192.168.0.0/16"}]))))
+    app = entry(report, "App")
+    assert app["verdict"] == "not_manageable" and "SG_EGRESS_BLOCKS" in codes(app)
+
+
+def test_a_template_prefix_list_with_unknown_entries_is_unknown(tmp_path, capsys):
+    template = _egress_to_prefix_list([{"Cidr": {"Ref": "Internal"}}])
+    template["Parameters"] = {"Internal": {"Type": "String"}}
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert (status, entry(report, "App")["verdict"]) == (3, "unknown")
+    assert "parameter Internal has no default" in report["unresolved"]["pl-Pl"]
+    assert "prefix list pl-Pl could not be resolved" in report["unresolved"]["sg-AppSg"]
+    assert any(f["code"] == "TEMPLATE_VALUE_UNRESOLVED" for f in entry(report, "App")["findings"])

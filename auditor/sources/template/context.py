@@ -87,6 +87,8 @@ class Translation:
         self.used_launch_templates: set[int] = set()  # id() of the Launch objects used
         self.elastic_ips: set[str] = set()  # instance or interface ids with an Elastic IP
         self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
+        self.prefix_lists: list[dict] = []  # DescribeManagedPrefixLists entries
+        self.prefix_list_entries: list[dict] = []  # GetManagedPrefixListEntries answers
         self._hosts: dict[str, int] = {}
 
     # --- what can be written --------------------------------------------------------------
@@ -196,6 +198,13 @@ class Translation:
             answers["iam_authorization"] = {**self.iam_extra,
                                             "RoleDetailList": list(self.roles.values()),
                                             "Policies": list(self.policies.values())}
+        if self.prefix_lists and self.writes("prefix_lists"):
+            known = (answers.get("prefix_lists") or {}).get("PrefixLists") or []
+            answers["prefix_lists"] = {**(answers.get("prefix_lists") or {}),
+                                       "PrefixLists": [*known, *self.prefix_lists]}
+        if self.prefix_list_entries and self.writes("prefix_list_entries"):
+            answers["prefix_list_entries"] = [*(answers.get("prefix_list_entries") or []),
+                                              *self.prefix_list_entries]
         errors = dict(self.errors)
         if self.template_only:
             for kind in ("iam_policies", "iam_policy_versions", "prefix_list_entries"):

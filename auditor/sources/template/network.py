@@ -330,6 +330,11 @@ def _rules(reader: Reader, rules: list, peers: dict[str, str]) -> list[dict]:
             reader.fail(f"{reader.logical_id}: a rule names its peer in a way the auditor "
                         f"cannot model ({rule})")
             continue
+        t = reader.translation
+        for peer in (peer["PrefixListId"] for peer in permission["PrefixListIds"]):
+            if peer in t.unresolved:
+                reader.fail(f"{reader.logical_id}: prefix list {peer} "
+                            f"{t.why_missing('prefix_lists', peer)}")
         permissions.append(permission)
     return permissions
 
@@ -499,3 +504,19 @@ def as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
+
+
+# --- Managed prefix lists -------------------------------------------------------------------
+
+
+def prefix_list(t: Translation, reader: Reader) -> None:
+    """AWS::EC2::PrefixList: its entries, for the rules and routes that name it."""
+    entries = reader.value("Entries", [])
+    name = reader.value("PrefixListName", reader.logical_id)
+    if entries is None:
+        return  # marked: a rule naming it is unknown, not matched against a guess
+    t.prefix_lists.append({"PrefixListId": reader.resource_id,
+                           "PrefixListName": name if isinstance(name, str) else "",
+                           "OwnerId": t.account_id, "State": "create-complete"})
+    t.prefix_list_entries.append({"PrefixListId": reader.resource_id, "Entries": [
+        {"Cidr": checked_cidr(entry.get("Cidr"), "Entries.Cidr")} for entry in entries]})

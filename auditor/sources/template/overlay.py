@@ -45,6 +45,7 @@ Handler = Callable[[Translation, Reader], None]
 # Resource types in the order they are translated: what a resource names exists before it.
 PHASES: tuple[dict[str, Handler], ...] = (
     {"AWS::EC2::VPC": network.vpc, "AWS::EC2::DHCPOptions": network.dhcp_options,
+     "AWS::EC2::PrefixList": network.prefix_list,
      "AWS::EC2::InternetGateway": network.internet_gateway, "AWS::IAM::Role": iam.role},
     {"AWS::EC2::VPCCidrBlock": network.vpc_cidr_block,
      "AWS::EC2::VPCDHCPOptionsAssociation": network.dhcp_association,
@@ -81,6 +82,7 @@ _ID_PREFIXES = {
     "AWS::EC2::SecurityGroup": "sg", "AWS::EC2::NetworkAcl": "acl",
     "AWS::EC2::VPCEndpoint": "vpce", "AWS::EC2::DHCPOptions": "dopt",
     "AWS::EC2::LaunchTemplate": "lt", "AWS::EC2::NetworkInterface": "eni",
+    "AWS::EC2::PrefixList": "pl",
 }
 # Resources whose Ref is a name (the logical id stands in for a generated one).
 _NAME_PROPERTIES = {
@@ -187,6 +189,7 @@ class _Ids:
             ("AWS::EC2::LaunchTemplate", "LatestVersionNumber"): "1",
             ("AWS::EC2::LaunchTemplate", "DefaultVersionNumber"): "1",
             ("AWS::IAM::ManagedPolicy", "PolicyArn"): own,
+            ("AWS::EC2::PrefixList", "PrefixListId"): own,
         }
         if (kind, attribute) in simple:
             return simple[(kind, attribute)]
