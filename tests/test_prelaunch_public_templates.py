@@ -450,3 +450,22 @@ def test_a_template_prefix_list_with_unknown_entries_is_unknown(tmp_path, capsys
     assert "parameter Internal has no default" in report["unresolved"]["pl-Pl"]
     assert "prefix list pl-Pl could not be resolved" in report["unresolved"]["sg-AppSg"]
     assert any(f["code"] == "TEMPLATE_VALUE_UNRESOLVED" for f in entry(report, "App")["findings"])
+
+
+def test_nested_stacks_in_local_files_are_read_with_the_parameters_passed(capsys):
+    parent = str(PUBLIC / "nested" / "parent.yaml")
+    status, report = prelaunch(capsys, parent)
+    app = entry(report, "App")
+    assert (status, app["verdict"]) == (0, "manageable"), app["verdict_reasons"]
+    # The subnet is the network stack's output the parent passes, the file the child's.
+    assert app["subnet_id"] == "subnet-PrivateSubnet0"
+    assert app["template"]["path"].endswith("nested/app.yaml")
+    # Only the stack whose template is in S3 stays unread.
+    assert list(report["not_read"]) == ["DatabaseStack"]
+    _, report = prelaunch(capsys, parent, "--parameter", "Placement=PublicSubnet0")
+    assert entry(report, "App")["subnet_id"] == "subnet-PublicSubnet0"
+    _, report = prelaunch(capsys, parent, "--parameter", "Placement=Nowhere")
+    app = entry(report, "App")
+    assert app["verdict"] == "unknown"
+    assert "Fn::GetAtt NetworkStack.Outputs.Nowhere: the nested template has no such output" \
+        in " ".join(app["verdict_reasons"])

@@ -49,6 +49,7 @@ class Scope:
     template: LoadedTemplate
     resolver: Resolver | None = None
     ids: dict[str, str] = field(default_factory=dict)  # logical id -> synthetic id / name
+    children: dict[str, Scope] = field(default_factory=dict)  # nested stacks read
 
 
 class Translation:

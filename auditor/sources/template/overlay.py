@@ -18,7 +18,8 @@ Use::
     report = auditor.audit.run_audit([estate], instance_ids, source)
 
 Not modelled: custom resources (an ``AwsCustomResource`` calling ModifyVpcAttribute, say) and
-nested stacks, listed in ``OverlayResult.not_read``; gateway endpoints (S3, DynamoDB: not on the
+nested stacks whose template is not a local file (``nested.py`` reads those that are), listed in
+``OverlayResult.not_read``; gateway endpoints (S3, DynamoDB: not on the
 agent's path), IPv6 blocks (ignored).
 """
 
@@ -33,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.sources.raw import RawRegion
-from auditor.sources.template import compute, foreach, iam, network
+from auditor.sources.template import compute, foreach, iam, nested, network
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate
@@ -207,6 +208,9 @@ class _Ids:
             return iam.instance_profile_arn(self.t, own, path if isinstance(path, str) else "/")
         if kind == "AWS::EC2::EIP" and attribute == "AllocationId":
             return f"eipalloc-{logical_id}"
+        if logical_id in self.scope.children and attribute.startswith("Outputs."):
+            return nested.output(self.scope.children[logical_id].resolver,
+                                 attribute.removeprefix("Outputs."), logical_id)
         if kind in _NOT_READ:
             return Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: an output of nested stack "
                               f"{logical_id}, whose template is not read")
@@ -279,10 +283,16 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                           f"exports: {shown})")
 
     unexpanded: list[tuple[Scope, foreach.Unexpanded]] = []
-    for template in templates:
+    # (template, its parameters, the scope of its parent and its logical id there, depth)
+    queue: list[tuple[LoadedTemplate, Any, Scope | None, str, int]] = [
+        (template, dict(parameters or {}), None, "", 0) for template in templates]
+    while queue:
+        template, values, parent, nested_id, depth = queue.pop(0)
         scope = Scope(template)
+        if parent is not None:
+            parent.children[nested_id] = scope
         ids = _Ids(t, scope)
-        scope.resolver = Resolver(template.body, dict(parameters or {}),
+        scope.resolver = Resolver(template.body, values,
                                   _pseudo(template, region, account), ids.ref, ids.get_att,
                                   import_value)
         if any(foreach.is_loop(key, value) for key, value in template.resources.items()):
@@ -299,6 +309,7 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
             scope.resolver.body = template.body
             ids.resources = template.resources
             unexpanded += [(scope, loop) for loop in loops]
+        queue += _nested(scope, depth)
         scopes.append(scope)
         for logical_id, resource in template.resources.items():
             resource_id = ids.ref(logical_id)
@@ -341,9 +352,25 @@ def _not_read(scopes: list[Scope]) -> dict[str, str]:
             why = _NOT_READ.get(kind) or (CUSTOM_RESOURCE if kind.startswith("Custom::") or
                                           kind == "AWS::CloudFormation::CustomResource" else None)
             condition = resource.get("Condition")
+            if logical_id in scope.children:
+                continue  # read with its template
             if why and not (isinstance(condition, str)
                             and scope.resolver.condition(condition) is False):
                 found[logical_id] = why
+    return found
+
+
+def _nested(scope: Scope, depth: int) -> list[tuple[LoadedTemplate, Any, Scope, str, int]]:
+    """The nested stacks of a template whose template is a local file, to read next."""
+    found = []
+    for logical_id, resource in scope.template.resources.items():
+        path = nested.local_template(scope.template, resource) \
+            if resource["Type"] in nested.NESTED_TYPES and depth < nested.MAX_DEPTH else None
+        child = nested.load_child(scope.template, logical_id, path) if path else None
+        if isinstance(child, LoadedTemplate):
+            passed = nested.PassedParameters(
+                (resource.get("Properties") or {}).get("Parameters"), scope.resolver)
+            found.append((child, passed, scope, logical_id, depth + 1))
     return found
 
 
