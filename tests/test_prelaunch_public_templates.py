@@ -469,3 +469,20 @@ def test_nested_stacks_in_local_files_are_read_with_the_parameters_passed(capsys
     assert app["verdict"] == "unknown"
     assert "Fn::GetAtt NetworkStack.Outputs.Nowhere: the nested template has no such output" \
         in " ".join(app["verdict_reasons"])
+
+
+def test_a_parameter_passed_as_no_value_leaves_the_nested_default():
+    from auditor.sources.template.intrinsics import Resolver
+    from auditor.sources.template.nested import PassedParameters
+
+    parent = Resolver({"Parameters": {"Cidrs": {"Type": "CommaDelimitedList",
+                                                "Default": "10.0.0.0/16,10.1.0.0/16"}}},
+                      {}, {}, lambda name: name, lambda name, attribute: None)
+    passed = PassedParameters({"Name": {"Ref": "AWS::NoValue"}, "Cidrs": {"Ref": "Cidrs"}},
+                              parent)
+    child = Resolver({"Parameters": {"Name": {"Type": "String", "Default": "dflt"},
+                                     "Cidrs": {"Type": "CommaDelimitedList"}}},
+                     passed, {}, lambda name: name, lambda name, attribute: None)
+    assert "Name" not in passed and child.ref("Name") == "dflt"
+    # A list is passed as CloudFormation passes it, one comma-joined text.
+    assert child.ref("Cidrs") == ["10.0.0.0/16", "10.1.0.0/16"]

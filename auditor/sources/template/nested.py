@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import UsageError
-from auditor.sources.template.intrinsics import Resolver, Unresolved
+from auditor.sources.template.intrinsics import NO_VALUE, Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate, load_template
 
 NESTED_TYPES = ("AWS::CloudFormation::Stack",)
@@ -48,6 +48,8 @@ class PassedParameters(Mapping):
     def __getitem__(self, name: str) -> Any:
         if name not in self.resolved:
             value = self.parent.resolve(self.raw[name])
+            if value is NO_VALUE:  # not passed: the nested template's default applies
+                raise KeyError(name)
             if isinstance(value, list):  # a list parameter is passed as one comma-joined text
                 value = ",".join(str(item) for item in value)
             self.resolved[name] = value
