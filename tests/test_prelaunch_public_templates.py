@@ -4,6 +4,7 @@ isolate each mechanism."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from auditor.cli import main
@@ -486,3 +487,19 @@ def test_a_parameter_passed_as_no_value_leaves_the_nested_default():
     assert "Name" not in passed and child.ref("Name") == "dflt"
     # A list is passed as CloudFormation passes it, one comma-joined text.
     assert child.ref("Cidrs") == ["10.0.0.0/16", "10.1.0.0/16"]
+
+
+def test_a_cdk_nested_stack_is_read_from_its_asset_file(tmp_path, capsys):
+    # CDK's NestedStack: TemplateURL is the S3 object the asset is published to; the file is
+    # in cdk.out under the name the aws:asset:path metadata gives.
+    child = isolated_template()
+    (tmp_path / "AppStackNetworkNested.nested.template.json").write_text(json.dumps(child))
+    parent = {"Resources": {"NetworkNested": {
+        "Type": "AWS::CloudFormation::Stack",
+        "Properties": {"TemplateURL": {"Fn::Join": ["", [
+            "https://s3.", {"Ref": "AWS::Region"}, ".amazonaws.com/cdk-assets/abc.json"]]}},
+        "Metadata": {"aws:cdk:path": "AppStack/Network.NestedStack/Resource",
+                     "aws:asset:path": "AppStackNetworkNested.nested.template.json"}}}}
+    status, report = prelaunch(capsys, str(write(tmp_path, parent, "AppStack.template.json")))
+    assert (status, entry(report, "App")["verdict"]) == (0, "manageable")
+    assert report["not_read"] == {}

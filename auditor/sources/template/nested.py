@@ -20,12 +20,18 @@ MAX_DEPTH = 5  # nesting deeper than this is left unread (and a template naming 
 
 
 def local_template(parent: LoadedTemplate, resource: dict) -> Path | None:
-    """The file a nested stack's TemplateURL names next to its parent, if it is one."""
+    """The file a nested stack's TemplateURL names next to its parent, if it is one; in a
+    cdk.out, the ``*.nested.template.json`` its ``aws:asset:path`` metadata names (the
+    TemplateURL there is the S3 object the asset will be published to)."""
+    metadata = resource.get("Metadata")
+    asset = metadata.get("aws:asset:path") if isinstance(metadata, dict) else None
     url = (resource.get("Properties") or {}).get("TemplateURL")
-    if not isinstance(url, str) or "://" in url or url.startswith("https"):
-        return None
-    path = Path(parent.path).parent / url
-    return path if path.is_file() else None
+    for candidate in (asset, url):
+        if isinstance(candidate, str) and "://" not in candidate:
+            path = Path(parent.path).parent / candidate
+            if path.is_file():
+                return path
+    return None
 
 
 def load_child(parent: LoadedTemplate, logical_id: str, path: Path) -> LoadedTemplate | str:
