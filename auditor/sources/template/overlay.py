@@ -295,20 +295,8 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
         scope.resolver = Resolver(template.body, values,
                                   _pseudo(template, region, account), ids.ref, ids.get_att,
                                   import_value)
-        if any(foreach.is_loop(key, value) for key, value in template.resources.items()):
-            resources, loops = foreach.expand(template.resources, scope.resolver)
-            # A resource a loop made is located at the loop.
-            lines = {**{logical_id: template.lines.get(key)
-                        for key, value in template.resources.items()
-                        if foreach.is_loop(key, value)
-                        for logical_id in foreach.expand({key: value}, scope.resolver)[0]},
-                     **template.lines}
-            template = scope.template = replace(template, body={**template.body,
-                                                                "Resources": resources},
-                                                lines=lines)
-            scope.resolver.body = template.body
-            ids.resources = template.resources
-            unexpanded += [(scope, loop) for loop in loops]
+        unexpanded += [(scope, loop) for loop in _expand_loops(scope, ids)]
+        template = scope.template
         queue += _nested(scope, depth)
         scopes.append(scope)
         for logical_id, resource in template.resources.items():
@@ -358,6 +346,25 @@ def _not_read(scopes: list[Scope]) -> dict[str, str]:
                             and scope.resolver.condition(condition) is False):
                 found[logical_id] = why
     return found
+
+
+def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
+    """Expand the template's Fn::ForEach loops in place (the scope's template, resolver and
+    ids then see the resources they make); the loops that could not be expanded."""
+    template = scope.template
+    if not any(foreach.is_loop(key, value) for key, value in template.resources.items()):
+        return []
+    resources, loops = foreach.expand(template.resources, scope.resolver)
+    # A resource a loop made is located at the loop.
+    lines = {**{logical_id: template.lines.get(key)
+                for key, value in template.resources.items() if foreach.is_loop(key, value)
+                for logical_id in foreach.expand({key: value}, scope.resolver)[0]},
+             **template.lines}
+    scope.template = replace(template, body={**template.body, "Resources": resources},
+                             lines=lines)
+    scope.resolver.body = scope.template.body
+    ids.resources = scope.template.resources
+    return loops
 
 
 def _nested(scope: Scope, depth: int) -> list[tuple[LoadedTemplate, Any, Scope, str, int]]:
