@@ -7,7 +7,8 @@ match the copy moto imports from AWS (``moto/iam/aws_managed_policies.py``), whi
 - ``AmazonSSMManagedInstanceCore`` (``arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore``): the
   policy AWS recommends for an instance profile role; 15 ``ssm``, 4 ``ssmmessages`` and
   6 ``ec2messages`` actions on ``*``.
-- ``AmazonEC2RoleforSSM``: the deprecated predecessor of the first, still common in templates.
+- ``AmazonEC2RoleforSSM`` (``arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM``): the
+  deprecated predecessor of the first, still common in templates.
 - ``AmazonSSMManagedEC2InstanceDefaultPolicy``: the policy of the Default Host Management role
   (``service-role/AWSSystemsManagerDefaultEC2InstanceManagementRole``): the same channel
   actions and the same ``ssm`` set except ``GetParameter``/``GetParameters``.
@@ -147,6 +148,11 @@ AWS_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
 }
 
 
+# The path of the bundled policies that are not at the root (IAM's "service role policies").
+AWS_MANAGED_POLICY_PATHS = {"AmazonEC2RoleforSSM": "service-role/"}
+
+
 def arn(name: str) -> str:
-    """The ARN of an AWS managed policy in the commercial partition."""
-    return AWS_MANAGED_POLICY_ARN_PREFIX + name
+    """The ARN of an AWS managed policy in the commercial partition (with its path:
+    ``arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM``)."""
+    return AWS_MANAGED_POLICY_ARN_PREFIX + AWS_MANAGED_POLICY_PATHS.get(name, "") + name

@@ -279,7 +279,9 @@ def test_a_condition_false_leaves_the_resource_out(tmp_path, capsys):
 
 
 @pytest.mark.parametrize(("policy", "verdict"), [
-    ("AmazonEC2RoleforSSM", "manageable"),  # bundled
+    ("service-role/AmazonEC2RoleforSSM", "manageable"),  # bundled, at its real path
+    # No such policy at the root: AWS refuses the attachment, nothing to assume of it.
+    ("AmazonEC2RoleforSSM", "unknown"),
     ("CloudWatchAgentServerPolicy", "unknown"),  # not bundled: its document is not known
 ])
 def test_aws_managed_policies_by_arn(tmp_path, capsys, policy, verdict):

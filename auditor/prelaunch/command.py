@@ -21,7 +21,9 @@ from typing import Any
 from auditor.cli import OneLineParser, progress_reporter, use_colour
 from auditor.errors import UsageError
 from auditor.sources.raw import RawRegion
-from auditor.sources.template.overlay import OverlayResult
+from auditor.sources.template.overlay import NESTED_STACK, OverlayResult
+
+EXIT_UNKNOWN = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -157,6 +159,7 @@ def _json(report: Any, result: OverlayResult) -> str:
             if found:
                 finding["logical_id"] = found.logical_id
     document["unresolved"] = unresolved
+    document["not_read"] = result.not_read
     return json.dumps(document, indent=2)
 
 
@@ -178,6 +181,7 @@ def run(argv: list[str]) -> int:
     else:
         report = run_audit([estate], result.planned, source)
     report = merge_groups(report, result.groups)
+    nested = [logical_id for logical_id, why in result.not_read.items() if why == NESTED_STACK]
     if args.format == "json":
         print(_json(report, result))
     elif args.format == "sarif":
@@ -186,9 +190,14 @@ def run(argv: list[str]) -> int:
         print(sarif_report.render(report, _locator(result)))
     elif not result.planned:
         print(f"ssm-auditor: nothing to check in {source.get('path')}: no instance, launch "
-              "template or auto scaling group")
+              "template or auto scaling group" + (" in the templates given" if nested else ""))
     else:
         from auditor.reports import text_report
 
         print(text_report.render(report, use_colour(args.color), args.verbose))
-    return report.exit_code()
+    if args.format == "text":
+        for logical_id, why in result.not_read.items():
+            print(f"not read: {logical_id} ({why})")
+    # Instances only a nested stack launches are not known to be absent: not "all clear".
+    return max(report.exit_code(), EXIT_UNKNOWN) if nested and not result.planned \
+        else report.exit_code()

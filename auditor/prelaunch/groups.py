@@ -20,7 +20,9 @@ def _merge(group_id: str, members: list[InstanceAudit]) -> InstanceAudit:
     reasons = []
     seen = set()
     for audit in members:
-        subnet = audit.instance.subnet_id or "an unknown subnet"
+        # A member's id names the subnet it was planned in, even when that subnet is unknown.
+        planned = audit.instance.instance_id.partition("@")[2]
+        subnet = audit.instance.subnet_id or planned or "an unknown subnet"
         for finding in audit.findings:
             details = {**finding.details, "subnet_id": audit.instance.subnet_id}
             message = finding.message.replace(audit.instance.instance_id, group_id)

@@ -86,8 +86,9 @@ def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
         if str(interface.get("DeviceIndex", "0")) != "0":
             continue
         if interface.get("NetworkInterfaceId"):
-            collecting.fail(f"{reader.logical_id} attaches an existing network interface, "
-                            "which the auditor does not model")
+            public = _attach_interface(reader.translation, collecting, launch,
+                                       interface["NetworkInterfaceId"], public)
+            continue
         launch.subnet_id = launch.subnet_id or interface.get("SubnetId")
         launch.group_ids = launch.group_ids or interface.get("GroupSet") or interface.get(
             "Groups")
@@ -99,10 +100,46 @@ def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
     return launch
 
 
+def _attach_interface(t: Translation, reader: Reader, launch: Launch, interface_id: str,
+                      public: Any) -> Any:
+    """Settings of an instance whose first interface is one the template creates (its subnet,
+    groups and address, public when an Elastic IP is associated with it); the returned value
+    is whether the instance is public."""
+    interface = t.interfaces.get(interface_id)
+    if interface is None:
+        reader.fail(f"{reader.logical_id} attaches network interface {interface_id}, which "
+                    + ("could not be resolved (" + t.unresolved[interface_id] + ")"
+                       if interface_id in t.unresolved
+                       else "is not in the template (existing interfaces are not read)"))
+        return public
+    launch.subnet_id = launch.subnet_id or interface.subnet_id
+    launch.group_ids = launch.group_ids or interface.group_ids
+    launch.private_ip = launch.private_ip or interface.private_ip
+    return True if interface_id in t.elastic_ips else public
+
+
+def network_interface(t: Translation, reader: Reader) -> None:
+    """AWS::EC2::NetworkInterface: what an instance attaching it as its first interface gets
+    (an interface whose subnet is unknown is marked, and so is the instance using it)."""
+    subnet_id = reader.value("SubnetId", required=True)
+    groups = reader.value("GroupSet")
+    private_ip = reader.value("PrivateIpAddress")
+    addresses = reader.value("PrivateIpAddresses")
+    for address in addresses or []:
+        if isinstance(address, dict) and network.as_bool(address.get("Primary", False)):
+            private_ip = private_ip or address.get("PrivateIpAddress")
+    if subnet_id is None or reader.resource_id in t.unresolved:
+        return
+    t.interfaces[reader.resource_id] = Launch(subnet_id=subnet_id, group_ids=groups,
+                                              private_ip=private_ip)
+
+
 def _image_platform(reader: Reader, image: Any) -> str | None:
     """"windows" when the image is read from a Windows AMI parameter (for example
     /aws/service/ami-windows-latest/..., what CDK's MachineImage.latestWindows uses): Windows
     picks its ephemeral ports elsewhere (49152-65535), which network ACLs must admit."""
+    if isinstance(image, str) and "{{resolve:ssm:" in image:  # a dynamic reference
+        return "windows" if "windows" in image.lower() else None
     if not (isinstance(image, dict) and isinstance(image.get("Ref"), str)):
         return None
     declaration = (reader.scope.template.body.get("Parameters") or {}).get(image["Ref"]) or {}
@@ -112,6 +149,10 @@ def _image_platform(reader: Reader, image: Any) -> str | None:
 
 def _profile_arn(t: Translation, value: str) -> tuple[str | None, str | None]:
     """(ARN, reason it is unknown)."""
+    if value.startswith("arn:") and ":role/" in value:
+        return None, (f"its IamInstanceProfile names role {value.rsplit('/', 1)[-1]}, not an "
+                      "instance profile: EC2 refuses the launch (name the role's instance "
+                      "profile)")
     if value.startswith("arn:"):
         return value, None
     if value in t.profiles:
@@ -248,10 +289,12 @@ def instance(t: Translation, reader: Reader) -> None:
 
 
 def elastic_ip(t: Translation, reader: Reader) -> None:
-    """AWS::EC2::EIP with InstanceId, AWS::EC2::EIPAssociation: the instance is public."""
-    instance_id = reader.value("InstanceId")
-    if isinstance(instance_id, str):
-        t.elastic_ips.add(instance_id)
+    """AWS::EC2::EIP with InstanceId, AWS::EC2::EIPAssociation with InstanceId or
+    NetworkInterfaceId: the instance (or the one the interface is attached to) is public."""
+    for name in ("InstanceId", "NetworkInterfaceId"):
+        attached = reader.value(name)
+        if isinstance(attached, str):
+            t.elastic_ips.add(attached)
 
 
 def auto_scaling_group(t: Translation, reader: Reader) -> None:
@@ -272,7 +315,8 @@ def auto_scaling_group(t: Translation, reader: Reader) -> None:
         subnets = [s.strip() for s in subnets.split(",") if s.strip()]
     name = _tag_name(reader)
     if not subnets:
-        reason = (f"{reader.logical_id}.VPCZoneIdentifier is unknown"
+        reason = (t.unresolved.get(reader.resource_id)
+                  or f"{reader.logical_id}.VPCZoneIdentifier is unknown"
                   if "VPCZoneIdentifier" in reader.properties
                   else f"{reader.logical_id} has no VPCZoneIdentifier: it launches into the "
                        "default VPC")

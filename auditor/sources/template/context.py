@@ -49,6 +49,7 @@ class Scope:
     template: LoadedTemplate
     resolver: Resolver | None = None
     ids: dict[str, str] = field(default_factory=dict)  # logical id -> synthetic id / name
+    children: dict[str, Scope] = field(default_factory=dict)  # nested stacks read
 
 
 class Translation:
@@ -85,7 +86,10 @@ class Translation:
         self.launch_templates: dict[str, Any] = {}  # id or name -> compute.Launch
         self.launch_template_owner: dict[str, str] = {}  # launch template id -> logical id
         self.used_launch_templates: set[int] = set()  # id() of the Launch objects used
-        self.elastic_ips: set[str] = set()  # instance ids an Elastic IP is associated with
+        self.elastic_ips: set[str] = set()  # instance or interface ids with an Elastic IP
+        self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
+        self.prefix_lists: list[dict] = []  # DescribeManagedPrefixLists entries
+        self.prefix_list_entries: list[dict] = []  # GetManagedPrefixListEntries answers
         self._hosts: dict[str, int] = {}
 
     # --- what can be written --------------------------------------------------------------
@@ -195,6 +199,13 @@ class Translation:
             answers["iam_authorization"] = {**self.iam_extra,
                                             "RoleDetailList": list(self.roles.values()),
                                             "Policies": list(self.policies.values())}
+        if self.prefix_lists and self.writes("prefix_lists"):
+            known = (answers.get("prefix_lists") or {}).get("PrefixLists") or []
+            answers["prefix_lists"] = {**(answers.get("prefix_lists") or {}),
+                                       "PrefixLists": [*known, *self.prefix_lists]}
+        if self.prefix_list_entries and self.writes("prefix_list_entries"):
+            answers["prefix_list_entries"] = [*(answers.get("prefix_list_entries") or []),
+                                              *self.prefix_list_entries]
         errors = dict(self.errors)
         if self.template_only:
             for kind in ("iam_policies", "iam_policy_versions", "prefix_list_entries"):
@@ -240,6 +251,12 @@ class Reader:
     def also_marks(self, resource_id: str | None) -> None:
         if resource_id and resource_id not in self.marks:
             self.marks.append(resource_id)
+
+    def fail_everywhere(self, what: str) -> None:
+        """The resource changes something unknown (a route in a table nobody can name): every
+        instance may depend on it, so the reason goes to all of them, with why."""
+        why = self.translation.unresolved.get(self.resource_id)
+        self.translation.mark("*", f"{self.logical_id}: {what}" + (f" ({why})" if why else ""))
 
     def fail(self, reason: str) -> None:
         for resource_id in self.marks:

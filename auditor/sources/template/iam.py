@@ -10,8 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor import aws_managed_policies
+from auditor import aws_facts, aws_managed_policies
+from auditor.analysis.iam_policy import action_matches
 from auditor.sources.template.context import Reader, Translation
+from auditor.sources.template.intrinsics import NO_VALUE, first_unresolved
+
+# Every action the proof asks about: a statement naming none of them cannot change a verdict.
+AGENT_ACTIONS = (*aws_facts.HEARTBEAT_ACTIONS,
+                 *(action for actions in aws_facts.CHANNEL_ACTIONS.values() for action in actions),
+                 *aws_facts.SESSION_MANAGER_ACTIONS)
 
 IAM_DATE = "2026-01-01T00:00:00+00:00"
 
@@ -20,7 +27,7 @@ def role(t: Translation, reader: Reader) -> None:
     name = reader.resource_id
     path = reader.value("Path", "/") or "/"
     trust = reader.value("AssumeRolePolicyDocument", required=True)
-    inline = reader.value("Policies", []) or []
+    inline = _inline_policies(reader)
     attached = reader.value("ManagedPolicyArns", []) or []
     boundary = reader.value("PermissionsBoundary")
     entry: dict[str, Any] = {
@@ -40,6 +47,79 @@ def role(t: Translation, reader: Reader) -> None:
         known_policy(t, boundary)
         entry["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
                                         "PermissionsBoundaryArn": boundary}
+
+
+def _as_list(value: Any) -> list:
+    return value if isinstance(value, list) else [value]
+
+
+def _irrelevant(statement: Any, reader: Reader) -> bool:
+    """Whether a statement names only actions the proof never asks about (an ``Action`` that
+    resolves and matches none of the agent's), so that an unresolved resource or condition in
+    it cannot change a verdict."""
+    if not isinstance(statement, dict) or "Action" not in statement:
+        return False  # NotAction, or no action: it may cover the agent's
+    actions = reader.scope.resolver.resolve(statement["Action"])
+    if first_unresolved(actions) is not None:
+        return False
+    return not any(action_matches(str(pattern), action)
+                   for pattern in _as_list(actions) for action in AGENT_ACTIONS)
+
+
+def policy_document(reader: Reader, raw: Any, what: str) -> Any:
+    """A policy document resolved statement by statement: a statement with an unresolved value
+    is left out, silently when it names none of the agent's actions (a log group's ARN), else
+    with the resource marked. None (and marked) when the document itself cannot be read."""
+    resolve = reader.scope.resolver.resolve
+    document = raw if isinstance(raw, dict) and not _is_function(raw) else resolve(raw)
+    if not isinstance(document, dict) or "Statement" not in document:
+        found = first_unresolved(document)
+        reader.fail(f"{what}: {found.reason if found else 'not a policy document'}")
+        return None
+    statements = document["Statement"]
+    if isinstance(statements, dict) and _is_function(statements):
+        statements = resolve(statements)
+    kept = []
+    for statement in _as_list(statements):
+        value = resolve(statement)
+        if value is NO_VALUE:
+            continue
+        found = first_unresolved(value)
+        if found is None:
+            kept.append(value)
+        elif not _irrelevant(statement, reader):
+            reader.fail(f"{what}: {found.reason}")
+    resolved = {key: resolve(item) for key, item in document.items() if key != "Statement"}
+    return {**resolved, "Statement": kept}
+
+
+def _is_function(value: dict) -> bool:
+    return len(value) == 1 and (next(iter(value)).startswith("Fn::") or "Ref" in value)
+
+
+def _inline_policies(reader: Reader) -> list[dict]:
+    """A role's ``Policies``, each document resolved statement by statement."""
+    raw = reader.properties.get("Policies")
+    if raw is None:
+        return []
+    policies = raw if isinstance(raw, list) else reader.value("Policies", [])
+    found = []
+    for index, policy in enumerate(policies or []):
+        if not isinstance(policy, dict) or _is_function(policy):
+            policy = reader.scope.resolver.resolve(policy)  # Fn::If and the like
+        if policy is NO_VALUE:
+            continue
+        if not isinstance(policy, dict):
+            reader.fail(f"{reader.logical_id}.Policies[{index}]: "
+                        f"{getattr(policy, 'reason', 'not a policy')}")
+            continue
+        name = reader.scope.resolver.resolve(policy.get("PolicyName", f"policy{index}"))
+        name = name if isinstance(name, str) else f"policy{index}"
+        document = policy_document(reader, policy.get("PolicyDocument"),
+                                   f"{reader.logical_id}.Policies[{name}]")
+        if document is not None:
+            found.append({"PolicyName": name, "PolicyDocument": document})
+    return found
 
 
 def role_arn(t: Translation, name: str, path: str = "/") -> str:
@@ -74,7 +154,7 @@ def _target_roles(t: Translation, reader: Reader) -> list[dict]:
     """The roles a policy resource names, template or existing; unknown ones marked."""
     names = reader.value("Roles", []) or []
     if "Roles" in reader.properties and reader.value("Roles") is None:
-        t.mark("*", f"{reader.logical_id}: the roles it applies to are unknown")
+        reader.fail_everywhere("the roles it applies to are unknown")
     entries = []
     for name in names:
         entry = t.mutable_role(name)
@@ -88,12 +168,11 @@ def _target_roles(t: Translation, reader: Reader) -> list[dict]:
 
 def managed_policy(t: Translation, reader: Reader) -> None:
     arn = reader.resource_id
-    document = reader.value("PolicyDocument", required=True)
     roles = _target_roles(t, reader)
     for entry in roles:
         reader.also_marks(entry["RoleName"])
-    if document is None:
-        reader.fail(f"{reader.logical_id}: its document is unknown")
+    document = policy_document(reader, reader.properties.get("PolicyDocument"),
+                               f"{reader.logical_id}.PolicyDocument")
     path = reader.value("Path", "/") or "/"
     t.policies[arn] = t.own(_policy_detail(arn, arn.rsplit("/", 1)[-1], document or {}, path))
     for entry in roles:
@@ -113,7 +192,11 @@ def inline_policy(t: Translation, reader: Reader) -> None:
     for entry in roles:
         reader.also_marks(entry["RoleName"])
     name = reader.value("PolicyName", reader.logical_id) or reader.logical_id
-    document = reader.value("PolicyDocument", required=True)
+    if "PolicyDocument" not in reader.properties:
+        reader.fail(f"{reader.logical_id} has no PolicyDocument")
+        return
+    document = policy_document(reader, reader.properties["PolicyDocument"],
+                               f"{reader.logical_id}.PolicyDocument")
     if document is None:
         return
     for entry in roles:

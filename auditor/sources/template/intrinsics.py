@@ -8,6 +8,7 @@ so an unresolvable value in a field the audit does not need costs nothing.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -26,6 +27,13 @@ class _NoValue:
 
 NO_VALUE = _NoValue()
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
+
+
+def as_text(value: Any) -> str:
+    """A value as CloudFormation writes it into a string: YAML's ``true`` is "true"."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
 
 
 def first_unresolved(value: Any) -> Unresolved | None:
@@ -69,12 +77,16 @@ class Resolver:
         if isinstance(value, list):
             items = [self.resolve(item) for item in value]
             return [item for item in items if item is not NO_VALUE]
+        if isinstance(value, str) and "{{resolve:" in value:
+            reference = value[value.index("{{resolve:"):].split("}}", 1)[0] + "}}"
+            return Unresolved(f"dynamic reference {reference} is read at deployment")
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
             (key, argument), = value.items()
-            if key == "Ref":
-                return self.ref(argument)
+            if key == "Ref":  # AWS::LanguageExtensions allows a function there
+                return self.ref(self.resolve(argument) if isinstance(argument, dict)
+                                else argument)
             if key == "Condition" and isinstance(argument, str):
                 return self.condition(argument)
             if key.startswith("Fn::"):
@@ -171,7 +183,7 @@ class Resolver:
             if isinstance(value, Unresolved):
                 problems.append(value)
                 return ""
-            return str(value)
+            return as_text(value)
 
         result = _SUB_VARIABLE.sub(replace, str(text))
         return problems[0] if problems else result
@@ -181,7 +193,7 @@ class Resolver:
         found = first_unresolved([delimiter, items])
         if found:
             return found
-        return str(delimiter).join(str(item) for item in items)
+        return as_text(delimiter).join(as_text(item) for item in items)
 
     def _fn_select(self, argument: Any) -> Any:
         index, items = self.resolve(argument[0]), self.resolve(argument[1])
@@ -189,6 +201,11 @@ class Resolver:
             return index
         if isinstance(items, Unresolved):
             return items
+        if isinstance(index, bool) or not str(index).strip().isdigit():
+            shown = "AWS::NoValue" if index is NO_VALUE else repr(index)
+            return Unresolved(f"Fn::Select: the index {shown} is not a number")
+        if not isinstance(items, list) or int(index) >= len(items):
+            return Unresolved(f"Fn::Select: no item {index} in {items!r}")
         return items[int(index)]
 
     def _fn_split(self, argument: Any) -> Any:
@@ -220,7 +237,9 @@ class Resolver:
         found = first_unresolved([left, right])
         if found:
             return Unresolved(f"Fn::Equals cannot be decided: {found.reason}")
-        return str(left) == str(right) if not isinstance(left, list | dict) else left == right
+        if isinstance(left, list | dict):
+            return left == right
+        return as_text(left) == as_text(right)
 
     def _fn_not(self, argument: Any) -> Any:
         value = self._truth(self.resolve(argument[0]), "Fn::Not")
@@ -255,6 +274,17 @@ class Resolver:
     def _fn_base64(self, argument: Any) -> Any:
         return self.resolve(argument)  # the text itself is what the audit would read
 
+    def _fn_length(self, argument: Any) -> Any:  # AWS::LanguageExtensions
+        items = self.resolve(argument)
+        if isinstance(items, Unresolved):
+            return items
+        return len(items) if isinstance(items, list) else Unresolved(
+            f"Fn::Length of a non-list {items!r}")
+
+    def _fn_tojsonstring(self, argument: Any) -> Any:  # AWS::LanguageExtensions
+        value = self.resolve(argument)
+        return first_unresolved(value) or json.dumps(value, separators=(",", ":"))
+
     def _fn_getazs(self, argument: Any) -> Any:
         return Unresolved("Fn::GetAZs: the availability zones depend on the account")
 
@@ -269,10 +299,21 @@ class Resolver:
     def output(self, name: str) -> Any:
         """The value this template exports under ``name`` (None: it exports no such name)."""
         for output in (self.body.get("Outputs") or {}).values():
-            export = (output or {}).get("Export") or {}
-            if "Name" in export and self.resolve(export["Name"]) == name:
+            export = (output or {}).get("Export") if isinstance(output, dict) else None
+            if isinstance(export, dict) and "Name" in export \
+                    and self.resolve(export["Name"]) == name:
                 return self.resolve(output.get("Value"))
         return None
+
+    def export_names(self) -> list[str]:
+        """The names this template exports, as far as they resolve."""
+        names = []
+        for output in (self.body.get("Outputs") or {}).values():
+            export = (output or {}).get("Export") if isinstance(output, dict) else None
+            name = self.resolve(export.get("Name")) if isinstance(export, dict) else None
+            if isinstance(name, str):
+                names.append(name)
+        return names
 
     def _fn_cidr(self, argument: Any) -> Any:
         block, count, bits = (self.resolve(item) for item in argument)

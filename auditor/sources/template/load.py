@@ -72,18 +72,37 @@ def _get_att(loader: yaml.Loader, node: yaml.Node) -> dict:
     return {"Fn::GetAtt": value}
 
 
+def _unknown_tag(loader: yaml.Loader, suffix: str, node: yaml.Node) -> Any:
+    """A tag CloudFormation does not know: one line naming it (Rain's ``!Rain::Module`` and
+    ``!Rain::Embed`` are expanded by ``rain pkg`` into the template CloudFormation reads)."""
+    tag = f"!{suffix}"
+    hint = (": it is a Rain template, give the output of `rain pkg` instead"
+            if suffix.startswith("Rain::") else "")
+    raise UsageError(f"template {getattr(loader, 'path', '')} (line {node.start_mark.line + 1}) "
+                     f"uses the tag {tag}, which is not a CloudFormation function{hint}")
+
+
 for _name in _FN_TAGS:
     _Loader.add_constructor(f"!{_name}", _fn(_name))
+_Loader.add_multi_constructor("!", _unknown_tag)
 _Loader.add_constructor("!Ref", _ref)
 _Loader.add_constructor("!Condition", _condition)
 _Loader.add_constructor("!GetAtt", _get_att)
 
 
+def _load_yaml(text: str, path: Path) -> Any:
+    loader = _Loader(text)  # a SafeLoader subclass
+    loader.path = str(path)
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
 def _parse(text: str, path: Path) -> dict[str, Any]:
     stripped = text.lstrip()
     try:
-        body = (json.loads(text) if stripped.startswith("{")
-                else yaml.load(text, Loader=_Loader))  # a SafeLoader subclass
+        body = json.loads(text) if stripped.startswith("{") else _load_yaml(text, path)
     except json.JSONDecodeError as error:
         raise UsageError(f"template {path} is not valid JSON: {error}") from None
     except yaml.YAMLError as error:
@@ -97,6 +116,8 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
     if not isinstance(resources, dict) or not resources:
         raise UsageError(f"template {path} has no Resources section")
     for logical_id, resource in resources.items():
+        if str(logical_id).startswith("Fn::ForEach::") and isinstance(resource, list):
+            continue  # expanded where the parameters are known (foreach.py)
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             raise UsageError(f"template {path}: resource {logical_id} has no Type")
         if not isinstance(resource.get("Properties", {}), dict):
@@ -105,7 +126,7 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
     return body
 
 
-_KEY = re.compile(r'^\s*["\']?([A-Za-z0-9]+)["\']?\s*:')
+_KEY = re.compile(r'^\s*["\']?(Fn::ForEach::[A-Za-z0-9]+|[A-Za-z0-9]+)["\']?\s*:')
 
 
 def _lines(text: str, logical_ids: list[str]) -> dict[str, int]:

@@ -142,6 +142,9 @@ def dhcp_association(t: Translation, reader: Reader) -> None:
 def subnet(t: Translation, reader: Reader) -> None:
     vpc_id = reader.value("VpcId", required=True)
     cidr = reader.value("CidrBlock", required="Ipv6Native" not in reader.properties)
+    if cidr is None and "CidrBlock" not in reader.properties and "Ipv6Native" in reader.properties:
+        reader.fail(f"{reader.logical_id} is IPv6-only (Ipv6Native), which the auditor does "
+                    "not model")
     if vpc_id is None or cidr is None or _existing(t, reader, "vpcs", "VpcId", vpc_id) is None:
         return
     cidr = checked_cidr(cidr, "CidrBlock")
@@ -182,7 +185,7 @@ _ROUTE_TARGETS = (
 def route(t: Translation, reader: Reader) -> None:
     table_id = reader.value("RouteTableId", required=True)
     if table_id is None:
-        t.mark("*", f"{reader.logical_id}: the route table it changes is unknown")
+        reader.fail_everywhere("the route table it changes is unknown")
         return
     reader.also_marks(table_id)
     table = _existing(t, reader, "route_tables", "RouteTableId", table_id)
@@ -226,8 +229,7 @@ def _check_target(t: Translation, reader: Reader, name: str, target: str) -> Non
     if kind is None or (name == "GatewayId" and not str(target).startswith("igw-")):
         return
     if t.get(kind, target) is None and not t.knows(kind):
-        reader.fail(f"{reader.logical_id}: {target} is not in the template, and no snapshot "
-                    "or live data was given")
+        reader.fail(f"{reader.logical_id}: {target} {t.why_missing(kind, target)}")
 
 
 def _leave_other_tables(t: Translation, subnet_id: str) -> None:
@@ -328,6 +330,11 @@ def _rules(reader: Reader, rules: list, peers: dict[str, str]) -> list[dict]:
             reader.fail(f"{reader.logical_id}: a rule names its peer in a way the auditor "
                         f"cannot model ({rule})")
             continue
+        t = reader.translation
+        for peer in (peer["PrefixListId"] for peer in permission["PrefixListIds"]):
+            if peer in t.unresolved:
+                reader.fail(f"{reader.logical_id}: prefix list {peer} "
+                            f"{t.why_missing('prefix_lists', peer)}")
         permissions.append(permission)
     return permissions
 
@@ -360,7 +367,7 @@ def security_group_rule(t: Translation, reader: Reader, direction: str) -> None:
     group_id = reader.value("GroupId")
     if group_id is None:
         if "GroupName" in reader.properties or "GroupId" in reader.properties:
-            t.mark("*", f"{reader.logical_id}: the security group it changes is unknown")
+            reader.fail_everywhere("the security group it changes is unknown")
         return
     reader.also_marks(group_id)
     group = _existing(t, reader, "security_groups", "GroupId", group_id)
@@ -390,7 +397,7 @@ def network_acl(t: Translation, reader: Reader) -> None:
 def network_acl_entry(t: Translation, reader: Reader) -> None:
     nacl_id = reader.value("NetworkAclId")
     if nacl_id is None:
-        t.mark("*", f"{reader.logical_id}: the network ACL it changes is unknown")
+        reader.fail_everywhere("the network ACL it changes is unknown")
         return
     reader.also_marks(nacl_id)
     if _existing(t, reader, "network_acls", "NetworkAclId", nacl_id) is None:
@@ -497,3 +504,19 @@ def as_bool(value: Any) -> bool:
     if isinstance(value, str):
         return value.strip().lower() == "true"
     return bool(value)
+
+
+# --- Managed prefix lists -------------------------------------------------------------------
+
+
+def prefix_list(t: Translation, reader: Reader) -> None:
+    """AWS::EC2::PrefixList: its entries, for the rules and routes that name it."""
+    entries = reader.value("Entries", [])
+    name = reader.value("PrefixListName", reader.logical_id)
+    if entries is None:
+        return  # marked: a rule naming it is unknown, not matched against a guess
+    t.prefix_lists.append({"PrefixListId": reader.resource_id,
+                           "PrefixListName": name if isinstance(name, str) else "",
+                           "OwnerId": t.account_id, "State": "create-complete"})
+    t.prefix_list_entries.append({"PrefixListId": reader.resource_id, "Entries": [
+        {"Cidr": checked_cidr(entry.get("Cidr"), "Entries.Cidr")} for entry in entries]})

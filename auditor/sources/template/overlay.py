@@ -17,22 +17,24 @@ Use::
     estate = build_estate(result.raw)  # Estate.unresolved and .planned_instances are set
     report = auditor.audit.run_audit([estate], instance_ids, source)
 
-Not modelled (ignored): custom resources (an ``AwsCustomResource`` calling
-ModifyVpcAttribute, say), nested stacks, gateway endpoints (S3, DynamoDB: not on the agent's
-path), IPv6 blocks.
+Not modelled: custom resources (an ``AwsCustomResource`` calling ModifyVpcAttribute, say) and
+nested stacks whose template is not a local file (``nested.py`` reads those that are), listed in
+``OverlayResult.not_read``; gateway endpoints (S3, DynamoDB: not on the
+agent's path), IPv6 blocks (ignored).
 """
 
 from __future__ import annotations
 
+import difflib
 import json
 import os
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.sources.raw import RawRegion
-from auditor.sources.template import compute, iam, network
+from auditor.sources.template import compute, foreach, iam, nested, network
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate
@@ -44,6 +46,7 @@ Handler = Callable[[Translation, Reader], None]
 # Resource types in the order they are translated: what a resource names exists before it.
 PHASES: tuple[dict[str, Handler], ...] = (
     {"AWS::EC2::VPC": network.vpc, "AWS::EC2::DHCPOptions": network.dhcp_options,
+     "AWS::EC2::PrefixList": network.prefix_list,
      "AWS::EC2::InternetGateway": network.internet_gateway, "AWS::IAM::Role": iam.role},
     {"AWS::EC2::VPCCidrBlock": network.vpc_cidr_block,
      "AWS::EC2::VPCDHCPOptionsAssociation": network.dhcp_association,
@@ -62,7 +65,8 @@ PHASES: tuple[dict[str, Handler], ...] = (
          lambda t, r: network.security_group_rule(t, r, "ingress"),
      "AWS::EC2::SecurityGroupEgress":
          lambda t, r: network.security_group_rule(t, r, "egress"),
-     "AWS::EC2::VPCEndpoint": network.vpc_endpoint},
+     "AWS::EC2::VPCEndpoint": network.vpc_endpoint,
+     "AWS::EC2::NetworkInterface": compute.network_interface},
     {"AWS::EC2::Route": network.route},
     {"AWS::EC2::EIP": compute.elastic_ip, "AWS::EC2::EIPAssociation": compute.elastic_ip,
      "AWS::EC2::LaunchTemplate": compute.launch_template,
@@ -78,7 +82,8 @@ _ID_PREFIXES = {
     "AWS::EC2::InternetGateway": "igw", "AWS::EC2::NatGateway": "nat",
     "AWS::EC2::SecurityGroup": "sg", "AWS::EC2::NetworkAcl": "acl",
     "AWS::EC2::VPCEndpoint": "vpce", "AWS::EC2::DHCPOptions": "dopt",
-    "AWS::EC2::LaunchTemplate": "lt",
+    "AWS::EC2::LaunchTemplate": "lt", "AWS::EC2::NetworkInterface": "eni",
+    "AWS::EC2::PrefixList": "pl",
 }
 # Resources whose Ref is a name (the logical id stands in for a generated one).
 _NAME_PROPERTIES = {
@@ -95,6 +100,8 @@ class OverlayResult:
     unresolved: dict[str, str] = field(default_factory=dict)  # id ("*": unknown target)
     groups: dict[str, list[str]] = field(default_factory=dict)  # ASG id -> per-subnet ids
     planned: list[str] = field(default_factory=list)  # instance ids the templates launch
+    # Logical id -> what the auditor does not read in it (a nested stack, a custom resource).
+    not_read: dict[str, str] = field(default_factory=dict)
 
 
 def infer_region(templates: list[LoadedTemplate]) -> str | None:
@@ -183,6 +190,7 @@ class _Ids:
             ("AWS::EC2::LaunchTemplate", "LatestVersionNumber"): "1",
             ("AWS::EC2::LaunchTemplate", "DefaultVersionNumber"): "1",
             ("AWS::IAM::ManagedPolicy", "PolicyArn"): own,
+            ("AWS::EC2::PrefixList", "PrefixListId"): own,
         }
         if (kind, attribute) in simple:
             return simple[(kind, attribute)]
@@ -200,6 +208,12 @@ class _Ids:
             return iam.instance_profile_arn(self.t, own, path if isinstance(path, str) else "/")
         if kind == "AWS::EC2::EIP" and attribute == "AllocationId":
             return f"eipalloc-{logical_id}"
+        if logical_id in self.scope.children and attribute.startswith("Outputs."):
+            return nested.output(self.scope.children[logical_id].resolver,
+                                 attribute.removeprefix("Outputs."), logical_id)
+        if kind in _NOT_READ:
+            return Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: an output of nested stack "
+                              f"{logical_id}, whose template is not read")
         return Unresolved(f"Fn::GetAtt {logical_id}.{attribute} is known only after deployment")
 
 
@@ -260,14 +274,30 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                     return value
         finally:
             importing.discard(name)
-        return Unresolved(f"Fn::ImportValue {name}: exported by a stack that is not given")
+        exported = [export for other in scopes for export in other.resolver.export_names()]
+        if not exported:
+            return Unresolved(f"Fn::ImportValue {name}: exported by a stack that is not given")
+        closest = difflib.get_close_matches(name, exported, n=5, cutoff=0)
+        shown = ", ".join(closest) + (", ..." if len(exported) > len(closest) else "")
+        return Unresolved(f"Fn::ImportValue {name}: no template given exports it (closest "
+                          f"exports: {shown})")
 
-    for template in templates:
+    unexpanded: list[tuple[Scope, foreach.Unexpanded]] = []
+    # (template, its parameters, the scope of its parent and its logical id there, depth)
+    queue: list[tuple[LoadedTemplate, Any, Scope | None, str, int]] = [
+        (template, dict(parameters or {}), None, "", 0) for template in templates]
+    while queue:
+        template, values, parent, nested_id, depth = queue.pop(0)
         scope = Scope(template)
+        if parent is not None:
+            parent.children[nested_id] = scope
         ids = _Ids(t, scope)
-        scope.resolver = Resolver(template.body, dict(parameters or {}),
+        scope.resolver = Resolver(template.body, values,
                                   _pseudo(template, region, account), ids.ref, ids.get_att,
                                   import_value)
+        unexpanded += [(scope, loop) for loop in _expand_loops(scope, ids)]
+        template = scope.template
+        queue += _nested(scope, depth)
         scopes.append(scope)
         for logical_id, resource in template.resources.items():
             resource_id = ids.ref(logical_id)
@@ -285,11 +315,83 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                     continue
                 _translate(t, scope, logical_id, resource, handler)
     compute.unused_launch_templates(t)
+    for scope, loop in unexpanded:
+        _unexpanded_loop(t, scope, loop)
     for group_id, members in t.groups.items():
         for member in members:
             t.logical[member] = t.logical[group_id]
     return OverlayResult(t.raw(base), t.logical, dict(t.unresolved), dict(t.groups),
-                         list(t.planned))
+                         list(t.planned), _not_read(scopes))
+
+
+# Resources whose effect the templates given do not show, and why.
+NESTED_STACK = ("nested stack: the instances it launches are not read (check its template "
+                "too, with the parameters this stack passes)")
+_NOT_READ = {"AWS::CloudFormation::Stack": NESTED_STACK,
+             "AWS::Serverless::Application": NESTED_STACK}
+CUSTOM_RESOURCE = "custom resource: what its function changes is not modelled"
+
+
+def _not_read(scopes: list[Scope]) -> dict[str, str]:
+    found = {}
+    for scope in scopes:
+        for logical_id, resource in scope.template.resources.items():
+            kind = resource["Type"]
+            why = _NOT_READ.get(kind) or (CUSTOM_RESOURCE if kind.startswith("Custom::") or
+                                          kind == "AWS::CloudFormation::CustomResource" else None)
+            condition = resource.get("Condition")
+            if logical_id in scope.children:
+                continue  # read with its template
+            if why and not (isinstance(condition, str)
+                            and scope.resolver.condition(condition) is False):
+                found[logical_id] = why
+    return found
+
+
+def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
+    """Expand the template's Fn::ForEach loops in place (the scope's template, resolver and
+    ids then see the resources they make); the loops that could not be expanded."""
+    template = scope.template
+    if not any(foreach.is_loop(key, value) for key, value in template.resources.items()):
+        return []
+    resources, loops = foreach.expand(template.resources, scope.resolver)
+    # A resource a loop made is located at the loop.
+    lines = {**{logical_id: template.lines.get(key)
+                for key, value in template.resources.items() if foreach.is_loop(key, value)
+                for logical_id in foreach.expand({key: value}, scope.resolver)[0]},
+             **template.lines}
+    scope.template = replace(template, body={**template.body, "Resources": resources},
+                             lines=lines)
+    scope.resolver.body = scope.template.body
+    ids.resources = scope.template.resources
+    return loops
+
+
+def _nested(scope: Scope, depth: int) -> list[tuple[LoadedTemplate, Any, Scope, str, int]]:
+    """The nested stacks of a template whose template is a local file, to read next."""
+    found = []
+    for logical_id, resource in scope.template.resources.items():
+        path = nested.local_template(scope.template, resource) \
+            if resource["Type"] in nested.NESTED_TYPES and depth < nested.MAX_DEPTH else None
+        child = nested.load_child(scope.template, logical_id, path) if path else None
+        if isinstance(child, LoadedTemplate):
+            passed = nested.PassedParameters(
+                (resource.get("Properties") or {}).get("Parameters"), scope.resolver)
+            found.append((child, passed, scope, logical_id, depth + 1))
+    return found
+
+
+def _unexpanded_loop(t: Translation, scope: Scope, loop: foreach.Unexpanded) -> None:
+    """A loop known only at deployment: the instances it launches are reported unknown under
+    its name; anything else it creates that the proof reads may change every instance."""
+    reason = f"{loop.key} cannot be expanded: {loop.reason}"
+    if any(kind in _LAUNCHES or kind == "AWS::EC2::LaunchTemplate" for kind in loop.types):
+        t.logical[loop.key] = LogicalRef(scope.template.path, loop.key,
+                                         scope.template.lines.get(loop.key), "Fn::ForEach")
+        compute.emit_instance(t, loop.key, compute.Launch(), "",
+                              unplaced_reason=f"{reason}: what it launches is unknown")
+    elif any(kind in phase for phase in PHASES for kind in loop.types):
+        t.mark("*", reason)
 
 
 def _translate(t: Translation, scope: Scope, logical_id: str, resource: dict,
