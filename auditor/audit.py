@@ -101,6 +101,12 @@ def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],
     everything = unresolved_eval.ANY_RESOURCE in pending
     explained = bool(blockers) and (everything or all(f.resource_id in pending
                                                       for f in blockers))
+    # A blocker found on a resource whose values are not all known may not hold: say so.
+    findings = [replace(f, severity="warning",
+                        message=f"{f.message} (This rests on {f.resource_id}, whose values are "
+                                "not all known before deployment: it may not hold.)")
+                if f.severity == "error" and (everything or f.resource_id in pending) else f
+                for f in findings]
     if verdict in (MANAGEABLE, UNKNOWN) or (verdict == NOT_MANAGEABLE and explained):
         what = "; ".join(f"{resource_id}: {reason}" for resource_id, reason in pending.items())
         return UNKNOWN, [*reasons, f"depends on values unknown before deployment ({what})"], \

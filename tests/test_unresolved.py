@@ -55,3 +55,12 @@ def test_a_blocker_elsewhere_still_decides():
     [audit] = run_audit([estate], None, {}).instances
     assert audit.verdict == "not_manageable"
     assert "SG_EGRESS_BLOCKS" in {f.code for f in audit.findings if f.severity == "error"}
+
+
+def test_a_blocker_on_an_unresolved_resource_is_not_stated_as_a_fact():
+    estate, _ = _estate({"group": "its egress is imported"}, egress_open=False)
+    [audit] = run_audit([estate], None, {}).instances
+    [blocker] = [f for f in audit.findings if f.code == "SG_EGRESS_BLOCKS"]
+    assert blocker.severity == "warning"
+    assert "may not hold" in blocker.message
+    assert not [f for f in audit.findings if f.severity == "error"]
