@@ -188,12 +188,12 @@ def _verify_plan(args: argparse.Namespace) -> Any:
     from auditor.remediation import verify
     from auditor.sources.parse import build_estate
 
-    templates, regions, plan, assumptions = verify.prepare(args.verify_plan)
+    templates, plan, assumptions = verify.prepare(args.verify_plan)
     raws, source = _load_raws(args)
     before = run_audit([build_estate(raw, args.instance) for raw in raws], args.instance, {})
     estates = []
     for raw in raws:
-        estate = build_estate(verify.overlay_for_region(raw, templates, regions, assumptions),
+        estate = build_estate(verify.overlay_for_region(raw, templates, assumptions),
                               args.instance)
         if plan is not None:
             verify.assume_manual_steps(estate, plan.manual_steps, assumptions)

@@ -35,7 +35,7 @@ from auditor.remediation.plan import (
 
 EC2_TRUST_POLICY = {
     "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"},
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": aws_facts.EC2_SERVICE_PRINCIPAL},
                    "Action": "sts:AssumeRole"}],
 }
 

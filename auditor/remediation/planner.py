@@ -24,6 +24,7 @@ import json
 from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, field
+from ipaddress import ip_network
 
 from auditor import __version__, aws_facts
 from auditor.analysis.graph import EstateGraph
@@ -227,11 +228,9 @@ def _propose_network(context: _Context, instance: Instance, proof: ServiceProof,
     if structural_only:
         return 0
     count = 0
-    findings = {(f.code, f.resource_id): f for f in proof.findings}
     for hop in proof.path:
         if hop.decision == DENY:
-            count += _propose_for_hop(context, instance, proof, hop.step, hop.resource_id,
-                                      findings)
+            count += _propose_for_hop(context, instance, proof, hop.step, hop.resource_id)
     return count
 
 
@@ -302,7 +301,7 @@ def _s3_route_tables(context: _Context, placement: list[tuple[str, str]]) -> lis
 
 
 def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof, step: str,
-                     resource_id: str, findings: dict[tuple[str, str], Finding]) -> int:
+                     resource_id: str) -> int:
     estate = context.estate
     subnet = estate.subnets.get(instance.subnet_id or "")
     vpc = estate.vpcs.get(instance.vpc_id or "")
@@ -317,8 +316,8 @@ def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof,
         return sum(_security_group_rule(context, group, "egress", cidr, None, fixed)
                    for cidr in far)
     if step == "endpoint_sg_ingress" and instance.group_ids:
-        finding = next((f for (code, _), f in findings.items()
-                        if code == "ENDPOINT_SG_INGRESS_BLOCKS"), None)
+        finding = next((f for f in proof.findings if f.code == "ENDPOINT_SG_INGRESS_BLOCKS"),
+                       None)
         if finding is None:
             return 0
         fixed = FixedFinding(instance.instance_id, finding.code, finding.resource_id)
@@ -406,8 +405,6 @@ def _nacl_entry(context: _Context, instance: Instance, nacl: NetworkAcl, egress:
 def _free_rule_number(nacl: NetworkAcl, egress: bool, cidr: str,
                       ports: tuple[int, int]) -> int | None:
     """A free number just ahead of the first deny that touches the flow (or after all rules)."""
-    from ipaddress import ip_network
-
     flow = ip_network(cidr)
     same_side = [e for e in nacl.entries if e.egress == egress]
     used = {e.rule_number for e in same_side}

@@ -8,7 +8,6 @@ The answer is the ordinary audit report of the changed estate, with what was ass
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -42,36 +41,18 @@ class Assumptions:
                 "unresolved": self.unresolved}
 
 
-def stack_regions(cdk_out: Path) -> dict[str, str]:
-    """Stack name -> region, from the cloud assembly's manifest (``aws://account/region``)."""
-    try:
-        manifest = json.loads((cdk_out / "manifest.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    regions = {}
-    for artifact_id, artifact in (manifest.get("artifacts") or {}).items():
-        if artifact.get("type") != "aws:cloudformation:stack":
-            continue
-        name = (artifact.get("properties") or {}).get("stackName") or artifact_id
-        environment = str(artifact.get("environment") or "")
-        region = environment.rsplit("/", 1)[-1]
-        if region and region != "unknown-region":
-            regions[name] = region
-    return regions
-
-
 def read_plan(cdk_out: Path) -> Plan | None:
     path = cdk_out / PLAN_FILE_NAME
     return load_plan(path) if path.is_file() else None
 
 
-def overlay_for_region(raw: RawRegion, templates: list, regions: dict[str, str],
-                       assumptions: Assumptions) -> RawRegion:
-    """``raw`` with the stacks of its region laid over it; IAM stacks apply everywhere."""
+def overlay_for_region(raw: RawRegion, templates: list, assumptions: Assumptions) -> RawRegion:
+    """``raw`` with the stacks of its region laid over it (a stack whose region the cloud
+    assembly does not say counts as this one); IAM stacks apply everywhere."""
     from auditor.sources.template.overlay import overlay_templates
 
     chosen = [template for template in templates
-              if regions.get(template.name, raw.region) == raw.region
+              if (template.region or raw.region) == raw.region
               or all(str(r.get("Type", "")).startswith(_IAM_PREFIX)
                      for r in template.resources.values())]
     if not chosen:
@@ -92,8 +73,8 @@ def assume_manual_steps(estate: Any, steps: list[ManualStep], assumptions: Assum
             target.append(step.command)
 
 
-def prepare(cdk_out_text: str) -> tuple[list, dict[str, str], Plan | None, Assumptions]:
-    """The templates, their regions, the plan and an empty record of assumptions."""
+def prepare(cdk_out_text: str) -> tuple[list, Plan | None, Assumptions]:
+    """The templates, the plan and an empty record of assumptions."""
     from auditor.sources.template.load import load_templates
 
     cdk_out = Path(cdk_out_text)
@@ -104,4 +85,4 @@ def prepare(cdk_out_text: str) -> tuple[list, dict[str, str], Plan | None, Assum
     plan = read_plan(cdk_out)
     assumptions = Assumptions(str(cdk_out), [t.name for t in templates],
                               plan_found=plan is not None)
-    return templates, stack_regions(cdk_out), plan, assumptions
+    return templates, plan, assumptions
