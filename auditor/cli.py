@@ -116,20 +116,30 @@ def _describe_source(source: dict[str, Any], estates: list) -> dict[str, Any]:
 
 
 def _load_raws(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
-    if args.snapshot:
+    return read_raws(args.snapshot, args.region, args.profile, args.instance)
+
+
+def read_raws(snapshot: str | None, regions: list[str] | None, profile: str | None,
+              instance_ids: list[str] | None = None) -> tuple[list, dict[str, Any]]:
+    """The raw answers from a snapshot, else from the account, and where they came from."""
+    if snapshot:
         from auditor.sources.snapshot import read_snapshot
 
-        raws = read_snapshot(args.snapshot, args.region)
-        source = {"kind": "snapshot", "path": args.snapshot}
-    else:
-        from auditor.sources.live import collect
+        return read_snapshot(snapshot, regions), {"kind": "snapshot", "path": snapshot}
+    return (collect_live(regions, profile, instance_ids),
+            {"kind": "aws", "profile": profile or os.environ.get("AWS_PROFILE")})
 
-        progress = progress_reporter()
-        raws = collect(args.region, args.profile, args.instance, progress)
-        if progress:
-            sys.stderr.write("\r\033[K")
-        source = {"kind": "aws", "profile": args.profile or os.environ.get("AWS_PROFILE")}
-    return raws, source
+
+def collect_live(regions: list[str] | None, profile: str | None,
+                 instance_ids: list[str] | None) -> list:
+    """``sources.live.collect`` with its progress on a terminal's stderr, cleared after."""
+    from auditor.sources.live import collect
+
+    progress = progress_reporter()
+    raws = collect(regions, profile, instance_ids, progress)
+    if progress:
+        sys.stderr.write("\r\033[K")
+    return raws
 
 
 def use_colour(choice: str) -> bool:
@@ -247,13 +257,9 @@ def _write_plan(args: argparse.Namespace, estates: list, report: Any) -> None:
 def run_snapshot_command(argv: list[str]) -> int:
     args = _snapshot_parser().parse_args(argv)
     from auditor.sources import api_calls
-    from auditor.sources.live import collect
     from auditor.sources.snapshot import write_snapshot
 
-    progress = progress_reporter()
-    raws = collect(args.region, args.profile, args.instance, progress)
-    if progress:
-        sys.stderr.write("\r\033[K")
+    raws = collect_live(args.region, args.profile, args.instance)
     write_snapshot(args.out, raws)
     for raw in raws:
         denied = "".join(f"\n  {kind}: {reason}" for kind, reason in raw.errors.items())

@@ -14,11 +14,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import sys
 from typing import Any
 
-from auditor.cli import OneLineParser, progress_reporter, use_colour
+from auditor.cli import OneLineParser, read_raws, use_colour
 from auditor.errors import UsageError
 from auditor.sources.raw import RawRegion
 from auditor.sources.template.overlay import NESTED_STACK, OverlayResult
@@ -74,22 +72,10 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 
 def _base(args: argparse.Namespace, use_live: bool, region_hint: str | None
           ) -> tuple[RawRegion, dict[str, Any]]:
-    regions = [args.region] if args.region else None
-    if args.snapshot:
-        from auditor.sources.snapshot import read_snapshot
-
-        raws = read_snapshot(args.snapshot, regions)
-        described = {"kind": "snapshot", "path": args.snapshot}
-    elif use_live:
-        from auditor.sources.live import collect
-
-        progress = progress_reporter()
-        raws = collect(regions, args.profile, None, progress)
-        if progress:
-            sys.stderr.write("\r\033[K")
-        described = {"kind": "aws", "profile": args.profile or os.environ.get("AWS_PROFILE")}
-    else:
+    if not (args.snapshot or use_live):
         return RawRegion(args.region or ""), {"kind": "none"}
+    raws, described = read_raws(args.snapshot, [args.region] if args.region else None,
+                                 args.profile)
     return pick_region(raws, region_hint), described
 
 
