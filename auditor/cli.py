@@ -100,12 +100,13 @@ def progress_reporter() -> Any:
     return report
 
 
-def _load_estates(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
+def _load_estates(args: argparse.Namespace) -> tuple[list, list, dict[str, Any]]:
+    """The raw answers, the estates built from them for the requested instances, the source."""
     from auditor.sources.parse import build_estate
 
     raws, source = _load_raws(args)
     estates = [build_estate(raw, args.instance) for raw in raws]
-    return estates, _describe_source(source, estates)
+    return raws, estates, _describe_source(source, estates)
 
 
 def _describe_source(source: dict[str, Any], estates: list) -> dict[str, Any]:
@@ -162,7 +163,7 @@ def run_audit_command(argv: list[str]) -> int:
     if args.verify_plan:
         report = _verify_plan(args)
     else:
-        estates, source = _load_estates(args)
+        raws, estates, source = _load_estates(args)
         report = run_audit(estates, args.instance, source)
     if args.logs:
         from auditor.logs.attach import attach_logs
@@ -170,7 +171,7 @@ def run_audit_command(argv: list[str]) -> int:
         attach_logs(report, args.logs)
     _print_report(args, report)
     if args.plan:
-        _write_plan(args, estates, report)
+        _write_plan(args, raws, estates, report)
     return report.exit_code()
 
 
@@ -234,7 +235,7 @@ def _verify_summary(report: Any, after: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def _write_plan(args: argparse.Namespace, estates: list, report: Any) -> None:
+def _write_plan(args: argparse.Namespace, raws: list, estates: list, report: Any) -> None:
     """The plan goes to its file; a summary to stderr, so a JSON report stays clean."""
     from auditor.remediation import plan as plan_file
     from auditor.remediation.planner import PlanOptions, make_plan
@@ -242,9 +243,8 @@ def _write_plan(args: argparse.Namespace, estates: list, report: Any) -> None:
     complete = not args.instance
     if args.instance and args.snapshot:  # the snapshot has the neighbours: plan with them
         from auditor.sources.parse import build_estate
-        from auditor.sources.snapshot import read_snapshot
 
-        estates = [build_estate(raw, None) for raw in read_snapshot(args.snapshot, args.region)]
+        estates = [build_estate(raw, None) for raw in raws]
         complete = True
     plan = make_plan(estates, report, PlanOptions(s3_gateway=args.plan_s3_gateway), complete)
     try:
