@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import io
 import json
+import sys
 from pathlib import Path
 
 from auditor.cli import main
@@ -115,6 +117,19 @@ def test_diagnostics_failures_confirm_the_blocker(capsys):
     assert symptom["state"] == "confirmed"
     assert {f["service"] for f in symptom["explained_by"]} == {
         "ssm", "ec2messages", "ssmmessages"}
+
+
+def test_standard_input_beside_another_log_of_the_same_instance_is_read(capsys, tmp_path,
+                                                                         monkeypatch):
+    """The logs of one instance are read again together: standard input must not be lost."""
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(SSM_TIMEOUT.encode())))
+    _, report = audit(capsys, "--instance", LOCKED_DOWN, "--logs", "-",
+                      "--logs", write(tmp_path, "b.log", ASSUME_ROLE))
+    assert set(symptoms_of(report, LOCKED_DOWN)) >= {"endpoint_unreachable",
+                                                      "credential_refresher_failure"}
+    inputs = report["instances"][0]["logs"]["inputs"]
+    assert inputs[0]["name"] == "<stdin>"
+    assert inputs[0]["lines"] > 0
 
 
 def test_a_log_goes_to_the_audited_instance_it_names(capsys, tmp_path):

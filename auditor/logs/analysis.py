@@ -118,11 +118,12 @@ def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str, head: bytes) -
                               "nothing about the agent")
 
 
-def analyse(paths: list[str]) -> LogAnalysis:
-    """Every path read in turn ("-" is standard input); UsageError when one cannot be read."""
+def analyse(paths: list[str], names: dict[str, str] | None = None) -> LogAnalysis:
+    """Every path read in turn ("-" is standard input); UsageError when one cannot be read.
+    ``names``: how to call a path in the report (a copy of standard input, say)."""
     analysis = LogAnalysis()
     for path in paths:
-        name = "<stdin>" if path == "-" else path
+        name = (names or {}).get(path) or ("<stdin>" if path == "-" else path)
         stream = _open(path)
         try:
             head = _peek(stream)

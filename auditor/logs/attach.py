@@ -7,6 +7,12 @@ none while several are audited, is a usage error: the auditor never guesses.
 
 from __future__ import annotations
 
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.errors import UsageError
 from auditor.logs.analysis import LogAnalysis, analyse
@@ -19,7 +25,7 @@ MAX_IDS_SEARCHED = 50
 
 def _ids_in_file(path: str, instance_ids: list[str]) -> list[str]:
     """The instance ids that occur anywhere in the file (healthy lines included)."""
-    if path == "-" or len(instance_ids) > MAX_IDS_SEARCHED:
+    if len(instance_ids) > MAX_IDS_SEARCHED:
         return []
     wanted = {iid: iid.encode() for iid in instance_ids}
     found: set[str] = set()
@@ -32,10 +38,12 @@ def _ids_in_file(path: str, instance_ids: list[str]) -> list[str]:
     return sorted(found)
 
 
-def _owner(path: str, analysis: LogAnalysis, audits: dict[str, InstanceAudit]) -> str:
+def _owner(path: str, analysis: LogAnalysis, audits: dict[str, InstanceAudit],
+           file: str) -> str:
+    """``path`` as the user named it, ``file`` where it can be read again."""
     named = [iid for iid in analysis.instance_ids if iid in audits]
     if not named and len(audits) > 1:
-        named = _ids_in_file(path, sorted(audits))
+        named = _ids_in_file(file, sorted(audits))
     if len(named) == 1:
         return named[0]
     if len(named) > 1:
@@ -52,12 +60,31 @@ def attach_logs(report: AuditReport, paths: list[str]) -> None:
     audits = {audit.instance.instance_id: audit for audit in report.instances}
     if not audits:
         raise UsageError("--logs needs at least one audited instance")
+    with _stdin_as_file(list(dict.fromkeys(paths))) as (files, names):
+        _attach(audits, files, names)
+
+
+@contextmanager
+def _stdin_as_file(paths: list[str]) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Standard input copied to a temporary file: the logs of an instance that has several
+    are read again together, and standard input cannot be read twice."""
+    if "-" not in paths:
+        yield paths, {}
+        return
+    with tempfile.NamedTemporaryFile(prefix="ssm-auditor-stdin-", suffix=".log") as copy:
+        shutil.copyfileobj(sys.stdin.buffer, copy)
+        copy.flush()
+        yield [copy.name if path == "-" else path for path in paths], {copy.name: "<stdin>"}
+
+
+def _attach(audits: dict[str, InstanceAudit], paths: list[str], names: dict[str, str]) -> None:
     by_instance: dict[str, list[tuple[str, LogAnalysis]]] = {}
-    for path in dict.fromkeys(paths):
-        analysis = analyse([path])
-        by_instance.setdefault(_owner(path, analysis, audits), []).append((path, analysis))
+    for path in paths:
+        analysis = analyse([path], names)
+        by_instance.setdefault(_owner(names.get(path, path), analysis, audits, path),
+                               []).append((path, analysis))
     for instance_id, read in by_instance.items():
-        analysis = read[0][1] if len(read) == 1 else analyse([path for path, _ in read])
+        analysis = read[0][1] if len(read) == 1 else analyse([path for path, _ in read], names)
         audit = audits[instance_id]
         audit.logs = {"inputs": analysis.inputs, "primary": analysis.primary,
                       "notes": analysis.notes, "diagnostics": analysis.checks,
