@@ -97,16 +97,16 @@ def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],
     """Never an all-clear, nor a blocker, resting on a value that is not known yet."""
     notes = [Finding("TEMPLATE_VALUE_UNRESOLVED", resource_id, f"{resource_id}: {reason}",
                      None, "warning") for resource_id, reason in pending.items()]
-    blockers = [f for f in findings if f.severity == "error"]
     everything = unresolved_eval.ANY_RESOURCE in pending
-    explained = bool(blockers) and (everything or all(f.resource_id in pending
-                                                      for f in blockers))
+    uncertain = [f for f in findings
+                 if f.severity == "error" and (everything or f.resource_id in pending)]
+    blockers = [f for f in findings if f.severity == "error"]
+    explained = bool(blockers) and len(uncertain) == len(blockers)
     # A blocker found on a resource whose values are not all known may not hold: say so.
     findings = [replace(f, severity="warning",
                         message=f"{f.message} (This rests on {f.resource_id}, whose values are "
                                 "not all known before deployment: it may not hold.)")
-                if f.severity == "error" and (everything or f.resource_id in pending) else f
-                for f in findings]
+                if f in uncertain else f for f in findings]
     if verdict in (MANAGEABLE, UNKNOWN) or (verdict == NOT_MANAGEABLE and explained):
         what = "; ".join(f"{resource_id}: {reason}" for resource_id, reason in pending.items())
         return UNKNOWN, [*reasons, f"depends on values unknown before deployment ({what})"], \
