@@ -17,6 +17,11 @@ from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE,
 from auditor.errors import UsageError
 from auditor.model import Estate, Instance
 
+# Exit statuses of an audit (the contract's; 2, bad usage, is the command line's).
+EXIT_ALL_CLEAR = 0
+EXIT_NOT_MANAGEABLE = 1
+EXIT_UNKNOWN = 3
+
 
 @dataclass
 class InstanceAudit:
@@ -40,10 +45,10 @@ class AuditReport:
     def exit_code(self) -> int:
         verdicts = {audit.verdict for audit in self.instances}
         if NOT_MANAGEABLE in verdicts:
-            return 1
+            return EXIT_NOT_MANAGEABLE
         if verdicts <= {MANAGEABLE, NOT_APPLICABLE}:
-            return 0
-        return 3
+            return EXIT_ALL_CLEAR
+        return EXIT_UNKNOWN
 
 
 def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult,

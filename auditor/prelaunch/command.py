@@ -16,12 +16,11 @@ import argparse
 import json
 from typing import Any
 
+from auditor.audit import EXIT_UNKNOWN
 from auditor.cli import OneLineParser, read_raws, use_colour
 from auditor.errors import UsageError
 from auditor.sources.raw import RawRegion
 from auditor.sources.template.overlay import NESTED_STACK, OverlayResult
-
-EXIT_UNKNOWN = 3
 
 
 def _parser() -> argparse.ArgumentParser:
