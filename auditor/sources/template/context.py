@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, ip_network
+from pathlib import Path
 from typing import Any
 
 from auditor.sources import api_calls
@@ -50,6 +51,9 @@ class Scope:
     resolver: Resolver | None = None
     ids: dict[str, str] = field(default_factory=dict)  # logical id -> synthetic id / name
     children: dict[str, Scope] = field(default_factory=dict)  # nested stacks read
+    unread: dict[str, str] = field(default_factory=dict)  # nested stack -> why it is not read
+    ancestors: tuple[Path, ...] = ()  # the template files above it, and its own
+    hierarchy: list[int] = field(default_factory=lambda: [0])  # resources read under the root
 
 
 class Translation:

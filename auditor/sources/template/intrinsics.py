@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from ipaddress import ip_network
 from typing import Any
 
+from auditor import limits
+from auditor.sources.bounded_read import beyond
+
 
 @dataclass(frozen=True)
 class Unresolved:
@@ -26,6 +29,7 @@ class _NoValue:
 
 
 NO_VALUE = _NoValue()
+TOO_DEEP = Unresolved(f"values resolve inside one another past {beyond(limits.RESOLUTION_DEPTH)}")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -58,6 +62,14 @@ RefFunction = Callable[[str], Any]
 GetAttFunction = Callable[[str, str], Any]
 
 
+class _Depth:
+    """How deep resolution is, across every resolver (a condition naming a condition, an
+    import of another template's output, a nested stack's output): past the limit the value is
+    unresolved rather than the stack exhausted."""
+
+    level = 0
+
+
 class Resolver:
     def __init__(self, body: dict[str, Any], parameters: dict[str, Any],
                  pseudo: dict[str, Any], ref: RefFunction, get_att: GetAttFunction,
@@ -74,6 +86,15 @@ class Resolver:
     # --- public ---------------------------------------------------------------------------
 
     def resolve(self, value: Any) -> Any:
+        if _Depth.level >= limits.RESOLUTION_DEPTH.value:
+            return TOO_DEEP
+        _Depth.level += 1
+        try:
+            return self._resolve(value)
+        finally:
+            _Depth.level -= 1
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             items = [self.resolve(item) for item in value]
             return [item for item in items if item is not NO_VALUE]
@@ -146,7 +167,8 @@ class Resolver:
             return Unresolved(f"Fn::{name} is not evaluated by the auditor")
         try:
             return handler(argument)
-        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError,
+                ArithmeticError) as error:
             return Unresolved(f"malformed Fn::{name}: {error}")
 
     def _fn_getatt(self, argument: Any) -> Any:
@@ -320,6 +342,10 @@ class Resolver:
         found = first_unresolved([block, count, bits])
         if found:
             return found
+        limit = limits.CIDR_COUNT.value
+        if isinstance(count, bool) or not 1 <= int(count) <= limit:
+            return Unresolved(f"Fn::Cidr count {count!r} is not from 1 to {limit}, which "
+                              "CloudFormation refuses")
         network = ip_network(str(block), strict=False)
         subnets = network.subnets(new_prefix=network.max_prefixlen - int(bits))
         return [str(subnet) for _, subnet in zip(range(int(count)), subnets, strict=False)]

@@ -26,18 +26,21 @@ agent's path), IPv6 blocks (ignored).
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from auditor import limits
+from auditor.errors import UsageError
+from auditor.sources.bounded_read import beyond, texts
 from auditor.sources.raw import RawRegion
 from auditor.sources.template import compute, foreach, iam, nested, network
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
-from auditor.sources.template.load import LoadedTemplate
+from auditor.sources.template.load import LoadedTemplate, ReadBudget, check_resource
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -104,13 +107,19 @@ class OverlayResult:
     not_read: dict[str, str] = field(default_factory=dict)
 
 
+def _first_match(pattern: re.Pattern, template: LoadedTemplate) -> re.Match | None:
+    """The first match in the template's strings, read one by one (a template is not written
+    out whole for this: its aliases or loops may make it large)."""
+    return next(filter(None, map(pattern.search, texts(template.body))), None)
+
+
 def infer_region(templates: list[LoadedTemplate]) -> str | None:
     pattern = re.compile(r"com\.amazonaws\.([a-z]{2}(?:-[a-z]+)+-\d)\.|"
-                         r'"([a-z]{2}(?:-[a-z]+)+-\d)[a-z]"')
+                         r"^([a-z]{2}(?:-[a-z]+)+-\d)[a-z]$")
     for template in templates:
         if template.region:
             return template.region
-        match = pattern.search(json.dumps(template.body))
+        match = _first_match(pattern, template)
         if match:
             return match.group(1) or match.group(2)
     return None
@@ -123,7 +132,7 @@ def infer_account(templates: list[LoadedTemplate]) -> str | None:
     for template in templates:
         if template.account:
             return template.account
-        match = pattern.search(json.dumps(template.body))
+        match = _first_match(pattern, template)
         if match:
             return match.group(1)
     return None
@@ -260,17 +269,21 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
     t = Translation(base, region, account)
     scopes: list[Scope] = []
     importing: set[str] = set()
+    imported: dict[str, Any] = {}  # each export resolved once, however often it is imported
 
     def import_value(name: str) -> Any:
         """Fn::ImportValue of an export of another template given with this one (cdk.out's
         cross-stack references)."""
         if name in importing:
             return Unresolved(f"Fn::ImportValue {name} depends on itself")
+        if name in imported:
+            return imported[name]
         importing.add(name)
         try:
             for other in scopes:
                 value = other.resolver.output(name)
                 if value is not None:
+                    imported[name] = value
                     return value
         finally:
             importing.discard(name)
@@ -283,21 +296,28 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                           f"exports: {shown})")
 
     unexpanded: list[tuple[Scope, foreach.Unexpanded]] = []
+    reads = _NestedReads()
     # (template, its parameters, the scope of its parent and its logical id there, depth)
     queue: list[tuple[LoadedTemplate, Any, Scope | None, str, int]] = [
         (template, dict(parameters or {}), None, "", 0) for template in templates]
     while queue:
         template, values, parent, nested_id, depth = queue.pop(0)
         scope = Scope(template)
+        here = Path(template.path).resolve()
         if parent is not None:
             parent.children[nested_id] = scope
+            scope.ancestors = (*parent.ancestors, here)
+            scope.hierarchy = parent.hierarchy
+        else:
+            scope.ancestors = (here,)
+            scope.hierarchy = [len(template.resources)]
         ids = _Ids(t, scope)
         scope.resolver = Resolver(template.body, values,
                                   _pseudo(template, region, account), ids.ref, ids.get_att,
                                   import_value)
         unexpanded += [(scope, loop) for loop in _expand_loops(scope, ids)]
         template = scope.template
-        queue += _nested(scope, depth)
+        queue += _nested(scope, depth, reads)
         scopes.append(scope)
         for logical_id, resource in template.resources.items():
             resource_id = ids.ref(logical_id)
@@ -325,8 +345,12 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
 
 
 # Resources whose effect the templates given do not show, and why.
-NESTED_STACK = ("nested stack: the instances it launches are not read (check its template "
-                "too, with the parameters this stack passes)")
+def nested_stack_not_read(why: str) -> str:
+    return (f"nested stack: the instances it launches are not read ({why}; check its template "
+            "too, with the parameters this stack passes)")
+
+
+NESTED_STACK = nested_stack_not_read("its template is not a local file next to this one")
 _NOT_READ = {"AWS::CloudFormation::Stack": NESTED_STACK,
              "AWS::Serverless::Application": NESTED_STACK}
 CUSTOM_RESOURCE = "custom resource: what its function changes is not modelled"
@@ -339,6 +363,8 @@ def _not_read(scopes: list[Scope]) -> dict[str, str]:
             kind = resource["Type"]
             why = _NOT_READ.get(kind) or (CUSTOM_RESOURCE if kind.startswith("Custom::") or
                                           kind == "AWS::CloudFormation::CustomResource" else None)
+            if logical_id in scope.unread:
+                why = nested_stack_not_read(scope.unread[logical_id])
             condition = resource.get("Condition")
             if logical_id in scope.children:
                 continue  # read with its template
@@ -354,12 +380,25 @@ def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
     template = scope.template
     if not any(foreach.is_loop(key, value) for key, value in template.resources.items()):
         return []
-    resources, loops = foreach.expand(template.resources, scope.resolver)
-    # A resource a loop made is located at the loop.
-    lines = {**{logical_id: template.lines.get(key)
-                for key, value in template.resources.items() if foreach.is_loop(key, value)
-                for logical_id in foreach.expand({key: value}, scope.resolver)[0]},
-             **template.lines}
+    budget = foreach.Budget(f"template {template.path}")
+    resources: dict[str, Any] = {}
+    lines = dict(template.lines)  # a resource a loop made is located at the loop
+    loops: list[foreach.Unexpanded] = []
+    for key, value in template.resources.items():
+        if not foreach.is_loop(key, value):
+            resources[key] = value
+            continue
+        made, unexpanded = foreach.expand({key: value}, scope.resolver, budget)
+        for logical_id, resource in made.items():
+            check_resource(template.path, logical_id, resource)
+        resources.update(made)
+        loops += unexpanded
+        for logical_id in made:
+            lines.setdefault(logical_id, template.lines.get(key))
+    if len(resources) > limits.TEMPLATE_RESOURCES.value:
+        raise UsageError(f"template {template.path}: its Fn::ForEach loops make "
+                         f"{len(resources):,} resources, past "
+                         f"{beyond(limits.TEMPLATE_RESOURCES)}")
     scope.template = replace(template, body={**template.body, "Resources": resources},
                              lines=lines)
     scope.resolver.body = scope.template.body
@@ -367,17 +406,54 @@ def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
     return loops
 
 
-def _nested(scope: Scope, depth: int) -> list[tuple[LoadedTemplate, Any, Scope, str, int]]:
-    """The nested stacks of a template whose template is a local file, to read next."""
+class _NestedReads:
+    """The nested templates one overlay reads: each file once, within one read budget."""
+
+    def __init__(self) -> None:
+        self.budget = ReadBudget()
+        self.loaded: dict[Path, LoadedTemplate | str] = {}
+
+    def load(self, parent: LoadedTemplate, logical_id: str, path: Path) -> LoadedTemplate | str:
+        key = path.resolve()
+        if key not in self.loaded:
+            self.loaded[key] = nested.load_child(parent, logical_id, path, self.budget)
+        found = self.loaded[key]
+        if isinstance(found, str):
+            return found
+        return replace(found, name=f"{parent.name}-{logical_id}", region=parent.region,
+                       account=parent.account)
+
+
+def _nested(scope: Scope, depth: int, reads: _NestedReads
+            ) -> list[tuple[LoadedTemplate, Any, Scope, str, int]]:
+    """The nested stacks of a template whose template is a local file, to read next; why the
+    others that are local files are not read (``scope.unread``)."""
     found = []
     for logical_id, resource in scope.template.resources.items():
-        path = nested.local_template(scope.template, resource) \
-            if resource["Type"] in nested.NESTED_TYPES and depth < nested.MAX_DEPTH else None
-        child = nested.load_child(scope.template, logical_id, path) if path else None
-        if isinstance(child, LoadedTemplate):
-            passed = nested.PassedParameters(
-                (resource.get("Properties") or {}).get("Parameters"), scope.resolver)
-            found.append((child, passed, scope, logical_id, depth + 1))
+        if resource["Type"] not in nested.NESTED_TYPES:
+            continue
+        path = nested.local_template(scope.template, resource)
+        if path is None:
+            continue  # in S3: not read
+        if depth >= limits.NESTED_DEPTH.value:
+            scope.unread[logical_id] = f"nested past {beyond(limits.NESTED_DEPTH)}"
+            continue
+        if path.resolve() in scope.ancestors:
+            scope.unread[logical_id] = (f"its template {path.name} is already being read above "
+                                        "it: the stack would nest itself without end")
+            continue
+        child = reads.load(scope.template, logical_id, path)
+        if isinstance(child, str):
+            scope.unread[logical_id] = child
+            continue
+        if scope.hierarchy[0] + len(child.resources) > limits.NESTED_RESOURCES.value:
+            scope.unread[logical_id] = (f"the stack hierarchy would hold more than "
+                                        f"{beyond(limits.NESTED_RESOURCES)}")
+            continue
+        scope.hierarchy[0] += len(child.resources)
+        passed = nested.PassedParameters(
+            (resource.get("Properties") or {}).get("Parameters"), scope.resolver)
+        found.append((child, passed, scope, logical_id, depth + 1))
     return found
 
 
@@ -405,7 +481,8 @@ def _translate(t: Translation, scope: Scope, logical_id: str, resource: dict,
     reader = _reader(t, scope, logical_id, resource)
     try:
         handler(t, reader)
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError,
+            RecursionError) as error:
         # A property of an unexpected shape: that resource is unknown, the rest is proved.
         reader.fail(f"{logical_id}: a property has a form the auditor cannot read "
                     f"({type(error).__name__}: {error})")
