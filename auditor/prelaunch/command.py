@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from typing import Any
 
 from auditor.audit import EXIT_UNKNOWN
 from auditor.cli import OneLineParser, read_raws, use_colour
 from auditor.errors import UsageError
 from auditor.sources.raw import RawRegion
-from auditor.sources.template.overlay import NESTED_STACK, OverlayResult
+from auditor.sources.template.overlay import OverlayResult
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -145,6 +146,7 @@ def _json(report: Any, result: OverlayResult) -> str:
                 finding["logical_id"] = found.logical_id
     document["unresolved"] = unresolved
     document["not_read"] = result.not_read
+    document["template_warnings"] = result.warnings
     return json.dumps(document, indent=2)
 
 
@@ -166,7 +168,9 @@ def run(argv: list[str]) -> int:
     else:
         report = run_audit([estate], result.planned, source)
     report = merge_groups(report, result.groups)
-    nested = [logical_id for logical_id, why in result.not_read.items() if why == NESTED_STACK]
+    nested = result.unread_launches
+    for warning in result.warnings:
+        print(f"auditor: warning: {warning}", file=sys.stderr)
     if args.format == "json":
         print(_json(report, result))
     elif args.format == "sarif":

@@ -94,6 +94,7 @@ class Translation:
         self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
         self.prefix_lists: list[dict] = []  # DescribeManagedPrefixLists entries
         self.prefix_list_entries: list[dict] = []  # GetManagedPrefixListEntries answers
+        self.eks_clusters: dict[str, str | None] = {}  # cluster name -> its security group
         self._hosts: dict[str, int] = {}
 
     # --- what can be written --------------------------------------------------------------

@@ -209,6 +209,29 @@ def instance_profile_arn(t: Translation, name: str, path: str = "/") -> str:
     return f"arn:aws:iam::{t.account_id}:instance-profile{path}{name}"
 
 
+def role_name_of(arn: Any) -> str | None:
+    """The role name an ARN (``arn:aws:iam::111122223333:role/path/Name``) names, or None."""
+    if not isinstance(arn, str) or ":role/" not in arn:
+        return None
+    return arn.rsplit("/", 1)[-1] or None
+
+
+def profile_for_role(t: Translation, profile_name: str, role_name: str) -> str | None:
+    """An instance profile a service makes for a role (EKS for a node group's NodeRole): its
+    ARN, with the role holding it; None when the role is not known."""
+    entry = t.mutable_role(role_name)
+    if entry is None:
+        return None
+    arn = instance_profile_arn(t, profile_name)
+    t.profiles[profile_name] = arn
+    entry.setdefault("InstanceProfileList", []).append({
+        "Path": "/", "InstanceProfileName": profile_name, "Arn": arn, "CreateDate": IAM_DATE,
+        "InstanceProfileId": f"AIPA{profile_name.upper()[:17]}",
+        "Roles": [{"RoleName": entry["RoleName"], "Arn": entry["Arn"],
+                   "Path": entry.get("Path", "/")}]})
+    return arn
+
+
 def instance_profile(t: Translation, reader: Reader) -> None:
     name = reader.resource_id
     path = reader.value("Path", "/") or "/"

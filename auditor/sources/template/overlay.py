@@ -37,10 +37,15 @@ from auditor import limits
 from auditor.errors import UsageError
 from auditor.sources.bounded_read import beyond, texts
 from auditor.sources.raw import RawRegion
-from auditor.sources.template import compute, foreach, iam, nested, network
+from auditor.sources.template import compute, eks, foreach, iam, nested, network, refusals
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate, ReadBudget, check_resource
+from auditor.sources.template.not_read import (  # NESTED_STACK: kept importable from here
+    NESTED_STACK,  # noqa: F401
+    NESTED_TYPES,
+    not_read,
+)
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -60,6 +65,7 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::IAM::ManagedPolicy": iam.managed_policy, "AWS::IAM::Policy": iam.inline_policy,
      "AWS::IAM::RolePolicy": iam.inline_policy,
      "AWS::IAM::InstanceProfile": iam.instance_profile},
+    {"AWS::EKS::Cluster": eks.cluster},
     {"AWS::EC2::NatGateway": network.nat_gateway,
      "AWS::EC2::SubnetRouteTableAssociation": network.subnet_route_table_association,
      "AWS::EC2::SubnetNetworkAclAssociation": network.subnet_nacl_association,
@@ -72,13 +78,15 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::EC2::NetworkInterface": compute.network_interface},
     {"AWS::EC2::Route": network.route},
     {"AWS::EC2::EIP": compute.elastic_ip, "AWS::EC2::EIPAssociation": compute.elastic_ip,
+     "AWS::EC2::NetworkInterfaceAttachment": compute.interface_attachment,
      "AWS::EC2::LaunchTemplate": compute.launch_template,
      "AWS::AutoScaling::LaunchConfiguration": compute.launch_configuration},
     {"AWS::EC2::Instance": compute.instance,
-     "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group},
+     "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group,
+     "AWS::EKS::Nodegroup": eks.nodegroup},
 )
 # Resources that launch instances: one that cannot be read is still reported (unknown).
-_LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup")
+_LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup", "AWS::EKS::Nodegroup")
 # Synthetic id prefixes of the resources whose Ref is an EC2 id.
 _ID_PREFIXES = {
     "AWS::EC2::VPC": "vpc", "AWS::EC2::Subnet": "subnet", "AWS::EC2::RouteTable": "rtb",
@@ -93,6 +101,7 @@ _NAME_PROPERTIES = {
     "AWS::IAM::Role": "RoleName", "AWS::IAM::InstanceProfile": "InstanceProfileName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
+    "AWS::EKS::Cluster": "Name",
 }
 
 
@@ -105,6 +114,10 @@ class OverlayResult:
     planned: list[str] = field(default_factory=list)  # instance ids the templates launch
     # Logical id -> what the auditor does not read in it (a nested stack, a custom resource).
     not_read: dict[str, str] = field(default_factory=dict)
+    # Those of them that may launch instances (a nested stack, EKS Auto Mode, AWS Batch...).
+    unread_launches: list[str] = field(default_factory=list)
+    # One line per template CloudFormation would refuse (the auditor is no linter: cfn-lint).
+    warnings: list[str] = field(default_factory=list)
 
 
 def _first_match(pattern: re.Pattern, template: LoadedTemplate) -> re.Match | None:
@@ -200,6 +213,7 @@ class _Ids:
             ("AWS::EC2::LaunchTemplate", "DefaultVersionNumber"): "1",
             ("AWS::IAM::ManagedPolicy", "PolicyArn"): own,
             ("AWS::EC2::PrefixList", "PrefixListId"): own,
+            ("AWS::EKS::Cluster", "ClusterSecurityGroupId"): eks.cluster_security_group_id(own),
         }
         if (kind, attribute) in simple:
             return simple[(kind, attribute)]
@@ -220,7 +234,7 @@ class _Ids:
         if logical_id in self.scope.children and attribute.startswith("Outputs."):
             return nested.output(self.scope.children[logical_id].resolver,
                                  attribute.removeprefix("Outputs."), logical_id)
-        if kind in _NOT_READ:
+        if kind in NESTED_TYPES:
             return Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: an output of nested stack "
                               f"{logical_id}, whose template is not read")
         return Unresolved(f"Fn::GetAtt {logical_id}.{attribute} is known only after deployment")
@@ -340,38 +354,12 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
     for group_id, members in t.groups.items():
         for member in members:
             t.logical[member] = t.logical[group_id]
+    unread, unread_launches = not_read(scopes)
+    looping = {id(scope) for scope, _ in unexpanded}
+    warnings = [line for scope in scopes
+                if (line := refusals.warning(scope, id(scope) not in looping))]
     return OverlayResult(t.raw(base), t.logical, dict(t.unresolved), dict(t.groups),
-                         list(t.planned), _not_read(scopes))
-
-
-# Resources whose effect the templates given do not show, and why.
-def nested_stack_not_read(why: str) -> str:
-    return (f"nested stack: the instances it launches are not read ({why}; check its template "
-            "too, with the parameters this stack passes)")
-
-
-NESTED_STACK = nested_stack_not_read("its template is not a local file next to this one")
-_NOT_READ = {"AWS::CloudFormation::Stack": NESTED_STACK,
-             "AWS::Serverless::Application": NESTED_STACK}
-CUSTOM_RESOURCE = "custom resource: what its function changes is not modelled"
-
-
-def _not_read(scopes: list[Scope]) -> dict[str, str]:
-    found = {}
-    for scope in scopes:
-        for logical_id, resource in scope.template.resources.items():
-            kind = resource["Type"]
-            why = _NOT_READ.get(kind) or (CUSTOM_RESOURCE if kind.startswith("Custom::") or
-                                          kind == "AWS::CloudFormation::CustomResource" else None)
-            if logical_id in scope.unread:
-                why = nested_stack_not_read(scope.unread[logical_id])
-            condition = resource.get("Condition")
-            if logical_id in scope.children:
-                continue  # read with its template
-            if why and not (isinstance(condition, str)
-                            and scope.resolver.condition(condition) is False):
-                found[logical_id] = why
-    return found
+                         list(t.planned), unread, unread_launches, warnings)
 
 
 def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
