@@ -132,6 +132,8 @@ def _attach_interface(t: Translation, reader: Reader, launch: Launch, specificat
     launch.subnet_id = launch.subnet_id or interface.subnet_id
     launch.group_ids = launch.group_ids or interface.group_ids
     launch.private_ip = launch.private_ip or interface.private_ip
+    if interface_id in t.unclear_elastic_ips and interface_id not in t.elastic_ips:
+        reader.fail(t.unclear_elastic_ips[interface_id])
     return interface_id in t.elastic_ips
 
 
@@ -301,17 +303,70 @@ def instance(t: Translation, reader: Reader) -> None:
     template = template_launch(t, reader, reader.value("LaunchTemplate"))
     if template is not None:
         launch = launch.over(template)
-    emit_instance(t, reader.resource_id, launch, _tag_name(reader),
-                  eip=reader.resource_id in t.elastic_ips)
+    eip = reader.resource_id in t.elastic_ips
+    if reader.resource_id in t.unclear_elastic_ips and not eip:
+        launch.reasons.append(t.unclear_elastic_ips[reader.resource_id])
+    emit_instance(t, reader.resource_id, launch, _tag_name(reader), eip=eip)
 
 
 def elastic_ip(t: Translation, reader: Reader) -> None:
     """AWS::EC2::EIP with InstanceId, AWS::EC2::EIPAssociation with InstanceId or
-    NetworkInterfaceId: the instance (or the one the interface is attached to) is public."""
+    NetworkInterfaceId: the instance (or the one the interface is attached to) is public, when
+    the address is mapped to its primary private address. Mapped to a secondary one
+    (``PrivateIpAddress``), it does not serve the agent, whose traffic leaves from the primary
+    address."""
+    private = reader.properties.get("PrivateIpAddress")
     for name in ("InstanceId", "NetworkInterfaceId"):
         attached = reader.value(name)
-        if isinstance(attached, str):
+        if not isinstance(attached, str):
+            continue
+        mapped = "primary" if private is None else _mapped_address(t, reader, attached, private)
+        if mapped == "primary":
             t.elastic_ips.add(attached)
+        elif mapped == "unknown":
+            t.unclear_elastic_ips[attached] = (
+                f"{reader.logical_id} maps an Elastic IP to {attached}'s private address "
+                f"{private!r}, which may not be its primary one (the only one the agent's "
+                "traffic leaves from)")
+
+
+_PRIMARY_ATTRIBUTES = ("PrimaryPrivateIpAddress", "PrivateIp")
+
+
+def _mapped_address(t: Translation, reader: Reader, attached: str, private: Any) -> str:
+    """Whether ``PrivateIpAddress`` is the primary address of the interface (or instance):
+    "primary", "secondary" or "unknown"."""
+    attributes = [part for part in _get_atts(private)]
+    if any(attribute == "SecondaryPrivateIpAddresses" for attribute in attributes):
+        return "secondary"
+    if isinstance(private, dict) and set(private) == {"Fn::GetAtt"} \
+            and attributes and attributes[0] in _PRIMARY_ATTRIBUTES:
+        return "primary"
+    address = reader.scope.resolver.resolve(private)
+    interface = t.interfaces.get(attached)
+    primary = interface.private_ip if interface is not None else None
+    if isinstance(address, str) and isinstance(primary, str):
+        return "primary" if address == primary else "secondary"
+    return "unknown"
+
+
+def _get_atts(value: Any) -> list[str]:
+    """The attribute names of every Fn::GetAtt inside ``value``."""
+    found: list[str] = []
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack += node
+        elif isinstance(node, dict):
+            for key, child in node.items():
+                if key == "Fn::GetAtt":
+                    parts = child.split(".", 1) if isinstance(child, str) else child
+                    if isinstance(parts, list) and len(parts) > 1 and isinstance(parts[1], str):
+                        found.append(parts[1])
+                else:
+                    stack.append(child)
+    return found
 
 
 def auto_scaling_group(t: Translation, reader: Reader) -> None:

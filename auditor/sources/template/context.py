@@ -91,6 +91,8 @@ class Translation:
         self.launch_template_owner: dict[str, str] = {}  # launch template id -> logical id
         self.used_launch_templates: set[int] = set()  # id() of the Launch objects used
         self.elastic_ips: set[str] = set()  # instance or interface ids with an Elastic IP
+        # ids with an Elastic IP on an address that may not be their primary one: why
+        self.unclear_elastic_ips: dict[str, str] = {}
         self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
         self.prefix_lists: list[dict] = []  # DescribeManagedPrefixLists entries
         self.prefix_list_entries: list[dict] = []  # GetManagedPrefixListEntries answers

@@ -38,7 +38,7 @@ class Launcher:
     launches: Callable[[Properties, Scope], bool] = lambda properties, scope: True
 
     def reason(self) -> str:
-        return f"{self.what}: {_AFTER}"
+        return f"{self.what} {_AFTER}"
 
 
 def _known(value: Any) -> bool:
@@ -47,6 +47,8 @@ def _known(value: Any) -> bool:
 
 def _auto_mode(properties: Properties, scope: Scope) -> bool:
     config = properties("ComputeConfig")
+    if config is None:
+        return False
     return not _known(config) or (isinstance(config, dict)
                                   and str(config.get("Enabled", False)).lower() == "true")
 

@@ -76,9 +76,10 @@ PHASES: tuple[dict[str, Handler], ...] = (
          lambda t, r: network.security_group_rule(t, r, "egress"),
      "AWS::EC2::VPCEndpoint": network.vpc_endpoint,
      "AWS::EC2::NetworkInterface": compute.network_interface},
-    {"AWS::EC2::Route": network.route},
-    {"AWS::EC2::EIP": compute.elastic_ip, "AWS::EC2::EIPAssociation": compute.elastic_ip,
-     "AWS::EC2::NetworkInterfaceAttachment": compute.interface_attachment,
+    # Elastic IPs before the launch templates whose interfaces they make public
+    {"AWS::EC2::Route": network.route, "AWS::EC2::EIP": compute.elastic_ip,
+     "AWS::EC2::EIPAssociation": compute.elastic_ip},
+    {"AWS::EC2::NetworkInterfaceAttachment": compute.interface_attachment,
      "AWS::EC2::LaunchTemplate": compute.launch_template,
      "AWS::AutoScaling::LaunchConfiguration": compute.launch_configuration},
     {"AWS::EC2::Instance": compute.instance,
