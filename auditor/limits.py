@@ -73,7 +73,7 @@ TEMPLATES_TOTAL_BYTES = Limit(
     "templates per run", 50_000_000, "bytes",
     "all the template files one run reads (files given, cdk.out stacks, nested templates)",
     "the project's: fifty stacks at CloudFormation's 1 MB maximum",
-    "exit 2")
+    "exit 2 (a nested stack's template: listed under `not_read` with the reason)")
 CIDR_COUNT = Limit(
     "Fn::Cidr count", 256, "blocks", "the count argument of `Fn::Cidr` (1 to 256)",
     "CloudFormation: `Fn::Cidr` takes a count from 1 to 256",

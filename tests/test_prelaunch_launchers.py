@@ -213,3 +213,14 @@ def test_every_entry_says_where_it_comes_from(tmp_path, capsys):
         assert {"logical_id", "resource_type", "template"} <= set(instance), instance
     spare = entry(report, "Spare")
     assert (spare["logical_id"], spare["resource_type"]) == ("Spare", "AWS::EC2::LaunchTemplate")
+
+
+def test_instances_a_launcher_makes_unproved_are_never_an_all_clear(tmp_path, capsys):
+    # Beside a manageable instance, EKS Auto Mode nodes (not proved) keep the exit status at 3.
+    template = isolated_template()
+    kind, properties, _ = LAUNCHERS[0]
+    template["Resources"]["Auto"] = {"Type": kind, "Properties": properties}
+    status, report = prelaunch(capsys, str(write(tmp_path, template)))
+    assert entry(report, "App")["verdict"] == "manageable"
+    assert "EKS Auto Mode" in report["not_read"]["Auto"]
+    assert status == 3

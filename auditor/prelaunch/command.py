@@ -187,6 +187,7 @@ def run(argv: list[str]) -> int:
     if args.format == "text":
         for logical_id, why in result.not_read.items():
             print(f"not read: {logical_id} ({why})")
-    # Instances only a nested stack launches are not known to be absent: not "all clear".
-    return max(report.exit_code(), EXIT_UNKNOWN) if nested and not result.planned \
-        else report.exit_code()
+    # Instances only a nested stack launches are not known to be absent, and those EKS Auto
+    # Mode, Batch, EMR... launch are not proved: not "all clear".
+    unproved = (nested and not result.planned) or result.unproved_launches
+    return EXIT_UNKNOWN if unproved and report.exit_code() == 0 else report.exit_code()

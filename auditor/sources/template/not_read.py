@@ -121,10 +121,12 @@ def _why(scope: Scope, logical_id: str, resource: dict) -> str | None:
     return None
 
 
-def not_read(scopes: list[Scope]) -> tuple[dict[str, str], list[str]]:
-    """What is not read (logical id -> why), and which of those may launch instances."""
+def not_read(scopes: list[Scope]) -> tuple[dict[str, str], list[str], list[str]]:
+    """What is not read (logical id -> why); which of those may launch instances (nested
+    stacks too); which certainly do (``LAUNCHERS``)."""
     found: dict[str, str] = {}
     launches: list[str] = []
+    launchers: list[str] = []
     for scope in scopes:
         for logical_id, resource in scope.template.resources.items():
             if logical_id in scope.children:
@@ -138,5 +140,7 @@ def not_read(scopes: list[Scope]) -> tuple[dict[str, str], list[str]]:
             found[logical_id] = why
             if why != CUSTOM_RESOURCE:
                 launches.append(logical_id)
-    return found, launches
+            if resource["Type"] in LAUNCHERS:
+                launchers.append(logical_id)
+    return found, launches, launchers
 

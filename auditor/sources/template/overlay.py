@@ -115,8 +115,10 @@ class OverlayResult:
     planned: list[str] = field(default_factory=list)  # instance ids the templates launch
     # Logical id -> what the auditor does not read in it (a nested stack, a custom resource).
     not_read: dict[str, str] = field(default_factory=dict)
-    # Those of them that may launch instances (a nested stack, EKS Auto Mode, AWS Batch...).
+    # Those of them that may launch instances (a nested stack, EKS Auto Mode, AWS Batch...),
+    # and those that certainly do (all but the nested stacks): never an all clear.
     unread_launches: list[str] = field(default_factory=list)
+    unproved_launches: list[str] = field(default_factory=list)
     # One line per template CloudFormation would refuse (the auditor is no linter: cfn-lint).
     warnings: list[str] = field(default_factory=list)
 
@@ -355,12 +357,12 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
     for group_id, members in t.groups.items():
         for member in members:
             t.logical[member] = t.logical[group_id]
-    unread, unread_launches = not_read(scopes)
+    unread, unread_launches, unproved = not_read(scopes)
     looping = {id(scope) for scope, _ in unexpanded}
     warnings = [line for scope in scopes
                 if (line := refusals.warning(scope, id(scope) not in looping))]
     return OverlayResult(t.raw(base), t.logical, dict(t.unresolved), dict(t.groups),
-                         list(t.planned), unread, unread_launches, warnings)
+                         list(t.planned), unread, unread_launches, unproved, warnings)
 
 
 def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
