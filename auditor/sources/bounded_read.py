@@ -41,6 +41,18 @@ def beyond(limit: Limit) -> str:
 # --- Files ------------------------------------------------------------------------------------
 
 
+def file_kind(path: str | Path) -> str:
+    """"file", "directory", "missing" or "other" (a device, a pipe, a name the system refuses:
+    too long, a null byte), without raising."""
+    try:
+        mode = os.stat(path).st_mode
+    except (OSError, ValueError):
+        return "missing"
+    if stat.S_ISDIR(mode):
+        return "directory"
+    return "file" if stat.S_ISREG(mode) else "other"
+
+
 def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
     """The content of a regular file of at most ``limit.value`` bytes."""
     try:
@@ -50,6 +62,8 @@ def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
         raise UsageError(f"{what} does not exist") from None
     except OSError as error:
         raise UsageError(f"cannot read {what}: {error.strerror}") from None
+    except ValueError as error:  # a null byte in the name
+        raise UsageError(f"cannot read {what}: {error}") from None
     try:
         mode = os.fstat(descriptor).st_mode
         if stat.S_ISDIR(mode):

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
 
-from auditor.sources.template import iam, network
+from auditor.sources.template import iam, network, schema
 from auditor.sources.template.context import Reader, Translation
 
 PUBLIC_IP = "assigned-at-launch"  # a planned public IPv4 address: known only at launch
@@ -70,7 +70,7 @@ def _profile_name(value: Any) -> str | None:
 def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
     """Settings from instance properties, launch template data or a launch configuration."""
     collecting = _Collecting(reader.translation, reader.scope, reader.logical_id, properties,
-                             reader.resource_id)
+                             reader.resource_id, schema.LAUNCH)
     launch = Launch(subnet_id=collecting.value("SubnetId"),
                     private_ip=collecting.value("PrivateIpAddress"),
                     metadata=collecting.value("MetadataOptions"))

@@ -10,6 +10,7 @@ from typing import Any
 
 from auditor.sources import api_calls
 from auditor.sources.raw import RawRegion
+from auditor.sources.template import schema
 from auditor.sources.template.intrinsics import NO_VALUE, Resolver, first_unresolved
 from auditor.sources.template.load import LoadedTemplate
 
@@ -231,12 +232,14 @@ class Reader:
     not be resolved against the resource id (and any parent it changes)."""
 
     def __init__(self, translation: Translation, scope: Scope, logical_id: str,
-                 properties: dict[str, Any], resource_id: str) -> None:
+                 properties: dict[str, Any], resource_id: str,
+                 shapes: dict[str, Any] | None = None) -> None:
         self.translation = translation
         self.scope = scope
         self.logical_id = logical_id
         self.properties = properties
         self.resource_id = resource_id
+        self.shapes = shapes or {}  # property -> the shape it must have (schema.py)
         self.marks = [resource_id]
 
     def value(self, name: str, default: Any = None, *, required: bool = False) -> Any:
@@ -253,6 +256,13 @@ class Reader:
         if found:
             self.fail(f"{self.logical_id}.{name}: {found.reason}")
             return None
+        if name in self.shapes:
+            try:
+                return schema.conform(self.shapes[name], resolved)
+            except schema.Refused as refused:
+                self.fail(f"{self.logical_id}.{name}: expected {refused} (CloudFormation "
+                          "refuses it)")
+                return None
         return resolved
 
     def also_marks(self, resource_id: str | None) -> None:

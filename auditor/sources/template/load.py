@@ -24,6 +24,7 @@ from auditor.sources.bounded_read import (
     Refused,
     beyond,
     expect,
+    file_kind,
     first_path,
     load_yaml,
     parse_json,
@@ -148,6 +149,7 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
         body = _load_yaml(text, path)
     if not isinstance(body, dict):
         raise UsageError(f"template {path} is not a CloudFormation template (not a mapping)")
+    _check_sections(body, what)
     resources = body.get("Resources")
     if not isinstance(resources, dict) or not resources:
         raise UsageError(f"template {path} has no Resources section")
@@ -161,6 +163,29 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
     return body
 
 
+# The shape CloudFormation requires of each section: entries that are mappings (Parameters,
+# Outputs), mappings of mappings (Mappings), or any value (Conditions, Rules, Metadata).
+_SECTIONS = {"Parameters": 1, "Outputs": 1, "Mappings": 2, "Conditions": 0, "Rules": 0}
+
+
+def _check_sections(body: dict, what: str) -> None:
+    """Refuse a section of the wrong shape, naming it, as CloudFormation does."""
+    for section, depth in _SECTIONS.items():
+        if section not in body:
+            continue
+        expect(body[section], "a mapping", what, (section,))
+        for name, entry in body[section].items():
+            if depth >= 1:
+                expect(entry, "a mapping", what, (section, name))
+            if depth >= 2:
+                for key, value in entry.items():
+                    expect(value, "a mapping", what, (section, name, key))
+    transform = body.get("Transform", [])
+    for index, name in enumerate(transform if isinstance(transform, list) else [transform]):
+        if not isinstance(name, str | dict):
+            expect(name, "text", what, ("Transform", index))
+
+
 def check_resource(path: str | Path, logical_id: Any, resource: Any) -> None:
     """Refuse a resource without a Type or whose Properties are not a mapping."""
     if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
@@ -168,6 +193,9 @@ def check_resource(path: str | Path, logical_id: Any, resource: Any) -> None:
     if not isinstance(resource.get("Properties", {}), dict):
         raise UsageError(f"template {path}: the Properties of {logical_id} are not a "
                          "mapping")
+    if not isinstance(resource.get("Condition", ""), str):
+        raise UsageError(f"template {path}: the Condition of {logical_id} is not a condition "
+                         "name")
 
 
 _KEY = re.compile(r'^\s*["\']?(Fn::ForEach::[A-Za-z0-9]+|[A-Za-z0-9]+)["\']?\s*:')
@@ -198,7 +226,7 @@ def load_template(path: str | Path, name: str = "", region: str = "", account: s
                   budget: ReadBudget | None = None) -> LoadedTemplate:
     file = Path(path)
     what = f"template {file}"
-    if file.is_dir():
+    if file_kind(file) == "directory":
         raise UsageError(f"{what} is a directory without manifest.json or *.template.json")
     text = read_text(file, what, limits.TEMPLATE_BYTES)
     (budget or ReadBudget()).spend(text, what)
@@ -264,9 +292,9 @@ def load_templates(path: str | Path) -> list[LoadedTemplate]:
     ``*.template.json``)."""
     folder = Path(path)
     budget = ReadBudget()
-    if not folder.is_dir():
+    if file_kind(folder) != "directory":
         return [load_template(folder, budget=budget)]
-    if (folder / "manifest.json").exists():
+    if file_kind(folder / "manifest.json") != "missing":
         stacks = _cloud_assembly(folder)
     else:
         stacks = [(file, "", "", "") for file in sorted(folder.glob("*.template.json"))]

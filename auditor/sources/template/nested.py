@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import UsageError
+from auditor.sources.bounded_read import file_kind
 from auditor.sources.template.intrinsics import NO_VALUE, Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate, ReadBudget, load_template
 
@@ -28,7 +29,7 @@ def local_template(parent: LoadedTemplate, resource: dict) -> Path | None:
     for candidate in (asset, url):
         if isinstance(candidate, str) and "://" not in candidate:
             path = Path(parent.path).parent / candidate
-            if path.is_file():
+            if file_kind(path) == "file":
                 return path
     return None
 

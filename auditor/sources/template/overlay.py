@@ -37,7 +37,16 @@ from auditor import limits
 from auditor.errors import UsageError
 from auditor.sources.bounded_read import beyond, texts
 from auditor.sources.raw import RawRegion
-from auditor.sources.template import compute, eks, foreach, iam, nested, network, refusals
+from auditor.sources.template import (
+    compute,
+    eks,
+    foreach,
+    iam,
+    nested,
+    network,
+    refusals,
+    schema,
+)
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate, ReadBudget, check_resource
@@ -264,7 +273,8 @@ def _reader(t: Translation, scope: Scope, logical_id: str, resource: dict) -> Re
         if not isinstance(properties, dict):
             unknown = getattr(properties, "reason", "not a mapping")
             properties = {}
-    reader = Reader(t, scope, logical_id, properties, resource_id)
+    reader = Reader(t, scope, logical_id, properties, resource_id,
+                    schema.PROPERTIES.get(resource["Type"]))
     if unknown:
         reader.fail(f"{logical_id}.Properties: {unknown}")
     return reader
