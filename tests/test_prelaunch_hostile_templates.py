@@ -198,3 +198,59 @@ def test_a_nested_hierarchy_past_cloudformation_s_quota_is_not_read_past_it(tmp_
     unread = [key for key, why in report["not_read"].items()
               if "resources in a nested stack hierarchy limit" in why]
     assert unread == [f"Child{i}" for i in range(6, 10)]
+
+
+# --- garbage is never an all clear ---------------------------------------------------------------
+
+
+def _deny_policy(resources: dict) -> dict:
+    """A separate policy denying the heartbeat to the instance's role."""
+    resources["Lockdown"] = {"Type": "AWS::IAM::Policy", "Properties": {
+        "PolicyName": "lockdown", "Roles": [{"Ref": "AppRole"}], "PolicyDocument": {
+            "Version": "2012-10-17", "Statement": [{
+                "Effect": "Deny", "Action": "ssm:UpdateInstanceInformation",
+                "Resource": "*"}]}}}
+    return resources["Lockdown"]["Properties"]
+
+
+def _acl_denying_all(resources: dict) -> dict:
+    """A network ACL on the instance's subnet: rule 50 denies everything, rule 100 allows it."""
+    resources["Acl"] = {"Type": "AWS::EC2::NetworkAcl", "Properties": {"VpcId": {"Ref": "Vpc"}}}
+    resources["AclAssociation"] = {"Type": "AWS::EC2::SubnetNetworkAclAssociation", "Properties": {
+        "SubnetId": {"Ref": "AppSubnet"}, "NetworkAclId": {"Ref": "Acl"}}}
+    for number, action in ((50, "deny"), (100, "allow")):
+        for egress in (True, False):
+            resources[f"Acl{action}{egress}"] = {
+                "Type": "AWS::EC2::NetworkAclEntry", "Properties": {
+                    "NetworkAclId": {"Ref": "Acl"}, "RuleNumber": number, "Protocol": -1,
+                    "RuleAction": action, "Egress": egress, "CidrBlock": "0.0.0.0/0"}}
+    return resources["AcldenyTrue"]["Properties"]
+
+
+CORRUPTIONS = [
+    # (what blocks, how it is corrupted): each used to read as an all clear
+    ("private DNS off", lambda r: [r[n]["Properties"].update(PrivateDnsEnabled=[1])
+                                   for n in ("SsmEndpoint", "SsmMessagesEndpoint")]),
+    ("metadata service off", lambda r: r["App"]["Properties"].update(
+        MetadataOptions={"HttpEndpoint": "Disabled", "HttpTokens": "required"})),
+    ("a deny, written with another Effect", lambda r: _deny_policy(r)["PolicyDocument"][
+        "Statement"][0].update(Effect=5)),
+    ("a deny whose Roles is text", lambda r: _deny_policy(r).update(Roles="AppRole")),
+    ("a deny whose Properties are an unknown function", lambda r: r.update(Lockdown={
+        "Type": "AWS::IAM::Policy",
+        "Properties": {"Fn::NotAFunction": _deny_policy(r)}})),
+    ("an ACL deny whose CIDR is a number", lambda r: _acl_denying_all(r).update(CidrBlock=0)),
+    ("an ACL deny whose protocol is a word", lambda r: _acl_denying_all(r).update(
+        Protocol="all-of-them")),
+]
+
+
+@pytest.mark.parametrize("blocked, corrupt", CORRUPTIONS, ids=[c[0] for c in CORRUPTIONS])
+def test_a_corrupted_value_never_unblocks_an_instance(tmp_path, capsys, blocked, corrupt):
+    template = isolated_template()
+    corrupt(template["Resources"])
+    code = main(["prelaunch", str(write(tmp_path, template)), "--format", "json"])
+    captured = capsys.readouterr()
+    assert "internal error" not in captured.err
+    if code != 2:
+        assert entry(json.loads(captured.out), "App")["verdict"] != "manageable", blocked

@@ -193,12 +193,7 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
         "State": {"Code": 16, "Name": "running"},
         "PlatformDetails": "Windows" if platform == "windows" else "Linux/UNIX",
         "Tags": [{"Key": "Name", "Value": name}] if name else [],
-        "MetadataOptions": {"State": "applied",
-                            "HttpEndpoint": (launch.metadata or {}).get("HttpEndpoint",
-                                                                        "enabled"),
-                            "HttpTokens": (launch.metadata or {}).get("HttpTokens", "optional"),
-                            "HttpPutResponseHopLimit": int((launch.metadata or {}).get(
-                                "HttpPutResponseHopLimit", 1))},
+        "MetadataOptions": {"State": "applied", **_metadata_options(launch.metadata, reasons)},
     }
     if launch.profile:
         arn, reason = _profile_arn(t, launch.profile)
@@ -246,6 +241,36 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
     t.planned.append(instance_id)
     for reason in reasons:
         t.mark(instance_id, reason)
+
+
+# MetadataOptions the proof reads: AWS's default, and the values EC2 accepts.
+_METADATA = {"HttpEndpoint": ("enabled", ("enabled", "disabled")),
+             "HttpTokens": ("optional", ("optional", "required"))}
+
+
+def _metadata_options(given: Any, reasons: list[str]) -> dict[str, Any]:
+    """The instance's metadata options, AWS's defaults for what is not said; a value EC2
+    refuses is a reason for unknown (never read as the default: "Disabled" is not enabled)."""
+    options = given if isinstance(given, dict) else {}
+    if given is not None and not isinstance(given, dict):
+        reasons.append(f"its MetadataOptions are not a mapping ({given!r})"[:300])
+    result: dict[str, Any] = {}
+    for name, (default, allowed) in _METADATA.items():
+        value = options.get(name, default)
+        if value not in allowed:
+            reasons.append(f"its MetadataOptions.{name} {value!r} is none of "
+                           f"{', '.join(allowed)}, which EC2 refuses"[:300])
+            value = default
+        result[name] = value
+    try:
+        hops = schema.integer(options.get("HttpPutResponseHopLimit", 1))
+        if not 1 <= hops <= 64:
+            raise schema.Refused(f"from 1 to 64, found {hops}")
+    except schema.Refused as refused:
+        reasons.append(f"its MetadataOptions.HttpPutResponseHopLimit: expected {refused}")
+        hops = 1
+    result["HttpPutResponseHopLimit"] = hops
+    return result
 
 
 def _is_address(value: Any) -> bool:

@@ -40,6 +40,10 @@ def as_text(value: Any) -> str:
     return str(value)
 
 
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
+
+
 def first_unresolved(value: Any) -> Unresolved | None:
     """The first Unresolved inside a resolved value, or None."""
     if isinstance(value, Unresolved):
@@ -178,6 +182,8 @@ class Resolver:
         for part in (logical_id, attribute):
             if isinstance(part, Unresolved):
                 return part
+        if not (isinstance(logical_id, str) and isinstance(attribute, str)):
+            return Unresolved(f"Fn::GetAtt {argument!r}: CloudFormation takes names"[:300])
         if logical_id not in (self.body.get("Resources") or {}):
             return Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: no such resource")
         return self.get_att(logical_id, attribute)
@@ -190,6 +196,9 @@ class Resolver:
         text = self.resolve(text)
         if isinstance(text, Unresolved):
             return text
+        if not isinstance(text, str) or not isinstance(variables, dict):
+            return Unresolved(f"Fn::Sub of {text!r}: CloudFormation takes text (and a mapping "
+                              "of variables)"[:300])
         problems: list[Unresolved] = []
 
         def replace(match: re.Match) -> str:
@@ -215,7 +224,11 @@ class Resolver:
         found = first_unresolved([delimiter, items])
         if found:
             return found
-        return as_text(delimiter).join(as_text(item) for item in items)
+        if not (isinstance(delimiter, str) and isinstance(items, list)
+                and all(_scalar(item) for item in items)):
+            return Unresolved(f"Fn::Join of {items!r}: CloudFormation takes a delimiter and a "
+                              "list of values"[:300])
+        return delimiter.join(as_text(item) for item in items)
 
     def _fn_select(self, argument: Any) -> Any:
         index, items = self.resolve(argument[0]), self.resolve(argument[1])
@@ -233,10 +246,17 @@ class Resolver:
     def _fn_split(self, argument: Any) -> Any:
         delimiter, text = self.resolve(argument[0]), self.resolve(argument[1])
         found = first_unresolved([delimiter, text])
-        return found or str(text).split(str(delimiter))
+        if found:
+            return found
+        if not (isinstance(delimiter, str) and delimiter and isinstance(text, str)):
+            return Unresolved(f"Fn::Split of {text!r}: CloudFormation takes a delimiter and "
+                              "text"[:300])
+        return text.split(delimiter)
 
     def _fn_if(self, argument: Any) -> Any:
         name, when_true, when_false = argument
+        if not isinstance(name, str):
+            return Unresolved(f"Fn::If on {name!r}, which is not a condition name"[:300])
         decided = self.condition(name)
         if isinstance(decided, Unresolved):
             true_value, false_value = self.resolve(when_true), self.resolve(when_false)
@@ -285,6 +305,9 @@ class Resolver:
         found = first_unresolved([name, first, second])
         if found:
             return found
+        if not all(_scalar(key) for key in (name, first, second)):
+            return Unresolved(f"Fn::FindInMap {name!r}/{first!r}/{second!r}: CloudFormation "
+                              "takes names"[:300])
         mapping = (self.body.get("Mappings") or {}).get(name, {})
         try:
             return self.resolve(mapping[first][second])

@@ -95,6 +95,15 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group,
      "AWS::EKS::Nodegroup": eks.nodegroup},
 )
+# Resources whose effect reaches instances only through their own id (which the instances'
+# proofs name, so that an unknown one makes them unknown); the others change what they name.
+_ONLY_THROUGH_ITS_ID = (
+    "AWS::EC2::VPC", "AWS::EC2::DHCPOptions", "AWS::EC2::PrefixList",
+    "AWS::EC2::InternetGateway", "AWS::IAM::Role", "AWS::EC2::Subnet", "AWS::EC2::RouteTable",
+    "AWS::EC2::SecurityGroup", "AWS::EC2::NetworkAcl", "AWS::IAM::InstanceProfile",
+    "AWS::EC2::NatGateway", "AWS::EC2::NetworkInterface", "AWS::EC2::LaunchTemplate",
+    "AWS::AutoScaling::LaunchConfiguration", "AWS::EC2::Instance",
+    "AWS::AutoScaling::AutoScalingGroup", "AWS::EKS::Cluster", "AWS::EKS::Nodegroup")
 # Resources that launch instances: one that cannot be read is still reported (unknown).
 _LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup", "AWS::EKS::Nodegroup")
 # Synthetic id prefixes of the resources whose Ref is an EC2 id.
@@ -277,6 +286,9 @@ def _reader(t: Translation, scope: Scope, logical_id: str, resource: dict) -> Re
                     schema.PROPERTIES.get(resource["Type"]))
     if unknown:
         reader.fail(f"{logical_id}.Properties: {unknown}")
+        if resource["Type"] not in _ONLY_THROUGH_ITS_ID:
+            # it changes resources it names, which are unknown: any instance may depend on it
+            reader.fail_everywhere("its properties are unknown")
     return reader
 
 
