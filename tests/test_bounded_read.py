@@ -124,6 +124,9 @@ def test_yaml_nesting_duplicates_and_numbers():
     _refused(lambda: load_yaml("a: .inf", "t"), "(line 1)", "the number .inf is not finite")
     _refused(lambda: load_yaml("a: 2020-02-30", "t"), "t is not valid YAML")
     assert load_yaml("base: &b {x: 1}\nuse:\n  <<: *b\n  x: 2\n", "t")["use"] == {"x": 2}
+    # found by the fuzzer: PyYAML reads the first characters when the loader is made
+    _refused(lambda: load_yaml("\x00Resources: {}", "t"), "t is not valid YAML",
+             "unacceptable character #x0000")
 
 
 # --- shapes -----------------------------------------------------------------------------------

@@ -333,8 +333,9 @@ def _check_expansion(root: Any) -> None:
 
 def load_yaml(text: str, what: str, loader_class: type[BoundedLoader] = BoundedLoader) -> Any:
     """One YAML document as Python values, within the limits (one-line UsageError)."""
-    loader = loader_class(text)
+    loader = None
     try:
+        loader = loader_class(text)  # it reads the first characters already
         return loader.get_single_data()
     except Refused as error:
         where = f" (line {error.mark.line + 1})" if error.mark else ""
@@ -347,7 +348,8 @@ def load_yaml(text: str, what: str, loader_class: type[BoundedLoader] = BoundedL
     except (ValueError, TypeError, RecursionError) as error:  # a constructor's own failure
         raise UsageError(f"{what} is not valid YAML: {error}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 # --- Shapes -----------------------------------------------------------------------------------
