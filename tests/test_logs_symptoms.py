@@ -166,9 +166,8 @@ def test_an_unknown_error_beside_a_named_failure_is_not_reported_as_unrecognized
     classifier = Classifier()
     classifier.feed(record("ERROR [HealthCheck] error details - ThrottlingException: Rate "
                            "exceeded"))
-    classifier.feed(record("ERROR EC2RoleProvider Failed to connect to Systems Manager with SSM "
-                           "role credentials. error calling RequestManagedInstanceRoleToken: "
-                           "unable to build RSA signature. No Authorization header in request"))
+    classifier.feed(record("ERROR [ssm-agent-worker] [MessageService] [MDSInteractor] could not "
+                           "parse message 4f1c2a9e: unexpected end of JSON input"))
     assert [tally.label for tally in classifier.ordered()] == ["throttling"]
     assert classifier.other_failures().count == 1
 
