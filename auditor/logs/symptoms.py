@@ -39,7 +39,7 @@ _NOT_TRANSPORT = re.compile(_IMDS + "|" + _PROXY_DIAL + r"|x509:|certificate"
                             re.I)
 # Gaps inside a pattern are bounded ({0,N}, never * or +): a pattern whose prefix occurs many times
 # on a long line must not rescan the rest of the line from each occurrence (quadratic time).
-_GAP = r"[^\n]{0,300}"
+_GAP = r"[^\n]{0,200}"
 # The instance clock, not the request, is wrong: a signature refused for its time.
 _CLOCK = (r"Signature expired|Signature not\s{1,5}yet current|RequestTimeTooSkewed|RequestExpired"
           r"|RequestInTheFuture|clock skew")
@@ -290,7 +290,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "credential_refresher_failure",
         "the credential refresher cannot get credentials for the EC2 identity and backs off",
-        (_p(r"Retrieve credentials produced (?:\w+ )*error|no valid credentials could be retrieved"
+        (_p(r"Retrieve credentials produced (?:\w{1,40} ){0,4}error|no valid credentials could be retrieved"
             r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
             r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
             r"|InvalidClientTokenId|security token included in the request is (?:invalid|expired)"
