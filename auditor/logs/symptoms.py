@@ -290,7 +290,8 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "credential_refresher_failure",
         "the credential refresher cannot get credentials for the EC2 identity and backs off",
-        (_p(r"Retrieve credentials produced (?:\w{1,40} ){0,4}error|no valid credentials could be retrieved"
+        (_p(r"Retrieve credentials produced (?:\w{1,40} ){0,4}error"
+            r"|no valid credentials could be retrieved"
             r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
             r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
             r"|InvalidClientTokenId|security token included in the request is (?:invalid|expired)"
