@@ -323,7 +323,8 @@ def test_resource_exhaustion_is_unrecognized_whatever_else_the_line_claims(line,
 
 @pytest.mark.parametrize("line", [
     "ERROR [ssm-document-worker] [pluginName=aws:runShellScript] Failed uploading /tmp/out to "
-    "s3://bucket/key err:AccessDenied: Access Denied\n\tstatus code: 403, request id: X, host id: Y",
+    "s3://bucket/key err:AccessDenied: Access Denied\n\tstatus code: 403, request id: X, "
+    "host id: Y",
     "ERROR [pluginName=aws:downloadContent] ListS3Directory error AccessDenied: Access Denied",
     "INFO [pluginName=aws:runShellScript] Error when querying S3 bucket using address "
     "http://b.s3.eu-west-1.amazonaws.com. Error details: Failed to fetch region from the header",
@@ -335,8 +336,8 @@ def test_an_s3_request_error_in_a_plugin_claims_no_agent_label(line):
 
 
 def test_the_billing_info_call_depends_on_the_node():
-    line = ("ERROR [CollectBillingInfoData @ dataProvider_unix.go.60] [aws:softwareInventory] Failed "
-            "to execute command : curl [http://169.254.169.254/latest/dynamic/instance-identity/"
+    line = ("ERROR [CollectBillingInfoData @ dataProvider_unix.go.60] [aws:softwareInventory] "
+            "Failed to execute command : curl [http://169.254.169.254/latest/dynamic/instance-identity/"
             "document]; error: exit status 7")
     unknown = Classifier()
     unknown.feed(record(line))
