@@ -10,7 +10,8 @@ Profiles:
 - default (CI): a fixed seed and FUZZ_CI_EXAMPLES examples per test, a few seconds;
 - long, by hand: ``SSM_AUDITOR_FUZZ=long [SSM_AUDITOR_FUZZ_EXAMPLES=5000] python -m pytest -q
   tests/test_logs_fuzz.py`` runs a random seed and many more examples (Hypothesis prints the
-  failing input and a seed to reproduce it).
+  failing input and a seed to reproduce it). Run it under a memory limit (``ulimit -v 4000000``)
+  so that a leak shows as a failing example (MemoryError), not as the machine's OOM killer.
 """
 
 from __future__ import annotations
@@ -36,7 +37,10 @@ CORPUS = Path(__file__).resolve().parent / "corpus"
 LOGS = sorted((CORPUS / "logs").glob("*.log"))
 DIAGNOSTICS = sorted((CORPUS / "diagnostics").glob("*.json"))
 FUZZ_CI_EXAMPLES = 40
-MAX_SECONDS = 30  # per input; the inputs are at most a few MB
+MAX_SECONDS = 30  # per input
+# Mutations compound (a huge line duplicated two thousand times): each input is cut to this size,
+# so that the test, not the auditor, never holds gigabytes.
+MAX_INPUT_BYTES = 4 << 20
 
 _LONG = os.environ.get("SSM_AUDITOR_FUZZ") == "long"
 PROFILE = settings(
@@ -80,7 +84,8 @@ def _mutate(data: bytes, mutation: tuple) -> bytes:
     if kind == "duplicate":
         line_start = data.rfind(b"\n", 0, at) + 1
         line = data[line_start:data.find(b"\n", at) + 1 or len(data)] or b"ERROR x\n"
-        return data[:line_start] + line * (1 + size % 2000) + data[line_start:]
+        copies = min(1 + size % 2000, MAX_INPUT_BYTES // len(line) + 1)
+        return data[:line_start] + line * copies + data[line_start:]
     return data + (b"2024-01-01 00:00:00 INFO ok\n" + token + b"\n") * (size % 5000)
 
 
@@ -110,7 +115,7 @@ def _encode(data: bytes, encoding: str, where: int) -> bytes:
 def mutated_logs(draw) -> bytes:
     data = draw(st.sampled_from(LOGS)).read_bytes()
     for mutation in draw(st.lists(_mutation(), max_size=4)):
-        data = _mutate(data, mutation)
+        data = _mutate(data, mutation)[:MAX_INPUT_BYTES]
     encoding = draw(st.sampled_from(("utf8", "crlf", "cr", "no_line_ends", "utf16", "bom", "gzip",
                                      "gzip_cut", "gzip_corrupt")))
     return _encode(data, encoding, draw(st.integers(0, 1 << 16)))
@@ -131,7 +136,7 @@ def broken_diagnostics(draw) -> bytes:
     if shape == "huge_number":
         return b'{"DiagnosticsOutput": [{"Check": ' + b"9" * draw(st.integers(1, 20_000)) + b"}]}"
     for mutation in draw(st.lists(_mutation(), max_size=3)):
-        data = _mutate(data, mutation)
+        data = _mutate(data, mutation)[:MAX_INPUT_BYTES]
     return data
 
 
