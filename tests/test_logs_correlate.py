@@ -191,19 +191,21 @@ DISK_FULL = ("2026-11-20 10:00:01 ERROR [ssm-document-worker] [d0c1] failed to c
              "mkdir /var/lib/amazon/ssm/channels/d0c1: no space left on device\n")
 
 
+def _symptom(capsys, tmp_path, instance_id: str, log: str, label: str) -> dict:
+    _code, report = audit(capsys, "--instance", instance_id,
+                          "--logs", write(tmp_path, "a.log", log))
+    return symptoms_of(report, instance_id)[label]
+
+
 def test_no_identity_on_ec2_is_confirmed_by_the_disabled_metadata_service(capsys, tmp_path):
-    _code, report = audit(capsys, "--instance", IMDS_OFF,
-                          "--logs", write(tmp_path, "a.log", NO_IDENTITY))
-    symptom = symptoms_of(report, IMDS_OFF)["registration_failure"]
+    symptom = _symptom(capsys, tmp_path, IMDS_OFF, NO_IDENTITY, "registration_failure")
     assert symptom["state"] == "confirmed"
     assert [f["code"] for f in symptom["explained_by"]] == ["IMDS_DISABLED"]
     assert symptom["can_be_explained_by"] == ["IMDS_DISABLED"]
 
 
 def test_a_hybrid_fingerprint_mismatch_lies_outside_the_ec2_model(capsys, tmp_path):
-    _code, report = audit(capsys, "--instance", HEALTHY,
-                          "--logs", write(tmp_path, "a.log", HYBRID_FINGERPRINT))
-    symptom = symptoms_of(report, HEALTHY)["registration_failure"]
+    symptom = _symptom(capsys, tmp_path, HEALTHY, HYBRID_FINGERPRINT, "registration_failure")
     assert symptom["state"] == "unexplained"
     assert symptom["can_be_explained_by"] == []
     assert "outside the EC2 model" in symptom["reason"]
@@ -211,9 +213,7 @@ def test_a_hybrid_fingerprint_mismatch_lies_outside_the_ec2_model(capsys, tmp_pa
 
 
 def test_resource_exhaustion_lies_inside_the_os(capsys, tmp_path):
-    _code, report = audit(capsys, "--instance", LOCKED_DOWN,
-                          "--logs", write(tmp_path, "a.log", DISK_FULL))
-    symptom = symptoms_of(report, LOCKED_DOWN)["unrecognized"]
+    symptom = _symptom(capsys, tmp_path, LOCKED_DOWN, DISK_FULL, "unrecognized")
     assert symptom["state"] == "unexplained"
     assert symptom["fields"]["exhausted"] == ["no space left on device"]
     assert "inside the instance's OS" in symptom["reason"]

@@ -8,6 +8,7 @@ import os
 import stat
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -94,44 +95,39 @@ def open_fifo(path: str) -> BinaryIO:
     return os.fdopen(descriptor, "rb")
 
 
-class _Counted(io.RawIOBase):
-    """A stream that counts the bytes read from it (what a gzip stream has consumed)."""
+class _Counting(io.RawIOBase):
+    """A stream read from `source`, counting the bytes that pass; `check` runs after each read."""
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
-        self.consumed = 0
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        data = self.stream.read(len(buffer))
-        buffer[:len(data)] = data
-        self.consumed += len(data)
-        return len(data)
-
-
-class _Bounded(io.RawIOBase):
-    """A gzip stream that refuses to expand beyond MAX_GZIP_RATIO times what it consumed."""
-
-    def __init__(self, compressed: _Counted, name: str) -> None:
-        self.compressed = compressed
-        self.inflated = gzip.GzipFile(fileobj=compressed, mode="rb")
-        self.produced = 0
-        self.name = name
+    def __init__(self, source: BinaryIO, check: Callable[[], None] | None = None) -> None:
+        self.source = source
+        self.check = check
+        self.count = 0
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
-        data = self.inflated.read(len(buffer))
+        data = self.source.read(len(buffer))
         buffer[:len(data)] = data
-        self.produced += len(data)
-        if self.produced > MIN_GZIP_REFUSED_BYTES and \
-                self.produced > MAX_GZIP_RATIO * max(1, self.compressed.consumed):
-            raise UsageError(f"{self.name} expands more than {MAX_GZIP_RATIO} times its "
-                             "compressed size: refused (a gzip bomb?)")
+        self.count += len(data)
+        if self.check is not None:
+            self.check()
         return len(data)
+
+
+def _gunzipped(stream: BinaryIO, name: str) -> BinaryIO:
+    """A rotated log (syslog.2.gz) read through gzip, refused once it expands more than
+    MAX_GZIP_RATIO times what it consumed (beyond MIN_GZIP_REFUSED_BYTES)."""
+    compressed = _Counting(stream)
+
+    def refuse_a_bomb() -> None:
+        if inflated.count > MIN_GZIP_REFUSED_BYTES and \
+                inflated.count > MAX_GZIP_RATIO * max(1, compressed.count):
+            raise UsageError(f"{name} expands more than {MAX_GZIP_RATIO} times its compressed "
+                             "size: refused (a gzip bomb?)")
+
+    inflated = _Counting(gzip.GzipFile(fileobj=compressed, mode="rb"), refuse_a_bomb)
+    return io.BufferedReader(inflated, MAX_LINE_BYTES)  # type: ignore[return-value]
 
 
 def _peek(stream: BinaryIO) -> bytes:
@@ -161,7 +157,7 @@ def _read_diagnostics(analysis: LogAnalysis, stream: BinaryIO, name: str) -> boo
 def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str, head: bytes) -> None:
     stats = ReadStats()
     if head.startswith(_GZIP_MAGIC):  # a rotated log (syslog.2.gz): read through gzip
-        stream = io.BufferedReader(_Bounded(_Counted(stream), name), MAX_LINE_BYTES)
+        stream = _gunzipped(stream, name)
     try:
         for record in read_records(stream, SCREEN, name, stats, WORKING, AGENT_MARKERS,
                                    NODE_PROBE):
