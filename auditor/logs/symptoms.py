@@ -47,10 +47,13 @@ _CLOCK = (r"Signature expired|Signature not\s{1,5}yet current|RequestTimeTooSkew
 # agent's own channel: "AccessDenied: Access Denied" (S3's code), a bucket's region from a header.
 _S3_REQUEST = (r"AccessDenied: Access Denied|s3://|S3 API|ListS3|S3 bucket|host id:"
                r"|region from the header")
+# An on-premises node whose machine no longer matches the fingerprint it registered with (the
+# ERROR line, then one WARN line per changed value), or that cannot compute it.
 _HYBRID_FINGERPRINT = (r"MachineFingerprintDoesNotMatch|Fingerprint does not match"
                        r"|Machine configuration has changed more than the allowed threshold"
                        r"|has changed from the registered machine configuration value"
                        r"|Error while fetching hardware hashes")
+# The agent found no identity at all to run as (identity_selector.go).
 _NO_IDENTITY = (r"failed to assume any identity|failed to find (?:agent )?identity"
                 r"|failed to get identity:")
 _WINDOWS_NET = (r"connectex:|wsarecv|wsasend|actively refused|forcibly closed"
