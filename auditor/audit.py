@@ -14,6 +14,7 @@ from auditor.analysis.graph import EstateGraph
 from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import Finding, ServiceProof
 from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN, decide
+from auditor.catalogue import severity_rank
 from auditor.errors import UsageError
 from auditor.model import Estate, Instance
 
@@ -61,8 +62,7 @@ def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult,
         if key not in seen:
             seen.add(key)
             findings.append(finding)
-    order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(findings, key=lambda f: order.get(f.severity, 3))
+    return sorted(findings, key=lambda f: severity_rank(f.severity))
 
 
 def audit_instance(prover: NetworkProver, instance: Instance,

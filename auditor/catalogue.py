@@ -26,7 +26,7 @@ CATEGORIES: tuple[str, ...] = (
     "service_view",
     "data",
 )
-SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")  # the most severe first
 STACKS: tuple[str, ...] = (
     "EndpointsStack",
     "InstanceRoleStack",
@@ -1156,6 +1156,11 @@ def _index(kinds: tuple[FindingKind, ...]) -> dict[str, FindingKind]:
 
 
 CATALOGUE: dict[str, FindingKind] = _index(_KINDS)
+
+
+def severity_rank(severity: str) -> int:
+    """Where a severity sorts: the most severe first, an unknown one last."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def kind(code: str) -> FindingKind:

@@ -18,10 +18,7 @@ from auditor.analysis.iam_policy import Decision, Policy, RequestContext
 from auditor.analysis.results import Finding, ServiceProof
 from auditor.analysis.ssm_view import message_channels
 from auditor.model import Estate, Instance, Role
-
-OK = "ok"
-FAIL = "fail"
-UNKNOWN = "unknown"
+from auditor.vocabulary import FAIL, OK, UNKNOWN
 
 SOURCE_PROFILE = "instance_profile"
 SOURCE_DHMC = "dhmc"

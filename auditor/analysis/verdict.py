@@ -9,11 +9,7 @@ from __future__ import annotations
 
 from auditor.analysis.results import BLOCKED, REACHABLE, ServiceProof
 from auditor.aws_facts import HEARTBEAT_SERVICE, MESSAGE_CHANNELS
-
-MANAGEABLE = "manageable"
-NOT_MANAGEABLE = "not_manageable"
-UNKNOWN = "unknown"
-NOT_APPLICABLE = "not_applicable"
+from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 
 
 def _usable(proof: ServiceProof, permitted: str) -> str:

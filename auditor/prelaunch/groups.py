@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 from auditor.audit import AuditReport, InstanceAudit
+from auditor.catalogue import severity_rank
 
 _WORST_FIRST = (NOT_MANAGEABLE, UNKNOWN, MANAGEABLE, NOT_APPLICABLE)
 
@@ -34,8 +35,7 @@ def _merge(group_id: str, members: list[InstanceAudit]) -> InstanceAudit:
                                         resource_id=group_id if finding.resource_id
                                         == audit.instance.instance_id else finding.resource_id))
         reasons += [f"in {subnet}: {reason}" for reason in audit.verdict_reasons]
-    order = {"error": 0, "warning": 1, "info": 2}
-    findings.sort(key=lambda finding: order.get(finding.severity, 3))
+    findings.sort(key=lambda finding: severity_rank(finding.severity))
     instance = replace(worst.instance, instance_id=group_id)
     return replace(worst, instance=instance, findings=findings, verdict_reasons=reasons)
 

@@ -480,7 +480,7 @@ def _trust_with_ec2(estate: Estate, role_name: str) -> dict:
     document = deepcopy(role.trust_policy) if role and isinstance(role.trust_policy, dict) else {}
     statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
-    statements.append(deepcopy(apply.EC2_TRUST_POLICY["Statement"][0]))
+    statements.append(deepcopy(aws_facts.EC2_TRUST_POLICY["Statement"][0]))
     return {"Version": "2012-10-17", **document, "Statement": statements}
 
 
