@@ -10,6 +10,7 @@ import pytest
 from auditor import cli
 from auditor.analysis.verdict import MANAGEABLE, NOT_MANAGEABLE
 from auditor.audit import run_audit
+from auditor.catalogue import CATALOGUE
 from auditor.remediation.apply import apply_plan
 from auditor.remediation.plan import load_plan
 from auditor.remediation.planner import PlanOptions, make_plan
@@ -150,6 +151,24 @@ def test_an_instance_without_profile_gets_a_role_and_the_association_command():
     assert step.command == ("aws ec2 associate-iam-instance-profile --region eu-west-1 "
                             "--instance-id i-00000000000000086 "
                             "--iam-instance-profile Name=ssm-auditor-instance")
+
+
+def test_imds_step_runs_the_catalogues_command_and_its_proof_models_it():
+    """The catalogue's fix enables the endpoint with IMDSv2 required; the plan runs exactly
+    that command, and lays exactly that over the estate."""
+    estate = build_estate(build_demo().raw(), None)
+    report = run_audit([estate], ["i-0000000000000001a"], {})
+    plan = make_plan([estate], report)
+    [step] = plan.manual_steps
+    assert step.command == ("aws ec2 modify-instance-metadata-options --region eu-west-1 "
+                            "--instance-id i-0000000000000001a --http-endpoint enabled "
+                            "--http-tokens required")
+    assert step.command.split(" --region eu-west-1")[1].replace(
+        "i-0000000000000001a", "i-...") in CATALOGUE["IMDS_DISABLED"].fix
+    changed = deepcopy(estate)
+    apply_plan(changed, plan)
+    metadata = changed.instances["i-0000000000000001a"].metadata
+    assert (metadata.http_endpoint, metadata.http_tokens) == ("enabled", "required")
 
 
 def test_s3_gateway_is_added_only_when_asked():

@@ -194,7 +194,8 @@ def _metadata_endpoint(estate: Estate, parameters: dict) -> bool:
     if instance is None:
         return False
     current = instance.metadata or MetadataOptions()
-    instance.metadata = MetadataOptions("enabled", current.http_tokens,
+    # The step's command requires IMDSv2 as it enables the endpoint (catalogue.MANUAL_ACTIONS).
+    instance.metadata = MetadataOptions("enabled", "required",
                                         current.http_put_response_hop_limit, current.state)
     return True
 
