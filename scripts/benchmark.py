@@ -50,7 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.estate_builder import EstateBuilder  # noqa: E402
+from builders.estate_builder import EstateBuilder  # noqa: E402
 
 DEMO_ESTATE = ROOT / "demo" / "estate"
 DEMO_INSTANCE_NAME = "db-isolated-endpoints"  # the demo instance with the most to prove
@@ -520,7 +520,7 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
     from moto.server import ThreadedMotoServer
 
     from auditor.sources.live import collect
-    from tests.moto_estate import build_layout, run_instances
+    from builders.moto_layout import build_layout, run_instances
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

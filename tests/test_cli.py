@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import main
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 from tests.checks import assert_one_line_error
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -15,8 +15,8 @@ from auditor.remediation.apply import apply_plan
 from auditor.remediation.plan import load_plan
 from auditor.remediation.planner import PlanOptions, make_plan
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
-from scripts.make_demo_estate import build as build_demo
+from builders.demo_estate import build as build_demo
+from builders.estate_builder import EstateBuilder
 from tests.checks import assert_one_line_error
 
 REGION = "eu-west-1"

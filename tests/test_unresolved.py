@@ -6,7 +6,7 @@ import pytest
 
 from auditor.audit import run_audit
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 
 def _estate(unresolved: dict[str, str], egress_open: bool = True):

@@ -14,7 +14,7 @@ from auditor.analysis.verdict import (
 )
 from auditor.audit import run_audit
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 R, B, U = REACHABLE, BLOCKED, UNKNOWN
 OK = {"imds": "ok", "credentials": "ok", "permissions": "ok"}
