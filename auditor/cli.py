@@ -100,47 +100,30 @@ def progress_reporter() -> Any:
     return report
 
 
-def _load_estates(args: argparse.Namespace) -> tuple[list, list, dict[str, Any]]:
+def _load_estates(args: argparse.Namespace) -> tuple[list, list, Any]:
     """The raw answers, the estates built from them for the requested instances, the source."""
     from auditor.sources.parse import build_estate
 
     raws, source = _load_raws(args)
     estates = [build_estate(raw, args.instance) for raw in raws]
-    return raws, estates, _describe_source(source, estates)
+    return raws, estates, source.describe(estates)
 
 
-def _describe_source(source: dict[str, Any], estates: list) -> dict[str, Any]:
-    source["regions"] = [estate.region for estate in estates]
-    source["account_id"] = next((e.account_id for e in estates if e.account_id), "")
-    source["unavailable"] = {e.region: e.unavailable for e in estates if e.unavailable}
-    return source
-
-
-def _load_raws(args: argparse.Namespace) -> tuple[list, dict[str, Any]]:
+def _load_raws(args: argparse.Namespace) -> tuple[list, Any]:
     return read_raws(args.snapshot, args.region, args.profile, args.instance)
 
 
 def read_raws(snapshot: str | None, regions: list[str] | None, profile: str | None,
-              instance_ids: list[str] | None = None) -> tuple[list, dict[str, Any]]:
-    """The raw answers from a snapshot, else from the account, and where they came from."""
-    if snapshot:
-        from auditor.sources.snapshot import read_snapshot
-
-        return read_snapshot(snapshot, regions), {"kind": "snapshot", "path": snapshot}
-    return (collect_live(regions, profile, instance_ids),
-            {"kind": "aws", "profile": profile or os.environ.get("AWS_PROFILE")})
-
-
-def collect_live(regions: list[str] | None, profile: str | None,
-                 instance_ids: list[str] | None) -> list:
-    """``sources.live.collect`` with its progress on a terminal's stderr, cleared after."""
-    from auditor.sources.live import collect
+              instance_ids: list[str] | None = None) -> tuple[list, Any]:
+    """``sources.read.read_raws`` with a live read's progress on a terminal's stderr."""
+    from auditor.sources import read
 
     progress = progress_reporter()
-    raws = collect(regions, profile, instance_ids, progress)
-    if progress:
-        sys.stderr.write("\r\033[K")
-    return raws
+    try:
+        return read.read_raws(snapshot, regions, profile, instance_ids, progress)
+    finally:
+        if progress:
+            sys.stderr.write("\r\033[K")
 
 
 def use_colour(choice: str) -> bool:
@@ -187,7 +170,7 @@ def _print_report(args: argparse.Namespace, report: Any) -> None:
     else:
         from auditor.reports import text_report
 
-        after = report.source.get("after_plan")
+        after = report.source.after_plan
         if after:
             print(_verify_summary(report, after))
         print(text_report.render(report, use_colour(args.color), args.verbose))
@@ -201,7 +184,8 @@ def _verify_plan(args: argparse.Namespace) -> Any:
 
     templates, plan, assumptions = verify.prepare(args.verify_plan)
     raws, source = _load_raws(args)
-    before = run_audit([build_estate(raw, args.instance) for raw in raws], args.instance, {})
+    before = run_audit([build_estate(raw, args.instance) for raw in raws], args.instance,
+                       source)
     estates = []
     for raw in raws:
         estate = build_estate(verify.overlay_for_region(raw, templates, assumptions),
@@ -209,9 +193,9 @@ def _verify_plan(args: argparse.Namespace) -> Any:
         if plan is not None:
             verify.assume_manual_steps(estate, plan.manual_steps, assumptions)
         estates.append(estate)
-    source = _describe_source(source, estates)
-    source["after_plan"] = assumptions.to_dict()
-    source["after_plan"]["verdicts_before"] = {
+    source = source.describe(estates)
+    source.after_plan = assumptions.to_dict()
+    source.after_plan["verdicts_before"] = {
         audit.instance.instance_id: audit.verdict for audit in before.instances}
     return run_audit(estates, args.instance, source)
 
@@ -259,7 +243,7 @@ def run_snapshot_command(argv: list[str]) -> int:
     from auditor.sources import api_calls
     from auditor.sources.snapshot import write_snapshot
 
-    raws = collect_live(args.region, args.profile, args.instance)
+    raws, _ = read_raws(None, args.region, args.profile, args.instance)
     write_snapshot(args.out, raws)
     for raw in raws:
         denied = "".join(f"\n  {kind}: {reason}" for kind, reason in raw.errors.items())

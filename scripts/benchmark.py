@@ -386,6 +386,7 @@ def performance_table(scenarios: list[Scenario]) -> str:
 def phase_times(snapshot: Path) -> list[tuple[str, float]]:
     """Wall time of each stage of ``--all --format json``, in this process."""
     from auditor.audit import run_audit
+    from auditor.sources.description import SourceDescription
     from auditor.sources.parse import build_estate as parse_estate
     from auditor.sources.snapshot import read_snapshot
 
@@ -397,7 +398,7 @@ def phase_times(snapshot: Path) -> list[tuple[str, float]]:
     estates = [parse_estate(raw) for raw in raws]
     phases.append(("build estate model (parse)", time.perf_counter() - start))
     start = time.perf_counter()
-    report = run_audit(estates, None, {"kind": "snapshot", "path": str(snapshot)})
+    report = run_audit(estates, None, SourceDescription("snapshot", path=str(snapshot)))
     phases.append(("graph + proofs + verdicts", time.perf_counter() - start))
     try:
         from auditor.reports import json_report

@@ -27,6 +27,7 @@ from auditor import __version__
 from auditor.audit import AuditReport, InstanceAudit, run_audit
 from auditor.catalogue import CATALOGUE
 from auditor.prelaunch.groups import merge_groups
+from auditor.sources.description import SourceDescription
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
 from auditor.sources.template.load import load_template
@@ -87,14 +88,14 @@ class ManageabilityValidation:
                      for path in template_paths]
         base = RawRegion(self._region or "")
         if self._snapshot_dir:
-            from auditor.prelaunch.command import pick_region
+            from auditor.sources.read import pick_region
             from auditor.sources.snapshot import read_snapshot
 
             raws = read_snapshot(self._snapshot_dir, [self._region] if self._region else None)
             base = pick_region(raws, self._region or infer_region(templates))
         result = overlay_templates(base, templates, self._parameters, self._region)
         estate = build_estate(result.raw, result.planned or None)
-        source = {"kind": "template", "path": ", ".join(template_paths)}
+        source = SourceDescription("template", path=", ".join(template_paths))
         report = run_audit([estate] if result.planned else [], result.planned or None, source)
         return merge_groups(report, result.groups), result
 

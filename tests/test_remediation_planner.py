@@ -14,6 +14,7 @@ from auditor.catalogue import CATALOGUE
 from auditor.remediation.apply import apply_plan
 from auditor.remediation.plan import load_plan
 from auditor.remediation.planner import PlanOptions, make_plan
+from auditor.sources.description import SourceDescription
 from auditor.sources.parse import build_estate
 from builders.demo_estate import build as build_demo
 from builders.estate_builder import EstateBuilder
@@ -24,14 +25,15 @@ REGION = "eu-west-1"
 
 def _plan_for(builder: EstateBuilder, options: PlanOptions | None = None):
     estate = build_estate(builder.raw(), None)
-    report = run_audit([estate], None, {"kind": "test"})
+    report = run_audit([estate], None, SourceDescription("test"))
     return estate, report, make_plan([estate], report, options)
 
 
 def _verdicts_after(estate, plan) -> dict[str, str]:
     changed = deepcopy(estate)
     apply_plan(changed, plan)
-    return {a.instance.instance_id: a.verdict for a in run_audit([changed], None, {}).instances}
+    report = run_audit([changed], None, SourceDescription("test"))
+    return {a.instance.instance_id: a.verdict for a in report.instances}
 
 
 def _isolated(builder: EstateBuilder, *, nat_broken: bool = False) -> tuple[str, str, str]:
@@ -120,7 +122,7 @@ def test_missing_actions_are_granted_exactly_on_the_existing_role():
 
 def test_the_demo_plan_proves_out_and_breaks_no_working_instance():
     estate = build_estate(build_demo().raw(), None)
-    report = run_audit([estate], None, {})
+    report = run_audit([estate], None, SourceDescription("test"))
     before = {a.instance.instance_id: a.verdict for a in report.instances}
     plan = make_plan([estate], report)
     after = _verdicts_after(estate, plan)
@@ -143,7 +145,7 @@ def test_the_demo_plan_proves_out_and_breaks_no_working_instance():
 
 def test_an_instance_without_profile_gets_a_role_and_the_association_command():
     estate = build_estate(build_demo().raw(), None)
-    report = run_audit([estate], ["i-00000000000000086"], {})
+    report = run_audit([estate], ["i-00000000000000086"], SourceDescription("test"))
     plan = make_plan([estate], report)
     [role] = plan.instance_roles
     assert role.managed_policy_arns == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
@@ -157,7 +159,7 @@ def test_imds_step_runs_the_catalogues_command_and_its_proof_models_it():
     """The catalogue's fix enables the endpoint with IMDSv2 required; the plan runs exactly
     that command, and lays exactly that over the estate."""
     estate = build_estate(build_demo().raw(), None)
-    report = run_audit([estate], ["i-0000000000000001a"], {})
+    report = run_audit([estate], ["i-0000000000000001a"], SourceDescription("test"))
     plan = make_plan([estate], report)
     [step] = plan.manual_steps
     assert step.command == ("aws ec2 modify-instance-metadata-options --region eu-west-1 "
@@ -183,7 +185,7 @@ def test_a_scoped_read_admits_the_vpc_cidrs_rather_than_guess_the_neighbours():
     builder = EstateBuilder(region=REGION)
     _, _, first = _isolated(builder)
     estate = build_estate(builder.raw(), [first])
-    report = run_audit([estate], [first], {})
+    report = run_audit([estate], [first], SourceDescription("test"))
     [endpoints] = make_plan([estate], report, complete=False).endpoints
     assert endpoints.allow_from_security_groups == []
     assert endpoints.allow_from_cidrs == ["10.0.0.0/16"]

@@ -87,27 +87,27 @@ def _logged_roles(tally: SymptomTally) -> set[str]:
 def _contradiction(audit: InstanceAudit, tally: SymptomTally) -> str | None:
     """Why the model proves this failure impossible, or None."""
     credentials, permissions = audit.credentials, audit.permissions
-    role = _role_name(credentials.get("role"))
+    role = _role_name(credentials.role_arn)
     if tally.label == "iam_access_denied":
         logged = {r for r in _logged_roles(tally) if "<" not in r and r.upper() != r}
         if role and logged and role not in logged:
             return (f"the log shows role {', '.join(sorted(logged))} denied, but the model says "
                     f"the agent uses role {role}: the log is from another role or instance, or "
                     "the instance profile changed since")
-        if credentials.get("status") == "fail" and logged:
+        if credentials.status == "fail" and logged:
             return (f"the log shows the agent acting as role {', '.join(sorted(logged))}, but "
                     "the model proves its credential chain fails")
-        if permissions.get("status") == "ok":
+        if permissions.status == "ok":
             return (f"the model proves role {role or '?'} allows the agent's actions, yet the "
                     "log shows them denied: a policy changed since the log was written, or a "
                     "session policy or resource policy the auditor does not read")
-    if tally.label == "no_credentials" and credentials.get("status") == "ok" \
-            and credentials.get("source") == "instance_profile":
+    if tally.label == "no_credentials" and credentials.status == "ok" \
+            and credentials.source == "instance_profile":
         return (f"the model proves the instance profile carries role {role}, yet the agent "
                 "found no credentials: the profile was attached after the log was written, "
                 "or the agent cannot reach the metadata service (proxy, OS route)")
     if tally.label == "credential_refresher_failure" and "assume_role_unauthorized" in \
-            tally.clues and credentials.get("status") == "ok":
+            tally.clues and credentials.status == "ok":
         return (f"the log shows EC2 refused to assume the role, but the model proves role "
                 f"{role} trusts ec2.amazonaws.com")
     if tally.label == "endpoint_unreachable":
@@ -167,7 +167,7 @@ def _working_contradictions(audit: InstanceAudit, analysis: LogAnalysis) -> list
                       "blocked: the configuration changed since, or the path leaves the model")
             found.append(Correlation(SymptomTally(HEALTHY), CONTRADICTED, reason,
                                      list(proof.findings)))
-        if what == "credentials" and audit.credentials.get("status") == "fail":
+        if what == "credentials" and audit.credentials.status == "fail":
             reason = (f"the input shows the agent holding credentials ({shown_by}), but the "
                       "model proves the credential chain fails")
             blockers = [f for f in audit.findings if CATALOGUE.get(f.code) is not None

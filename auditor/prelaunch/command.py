@@ -19,7 +19,9 @@ from typing import Any
 from auditor.audit import EXIT_UNKNOWN
 from auditor.cli import OneLineParser, read_raws, use_colour
 from auditor.errors import UsageError
+from auditor.sources.description import SourceDescription
 from auditor.sources.raw import RawRegion
+from auditor.sources.read import pick_region
 from auditor.sources.template.overlay import NESTED_STACK, OverlayResult
 
 
@@ -70,26 +72,15 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 
 
 def _base(args: argparse.Namespace, use_live: bool, region_hint: str | None
-          ) -> tuple[RawRegion, dict[str, Any]]:
+          ) -> tuple[RawRegion, SourceDescription]:
     if not (args.snapshot or use_live):
-        return RawRegion(args.region or ""), {"kind": "none"}
+        return RawRegion(args.region or ""), SourceDescription("none")
     raws, described = read_raws(args.snapshot, [args.region] if args.region else None,
                                  args.profile)
     return pick_region(raws, region_hint), described
 
 
-def pick_region(raws: list[RawRegion], region: str | None) -> RawRegion:
-    """The one region a plan is laid over: the only one, or the one ``region`` names."""
-    if len(raws) == 1:
-        return raws[0]
-    chosen = [raw for raw in raws if raw.region == region]
-    if not chosen:
-        raise UsageError(f"the estate holds {', '.join(r.region for r in raws)}: say which "
-                         "region the plan is for with --region")
-    return chosen[0]
-
-
-def _overlay(args: argparse.Namespace) -> tuple[OverlayResult, dict[str, Any]]:
+def _overlay(args: argparse.Namespace) -> tuple[OverlayResult, SourceDescription]:
     if args.templates:
         if args.subnet or args.security_group or args.instance_profile or args.public_ip:
             raise UsageError("give either TEMPLATE or --subnet/--security-group, not both")
@@ -99,8 +90,8 @@ def _overlay(args: argparse.Namespace) -> tuple[OverlayResult, dict[str, Any]]:
         templates = [t for path in args.templates for t in load_templates(path)]
         base, described = _base(args, args.live, args.region or infer_region(templates))
         result = overlay_templates(base, templates, _parameters(args.parameter), args.region)
-        source = {"kind": "template", "path": ", ".join(args.templates),
-                  "templates": [t.path for t in templates], "base": described}
+        source = SourceDescription("template", path=", ".join(args.templates),
+                                   templates=[t.path for t in templates], base=described)
         return result, source
     if not args.subnet:
         raise UsageError("say what to check: TEMPLATE (file or cdk.out) or --subnet ID "
@@ -112,7 +103,7 @@ def _overlay(args: argparse.Namespace) -> tuple[OverlayResult, dict[str, Any]]:
     base, described = _base(args, True, args.region)
     result = plan_instance(base, args.subnet, args.security_group, args.instance_profile,
                            args.public_ip, args.imdsv2, args.platform)
-    return result, {"kind": "planned", "base": described}
+    return result, SourceDescription("planned", base=described)
 
 
 def _locator(result: OverlayResult):
@@ -158,9 +149,9 @@ def run(argv: list[str]) -> int:
         raise UsageError("give either --snapshot DIR or --live, not both")
     result, source = _overlay(args)
     estate = build_estate(result.raw, result.planned or None)
-    source["regions"] = [estate.region]
+    source.regions = [estate.region]
     # Without an estate the account is a placeholder: not worth reporting as a fact.
-    source["account_id"] = estate.account_id if source["base"]["kind"] != "none" else ""
+    source.account_id = estate.account_id if source.base and source.base.kind != "none" else ""
     if not result.planned:
         report = run_audit([], None, source)
     else:
@@ -174,7 +165,7 @@ def run(argv: list[str]) -> int:
 
         print(sarif_report.render(report, _locator(result)))
     elif not result.planned:
-        print(f"ssm-auditor: nothing to check in {source.get('path')}: no instance, launch "
+        print(f"ssm-auditor: nothing to check in {source.path}: no instance, launch "
               "template or auto scaling group" + (" in the templates given" if nested else ""))
     else:
         from auditor.reports import text_report

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import severity_rank
+from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 
 _WORST_FIRST = (NOT_MANAGEABLE, UNKNOWN, MANAGEABLE, NOT_APPLICABLE)
 

@@ -27,10 +27,8 @@ from ipaddress import ip_network
 
 from auditor import __version__, aws_facts
 from auditor.analysis.graph import EstateGraph
-from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import BLOCKED, DENY, Finding, ServiceProof
-from auditor.analysis.verdict import MANAGEABLE, NOT_MANAGEABLE
-from auditor.audit import AuditReport, InstanceAudit, audit_instance
+from auditor.audit import AuditReport, InstanceAudit, audit_instances, vpcs_of
 from auditor.aws_managed_policies import arn as managed_policy_arn
 from auditor.catalogue import CATALOGUE, MANUAL_ACTIONS
 from auditor.model import Estate, Instance, NetworkAcl
@@ -46,6 +44,7 @@ from auditor.remediation.plan import (
     RolePolicyEntry,
     SecurityGroupRuleEntry,
 )
+from auditor.vocabulary import MANAGEABLE, NOT_MANAGEABLE
 
 INSTANCE_ROLE_NAME = "ssm-auditor-instance"
 AGENT_POLICY_NAME = "ssm-auditor-agent-access"
@@ -171,9 +170,7 @@ def _still_blocking(audit: InstanceAudit) -> list[str]:
 
 def _audit(estate: Estate, instance_ids: list[str]) -> list[InstanceAudit]:
     instances = [estate.instances[iid] for iid in instance_ids]
-    prover = NetworkProver(EstateGraph(estate, {i.vpc_id for i in instances if i.vpc_id}))
-    memo: dict = {}
-    return [audit_instance(prover, instance, memo) for instance in instances]
+    return audit_instances(estate, instances, vpcs_of(instances))
 
 
 def _entries_fixing(plan: Plan) -> dict[str, list[str]]:

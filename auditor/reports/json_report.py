@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from auditor.analysis.credentials import CredentialResult, PermissionsResult
 from auditor.analysis.results import Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
@@ -62,6 +63,16 @@ def _log_fields(audit: InstanceAudit) -> dict[str, Any]:
             "logs": {key: value for key, value in audit.logs.items() if key != "symptoms"}}
 
 
+def credentials_dict(chain: CredentialResult) -> dict[str, Any]:
+    return {"status": chain.status, "source": chain.source, "role": chain.role_arn,
+            "chain": chain.chain}
+
+
+def permissions_dict(permitted: PermissionsResult) -> dict[str, Any]:
+    return {"status": permitted.status, "missing_actions": permitted.missing_actions,
+            "by_service": permitted.by_service}
+
+
 def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
     """Everything about one instance but its services."""
     instance = audit.instance
@@ -81,8 +92,8 @@ def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
         "verdict_reasons": audit.verdict_reasons,
         "imds": {"status": imds.status, "http_endpoint": imds.http_endpoint,
                  "http_tokens": imds.http_tokens, "hop_limit": imds.hop_limit},
-        "credentials": audit.credentials,
-        "permissions": audit.permissions,
+        "credentials": credentials_dict(audit.credentials),
+        "permissions": permissions_dict(audit.permissions),
         "ssm_view": _ssm_view(audit),
         "findings": [finding_dict(finding) for finding in audit.findings],
         **_log_fields(audit),
@@ -116,7 +127,7 @@ def catalogue_dict(report: AuditReport) -> dict[str, Any]:
 
 
 def _header(report: AuditReport) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "source": report.source,
+    return {"schema_version": SCHEMA_VERSION, "source": report.source.to_dict(),
             "summary": summary(report), "catalogue": catalogue_dict(report)}
 
 

@@ -6,6 +6,7 @@ from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 from auditor.reports.json_report import summary
+from auditor.sources.description import SourceDescription
 
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 _VERDICT_STYLE = {
@@ -108,12 +109,12 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> lis
                 lines.append(paint(f"        {hop.decision:<7} {hop.step:<26} "
                                    f"{hop.resource_id}  {hop.rule}", "dim"))
     credentials = audit.credentials
-    role = (credentials.get("role") or "").rsplit("/", 1)[-1]
-    lines.append(f"    imds {audit.imds.status} | credentials {credentials['status']} via "
-                 f"{credentials.get('source', 'none')}{f' (role {role})' if role else ''} | "
-                 f"permissions {audit.permissions['status']}")
-    if verbose and credentials.get("chain"):
-        lines.append(paint("        chain: " + " -> ".join(credentials["chain"]), "dim"))
+    role = (credentials.role_arn or "").rsplit("/", 1)[-1]
+    lines.append(f"    imds {audit.imds.status} | credentials {credentials.status} via "
+                 f"{credentials.source}{f' (role {role})' if role else ''} | "
+                 f"permissions {audit.permissions.status}")
+    if verbose and credentials.chain:
+        lines.append(paint("        chain: " + " -> ".join(credentials.chain), "dim"))
     if audit.verdict != "not_manageable":
         lines.extend(f"    because {reason}" for reason in audit.verdict_reasons)
     fixes_shown: set[str] = set()
@@ -124,20 +125,20 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> lis
     return lines
 
 
-def _source_text(source: dict) -> str:
+def _source_text(source: SourceDescription) -> str:
     """"snapshot demo/estate", "aws default", "template t.yaml over snapshot demo/estate"."""
-    kind = source.get("kind", "")
+    kind = source.kind
     if kind in ("template", "planned"):
-        what = f"template {source.get('path', '')}" if kind == "template" else "a planned launch"
-        base = source.get("base") or {}
-        return what + (f" over {_source_text(base)}" if base.get("kind") not in (None, "none")
+        what = f"template {source.path or ''}" if kind == "template" else "a planned launch"
+        base = source.base
+        return what + (f" over {_source_text(base)}" if base is not None and base.kind != "none"
                        else " alone")
-    return f"{kind} {source.get('path') or source.get('profile') or 'AWS'}"
+    return f"{kind} {source.path or source.profile or 'AWS'}"
 
 
 def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> str:
     paint = _Painter(colour)
-    regions = ", ".join(report.source.get("regions", []))
+    regions = ", ".join(report.source.regions or [])
     lines = [paint(f"ssm-auditor: {len(report.instances)} instance(s) from "
                    f"{_source_text(report.source)} ({regions})", "bold"), ""]
     width = max((len(_label(a)) for a in report.instances), default=10)
