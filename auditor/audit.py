@@ -48,6 +48,10 @@ class InstanceAudit:
 class AuditReport:
     source: SourceDescription
     instances: list[InstanceAudit] = field(default_factory=list)
+    # A report of templates: the resources whose values could not be resolved, and what the
+    # auditor did not read (nested stacks, custom resources); None for other estates.
+    unresolved: dict[str, str] | None = None
+    not_read: dict[str, str] | None = None
 
     def exit_code(self) -> int:
         verdicts = {audit.verdict for audit in self.instances}

@@ -58,4 +58,4 @@ def merge_groups(report: AuditReport, groups: dict[str, list[str]]) -> AuditRepo
         by_group[group].append(audit)
     instances = [_merge(item, by_group[item]) if isinstance(item, str) else item
                  for item in merged]
-    return AuditReport(report.source, instances)
+    return replace(report, instances=instances)

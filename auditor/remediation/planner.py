@@ -44,6 +44,8 @@ from auditor.remediation.plan import (
     RolePolicyEntry,
     SecurityGroupRuleEntry,
 )
+from auditor.sources.parse import build_estate
+from auditor.sources.raw import RawRegion
 from auditor.vocabulary import MANAGEABLE, NOT_MANAGEABLE
 
 INSTANCE_ROLE_NAME = "ssm-auditor-instance"
@@ -98,6 +100,20 @@ def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions |
         if targets:
             _plan_region(plan, estate, targets, known, options, complete)
     return plan
+
+
+def plan_with_neighbours(raws: list[RawRegion], estates: list[Estate], report: AuditReport,
+                         instance_ids: list[str] | None, neighbours_read: bool,
+                         options: PlanOptions | None = None) -> Plan:
+    """The plan for an audit, proved against the instances it was not asked about wherever
+    the raw answers hold them. ``neighbours_read``: the raw answers hold every instance of
+    the audited VPCs even when ``instance_ids`` scoped the audit (a snapshot); a live read
+    scoped by instance does not, so that plan cannot prove it breaks no neighbour."""
+    complete = not instance_ids
+    if instance_ids and neighbours_read:
+        estates = [build_estate(raw, None) for raw in raws]
+        complete = True
+    return make_plan(estates, report, options, complete)
 
 
 def _plan_region(plan: Plan, estate: Estate, targets: list[str],

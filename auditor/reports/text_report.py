@@ -1,11 +1,18 @@
-"""The report for a person at a terminal: verdicts at a glance, then what blocks and the fix."""
+"""The report for a person at a terminal: verdicts at a glance, then what blocks and the fix.
+
+With ``--verify-plan``, each instance's verdict before and after the change comes first; for
+templates, each block says where the instance and the resources of its findings are written,
+and what the auditor did not read comes last.
+"""
 
 from __future__ import annotations
 
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
+from auditor.reports import RenderOptions
 from auditor.reports.json_report import summary
+from auditor.reports.locations import Locator, SourceLocation, nowhere
 from auditor.sources.description import SourceDescription
 
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
@@ -59,11 +66,19 @@ def _grouped(findings: list[Finding]) -> list[tuple[Finding, list[str]]]:
     return list(groups.values())
 
 
+def _location_text(located: SourceLocation) -> str:
+    line = f":{located.line}" if located.line else ""
+    construct = f" ({located.construct_path})" if located.construct_path else ""
+    return f"{located.uri}{line} {located.logical_id}{construct}"
+
+
 def _finding_lines(finding: Finding, services: list[str], paint: _Painter,
-                   fixes_shown: set[str]) -> list[str]:
+                   fixes_shown: set[str], located: SourceLocation | None = None) -> list[str]:
     style = {"error": "red", "warning": "yellow"}.get(finding.severity, "dim")
     where = f" [{', '.join(services)}]" if services else ""
     lines = [f"    {paint(finding.code, style)}{where} {finding.message}"]
+    if located is not None:
+        lines.append(paint(f"      in {_location_text(located)}", "dim"))
     entry = CATALOGUE.get(finding.code)
     if entry is not None and finding.severity != "info" and finding.code not in fixes_shown:
         fixes_shown.add(finding.code)
@@ -97,11 +112,15 @@ def _needs_detail(audit: InstanceAudit) -> bool:
                                        for proof in audit.services.values())
 
 
-def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> list[str]:
+def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool,
+                    locate: Locator = nowhere) -> list[str]:
     mark, style, words = _VERDICT_STYLE[audit.verdict]
     instance = audit.instance
     lines = [f"{paint(mark + words, style)}  {_label(audit)}  {instance.region} "
              f"{instance.vpc_id} {instance.subnet_id} {instance.private_ip or ''}".rstrip()]
+    written = locate(instance.instance_id)
+    if written is not None:
+        lines.append(f"    template {_location_text(written)}")
     for proof in audit.services.values():
         lines.append(_service_line(proof, paint))
         for hop in proof.path:
@@ -120,7 +139,10 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> lis
     fixes_shown: set[str] = set()
     for finding, services in _grouped(audit.findings):
         if verbose or finding.severity != "info":
-            lines.extend(_finding_lines(finding, services, paint, fixes_shown))
+            located = locate(finding.resource_id) if finding.resource_id != \
+                instance.instance_id else None
+            lines.extend(_finding_lines(finding, services, paint, fixes_shown,
+                                        located if located != written else None))
     lines.extend(_log_lines(audit, paint, verbose))
     return lines
 
@@ -136,8 +158,50 @@ def _source_text(source: SourceDescription) -> str:
     return f"{kind} {source.path or source.profile or 'AWS'}"
 
 
-def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> str:
-    paint = _Painter(colour)
+def _after_plan_lines(report: AuditReport, after: dict) -> list[str]:
+    """--verify-plan: each instance's verdict before the change and after it."""
+    lines = [f"after the change in {after['cdk_out']} ({len(after['stacks'])} stack(s)"
+             + (f"; assuming done: {len(after['manual_steps_assumed'])} manual step(s)"
+                if after["plan_found"] else
+                f"; no {after['cdk_out']}/ssm-auditor-plan.json, so no manual step assumed")
+             + "):"]
+    before = after["verdicts_before"]
+    for audit in report.instances:
+        instance_id = audit.instance.instance_id
+        was = before.get(instance_id, "?").replace("_", " ")
+        now = audit.verdict.replace("_", " ")
+        blockers = sorted({f.code for f in audit.findings if f.severity == "error"})
+        lines.append(f"  {instance_id}: {was} -> after this change: {now}"
+                     + (f" (still blocked by {', '.join(blockers)})" if blockers else ""))
+    lines += [f"  not modelled, check by hand: {command}"
+              for command in after["manual_steps_not_modelled"]]
+    return lines
+
+
+def _nothing_to_check(report: AuditReport) -> str:
+    from auditor.sources.template.overlay import NESTED_STACK
+
+    nested = NESTED_STACK in (report.not_read or {}).values()
+    return (f"ssm-auditor: nothing to check in {report.source.path}: no instance, launch "
+            "template or auto scaling group" + (" in the templates given" if nested else ""))
+
+
+def render(report: AuditReport, options: RenderOptions | None = None) -> str:
+    options = options or RenderOptions()
+    lines = _after_plan_lines(report, report.source.after_plan) \
+        if report.source.after_plan else []
+    if report.not_read is not None and not report.instances:  # templates that launch nothing
+        lines.append(_nothing_to_check(report))
+    else:
+        lines += _audit_lines(report, _Painter(options.colour), options.verbose,
+                              options.locate or nowhere)
+    lines += [f"not read: {logical_id} ({why})"
+              for logical_id, why in (report.not_read or {}).items()]
+    return "\n".join(lines)
+
+
+def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
+                 locate: Locator) -> list[str]:
     regions = ", ".join(report.source.regions or [])
     lines = [paint(f"ssm-auditor: {len(report.instances)} instance(s) from "
                    f"{_source_text(report.source)} ({regions})", "bold"), ""]
@@ -149,9 +213,9 @@ def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> 
     details = [a for a in report.instances if verbose or _needs_detail(a)]
     for audit in details:
         lines.append("")
-        lines.extend(_instance_block(audit, paint, verbose))
+        lines.extend(_instance_block(audit, paint, verbose, locate))
     counts = summary(report)
     lines.append("")
     lines.append("summary: " + ", ".join(f"{count} {verdict.replace('_', ' ')}"
                                          for verdict, count in sorted(counts.items())))
-    return "\n".join(lines)
+    return lines
