@@ -1,8 +1,8 @@
 """Audit instances of one or more estates: the proofs, the verdicts, nothing rendered.
 
-``run_audit`` is the library entry point the command line, the planner, ``--verify-plan``,
-the prelaunch check and the CDK plugin share; ``audit_instances`` proves chosen instances of
-one estate (the planner's rounds).
+``audit_raws`` audits raw answers as read (a snapshot, a live read); ``run_audit`` audits
+estates, the entry point the command line, ``--verify-plan``, the prelaunch check and the CDK
+plugin share; ``audit_instances`` proves chosen instances of one estate (the planner's rounds).
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from auditor.analysis.verdict import judge
 from auditor.errors import UsageError
 from auditor.model import Estate, Instance
 from auditor.sources.description import SourceDescription
+from auditor.sources.parse import build_estate
+from auditor.sources.raw import RawRegion
 from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE
 
 # Exit statuses of an audit (the contract's; 2, bad usage, is the command line's).
@@ -102,6 +104,14 @@ def select_instances(estates: list[Estate], instance_ids: list[str] | None
 
 def vpcs_of(instances: Iterable[Instance]) -> set[str]:
     return {instance.vpc_id for instance in instances if instance.vpc_id}
+
+
+def audit_raws(raws: list[RawRegion], instance_ids: list[str] | None,
+               source: SourceDescription) -> tuple[AuditReport, list[Estate]]:
+    """The audit of raw answers (a snapshot's, or a live read's of one or more regions): the
+    report, and the estates it was proved on."""
+    estates = [build_estate(raw, instance_ids) for raw in raws]
+    return run_audit(estates, instance_ids, source.describe(estates)), estates
 
 
 def run_audit(estates: list[Estate], instance_ids: list[str] | None,

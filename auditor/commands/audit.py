@@ -64,8 +64,7 @@ def run(argv: list[str]) -> int:
     if args.verify_plan and args.plan:
         raise UsageError("--verify-plan proves a plan already synthesized; --plan writes one: "
                          "give one of them")
-    from auditor.audit import run_audit
-    from auditor.sources.parse import build_estate
+    from auditor.audit import audit_raws
 
     estates: list = []
     if args.verify_plan:
@@ -76,8 +75,7 @@ def run(argv: list[str]) -> int:
         report = verify.verify_plan(synthesized, raws, args.instance, source)
     else:
         raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance)
-        estates = [build_estate(raw, args.instance) for raw in raws]
-        report = run_audit(estates, args.instance, source.describe(estates))
+        report, estates = audit_raws(raws, args.instance, source)
     if args.logs:
         from auditor.logs.attach import attach_logs
 

@@ -105,10 +105,10 @@ def verify_plan(synthesized: SynthesizedPlan, raws: list[RawRegion],
                 instance_ids: list[str] | None, source: SourceDescription) -> AuditReport:
     """The audit of the estate as the synthesized stacks and manual steps would leave it;
     its source says what was assumed and each instance's verdict before."""
-    from auditor.audit import run_audit
+    from auditor.audit import audit_raws, run_audit
     from auditor.sources.parse import build_estate
 
-    before = run_audit([build_estate(raw, instance_ids) for raw in raws], instance_ids, source)
+    before, _ = audit_raws(raws, instance_ids, source)
     assumptions = synthesized.assumptions
     estates = []
     for raw in raws:

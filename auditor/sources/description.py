@@ -9,7 +9,7 @@ directory), ``template`` (templates laid over a ``base``), ``planned`` (a planne
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from auditor.model import Estate
@@ -29,13 +29,13 @@ class SourceDescription:
 
     def describe(self, estates: Iterable[Estate], *, unavailable: bool = True
                  ) -> SourceDescription:
-        """This description with what the estates read say: regions, account, gaps."""
+        """A copy of this description with what the estates read say: regions, account,
+        gaps."""
         estates = list(estates)
-        self.regions = [estate.region for estate in estates]
-        self.account_id = next((e.account_id for e in estates if e.account_id), "")
-        if unavailable:
-            self.unavailable = {e.region: e.unavailable for e in estates if e.unavailable}
-        return self
+        return replace(self, regions=[estate.region for estate in estates],
+                       account_id=next((e.account_id for e in estates if e.account_id), ""),
+                       unavailable={e.region: e.unavailable for e in estates if e.unavailable}
+                       if unavailable else self.unavailable)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON report's ``source``: the fields that apply, in a stable order."""
