@@ -256,7 +256,7 @@ def evaluate_permissions(estate: Estate, instance: Instance, role: Role,
     answer depends only on the role and the endpoints the calls travel through.
     """
     memo = {} if memo is None else memo
-    paths = tuple((name, proof.endpoint_id, proof.status == "unknown")
+    paths = tuple((name, proof.endpoint_id, proof.status == UNKNOWN)
                   for name, proof in services.items())
     sensitive_key = ("sensitive", role.name, paths)
     if sensitive_key not in memo:
@@ -302,7 +302,7 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
             instance_tags=instance.tags,
             source_vpc=source_vpc, source_vpce=proof.endpoint_id, via_aws_service=False,
             # Through custom DNS or a transit gateway, an endpoint elsewhere may carry it.
-            network_path_known=proof.status != "unknown" or proof.endpoint_id is not None)
+            network_path_known=proof.status != UNKNOWN or proof.endpoint_id is not None)
         statuses = []
         refused[service] = []
         for action in actions:
@@ -460,7 +460,7 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     ``memo``: one dict per estate, shared by its instances (see ``evaluate_permissions``).
     """
     memo = {} if memo is None else memo
-    if imds_status == "fail":
+    if imds_status == FAIL:
         return CredentialResult(FAIL, SOURCE_NONE, chain=[
             "the metadata service is off: neither the instance profile nor Default Host "
             "Management can hand out credentials"])

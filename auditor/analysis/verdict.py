@@ -20,14 +20,14 @@ from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.aws_facts import HEARTBEAT_SERVICE, MESSAGE_CHANNELS
 from auditor.catalogue import severity_rank
 from auditor.model import Estate, Instance
-from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
+from auditor.vocabulary import FAIL, MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, OK, UNKNOWN
 
 
 def _usable(proof: ServiceProof, permitted: str) -> str:
     """A service the agent can use: reachable, and its calls there allowed."""
-    if proof.status == BLOCKED or permitted == "fail":
+    if proof.status == BLOCKED or permitted == FAIL:
         return BLOCKED
-    return REACHABLE if proof.status == REACHABLE and permitted == "ok" else UNKNOWN
+    return REACHABLE if proof.status == REACHABLE and permitted == OK else UNKNOWN
 
 
 def channel_status(services: dict[str, ServiceProof],
@@ -38,7 +38,7 @@ def channel_status(services: dict[str, ServiceProof],
     Without ``permitted``, only the network is considered. ``channels``: those the agent
     knows (an agent older than 3.3.40.0 only ec2messages).
     """
-    statuses = [_usable(services[channel], (permitted or {}).get(channel, "ok"))
+    statuses = [_usable(services[channel], (permitted or {}).get(channel, OK))
                 for channel in channels]
     if REACHABLE in statuses:
         return REACHABLE
@@ -54,21 +54,21 @@ def decide(state: str, services: dict[str, ServiceProof], parts: dict[str, str],
     allowed."""
     reasons: list[str] = []
     heartbeat = _usable(services[HEARTBEAT_SERVICE],
-                        (permitted or {}).get(HEARTBEAT_SERVICE, "ok"))
+                        (permitted or {}).get(HEARTBEAT_SERVICE, OK))
     channel = channel_status(services, permitted, channels)
     if heartbeat == BLOCKED:
         reasons.append(f"{HEARTBEAT_SERVICE} (heartbeat) is blocked or refused")
     if channel == BLOCKED:
         reasons.append(f"no message channel ({', '.join(channels)}) is both reachable and "
                        "allowed")
-    reasons += [f"{name} check failed" for name, status in parts.items() if status == "fail"]
+    reasons += [f"{name} check failed" for name, status in parts.items() if status == FAIL]
     blocked = bool(reasons)
     if not blocked:
         if heartbeat != REACHABLE:
             reasons.append(f"{HEARTBEAT_SERVICE} (heartbeat) is not proven usable")
         if channel != REACHABLE:
             reasons.append("no message channel is proven usable")
-        reasons += [f"{name} not proven" for name, status in parts.items() if status != "ok"]
+        reasons += [f"{name} not proven" for name, status in parts.items() if status != OK]
     if state != "running":
         return NOT_APPLICABLE, [f"instance is {state}", *reasons]
     if blocked:

@@ -14,13 +14,14 @@ from auditor.reports import RenderOptions
 from auditor.reports.json_report import summary
 from auditor.reports.locations import Locator, SourceLocation, nowhere
 from auditor.sources.description import SourceDescription
+from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 _VERDICT_STYLE = {
-    "manageable": ("OK ", "green", "manageable"),
-    "not_manageable": ("XX ", "red", "NOT manageable"),
-    "unknown": ("?? ", "yellow", "unknown"),
-    "not_applicable": ("-- ", "dim", "not applicable"),
+    MANAGEABLE: ("OK ", "green", "manageable"),
+    NOT_MANAGEABLE: ("XX ", "red", "NOT manageable"),
+    UNKNOWN: ("?? ", "yellow", "unknown"),
+    NOT_APPLICABLE: ("-- ", "dim", "not applicable"),
 }
 _STATUS_STYLE = {REACHABLE: "green", BLOCKED: "red"}
 
@@ -134,7 +135,7 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool,
                  f"permissions {audit.permissions.status}")
     if verbose and credentials.chain:
         lines.append(paint("        chain: " + " -> ".join(credentials.chain), "dim"))
-    if audit.verdict != "not_manageable":
+    if audit.verdict != NOT_MANAGEABLE:
         lines.extend(f"    because {reason}" for reason in audit.verdict_reasons)
     fixes_shown: set[str] = set()
     for finding, services in _grouped(audit.findings):
