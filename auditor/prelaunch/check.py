@@ -14,12 +14,12 @@ from dataclasses import dataclass
 from auditor.audit import EXIT_UNKNOWN, AuditReport, run_audit
 from auditor.prelaunch.groups import merge_groups
 from auditor.prelaunch.planned import plan_instance
-from auditor.reports.locations import SourceLocation
 from auditor.sources.description import SourceDescription
 from auditor.sources.live import Progress
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
 from auditor.sources.read import pick_region, read_raws
+from auditor.sources.template.context import LogicalRef
 from auditor.sources.template.load import LoadedTemplate
 from auditor.sources.template.overlay import NESTED_STACK, OverlayResult, overlay_templates
 
@@ -31,11 +31,9 @@ class PrelaunchResult:
     report: AuditReport
     overlay: OverlayResult
 
-    def locate(self, resource_id: str) -> SourceLocation | None:
+    def locate(self, resource_id: str) -> LogicalRef | None:
         """Where a resource of the report is written (the reports' ``Locator``)."""
-        ref = self.overlay.logical.get(resource_id)
-        return (SourceLocation(ref.path, ref.line, ref.logical_id, ref.construct_path,
-                               ref.resource_type) if ref else None)
+        return self.overlay.logical.get(resource_id)
 
     def exit_code(self) -> int:
         """As for the audit; instances only a nested stack launches are not known to be

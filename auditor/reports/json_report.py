@@ -116,7 +116,7 @@ def _where(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
         return {}
     where: dict[str, Any] = {"logical_id": located.logical_id,
                              "resource_type": located.resource_type,
-                             "template": {"path": located.uri, "line": located.line}}
+                             "template": {"path": located.path, "line": located.line}}
     if located.construct_path:
         where["construct_path"] = located.construct_path
     return where
@@ -175,13 +175,13 @@ def _render_compact(report: AuditReport, locate: Locator) -> str:
                 encoded[id(proof)] = json.dumps(service_dict(proof))
             services.append(f"{json.dumps(name)}: {encoded[id(proof)]}")
         fields = json.dumps(_instance_fields(audit, locate))
-        where = json.dumps(_where(audit, locate))[1:-1]
-        instances.append(f'{fields[:-1]}, "services": {{{", ".join(services)}}}'
-                         + (f", {where}" if where else "") + "}")
+        where = json.dumps(_where(audit, locate))[1:-1] if locate is not nowhere else ""
+        where = f", {where}" if where else ""
+        instances.append(f'{fields[:-1]}, "services": {{{", ".join(services)}}}{where}}}')
     header = json.dumps(_header(report))
     trailer = json.dumps(_trailer(report))[1:-1]
-    return (f'{header[:-1]}, "instances": [{", ".join(instances)}]'
-            + (f", {trailer}" if trailer else "") + "}")
+    trailer = f", {trailer}" if trailer else ""
+    return f'{header[:-1]}, "instances": [{", ".join(instances)}]{trailer}}}'  # one copy
 
 
 def render(report: AuditReport, options: RenderOptions | None = None,

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 from auditor.reports import RenderOptions
-from auditor.reports.locations import Locator, SourceLocation, nowhere
+from auditor.reports.locations import Locator, nowhere
+
+if TYPE_CHECKING:
+    from auditor.sources.template.context import LogicalRef
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
@@ -45,10 +48,10 @@ def _relative(path: str) -> str:
         return PurePath(path).as_posix()
 
 
-def _location(resource_id: str, located: SourceLocation | None) -> dict[str, Any]:
+def _location(resource_id: str, located: LogicalRef | None) -> dict[str, Any]:
     if located is None:
         return {"logicalLocations": [{"name": resource_id, "kind": "resource"}]}
-    uri = _relative(located.uri)
+    uri = _relative(located.path)
     qualified = located.construct_path or f"{uri}/{located.logical_id}"
     location: dict[str, Any] = {
         "physicalLocation": {"artifactLocation": {"uri": uri}},

@@ -7,14 +7,19 @@ and what the auditor did not read comes last.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 from auditor.reports import RenderOptions
 from auditor.reports.json_report import summary
-from auditor.reports.locations import Locator, SourceLocation, nowhere
+from auditor.reports.locations import Locator, nowhere
 from auditor.sources.description import SourceDescription
 from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
+
+if TYPE_CHECKING:
+    from auditor.sources.template.context import LogicalRef
 
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 _VERDICT_STYLE = {
@@ -67,14 +72,14 @@ def _grouped(findings: list[Finding]) -> list[tuple[Finding, list[str]]]:
     return list(groups.values())
 
 
-def _location_text(located: SourceLocation) -> str:
+def _location_text(located: LogicalRef) -> str:
     line = f":{located.line}" if located.line else ""
     construct = f" ({located.construct_path})" if located.construct_path else ""
-    return f"{located.uri}{line} {located.logical_id}{construct}"
+    return f"{located.path}{line} {located.logical_id}{construct}"
 
 
 def _finding_lines(finding: Finding, services: list[str], paint: _Painter,
-                   fixes_shown: set[str], located: SourceLocation | None = None) -> list[str]:
+                   fixes_shown: set[str], located: LogicalRef | None = None) -> list[str]:
     style = {"error": "red", "warning": "yellow"}.get(finding.severity, "dim")
     where = f" [{', '.join(services)}]" if services else ""
     lines = [f"    {paint(finding.code, style)}{where} {finding.message}"]
