@@ -11,7 +11,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 # Longest prefix wins. 0 is the bottom floor: plain data and facts, no I/O.
 FLOORS = {
-    "auditor": 0,  # errors, vocabulary, aws_facts, catalogue, model, policy_patterns, ...
+    "auditor": 0,  # errors, vocabulary, aws_facts, catalogue, model, policy_patterns, modules
     "auditor.sources": 1,
     "auditor.analysis": 2,
     "auditor.audit": 3,

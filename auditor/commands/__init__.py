@@ -10,7 +10,7 @@ runs it. Without a command name, the arguments are the audit's (``audit``).
 
 from __future__ import annotations
 
-import pkgutil
+from auditor.modules import module_names
 
 DEFAULT_COMMAND = "audit"
 _NOT_COMMANDS = {"common", DEFAULT_COMMAND}
@@ -18,5 +18,5 @@ _NOT_COMMANDS = {"common", DEFAULT_COMMAND}
 
 def commands() -> set[str]:
     """The names a first argument may give (the audit is run without one)."""
-    return {module.name for module in pkgutil.iter_modules(__path__)
-            if module.name not in _NOT_COMMANDS and not module.name.startswith("_")}
+    return {name for name in module_names(__path__)
+            if name not in _NOT_COMMANDS and not name.startswith("_")}

@@ -10,18 +10,21 @@ scaling group once per subnet, merged into one entry (``groups``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from auditor.audit import EXIT_UNKNOWN, AuditReport, run_audit
 from auditor.prelaunch.groups import merge_groups
 from auditor.prelaunch.planned import plan_instance
 from auditor.sources.description import SourceDescription
-from auditor.sources.live import Progress
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
 from auditor.sources.read import pick_region, read_raws
 from auditor.sources.template.context import LogicalRef
 from auditor.sources.template.load import LoadedTemplate
 from auditor.sources.template.overlay import NESTED_STACK, OverlayResult, overlay_templates
+
+if TYPE_CHECKING:
+    from auditor.sources.live import Progress
 
 
 @dataclass

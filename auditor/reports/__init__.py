@@ -9,10 +9,10 @@ Nothing is decided here: reports render what the audit found.
 from __future__ import annotations
 
 import importlib
-import pkgutil
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from auditor.modules import module_names
 from auditor.reports.locations import Locator
 
 if TYPE_CHECKING:
@@ -32,8 +32,8 @@ class RenderOptions:
 
 def formats() -> tuple[str, ...]:
     """Every report format, by its module's name (text and json first)."""
-    found = sorted(module.name[: -len(_SUFFIX)] for module in pkgutil.iter_modules(__path__)
-                   if module.name.endswith(_SUFFIX))
+    found = sorted(name[: -len(_SUFFIX)] for name in module_names(__path__)
+                   if name.endswith(_SUFFIX))
     return tuple(name for name in _FIRST if name in found) + tuple(
         name for name in found if name not in _FIRST)
 

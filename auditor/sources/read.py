@@ -7,11 +7,14 @@ The one way every command and pipeline reads them. Progress of a live read goes 
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from auditor.errors import UsageError
 from auditor.sources.description import SourceDescription
-from auditor.sources.live import Progress
 from auditor.sources.raw import RawRegion
+
+if TYPE_CHECKING:  # the live reader (and boto3) loads only for a live read
+    from auditor.sources.live import Progress
 
 
 def read_raws(snapshot: str | None, regions: list[str] | None, profile: str | None,
