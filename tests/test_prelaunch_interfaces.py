@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 from tests.prelaunch_helpers import codes, entry, isolated_template, prelaunch, write
 
 PUBLIC = Path(__file__).parent / "templates" / "public"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 from tests.prelaunch_helpers import codes, entry, isolated_template, prelaunch, write
 
 PUBLIC = Path(__file__).parent / "templates" / "public"
