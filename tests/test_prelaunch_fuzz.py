@@ -36,6 +36,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.cli import main
+from auditor.sources.bounded_read import describe
 from auditor.sources.template.load import load_template
 from tests.prelaunch_helpers import isolated_template
 from tests.test_prelaunch_interfaces import _on_interface
@@ -159,16 +160,6 @@ def _dump(body: Any, form: str) -> str:
 
 # --- mutations ----------------------------------------------------------------------------------
 
-def _category(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number"
-    return type(value).__name__
-
-
 _JUNK_TEXT = st.text(max_size=30).filter(
     lambda text: text.strip().lower() not in ("true", "false") and not _numeric(text))
 
@@ -190,7 +181,7 @@ _JUNK = st.recursive(_SCALARS, lambda inner: st.one_of(
 def _other_type(value: Any) -> st.SearchStrategy:
     """A value of another category than ``value`` (never the same kind of value: another
     value of the same kind may be a legitimate change)."""
-    return _JUNK.filter(lambda junk: _category(junk) != _category(value))
+    return _JUNK.filter(lambda junk: describe(junk) != describe(value))
 
 
 def _steps(body: Any, data: st.DataObject) -> list:
@@ -289,7 +280,7 @@ def test_a_mutated_template_is_refused_in_one_line_or_proves_nothing_new(case):
 @FUZZ
 def test_a_template_file_damaged_byte_by_byte_is_refused_in_one_line_or_read(base, data):
     _, target, body = _workspace(base)
-    original = json.dumps(body).encode() if base in VARIANTS \
+    original = json.dumps(body, indent=1).encode() if base in VARIANTS \
         else (TEMPLATES / base).read_bytes()
     cut = data.draw(st.integers(0, len(original)))
     damage = data.draw(st.sampled_from(["truncate", "insert", "duplicate a line"]))
