@@ -34,6 +34,19 @@ ENDPOINT_AVAILABLE = "available"
 ENDPOINT_GONE_STATES = ("deleted",)
 NAT_GATEWAY_AVAILABLE = "available"
 
+# The instance states EC2 reports (DescribeInstances' State.Name), read exactly: any other
+# value (another case, spaces, a code without a name) leaves the state unknown. A pending
+# instance is launching: the agent starts once it runs, so it is judged as it will run.
+INSTANCE_RUNNING = "running"
+INSTANCE_PENDING = "pending"
+INSTANCE_STATES = (INSTANCE_PENDING, INSTANCE_RUNNING, "shutting-down", "terminated",
+                   "stopping", "stopped")
+INSTANCE_STATE_UNKNOWN = "unknown"
+# MetadataOptions.HttpEndpoint, read exactly.
+METADATA_ENDPOINT_VALUES = ("enabled", "disabled")
+# Route states in DescribeRouteTables, read exactly.
+ROUTE_STATES = ("active", "blackhole")
+
 
 def _partition(region: str) -> tuple[str, str]:
     """(endpoint service prefix, DNS suffix) for the region's partition."""

@@ -88,6 +88,11 @@ def resolve(graph: EstateGraph, vpc: Vpc, region: str, service: str) -> Resoluti
 
     notes: list[Finding] = []
     for endpoint in _candidate_endpoints(graph, vpc, region, service):
+        if endpoint.private_dns_enabled is None:
+            return _unknown(hostname, endpoint.endpoint_id, "DATA_UNAVAILABLE",
+                            f"Whether interface endpoint {endpoint.endpoint_id} has private DNS "
+                            f"enabled is not in the data, and it decides where {hostname} "
+                            "resolves.", service)
         if not endpoint.private_dns_enabled:
             notes.append(Finding(
                 "ENDPOINT_PRIVATE_DNS_DISABLED", endpoint.endpoint_id,

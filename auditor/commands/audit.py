@@ -10,7 +10,14 @@ import argparse
 import sys
 
 from auditor import __version__
-from auditor.commands.common import OneLineParser, add_output_arguments, print_report, read_raws
+from auditor.commands.common import (
+    OneLineParser,
+    add_deadline_argument,
+    add_output_arguments,
+    deadline,
+    print_report,
+    read_raws,
+)
 from auditor.errors import UsageError
 
 
@@ -34,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--region", action="append", metavar="R",
                         help="region (repeatable; default: the SDK's region)")
     source.add_argument("--profile", metavar="P", help="AWS profile (default: the SDK's)")
+    add_deadline_argument(source)
     output = add_output_arguments(
         parser, colour_help="colour in the text report (auto: when stdout is a terminal)",
         verbose_help="show every hop of every proof, also for healthy instances")
@@ -57,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    with deadline(args.deadline):
+        return _audit(args)
+
+
+def _audit(args: argparse.Namespace) -> int:
     if bool(args.instance) == bool(args.all):
         raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
     if args.plan_s3_gateway and not args.plan:
@@ -81,6 +94,10 @@ def run(argv: list[str]) -> int:
 
         attach_logs(report, args.logs)
     print_report(report, args)
+    if not report.instances and args.format != "text":  # the text report says it itself
+        from auditor.reports.text_report import NOTHING_AUDITED
+
+        print(f"auditor: {NOTHING_AUDITED}", file=sys.stderr)
     if args.plan:
         _write_plan(args, raws, estates, report)
     return report.exit_code()

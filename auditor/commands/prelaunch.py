@@ -15,7 +15,14 @@ from __future__ import annotations
 import argparse
 import sys
 
-from auditor.commands.common import OneLineParser, add_output_arguments, live_progress, print_report
+from auditor.commands.common import (
+    OneLineParser,
+    add_deadline_argument,
+    add_output_arguments,
+    deadline,
+    live_progress,
+    print_report,
+)
 from auditor.errors import UsageError
 
 
@@ -35,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--region", metavar="R", help="region (default: the snapshot's or "
                                                       "the SDK's)")
     source.add_argument("--profile", metavar="P", help="AWS profile for live reads")
+    add_deadline_argument(source)
     source.add_argument("--parameter", action="append", metavar="NAME=VALUE", default=[],
                         help="template parameter value (repeatable)")
     planned = parser.add_argument_group("a planned instance, without a template")
@@ -64,6 +72,11 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    with deadline(args.deadline):
+        return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
     from auditor.prelaunch import check
 
     if args.snapshot and args.live:

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import argparse
 
-from auditor.commands.common import OneLineParser, read_raws
+from auditor.commands.common import (
+    OneLineParser,
+    add_deadline_argument,
+    deadline,
+    read_raws,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -15,6 +20,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="P")
     parser.add_argument("--instance", action="append", metavar="ID",
                         help="capture only what these instances need")
+    add_deadline_argument(parser)
     return parser
 
 
@@ -23,7 +29,8 @@ def run(argv: list[str]) -> int:
     from auditor.sources import api_calls
     from auditor.sources.snapshot import write_snapshot
 
-    raws, _ = read_raws(None, args.region, args.profile, args.instance)
+    with deadline(args.deadline):
+        raws, _ = read_raws(None, args.region, args.profile, args.instance)
     write_snapshot(args.out, raws)
     for raw in raws:
         denied = "".join(f"\n  {kind}: {reason}" for kind, reason in raw.errors.items())

@@ -52,7 +52,7 @@ def read_base(snapshot: str | None, live: bool, region: str | None, profile: str
               region_hint: str | None = None, progress: Progress | None = None
               ) -> tuple[RawRegion, SourceDescription]:
     """The estate the plan is laid over: a snapshot's or the account's region, else nothing."""
-    if not (snapshot or live):
+    if snapshot is None and not live:
         return RawRegion(region or ""), SourceDescription("none")
     raws, described = read_raws(snapshot, [region] if region else None, profile,
                                 progress=progress)

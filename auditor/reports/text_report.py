@@ -29,6 +29,7 @@ _VERDICT_STYLE = {
     NOT_APPLICABLE: ("-- ", "dim", "not applicable"),
 }
 _STATUS_STYLE = {REACHABLE: "green", BLOCKED: "red"}
+NOTHING_AUDITED = "no instance was audited: nothing here is proven manageable"
 
 
 class _Painter:
@@ -220,6 +221,8 @@ def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
     for audit in details:
         lines.append("")
         lines.extend(_instance_block(audit, paint, verbose, locate))
+    if not report.instances:
+        return [*lines, f"summary: {NOTHING_AUDITED} ({regions or 'no region'} holds none)"]
     counts = summary(report)
     lines.append("")
     lines.append("summary: " + ", ".join(f"{count} {verdict.replace('_', ' ')}"

@@ -22,7 +22,7 @@ import json
 import math
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,13 @@ def file_kind(path: str | Path) -> str:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
-def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
-    """The content of a regular file of at most ``limit.value`` bytes."""
+def read_bytes(path: str | Path, what: str, limit: Limit,
+               meter: Callable[[bytes], None] | None = None) -> bytes:
+    """The content of a regular file of at most ``limit.value`` bytes.
+
+    ``meter`` sees each chunk as it is read and may refuse the file (raising ``UsageError``)
+    before the rest is read: the snapshot reader counts a whole run's bytes and values so.
+    """
     try:
         # O_NONBLOCK: opening a FIFO without a writer must not wait for one.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -79,6 +84,8 @@ def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if meter is not None:
+                meter(chunk)
     except OSError as error:
         raise UsageError(f"cannot read {what}: {error.strerror}") from None
     finally:
@@ -88,9 +95,10 @@ def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
     return b"".join(chunks)
 
 
-def read_text(path: str | Path, what: str, limit: Limit) -> str:
+def read_text(path: str | Path, what: str, limit: Limit,
+              meter: Callable[[bytes], None] | None = None) -> str:
     """The UTF-8 text (a byte order mark allowed) of a regular file within ``limit``."""
-    data = read_bytes(path, what, limit)
+    data = read_bytes(path, what, limit, meter)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -142,18 +150,29 @@ def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a JSON number")
 
 
-def parse_json(text: str, what: str) -> Any:
-    """JSON text as Python values, within the limits (one-line UsageError otherwise)."""
+def parse_json(text: str, what: str, fast: bool = False) -> Any:
+    """JSON text as Python values, within the limits (one-line UsageError otherwise).
+
+    ``fast``: at the JSON parser's own speed, for files of many megabytes. Keys written twice
+    are not detected (the last one counts) and the depth is not walked here: the caller walks
+    the value within ``limits.NESTING_DEPTH`` itself (the snapshot reader's shape check does).
+    Integers longer than ``limits.INTEGER_DIGITS`` are still refused (by Python's own limit),
+    and so are numbers that are not finite.
+    """
+    hooks: dict[str, Any] = {} if fast else {"object_pairs_hook": _pairs, "parse_int": _integer}
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_int=_integer,
-                           parse_float=_float, parse_constant=_constant)
+        value = json.loads(text, parse_float=_float, parse_constant=_constant, **hooks)
     except RecursionError:
         raise UsageError(f"{what} nests deeper than {beyond(limits.NESTING_DEPTH)}") from None
     except _Refused as error:
         raise UsageError(f"{what} is refused: {error}") from None
     except ValueError as error:  # JSONDecodeError and the like
+        if "integer string conversion" in str(error):  # past Python's own integer limit
+            raise UsageError(f"{what} is refused: an integer is past "
+                             f"{beyond(limits.INTEGER_DIGITS)}") from None
         raise UsageError(f"{what} is not valid JSON: {error}") from None
-    check_tree(value, what)
+    if not fast:
+        check_tree(value, what)
     return value
 
 

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from auditor import limits
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.sources import api_calls
@@ -36,7 +37,10 @@ if TYPE_CHECKING:
 
 Progress = Callable[[str], None]
 
-RETRIES = {"mode": "adaptive", "max_attempts": 10}
+# The SDK's retries as configured (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, or max_attempts and
+# retry_mode in the profile); what is not configured takes these, and every attempt is bounded
+# by the connect and read timeouts (auditor/limits.py).
+DEFAULT_RETRY_MODE = "standard"
 FILTER_CHUNK = 200  # the most values EC2 accepts in one filter or id list
 SSM_FILTER_CHUNK = 50  # instance ids per DescribeInstanceInformation filter (AWS allows 100)
 # Roles (with their instance profiles, inline and attached policies) and the managed policies;
@@ -122,10 +126,29 @@ def _regions(session: boto3.Session, regions: list[str] | None) -> list[str]:
     return [region]
 
 
+def _retries(session: boto3.Session) -> dict[str, Any]:
+    """The project's retry settings for what the user did not configure; botocore takes the
+    rest from the environment and the profile."""
+    from botocore.exceptions import BotoCoreError
+
+    try:  # boto3 has no public accessor for the profile's settings
+        scoped = session._session.get_scoped_config()
+    except BotoCoreError:
+        scoped = {}
+    retries: dict[str, Any] = {}
+    if not (os.environ.get("AWS_RETRY_MODE") or scoped.get("retry_mode")):
+        retries["mode"] = DEFAULT_RETRY_MODE
+    if not (os.environ.get("AWS_MAX_ATTEMPTS") or scoped.get("max_attempts")):
+        retries["total_max_attempts"] = limits.LIVE_MAX_ATTEMPTS.value
+    return retries
+
+
 def _client(session: boto3.Session, service: str, region: str) -> BaseClient:
     from botocore.config import Config
 
-    config = Config(retries=dict(RETRIES), user_agent_extra="ssm-auditor")
+    config = Config(retries=_retries(session), user_agent_extra="ssm-auditor",
+                    connect_timeout=limits.LIVE_CONNECT_TIMEOUT.value,
+                    read_timeout=limits.LIVE_READ_TIMEOUT.value)
     client = session.client(service, region_name=region, config=config)
     event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
     client.meta.events.register_first(event, _no_retry_without_aws_error)
@@ -419,8 +442,14 @@ class _Reader:
 
         Returns the answer, or None when AWS refused.
         """
+        from auditor.sources.shapes import check_answer
+
         try:
             answer, detail = fetch()
+            try:
+                check_answer(call, answer, f"the {call.operation} answer")
+            except UsageError as error:
+                raise NotTheServiceAnswer(str(error)) from None
         except Exception as error:
             if not self._record_failure(call, error):
                 raise
@@ -439,6 +468,10 @@ class _Reader:
         for request in requests:
             for page in paginator.paginate(**request):
                 pages += 1
+                if not isinstance(page.get(keys[0]), list):  # AWS always answers it, [] or more
+                    raise NotTheServiceAnswer(
+                        f"the {call.operation} answer has no {keys[0]} list: the endpoint did "
+                        f"not answer in {call.service}'s format")
                 for key in keys:
                     merged[key].extend(page.get(key) or [])
         return _plain(merged), _count(pages, "page") if requests else "nothing in scope"
@@ -483,15 +516,26 @@ class _Reader:
             self._progress(f"{self._label}: {call.file_name[:-5]} ({detail})")
 
 
+class NotTheServiceAnswer(Exception):
+    """An HTTP 200 whose body is not the service's answer (an HTML page, another API)."""
+
+
 def _refusal(error: Exception) -> str | None:
     """The one-line reason ("<Code>: <message>") for an error AWS answered, else None.
 
     Access denied, throttling still failing after the retries, any other API error, an
     operation the endpoint does not implement and an answer that is not an AWS answer at all
-    (botocore's ResponseParserError) all count: the kind becomes unknown.
+    (botocore's ResponseParserError, a body that is not UTF-8, a 200 without the answer's
+    list, an answer of another shape) all count: the kind becomes unknown (and a
+    DescribeInstances that cannot be read stops the read).
     """
     from botocore.exceptions import ClientError
 
+    if isinstance(error, NotTheServiceAnswer):
+        return _one_line(f"NotTheServiceAnswer: {error}")
+    if isinstance(error, UnicodeDecodeError):
+        return ("NotTheServiceAnswer: the endpoint answered bytes that are not UTF-8 text "
+                f"(byte {error.start})")
     if isinstance(error, ClientError):
         details = error.response.get("Error") or {}
         code = str(details.get("Code") or "ClientError")

@@ -21,6 +21,7 @@ from ipaddress import IPv4Address, IPv4Network, ip_network
 from typing import Any
 from urllib.parse import unquote
 
+from auditor import aws_facts
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.model import (
@@ -109,15 +110,36 @@ class Scope:
                 if any(a.get("VpcId") in self.vpc_ids for a in gateway.get("Attachments") or [])]
 
 
-def _items(answer: Any, key: str) -> list[dict]:
-    if answer is None:
-        return []
+def _items(answer: Any, key: str, id_key: str | None = None) -> list[dict]:
+    """The list ``key`` of an answer; with ``id_key``, each resource once: an id described
+    twice differently is refused (the last one would win in silence)."""
     if not isinstance(answer, dict):
         raise TypeError(f"expected a JSON object with {key!r}")
     items = answer.get(key, [])
-    if not isinstance(items, list):
-        raise TypeError(f"{key!r} is not a list")
-    return items
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise TypeError(f"{key!r} is not a list of JSON objects")
+    if id_key is None:
+        return items
+    distinct: dict[str, dict] = {}
+    for item in items:
+        resource_id = item.get(id_key)
+        if not isinstance(resource_id, str) or not resource_id:
+            raise ValueError(f"an item of {key} has no {id_key}")
+        known = distinct.setdefault(resource_id, item)
+        if known is not item and known != item:
+            raise ValueError(f"{id_key} {resource_id} is described twice in {key}, differently")
+    return items if len(distinct) == len(items) else list(distinct.values())
+
+
+def _put(resources: dict, key: str, resource: Any, what: str) -> None:
+    """Store a resource by its id; the same id twice with different contents is refused (the
+    last one would win in silence), the same contents twice kept once."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"{what} without an id (found {key!r})")
+    known = resources.get(key)
+    if known is not None and known != resource:
+        raise ValueError(f"{what} {key} is described twice, differently")
+    resources[key] = resource
 
 
 def _tags(resource: dict) -> dict[str, str]:
@@ -170,10 +192,13 @@ def _route(raw: dict) -> Route:
             kind = next((k for prefix, k in _GATEWAY_PREFIXES if value.startswith(prefix)),
                         "unknown")
         break
+    state = raw.get("State") or "active"
+    if state not in aws_facts.ROUTE_STATES:
+        kind = "unknown"  # a state EC2 never reports: a hop the proof cannot take
     return Route(
         target_kind=kind,
         target_id=target,
-        state=raw.get("State", "active"),
+        state=state,
         destination_cidr=_cidr(raw.get("DestinationCidrBlock")),
         destination_prefix_list_id=raw.get("DestinationPrefixListId"),
         destination_ipv6=raw.get("DestinationIpv6CidrBlock"),
@@ -190,7 +215,7 @@ def _interface(raw: dict, fallback_subnet: str | None = None,
         vpc_id=raw.get("VpcId") or fallback_vpc or "",
         private_ip=_address(raw.get("PrivateIpAddress")),
         group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
-        public_ip=association.get("PublicIp"),
+        public_ip=_address(association.get("PublicIp")),
         interface_type=raw.get("InterfaceType", "interface"),
         device_index=int((raw.get("Attachment") or {}).get("DeviceIndex", 0)),
     )
@@ -206,23 +231,27 @@ def _instance(raw: dict, region: str) -> Instance:
     metadata_raw = raw.get("MetadataOptions")
     metadata = None
     if metadata_raw is not None:
+        # Absent values take EC2's defaults at launch; present ones are kept as written, and
+        # the analysis reads an HttpEndpoint other than exactly enabled or disabled as unknown.
         metadata = MetadataOptions(
-            http_endpoint=metadata_raw.get("HttpEndpoint", "enabled"),
-            http_tokens=metadata_raw.get("HttpTokens", "optional"),
-            http_put_response_hop_limit=int(metadata_raw.get("HttpPutResponseHopLimit", 1)),
-            state=metadata_raw.get("State", "applied"),
+            http_endpoint=metadata_raw.get("HttpEndpoint") or "enabled",
+            http_tokens=metadata_raw.get("HttpTokens") or "optional",
+            http_put_response_hop_limit=int(metadata_raw.get("HttpPutResponseHopLimit") or 1),
+            state=metadata_raw.get("State") or "applied",
         )
     platform_text = (raw.get("Platform") or raw.get("PlatformDetails") or "").lower()
     tags = _tags(raw)
+    state, state_problem = _instance_state(raw.get("State"))
     return Instance(
         instance_id=raw["InstanceId"],
-        state=(raw.get("State") or {}).get("Name", "unknown"),
+        state=state,
+        state_problem=state_problem,
         subnet_id=raw.get("SubnetId") or (primary.subnet_id if primary else None),
         vpc_id=raw.get("VpcId") or (primary.vpc_id if primary else None),
         private_ip=(primary.private_ip if primary and primary.private_ip
                     else _address(raw.get("PrivateIpAddress"))),
         public_ip=(primary.public_ip if primary and primary.public_ip
-                   else raw.get("PublicIpAddress")),
+                   else _address(raw.get("PublicIpAddress"))),
         group_ids=group_ids,
         network_interfaces=interfaces,
         platform="windows" if "windows" in platform_text else "linux",
@@ -234,11 +263,25 @@ def _instance(raw: dict, region: str) -> Instance:
     )
 
 
+def _instance_state(state: Any) -> tuple[str, str]:
+    """(state, why it is unknown): EC2's state names exactly, anything else unknown."""
+    name = state.get("Name") if isinstance(state, dict) else None
+    if name in aws_facts.INSTANCE_STATES:
+        return name, ""
+    if state is None:
+        problem = "DescribeInstances gives it no State"
+    elif name is None:
+        problem = f"its State has no Name ({json.dumps(state)[:60]})"
+    else:
+        problem = f"its State.Name {json.dumps(name)[:60]} is not a state EC2 reports"
+    return aws_facts.INSTANCE_STATE_UNKNOWN, problem
+
+
 def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
     for reservation in _items(answer, "Reservations"):
-        for raw in scope.instances(reservation.get("Instances") or []):
+        for raw in scope.instances(_items(reservation, "Instances")):
             instance = _instance(raw, estate.region)
-            estate.instances[instance.instance_id] = instance
+            _put(estate.instances, instance.instance_id, instance, "instance")
             if not estate.account_id and reservation.get("OwnerId"):
                 estate.account_id = reservation["OwnerId"]
     if scope.instance_ids is not None:
@@ -246,7 +289,7 @@ def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_vpcs(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "Vpcs")):
+    for raw in scope.vpc_bound(_items(answer, "Vpcs", "VpcId")):
         cidrs = [_cidr(assoc["CidrBlock"]) for assoc in raw.get("CidrBlockAssociationSet") or []
                  if (assoc.get("CidrBlockState") or {}).get("State", "associated")
                  == "associated"]
@@ -263,14 +306,18 @@ def _parse_vpc_attributes(estate: Estate, answer: Any, scope: Scope) -> None:
         vpc = estate.vpcs.get(raw["VpcId"])
         if vpc is None:
             continue
-        if "EnableDnsSupport" in raw:
-            vpc.enable_dns_support = bool(raw["EnableDnsSupport"]["Value"])
-        if "EnableDnsHostnames" in raw:
-            vpc.enable_dns_hostnames = bool(raw["EnableDnsHostnames"]["Value"])
+        for key, attribute in (("EnableDnsSupport", "enable_dns_support"),
+                               ("EnableDnsHostnames", "enable_dns_hostnames")):
+            value = (raw.get(key) or {}).get("Value")
+            if value is None:  # not answered: the attribute stays unknown
+                continue
+            if getattr(vpc, attribute) not in (None, value):
+                raise ValueError(f"{key} of {vpc.vpc_id} is answered twice, differently")
+            setattr(vpc, attribute, value)
 
 
 def _parse_dhcp_options(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in _items(answer, "DhcpOptions"):
+    for raw in _items(answer, "DhcpOptions", "DhcpOptionsId"):
         servers: list[str] = []
         for configuration in raw.get("DhcpConfigurations") or []:
             if configuration.get("Key") == "domain-name-servers":
@@ -279,7 +326,7 @@ def _parse_dhcp_options(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_subnets(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "Subnets")):
+    for raw in scope.vpc_bound(_items(answer, "Subnets", "SubnetId")):
         cidr = _cidr(raw.get("CidrBlock"))
         if cidr is None:
             raise TypeError(f"subnet {raw.get('SubnetId')} has no IPv4 CidrBlock")
@@ -289,7 +336,7 @@ def _parse_subnets(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_route_tables(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "RouteTables")):
+    for raw in scope.vpc_bound(_items(answer, "RouteTables", "RouteTableId")):
         associations = raw.get("Associations") or []
         estate.route_tables[raw["RouteTableId"]] = RouteTable(
             route_table_id=raw["RouteTableId"],
@@ -307,7 +354,7 @@ def _association_active(association: dict) -> bool:
 
 
 def _parse_internet_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.attached(_items(answer, "InternetGateways")):
+    for raw in scope.attached(_items(answer, "InternetGateways", "InternetGatewayId")):
         attached = [att["VpcId"] for att in raw.get("Attachments") or []
                     if att.get("State") in ("available", "attached")]
         estate.internet_gateways[raw["InternetGatewayId"]] = InternetGateway(
@@ -315,7 +362,7 @@ def _parse_internet_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_nat_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "NatGateways")):
+    for raw in scope.vpc_bound(_items(answer, "NatGateways", "NatGatewayId")):
         addresses = raw.get("NatGatewayAddresses") or []
         estate.nat_gateways[raw["NatGatewayId"]] = NatGateway(
             nat_gateway_id=raw["NatGatewayId"],
@@ -329,7 +376,7 @@ def _parse_nat_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_security_groups(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "SecurityGroups")):
+    for raw in scope.vpc_bound(_items(answer, "SecurityGroups", "GroupId")):
         estate.security_groups[raw["GroupId"]] = SecurityGroup(
             group_id=raw["GroupId"],
             vpc_id=raw.get("VpcId", ""),
@@ -340,7 +387,7 @@ def _parse_security_groups(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_prefix_lists(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in _items(answer, "PrefixLists"):
+    for raw in _items(answer, "PrefixLists", "PrefixListId"):
         estate.prefix_lists[raw["PrefixListId"]] = PrefixList(
             raw["PrefixListId"], raw.get("PrefixListName", ""), raw.get("OwnerId", ""))
 
@@ -356,15 +403,23 @@ def _parse_prefix_list_entries(estate: Estate, answer: Any, scope: Scope) -> Non
 
 
 def _parse_network_acls(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "NetworkAcls")):
+    for raw in scope.vpc_bound(_items(answer, "NetworkAcls", "NetworkAclId")):
         entries = []
         for entry in raw.get("Entries") or []:
             port_range = entry.get("PortRange") or {}
+            action = entry["RuleAction"]
+            if action not in ("allow", "deny"):
+                raise ValueError(f"RuleAction {str(action)[:40]!r} of {raw['NetworkAclId']} "
+                                 "is neither allow nor deny")
+            protocol = str(entry.get("Protocol", "-1"))
+            if protocol != "-1" and not (protocol.isdecimal() and int(protocol) < 256):
+                raise ValueError(f"Protocol {protocol[:40]!r} of {raw['NetworkAclId']} is not "
+                                 "-1 or a protocol number")
             entries.append(NaclEntry(
                 rule_number=int(entry["RuleNumber"]),
                 egress=bool(entry["Egress"]),
-                allow=entry["RuleAction"] == "allow",
-                protocol=str(entry.get("Protocol", "-1")),
+                allow=action == "allow",
+                protocol=protocol,
                 cidr=_cidr(entry.get("CidrBlock")),
                 from_port=port_range.get("From"),
                 to_port=port_range.get("To"),
@@ -380,14 +435,15 @@ def _parse_network_acls(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_vpc_endpoints(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "VpcEndpoints")):
+    for raw in scope.vpc_bound(_items(answer, "VpcEndpoints", "VpcEndpointId")):
         estate.vpc_endpoints[raw["VpcEndpointId"]] = VpcEndpoint(
             endpoint_id=raw["VpcEndpointId"],
             vpc_id=raw["VpcId"],
             service_name=raw["ServiceName"],
             endpoint_type=raw.get("VpcEndpointType", "Gateway"),
             state=str(raw.get("State", "unknown")).lower(),
-            private_dns_enabled=bool(raw.get("PrivateDnsEnabled", False)),
+            # EC2 always answers it for an interface endpoint: absent, it is unknown.
+            private_dns_enabled=raw.get("PrivateDnsEnabled"),
             subnet_ids=list(raw.get("SubnetIds") or []),
             group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
             network_interface_ids=list(raw.get("NetworkInterfaceIds") or []),
@@ -396,7 +452,7 @@ def _parse_vpc_endpoints(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_network_interfaces(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "NetworkInterfaces")):
+    for raw in scope.vpc_bound(_items(answer, "NetworkInterfaces", "NetworkInterfaceId")):
         interface = _interface(raw)
         estate.network_interfaces[interface.eni_id] = interface
 
@@ -476,7 +532,7 @@ def _parse_iam_authorization(estate: Estate, answer: Any, scope: Scope) -> None:
     reads an instance's profile ARN missing from ``instance_profiles`` as "a profile without a
     role (or no longer there)".
     """
-    for raw in _items(answer, "RoleDetailList"):
+    for raw in _items(answer, "RoleDetailList", "RoleName"):
         role = _role(raw)
         estate.roles[role.name] = role
         for profile in raw.get("InstanceProfileList") or []:
@@ -487,7 +543,7 @@ def _parse_iam_authorization(estate: Estate, answer: Any, scope: Scope) -> None:
             estate.instance_profiles[arn] = InstanceProfile(
                 name=profile.get("InstanceProfileName") or arn.rsplit("/", 1)[-1], arn=arn,
                 role_names=list(dict.fromkeys(names)))
-    for raw in _items(answer, "Policies"):
+    for raw in _items(answer, "Policies", "Arn"):
         policy = _managed_policy(raw)
         estate.managed_policies[policy.arn] = policy
 
@@ -559,7 +615,7 @@ def _timestamp(value: Any) -> str:
 
 
 def _parse_instance_information(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.instances(_items(answer, "InstanceInformationList")):
+    for raw in scope.instances(_items(answer, "InstanceInformationList", "InstanceId")):
         latest = raw.get("IsLatestVersion")
         node = ManagedNode(
             instance_id=raw["InstanceId"],

@@ -21,7 +21,7 @@ def read_raws(snapshot: str | None, regions: list[str] | None, profile: str | No
               instance_ids: list[str] | None = None, progress: Progress | None = None
               ) -> tuple[list[RawRegion], SourceDescription]:
     """The raw answers from a snapshot, else from the account, and where they came from."""
-    if snapshot:
+    if snapshot is not None:  # "" is not "no snapshot": read_snapshot refuses it
         from auditor.sources.snapshot import read_snapshot
 
         return read_snapshot(snapshot, regions), SourceDescription("snapshot", path=snapshot)
