@@ -6,7 +6,8 @@
 No plan: only ``PLACEHOLDER_STACK``, a stack without resources, so that the commands that need
 an app with a stack work in this directory (``cdk bootstrap aws://ACCOUNT/REGION``, ``cdk ls``,
 ``cdk doctor``) while ``cdk deploy`` skips it (the CLI deploys no stack without resources); a
-message says how to give a plan. A bad plan: one line on stderr, exit 2.
+message says how to give a plan. A bad plan (read by the auditor's bounded reader: size, depth,
+integers, duplicate keys): one line on stderr, exit 2; never a traceback, whatever fails.
 The manual steps of the plan (what CloudFormation cannot do) are printed after synthesis, and
 the plan is copied into the cloud assembly (cdk.out/ssm-auditor-plan.json) for --verify-plan.
 """
@@ -27,6 +28,7 @@ import aws_cdk as cdk  # after the environment above: jsii reads it
 from auditor.errors import UsageError
 from auditor.remediation.plan import Plan, load_plan
 from auditor.remediation.verify import PLAN_FILE_NAME
+from auditor.terminal import visible
 from stacks.remediation_app import add_remediation_stacks
 
 PROGRAM = "ssm-auditor cdk app"
@@ -36,6 +38,10 @@ PLACEHOLDER_STACK = "SsmAuditor-NoPlan"
 def main() -> int:
     app = cdk.App(analytics_reporting=False)
     plan_file = app.node.try_get_context("plan")
+    if plan_file == "":
+        print(f"{PROGRAM}: plan: empty value (an unset variable?): give -c plan=FILE",
+              file=sys.stderr)
+        return 2
     if not plan_file:
         print(f"{PROGRAM}: no plan given, no stack to deploy: write one with "
               "`python -m auditor ... --plan plan.json`, then `cdk deploy --all -c "
@@ -56,7 +62,7 @@ def main() -> int:
         stacks = add_remediation_stacks(
             app, plan, app.node.try_get_context("synthesizer") or "default")
     except UsageError as error:
-        print(f"{PROGRAM}: {error}", file=sys.stderr)
+        print(f"{PROGRAM}: {visible(str(error), one_line=True)}", file=sys.stderr)
         return 2
     if not stacks:
         print(f"{PROGRAM}: plan {plan_file} has nothing for CloudFormation to deploy",
@@ -78,5 +84,18 @@ def print_manual_steps(plan: Plan) -> None:
         print(f"  {step.command}\n      # {step.reason}", file=sys.stderr)
 
 
+def run() -> int:
+    """``main``, with anything unexpected as one line (SSM_AUDITOR_DEBUG=1: the traceback)."""
+    try:
+        return main()
+    except Exception as error:
+        if os.environ.get("SSM_AUDITOR_DEBUG"):
+            raise
+        print(f"{PROGRAM}: internal error: {type(error).__name__}: "
+              f"{visible(str(error), one_line=True)[:500]} (set SSM_AUDITOR_DEBUG=1 for the "
+              "traceback)", file=sys.stderr)
+        return 2
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

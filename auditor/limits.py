@@ -133,7 +133,7 @@ LIVE_CONNECT_TIMEOUT = Limit(
     "seconds, not minutes",
     "the attempt fails and is retried like a refused connection (see the next two rows)")
 LIVE_READ_TIMEOUT = Limit(
-    "read timeout", 30, "seconds", "waiting for an answer on an open connection, per attempt",
+    "read timeout", 10, "seconds", "waiting for an answer on an open connection, per attempt",
     "the project's (botocore's default is 60 s); AWS answers a page within a few seconds",
     "the attempt fails and is retried; then the call's kind is `unknown`, or exit 2 for "
     "DescribeInstances and for an endpoint that cannot be reached at all")

@@ -19,6 +19,7 @@ from auditor.commands.common import (
     read_raws,
 )
 from auditor.errors import UsageError
+from auditor.terminal import visible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,4 +116,4 @@ def _write_plan(args: argparse.Namespace, raws: list, estates: list, report) -> 
         plan_file.dump(plan, args.plan)
     except OSError as error:
         raise UsageError(f"cannot write the plan to {args.plan}: {error.strerror}") from None
-    print(plan_file.summary(plan, args.plan), file=sys.stderr)
+    print(visible(plan_file.summary(plan, args.plan)), file=sys.stderr)

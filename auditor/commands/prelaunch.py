@@ -24,6 +24,7 @@ from auditor.commands.common import (
     print_report,
 )
 from auditor.errors import UsageError
+from auditor.terminal import visible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -108,6 +109,6 @@ def _check(args: argparse.Namespace) -> int:
                                               args.security_group, args.instance_profile,
                                               args.public_ip, args.imdsv2, args.platform)
     for warning in result.report.template_warnings or []:
-        print(f"auditor: warning: {warning}", file=sys.stderr)
+        print(f"auditor: warning: {visible(warning, one_line=True)}", file=sys.stderr)
     print_report(result.report, args, result.locate, indent=True)
     return result.exit_code()

@@ -10,6 +10,7 @@ from auditor.commands.common import (
     deadline,
     read_raws,
 )
+from auditor.terminal import visible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +36,6 @@ def run(argv: list[str]) -> int:
     for raw in raws:
         denied = "".join(f"\n  {kind}: {reason}" for kind, reason in raw.errors.items())
         regional = [kind for kind in raw.answers if not api_calls.BY_KIND[kind].account_wide]
-        print(f"{raw.region}: {len(regional)} answers written to {args.out}/{raw.region}"
-              + (f"; could not read:{denied}" if denied else ""))
+        print(visible(f"{raw.region}: {len(regional)} answers written to {args.out}/{raw.region}"
+                      + (f"; could not read:{denied}" if denied else "")))
     return 0

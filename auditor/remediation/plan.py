@@ -12,7 +12,9 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from auditor import limits
 from auditor.errors import UsageError
+from auditor.sources import bounded_read
 
 SCHEMA_VERSION = 1
 KIND = "ssm-auditor-remediation-plan"
@@ -171,12 +173,15 @@ def summary(plan: Plan, path: str | Path) -> str:
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Read and check a plan file; anything wrong is a one-line ``UsageError``."""
+    """Read and check a plan file (through the bounded reader: its size, depth, integer and
+    duplicate-key limits); anything wrong is a one-line ``UsageError``."""
+    if bounded_read.file_kind(path) == "missing":
+        raise UsageError(f"plan {path}: no such file")
+    what = f"plan {path}"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"plan {path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = bounded_read.parse_json(bounded_read.read_text(path, what, limits.PLAN_BYTES),
+                                       what)
+    except UsageError as error:
         raise UsageError(f"plan {path}: not a readable JSON file ({error})") from None
     return plan_from_dict(data, str(path))
 
@@ -233,7 +238,12 @@ def _entry(entry_type: type, item: Any, where: str) -> Any:
     for name, value in values.items():
         if name != "fixes" and not isinstance(value, _python_types(known[name].type)):
             raise UsageError(f"{where}: \"{name}\" should be {known[name].type}")
+        if isinstance(value, int) and not -_INT32 <= value < _INT32:  # ports, rule numbers
+            raise UsageError(f"{where}: \"{name}\" is out of range (32-bit integers only)")
     return entry_type(**values)
+
+
+_INT32 = 2**31  # CloudFormation's integers are 32-bit
 
 
 def _python_types(annotation: str) -> tuple[type, ...]:

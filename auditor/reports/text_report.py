@@ -7,6 +7,8 @@ and what the auditor did not read comes last.
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import TYPE_CHECKING
 
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
@@ -16,6 +18,7 @@ from auditor.reports import RenderOptions
 from auditor.reports.json_report import summary
 from auditor.reports.locations import Locator, nowhere
 from auditor.sources.description import SourceDescription
+from auditor.terminal import visible
 from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 
 if TYPE_CHECKING:
@@ -33,13 +36,24 @@ NOTHING_AUDITED = "no instance was audited: nothing here is proven manageable"
 
 
 class _Painter:
+    """Colour codes as placeholders no data can forge (a fresh nonce per report): ``finish``
+    shows every control character of the text as an escape, then puts the real codes in."""
+
     def __init__(self, colour: bool) -> None:
         self.colour = colour
+        self._mark = f"\ue000{secrets.token_hex(8)}"
 
     def __call__(self, text: str, style: str) -> str:
         if not self.colour:
             return text
-        return f"\033[{_COLOURS[style]}m{text}\033[0m"
+        return f"{self._mark}{_COLOURS[style]}\ue001{text}{self._mark}0\ue001"
+
+    def finish(self, text: str) -> str:
+        safe = visible(text)  # tags, names, rule descriptions, log lines: shown, not sent
+        if not self.colour:
+            return safe
+        return re.sub(f"{self._mark}([0-9]+)\ue001", lambda code: f"\033[{code.group(1)}m",
+                      safe)
 
 
 def _label(instance_audit: InstanceAudit) -> str:
@@ -195,16 +209,16 @@ def _nothing_to_check(report: AuditReport) -> str:
 
 def render(report: AuditReport, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
+    paint = _Painter(options.colour)
     lines = _after_plan_lines(report, report.source.after_plan) \
         if report.source.after_plan else []
     if report.not_read is not None and not report.instances:  # templates that launch nothing
         lines.append(_nothing_to_check(report))
     else:
-        lines += _audit_lines(report, _Painter(options.colour), options.verbose,
-                              options.locate or nowhere)
+        lines += _audit_lines(report, paint, options.verbose, options.locate or nowhere)
     lines += [f"not read: {logical_id} ({why})"
               for logical_id, why in (report.not_read or {}).items()]
-    return "\n".join(lines)
+    return paint.finish("\n".join(lines))
 
 
 def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,

@@ -547,7 +547,22 @@ def _refusal(error: Exception) -> str | None:
         return _one_line(f"NotImplemented: {error}")
     if type(error).__name__ == "ResponseParserError":  # an XML API answered with something else
         return _one_line(f"ResponseParserError: {str(error).splitlines()[0]}")
+    if _raised_by_the_parser(error):  # botocore could not read the answer as the service's
+        return _one_line(f"NotTheServiceAnswer: botocore cannot parse the answer "
+                         f"({type(error).__name__}: {error})")
     return None
+
+
+def _raised_by_the_parser(error: Exception) -> bool:
+    """Whether ``error`` comes from botocore's response parsers: a body of another shape than
+    the service's (botocore raises KeyError, AttributeError... there, not a parser error)."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        path = traceback.tb_frame.f_code.co_filename.replace("\\", "/")
+        if path.endswith("botocore/parsers.py"):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _error_code(error: Exception) -> str:
