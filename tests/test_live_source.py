@@ -788,25 +788,62 @@ def test_importing_the_live_source_does_not_import_boto3() -> None:
                           check=False).returncode == 0
 
 
+def _cdk_out(folder: Path, group_id: str) -> Path:
+    """A synthesized app, by hand: one stack that opens the instances' group to HTTPS."""
+    folder.mkdir()
+    (folder / "Fix.template.json").write_text(json.dumps({"Resources": {"Https": {
+        "Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
+            "GroupId": group_id, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "CidrIp": "0.0.0.0/0"}}}}))
+    (folder / "manifest.json").write_text(json.dumps({"version": "48.0.0", "artifacts": {
+        "Fix": {"type": "aws:cloudformation:stack",
+                "properties": {"templateFile": "Fix.template.json"}}}}))
+    return folder
+
+
+def _template(path: Path, subnet_id: str, group_id: str) -> Path:
+    """A template that launches one instance into the live account's subnet and group."""
+    path.write_text(json.dumps({"Resources": {"App": {
+        "Type": "AWS::EC2::Instance", "Properties": {
+            "ImageId": AMI, "InstanceType": "t3.micro", "SubnetId": subnet_id,
+            "SecurityGroupIds": [group_id]}}}}))
+    return path
+
+
+# Every command that can read the account: the audit (with --plan and --verify-plan), the
+# snapshot, and the pre-launch check of a template or of a planned instance over the live
+# account. (Organization mode joins this list when it lands.)
 @pytest.mark.parametrize("argv", [
     ["--all", "--format", "json"],
-    ["--instance", "PLACEHOLDER", "--format", "json"],
+    ["--instance", "INSTANCE", "--format", "json"],
     ["--all", "--format", "text", "-v"],
     ["snapshot", "--out", "SNAPSHOT_DIR"],
-], ids=["audit-all", "audit-instance", "audit-text", "snapshot"])
-def test_a_full_audit_through_the_command_line_is_read_only(
+    ["--all", "--plan", "PLAN_FILE"],
+    ["--instance", "INSTANCE", "--verify-plan", "CDK_OUT"],
+    ["prelaunch", "TEMPLATE", "--live", "--region", REGION, "--format", "json"],
+    ["prelaunch", "--subnet", "SUBNET", "--security-group", "GROUP", "--region", REGION],
+], ids=["audit-all", "audit-instance", "audit-text", "snapshot", "plan", "verify-plan",
+        "prelaunch-live", "planned-instance"])
+def test_every_command_that_reads_the_account_is_read_only(
         ec2, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys, argv: list[str]) -> None:
     from auditor.cli import main
 
     layout = build_layout(ec2)
+    placeholders = {
+        "INSTANCE": layout.instance_ids[0], "SNAPSHOT_DIR": str(tmp_path / "snap"),
+        "PLAN_FILE": str(tmp_path / "plan.json"), "SUBNET": layout.private_subnet,
+        "GROUP": layout.instance_sg,
+        "CDK_OUT": str(_cdk_out(tmp_path / "cdk.out", layout.instance_sg)),
+        "TEMPLATE": str(_template(tmp_path / "t.json", layout.private_subnet,
+                                  layout.instance_sg)),
+    }
     operations = record_operations(monkeypatch)
-    argv = [layout.instance_ids[0] if arg == "PLACEHOLDER" else
-            str(tmp_path / "snap") if arg == "SNAPSHOT_DIR" else arg for arg in argv]
 
-    code = main(argv)
+    code = main([placeholders.get(arg, arg) for arg in argv])
 
     assert code in (0, 1, 3), capsys.readouterr().err
     assert operations, "no API call was recorded"
+    assert "DescribeInstances" in operations
     assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
     assert set(operations) <= READ_ONLY_OPERATIONS
 

@@ -142,6 +142,23 @@ def _put(resources: dict, key: str, resource: Any, what: str) -> None:
     resources[key] = resource
 
 
+def _exactly(text: Any, known: str) -> bool:
+    """``text == known``; text that differs from it only by case or spaces is not AWS's and
+    is refused (read as "another value" it could hide what decides the proof)."""
+    if text == known:
+        return True
+    if isinstance(text, str) and "".join(text.split()).lower() == known:
+        raise ValueError(f"{text[:60]!r} is not {known!r} as AWS writes it")
+    return False
+
+
+def _as_aws_writes_it(text: str, what: str) -> str:
+    """Text AWS always writes in lower case without spaces (endpoint service names)."""
+    if text != "".join(text.split()).lower():
+        raise ValueError(f"{what} {text[:80]!r} is not as AWS writes it (lower case, no spaces)")
+    return text
+
+
 def _tags(resource: dict) -> dict[str, str]:
     return {tag["Key"]: tag.get("Value", "") for tag in resource.get("Tags") or []}
 
@@ -242,6 +259,7 @@ def _instance(raw: dict, region: str) -> Instance:
     platform_text = (raw.get("Platform") or raw.get("PlatformDetails") or "").lower()
     tags = _tags(raw)
     state, state_problem = _instance_state(raw.get("State"))
+    instance_public_ip = _address(raw.get("PublicIpAddress"))  # checked even when unused
     return Instance(
         instance_id=raw["InstanceId"],
         state=state,
@@ -251,7 +269,7 @@ def _instance(raw: dict, region: str) -> Instance:
         private_ip=(primary.private_ip if primary and primary.private_ip
                     else _address(raw.get("PrivateIpAddress"))),
         public_ip=(primary.public_ip if primary and primary.public_ip
-                   else _address(raw.get("PublicIpAddress"))),
+                   else instance_public_ip),
         group_ids=group_ids,
         network_interfaces=interfaces,
         platform="windows" if "windows" in platform_text else "linux",
@@ -320,7 +338,7 @@ def _parse_dhcp_options(estate: Estate, answer: Any, scope: Scope) -> None:
     for raw in _items(answer, "DhcpOptions", "DhcpOptionsId"):
         servers: list[str] = []
         for configuration in raw.get("DhcpConfigurations") or []:
-            if configuration.get("Key") == "domain-name-servers":
+            if _exactly(configuration.get("Key"), "domain-name-servers"):
                 servers = [value["Value"] for value in configuration.get("Values") or []]
         estate.dhcp_options[raw["DhcpOptionsId"]] = DhcpOptions(raw["DhcpOptionsId"], servers)
 
@@ -439,7 +457,7 @@ def _parse_vpc_endpoints(estate: Estate, answer: Any, scope: Scope) -> None:
         estate.vpc_endpoints[raw["VpcEndpointId"]] = VpcEndpoint(
             endpoint_id=raw["VpcEndpointId"],
             vpc_id=raw["VpcId"],
-            service_name=raw["ServiceName"],
+            service_name=_as_aws_writes_it(raw["ServiceName"], "ServiceName"),
             endpoint_type=raw.get("VpcEndpointType", "Gateway"),
             state=str(raw.get("State", "unknown")).lower(),
             # EC2 always answers it for an interface endpoint: absent, it is unknown.

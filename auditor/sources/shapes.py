@@ -25,8 +25,10 @@ What is checked:
   depth (a recursive shape is counted), and a value under a key the model does not know (a
   field newer than the installed botocore) is walked for depth only.
 
-``null`` where a member is expected counts as the member being absent (AWS never writes it);
-the parser then reads the member as absent, never as a value. In a list, ``null`` is refused.
+``null`` is refused (AWS never writes it, and read as "absent" it would drop a deny
+statement or a permissions boundary in silence), but for the members listed in
+``NULL_MEANS_UNKNOWN``, which the parser reads as unknown (an instance's ``State``), and a
+single resource's result (``{"ServiceSetting": null}``: AWS said there is none).
 Enumerations are not checked here (AWS adds values before botocore knows them): the parser
 reads the ones it interprets exactly (``parse``), and anything else is ``unknown``.
 
@@ -57,6 +59,8 @@ CACHE_FORMAT = 1  # change when the cached form below changes
 # write the others so too.
 _DOCUMENT_SHAPES = frozenset({"policyDocumentType", "PolicyContent"})
 _DOCUMENT_MEMBER_SUFFIX = "PolicyDocument"
+# (structure shape, member) whose null the parser reads as "not known", never as a value.
+NULL_MEANS_UNKNOWN = frozenset({("Instance", "State")})
 
 # The Python types a JSON value of each scalar shape type may have (bool is not an int here:
 # membership is tested on the exact class).
@@ -256,9 +260,13 @@ class _Compiler:
         return counted
 
     def structure(self, name: str, members: dict[str, str], documents: list[str],
-                  extra: dict[str, str] | None = None) -> Checker:
+                  extra: dict[str, str] | None = None, null_allowed: str = "") -> Checker:
+        """``extra``: more members (a per-resource answer's request parameter);
+        ``null_allowed``: a member whose null means "there is none" (a single result)."""
         scalars: dict[str, tuple[frozenset[type], str]] = {}
         nested: dict[str, Checker] = {}
+        words = {member: f"{'a list' if self.shapes[shape][0] == 'list' else 'a mapping'} "
+                         f"({shape})" for member, shape in members.items()}
         for member, shape in {**(extra or {}), **members}.items():
             types = self.scalar_types(shape)
             if member in documents:  # text, or the document as a JSON object
@@ -268,6 +276,8 @@ class _Compiler:
             else:
                 nested[member] = self.checker(shape)
         near = {_folded(member): member for member in (*scalars, *nested)}
+        nullable = {member for shape, member in NULL_MEANS_UNKNOWN if shape == name}
+        nullable.add(null_allowed)
         expected = f"a mapping ({name})"
 
         def structure(value: Any) -> None:
@@ -277,7 +287,10 @@ class _Compiler:
             try:
                 for key, item in value.items():
                     if item is None:
-                        continue
+                        if key in nullable or (key not in scalars and key not in nested):
+                            continue  # read as unknown; or a key the model does not know
+                        raise _Mismatch(scalars[key][1] if key in scalars else words[key],
+                                        "null")
                     types = scalars.get(key)
                     if types is not None:
                         if item.__class__ not in types[0]:
@@ -389,17 +402,18 @@ def _depth(item: Any) -> None:
 
 
 @cache
-def _answer_checker(service: str, operation: str, per_resource: bool) -> Checker:
+def _answer_checker(service: str, operation: str, per_resource: bool,
+                    result_key: str) -> Checker:
     entry = _store().entry(service, operation)
     compiler = _Compiler(entry["shapes"])
     output = entry["output"]
-    if not per_resource:
-        return compiler.checker(output)
-    # Each per-resource answer may also carry the request's identifying parameter.
     _, members, documents = compiler.shapes[output]
+    # Each per-resource answer may also carry the request's identifying parameter.
     inputs = {member: shape for member, shape in entry["input"].items()
-              if compiler.shapes[shape][0] in _SCALARS}
-    return compiler.structure(output, members, documents, inputs)
+              if compiler.shapes[shape][0] in _SCALARS} if per_resource else {}
+    single = result_key in members and compiler.shapes[members[result_key]][0] == "structure"
+    return compiler.structure(output, members, documents, inputs,
+                              result_key if single else "")
 
 
 # --- The entry point ----------------------------------------------------------------------------
@@ -418,7 +432,7 @@ def check_answer(call: ApiCall, answer: Any, what: str) -> None:
         if call.per_resource:
             if answer.__class__ is not list:
                 raise _Mismatch(f"a list of {call.operation} answers", describe(answer))
-            checker = _answer_checker(call.service, call.operation, True)
+            checker = _answer_checker(call.service, call.operation, True, call.result_key)
             for index, item in enumerate(answer):
                 try:
                     checker(item)
@@ -427,7 +441,7 @@ def check_answer(call: ApiCall, answer: Any, what: str) -> None:
                     mismatch.path.append(index)
                     raise
             return
-        _answer_checker(call.service, call.operation, False)(answer)
+        _answer_checker(call.service, call.operation, False, call.result_key)(answer)
         _check_result(call, answer)
     except _Mismatch as mismatch:
         where = path_text(tuple(reversed(mismatch.path)))
