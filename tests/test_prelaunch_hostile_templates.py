@@ -15,6 +15,8 @@ from tests.checks import assert_one_line_error
 from tests.prelaunch_helpers import entry, isolated_template, prelaunch, write
 from tests.test_bounded_read import ALIAS_BOMB
 
+TEMPLATES = Path(__file__).parent / "templates"
+
 
 def _fails(capsys, path: Path | str, *words: str) -> str:
     code = main(["prelaunch", str(path)])
@@ -147,6 +149,15 @@ def _looping(items: int) -> dict:
     return {"Transform": "AWS::LanguageExtensions", "Resources": {
         "Fn::ForEach::Topics": ["Name", [f"T{i}" for i in range(items)],
                                 {"Topic${Name}": {"Type": "AWS::SNS::Topic"}}]}}
+
+
+def test_a_loop_of_another_form_is_one_line(tmp_path, capsys):
+    # found by the fuzzer: a line of a public template's loop written twice (four items)
+    text = (TEMPLATES / "public" / "foreach_network_test.yaml").read_text().replace(
+        "    - SubnetKey\n", "    - SubnetKey\n    - SubnetKey\n", 1)
+    path = tmp_path / "loop.yaml"
+    path.write_text(text)
+    _fails(capsys, path, "Fn::ForEach::EC2Instances is not of the form Fn::ForEach takes")
 
 
 def test_fn_foreach_makes_at_most_what_cloudformation_accepts(tmp_path, capsys):

@@ -157,8 +157,11 @@ def _parse(text: str, path: Path) -> dict[str, Any]:
         raise UsageError(f"template {path} declares {len(resources):,} resources, past "
                          f"{beyond(limits.TEMPLATE_RESOURCES)}")
     for logical_id, resource in resources.items():
-        if str(logical_id).startswith("Fn::ForEach::") and isinstance(resource, list):
-            continue  # expanded where the parameters are known (foreach.py)
+        if str(logical_id).startswith("Fn::ForEach::"):
+            if isinstance(resource, list) and len(resource) == 3:
+                continue  # expanded where the parameters are known (foreach.py)
+            raise UsageError(f"template {path}: {logical_id} is not of the form Fn::ForEach "
+                             "takes ([identifier, collection, fragment])")
         check_resource(path, logical_id, resource)
     return body
 
