@@ -21,7 +21,6 @@ colons and slashes. No boto3 and no I/O here.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -44,8 +43,10 @@ from auditor.analysis.iam_conditions import (
     parse_conditions,
     pattern_regex,
 )
+from auditor.errors import UsageError
 from auditor.limits import POLICY_PATTERNS
 from auditor.policy_patterns import GlobSet, action_matches
+from auditor.sources.bounded_read import parse_json
 from auditor.vocabulary import UNKNOWN
 
 __all__ = [
@@ -180,19 +181,18 @@ def _load(document: dict | str, name: str) -> dict:
         raise ValueError(f"policy {name}: the document is empty")
     # IAM returns documents URL-encoded (RFC 3986); some tools encode spaces as "+".
     candidates = [text] if text.startswith("{") else [unquote(text), unquote_plus(text)]
-    error: json.JSONDecodeError | None = None
+    error: str | None = None
     for candidate in candidates:
-        try:
-            data = json.loads(candidate)
-        except json.JSONDecodeError as exc:
-            error = error or exc
+        try:  # within the reader's limits: nesting, integers, numbers, keys written twice
+            data = parse_json(candidate, f"policy {name}")
+        except UsageError as refused:
+            error = error or str(refused)
             continue
         if not isinstance(data, dict):
             raise ValueError(f"policy {name}: the document is not a JSON object")
         return data
     assert error is not None
-    raise ValueError(f"policy {name}: not valid JSON ({error.msg} at line {error.lineno} "
-                     f"column {error.colno})")
+    raise ValueError(error)
 
 
 def _strings(value: object, element: str, where: str) -> tuple[str, ...]:

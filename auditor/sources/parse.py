@@ -51,6 +51,7 @@ from auditor.model import (
     VpcEndpoint,
 )
 from auditor.sources import api_calls
+from auditor.sources.bounded_read import parse_json
 from auditor.sources.raw import RawRegion
 
 # Route fields in DescribeRouteTables, in the order AWS fills them, and the kind each names.
@@ -493,12 +494,12 @@ def _document(value: Any, what: str) -> dict | None:
         return value
     if not isinstance(value, str):
         raise TypeError(f"{what} is not a JSON object or text")
-    try:
-        parsed = json.loads(value)
-    except ValueError:
+    try:  # within the reader's limits: nesting, integers, numbers, keys written twice
+        parsed = parse_json(value, what)
+    except UsageError:
         try:
-            parsed = json.loads(unquote(value))
-        except ValueError as error:
+            parsed = parse_json(unquote(value), what)
+        except UsageError as error:
             raise ValueError(f"{what} is not JSON: {error}") from None
     if not isinstance(parsed, dict):
         raise TypeError(f"{what} is not a JSON object")
