@@ -43,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, *_args: object) -> None:  # quiet
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         headers = dict(self.headers.items())
         service, operation = operation_of(headers, body)
@@ -71,7 +71,7 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             upstream.close()
 
-    do_GET = do_POST  # noqa: N815
+    do_GET = do_POST
 
     def _send(self, status: int, headers: dict[str, str], content: bytes) -> None:
         self.send_response(status)

@@ -109,7 +109,7 @@ def test_a_pending_instance_is_judged_as_it_will_run(capsys, tmp_path) -> None:
 @pytest.mark.parametrize("value", ["Disabled", "off", "DISABLED", " disabled", "no"])
 def test_a_metadata_endpoint_neither_enabled_nor_disabled_is_unknown(capsys, tmp_path,
                                                                      value) -> None:
-    code, report, _ = audit(capsys, snapshot(tmp_path, INSTANCES, lambda d: named(
+    _, report, _ = audit(capsys, snapshot(tmp_path, INSTANCES, lambda d: named(
         d, "web-public")["MetadataOptions"].update(HttpEndpoint=value)))
 
     web = instance(report, "web-public")
@@ -161,7 +161,7 @@ def test_private_dns_not_in_the_data_is_unknown(capsys, tmp_path) -> None:
         for endpoint in document["VpcEndpoints"]:
             endpoint.pop("PrivateDnsEnabled", None)
 
-    code, report, _ = audit(capsys, snapshot(tmp_path, "eu-west-1/describe-vpc-endpoints.json",
+    _, report, _ = audit(capsys, snapshot(tmp_path, "eu-west-1/describe-vpc-endpoints.json",
                                              absent))
 
     isolated = instance(report, "db-isolated-endpoints")  # manageable through the endpoints
@@ -170,7 +170,7 @@ def test_private_dns_not_in_the_data_is_unknown(capsys, tmp_path) -> None:
 
 
 def test_a_dns_attribute_not_answered_is_unknown_not_true(capsys, tmp_path) -> None:
-    code, report, _ = audit(capsys, snapshot(
+    _, report, _ = audit(capsys, snapshot(
         tmp_path, "eu-west-1/describe-vpc-attribute.json", lambda d: [
             {"VpcId": answer["VpcId"]} for answer in d]))
 
@@ -185,7 +185,7 @@ def test_a_route_state_ec2_does_not_report_is_an_unknown_hop(capsys, tmp_path) -
                 if route.get("State") == "blackhole":
                     route["State"] = "Blackhole"
 
-    code, report, _ = audit(capsys, snapshot(tmp_path, "eu-west-1/describe-route-tables.json",
+    _, report, _ = audit(capsys, snapshot(tmp_path, "eu-west-1/describe-route-tables.json",
                                              corrupt))
 
     assert instance(report, "blackhole-route")["verdict"] == "unknown"
@@ -318,7 +318,6 @@ def test_a_snapshot_past_its_limits_is_refused_before_it_is_parsed(
 
 def test_garbage_values_cost_no_memory_before_they_are_refused(tmp_path) -> None:
     """A 60 MB array of empty objects (20 million values) is refused while it is read."""
-    import resource
     import subprocess
     import sys
 
@@ -335,4 +334,3 @@ def test_garbage_values_cost_no_memory_before_they_are_refused(tmp_path) -> None
     peak_kib, status = result.stdout.split()
     assert status == "2" and "more values than" in result.stderr
     assert int(peak_kib) < 250 * 1024  # the whole file as JSON objects: about 1.5 GB
-    del resource

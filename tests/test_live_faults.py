@@ -24,7 +24,6 @@ from builders.moto_layout import build_layout
 from tests.checks import assert_one_line_error
 from tests.faulty_endpoint import (
     RESET,
-    SILENT,
     Answer,
     closed_port,
     faulty_proxy,
