@@ -278,19 +278,27 @@ def run_instances(ec2, layout: Layout, count: int) -> list[str]:
     return ids
 
 
+def create_vpc(ec2: Any, cidr: str) -> tuple[str, str]:
+    """A VPC as AWS's CreateVpc makes it: with a DHCP option set handing out the Amazon DNS
+    server (moto associates none, which AWS reads as "no DHCP option set": Xen-based or
+    unknown instance types would then get no DNS server). Returns (VPC id, options id)."""
+    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    dhcp = ec2.create_dhcp_options(DhcpConfigurations=[
+        {"Key": "domain-name-servers", "Values": ["AmazonProvidedDNS"]}])
+    dhcp_id = dhcp["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=dhcp_id, VpcId=vpc_id)
+    return vpc_id, dhcp_id
+
+
 def build_layout(ec2, cidr: str = "10.0.0.0/16", instances: int = 1,
                  subnet_prefix: int = 24) -> Layout:
     """One VPC: a public subnet (IGW, NAT) and a private one (instances, SSM endpoint)."""
     network = ip_network(cidr)
     subnets = network.subnets(new_prefix=subnet_prefix)
     public_cidr, private_cidr = (str(s) for s in list(subnets)[1:3])
-    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    vpc_id, dhcp_id = create_vpc(ec2, cidr)
     ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsSupport={"Value": True})
     ec2.modify_vpc_attribute(VpcId=vpc_id, EnableDnsHostnames={"Value": True})
-    dhcp = ec2.create_dhcp_options(DhcpConfigurations=[
-        {"Key": "domain-name-servers", "Values": ["AmazonProvidedDNS"]}])
-    dhcp_id = dhcp["DhcpOptions"]["DhcpOptionsId"]
-    ec2.associate_dhcp_options(DhcpOptionsId=dhcp_id, VpcId=vpc_id)
 
     public = ec2.create_subnet(VpcId=vpc_id, CidrBlock=public_cidr,
                                AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
