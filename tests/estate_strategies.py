@@ -29,7 +29,7 @@ SUBNETS = ("10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24")
 CIDRS = ("0.0.0.0/0", "0.0.0.0/1", "128.0.0.0/1", "52.0.0.0/8", "52.0.0.0/9", VPC_CIDR,
          *SUBNETS)
 # Security group peers beside CIDRs: a prefix list whose entries are known, one whose entries
-# were not captured, and the interface endpoints' security group (the first one's).
+# were not captured, and the security group of the ssm interface endpoint.
 KNOWN_LIST, UNREAD_LIST, ENDPOINT_GROUP = "pl-known", "pl-unread", "sg-endpoints"
 KNOWN_LIST_CIDRS = ("52.0.0.0/8", VPC_CIDR)
 PEERS = (*CIDRS, KNOWN_LIST, UNREAD_LIST, ENDPOINT_GROUP)
@@ -265,11 +265,15 @@ def build(spec: EstateSpec) -> Built:
     if spec.edge_routes:
         b.route_table(vpc, gateways=[igw], routes=[(r.destination, targets[r.target])
                                                    for r in spec.edge_routes])
-    endpoint_groups = [b.security_group(vpc, f"endpoint-{e.service}") for e in spec.endpoints]
+    # One group per service, there whether or not its endpoint is (deleting an endpoint leaves
+    # its group, and the rules naming it, as AWS does).
+    endpoint_groups = {service: b.security_group(vpc, f"endpoint-{service}")
+                       for service in aws_facts.SERVICES}
     group = b.security_group(vpc, "instances", egress=[])
-    peers[ENDPOINT_GROUP] = endpoint_groups[0] if endpoint_groups else group
+    peers[ENDPOINT_GROUP] = endpoint_groups[aws_facts.HEARTBEAT_SERVICE]
     _rules(b, group, "IpPermissionsEgress", spec.egress, peers)
-    for endpoint, endpoint_group in zip(spec.endpoints, endpoint_groups, strict=True):
+    for endpoint in spec.endpoints:
+        endpoint_group = endpoint_groups[endpoint.service]
         _rules(b, endpoint_group, "IpPermissions", endpoint.ingress, peers)
         b.interface_endpoint(vpc, endpoint.service, [subnets[endpoint.subnet % count]],
                              [endpoint_group], private_dns=endpoint.private_dns)
