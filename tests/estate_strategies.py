@@ -103,6 +103,9 @@ class InstanceSpec:
     instance_type: str
     imdsv2: bool
     agent: str = AGENTS[0]
+    running: bool = True
+    metadata: bool = True  # the metadata service enabled
+    endpoint_group: bool = False  # also wears the ssm endpoint's security group
 
 
 @dataclass(frozen=True)
@@ -182,7 +185,8 @@ iam_specs = st.builds(
     _mostly(AGENT_POLICY, st.lists(statements, max_size=3).map(tuple)), st.booleans())
 instance_specs = st.builds(InstanceSpec, st.integers(0, 2), _mostly(True, st.booleans()),
                            st.booleans(), st.sampled_from(INSTANCE_TYPES), st.booleans(),
-                           st.sampled_from(AGENTS))
+                           st.sampled_from(AGENTS), _mostly(True, st.booleans()),
+                           _mostly(True, st.booleans()), st.booleans())
 endpoint_specs = st.builds(EndpointSpec, st.sampled_from(aws_facts.SERVICES), st.integers(0, 2),
                            _mostly(True, st.booleans()),
                            _mostly(HTTPS_FROM_VPC, st.lists(sg_rules, max_size=2).map(tuple)))
@@ -290,8 +294,12 @@ def build(spec: EstateSpec) -> Built:
     b.dhmc_setting("service-role/dhmc" if iam.dhmc else None)
     instance_ids = []
     for index, instance in enumerate(spec.instances):
+        groups = [group, endpoint_groups[aws_facts.HEARTBEAT_SERVICE]][
+            :2 if instance.endpoint_group else 1]
         instance_ids.append(b.instance(
-            subnets[instance.subnet % count], [group], name=f"instance-{index}",
+            subnets[instance.subnet % count], groups, name=f"instance-{index}",
+            state="running" if instance.running else "stopped",
+            http_endpoint="enabled" if instance.metadata else "disabled",
             public_ip=f"198.51.100.{index + 1}" if instance.public_ip else None,
             platform="windows" if instance.windows else None,
             instance_type=instance.instance_type,
