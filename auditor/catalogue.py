@@ -749,7 +749,9 @@ _KINDS: tuple[FindingKind, ...] = (
                 "caused by: EC2MetadataError: failed to make EC2Metadata request",
             )
         ),
-        log_labels=("imds_unreachable", "no_credentials"),
+        # without the metadata service the agent cannot take its EC2 identity, nor sign the
+        # Default Host Management token request ("Agent failed to assume any identity")
+        log_labels=("imds_unreachable", "no_credentials", "registration_failure"),
         fix=(
             "Enable the endpoint, with IMDSv2 (nothing on the instance can depend on IMDSv1 "
             "while the endpoint is off): `aws ec2 modify-instance-metadata-options "

@@ -36,6 +36,7 @@ class Outcome:
     primary: str
     holdout: bool
     batch: int | None = None
+    kind: str = "real"
 
     @property
     def correct(self) -> bool:
@@ -76,7 +77,8 @@ def evaluate(corpus: Path = DEFAULT_CORPUS) -> list[Outcome]:
         predicted, primary = classify(corpus / entry["file"])
         outcomes.append(Outcome(entry["file"], set(entry["expected_labels"]), predicted,
                                 entry["expected_primary"], primary,
-                                bool(entry.get("holdout")), entry.get("batch")))
+                                bool(entry.get("holdout")), entry.get("batch"),
+                                entry.get("kind", "real")))
     return outcomes
 
 
@@ -132,6 +134,11 @@ def main() -> int:
         batch = [o for o in outcomes if o.batch == args.batch]
         print()
         print("\n".join(render(batch, f"held-out batch {args.batch}")))
+        for kind in sorted({o.kind for o in batch}):
+            some = [o for o in batch if o.kind == kind]
+            print(f"  {kind}: {len(some)} excerpts, primary right for "
+                  f"{sum(o.primary == o.expected_primary for o in some)}, labels and primary "
+                  f"right for {sum(o.correct for o in some)}")
     wrong = [o for o in outcomes if not o.correct]
     for outcome in wrong:
         print(f"\nwrong: {outcome.file}: expected {sorted(outcome.expected)} primary "

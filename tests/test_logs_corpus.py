@@ -21,6 +21,16 @@ def test_the_manifest_is_complete_and_sourced():
         assert entry["platform"] in ("linux", "windows", "any")
 
 
+def test_the_corpus_holds_150_excerpts_and_says_which_are_built_from_format_strings():
+    assert len(MANIFEST) >= 150
+    assert sum(entry["platform"] == "windows" for entry in MANIFEST) >= 30
+    for entry in MANIFEST:
+        assert entry.get("kind", "real") in ("real", "format_string"), entry
+        if entry.get("kind") == "format_string":
+            assert entry["source"].startswith("https://github.com/aws/amazon-ssm-agent/blob/")
+            assert entry["note"].startswith("built from the"), entry
+
+
 def test_the_corpus_covers_every_label_both_platforms_old_and_new_agents():
     labels = {label for entry in MANIFEST for label in entry["expected_labels"]}
     assert labels == set(LOG_LABELS)

@@ -175,3 +175,47 @@ def test_the_text_report_shows_each_symptom_and_its_state(capsys, tmp_path):
 def test_without_logs_the_report_has_no_symptoms(capsys):
     _, report = audit(capsys, "--instance", HEALTHY)
     assert "symptoms" not in report["instances"][0]
+
+
+IMDS_OFF = "i-0000000000000001a"  # IMDS_DISABLED
+NO_IDENTITY = ("2026-11-20 10:00:01 INFO Checking if agent identity type EC2 can be assumed\n"
+               "2026-11-20 10:00:07 ERROR Agent failed to assume any identity\n"
+               "2026-11-20 10:00:07 ERROR failed to find identity, retrying: failed to find agent "
+               "identity\n")
+HYBRID_FINGERPRINT = (
+    "2026-11-20 10:00:01 ERROR [OnPremCredsProvider] Cannot connect to AWS Systems Manager.  "
+    "Machine configuration has changed more than the allowed threshold.\n"
+    "2026-11-20 10:00:01 WARN [OnPremCredsProvider] The 'hostname-info' value (b) has changed "
+    "from the registered machine configuration value (a).\n")
+DISK_FULL = ("2026-11-20 10:00:01 ERROR [ssm-document-worker] [d0c1] failed to create channel: "
+             "mkdir /var/lib/amazon/ssm/channels/d0c1: no space left on device\n")
+
+
+def _symptom(capsys, tmp_path, instance_id: str, log: str, label: str) -> dict:
+    _code, report = audit(capsys, "--instance", instance_id,
+                          "--logs", write(tmp_path, "a.log", log))
+    return symptoms_of(report, instance_id)[label]
+
+
+def test_no_identity_on_ec2_is_confirmed_by_the_disabled_metadata_service(capsys, tmp_path):
+    symptom = _symptom(capsys, tmp_path, IMDS_OFF, NO_IDENTITY, "registration_failure")
+    assert symptom["state"] == "confirmed"
+    assert [f["code"] for f in symptom["explained_by"]] == ["IMDS_DISABLED"]
+    assert symptom["can_be_explained_by"] == ["IMDS_DISABLED"]
+
+
+def test_a_hybrid_fingerprint_mismatch_lies_outside_the_ec2_model(capsys, tmp_path):
+    symptom = _symptom(capsys, tmp_path, HEALTHY, HYBRID_FINGERPRINT, "registration_failure")
+    assert symptom["state"] == "unexplained"
+    assert symptom["can_be_explained_by"] == []
+    assert "outside the EC2 model" in symptom["reason"]
+    assert any("hybrid" in item for item in symptom["outside_model"])
+
+
+def test_resource_exhaustion_lies_inside_the_os(capsys, tmp_path):
+    symptom = _symptom(capsys, tmp_path, LOCKED_DOWN, DISK_FULL, "unrecognized")
+    assert symptom["state"] == "unexplained"
+    assert symptom["fields"]["exhausted"] == ["no space left on device"]
+    assert "inside the instance's OS" in symptom["reason"]
+    assert any("ulimit" in item for item in symptom["outside_model"])
+    assert symptom["explained_by"] == []  # not the egress rule that blocks everything else

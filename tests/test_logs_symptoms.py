@@ -166,9 +166,8 @@ def test_an_unknown_error_beside_a_named_failure_is_not_reported_as_unrecognized
     classifier = Classifier()
     classifier.feed(record("ERROR [HealthCheck] error details - ThrottlingException: Rate "
                            "exceeded"))
-    classifier.feed(record("ERROR EC2RoleProvider Failed to connect to Systems Manager with SSM "
-                           "role credentials. error calling RequestManagedInstanceRoleToken: "
-                           "unable to build RSA signature. No Authorization header in request"))
+    classifier.feed(record("ERROR [ssm-agent-worker] [MessageService] [MDSInteractor] could not "
+                           "parse message 4f1c2a9e: unexpected end of JSON input"))
     assert [tally.label for tally in classifier.ordered()] == ["throttling"]
     assert classifier.other_failures().count == 1
 
@@ -224,3 +223,141 @@ def test_a_refresher_backing_off_alone_is_the_refresher_failing():
     beside.feed(record("INFO [CredentialRefresher] Sleeping for 4s before retrying retrieve "
                        "credentials"))
     assert [tally.label for tally in beside.ordered()] == ["no_credentials"]
+
+
+# --- issue 15: the families the first pass called healthy or mislabelled ---------------------
+
+def _primary(*lines: str) -> tuple[str, set[str]]:
+    classifier = Classifier()
+    for line in lines:
+        classifier.feed(record(*line.split("\n")))
+    return classifier.primary(), {tally.label for tally in classifier.ordered()}
+
+
+@pytest.mark.parametrize("line", [
+    "ERROR [CredentialRefresher] Retrieve credentials produced unrecoverable aws error: "
+    "MachineFingerprintDoesNotMatch: Fingerprint does not match",
+    "2022-03-01 10:00:00 WARN [OnPremCredsProvider] The 'disk-info' value (1) has changed from the "
+    "registered machine configuration value (2).",
+    "ERROR [OnPremCredsProvider] Error while fetching hardware hashes from instance: exit status 1",
+    "2024-01-01 00:00:00.0001 ERROR failed to get identity: failed to find agent identity",
+    "ERROR EC2RoleProvider Failed to connect to Systems Manager with SSM role credentials. error "
+    "calling RequestManagedInstanceRoleToken: failed to build RSA signature. Err: crypto/rsa: "
+    "verification error",
+    "ERROR Default Host Management Err: error calling RequestManagedInstanceRoleToken: "
+    "UnauthorizedOperation: You are not authorized",
+])
+def test_identity_failures_outside_the_dhmc_wording_are_registration_failures(line):
+    assert "registration_failure" in labels_of(line)
+
+
+def test_a_token_request_refused_for_its_time_is_the_clock_not_a_registration():
+    line = ("ERROR [CredentialRefresher] Retrieve credentials produced error: error occurred in "
+            "RequestManagedInstanceRoleToken: InvalidSignatureException: Signature expired: "
+            "20250101T000000Z is now earlier than 20250101T001000Z")
+    assert set(labels_of(line)) == {"clock_skew", "credential_refresher_failure"}
+
+
+@pytest.mark.parametrize(("line", "label"), [
+    # a control channel stopping with a real error, not the nil error of agent 2.x
+    ("ERROR [MGSInteractor] Stopping control channel encountered error: use of closed network "
+     "connection", "session_manager_channel"),
+    ("WARN [MGSInteractor] closing controlchannel failed with error: websocket: close sent",
+     "session_manager_channel"),
+    # a document plugin's curl to the metadata service
+    ("WARN [ssm-document-worker] [pluginName=aws:runShellScript] curl: (28) Failed to connect to "
+     "169.254.169.254 port 80 after 1001 ms: Timeout was reached", "imds_unreachable"),
+    ("ERROR [pluginName=aws:runPowerShellScript] Invoke-RestMethod : Unable to connect to the "
+     "remote server\nAt line:1 char:1\n+ Invoke-RestMethod http://169.254.169.254/latest/meta-data/",
+     "imds_unreachable"),
+])
+def test_warn_only_and_plugin_failures_have_their_label(line, label):
+    assert _primary(line)[0] == label
+
+
+@pytest.mark.parametrize("line", [
+    "2024-01-01 00:00:00 WARN [ssm-agent-worker] [MessageService] failed to connect to the "
+    "message gateway, will retry",
+    "2024-01-01 00:00:00 WARN [OnPremCredsProvider] unable to load the registration from disk",
+    "2024-01-01 00:00:00 WARN [LongRunningPluginsManager] could not allocate a worker slot",
+    "WARN [CredentialRefresher] Failed to write credentials to disk, attempting force write",
+])
+def test_a_warn_line_naming_a_failure_to_reach_authenticate_register_or_allocate_is_a_failure(line):
+    assert _primary(line)[0] == UNRECOGNIZED
+
+
+@pytest.mark.parametrize("line", [
+    "2024-01-01 00:00:00 WARN [ssm-document-worker] IPC file not readable: tmp",
+    "2024-01-01 00:00:00 WARN Error adding the directory '/etc/amazon/ssm' to watcher: no such "
+    "file or directory",
+    "2024-01-01 00:00:00 WARN [MGSInteractor] Failed to close websocket: tls: failed to send "
+    "closeNotify alert (but connection was closed anyway): write tcp 10.0.0.1:1->52.0.0.1:443",
+    "2024-01-01 00:00:00 WARN Error while loading server info Failed to load instance info from "
+    "vault. RegistrationKey does not exist.",
+    "2024-01-01 00:00:00 WARN [ssm-agent-worker] Deprecated option Mds.Endpoint ignored",
+    "2024-01-01 00:00:00 INFO [ssm-document-worker] Do not call Billing info, On-Premises instance",
+])
+def test_benign_warn_lines_stay_healthy(line):
+    assert _primary(line)[0] == HEALTHY
+
+
+@pytest.mark.parametrize(("line", "exhausted"), [
+    ("WARN [ssm-agent-worker] pipe2: too many open files", "too many open files"),
+    ("ERROR [HealthCheck] error when calling AWS APIs. error details - RequestError: send request "
+     "failed\ncaused by: Post https://ssm.eu-west-1.amazonaws.com/: dial tcp: lookup "
+     "ssm.eu-west-1.amazonaws.com: too many open files", "too many open files"),
+    ("ERROR [CredentialRefresher] Retrieve credentials produced error: open "
+     "/var/lib/amazon/ssm/credentials.tmp: no space left on device", "no space left on device"),
+    ("ERROR [ssm-session-worker] fork/exec /usr/bin/sh: cannot allocate memory",
+     "cannot allocate memory"),
+    ("ERROR [ssm-document-worker] write C:\\ProgramData\\Amazon\\SSM\\x: There is not enough space "
+     "on the disk.", "not enough space on the disk"),
+])
+def test_resource_exhaustion_is_unrecognized_whatever_else_the_line_claims(line, exhausted):
+    classifier = Classifier()
+    classifier.feed(record(*line.split("\n")))
+    assert classifier.primary() == UNRECOGNIZED
+    (tally,) = classifier.ordered()
+    assert tally.fields["exhausted"] == [exhausted]
+
+
+@pytest.mark.parametrize("line", [
+    "ERROR [ssm-document-worker] [pluginName=aws:runShellScript] Failed uploading /tmp/out to "
+    "s3://bucket/key err:AccessDenied: Access Denied\n\tstatus code: 403, request id: X, "
+    "host id: Y",
+    "ERROR [pluginName=aws:downloadContent] ListS3Directory error AccessDenied: Access Denied",
+    "INFO [pluginName=aws:runShellScript] Error when querying S3 bucket using address "
+    "http://b.s3.eu-west-1.amazonaws.com. Error details: Failed to fetch region from the header",
+])
+def test_an_s3_request_error_in_a_plugin_claims_no_agent_label(line):
+    primary, labels = _primary(line)
+    assert labels == {UNRECOGNIZED}, labels
+    assert primary == UNRECOGNIZED
+
+
+def test_the_billing_info_call_depends_on_the_node():
+    line = ("ERROR [CollectBillingInfoData @ dataProvider_unix.go.60] [aws:softwareInventory] "
+            "Failed to execute command : curl [http://169.254.169.254/latest/dynamic/instance-identity/"
+            "document]; error: exit status 7")
+    unknown = Classifier()
+    unknown.feed(record(line))
+    assert unknown.primary() == HEALTHY
+    assert "on-premises" in unknown.node_dependent_note()
+    ec2 = Classifier()
+    ec2.node_kinds.add("ec2")
+    ec2.feed(record(line))
+    assert ec2.primary() == "imds_unreachable"
+    assert ec2.node_dependent_note() is None
+    hybrid = Classifier()
+    hybrid.feed(record("ERROR [instanceID=mi-0123456789abcdef0] x failed: exit status 1"))
+    hybrid.node_kinds.add("ec2")  # ids of both kinds: the node is not shown to be EC2
+    hybrid.feed(record(line))
+    assert "imds_unreachable" not in {tally.label for tally in hybrid.ordered()}
+
+
+def test_a_hybrid_clue_places_the_cause_outside_the_model():
+    classifier = Classifier()
+    classifier.feed(record("RequestManagedInstanceRoleToken: MachineFingerprintDoesNotMatch"))
+    tally = classifier.symptoms["registration_failure"]
+    assert tally.explained_by == ()
+    assert "outside the EC2 model" in tally.outside_clues[0]

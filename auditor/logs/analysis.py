@@ -3,21 +3,28 @@
 from __future__ import annotations
 
 import gzip
+import io
 import os
+import stat
 import sys
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
 from auditor.errors import UsageError
 from auditor.logs import diagnostics
-from auditor.logs.classify import Classifier, SymptomTally
-from auditor.logs.reader import NotText, ReadStats, read_records
-from auditor.logs.symptoms import AGENT_MARKERS, SCREEN, WORKING
+from auditor.logs.classify import EC2, HYBRID, Classifier, SymptomTally
+from auditor.logs.reader import MAX_LINE_BYTES, NotText, ReadStats, read_records
+from auditor.logs.symptoms import AGENT_MARKERS, NODE_PROBE, SCREEN, WORKING
 
 SCHEMA_VERSION = 1
 _PEEK_BYTES = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b"
+# A compressed log that expands more than this many times (and beyond the floor below) is
+# refused: agent logs compress 10 to 100 times; a gzip bomb far more.
+MAX_GZIP_RATIO = 1000
+MIN_GZIP_REFUSED_BYTES = 256 << 20
 
 
 @dataclass
@@ -56,17 +63,71 @@ class LogAnalysis:
 
 
 def _open(path: str) -> BinaryIO:
+    """A log to read: standard input ("-"), a regular file, or a named pipe (as `<(zcat f.gz)`
+    gives), which is opened without waiting for a writer; devices and sockets are refused."""
     if path == "-":
         return sys.stdin.buffer
-    if os.path.isdir(path):
-        raise UsageError(f"{path} is a directory: name the log files in it "
-                         "(amazon-ssm-agent.log, errors.log, hibernate.log)")
     try:
-        return open(path, "rb")
+        mode = os.stat(path).st_mode
     except FileNotFoundError:
         raise UsageError(f"{path}: no such file") from None
     except OSError as error:
         raise UsageError(f"{path}: cannot read it ({error.strerror or error})") from None
+    if stat.S_ISDIR(mode):
+        raise UsageError(f"{path} is a directory: name the log files in it "
+                         "(amazon-ssm-agent.log, errors.log, hibernate.log)")
+    if not (stat.S_ISREG(mode) or stat.S_ISFIFO(mode)):
+        raise UsageError(f"{path} is not a regular file (a device or a socket): pass a log "
+                         "file, or - for standard input")
+    try:
+        if stat.S_ISFIFO(mode):
+            return open_fifo(path)
+        return open(path, "rb")
+    except OSError as error:
+        raise UsageError(f"{path}: cannot read it ({error.strerror or error})") from None
+
+
+def open_fifo(path: str) -> BinaryIO:
+    """A named pipe opened without blocking (no writer yet: it reads as empty, at once), then
+    read blocking while a writer writes."""
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    os.set_blocking(descriptor, True)
+    return os.fdopen(descriptor, "rb")
+
+
+class _Counting(io.RawIOBase):
+    """A stream read from `source`, counting the bytes that pass; `check` runs after each read."""
+
+    def __init__(self, source: BinaryIO, check: Callable[[], None] | None = None) -> None:
+        self.source = source
+        self.check = check
+        self.count = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:  # type: ignore[no-untyped-def]
+        data = self.source.read(len(buffer))
+        buffer[:len(data)] = data
+        self.count += len(data)
+        if self.check is not None:
+            self.check()
+        return len(data)
+
+
+def _gunzipped(stream: BinaryIO, name: str) -> BinaryIO:
+    """A rotated log (syslog.2.gz) read through gzip, refused once it expands more than
+    MAX_GZIP_RATIO times what it consumed (beyond MIN_GZIP_REFUSED_BYTES)."""
+    compressed = _Counting(stream)
+
+    def refuse_a_bomb() -> None:
+        if inflated.count > MIN_GZIP_REFUSED_BYTES and \
+                inflated.count > MAX_GZIP_RATIO * max(1, compressed.count):
+            raise UsageError(f"{name} expands more than {MAX_GZIP_RATIO} times its compressed "
+                             "size: refused (a gzip bomb?)")
+
+    inflated = _Counting(gzip.GzipFile(fileobj=compressed, mode="rb"), refuse_a_bomb)
+    return io.BufferedReader(inflated, MAX_LINE_BYTES)  # type: ignore[return-value]
 
 
 def _peek(stream: BinaryIO) -> bytes:
@@ -96,9 +157,10 @@ def _read_diagnostics(analysis: LogAnalysis, stream: BinaryIO, name: str) -> boo
 def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str, head: bytes) -> None:
     stats = ReadStats()
     if head.startswith(_GZIP_MAGIC):  # a rotated log (syslog.2.gz): read through gzip
-        stream = gzip.GzipFile(fileobj=stream, mode="rb")  # type: ignore[assignment]
+        stream = _gunzipped(stream, name)
     try:
-        for record in read_records(stream, SCREEN, name, stats, WORKING, AGENT_MARKERS):
+        for record in read_records(stream, SCREEN, name, stats, WORKING, AGENT_MARKERS,
+                                   NODE_PROBE):
             analysis.classifier.feed(record)
     except NotText:
         raise UsageError(f"{name} holds binary data, not a text log") from None
@@ -107,6 +169,11 @@ def _read_log(analysis: LogAnalysis, stream: BinaryIO, name: str, head: bytes) -
         raise UsageError(f"{name}: read failed ({reason})") from None
     analysis.inputs.append({"name": name, "kind": "agent log", "lines": stats.lines,
                             "bytes": stats.bytes})
+    if stats.probed is not None:  # "[instanceID=i-0..." on EC2, "[instanceID=mi-0..." on-prem
+        analysis.classifier.node_kinds.add(HYBRID if stats.probed.startswith(b"mi-") else EC2)
+    if stats.cut_lines:
+        analysis.notes.append(f"{name}: {stats.cut_lines} line(s) longer than "
+                              f"{MAX_LINE_BYTES // 1024} KiB were cut into pieces")
     for what, count in stats.counted.items():
         analysis.working_lines[what] = analysis.working_lines.get(what, 0) + count
     if stats.bytes == 0:
@@ -140,9 +207,15 @@ def analyse(paths: list[str], names: dict[str, str] | None = None) -> LogAnalysi
                 stream.close()
     other = analysis.classifier.other_failures()
     if other is not None:
+        exhausted = other.fields.get("exhausted")
+        what = (f"resource exhaustion inside the OS ({', '.join(exhausted)}) and "
+                if exhausted else "")
         analysis.notes.append(f"{other.count} other error line(s) outside the symptom catalogue, "
-                              f"likely consequences of the failures above; first: "
+                              f"{what}likely consequences of the failures above; first: "
                               f"{other.evidence[0].splitlines()[0][:200]}")
+    node_note = analysis.classifier.node_dependent_note()
+    if node_note:
+        analysis.notes.append(node_note)
     for service, count in sorted(analysis.working_lines.items()):
         analysis.working.setdefault(service, f"{count} log line(s) show it working")
     return analysis

@@ -7,7 +7,9 @@ none while several are audited, is a usage error: the auditor never guesses.
 
 from __future__ import annotations
 
+import os
 import shutil
+import stat
 import sys
 import tempfile
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ from contextlib import contextmanager
 
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.errors import UsageError
-from auditor.logs.analysis import LogAnalysis, analyse
+from auditor.logs.analysis import LogAnalysis, analyse, open_fifo
 from auditor.logs.correlate import correlate
 from auditor.logs.reader import CHUNK_BYTES
 
@@ -60,21 +62,42 @@ def attach_logs(report: AuditReport, paths: list[str]) -> None:
     audits = {audit.instance.instance_id: audit for audit in report.instances}
     if not audits:
         raise UsageError("--logs needs at least one audited instance")
-    with _stdin_as_file(list(dict.fromkeys(paths))) as (files, names):
+    with _streams_as_files(list(dict.fromkeys(paths))) as (files, names):
         _attach(audits, files, names)
 
 
+def _is_stream(path: str) -> bool:
+    """Standard input or a named pipe: what can be read only once."""
+    if path == "-":
+        return True
+    try:
+        return stat.S_ISFIFO(os.stat(path).st_mode)
+    except OSError:
+        return False  # reading it will say why, in one line
+
+
 @contextmanager
-def _stdin_as_file(paths: list[str]) -> Iterator[tuple[list[str], dict[str, str]]]:
-    """Standard input copied to a temporary file: the logs of an instance that has several
-    are read again together, and standard input cannot be read twice."""
-    if "-" not in paths:
+def _streams_as_files(paths: list[str]) -> Iterator[tuple[list[str], dict[str, str]]]:
+    """Standard input and named pipes copied to temporary files: the logs of an instance that
+    has several are read again together, and a stream cannot be read twice."""
+    streams = [path for path in paths if _is_stream(path)]
+    if not streams:
         yield paths, {}
         return
-    with tempfile.NamedTemporaryFile(prefix="ssm-auditor-stdin-", suffix=".log") as copy:
-        shutil.copyfileobj(sys.stdin.buffer, copy)
-        copy.flush()
-        yield [copy.name if path == "-" else path for path in paths], {copy.name: "<stdin>"}
+    with tempfile.TemporaryDirectory(prefix="ssm-auditor-logs-") as folder:
+        copies: dict[str, str] = {}
+        for index, path in enumerate(streams):
+            copy = os.path.join(folder, f"{index}.log")
+            source = sys.stdin.buffer if path == "-" else open_fifo(path)
+            try:
+                with open(copy, "wb") as out:
+                    shutil.copyfileobj(source, out)
+            finally:
+                if source is not sys.stdin.buffer:
+                    source.close()
+            copies[path] = copy
+        yield ([copies.get(path, path) for path in paths],
+               {copy: "<stdin>" if path == "-" else path for path, copy in copies.items()})
 
 
 def _attach(audits: dict[str, InstanceAudit], paths: list[str], names: dict[str, str]) -> None:

@@ -12,6 +12,7 @@ from auditor.cli import OneLineParser
 from auditor.logs.analysis import LogAnalysis, analyse
 from auditor.logs.classify import SymptomTally
 from auditor.logs.symptoms import BY_LABEL, HEALTHY, UNRECOGNIZED
+from auditor.logs.terminal import visible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -68,7 +69,7 @@ def render_text(analysis: LogAnalysis) -> str:
         lines.append("")
         lines.extend(f"working: {what}: {why}" for what, why in analysis.working.items())
     lines.extend(f"note: {note}" for note in analysis.notes)
-    return "\n".join(lines)
+    return visible("\n".join(lines))
 
 
 def run(argv: list[str]) -> int:

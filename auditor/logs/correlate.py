@@ -26,6 +26,10 @@ CONFIRMED = "confirmed"
 UNEXPLAINED = "unexplained"
 CONTRADICTED = "contradicted"
 _OUTSIDE_ALWAYS = ("the agent itself: not installed, stopped, crashed or hibernating",)
+# What the OS of the instance ran out of lies inside it, where no finding of the audit reaches.
+_OUTSIDE_EXHAUSTION = (
+    "the instance's OS limits: open files (ulimit -n, LimitNOFILE, fs.inotify.max_user_instances "
+    "and max_user_watches), disk space under /var/lib/amazon/ssm and /var/log, memory",)
 
 
 @dataclass
@@ -137,6 +141,10 @@ def _why_unexplained(audit: InstanceAudit, tally: SymptomTally) -> str:
 
 
 def _correlate_one(audit: InstanceAudit, tally: SymptomTally) -> Correlation:
+    outside = tally.outside_clues
+    if outside and not tally.explained_by:
+        return Correlation(tally, UNEXPLAINED, "; ".join(outside), [],
+                           outside + _OUTSIDE_ALWAYS)
     codes = set(tally.explained_by)
     findings = [f for f in audit.findings if f.code in codes and _explains(f, tally)]
     if findings:
@@ -183,6 +191,13 @@ def correlate(audit: InstanceAudit, analysis: LogAnalysis) -> list[dict[str, Any
         if tally.label in (HEALTHY,):
             continue
         if tally.label == UNRECOGNIZED:
+            exhausted = tally.fields.get("exhausted")
+            if exhausted:
+                results.append(Correlation(
+                    tally, UNEXPLAINED, f"resource exhaustion inside the instance's OS "
+                    f"({', '.join(exhausted)}): no finding of the audit can explain it",
+                    [], _OUTSIDE_EXHAUSTION + _OUTSIDE_ALWAYS))
+                continue
             results.append(Correlation(tally, UNEXPLAINED, "a failure outside the symptom "
                                        "catalogue: read the evidence", [], _OUTSIDE_ALWAYS))
             continue

@@ -60,7 +60,10 @@ _FALLBACK = {"connectivity": "endpoint_unreachable", "credentials": "no_credenti
 
 def parse(document: bytes, source: str) -> DiagnosticsEvidence:
     """The checks of one get-diagnostics JSON document; ValueError when it is not one."""
-    data: Any = json.loads(document.decode("utf-8", errors="replace"))
+    try:
+        data: Any = json.loads(document.decode("utf-8", errors="replace"))
+    except RecursionError:  # nested deeper than Python's stack: not the agent's output
+        raise ValueError("nested too deeply") from None
     rows = data.get("DiagnosticsOutput") if isinstance(data, dict) else None
     if not isinstance(rows, list):
         raise ValueError("no DiagnosticsOutput list")

@@ -20,7 +20,7 @@ _VERSION = re.compile(r"(?:SSM Agent v|amazon-ssm-agent - v|SSM Agent version is
                       r"amazon-ssm-agent-|Agent version[: ]+v?)(\d+\.\d+\.\d+\.\d+)", re.I)
 _BACKOFF = re.compile(r"Sleeping for (\S+) before retrying|Backing off health check to every "
                       r"(\d+ \w+)|retry automatically after (\d+ \w+)"
-                      r"|(?:hibernat\w*|back ?off)[^\n]{0,40}?every (\d+ ?\w+)", re.I)
+                      r"|(?:hibernat\w{0,20}|back ?off)[^\n]{0,40}?every (\d+ ?\w+)", re.I)
 # Values kept per field per label; a flood of lines must not grow the report.
 MAX_VALUES = 10
 

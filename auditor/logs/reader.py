@@ -13,14 +13,15 @@ Everything else (the bulk of a healthy log: INFO lines) is counted, never decode
 from __future__ import annotations
 
 import codecs
+import itertools
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
 CHUNK_BYTES = 1 << 20
-# A "line" longer than this is cut into pieces: a 10 MB single line (or binary data without
-# newlines) must not be held whole, nor decoded whole.
+# A "line" longer than this is cut into pieces of this size: a 500 MB single line (or text with
+# no line end at all) must not be held whole, nor decoded whole.
 MAX_LINE_BYTES = 1 << 16
 EVIDENCE_LINE_CHARS = 500
 MAX_CONTINUATIONS = 12
@@ -28,7 +29,9 @@ MAX_LOOK_BACK = 12
 # Lines kept back at the end of a chunk so a record whose continuation lines fall into the next
 # chunk is still read whole.
 TAIL_LINES = MAX_CONTINUATIONS + 1
-MAX_CARRY_BYTES = 8 << 20
+# ...but never more than this: past it the window is read whole and nothing is carried (a
+# record split there is read as two), so the memory held stays about CHUNK_BYTES + this.
+MAX_CARRY_BYTES = 2 << 20
 
 _PREFIXES = (
     # RFC 3164 syslog: "Oct 12 13:49:56 ip-10-0-0-1 amazon-ssm-agent[1860]: "
@@ -76,12 +79,20 @@ class ReadStats:
     counted: dict[str, int] = field(default_factory=dict)
     # whether one of the `markers` given to read_records occurs (searched until one does)
     marked: bool = False
+    # the bytes that follow the first occurrence of the `probe` given to read_records
+    probed: bytes | None = None
+    # lines cut because they were longer than MAX_LINE_BYTES
+    cut_lines: int = 0
 
     def count(self, data: bytes, end: int, counted: dict[str, tuple[bytes, ...]],
-              markers: tuple[bytes, ...] = ()) -> None:
+              markers: tuple[bytes, ...] = (), probe: bytes = b"") -> None:
         self.lines += data.count(b"\n", 0, end)
         if not self.marked:
             self.marked = any(data.find(marker, 0, end) != -1 for marker in markers)
+        if probe and self.probed is None:
+            found = data.find(probe, 0, end)
+            if found != -1:
+                self.probed = data[found + len(probe):found + len(probe) + 8]
         for name, needles in counted.items():
             found = sum(data.count(needle, 0, end) for needle in needles)
             if found:
@@ -150,7 +161,7 @@ def _looks_utf16(first: bytes) -> bool:
     return bool(sample) and sample.count(0) >= len(sample) // 4
 
 
-def _chunks(stream: BinaryIO, stats: ReadStats) -> Iterator[bytes]:
+def _raw_chunks(stream: BinaryIO, stats: ReadStats) -> Iterator[bytes]:
     first = stream.read(CHUNK_BYTES)
     if _looks_utf16(first):
         yield from _utf16_chunks(stream, first, stats)
@@ -164,6 +175,48 @@ def _chunks(stream: BinaryIO, stats: ReadStats) -> Iterator[bytes]:
         stats.bytes += len(chunk)
         yield chunk
         chunk = stream.read(CHUNK_BYTES)
+
+
+def _chunks(stream: BinaryIO, stats: ReadStats) -> Iterator[bytes]:
+    """The stream's bytes in chunks, with classic Mac line ends (a carriage return alone, and no
+    line feed in the first chunk) turned into line feeds."""
+    chunks = _raw_chunks(stream, stats)
+    first = next(chunks, b"")
+    if not first:
+        return
+    if b"\n" in first or b"\r" not in first:
+        yield first
+        yield from chunks
+        return
+    held = b""  # a CR at the end of a chunk may be the first half of a CRLF
+    for chunk in itertools.chain((first,), chunks):
+        chunk = held + chunk
+        held = b"\r" if chunk.endswith(b"\r") else b""
+        chunk = chunk[:len(chunk) - len(held)]
+        yield chunk.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
+    if held:
+        yield b"\n"
+
+
+def _bounded_lines(chunks: Iterable[bytes], stats: ReadStats) -> Iterator[bytes]:
+    """Blocks of complete lines: each block ends with a line feed and carries at most
+    MAX_LINE_BYTES after its last one (an unfinished line longer than that is cut into pieces
+    of MAX_LINE_BYTES), so what is held between chunks stays bounded."""
+    pending = b""
+    for chunk in chunks:
+        data = pending + chunk if pending else chunk
+        last = data.rfind(b"\n")
+        body, pending = (data[:last + 1], data[last + 1:]) if last != -1 else (b"", data)
+        if len(pending) > MAX_LINE_BYTES:
+            pieces = len(pending) // MAX_LINE_BYTES
+            stats.cut_lines += 1
+            cut = b"\n".join(pending[i * MAX_LINE_BYTES:(i + 1) * MAX_LINE_BYTES]
+                             for i in range(pieces)) + b"\n"
+            body, pending = body + cut, pending[pieces * MAX_LINE_BYTES:]
+        if body:
+            yield body
+    if pending:
+        yield pending + b"\n"
 
 
 def _line_bounds(data: bytes, position: int) -> tuple[int, int]:
@@ -268,29 +321,21 @@ def _tail_cut(data: bytes) -> int:
 
 def read_records(stream: BinaryIO, needles: tuple[bytes, ...], source: str, stats: ReadStats,
                  counted: dict[str, tuple[bytes, ...]] | None = None,
-                 markers: tuple[bytes, ...] = ()) -> Iterator[Record]:
+                 markers: tuple[bytes, ...] = (), probe: bytes = b"") -> Iterator[Record]:
     """Records around the lines that contain a needle, in file order, each once; the lines
-    and the occurrences of the `counted` needles are counted into stats, and whether any of
-    the `markers` occurs."""
+    and the occurrences of the `counted` needles are counted into stats, whether any of the
+    `markers` occurs, and what follows the first `probe`."""
     counted = counted or {}
     scanner = _Scanner(needles, source)
     carry = b""
-    for chunk in _chunks(stream, stats):
-        data = carry + chunk
-        last_newline = data.rfind(b"\n")
-        if last_newline == -1:
-            if len(data) < MAX_LINE_BYTES * 4:
-                carry = data
-                continue
-            data += b"\n"  # an overlong line: cut it here
-            last_newline = len(data) - 1
-        complete, rest = data[:last_newline + 1], data[last_newline + 1:]
-        cut = _tail_cut(complete) if len(complete) < MAX_CARRY_BYTES else len(complete)
-        stats.count(complete, cut, counted, markers)
+    for block in _bounded_lines(_chunks(stream, stats), stats):
+        complete = carry + block if carry else block
+        cut = _tail_cut(complete)
+        if len(complete) - cut > MAX_CARRY_BYTES:
+            cut = len(complete)
+        stats.count(complete, cut, counted, markers, probe)
         yield from scanner.records(complete, cut)
-        carry = complete[cut:] + rest
+        carry = complete[cut:]
     if carry:
-        if not carry.endswith(b"\n"):
-            carry += b"\n"
-        stats.count(carry, len(carry), counted, markers)
+        stats.count(carry, len(carry), counted, markers, probe)
         yield from scanner.records(carry, len(carry))

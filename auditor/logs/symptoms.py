@@ -34,8 +34,28 @@ _PROXY_DIAL = (r"proxyconnect|Proxy Authentication|(?:error|failed to) connect(?
 _NOT_TRANSPORT = re.compile(_IMDS + "|" + _PROXY_DIAL + r"|x509:|certificate"
                             r"|dial tcp (?::\d|127\.|localhost|\[::1\])|pluginName=Port"
                             # a named host that is not an AWS endpoint (github.com, a repo...)
-                            r"|(?:https?://|wss://|lookup )(?![\w.-]*amazonaws\.com)"
-                            r"[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b(?!\.\d)", re.I)
+                            r"|(?:https?://|wss://|lookup )(?![\w.-]{0,200}amazonaws\.com)"
+                            r"[a-z0-9-]{1,63}(?:\.[a-z0-9-]{1,63}){0,10}\.[a-z]{2,24}\b(?!\.\d)",
+                            re.I)
+# Gaps inside a pattern are bounded ({0,N}, never * or +): a pattern whose prefix occurs many times
+# on a long line must not rescan the rest of the line from each occurrence (quadratic time).
+_GAP = r"[^\n]{0,200}"
+# The instance clock, not the request, is wrong: a signature refused for its time.
+_CLOCK = (r"Signature expired|Signature not\s{1,5}yet current|RequestTimeTooSkewed|RequestExpired"
+          r"|RequestInTheFuture|clock skew")
+# S3 answering a plugin (Run Command output, downloads, session logs): its errors are S3's, not the
+# agent's own channel: "AccessDenied: Access Denied" (S3's code), a bucket's region from a header.
+_S3_REQUEST = (r"AccessDenied: Access Denied|s3://|S3 API|ListS3|S3 bucket|host id:"
+               r"|region from the header")
+# An on-premises node whose machine no longer matches the fingerprint it registered with (the
+# ERROR line, then one WARN line per changed value), or that cannot compute it.
+_HYBRID_FINGERPRINT = (r"MachineFingerprintDoesNotMatch|Fingerprint does not match"
+                       r"|Machine configuration has changed more than the allowed threshold"
+                       r"|has changed from the registered machine configuration value"
+                       r"|Error while fetching hardware hashes")
+# The agent found no identity at all to run as (identity_selector.go).
+_NO_IDENTITY = (r"failed to assume any identity|failed to find (?:agent )?identity"
+                r"|failed to get identity:")
 _WINDOWS_NET = (r"connectex:|wsarecv|wsasend|actively refused|forcibly closed"
                 r"|did not properly respond|target machine")
 
@@ -63,6 +83,8 @@ class Clue:
     regex: re.Pattern[str]
     codes: tuple[str, ...]
     name: str
+    # Set when the clue places the cause outside the auditor's model (no finding can explain it).
+    outside: str | None = None
 
 
 @dataclass(frozen=True)
@@ -86,8 +108,8 @@ class Symptom:
         return any(pattern.matches(text) for pattern in self.patterns)
 
 
-def _clue(name: str, regex: str, *codes: str) -> Clue:
-    return Clue(re.compile(regex, re.I), codes, name)
+def _clue(name: str, regex: str, *codes: str, outside: str | None = None) -> Clue:
+    return Clue(re.compile(regex, re.I), codes, name, outside)
 
 
 # Ordered from the most specific cause to the least: the first label present is `primary`. A
@@ -97,8 +119,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "clock_skew",
         "AWS rejected the request's signature time: the instance clock is wrong",
-        (_p(r"Signature expired|Signature not\s+yet current|RequestTimeTooSkewed|RequestExpired"
-            r"|RequestInTheFuture|clock skew"),),
+        (_p(_CLOCK),),
         ("the instance clock (NTP / Amazon Time Sync at 169.254.169.123, or the hypervisor "
          "clock after a long stop)",),
         examples=("InvalidSignatureException: Signature expired: 20151120T200815Z is now earlier "
@@ -134,11 +155,15 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "imds_unreachable",
         "the agent cannot read the instance metadata service",
-        (_p(_IMDS + r"[^\n]*(?:timeout|timed out|refused|unreachable|cancel|no route|EOF"
-            r"|reset|40[134]|connect:|" + _WINDOWS_NET + r")", flags=re.I),
+        (_p(_IMDS + _GAP + r"(?:timeout|timed out|refused|unreachable|cancel|no route|EOF"
+            r"|reset|40[134]|connect:|exit status [1-9]|" + _WINDOWS_NET + r")", flags=re.I),
+         # a plugin's PowerShell call to the metadata service (the address is on the echoed
+         # command line below the error)
+         _p(r"Unable to connect to the remote server[\s\S]{0,1000}?" + _IMDS, flags=re.I),
          _p(r"Data from vault is empty|Failed to fetch (?:instance ID|region|availability zone)"
             r"|failed to (?:get|fetch|retrieve) (?:an )?IMDSv2 token"
-            r"|error (?:fetching|retrieving) (?:the )?(?:instanceID|region)", flags=re.I),
+            r"|error (?:fetching|retrieving) (?:the )?(?:instanceID|region)",
+            unless=_S3_REQUEST, flags=re.I),
          _p(r"EC2MetadataError", unless=r"no EC2 instance role found|status code: 404")),
         ("a route on the instance that sends 169.254.169.254 elsewhere (custom Windows AMIs)",
          "a proxy without no_proxy=169.254.169.254",
@@ -168,7 +193,7 @@ SYMPTOMS: tuple[Symptom, ...] = (
             r"|<Unauthorized|Unauthorized request",
             unless=r"instance management role is not configured|AssumeRoleUnauthorizedAccess"
                    r"|RequestManagedInstanceRoleToken"
-                   r"|perform: (?!ssm:|ec2messages:|ssmmessages:)[\w-]+:"),),
+                   r"|perform: (?!ssm:|ec2messages:|ssmmessages:)[\w-]{1,64}:|" + _S3_REQUEST),),
         ("a resource-based or session policy the auditor does not read",
          "an endpoint policy of a VPC endpoint in another VPC that the traffic crosses"),
         clues=(
@@ -187,24 +212,42 @@ SYMPTOMS: tuple[Symptom, ...] = (
     ),
     Symptom(
         "registration_failure",
-        "registration or Default Host Management was rejected",
+        "registration, the agent's identity or Default Host Management was rejected",
         (_p(r"instance management role is not configured|InvalidInstanceId|ActivationExpired"
             r"|InvalidActivation|Activation(?:Id)? (?:has )?expired|RegistrationLimitExceeded"),
-         _p(r"(?:(?:Registration|register)[^\n]{0,80}failed|failed to register)[^\n]*"
+         _p(r"(?:(?:Registration|register)[^\n]{0,80}failed|failed to register)" + _GAP +
             r"(?:Exception|Invalid|Expired|NotFound|Limit)", flags=re.I),
-         # the answer to the Default Host Management call itself ("Default Host Management
-         # Err: ...", "RequestManagedInstanceRoleToken: ..."), not a line saying it was skipped
-         _p(r"(?:Default Host Management Err\w*:|RequestManagedInstanceRoleToken\b)[^\n]*"
-            r"(?:Exception|Invalid|denied|not configured)", flags=re.I)),
+         # an on-premises node whose machine no longer matches the fingerprint it registered
+         # with, or cannot compute it (Windows: WMI)
+         _p(_HYBRID_FINGERPRINT),
+         # no identity at all: neither an on-premises registration nor the EC2 metadata
+         _p(_NO_IDENTITY),
+         # the answer to the Default Host Management (or managed-instance) token call itself
+         # ("Default Host Management Err: ...", "RequestManagedInstanceRoleToken: ..."), not a
+         # line saying it was skipped; a signature refused for its time is the clock's
+         _p(r"(?:Default Host Management Err\w{0,20}:|RequestManagedInstanceRoleToken\b)" + _GAP +
+            r"(?:Exception|Invalid|denied|not configured|signature|Unauthori[sz]ed|Fingerprint)",
+            unless=_CLOCK, flags=re.I)),
         ("an on-premises activation (its code, id, expiry and registration limit)",
          "the agent's registration files on the instance (/var/lib/amazon/ssm, a cloned AMI "
          "carrying another instance's registration)"),
         clues=(_clue("dhmc_not_configured", r"instance management role is not configured",
-                     "DHMC_DISABLED"),),
+                     "DHMC_DISABLED"),
+               # On EC2 the agent takes the EC2 identity when the metadata service answers.
+               _clue("no_identity", _NO_IDENTITY, "IMDS_DISABLED"),
+               _clue("dhmc_signature", r"(?:unable|failed) to build RSA signature",
+                     "IMDS_DISABLED", "DHMC_REQUIRES_IMDSV2"),
+               _clue("hybrid_fingerprint", _HYBRID_FINGERPRINT, outside=(
+                   "an on-premises (hybrid) node's registration and machine fingerprint: hybrid "
+                   "nodes are outside the EC2 model (re-register the node, keep /etc/machine-id "
+                   "stable)"))),
         examples=("ERROR Registration failed due to error registering the instance with AWS SSM. "
-                  "ActivationExpired:",),
+                  "ActivationExpired:",
+                  "RequestManagedInstanceRoleToken: MachineFingerprintDoesNotMatch",
+                  "2024-09-01 14:08:06 ERROR Agent failed to assume any identity"),
         triggers=("management role", "invalidinstanceid", "activation", "regist", "default host",
-                  "requestmanagedinstanceroletoken"),
+                  "requestmanagedinstanceroletoken", "fingerprint", "machine configuration",
+                  "hardware hash", "identity"),
     ),
     Symptom(
         "throttling",
@@ -223,10 +266,10 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "endpoint_unreachable",
         "the agent could not reach an AWS endpoint (timeout, DNS, reset)",
-        (_p(r"dial tcp[^\n]*(?:i/o timeout|timed out|refused|no route to host|unreachable|reset"
-            r"|no such host|server misbehaving|temporary failure|" + _WINDOWS_NET + r")",
+        (_p(r"dial tcp[^\n]{0,120}(?:i/o timeout|timed out|refused|no route to host|unreachable"
+            r"|reset|no such host|server misbehaving|temporary failure|" + _WINDOWS_NET + r")",
             unless=_NOT_TRANSPORT),
-         _p(r"lookup \S+(?: on \S+)?: (?:no such host|i/o timeout|server misbehaving"
+         _p(r"lookup \S{1,255}(?: on \S{1,64})?: (?:no such host|i/o timeout|server misbehaving"
             r"|read udp|getaddrinfow|No such host is known|temporary failure)",
             unless=_NOT_TRANSPORT, flags=re.I),
          _p(r"Client\.Timeout exceeded|request cancel+ed while waiting for connection"
@@ -250,14 +293,19 @@ SYMPTOMS: tuple[Symptom, ...] = (
     Symptom(
         "credential_refresher_failure",
         "the credential refresher cannot get credentials for the EC2 identity and backs off",
-        (_p(r"Retrieve credentials produced (?:\w+ )*error|no valid credentials could be retrieved"
+        (_p(r"Retrieve credentials produced (?:\w{1,40} ){0,4}error"
+            r"|no valid credentials could be retrieved"
             r"|AssumeRoleUnauthorizedAccess|EC2 cannot assume the role"
             r"|unable to acquire credentials|ExpiredToken|UnrecognizedClientException"
             r"|InvalidClientTokenId|security token included in the request is (?:invalid|expired)"
             # the SDK refusing to sign with credentials past their expiry (v2: "shared
             # credentials are already expired"; v1: "EC2RoleProvider ... credentials expired")
             r"|credentials (?:are |have )?(?:already )?expired"),
-         _p(r"\[CredentialRefresher\][^\n]*(?:error|fail)", flags=re.I)),
+         # the refresher failing to get credentials, not its housekeeping of the files it
+         # keeps them in (writing, saving the expiry, purging old ones)
+         _p(r"\[CredentialRefresher\]" + _GAP + r"(?:error|fail)",
+            unless=r"(?:write|writ|sav|purg)\w{0,4} (?:the )?(?:new |old )?(?:credentials? to disk"
+                   r"|expiration|credentials\b|cred file)", flags=re.I)),
         ("credentials stored by an earlier registration on the instance "
          "(/var/lib/amazon/ssm/credentials)",),
         clues=(_clue("assume_role_unauthorized",
@@ -276,7 +324,12 @@ SYMPTOMS: tuple[Symptom, ...] = (
         (_p(r"websocket: (?:close (?!1000)\d+|bad handshake)|control frame length"
             r"|Failed to get controlchannel token|CreateControlChannel failed"
             r"|createControlChannel request failed|CreateDataChannel failed"
-            r"|failed to (?:open|create|initialize|connect)[^\n]{0,20}(?:control|data) ?channel"
+            r"|failed to (?:open|create|initialize|connect|reconnect)[^\n]{0,20}"
+            r"(?:control|data) ?channel"
+            # the channel stopping, or not set up, with an error (not the 2.x stop line that
+            # prints a nil error, "stopping controlchannel with error, %!s(<nil>)")
+            r"|Stopping control ?channel encountered error|closing control ?channel failed"
+            r"|Error setting up control ?channel"
             r"|failed to create websocket|Reach the retry limit \d+ for receive messages",
             unless=r"websocket: close 1000", flags=re.I),),
         ("Session Manager preferences (KMS encryption, logging to S3 or CloudWatch that the "
@@ -298,18 +351,56 @@ BENIGN: tuple[str, ...] = (
     "seelog.xml", "seelog config", "registrationkey does not exist", "to watcher",
     "start file watcher", "start watcher", "core manager can't be nil",
     "stopping controlchannel with error, %!s", "websocket: close 1000",
-    "no long running plugins", "collectbillinginfodata", "proxy environment variables",
+    "no long running plugins", "proxy environment variables",
     "proxy configuration for current user", "amazon-ssm-agent.json.template",
+    "connection was closed anyway", "do not call billing info",
 )
+
+# The inventory's billing-info call to the metadata service as agents before 3.x made it (curl on
+# Linux, Invoke-RestMethod on Windows), on every node: on an on-premises node it fails by design
+# (there is no metadata service); on an EC2 instance its failure means the metadata service is
+# unreachable from the OS. Agents 3.x skip the call on on-premises nodes, so their failure
+# (GetInstanceIdentityDocument) is always the metadata service's. Lower-case substrings, all of
+# one group in the record.
+NODE_DEPENDENT_IMDS: tuple[tuple[str, ...], ...] = (
+    ("collectbillinginfodata", "curl"), ("collectbillinginfodata", "invoke-restmethod"),
+)
+
+# Resources the operating system ran out of: a real failure outside the labels (`unrecognized`)
+# whatever else the record says (a dial that fails for want of a file descriptor is not an
+# unreachable endpoint, a refresher that cannot write its file to a full disk did get its
+# credentials), and whatever its log level. Group 1 names the resource.
+EXHAUSTION = re.compile(
+    r"(too many open files?|no space left on device|not enough space on the disk"
+    r"|cannot allocate memory|out of memory|insufficient system resources"
+    r"|disk quota exceeded|no buffer space available|resource temporarily unavailable"
+    r"|paging file is too small)", re.I)
+
+# What may stand before a log level: the agent's time, or what a paste left of it
+# ("020-10-09 10:27:19 ERROR" lost its first digit).
+_TIME_PREFIX = r"[\d:./, T-]{0,40}"
 
 # A record that is a failure even though no label matches it: `unrecognized` (tested only on
 # records holding "error", "exception" or "fail").
 GENERIC_FAILURE = re.compile(
-    r"^(?:\d{4}[-/]\d\d[-/]\d\d \d\d:\d\d:\d\d(?:[.,]\d+)? ?)?\s*ERROR\b"
+    r"^" + _TIME_PREFIX + r"ERROR\b"
     r"|Failed to start agent|error when calling AWS APIs|Health ping failed"
-    r"|\w+(?:Exception|Error): ",
+    # a request that errored, whatever the level it was logged at
+    r"|\bError (?:when|while) (?:calling|querying|connecting|sending|uploading|downloading)"
+    r"|\b\w{1,80}(?:Exception|Error): ",
     re.I | re.M,
 )
+# The severity rule: a WARN line from an agent component is a failure when it names a failure
+# (FAILURE_WORDS) to reach, authenticate, register or allocate something
+# (REACH_AUTH_REGISTER_ALLOCATE).
+WARN_LEVEL = re.compile(r"^" + _TIME_PREFIX + r"WARN\b", re.M)
+REACH_AUTH_REGISTER_ALLOCATE = re.compile(
+    r"connect|reach|dial|timed? ?out|unreachable|resolv|lookup|refused|reset|network|endpoint"
+    r"|websocket|channel|proxy|tls|certificate|metadata|imds"
+    r"|authenticat|authori[sz]|credential|token|signature|denied|forbidden|assume|role"
+    r"|regist|identity|fingerprint|activation|wmi"
+    r"|allocat|memory|open files?|space|disk|resource|quota",
+    re.I)
 GENERIC_TRIGGERS = ("error", "exception", "fail")
 # ...and which, once its level and source location ("[GetMessages @ service.go.149]") are set
 # aside, still says something failed: agent 3.3.2958 logged a bare message id at ERROR level.
@@ -343,6 +434,9 @@ SCREEN: tuple[bytes, ...] = (
     b"rror", b"ERROR", b"xception", b"roxy", b"dial tcp", b"caused by", b"x509", b"ertificate",
     b"ibernat", b"acking off", b"Sleeping for", b"NoCredentialProviders", b"gent v",
     b"agent - v",
+    # WARN lines (the severity rule), resources the OS ran out of, a hybrid node's fingerprint
+    # and a plugin's call to the metadata service, all of which may be written without "error"
+    b"WARN", b"open file", b"space left", b"ingerprint", b"169.254",
 )
 
 # Lines that show something working (the log contradicts a model that says it is blocked),
@@ -353,6 +447,10 @@ WORKING: dict[str, tuple[bytes, ...]] = {
     "credentials": (b"Next credential rotation",),
 }
 
+
+# Where a 2.x agent prefixes its lines with the instance id ("[instanceID=i-0abc...]" on EC2,
+# "[instanceID=mi-0abc...]" on an on-premises node): searched until the first occurrence.
+NODE_PROBE = b"instanceID="
 
 # What any agent log holds somewhere: a log level or the agent's name. An input without any
 # is probably not an agent log, which the report says rather than calling it healthy.
