@@ -3,7 +3,10 @@
     node_modules/.bin/cdk synth  -c plan=plan.json
     node_modules/.bin/cdk deploy --all -c plan=plan.json [-c synthesizer=bootstrapless]
 
-No plan: no stack (a message says how to give one). A bad plan: one line on stderr, exit 2.
+No plan: only ``PLACEHOLDER_STACK``, a stack without resources, so that the commands that need
+an app with a stack work in this directory (``cdk bootstrap aws://ACCOUNT/REGION``, ``cdk ls``,
+``cdk doctor``) while ``cdk deploy`` skips it (the CLI deploys no stack without resources); a
+message says how to give a plan. A bad plan: one line on stderr, exit 2.
 The manual steps of the plan (what CloudFormation cannot do) are printed after synthesis, and
 the plan is copied into the cloud assembly (cdk.out/ssm-auditor-plan.json) for --verify-plan.
 """
@@ -27,6 +30,7 @@ from auditor.remediation.verify import PLAN_FILE_NAME
 from stacks.remediation_app import add_remediation_stacks
 
 PROGRAM = "ssm-auditor cdk app"
+PLACEHOLDER_STACK = "SsmAuditor-NoPlan"
 
 
 def main() -> int:
@@ -35,7 +39,16 @@ def main() -> int:
     if not plan_file:
         print(f"{PROGRAM}: no plan given, no stack to deploy: write one with "
               "`python -m auditor ... --plan plan.json`, then `cdk deploy --all -c "
-              "plan=plan.json`", file=sys.stderr)
+              f"plan=plan.json` (until then the app holds only {PLACEHOLDER_STACK}, which has "
+              "no resource)", file=sys.stderr)
+        placeholder = cdk.Stack(app, PLACEHOLDER_STACK,
+                                synthesizer=cdk.BootstraplessSynthesizer(),
+                                description="ssm-auditor: no remediation plan given (-c "
+                                            "plan=FILE); this placeholder has no resource and "
+                                            "deploys nothing")
+        cdk.Validations.of(placeholder).acknowledge(cdk.Acknowledgment(
+            id="CloudFormation-Validate::F0001",
+            reason="the placeholder has no resource on purpose: `cdk deploy` skips it"))
         app.synth()
         return 0
     try:

@@ -1,21 +1,30 @@
-"""Audit instances of one or more estates: the proofs, the verdicts, nothing rendered."""
+"""Audit instances of one or more estates: the proofs, the verdicts, nothing rendered.
+
+``audit_raws`` audits raw answers as read (a snapshot, a live read); ``run_audit`` audits
+estates, the entry point the command line, ``--verify-plan``, the prelaunch check and the CDK
+plugin share; ``audit_instances`` proves chosen instances of one estate (the planner's rounds).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
-from typing import Any
+from dataclasses import dataclass, field
 
 from auditor.analysis import credentials as credentials_eval
 from auditor.analysis import imds as imds_eval
 from auditor.analysis import ssm_view as ssm_view_eval
 from auditor.analysis import unresolved as unresolved_eval
+from auditor.analysis.credentials import CredentialResult, PermissionsResult
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import Finding, ServiceProof
-from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN, decide
+from auditor.analysis.verdict import judge
 from auditor.errors import UsageError
 from auditor.model import Estate, Instance
+from auditor.sources.description import SourceDescription
+from auditor.sources.parse import build_estate
+from auditor.sources.raw import RawRegion
+from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE
 
 # Exit statuses of an audit (the contract's; 2, bad usage, is the command line's).
 EXIT_ALL_CLEAR = 0
@@ -30,17 +39,21 @@ class InstanceAudit:
     verdict_reasons: list[str]
     services: dict[str, ServiceProof]
     imds: imds_eval.ImdsResult
-    credentials: dict[str, Any]
-    permissions: dict[str, Any]
+    credentials: CredentialResult
+    permissions: PermissionsResult
     findings: list[Finding]
     ssm_view: ssm_view_eval.SsmView | None = None
-    logs: dict[str, Any] | None = None  # with --logs: the agent log symptoms, correlated
+    logs: dict | None = None  # with --logs: the agent log symptoms, correlated
 
 
 @dataclass
 class AuditReport:
-    source: dict[str, Any]
+    source: SourceDescription
     instances: list[InstanceAudit] = field(default_factory=list)
+    # A report of templates: the resources whose values could not be resolved, and what the
+    # auditor did not read (nested stacks, custom resources); None for other estates.
+    unresolved: dict[str, str] | None = None
+    not_read: dict[str, str] | None = None
 
     def exit_code(self) -> int:
         verdicts = {audit.verdict for audit in self.instances}
@@ -49,20 +62,6 @@ class AuditReport:
         if verdicts <= {MANAGEABLE, NOT_APPLICABLE}:
             return EXIT_ALL_CLEAR
         return EXIT_UNKNOWN
-
-
-def _findings_of(services: dict[str, ServiceProof], imds: imds_eval.ImdsResult,
-                 more: list[Finding]) -> list[Finding]:
-    seen: set[tuple] = set()
-    findings: list[Finding] = []
-    network = [f for proof in services.values() for f in proof.findings]
-    for finding in network + imds.findings + more:
-        key = (finding.code, finding.service, finding.resource_id, finding.message)
-        if key not in seen:
-            seen.add(key)
-            findings.append(finding)
-    order = {"error": 0, "warning": 1, "info": 2}
-    return sorted(findings, key=lambda f: order.get(f.severity, 3))
 
 
 def audit_instance(prover: NetworkProver, instance: Instance,
@@ -74,49 +73,18 @@ def audit_instance(prover: NetworkProver, instance: Instance,
     node = estate.managed_nodes.get(instance.instance_id)
     chain = credentials_eval.evaluate(estate, instance, services, imds.status,
                                       node.agent_version if node else "", memo)
-    permitted = chain.permissions
-    credentials = {"status": chain.status, "source": chain.source, "role": chain.role_arn,
-                   "chain": chain.chain}
-    permissions = {"status": permitted.status, "missing_actions": permitted.missing_actions,
-                   "by_service": permitted.by_service}
-    parts = {"imds": imds.status, "credentials": chain.status, "permissions": permitted.status}
-    verdict, reasons = decide(instance.state, services, parts, permitted.by_service or None,
-                              ssm_view_eval.message_channels(estate, instance))
-    if instance.instance_id in estate.planned_instances:
-        view = ssm_view_eval.SsmView("not_launched", reason="a planned instance")
-    else:
-        view = ssm_view_eval.evaluate(estate, instance, verdict)
-    findings = _findings_of(services, imds, chain.findings + permitted.findings + view.findings)
-    if verdict == MANAGEABLE:  # what is left blocks only a path the agent does not need
-        findings = [replace(f, severity="warning") if f.severity == "error" else f
-                    for f in findings]
-    pending = unresolved_eval.reasons(prover.graph, instance)
-    if pending:
-        verdict, reasons, findings = _with_unresolved(verdict, reasons, findings, pending)
-    return InstanceAudit(instance, verdict, reasons, services, imds, credentials, permissions,
-                         findings, view)
+    judged = judge(estate, instance, services, imds, chain,
+                   unresolved_eval.reasons(prover.graph, instance))
+    return InstanceAudit(instance, judged.verdict, judged.reasons, services, imds, chain,
+                         chain.permissions, judged.findings, judged.ssm_view)
 
 
-def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],
-                     pending: dict[str, str]) -> tuple[str, list[str], list[Finding]]:
-    """Never an all-clear, nor a blocker, resting on a value that is not known yet."""
-    notes = [Finding("TEMPLATE_VALUE_UNRESOLVED", resource_id, f"{resource_id}: {reason}",
-                     None, "warning") for resource_id, reason in pending.items()]
-    everything = unresolved_eval.ANY_RESOURCE in pending
-    uncertain = [f for f in findings
-                 if f.severity == "error" and (everything or f.resource_id in pending)]
-    blockers = [f for f in findings if f.severity == "error"]
-    explained = bool(blockers) and len(uncertain) == len(blockers)
-    # A blocker found on a resource whose values are not all known may not hold: say so.
-    findings = [replace(f, severity="warning",
-                        message=f"{f.message} (This rests on {f.resource_id}, whose values are "
-                                "not all known before deployment: it may not hold.)")
-                if f in uncertain else f for f in findings]
-    if verdict in (MANAGEABLE, UNKNOWN) or (verdict == NOT_MANAGEABLE and explained):
-        what = "; ".join(f"{resource_id}: {reason}" for resource_id, reason in pending.items())
-        return UNKNOWN, [*reasons, f"depends on values unknown before deployment ({what})"], \
-            [*findings, *notes]
-    return verdict, reasons, [*findings, *notes]
+def audit_instances(estate: Estate, instances: list[Instance],
+                    scope: set[str] | None = None) -> list[InstanceAudit]:
+    """These instances of one estate, proved over the VPCs in ``scope`` (None: all)."""
+    prover = NetworkProver(EstateGraph(estate, scope))
+    memo: dict = {}
+    return [audit_instance(prover, instance, memo) for instance in instances]
 
 
 def select_instances(estates: list[Estate], instance_ids: list[str] | None
@@ -138,15 +106,20 @@ def vpcs_of(instances: Iterable[Instance]) -> set[str]:
     return {instance.vpc_id for instance in instances if instance.vpc_id}
 
 
+def audit_raws(raws: list[RawRegion], instance_ids: list[str] | None,
+               source: SourceDescription) -> tuple[AuditReport, list[Estate]]:
+    """The audit of raw answers (a snapshot's, or a live read's of one or more regions): the
+    report, and the estates it was proved on."""
+    estates = [build_estate(raw, instance_ids) for raw in raws]
+    return run_audit(estates, instance_ids, source.describe(estates)), estates
+
+
 def run_audit(estates: list[Estate], instance_ids: list[str] | None,
-              source: dict[str, Any]) -> AuditReport:
+              source: SourceDescription) -> AuditReport:
+    """Every requested instance (all when ``instance_ids`` is empty) of these estates."""
     report = AuditReport(source)
     for estate, instances in select_instances(estates, instance_ids):
-        if not instances:
-            continue
-        scope = vpcs_of(instances) if instance_ids else None
-        prover = NetworkProver(EstateGraph(estate, scope))
-        memo: dict = {}
-        report.instances.extend(audit_instance(prover, instance, memo)
-                                for instance in instances)
+        if instances:
+            report.instances.extend(audit_instances(
+                estate, instances, vpcs_of(instances) if instance_ids else None))
     return report

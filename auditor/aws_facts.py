@@ -149,6 +149,12 @@ def hypervisor(instance_type: str) -> str:
 
 EC2_SERVICE_PRINCIPAL = "ec2.amazonaws.com"
 SSM_SERVICE_PRINCIPAL = "ssm.amazonaws.com"
+# The trust policy an instance role needs: EC2 may assume it.
+EC2_TRUST_POLICY = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": EC2_SERVICE_PRINCIPAL},
+                   "Action": "sts:AssumeRole"}],
+}
 
 # Default Host Management: the service setting naming its role, and the agent that brought it.
 DHMC_SETTING_ID = "/ssm/managed-instance/default-ec2-instance-management-role"
@@ -180,3 +186,22 @@ def agent_channels(agent_version_text: str) -> tuple[str, ...]:
     if version is not None and version < SSMMESSAGES_CHANNEL_AGENT_VERSION:
         return ("ec2messages",)
     return MESSAGE_CHANNELS
+
+
+# --- Organizations -----------------------------------------------------------------------
+
+
+def no_scp_applies(organization: dict | None, account_id: str) -> str | None:
+    """Why no service control policy applies to the account, or None when some may.
+
+    ``organization``: DescribeOrganization's "Organization" (None outside an organization).
+    SCPs apply neither outside an organization, nor in one with consolidated billing only, nor
+    to its management account.
+    """
+    if organization is None:
+        return "not in an organization"
+    if organization.get("FeatureSet") == "CONSOLIDATED_BILLING":
+        return "the organization has consolidated billing only (no SCPs)"
+    if account_id and organization.get("MasterAccountId") == account_id:
+        return "the management account (SCPs do not apply to it)"
+    return None

@@ -15,7 +15,10 @@ This module is on the hot import path: plain data, no I/O, no rendering.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+
+from auditor import aws_facts
 
 CATEGORIES: tuple[str, ...] = (
     "network",
@@ -26,7 +29,7 @@ CATEGORIES: tuple[str, ...] = (
     "service_view",
     "data",
 )
-SEVERITIES: tuple[str, ...] = ("error", "warning", "info")
+SEVERITIES: tuple[str, ...] = ("error", "warning", "info")  # the most severe first
 STACKS: tuple[str, ...] = (
     "EndpointsStack",
     "InstanceRoleStack",
@@ -64,6 +67,9 @@ class FindingKind:
     log_labels: tuple[str, ...]  # symptom labels (LOG_LABELS) this finding can explain
     fix: str  # concrete fix: console step, CLI command, rule to add
     stack: str | None  # remediation stack (one of STACKS), or None: fix by the CLI in `fix`
+    # The manual action (MANUAL_ACTIONS) whose exact command `fix` quotes, if any: the plan's
+    # manual step for this code runs that command.
+    manual_step: str | None = None
 
     def __post_init__(self) -> None:
         problems = []
@@ -75,6 +81,8 @@ class FindingKind:
             problems.append(f"severity {self.severity!r} not in {SEVERITIES}")
         if self.stack is not None and self.stack not in STACKS:
             problems.append(f"stack {self.stack!r} not in {STACKS} or None")
+        if self.manual_step is not None and self.manual_step not in MANUAL_ACTIONS:
+            problems.append(f"manual step {self.manual_step!r} not in MANUAL_ACTIONS")
         unknown = [label for label in self.log_labels if label not in LOG_LABELS]
         if unknown:
             problems.append(f"log labels {unknown} not in the contract's labels")
@@ -201,6 +209,130 @@ _DHMC_SETTING_CMD = (
 
 _PERMISSION_LABELS = ("iam_access_denied", "credential_refresher_failure")
 
+
+# --- manual steps: what CloudFormation cannot change, with the exact command --------------------
+
+
+@dataclass(frozen=True)
+class ManualAction:
+    """A change the remediation stacks cannot make: the command the operator runs, and why.
+
+    ``command`` is a template over the step's parameters; ``{region}`` stands for
+    `` --region R`` (or nothing for IAM, which has no region), ``{message}`` for the finding's
+    message and ``{policy_json}`` for the step's ``policy_document`` on one line. ``target`` is
+    the parameter that names the resource the step changes.
+    """
+
+    name: str
+    command: str
+    reason: str
+    target: str
+    account_wide: bool = False  # IAM: one account, no region
+
+    def command_for(self, parameters: dict, region: str = "", message: str = "") -> str:
+        values = {**parameters, "region": f" --region {region}" if region else "",
+                  "message": message,
+                  "policy_json": json.dumps(parameters.get("policy_document"),
+                                            separators=(",", ":"))}
+        return self.command.format(**values)
+
+    def example(self) -> str:
+        """The command with the placeholders the fix texts use (i-..., vpc-..., ROLE)."""
+        return self.command_for(_PLACEHOLDERS, message="...")
+
+
+_PLACEHOLDERS = {
+    "instance_id": "i-...", "vpc_id": "vpc-...", "vpc_endpoint_id": "vpce-...",
+    "network_acl_id": "acl-...", "instance_profile_name": "PROFILE", "role_name": "ROLE",
+    "instance_profile_arn": "arn:aws:iam::ACCOUNT:instance-profile/PROFILE",
+    "resource_id": "...", "policy_document": aws_facts.EC2_TRUST_POLICY,
+}
+
+
+def _manual_actions(*actions: ManualAction) -> dict[str, ManualAction]:
+    return {action.name: action for action in actions}
+
+
+MANUAL_ACTIONS: dict[str, ManualAction] = _manual_actions(
+    ManualAction(
+        "associate_instance_profile",
+        "aws ec2 associate-iam-instance-profile{region} --instance-id {instance_id} "
+        "--iam-instance-profile Name={instance_profile_name}",
+        "CloudFormation cannot attach a profile to an instance it does not manage; run this "
+        "after the InstanceRole stack is deployed.",
+        "instance_id"),
+    ManualAction(
+        "add_role_to_instance_profile",
+        "aws iam add-role-to-instance-profile --instance-profile-name {instance_profile_name} "
+        "--role-name {role_name}",
+        "The instance's profile holds no role, and CloudFormation cannot change a profile it "
+        "does not manage; run this after the InstanceRole stack is deployed.",
+        "instance_profile_name", account_wide=True),
+    ManualAction(
+        "update_assume_role_policy",
+        "aws iam update-assume-role-policy --role-name {role_name} --policy-document "
+        "'{policy_json}'",
+        "The role's trust policy does not let EC2 assume it; this keeps its statements and "
+        "adds ec2.amazonaws.com. CloudFormation cannot edit a role it does not manage.",
+        "role_name", account_wide=True),
+    ManualAction(
+        "enable_vpc_dns_support",
+        "aws ec2 modify-vpc-attribute{region} --vpc-id {vpc_id} "
+        "--enable-dns-support '{{\"Value\":true}}'",
+        "Without the Amazon DNS server the agent cannot resolve any endpoint.",
+        "vpc_id"),
+    ManualAction(
+        "enable_vpc_dns_hostnames",
+        "aws ec2 modify-vpc-attribute{region} --vpc-id {vpc_id} "
+        "--enable-dns-hostnames '{{\"Value\":true}}'",
+        "Private DNS of interface endpoints applies only with enableDnsHostnames on.",
+        "vpc_id"),
+    ManualAction(
+        "enable_endpoint_private_dns",
+        "aws ec2 modify-vpc-endpoint{region} --vpc-endpoint-id {vpc_endpoint_id} "
+        "--private-dns-enabled",
+        "The endpoint exists but its private DNS is off, so the agent never uses it; turning it "
+        "on is cheaper than a new endpoint.",
+        "vpc_endpoint_id"),
+    ManualAction(
+        "enable_metadata_endpoint",
+        "aws ec2 modify-instance-metadata-options{region} --instance-id {instance_id} "
+        "--http-endpoint enabled --http-tokens required",
+        "The agent reads its identity and credentials from the metadata service; IMDSv2 is "
+        "required with it, since nothing on the instance can depend on IMDSv1 while the "
+        "endpoint is off.",
+        "instance_id"),
+    ManualAction(
+        "reset_endpoint_policy",
+        "aws ec2 modify-vpc-endpoint{region} --vpc-endpoint-id {vpc_endpoint_id} --reset-policy",
+        "The endpoint policy refuses the agent's calls (see the finding); resetting it gives "
+        "the default full-access policy. Narrow it again if your design needs a policy.",
+        "vpc_endpoint_id"),
+    ManualAction(
+        "review_endpoint",
+        "aws ec2 describe-vpc-endpoints{region} --vpc-endpoint-ids {vpc_endpoint_id}",
+        "The endpoint is not available: wait if it is pending; if it failed, delete it and "
+        "audit again so the plan recreates it.",
+        "vpc_endpoint_id"),
+    ManualAction(
+        "review_policy",
+        "# review, no command: {message}",
+        "An explicit deny, a permissions boundary or an SCP is a security decision; the plan "
+        "does not remove it. Change the named statement, then audit again.",
+        "resource_id", account_wide=True),
+    ManualAction(
+        "renumber_network_acl",
+        "aws ec2 describe-network-acls{region} --network-acl-ids {network_acl_id}",
+        "No free rule number is left ahead of the rule that denies the traffic; renumber the "
+        "ACL's rules, then audit again.",
+        "network_acl_id"),
+)
+
+
+def _command(action: str) -> str:
+    """The example command of a manual action, quoted as a fix text quotes it."""
+    return f"`{MANUAL_ACTIONS[action].example()}`"
+
 # --- the catalogue -------------------------------------------------------------------------------
 
 _KINDS: tuple[FindingKind, ...] = (
@@ -222,11 +354,12 @@ _KINDS: tuple[FindingKind, ...] = (
         log_labels=("endpoint_unreachable",),
         fix=(
             "Enable DNS resolution on the VPC: "
-            "`aws ec2 modify-vpc-attribute --vpc-id vpc-... --enable-dns-support Value=true` "
-            "(console: VPC > Your VPCs > Actions > Edit VPC settings > Enable DNS resolution). "
+            + _command("enable_vpc_dns_support")
+            + " (console: VPC > Your VPCs > Actions > Edit VPC settings > Enable DNS resolution). "
             "No instance reboot is needed." + _RESTART
         ),
         stack=None,
+        manual_step="enable_vpc_dns_support",
     ),
     FindingKind(
         code="VPC_DNS_HOSTNAMES_DISABLED",
@@ -245,11 +378,12 @@ _KINDS: tuple[FindingKind, ...] = (
         log_labels=_NET_LABELS,
         fix=(
             "Enable DNS hostnames on the VPC: "
-            "`aws ec2 modify-vpc-attribute --vpc-id vpc-... --enable-dns-hostnames Value=true` "
-            "(one attribute per call; console: VPC > Your VPCs > Actions > Edit VPC settings > "
+            + _command("enable_vpc_dns_hostnames")
+            + " (one attribute per call; console: VPC > Your VPCs > Actions > Edit VPC settings > "
             "Enable DNS hostnames), and check that the endpoint has private DNS enabled." + _RESTART
         ),
         stack=None,
+        manual_step="enable_vpc_dns_hostnames",
     ),
     FindingKind(
         code="ENDPOINT_PRIVATE_DNS_DISABLED",
@@ -269,11 +403,12 @@ _KINDS: tuple[FindingKind, ...] = (
         log_labels=_NET_LABELS,
         fix=(
             "Enable private DNS on the endpoint: "
-            "`aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-... --private-dns-enabled` "
-            "(needs enableDnsSupport and enableDnsHostnames on the VPC, and fails while another "
+            + _command("enable_endpoint_private_dns")
+            + " (needs enableDnsSupport and enableDnsHostnames on the VPC, and fails while another "
             "endpoint for the same service in the VPC holds the name)." + _RESTART
         ),
         stack=None,
+        manual_step="enable_endpoint_private_dns",
     ),
     FindingKind(
         code="CUSTOM_DNS_SERVERS",
@@ -635,12 +770,14 @@ _KINDS: tuple[FindingKind, ...] = (
         ),
         log_labels=_NET_LABELS,
         fix=(
-            "`aws ec2 describe-vpc-endpoints --vpc-endpoint-ids vpce-...` shows State and "
-            "LastError. A pending endpoint needs only a few minutes; a failed or rejected one "
+            _command("review_endpoint")
+            + " shows State and LastError. A pending endpoint needs only a few minutes; a failed "
+            "or rejected one "
             "must be deleted (`aws ec2 delete-vpc-endpoints --vpc-endpoint-ids vpce-...`) and "
             "created again, for example by the EndpointsStack." + _RESTART
         ),
         stack="EndpointsStack",
+        manual_step="review_endpoint",
     ),
     FindingKind(
         code="ENDPOINT_SG_INGRESS_BLOCKS",
@@ -718,11 +855,12 @@ _KINDS: tuple[FindingKind, ...] = (
         log_labels=("iam_access_denied", "credential_refresher_failure"),
         fix=(
             "Reset the endpoint to the default full-access policy "
-            "(`aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-... --reset-policy`), or give "
-            "it a policy that allows the agent's actions to its principals and has no Deny "
+            "(" + _command("reset_endpoint_policy") + "), or give it a policy that allows the "
+            "agent's actions to its principals and has no Deny "
             "matching them (`--policy-document file://policy.json`)." + _RESTART
         ),
         stack=None,
+        manual_step="reset_endpoint_policy",
     ),
     # Metadata service.
     FindingKind(
@@ -754,12 +892,12 @@ _KINDS: tuple[FindingKind, ...] = (
         log_labels=("imds_unreachable", "no_credentials", "registration_failure"),
         fix=(
             "Enable the endpoint, with IMDSv2 (nothing on the instance can depend on IMDSv1 "
-            "while the endpoint is off): `aws ec2 modify-instance-metadata-options "
-            "--instance-id i-... --http-endpoint enabled --http-tokens required` (add "
+            "while the endpoint is off): " + _command("enable_metadata_endpoint") + " (add "
             "`--http-put-response-hop-limit 2` when the agent runs in a container). No reboot is "
             "needed." + _RESTART
         ),
         stack=None,
+        manual_step="enable_metadata_endpoint",
     ),
     # Credentials: the instance profile first, then Default Host Management.
     FindingKind(
@@ -778,12 +916,13 @@ _KINDS: tuple[FindingKind, ...] = (
         log_labels=("no_credentials", "credential_refresher_failure", "registration_failure"),
         fix=(
             "Associate an instance profile whose role trusts ec2.amazonaws.com and has the "
-            "AmazonSSMManagedInstanceCore policy: `aws ec2 associate-iam-instance-profile "
-            "--instance-id i-... --iam-instance-profile Name=PROFILE` (no reboot needed; the "
+            "AmazonSSMManagedInstanceCore policy: " + _command("associate_instance_profile")
+            + " (no reboot needed; the "
             "InstanceRoleStack creates such a role and profile). Or enable Default Host "
             "Management (see DHMC_DISABLED)." + _RESTART
         ),
         stack="InstanceRoleStack",
+        manual_step="associate_instance_profile",
     ),
     FindingKind(
         code="INSTANCE_PROFILE_WITHOUT_ROLE",
@@ -798,14 +937,15 @@ _KINDS: tuple[FindingKind, ...] = (
         agent_log=_LOG_NO_ROLE,
         log_labels=("no_credentials", "credential_refresher_failure", "registration_failure"),
         fix=(
-            "Put a role in the profile: `aws iam add-role-to-instance-profile "
-            "--instance-profile-name PROFILE --role-name ROLE`, with a role that trusts "
+            "Put a role in the profile: " + _command("add_role_to_instance_profile")
+            + ", with a role that trusts "
             "ec2.amazonaws.com and has AmazonSSMManagedInstanceCore; or associate another "
             "profile: `aws ec2 replace-iam-instance-profile-association --association-id "
             "iip-assoc-... --iam-instance-profile Name=PROFILE` (the InstanceRoleStack creates a "
             "suitable role and profile)." + _RESTART
         ),
         stack="InstanceRoleStack",
+        manual_step="add_role_to_instance_profile",
     ),
     FindingKind(
         code="TRUST_POLICY_DENIES_EC2",
@@ -834,14 +974,13 @@ _KINDS: tuple[FindingKind, ...] = (
         ),
         log_labels=("credential_refresher_failure", "no_credentials", "registration_failure"),
         fix=(
-            "Let EC2 assume the role: `aws iam update-assume-role-policy --role-name ROLE "
-            '--policy-document \'{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
-            '"Principal":{"Service":"ec2.amazonaws.com"},"Action":"sts:AssumeRole"}]}\'` '
-            "(keep any other statements the role needs), or use a role that trusts EC2 "
+            "Let EC2 assume the role: " + _command("update_assume_role_policy") + " (keep any "
+            "other statements the role needs), or use a role that trusts EC2 "
             "(InstanceRoleStack). The credential refresher may be sleeping for many minutes."
             + _RESTART
         ),
         stack="InstanceRoleStack",
+        manual_step="update_assume_role_policy",
     ),
     FindingKind(
         code="DHMC_DISABLED",
@@ -992,6 +1131,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "ROLE --policy-arn ...`)." + _RESTART
         ),
         stack=None,
+        manual_step="review_policy",
     ),
     FindingKind(
         code="PERMISSIONS_BOUNDARY_DENIES",
@@ -1017,6 +1157,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "ROLE`)." + _RESTART
         ),
         stack=None,
+        manual_step="review_policy",
     ),
     FindingKind(
         code="SCP_DENIES",
@@ -1042,6 +1183,7 @@ _KINDS: tuple[FindingKind, ...] = (
             + _RESTART
         ),
         stack=None,
+        manual_step="review_policy",
     ),
     FindingKind(
         code="CONDITION_NOT_EVALUATED",
@@ -1216,6 +1358,11 @@ def _index(kinds: tuple[FindingKind, ...]) -> dict[str, FindingKind]:
 
 
 CATALOGUE: dict[str, FindingKind] = _index(_KINDS)
+
+
+def severity_rank(severity: str) -> int:
+    """Where a severity sorts: the most severe first, an unknown one last."""
+    return SEVERITIES.index(severity) if severity in SEVERITIES else len(SEVERITIES)
 
 
 def kind(code: str) -> FindingKind:

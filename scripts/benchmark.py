@@ -50,7 +50,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.estate_builder import EstateBuilder  # noqa: E402
+from builders.estate_builder import EstateBuilder  # noqa: E402
 
 DEMO_ESTATE = ROOT / "demo" / "estate"
 DEMO_INSTANCE_NAME = "db-isolated-endpoints"  # the demo instance with the most to prove
@@ -386,6 +386,7 @@ def performance_table(scenarios: list[Scenario]) -> str:
 def phase_times(snapshot: Path) -> list[tuple[str, float]]:
     """Wall time of each stage of ``--all --format json``, in this process."""
     from auditor.audit import run_audit
+    from auditor.sources.description import SourceDescription
     from auditor.sources.parse import build_estate as parse_estate
     from auditor.sources.snapshot import read_snapshot
 
@@ -397,7 +398,7 @@ def phase_times(snapshot: Path) -> list[tuple[str, float]]:
     estates = [parse_estate(raw) for raw in raws]
     phases.append(("build estate model (parse)", time.perf_counter() - start))
     start = time.perf_counter()
-    report = run_audit(estates, None, {"kind": "snapshot", "path": str(snapshot)})
+    report = run_audit(estates, None, SourceDescription("snapshot", path=str(snapshot)))
     phases.append(("graph + proofs + verdicts", time.perf_counter() - start))
     try:
         from auditor.reports import json_report
@@ -520,7 +521,7 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
     from moto.server import ThreadedMotoServer
 
     from auditor.sources.live import collect
-    from tests.moto_estate import build_layout, run_instances
+    from builders.moto_layout import build_layout, run_instances
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no line per request
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)

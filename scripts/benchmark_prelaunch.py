@@ -110,6 +110,7 @@ def template(instances: int) -> dict:
 def _stages(path: Path) -> dict[str, float]:
     from auditor.audit import run_audit
     from auditor.prelaunch.groups import merge_groups
+    from auditor.sources.description import SourceDescription
     from auditor.sources.parse import build_estate
     from auditor.sources.raw import RawRegion
     from auditor.sources.template.load import load_templates
@@ -126,7 +127,7 @@ def _stages(path: Path) -> dict[str, float]:
     estate = build_estate(result.raw, result.planned)
     times["build estate"] = time.perf_counter() - mark
     mark = time.perf_counter()
-    report = merge_groups(run_audit([estate], result.planned, {"kind": "template"}),
+    report = merge_groups(run_audit([estate], result.planned, SourceDescription("template")),
                           result.groups)
     times["audit"] = time.perf_counter() - mark
     times["total in-process"] = time.perf_counter() - start

@@ -9,10 +9,10 @@ The same mechanism cdk-nag v3 uses (``IPolicyValidationPluginBeta1``)::
 
 After synthesis CDK hands the plugin the templates of every stack; the plugin lays them over
 an empty estate (or a snapshot of the account, ``snapshot_dir=``), proves each instance,
-launch template and auto scaling group with ``python -m auditor prelaunch``'s pipeline, and
-reports every one that is not manageable (also the unknown ones with ``fail_on_unknown``) with
-the finding code, what was found and the fix. Only this module imports ``aws_cdk``; the
-auditor package never does.
+launch template and auto scaling group with ``python -m auditor prelaunch``'s pipeline
+(``auditor.prelaunch.check``), and reports every one that is not manageable (also the unknown
+ones with ``fail_on_unknown``) with the finding code, what was found and the fix. Only this
+module imports ``aws_cdk``; the auditor package never does.
 """
 
 from __future__ import annotations
@@ -24,13 +24,11 @@ import aws_cdk as cdk
 import jsii
 
 from auditor import __version__
-from auditor.audit import AuditReport, InstanceAudit, run_audit
+from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
-from auditor.prelaunch.groups import merge_groups
-from auditor.sources.parse import build_estate
-from auditor.sources.raw import RawRegion
+from auditor.prelaunch import check
 from auditor.sources.template.load import load_template
-from auditor.sources.template.overlay import OverlayResult, infer_region, overlay_templates
+from auditor.sources.template.overlay import OverlayResult, infer_region
 
 _SEVERITY = {"error": "error", "warning": "warning", "info": "info"}
 
@@ -82,21 +80,15 @@ class ManageabilityValidation:
             plugin_version=__version__)
 
     def audit(self, template_paths: list[str]) -> tuple[AuditReport, OverlayResult]:
-        """The prelaunch audit of these templates (also usable without CDK)."""
+        """The prelaunch audit of these templates (also usable without CDK): the pipeline of
+        ``python -m auditor prelaunch``."""
         templates = [load_template(path, Path(path).name.split(".")[0])
                      for path in template_paths]
-        base = RawRegion(self._region or "")
-        if self._snapshot_dir:
-            from auditor.prelaunch.command import pick_region
-            from auditor.sources.snapshot import read_snapshot
-
-            raws = read_snapshot(self._snapshot_dir, [self._region] if self._region else None)
-            base = pick_region(raws, self._region or infer_region(templates))
-        result = overlay_templates(base, templates, self._parameters, self._region)
-        estate = build_estate(result.raw, result.planned or None)
-        source = {"kind": "template", "path": ", ".join(template_paths)}
-        report = run_audit([estate] if result.planned else [], result.planned or None, source)
-        return merge_groups(report, result.groups), result
+        base, described = check.read_base(self._snapshot_dir, False, self._region, None,
+                                          self._region or infer_region(templates))
+        result = check.check_templates(templates, base, described, self._parameters,
+                                       self._region, ", ".join(template_paths))
+        return result.report, result.overlay
 
 
 def _violations(audit: InstanceAudit, result: OverlayResult) -> list[cdk.PolicyViolationBeta1]:

@@ -21,7 +21,7 @@ from auditor import aws_facts
 from auditor.audit import run_audit
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 VPC_CIDR = "10.0.0.0/16"
 SUBNETS = ("10.0.0.0/24", "10.0.1.0/24", "10.0.2.0/24")

@@ -280,3 +280,30 @@ def test_check_mode(tmp_path, capsys):
     target.write_text(target.read_text(encoding="utf-8") + "edited\n", encoding="utf-8")
     assert renderer.main(["--check", "--path", str(target)]) == 1
     assert "out of date" in capsys.readouterr().err
+
+
+def test_a_fix_quotes_the_exact_command_of_its_manual_step():
+    """The plan's manual steps run the command the catalogue's fix text shows, placeholders
+    filled in: one text for both, so they cannot disagree."""
+    quoted = [code for code, entry in CATALOGUE.items() if entry.manual_step]
+    assert {"IMDS_DISABLED", "NO_INSTANCE_PROFILE", "TRUST_POLICY_DENIES_EC2"} <= set(quoted)
+    for code in quoted:
+        action = catalogue.MANUAL_ACTIONS[kind(code).manual_step]
+        if not action.command.startswith("#"):  # a review has no command to quote
+            assert f"`{action.example()}`" in kind(code).fix, code
+    imds = catalogue.MANUAL_ACTIONS["enable_metadata_endpoint"]
+    assert imds.command_for({"instance_id": "i-1"}, "eu-west-1") == (
+        "aws ec2 modify-instance-metadata-options --region eu-west-1 --instance-id i-1 "
+        "--http-endpoint enabled --http-tokens required")
+
+
+def test_a_manual_step_that_names_no_action_is_refused():
+    fields = {field.name: getattr(kind("IMDS_DISABLED"), field.name)
+              for field in dataclasses.fields(FindingKind)}
+    with pytest.raises(ValueError, match="manual step 'enable_imds'"):
+        FindingKind(**{**fields, "manual_step": "enable_imds"})
+
+
+def test_severities_sort_the_most_severe_first():
+    ranked = sorted(["info", "bogus", "warning", "error"], key=catalogue.severity_rank)
+    assert ranked == ["error", "warning", "info", "bogus"]

@@ -1,5 +1,6 @@
 """app.py as `cdk` runs it: no plan, a bad plan, a good plan; and the pinned CDK CLI itself
-(node_modules/.bin/cdk, installed by scripts/setup_cdk_cli.sh) synthesizing a plan offline."""
+(node_modules/.bin/cdk, installed by scripts/setup_cdk_cli.sh) synthesizing a plan offline,
+listing, checking and bootstrapping (against a moto server) with no plan."""
 
 from __future__ import annotations
 
@@ -44,13 +45,68 @@ def templates_in(folder: Path) -> list[str]:
     return sorted(path.name for path in folder.glob("*.template.json"))
 
 
-def test_no_plan_no_stack_and_says_how_to_give_one(tmp_path: Path) -> None:
+def test_no_plan_nothing_to_deploy_and_says_how_to_give_one(tmp_path: Path) -> None:
+    """Only the placeholder, without a resource: the CLI's commands that need a stack work
+    (bootstrap, ls), and deploy skips it."""
     result = run_app(tmp_path, {})
 
     assert result.returncode == 0, result.stderr
     assert "no plan given, no stack to deploy" in result.stderr
     assert "-c plan=plan.json" in result.stderr
-    assert templates_in(tmp_path / "out") == []
+    assert templates_in(tmp_path / "out") == ["SsmAuditor-NoPlan.template.json"]
+    placeholder = json.loads((tmp_path / "out" / "SsmAuditor-NoPlan.template.json").read_text())
+    assert not placeholder.get("Resources")
+    assert "no remediation plan given" in placeholder["Description"]
+
+
+def test_pinned_cdk_cli_lists_and_doctors_without_a_plan(tmp_path: Path) -> None:
+    env = offline_environment(tmp_path)
+    listed = subprocess.run([str(CDK), "ls", "-o", str(tmp_path / "cdk.out")], cwd=ROOT,
+                            env=env, capture_output=True, text=True, timeout=600, check=False)
+    doctor = subprocess.run([str(CDK), "doctor"], cwd=ROOT, env=env, capture_output=True,
+                            text=True, timeout=600, check=False)
+
+    assert (listed.returncode, listed.stdout) == (0, "SsmAuditor-NoPlan\n"), listed.stderr
+    assert doctor.returncode == 0, doctor.stderr
+    assert "CDK CLI Version" in doctor.stdout + doctor.stderr
+
+
+@pytest.mark.usefixtures("fake_aws")
+# moto's CloudFormation skips the staging bucket's policy, which it does not implement; nothing
+# here needs it, and nothing else had to be patched for the bootstrap stack.
+@pytest.mark.filterwarnings("ignore:Tried to parse AWS.+S3.+BucketPolicy")
+def test_pinned_cdk_cli_bootstraps_without_a_plan_and_deploys_nothing(
+        moto_server: str, tmp_path: Path) -> None:
+    """`cdk bootstrap aws://ACCOUNT/REGION`, the first command of every CDK user, in the
+    project directory and against a moto server; then `cdk deploy --all` with no plan creates
+    no stack."""
+    import boto3
+
+    env = {**os.environ, "JSII_SILENCE_WARNING_END_OF_LIFE_NODE_VERSION": "20",
+           "NODE_NO_WARNINGS": "1"}
+    account, region = "123456789012", "us-east-1"  # moto's account
+    bootstrap = subprocess.run(
+        [str(CDK), "bootstrap", f"aws://{account}/{region}", "-o", str(tmp_path / "cdk.out")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+    assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
+    assert f"Environment aws://{account}/{region} bootstrapped" in bootstrap.stderr
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    [toolkit] = cloudformation.describe_stacks(StackName="CDKToolkit")["Stacks"]
+    assert toolkit["StackStatus"] == "CREATE_COMPLETE"
+    version = boto3.client("ssm", region_name=region).get_parameter(
+        Name="/cdk-bootstrap/hnb659fds/version")["Parameter"]["Value"]
+    assert int(version) > 0
+
+    deploy = subprocess.run(
+        [str(CDK), "deploy", "--all", "--require-approval", "never",
+         "-o", str(tmp_path / "cdk.out")],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
+
+    assert deploy.returncode == 0, deploy.stdout + deploy.stderr
+    assert "has no resources, skipping deployment" in deploy.stdout + deploy.stderr
+    stacks = {s["StackName"] for s in cloudformation.describe_stacks()["Stacks"]}
+    assert stacks == {"CDKToolkit"}
 
 
 @pytest.mark.parametrize(("content", "words"), [

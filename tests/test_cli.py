@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from auditor.cli import main
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 from tests.checks import assert_one_line_error
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -221,11 +221,12 @@ def test_region_filter_on_a_snapshot(capsys, tmp_path):
 def test_compact_json_is_the_same_document(capsys):
     from auditor.audit import run_audit
     from auditor.reports import json_report
+    from auditor.sources.description import SourceDescription
     from auditor.sources.parse import build_estate
     from auditor.sources.snapshot import read_snapshot
 
     estates = [build_estate(raw) for raw in read_snapshot(DEMO)]
-    report = run_audit(estates, None, {"kind": "snapshot", "path": str(DEMO)})
+    report = run_audit(estates, None, SourceDescription("snapshot", path=str(DEMO)))
     indented = json_report.render(report, indent=True)
     compact = json_report.render(report, indent=False)
     assert "\n" not in compact

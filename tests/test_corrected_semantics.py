@@ -29,7 +29,7 @@ from auditor.analysis.results import ALLOW, BLOCKED, DENY, REACHABLE, UNKNOWN
 from auditor.audit import run_audit
 from auditor.model import NaclEntry, NetworkAcl
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 SERVICES = ("ssm", "ssmmessages", "ec2messages")
 APPLIANCE = "eni-0appliance00000000"

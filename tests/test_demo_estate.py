@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from scripts.make_demo_estate import CAPTURED_AT, DEFAULT_OUT, build
+from builders.demo_estate import CAPTURED_AT, DEFAULT_OUT, build
 
 
 def test_demo_estate_matches_its_generator(tmp_path):

@@ -14,7 +14,7 @@ from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import BLOCKED, REACHABLE, UNKNOWN
 from auditor.model import DhcpOptions, Estate, Vpc, VpcEndpoint
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 REGION = "eu-west-1"
 VPC_ID = "vpc-1"

@@ -20,7 +20,7 @@ from auditor.sources import api_calls
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
 from auditor.sources.snapshot import read_snapshot, write_snapshot
-from scripts.estate_builder import EC2_TRUST_POLICY, SSM_TRUST_POLICY, EstateBuilder
+from builders.estate_builder import EC2_TRUST_POLICY, SSM_TRUST_POLICY, EstateBuilder
 from tests.checks import assert_one_line_error
 
 ACCOUNT_FILES = {call.file_name for call in api_calls.ALL_CALLS if call.account_wide}

@@ -40,16 +40,15 @@ from auditor.errors import UsageError
 from auditor.sources import api_calls, live
 from auditor.sources.live import collect
 from auditor.sources.parse import build_estate
+from builders.moto_layout import build_layout, run_instances
 from tests.moto_estate import (
     CORE,
     EC2_TRUST,
     IamLayout,
     build_iam,
-    build_layout,
     dhmc_setting,
     managed_node,
     record_operations,
-    run_instances,
     stub_ssm,
 )
 from tests.moto_organization import build_organization

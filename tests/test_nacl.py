@@ -17,7 +17,7 @@ from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import ALLOW, BLOCKED, DENY, REACHABLE, UNKNOWN
 from auditor.model import Estate, NaclEntry, NetworkAcl
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 LINUX = (32768, 60999)
 WINDOWS = (49152, 65535)

@@ -85,7 +85,7 @@ def test_the_plugin_passes_the_fixed_app(tmp_path):
 
 
 def test_the_plugin_names_a_role_without_permissions_when_dhmc_is_off(tmp_path):
-    from scripts.estate_builder import EstateBuilder
+    from builders.estate_builder import EstateBuilder
 
     builder = EstateBuilder(region="eu-west-1")  # an account with DHMC off, nothing else
     snapshot = builder.write(tmp_path / "snapshot")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 from tests.checks import assert_one_line_error
 from tests.prelaunch_helpers import CORE_POLICY_ARN, EC2_TRUST, codes, entry, prelaunch, write
 
@@ -286,7 +286,7 @@ def test_findings_from_the_estate_before_launch(tmp_path, capsys, setup, code):
     else:
         resources["ToNat"] = _route_to(_working_nat(builder, vpc), table)
     if setup == "scp-denies":
-        from scripts.estate_builder import FULL_AWS_ACCESS
+        from builders.estate_builder import FULL_AWS_ACCESS
 
         builder.service_control_policies([[FULL_AWS_ACCESS], [FULL_AWS_ACCESS, {
             "Version": "2012-10-17", "Statement": [{

@@ -244,7 +244,7 @@ def test_a_cdk_out_folder_reads_every_stack_of_the_manifest(tmp_path, capsys):
 
 
 def test_overlay_keeps_the_base_untouched_and_maps_ids_back(tmp_path):
-    from scripts.estate_builder import EstateBuilder
+    from builders.estate_builder import EstateBuilder
 
     builder = EstateBuilder(region="eu-west-1")
     vpc = builder.vpc("10.0.0.0/16")

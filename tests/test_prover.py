@@ -15,7 +15,7 @@ from auditor.analysis.graph import EstateGraph
 from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import BLOCKED, DENY, REACHABLE, UNKNOWN
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 SERVICES = ("ssm", "ssmmessages", "ec2messages")
 ACCESS_DENIED = "AccessDenied: not authorized to perform ec2:Describe*"

@@ -10,12 +10,14 @@ import pytest
 from auditor import cli
 from auditor.analysis.verdict import MANAGEABLE, NOT_MANAGEABLE
 from auditor.audit import run_audit
+from auditor.catalogue import CATALOGUE
 from auditor.remediation.apply import apply_plan
 from auditor.remediation.plan import load_plan
 from auditor.remediation.planner import PlanOptions, make_plan
+from auditor.sources.description import SourceDescription
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
-from scripts.make_demo_estate import build as build_demo
+from builders.demo_estate import build as build_demo
+from builders.estate_builder import EstateBuilder
 from tests.checks import assert_one_line_error
 
 REGION = "eu-west-1"
@@ -23,14 +25,15 @@ REGION = "eu-west-1"
 
 def _plan_for(builder: EstateBuilder, options: PlanOptions | None = None):
     estate = build_estate(builder.raw(), None)
-    report = run_audit([estate], None, {"kind": "test"})
+    report = run_audit([estate], None, SourceDescription("test"))
     return estate, report, make_plan([estate], report, options)
 
 
 def _verdicts_after(estate, plan) -> dict[str, str]:
     changed = deepcopy(estate)
     apply_plan(changed, plan)
-    return {a.instance.instance_id: a.verdict for a in run_audit([changed], None, {}).instances}
+    report = run_audit([changed], None, SourceDescription("test"))
+    return {a.instance.instance_id: a.verdict for a in report.instances}
 
 
 def _isolated(builder: EstateBuilder, *, nat_broken: bool = False) -> tuple[str, str, str]:
@@ -119,7 +122,7 @@ def test_missing_actions_are_granted_exactly_on_the_existing_role():
 
 def test_the_demo_plan_proves_out_and_breaks_no_working_instance():
     estate = build_estate(build_demo().raw(), None)
-    report = run_audit([estate], None, {})
+    report = run_audit([estate], None, SourceDescription("test"))
     before = {a.instance.instance_id: a.verdict for a in report.instances}
     plan = make_plan([estate], report)
     after = _verdicts_after(estate, plan)
@@ -142,7 +145,7 @@ def test_the_demo_plan_proves_out_and_breaks_no_working_instance():
 
 def test_an_instance_without_profile_gets_a_role_and_the_association_command():
     estate = build_estate(build_demo().raw(), None)
-    report = run_audit([estate], ["i-00000000000000086"], {})
+    report = run_audit([estate], ["i-00000000000000086"], SourceDescription("test"))
     plan = make_plan([estate], report)
     [role] = plan.instance_roles
     assert role.managed_policy_arns == ["arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"]
@@ -150,6 +153,24 @@ def test_an_instance_without_profile_gets_a_role_and_the_association_command():
     assert step.command == ("aws ec2 associate-iam-instance-profile --region eu-west-1 "
                             "--instance-id i-00000000000000086 "
                             "--iam-instance-profile Name=ssm-auditor-instance")
+
+
+def test_imds_step_runs_the_catalogues_command_and_its_proof_models_it():
+    """The catalogue's fix enables the endpoint with IMDSv2 required; the plan runs exactly
+    that command, and lays exactly that over the estate."""
+    estate = build_estate(build_demo().raw(), None)
+    report = run_audit([estate], ["i-0000000000000001a"], SourceDescription("test"))
+    plan = make_plan([estate], report)
+    [step] = plan.manual_steps
+    assert step.command == ("aws ec2 modify-instance-metadata-options --region eu-west-1 "
+                            "--instance-id i-0000000000000001a --http-endpoint enabled "
+                            "--http-tokens required")
+    assert step.command.split(" --region eu-west-1")[1].replace(
+        "i-0000000000000001a", "i-...") in CATALOGUE["IMDS_DISABLED"].fix
+    changed = deepcopy(estate)
+    apply_plan(changed, plan)
+    metadata = changed.instances["i-0000000000000001a"].metadata
+    assert (metadata.http_endpoint, metadata.http_tokens) == ("enabled", "required")
 
 
 def test_s3_gateway_is_added_only_when_asked():
@@ -164,7 +185,7 @@ def test_a_scoped_read_admits_the_vpc_cidrs_rather_than_guess_the_neighbours():
     builder = EstateBuilder(region=REGION)
     _, _, first = _isolated(builder)
     estate = build_estate(builder.raw(), [first])
-    report = run_audit([estate], [first], {})
+    report = run_audit([estate], [first], SourceDescription("test"))
     [endpoints] = make_plan([estate], report, complete=False).endpoints
     assert endpoints.allow_from_security_groups == []
     assert endpoints.allow_from_cidrs == ["10.0.0.0/16"]

@@ -36,8 +36,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import boto3
@@ -52,28 +50,6 @@ CDK = ROOT / "node_modules" / ".bin" / "cdk"
 INSTANCE_ROLE_STACK = "SsmAuditor-InstanceRole"
 
 pytestmark = pytest.mark.usefixtures("fake_aws")
-
-
-@pytest.fixture
-def moto_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """A moto server on 127.0.0.1, for the auditor (in-process) and the CDK CLI (Node) alike."""
-    import logging
-
-    from moto.server import ThreadedMotoServer
-
-    logging.getLogger("werkzeug").setLevel(logging.CRITICAL)
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    monkeypatch.setenv("AWS_ENDPOINT_URL", endpoint)
-    try:
-        yield endpoint
-    finally:
-        # The server shares moto's in-process backends: leave them empty for the next test.
-        urllib.request.urlopen(urllib.request.Request(f"{endpoint}/moto-api/reset",
-                                                      method="POST"), timeout=30)
-        server.stop()
 
 
 @pytest.fixture

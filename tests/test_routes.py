@@ -13,7 +13,7 @@ from auditor.analysis.results import BLOCKED, DENY, REACHABLE, UNKNOWN
 from auditor.analysis.routes import select_route
 from auditor.model import Estate, PrefixList, Route, RouteTable, VpcEndpoint
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 SERVICES = ("ssm", "ssmmessages", "ec2messages")
 

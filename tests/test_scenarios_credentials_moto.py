@@ -40,6 +40,7 @@ import boto3
 import pytest
 
 from auditor.audit import run_audit
+from auditor.sources.description import SourceDescription
 from auditor.sources.live import collect
 from auditor.sources.parse import build_estate
 from tests.moto_estate import (
@@ -501,13 +502,13 @@ def test_scp_denies_unit_style(vpc: MotoVpc, monkeypatch, ou_scp: dict) -> None:
     assert estate.service_control_policies == []  # moto's account is in no organization
     estate.service_control_policies = [[FULL_AWS_ACCESS], [ou_scp]]
 
-    report = run_audit([estate], [instance_id], {"kind": "aws"})
+    report = run_audit([estate], [instance_id], SourceDescription("aws"))
 
     [audit_] = report.instances
     assert (audit_.verdict, report.exit_code()) == ("not_manageable", EXIT_NOT_MANAGEABLE)
-    assert (audit_.credentials["status"], audit_.credentials["source"]) == (
+    assert (audit_.credentials.status, audit_.credentials.source) == (
         "ok", "instance_profile")
-    assert (audit_.permissions["status"], audit_.permissions["missing_actions"]) == (
+    assert (audit_.permissions.status, audit_.permissions.missing_actions) == (
         "fail", HEARTBEAT)
     assert {(f.code, f.service, f.resource_id, f.severity) for f in audit_.findings} == {
         ("SCP_DENIES", "ssm", "agent-role", "error"),

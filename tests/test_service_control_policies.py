@@ -24,7 +24,7 @@ from auditor.cli import main
 from auditor.errors import UsageError
 from auditor.sources import api_calls
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import FULL_AWS_ACCESS, MANAGEMENT_ACCOUNT, EstateBuilder
+from builders.estate_builder import FULL_AWS_ACCESS, MANAGEMENT_ACCOUNT, EstateBuilder
 from tests.checks import assert_one_line_error
 from tests.moto_estate import REGION, MotoVpc, managed_node, record_operations, stub_ssm
 from tests.moto_organization import ACCOUNT, FULL_AWS_ACCESS_ID, build_organization

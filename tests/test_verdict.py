@@ -13,8 +13,9 @@ from auditor.analysis.verdict import (
     decide,
 )
 from auditor.audit import run_audit
+from auditor.sources.description import SourceDescription
 from auditor.sources.parse import build_estate
-from scripts.estate_builder import EstateBuilder
+from builders.estate_builder import EstateBuilder
 
 R, B, U = REACHABLE, BLOCKED, UNKNOWN
 OK = {"imds": "ok", "credentials": "ok", "permissions": "ok"}
@@ -128,16 +129,16 @@ def audited_estate():
 ])
 def test_run_audit_verdicts(name, verdict, reason, credentials):
     estate, names = audited_estate()
-    report = run_audit([estate], [names[name]], {"kind": "test"})
+    report = run_audit([estate], [names[name]], SourceDescription("test"))
     [audit] = report.instances
     assert audit.verdict == verdict
     assert reason in audit.verdict_reasons if reason else audit.verdict_reasons == []
-    assert audit.credentials["status"] == credentials
+    assert audit.credentials.status == credentials
 
 
 def test_healthy_instance_channel_carried_by_ec2messages():
     estate, names = audited_estate()
-    [audit] = run_audit([estate], [names["healthy"]], {}).instances
+    [audit] = run_audit([estate], [names["healthy"]], SourceDescription("test")).instances
     statuses = {s: (p.status, p.via) for s, p in audit.services.items()}
     assert statuses == {"ssm": (R, "nat_gateway"),
                         "ssmmessages": (B, "interface_endpoint"),
@@ -162,13 +163,13 @@ def test_an_old_agent_knows_only_ec2messages():
 
 def test_whole_report_exits_one_when_one_instance_is_not_manageable():
     estate, _ = audited_estate()
-    report = run_audit([estate], None, {})
+    report = run_audit([estate], None, SourceDescription("test"))
     assert MANAGEABLE in {audit.verdict for audit in report.instances}
     assert report.exit_code() == 1
 
 
 def test_report_of_manageable_and_not_applicable_exits_zero():
     estate, names = audited_estate()
-    report = run_audit([estate], [names["healthy"], names["stopped"]], {})
+    report = run_audit([estate], [names["healthy"], names["stopped"]], SourceDescription("test"))
     assert [audit.verdict for audit in report.instances] == [MANAGEABLE, NOT_APPLICABLE]
     assert report.exit_code() == 0

@@ -18,10 +18,7 @@ from auditor.analysis.iam_policy import Decision, Policy, RequestContext
 from auditor.analysis.results import Finding, ServiceProof
 from auditor.analysis.ssm_view import message_channels
 from auditor.model import Estate, Instance, Role
-
-OK = "ok"
-FAIL = "fail"
-UNKNOWN = "unknown"
+from auditor.vocabulary import FAIL, OK, UNKNOWN
 
 SOURCE_PROFILE = "instance_profile"
 SOURCE_DHMC = "dhmc"
@@ -261,7 +258,7 @@ def evaluate_permissions(estate: Estate, instance: Instance, role: Role,
     answer depends only on the role and the endpoints the calls travel through.
     """
     memo = {} if memo is None else memo
-    paths = tuple((name, proof.endpoint_id, proof.status == "unknown")
+    paths = tuple((name, proof.endpoint_id, proof.status == UNKNOWN)
                   for name, proof in services.items())
     sensitive_key = ("sensitive", role.name, paths)
     if sensitive_key not in memo:
@@ -307,7 +304,7 @@ def _permissions(estate: Estate, instance: Instance, role: Role,
             instance_tags=instance.tags,
             source_vpc=source_vpc, source_vpce=proof.endpoint_id, via_aws_service=False,
             # Through custom DNS or a transit gateway, an endpoint elsewhere may carry it.
-            network_path_known=proof.status != "unknown" or proof.endpoint_id is not None)
+            network_path_known=proof.status != UNKNOWN or proof.endpoint_id is not None)
         statuses = []
         refused[service] = []
         for action in actions:
@@ -495,7 +492,7 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     that answer is given (the conditions stay listed, as info); otherwise it is unknown.
     """
     memo = {} if memo is None else memo
-    if imds_status == "fail":
+    if imds_status == FAIL:
         return CredentialResult(FAIL, SOURCE_NONE, chain=[
             "the metadata service is off: neither the instance profile nor Default Host "
             "Management can hand out credentials"])

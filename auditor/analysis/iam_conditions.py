@@ -26,8 +26,10 @@ import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 from ipaddress import ip_address, ip_network
+
+from auditor.policy_patterns import compile_pieces, glob_regex
 
 Tri = bool | None  # True, False, or None for "cannot tell"
 KeyLookup = Callable[[str], "tuple[str, ...] | None"]  # () = absent, None = unknown
@@ -194,12 +196,6 @@ _VARIABLE_BODY = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'([^']*)'\s*)?")
 _ESCAPES = {"*": "*", "?": "?", "$": "$"}
 
 
-@lru_cache(maxsize=8192)
-def glob_regex(text: str, ignore_case: bool = False, arn_parts: bool = False) -> re.Pattern[str]:
-    """A compiled whole-string glob; see ``pattern_regex``. Cached: fleets repeat patterns."""
-    return _compile([(text, True)], wildcards=True, ignore_case=ignore_case, arn_parts=arn_parts)
-
-
 def pattern_regex(text: str, *, wildcards: bool, ignore_case: bool = False,
                   arn_parts: bool = False, lookup: KeyLookup | None = None) -> re.Pattern[str]:
     """A regex that matches what ``text`` matches as a whole string.
@@ -214,10 +210,10 @@ def pattern_regex(text: str, *, wildcards: bool, ignore_case: bool = False,
     if lookup is None or "${" not in text:
         if wildcards:
             return glob_regex(text, ignore_case, arn_parts)
-        return _compile([(text, False)], wildcards=False, ignore_case=ignore_case,
-                        arn_parts=False)
-    return _compile(_substitute(text, lookup), wildcards=wildcards, ignore_case=ignore_case,
-                    arn_parts=arn_parts)
+        return compile_pieces([(text, False)], wildcards=False, ignore_case=ignore_case,
+                              arn_parts=False)
+    return compile_pieces(_substitute(text, lookup), wildcards=wildcards,
+                          ignore_case=ignore_case, arn_parts=arn_parts)
 
 
 def _substitute(text: str, lookup: KeyLookup) -> list[tuple[str, bool]]:
@@ -248,27 +244,6 @@ def _variable_value(body: str, written: str, lookup: KeyLookup) -> str:
         state = "absent" if not values else "multivalued"
         raise UnresolvedVariable(f"policy variable {written} ({state})")
     return values[0]
-
-
-def _compile(pieces: list[tuple[str, bool]], *, wildcards: bool, ignore_case: bool,
-             arn_parts: bool) -> re.Pattern[str]:
-    out: list[str] = []
-    colons = 0
-    for piece, own_text in pieces:
-        if not own_text:
-            out.append(re.escape(piece))
-            continue
-        for char in piece:
-            bounded = arn_parts and colons < 5
-            if wildcards and char == "*":
-                out.append("[^:]*" if bounded else ".*")
-            elif wildcards and char == "?":
-                out.append("[^:]" if bounded else ".")
-            else:
-                colons += char == ":"
-                out.append(re.escape(char))
-    flags = re.DOTALL | (re.IGNORECASE if ignore_case else 0)
-    return re.compile("".join(out), flags)
 
 
 # --- Conditions ---------------------------------------------------------------------------------

@@ -39,11 +39,12 @@ from auditor.analysis.iam_conditions import (
     all_outcomes,
     any_of,
     evaluate_conditions,
-    glob_regex,
     negate,
     parse_conditions,
     pattern_regex,
 )
+from auditor.policy_patterns import action_matches
+from auditor.vocabulary import UNKNOWN
 
 __all__ = [
     "KINDS",
@@ -68,7 +69,6 @@ _KIND_WORDS = {"inline": "inline policy", "managed": "managed policy",
 
 ALLOWED = "allowed"
 DENIED = "denied"
-UNKNOWN = "unknown"
 
 # Decision.reason
 EXPLICIT_DENY = "explicit_deny"
@@ -296,11 +296,6 @@ def parse_policy(document: dict | str, name: str, kind: str, attached_to: str = 
 
 
 # --- Matching -----------------------------------------------------------------------------------
-
-
-def action_matches(pattern: str, action: str) -> bool:
-    """Whether a policy's action pattern covers ``action``: a case-insensitive whole-string glob."""
-    return glob_regex(pattern, True).fullmatch(action) is not None
 
 
 PrincipalMatcher = Callable[[Principal], Tri]

@@ -9,10 +9,7 @@ from dataclasses import dataclass, field
 
 from auditor.analysis.results import Finding
 from auditor.model import Instance
-
-OK = "ok"
-FAIL = "fail"
-UNKNOWN = "unknown"
+from auditor.vocabulary import FAIL, OK, UNKNOWN
 
 
 @dataclass

@@ -5,9 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-REACHABLE = "reachable"
-BLOCKED = "blocked"
-UNKNOWN = "unknown"
+from auditor.vocabulary import BLOCKED, REACHABLE, UNKNOWN
 
 ALLOW = "allow"
 DENY = "deny"

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 from auditor import aws_facts
 from auditor.analysis.results import Finding
-from auditor.analysis.verdict import MANAGEABLE
 from auditor.model import Estate, Instance, ManagedNode
+from auditor.vocabulary import MANAGEABLE, UNKNOWN
 
 ON_THE_INSTANCE = ("the agent is installed and running (systemctl status amazon-ssm-agent, "
                    "or Get-Service AmazonSSMAgent)", "an OS firewall or a proxy between the "
@@ -41,7 +41,7 @@ def _disagreement(verdict: str, what: str) -> tuple[str, str]:
 
 def evaluate(estate: Estate, instance: Instance, verdict: str) -> SsmView:
     if "instance_information" in estate.unavailable:
-        return SsmView("unknown", reason=estate.unavailable["instance_information"])
+        return SsmView(UNKNOWN, reason=estate.unavailable["instance_information"])
     node = estate.managed_nodes.get(instance.instance_id)
     if instance.state != "running":
         return SsmView("inactive" if node is None else _status(node),

@@ -1,26 +1,33 @@
-"""One verdict per instance, per the contract's definition of manageable.
+"""One verdict per instance, per the contract's definition of manageable, decided here only.
 
 Manageable needs credentials, the heartbeat on ``ssm`` and at least one message channel.
 Any disproved part makes the instance not manageable; any undecided part, unknown. A blocker
-in the model always wins over an "all clear".
+in the model always wins over an "all clear". ``judge`` takes the typed results of every
+evaluator and returns the verdict with its reasons and the findings as reported: what is left
+blocking only a path the agent does not need is a warning, and nothing rests on a value that is
+not known yet (a template's unresolved parameter).
 """
 
 from __future__ import annotations
 
-from auditor.analysis.results import BLOCKED, REACHABLE, ServiceProof
-from auditor.aws_facts import HEARTBEAT_SERVICE, MESSAGE_CHANNELS
+from dataclasses import dataclass, replace
 
-MANAGEABLE = "manageable"
-NOT_MANAGEABLE = "not_manageable"
-UNKNOWN = "unknown"
-NOT_APPLICABLE = "not_applicable"
+from auditor.analysis import ssm_view as ssm_view_eval
+from auditor.analysis import unresolved as unresolved_eval
+from auditor.analysis.credentials import CredentialResult
+from auditor.analysis.imds import ImdsResult
+from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
+from auditor.aws_facts import HEARTBEAT_SERVICE, MESSAGE_CHANNELS
+from auditor.catalogue import severity_rank
+from auditor.model import Estate, Instance
+from auditor.vocabulary import FAIL, MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, OK, UNKNOWN
 
 
 def _usable(proof: ServiceProof, permitted: str) -> str:
     """A service the agent can use: reachable, and its calls there allowed."""
-    if proof.status == BLOCKED or permitted == "fail":
+    if proof.status == BLOCKED or permitted == FAIL:
         return BLOCKED
-    return REACHABLE if proof.status == REACHABLE and permitted == "ok" else UNKNOWN
+    return REACHABLE if proof.status == REACHABLE and permitted == OK else UNKNOWN
 
 
 def channel_status(services: dict[str, ServiceProof],
@@ -31,7 +38,7 @@ def channel_status(services: dict[str, ServiceProof],
     Without ``permitted``, only the network is considered. ``channels``: those the agent
     knows (an agent older than 3.3.40.0 only ec2messages).
     """
-    statuses = [_usable(services[channel], (permitted or {}).get(channel, "ok"))
+    statuses = [_usable(services[channel], (permitted or {}).get(channel, OK))
                 for channel in channels]
     if REACHABLE in statuses:
         return REACHABLE
@@ -47,23 +54,95 @@ def decide(state: str, services: dict[str, ServiceProof], parts: dict[str, str],
     allowed."""
     reasons: list[str] = []
     heartbeat = _usable(services[HEARTBEAT_SERVICE],
-                        (permitted or {}).get(HEARTBEAT_SERVICE, "ok"))
+                        (permitted or {}).get(HEARTBEAT_SERVICE, OK))
     channel = channel_status(services, permitted, channels)
     if heartbeat == BLOCKED:
         reasons.append(f"{HEARTBEAT_SERVICE} (heartbeat) is blocked or refused")
     if channel == BLOCKED:
         reasons.append(f"no message channel ({', '.join(channels)}) is both reachable and "
                        "allowed")
-    reasons += [f"{name} check failed" for name, status in parts.items() if status == "fail"]
+    reasons += [f"{name} check failed" for name, status in parts.items() if status == FAIL]
     blocked = bool(reasons)
     if not blocked:
         if heartbeat != REACHABLE:
             reasons.append(f"{HEARTBEAT_SERVICE} (heartbeat) is not proven usable")
         if channel != REACHABLE:
             reasons.append("no message channel is proven usable")
-        reasons += [f"{name} not proven" for name, status in parts.items() if status != "ok"]
+        reasons += [f"{name} not proven" for name, status in parts.items() if status != OK]
     if state != "running":
         return NOT_APPLICABLE, [f"instance is {state}", *reasons]
     if blocked:
         return NOT_MANAGEABLE, reasons
     return (UNKNOWN, reasons) if reasons else (MANAGEABLE, [])
+
+
+@dataclass
+class Judgement:
+    """The verdict of one instance, why, the findings as reported and Systems Manager's view."""
+
+    verdict: str
+    reasons: list[str]
+    findings: list[Finding]
+    ssm_view: ssm_view_eval.SsmView
+
+
+def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
+          imds: ImdsResult, credentials: CredentialResult,
+          pending: dict[str, str] | None = None) -> Judgement:
+    """The verdict from the proofs, the metadata service, the credential chain and what it
+    allows. ``pending``: the unresolved resources the instance depends on, with why
+    (``analysis.unresolved.reasons``)."""
+    permitted = credentials.permissions
+    parts = {"imds": imds.status, "credentials": credentials.status,
+             "permissions": permitted.status}
+    verdict, reasons = decide(instance.state, services, parts, permitted.by_service or None,
+                              ssm_view_eval.message_channels(estate, instance))
+    # Systems Manager's own view is evidence beside the verdict: how much it says depends on
+    # whether the configuration proves the instance manageable.
+    if instance.instance_id in estate.planned_instances:
+        view = ssm_view_eval.SsmView("not_launched", reason="a planned instance")
+    else:
+        view = ssm_view_eval.evaluate(estate, instance, verdict)
+    findings = _findings_of(services, imds,
+                            credentials.findings + permitted.findings + view.findings)
+    if verdict == MANAGEABLE:  # what is left blocks only a path the agent does not need
+        findings = [replace(f, severity="warning") if f.severity == "error" else f
+                    for f in findings]
+    if pending:
+        verdict, reasons, findings = _with_unresolved(verdict, reasons, findings, pending)
+    return Judgement(verdict, reasons, findings, view)
+
+
+def _findings_of(services: dict[str, ServiceProof], imds: ImdsResult,
+                 more: list[Finding]) -> list[Finding]:
+    seen: set[tuple] = set()
+    findings: list[Finding] = []
+    network = [f for proof in services.values() for f in proof.findings]
+    for finding in network + imds.findings + more:
+        key = (finding.code, finding.service, finding.resource_id, finding.message)
+        if key not in seen:
+            seen.add(key)
+            findings.append(finding)
+    return sorted(findings, key=lambda f: severity_rank(f.severity))
+
+
+def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],
+                     pending: dict[str, str]) -> tuple[str, list[str], list[Finding]]:
+    """Never an all-clear, nor a blocker, resting on a value that is not known yet."""
+    notes = [Finding("TEMPLATE_VALUE_UNRESOLVED", resource_id, f"{resource_id}: {reason}",
+                     None, "warning") for resource_id, reason in pending.items()]
+    everything = unresolved_eval.ANY_RESOURCE in pending
+    uncertain = [f for f in findings
+                 if f.severity == "error" and (everything or f.resource_id in pending)]
+    blockers = [f for f in findings if f.severity == "error"]
+    explained = bool(blockers) and len(uncertain) == len(blockers)
+    # A blocker found on a resource whose values are not all known may not hold: say so.
+    findings = [replace(f, severity="warning",
+                        message=f"{f.message} (This rests on {f.resource_id}, whose values are "
+                                "not all known before deployment: it may not hold.)")
+                if f in uncertain else f for f in findings]
+    if verdict in (MANAGEABLE, UNKNOWN) or (verdict == NOT_MANAGEABLE and explained):
+        what = "; ".join(f"{resource_id}: {reason}" for resource_id, reason in pending.items())
+        return UNKNOWN, [*reasons, f"depends on values unknown before deployment ({what})"], \
+            [*findings, *notes]
+    return verdict, reasons, [*findings, *notes]

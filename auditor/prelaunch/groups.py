@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from auditor.analysis.verdict import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 from auditor.audit import AuditReport, InstanceAudit
+from auditor.catalogue import severity_rank
+from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 
 _WORST_FIRST = (NOT_MANAGEABLE, UNKNOWN, MANAGEABLE, NOT_APPLICABLE)
 
@@ -34,8 +35,7 @@ def _merge(group_id: str, members: list[InstanceAudit]) -> InstanceAudit:
                                         resource_id=group_id if finding.resource_id
                                         == audit.instance.instance_id else finding.resource_id))
         reasons += [f"in {subnet}: {reason}" for reason in audit.verdict_reasons]
-    order = {"error": 0, "warning": 1, "info": 2}
-    findings.sort(key=lambda finding: order.get(finding.severity, 3))
+    findings.sort(key=lambda finding: severity_rank(finding.severity))
     instance = replace(worst.instance, instance_id=group_id)
     return replace(worst, instance=instance, findings=findings, verdict_reasons=reasons)
 
@@ -58,4 +58,4 @@ def merge_groups(report: AuditReport, groups: dict[str, list[str]]) -> AuditRepo
         by_group[group].append(audit)
     instances = [_merge(item, by_group[item]) if isinstance(item, str) else item
                  for item in merged]
-    return AuditReport(report.source, instances)
+    return replace(report, instances=instances)

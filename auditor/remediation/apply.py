@@ -33,12 +33,6 @@ from auditor.remediation.plan import (
     SecurityGroupRuleEntry,
 )
 
-EC2_TRUST_POLICY = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": aws_facts.EC2_SERVICE_PRINCIPAL},
-                   "Action": "sts:AssumeRole"}],
-}
-
 
 def planned_endpoint_group_id(entry: EndpointsEntry) -> str:
     return f"sg-planned-{entry.id}"
@@ -111,7 +105,7 @@ def apply_instance_role(estate: Estate, entry: InstanceRoleEntry) -> None:
                                                              aws_managed=True)
     estate.roles[entry.role_name] = Role(entry.role_name,
                                          f"arn:aws:iam::{account}:role/{entry.role_name}",
-                                         EC2_TRUST_POLICY,
+                                         aws_facts.EC2_TRUST_POLICY,
                                          attached_policy_arns=list(entry.managed_policy_arns))
     profile_arn = instance_profile_arn(estate, entry.instance_profile_name)
     estate.instance_profiles[profile_arn] = InstanceProfile(entry.instance_profile_name,
@@ -200,7 +194,8 @@ def _metadata_endpoint(estate: Estate, parameters: dict) -> bool:
     if instance is None:
         return False
     current = instance.metadata or MetadataOptions()
-    instance.metadata = MetadataOptions("enabled", current.http_tokens,
+    # The step's command requires IMDSv2 as it enables the endpoint (catalogue.MANUAL_ACTIONS).
+    instance.metadata = MetadataOptions("enabled", "required",
                                         current.http_put_response_hop_limit, current.state)
     return True
 

@@ -20,7 +20,6 @@ Choices (each entry carries its reason):
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from copy import deepcopy
 from dataclasses import dataclass, field
@@ -28,11 +27,10 @@ from ipaddress import ip_network
 
 from auditor import __version__, aws_facts
 from auditor.analysis.graph import EstateGraph
-from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import BLOCKED, DENY, Finding, ServiceProof
-from auditor.analysis.verdict import MANAGEABLE, NOT_MANAGEABLE
-from auditor.audit import AuditReport, InstanceAudit, audit_instance
+from auditor.audit import AuditReport, InstanceAudit, audit_instances, vpcs_of
 from auditor.aws_managed_policies import arn as managed_policy_arn
+from auditor.catalogue import CATALOGUE, MANUAL_ACTIONS
 from auditor.model import Estate, Instance, NetworkAcl
 from auditor.remediation import apply
 from auditor.remediation.plan import (
@@ -46,6 +44,9 @@ from auditor.remediation.plan import (
     RolePolicyEntry,
     SecurityGroupRuleEntry,
 )
+from auditor.sources.parse import build_estate
+from auditor.sources.raw import RawRegion
+from auditor.vocabulary import MANAGEABLE, NOT_MANAGEABLE
 
 INSTANCE_ROLE_NAME = "ssm-auditor-instance"
 AGENT_POLICY_NAME = "ssm-auditor-agent-access"
@@ -59,17 +60,11 @@ NACL_MAX_RULE = 32766
 # Findings that mean the public path cannot work as built: fixed with endpoints.
 _NO_WAY_OUT = {"NO_ROUTE_TO_DESTINATION", "BLACKHOLE_ROUTE", "IGW_NO_PUBLIC_IP",
                "NAT_GATEWAY_NO_INTERNET_ROUTE", "NAT_GATEWAY_NOT_AVAILABLE"}
-# Findings fixed by one manual step on the finding's resource: (action, its parameter).
-# Denies are a security decision: listed for review, never changed.
-_MANUAL_FOR_CODE = {
-    "IMDS_DISABLED": ("enable_metadata_endpoint", "instance_id"),
-    "VPC_DNS_SUPPORT_DISABLED": ("enable_vpc_dns_support", "vpc_id"),
-    "ENDPOINT_POLICY_DENIES": ("reset_endpoint_policy", "vpc_endpoint_id"),
-    "ENDPOINT_NOT_AVAILABLE": ("review_endpoint", "vpc_endpoint_id"),
-    "EXPLICIT_DENY": ("review_policy", "resource_id"),
-    "PERMISSIONS_BOUNDARY_DENIES": ("review_policy", "resource_id"),
-    "SCP_DENIES": ("review_policy", "resource_id"),
-}
+# Findings fixed by their catalogue's manual step alone, on the finding's resource. Denies
+# are a security decision: that step is a review, never a change.
+_FIXED_BY_STEP_ALONE = {"IMDS_DISABLED", "VPC_DNS_SUPPORT_DISABLED", "ENDPOINT_POLICY_DENIES",
+                        "ENDPOINT_NOT_AVAILABLE", "EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES",
+                        "SCP_DENIES"}
 
 
 @dataclass
@@ -105,6 +100,20 @@ def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions |
         if targets:
             _plan_region(plan, estate, targets, known, options, complete)
     return plan
+
+
+def plan_with_neighbours(raws: list[RawRegion], estates: list[Estate], report: AuditReport,
+                         instance_ids: list[str] | None, neighbours_read: bool,
+                         options: PlanOptions | None = None) -> Plan:
+    """The plan for an audit, proved against the instances it was not asked about wherever
+    the raw answers hold them. ``neighbours_read``: the raw answers hold every instance of
+    the audited VPCs even when ``instance_ids`` scoped the audit (a snapshot); a live read
+    scoped by instance does not, so that plan cannot prove it breaks no neighbour."""
+    complete = not instance_ids
+    if instance_ids and neighbours_read:
+        estates = [build_estate(raw, None) for raw in raws]
+        complete = True
+    return make_plan(estates, report, options, complete)
 
 
 def _plan_region(plan: Plan, estate: Estate, targets: list[str],
@@ -177,9 +186,7 @@ def _still_blocking(audit: InstanceAudit) -> list[str]:
 
 def _audit(estate: Estate, instance_ids: list[str]) -> list[InstanceAudit]:
     instances = [estate.instances[iid] for iid in instance_ids]
-    prover = NetworkProver(EstateGraph(estate, {i.vpc_id for i in instances if i.vpc_id}))
-    memo: dict = {}
-    return [audit_instance(prover, instance, memo) for instance in instances]
+    return audit_instances(estate, instances, vpcs_of(instances))
 
 
 def _entries_fixing(plan: Plan) -> dict[str, list[str]]:
@@ -432,9 +439,10 @@ def _free_rule_number(nacl: NetworkAcl, egress: bool, cidr: str,
 
 def _propose_for_finding(context: _Context, instance: Instance, finding: Finding) -> int:
     code = finding.code
-    if code in _MANUAL_FOR_CODE:
-        action, parameter = _MANUAL_FOR_CODE[code]
-        return _manual(context, instance, finding, action, {parameter: finding.resource_id})
+    if code in _FIXED_BY_STEP_ALONE:
+        action = MANUAL_ACTIONS[CATALOGUE[code].manual_step or ""]
+        return _manual(context, instance, finding, action.name,
+                       {action.target: finding.resource_id})
     if code == "NO_INSTANCE_PROFILE":
         role = _instance_role(context, instance, finding)
         return _manual(context, instance, finding, "associate_instance_profile",
@@ -480,7 +488,7 @@ def _trust_with_ec2(estate: Estate, role_name: str) -> dict:
     document = deepcopy(role.trust_policy) if role and isinstance(role.trust_policy, dict) else {}
     statements = document.get("Statement", [])
     statements = statements if isinstance(statements, list) else [statements]
-    statements.append(deepcopy(apply.EC2_TRUST_POLICY["Statement"][0]))
+    statements.append(deepcopy(aws_facts.EC2_TRUST_POLICY["Statement"][0]))
     return {"Version": "2012-10-17", **document, "Statement": statements}
 
 
@@ -520,10 +528,11 @@ def _manual(context: _Context, instance: Instance, finding: Finding, action: str
     if step is not None:
         _add_fixes(step, [fixed])
         return 0
-    region = "" if action in _IAM_ACTIONS else context.estate.region
-    command, reason = _manual_text(action, region, parameters, finding)
+    manual = MANUAL_ACTIONS[action]
+    region = "" if manual.account_wide else context.estate.region
     step = ManualStep(step_id, region, finding.code, finding.resource_id, action, parameters,
-                      command, reason, [fixed])
+                      manual.command_for(parameters, region, finding.message), manual.reason,
+                      [fixed])
     context.plan.manual_steps.append(step)
     apply.apply_manual_steps(context.estate, [step])
     if action in _DNS_ACTIONS and instance.vpc_id:  # where neighbours' traffic goes changes
@@ -533,72 +542,6 @@ def _manual(context: _Context, instance: Instance, finding: Finding, action: str
 
 _DNS_ACTIONS = {"enable_endpoint_private_dns", "enable_vpc_dns_hostnames",
                 "enable_vpc_dns_support"}
-_IAM_ACTIONS = {"add_role_to_instance_profile", "update_assume_role_policy", "review_policy"}
-
-
-def _manual_text(action: str, region: str, parameters: dict, finding: Finding
-                 ) -> tuple[str, str]:
-    """The command and the reason of a manual step, from ``_MANUAL_TEXT``."""
-    command, reason = _MANUAL_TEXT[action]
-    values = {**parameters, "region": f" --region {region}" if region else "",
-              "message": finding.message,
-              "policy_json": json.dumps(parameters.get("policy_document"),
-                                        separators=(",", ":"))}
-    return command.format(**values), reason
-
-
-# Per action: the command (a template over the step's parameters, ``region`` as an option,
-# the finding's ``message`` and the ``policy_json`` of a policy parameter) and the reason.
-_MANUAL_TEXT = {
-    "associate_instance_profile": (
-        "aws ec2 associate-iam-instance-profile{region} --instance-id {instance_id} "
-        "--iam-instance-profile Name={instance_profile_name}",
-        "CloudFormation cannot attach a profile to an instance it does not manage; run this "
-        "after the InstanceRole stack is deployed."),
-    "add_role_to_instance_profile": (
-        "aws iam add-role-to-instance-profile --instance-profile-name {instance_profile_name} "
-        "--role-name {role_name}",
-        "The instance's profile holds no role, and CloudFormation cannot change a profile it "
-        "does not manage; run this after the InstanceRole stack is deployed."),
-    "update_assume_role_policy": (
-        "aws iam update-assume-role-policy --role-name {role_name} --policy-document "
-        "'{policy_json}'",
-        "The role's trust policy does not let EC2 assume it; this keeps its statements and "
-        "adds ec2.amazonaws.com. CloudFormation cannot edit a role it does not manage."),
-    "enable_vpc_dns_support": (
-        "aws ec2 modify-vpc-attribute{region} --vpc-id {vpc_id} "
-        "--enable-dns-support '{{\"Value\":true}}'",
-        "Without the Amazon DNS server the agent cannot resolve any endpoint."),
-    "enable_vpc_dns_hostnames": (
-        "aws ec2 modify-vpc-attribute{region} --vpc-id {vpc_id} "
-        "--enable-dns-hostnames '{{\"Value\":true}}'",
-        "Private DNS of interface endpoints applies only with enableDnsHostnames on."),
-    "enable_endpoint_private_dns": (
-        "aws ec2 modify-vpc-endpoint{region} --vpc-endpoint-id {vpc_endpoint_id} "
-        "--private-dns-enabled",
-        "The endpoint exists but its private DNS is off, so the agent never uses it; turning it "
-        "on is cheaper than a new endpoint."),
-    "enable_metadata_endpoint": (
-        "aws ec2 modify-instance-metadata-options{region} --instance-id {instance_id} "
-        "--http-endpoint enabled",
-        "The agent reads its identity and credentials from the metadata service."),
-    "reset_endpoint_policy": (
-        "aws ec2 modify-vpc-endpoint{region} --vpc-endpoint-id {vpc_endpoint_id} --reset-policy",
-        "The endpoint policy refuses the agent's calls (see the finding); resetting it gives "
-        "the default full-access policy. Narrow it again if your design needs a policy."),
-    "review_endpoint": (
-        "aws ec2 describe-vpc-endpoints{region} --vpc-endpoint-ids {vpc_endpoint_id}",
-        "The endpoint is not available: wait if it is pending; if it failed, delete it and "
-        "audit again so the plan recreates it."),
-    "review_policy": (
-        "# review, no command: {message}",
-        "An explicit deny, a permissions boundary or an SCP is a security decision; the plan "
-        "does not remove it. Change the named statement, then audit again."),
-    "renumber_network_acl": (
-        "aws ec2 describe-network-acls{region} --network-acl-ids {network_acl_id}",
-        "No free rule number is left ahead of the rule that denies the traffic; renumber the "
-        "ACL's rules, then audit again."),
-}
 
 
 def _add_fixes(entry, fixes: list[FixedFinding]) -> None:

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UsageError
 from auditor.remediation.apply import apply_manual_steps
 from auditor.remediation.plan import ManualStep, Plan, load_plan
+from auditor.sources.description import SourceDescription
 from auditor.sources.raw import RawRegion
+
+if TYPE_CHECKING:
+    from auditor.audit import AuditReport
 
 # The plan the CDK app synthesized from, copied into its cloud assembly.
 PLAN_FILE_NAME = "ssm-auditor-plan.json"
@@ -73,7 +77,16 @@ def assume_manual_steps(estate: Any, steps: list[ManualStep], assumptions: Assum
             target.append(step.command)
 
 
-def prepare(cdk_out_text: str) -> tuple[list, Plan | None, Assumptions]:
+@dataclass
+class SynthesizedPlan:
+    """A cloud assembly read: its stacks' templates and the plan they were made from."""
+
+    templates: list
+    plan: Plan | None
+    assumptions: Assumptions
+
+
+def prepare(cdk_out_text: str) -> SynthesizedPlan:
     """The templates, the plan and an empty record of assumptions."""
     from auditor.sources.template.load import load_templates
 
@@ -85,4 +98,27 @@ def prepare(cdk_out_text: str) -> tuple[list, Plan | None, Assumptions]:
     plan = read_plan(cdk_out)
     assumptions = Assumptions(str(cdk_out), [t.name for t in templates],
                               plan_found=plan is not None)
-    return templates, plan, assumptions
+    return SynthesizedPlan(templates, plan, assumptions)
+
+
+def verify_plan(synthesized: SynthesizedPlan, raws: list[RawRegion],
+                instance_ids: list[str] | None, source: SourceDescription) -> AuditReport:
+    """The audit of the estate as the synthesized stacks and manual steps would leave it;
+    its source says what was assumed and each instance's verdict before."""
+    from auditor.audit import audit_raws, run_audit
+    from auditor.sources.parse import build_estate
+
+    before, _ = audit_raws(raws, instance_ids, source)
+    assumptions = synthesized.assumptions
+    estates = []
+    for raw in raws:
+        estate = build_estate(overlay_for_region(raw, synthesized.templates, assumptions),
+                              instance_ids)
+        if synthesized.plan is not None:
+            assume_manual_steps(estate, synthesized.plan.manual_steps, assumptions)
+        estates.append(estate)
+    source = source.describe(estates)
+    source.after_plan = assumptions.to_dict()
+    source.after_plan["verdicts_before"] = {
+        audit.instance.instance_id: audit.verdict for audit in before.instances}
+    return run_audit(estates, instance_ids, source)

@@ -1,16 +1,23 @@
-"""The JSON report of the contract (schema_version 1), with more fields than the minimum."""
+"""The JSON report of the contract (schema_version 1), with more fields than the minimum.
+
+With a locator (a report of templates), each instance and finding also says where its resource
+is written: ``logical_id``, ``resource_type``, ``template`` (path and line), ``construct_path``.
+"""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from auditor.analysis.credentials import CredentialResult, PermissionsResult
 from auditor.analysis.results import Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
+from auditor.reports import RenderOptions
+from auditor.reports.locations import Locator, nowhere
 
 
-def finding_dict(finding: Finding) -> dict[str, Any]:
+def finding_dict(finding: Finding, locate: Locator = nowhere) -> dict[str, Any]:
     entry = CATALOGUE.get(finding.code)
     data: dict[str, Any] = {
         "code": finding.code,
@@ -23,6 +30,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         data["title"] = entry.title
     if finding.details:
         data["details"] = finding.details
+    located = locate(finding.resource_id or "")
+    if located is not None:
+        data["logical_id"] = located.logical_id
     return data
 
 
@@ -62,8 +72,18 @@ def _log_fields(audit: InstanceAudit) -> dict[str, Any]:
             "logs": {key: value for key, value in audit.logs.items() if key != "symptoms"}}
 
 
-def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
-    """Everything about one instance but its services."""
+def credentials_dict(chain: CredentialResult) -> dict[str, Any]:
+    return {"status": chain.status, "source": chain.source, "role": chain.role_arn,
+            "chain": chain.chain}
+
+
+def permissions_dict(permitted: PermissionsResult) -> dict[str, Any]:
+    return {"status": permitted.status, "missing_actions": permitted.missing_actions,
+            "by_service": permitted.by_service}
+
+
+def _instance_fields(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
+    """Everything about one instance but its services and where it is written."""
     instance = audit.instance
     imds = audit.imds
     return {
@@ -81,17 +101,31 @@ def _instance_fields(audit: InstanceAudit) -> dict[str, Any]:
         "verdict_reasons": audit.verdict_reasons,
         "imds": {"status": imds.status, "http_endpoint": imds.http_endpoint,
                  "http_tokens": imds.http_tokens, "hop_limit": imds.hop_limit},
-        "credentials": audit.credentials,
-        "permissions": audit.permissions,
+        "credentials": credentials_dict(audit.credentials),
+        "permissions": permissions_dict(audit.permissions),
         "ssm_view": _ssm_view(audit),
-        "findings": [finding_dict(finding) for finding in audit.findings],
+        "findings": [finding_dict(finding, locate) for finding in audit.findings],
         **_log_fields(audit),
     }
 
 
-def instance_dict(audit: InstanceAudit) -> dict[str, Any]:
-    fields = _instance_fields(audit)
+def _where(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
+    """Where the instance is written, when it comes from a template."""
+    located = locate(audit.instance.instance_id)
+    if located is None:
+        return {}
+    where: dict[str, Any] = {"logical_id": located.logical_id,
+                             "resource_type": located.resource_type,
+                             "template": {"path": located.path, "line": located.line}}
+    if located.construct_path:
+        where["construct_path"] = located.construct_path
+    return where
+
+
+def instance_dict(audit: InstanceAudit, locate: Locator = nowhere) -> dict[str, Any]:
+    fields = _instance_fields(audit, locate)
     fields["services"] = {name: service_dict(proof) for name, proof in audit.services.items()}
+    fields.update(_where(audit, locate))
     return fields
 
 
@@ -116,11 +150,21 @@ def catalogue_dict(report: AuditReport) -> dict[str, Any]:
 
 
 def _header(report: AuditReport) -> dict[str, Any]:
-    return {"schema_version": SCHEMA_VERSION, "source": report.source,
+    return {"schema_version": SCHEMA_VERSION, "source": report.source.to_dict(),
             "summary": summary(report), "catalogue": catalogue_dict(report)}
 
 
-def _render_compact(report: AuditReport) -> str:
+def _trailer(report: AuditReport) -> dict[str, Any]:
+    """What a report of templates could not resolve or read, after the instances."""
+    trailer: dict[str, Any] = {}
+    if report.unresolved is not None:
+        trailer["unresolved"] = report.unresolved
+    if report.not_read is not None:
+        trailer["not_read"] = report.not_read
+    return trailer
+
+
+def _render_compact(report: AuditReport, locate: Locator) -> str:
     """The same document on one line, each shared proof encoded once and spliced in."""
     encoded: dict[int, str] = {}  # instances alike share their proof objects
     instances = []
@@ -130,18 +174,29 @@ def _render_compact(report: AuditReport) -> str:
             if id(proof) not in encoded:
                 encoded[id(proof)] = json.dumps(service_dict(proof))
             services.append(f"{json.dumps(name)}: {encoded[id(proof)]}")
-        fields = json.dumps(_instance_fields(audit))
-        instances.append(f'{fields[:-1]}, "services": {{{", ".join(services)}}}}}')
+        fields = json.dumps(_instance_fields(audit, locate))
+        where = json.dumps(_where(audit, locate))[1:-1] if locate is not nowhere else ""
+        where = f", {where}" if where else ""
+        instances.append(f'{fields[:-1]}, "services": {{{", ".join(services)}}}{where}}}')
     header = json.dumps(_header(report))
-    return f'{header[:-1]}, "instances": [{", ".join(instances)}]}}'
+    trailer = json.dumps(_trailer(report))[1:-1]
+    trailer = f", {trailer}" if trailer else ""
+    return f'{header[:-1]}, "instances": [{", ".join(instances)}]{trailer}}}'  # one copy
 
 
-def render(report: AuditReport, indent: bool | None = None) -> str:
-    """Indented up to ``INDENT_UP_TO`` instances unless ``indent`` says otherwise."""
+def render(report: AuditReport, options: RenderOptions | None = None,
+           indent: bool | None = None) -> str:
+    """Indented up to ``INDENT_UP_TO`` instances unless ``indent`` (or the options') says
+    otherwise."""
+    options = options or RenderOptions()
+    locate = options.locate or nowhere
+    if indent is None:
+        indent = options.indent
     if indent is None:
         indent = len(report.instances) <= INDENT_UP_TO
     if not indent:
-        return _render_compact(report)
+        return _render_compact(report, locate)
     document = _header(report)
-    document["instances"] = [instance_dict(audit) for audit in report.instances]
+    document["instances"] = [instance_dict(audit, locate) for audit in report.instances]
+    document.update(_trailer(report))
     return json.dumps(document, indent=2)

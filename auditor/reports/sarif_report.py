@@ -10,30 +10,20 @@ the resource as a logical location.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path, PurePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from auditor import __version__
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
+from auditor.reports import RenderOptions
+from auditor.reports.locations import Locator, nowhere
+
+if TYPE_CHECKING:
+    from auditor.sources.template.context import LogicalRef
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"error": "error", "warning": "warning", "info": "note"}
-
-
-@dataclass(frozen=True)
-class SourceLocation:
-    """Where a resource is written: a template file, its line, its logical id."""
-
-    uri: str
-    line: int | None
-    logical_id: str
-    construct_path: str = ""  # the CDK construct that made the resource, when known
-
-
-Locator = Callable[[str], SourceLocation | None]
 
 
 def _rule(code: str) -> dict[str, Any]:
@@ -58,10 +48,10 @@ def _relative(path: str) -> str:
         return PurePath(path).as_posix()
 
 
-def _location(resource_id: str, located: SourceLocation | None) -> dict[str, Any]:
+def _location(resource_id: str, located: LogicalRef | None) -> dict[str, Any]:
     if located is None:
         return {"logicalLocations": [{"name": resource_id, "kind": "resource"}]}
-    uri = _relative(located.uri)
+    uri = _relative(located.path)
     qualified = located.construct_path or f"{uri}/{located.logical_id}"
     location: dict[str, Any] = {
         "physicalLocation": {"artifactLocation": {"uri": uri}},
@@ -99,8 +89,8 @@ def _results(audit: InstanceAudit, locate: Locator) -> list[dict[str, Any]]:
     return results
 
 
-def render(report: AuditReport, locate: Locator | None = None) -> str:
-    locate = locate or (lambda _resource_id: None)
+def render(report: AuditReport, options: RenderOptions | None = None) -> str:
+    locate = (options or RenderOptions()).locate or nowhere
     results = [result for audit in report.instances for result in _results(audit, locate)]
     codes = sorted({result["ruleId"] for result in results})
     rules = [_rule(code) for code in codes]

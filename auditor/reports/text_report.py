@@ -1,18 +1,32 @@
-"""The report for a person at a terminal: verdicts at a glance, then what blocks and the fix."""
+"""The report for a person at a terminal: verdicts at a glance, then what blocks and the fix.
+
+With ``--verify-plan``, each instance's verdict before and after the change comes first; for
+templates, each block says where the instance and the resources of its findings are written,
+and what the auditor did not read comes last.
+"""
 
 from __future__ import annotations
+
+from typing import TYPE_CHECKING
 
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
+from auditor.reports import RenderOptions
 from auditor.reports.json_report import summary
+from auditor.reports.locations import Locator, nowhere
+from auditor.sources.description import SourceDescription
+from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
+
+if TYPE_CHECKING:
+    from auditor.sources.template.context import LogicalRef
 
 _COLOURS = {"green": "32", "red": "31", "yellow": "33", "dim": "2", "bold": "1", "cyan": "36"}
 _VERDICT_STYLE = {
-    "manageable": ("OK ", "green", "manageable"),
-    "not_manageable": ("XX ", "red", "NOT manageable"),
-    "unknown": ("?? ", "yellow", "unknown"),
-    "not_applicable": ("-- ", "dim", "not applicable"),
+    MANAGEABLE: ("OK ", "green", "manageable"),
+    NOT_MANAGEABLE: ("XX ", "red", "NOT manageable"),
+    UNKNOWN: ("?? ", "yellow", "unknown"),
+    NOT_APPLICABLE: ("-- ", "dim", "not applicable"),
 }
 _STATUS_STYLE = {REACHABLE: "green", BLOCKED: "red"}
 
@@ -58,11 +72,19 @@ def _grouped(findings: list[Finding]) -> list[tuple[Finding, list[str]]]:
     return list(groups.values())
 
 
+def _location_text(located: LogicalRef) -> str:
+    line = f":{located.line}" if located.line else ""
+    construct = f" ({located.construct_path})" if located.construct_path else ""
+    return f"{located.path}{line} {located.logical_id}{construct}"
+
+
 def _finding_lines(finding: Finding, services: list[str], paint: _Painter,
-                   fixes_shown: set[str]) -> list[str]:
+                   fixes_shown: set[str], located: LogicalRef | None = None) -> list[str]:
     style = {"error": "red", "warning": "yellow"}.get(finding.severity, "dim")
     where = f" [{', '.join(services)}]" if services else ""
     lines = [f"    {paint(finding.code, style)}{where} {finding.message}"]
+    if located is not None:
+        lines.append(paint(f"      in {_location_text(located)}", "dim"))
     entry = CATALOGUE.get(finding.code)
     if entry is not None and finding.severity != "info" and finding.code not in fixes_shown:
         fixes_shown.add(finding.code)
@@ -96,11 +118,15 @@ def _needs_detail(audit: InstanceAudit) -> bool:
                                        for proof in audit.services.values())
 
 
-def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> list[str]:
+def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool,
+                    locate: Locator = nowhere) -> list[str]:
     mark, style, words = _VERDICT_STYLE[audit.verdict]
     instance = audit.instance
     lines = [f"{paint(mark + words, style)}  {_label(audit)}  {instance.region} "
              f"{instance.vpc_id} {instance.subnet_id} {instance.private_ip or ''}".rstrip()]
+    written = locate(instance.instance_id)
+    if written is not None:
+        lines.append(f"    template {_location_text(written)}")
     for proof in audit.services.values():
         lines.append(_service_line(proof, paint))
         for hop in proof.path:
@@ -108,36 +134,81 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool) -> lis
                 lines.append(paint(f"        {hop.decision:<7} {hop.step:<26} "
                                    f"{hop.resource_id}  {hop.rule}", "dim"))
     credentials = audit.credentials
-    role = (credentials.get("role") or "").rsplit("/", 1)[-1]
-    lines.append(f"    imds {audit.imds.status} | credentials {credentials['status']} via "
-                 f"{credentials.get('source', 'none')}{f' (role {role})' if role else ''} | "
-                 f"permissions {audit.permissions['status']}")
-    if verbose and credentials.get("chain"):
-        lines.append(paint("        chain: " + " -> ".join(credentials["chain"]), "dim"))
-    if audit.verdict != "not_manageable":
+    role = (credentials.role_arn or "").rsplit("/", 1)[-1]
+    lines.append(f"    imds {audit.imds.status} | credentials {credentials.status} via "
+                 f"{credentials.source}{f' (role {role})' if role else ''} | "
+                 f"permissions {audit.permissions.status}")
+    if verbose and credentials.chain:
+        lines.append(paint("        chain: " + " -> ".join(credentials.chain), "dim"))
+    if audit.verdict != NOT_MANAGEABLE:
         lines.extend(f"    because {reason}" for reason in audit.verdict_reasons)
     fixes_shown: set[str] = set()
     for finding, services in _grouped(audit.findings):
         if verbose or finding.severity != "info":
-            lines.extend(_finding_lines(finding, services, paint, fixes_shown))
+            located = locate(finding.resource_id) if finding.resource_id != \
+                instance.instance_id else None
+            lines.extend(_finding_lines(finding, services, paint, fixes_shown,
+                                        located if located != written else None))
     lines.extend(_log_lines(audit, paint, verbose))
     return lines
 
 
-def _source_text(source: dict) -> str:
+def _source_text(source: SourceDescription) -> str:
     """"snapshot demo/estate", "aws default", "template t.yaml over snapshot demo/estate"."""
-    kind = source.get("kind", "")
+    kind = source.kind
     if kind in ("template", "planned"):
-        what = f"template {source.get('path', '')}" if kind == "template" else "a planned launch"
-        base = source.get("base") or {}
-        return what + (f" over {_source_text(base)}" if base.get("kind") not in (None, "none")
+        what = f"template {source.path or ''}" if kind == "template" else "a planned launch"
+        base = source.base
+        return what + (f" over {_source_text(base)}" if base is not None and base.kind != "none"
                        else " alone")
-    return f"{kind} {source.get('path') or source.get('profile') or 'AWS'}"
+    return f"{kind} {source.path or source.profile or 'AWS'}"
 
 
-def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> str:
-    paint = _Painter(colour)
-    regions = ", ".join(report.source.get("regions", []))
+def _after_plan_lines(report: AuditReport, after: dict) -> list[str]:
+    """--verify-plan: each instance's verdict before the change and after it."""
+    lines = [f"after the change in {after['cdk_out']} ({len(after['stacks'])} stack(s)"
+             + (f"; assuming done: {len(after['manual_steps_assumed'])} manual step(s)"
+                if after["plan_found"] else
+                f"; no {after['cdk_out']}/ssm-auditor-plan.json, so no manual step assumed")
+             + "):"]
+    before = after["verdicts_before"]
+    for audit in report.instances:
+        instance_id = audit.instance.instance_id
+        was = before.get(instance_id, "?").replace("_", " ")
+        now = audit.verdict.replace("_", " ")
+        blockers = sorted({f.code for f in audit.findings if f.severity == "error"})
+        lines.append(f"  {instance_id}: {was} -> after this change: {now}"
+                     + (f" (still blocked by {', '.join(blockers)})" if blockers else ""))
+    lines += [f"  not modelled, check by hand: {command}"
+              for command in after["manual_steps_not_modelled"]]
+    return lines
+
+
+def _nothing_to_check(report: AuditReport) -> str:
+    from auditor.sources.template.overlay import NESTED_STACK
+
+    nested = NESTED_STACK in (report.not_read or {}).values()
+    return (f"ssm-auditor: nothing to check in {report.source.path}: no instance, launch "
+            "template or auto scaling group" + (" in the templates given" if nested else ""))
+
+
+def render(report: AuditReport, options: RenderOptions | None = None) -> str:
+    options = options or RenderOptions()
+    lines = _after_plan_lines(report, report.source.after_plan) \
+        if report.source.after_plan else []
+    if report.not_read is not None and not report.instances:  # templates that launch nothing
+        lines.append(_nothing_to_check(report))
+    else:
+        lines += _audit_lines(report, _Painter(options.colour), options.verbose,
+                              options.locate or nowhere)
+    lines += [f"not read: {logical_id} ({why})"
+              for logical_id, why in (report.not_read or {}).items()]
+    return "\n".join(lines)
+
+
+def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
+                 locate: Locator) -> list[str]:
+    regions = ", ".join(report.source.regions or [])
     lines = [paint(f"ssm-auditor: {len(report.instances)} instance(s) from "
                    f"{_source_text(report.source)} ({regions})", "bold"), ""]
     width = max((len(_label(a)) for a in report.instances), default=10)
@@ -148,9 +219,9 @@ def render(report: AuditReport, colour: bool = False, verbose: bool = False) -> 
     details = [a for a in report.instances if verbose or _needs_detail(a)]
     for audit in details:
         lines.append("")
-        lines.extend(_instance_block(audit, paint, verbose))
+        lines.extend(_instance_block(audit, paint, verbose, locate))
     counts = summary(report)
     lines.append("")
     lines.append("summary: " + ", ".join(f"{count} {verdict.replace('_', ' ')}"
                                          for verdict, count in sorted(counts.items())))
-    return "\n".join(lines)
+    return lines

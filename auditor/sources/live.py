@@ -25,10 +25,10 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from auditor import aws_facts
+from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.sources import api_calls
 from auditor.sources.api_calls import ApiCall
-from auditor.sources.parse import no_scp_applies
 from auditor.sources.raw import RawRegion
 
 if TYPE_CHECKING:

@@ -21,6 +21,7 @@ from ipaddress import IPv4Address, IPv4Network, ip_network
 from typing import Any
 from urllib.parse import unquote
 
+from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.model import (
     Cidr,
@@ -575,22 +576,6 @@ def _parse_instance_information(estate: Estate, answer: Any, scope: Scope) -> No
 
 
 # --- Organizations: the service control policies -------------------------------------------
-
-
-def no_scp_applies(organization: dict | None, account_id: str) -> str | None:
-    """Why no service control policy applies to the account, or None when some may.
-
-    ``organization``: DescribeOrganization's "Organization" (None outside an organization).
-    SCPs apply neither outside an organization, nor in one with consolidated billing only, nor
-    to its management account.
-    """
-    if organization is None:
-        return "not in an organization"
-    if organization.get("FeatureSet") == "CONSOLIDATED_BILLING":
-        return "the organization has consolidated billing only (no SCPs)"
-    if account_id and organization.get("MasterAccountId") == account_id:
-        return "the management account (SCPs do not apply to it)"
-    return None
 
 
 class _Organization:

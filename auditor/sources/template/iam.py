@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from auditor import aws_facts, aws_managed_policies
-from auditor.analysis.iam_policy import action_matches
+from auditor.policy_patterns import action_matches
 from auditor.sources.template.context import Reader, Translation
 from auditor.sources.template.intrinsics import NO_VALUE, first_unresolved
 

@@ -1,31 +1,18 @@
-"""``python -m auditor logs FILE [FILE ...] [--format text|json]``: symptoms of agent logs.
+"""The report of ``python -m auditor logs``: the symptoms of agent logs, as text or JSON.
 
-Exit status: 0 when every input was read (whatever it shows), 2 when one could not be.
+Not an audit report (no instances, no verdicts): the contract's section 5 document.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 
-from auditor.cli import OneLineParser
-from auditor.logs.analysis import LogAnalysis, analyse
+from auditor.logs.analysis import LogAnalysis
 from auditor.logs.classify import SymptomTally
 from auditor.logs.symptoms import BY_LABEL, HEALTHY, UNRECOGNIZED
 from auditor.logs.terminal import visible
 
-
-def _parser() -> argparse.ArgumentParser:
-    parser = OneLineParser(prog="python -m auditor logs",
-                           description="Classify SSM Agent log lines (amazon-ssm-agent.log, "
-                                       "errors.log, hibernate.log, syslog or journald "
-                                       "extracts, pastes) or ssm-cli get-diagnostics JSON "
-                                       "into symptoms.",
-                           epilog="Use - for standard input. Exit status: 0 the input was "
-                                  "read, 2 it could not be.")
-    parser.add_argument("files", nargs="+", metavar="FILE")
-    parser.add_argument("--format", choices=("text", "json"), default="text")
-    return parser
+FORMATS = ("text", "json")
 
 
 def _meaning(label: str) -> str:
@@ -72,11 +59,7 @@ def render_text(analysis: LogAnalysis) -> str:
     return visible("\n".join(lines))
 
 
-def run(argv: list[str]) -> int:
-    args = _parser().parse_args(argv)
-    analysis = analyse(args.files)
-    if args.format == "json":
-        print(json.dumps(analysis.as_dict(), indent=2))
-    else:
-        print(render_text(analysis))
-    return 0
+def render(analysis: LogAnalysis, format_name: str) -> str:
+    if format_name == "json":
+        return json.dumps(analysis.as_dict(), indent=2)
+    return render_text(analysis)

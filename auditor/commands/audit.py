@@ -1,0 +1,101 @@
+"""``python -m auditor [--instance ID ... | --all]``: the audit, the default command.
+
+Exit status: 0 all manageable (or not applicable), 1 some not manageable, 3 none not
+manageable but some unknown, 2 bad usage or unusable input (one line on stderr).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from auditor import __version__
+from auditor.commands.common import OneLineParser, add_output_arguments, print_report, read_raws
+from auditor.errors import UsageError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = OneLineParser(prog="python -m auditor",
+                           description="Prove whether SSM Agent on EC2 instances can work.",
+                           epilog="Also: `python -m auditor snapshot --out DIR` captures "
+                                  "the read-only API answers for offline audits; `python -m "
+                                  "auditor logs FILE...` reads agent logs; `python -m auditor "
+                                  "prelaunch TEMPLATE` checks a template or a planned instance "
+                                  "before launch (each has --help). Exit status: 0 all "
+                                  "manageable, 1 some not manageable, 3 some unknown, 2 bad "
+                                  "usage or input.")
+    parser.add_argument("--version", action="version", version=f"ssm-auditor {__version__}")
+    target = parser.add_argument_group("what to audit")
+    target.add_argument("--instance", action="append", metavar="ID",
+                        help="instance id to audit (repeatable)")
+    target.add_argument("--all", action="store_true", help="audit every instance")
+    source = parser.add_argument_group("where the estate comes from")
+    source.add_argument("--snapshot", metavar="DIR", help="audit offline from a snapshot")
+    source.add_argument("--region", action="append", metavar="R",
+                        help="region (repeatable; default: the SDK's region)")
+    source.add_argument("--profile", metavar="P", help="AWS profile (default: the SDK's)")
+    output = add_output_arguments(
+        parser, colour_help="colour in the text report (auto: when stdout is a terminal)",
+        verbose_help="show every hop of every proof, also for healthy instances")
+    output.add_argument("--logs", action="append", metavar="FILE",
+                        help="agent log or ssm-cli get-diagnostics JSON to correlate with the "
+                             "proof (repeatable; - for standard input; a log goes to the "
+                             "audited instance it names, or to the only one audited)")
+    fix = parser.add_argument_group("remediation")
+    fix.add_argument("--plan", metavar="FILE",
+                     help="also write a remediation plan for the CDK app "
+                          "(npx cdk synth -c plan=FILE)")
+    fix.add_argument("--verify-plan", metavar="CDK_OUT",
+                     help="prove the synthesized remediation app (the cdk.out of `cdk synth "
+                          "-c plan=FILE`) before deploying it: audit the estate as it would be "
+                          "after the stacks and the plan's manual steps")
+    fix.add_argument("--plan-s3-gateway", action="store_true",
+                     help="with --plan: also add an S3 gateway endpoint where endpoints are "
+                          "added (agent updates and logs to S3 without the internet)")
+    return parser
+
+
+def run(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if bool(args.instance) == bool(args.all):
+        raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
+    if args.plan_s3_gateway and not args.plan:
+        raise UsageError("--plan-s3-gateway needs --plan FILE")
+    if args.verify_plan and args.plan:
+        raise UsageError("--verify-plan proves a plan already synthesized; --plan writes one: "
+                         "give one of them")
+    from auditor.audit import audit_raws
+
+    estates: list = []
+    if args.verify_plan:
+        from auditor.remediation import verify
+
+        synthesized = verify.prepare(args.verify_plan)  # a bad cdk.out before any AWS call
+        raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance)
+        report = verify.verify_plan(synthesized, raws, args.instance, source)
+    else:
+        raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance)
+        report, estates = audit_raws(raws, args.instance, source)
+    if args.logs:
+        from auditor.logs.attach import attach_logs
+
+        attach_logs(report, args.logs)
+    print_report(report, args)
+    if args.plan:
+        _write_plan(args, raws, estates, report)
+    return report.exit_code()
+
+
+def _write_plan(args: argparse.Namespace, raws: list, estates: list, report) -> None:
+    """The plan goes to its file; a summary to stderr, so a JSON report stays clean."""
+    from auditor.remediation import plan as plan_file
+    from auditor.remediation.planner import PlanOptions, plan_with_neighbours
+
+    plan = plan_with_neighbours(raws, estates, report, args.instance,
+                                neighbours_read=bool(args.snapshot),
+                                options=PlanOptions(s3_gateway=args.plan_s3_gateway))
+    try:
+        plan_file.dump(plan, args.plan)
+    except OSError as error:
+        raise UsageError(f"cannot write the plan to {args.plan}: {error.strerror}") from None
+    print(plan_file.summary(plan, args.plan), file=sys.stderr)

@@ -1,0 +1,9 @@
+"""Synthetic estates shared by tests/, scripts/ (benchmarks, the demo generator) and nobody else.
+
+- ``estate_builder``: raw API answers (the AWS CLI's JSON shape) built without AWS;
+- ``demo_estate``: the bundled demo estate (demo/estate) described with it;
+- ``moto_layout``: one VPC seeded in moto through the EC2 API.
+
+Neither tests/ nor scripts/ own these: tests never import scripts/ helpers and scripts never
+import tests/. Not part of the installed package.
+"""

@@ -1,0 +1,233 @@
+"""The bundled demo estate (demo/estate): the common failures beside healthy instances.
+
+``build()`` describes it; ``python scripts/make_demo_estate.py`` writes it. The files are what
+``python -m auditor snapshot`` would capture from such an account. A test regenerates them and
+compares, so the committed demo never drifts from this description.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from builders.estate_builder import EstateBuilder
+
+DEFAULT_OUT = Path(__file__).resolve().parent.parent / "demo" / "estate"
+CAPTURED_AT = "2026-11-26T09:00:00+00:00"
+AGENT_SERVICES = ("ssm", "ssmmessages", "ec2messages")
+EPHEMERAL_ONLY_HIGH = (1024, 65535)
+CORE = "AmazonSSMManagedInstanceCore"
+# What Systems Manager reports for each demo instance (by Name): the broken ones lost their
+# connection when the network changed, or never registered; an instance absent here has never
+# been seen by Systems Manager.
+SSM_VIEW = {
+    "web-public": "Online",
+    "app-behind-nat": "Online",
+    "locked-down-egress": "ConnectionLost",
+    "stopped-worker": "ConnectionLost",
+    "nacl-drops-replies": "ConnectionLost",
+    "db-isolated-endpoints": "Online",
+    "nat-failed": "ConnectionLost",
+    "blackhole-route": "ConnectionLost",
+    "endpoint-sg-blocks": "ConnectionLost",
+    "via-transit-gateway": "Online",
+    "custom-dns-servers": "Online",
+    "trust-denies-ec2": "ConnectionLost",
+    "heartbeat-denied": "ConnectionLost",
+    "org-condition": "Online",
+    "connection-lost-unexplained": "ConnectionLost",
+}
+
+
+def _prod_vpc(b: EstateBuilder) -> None:
+    """A well-built VPC with public and NAT-ed subnets, and the mistakes made inside it."""
+    vpc = b.vpc("10.0.0.0/16")
+    public = b.subnet(vpc, "10.0.0.0/24", "a", public_ip_on_launch=True)
+    private = b.subnet(vpc, "10.0.10.0/24", "a")
+    igw = b.internet_gateway(vpc)
+    b.route_table(vpc, [public], [("0.0.0.0/0", igw)])
+    nat = b.nat_gateway(public)
+    b.route_table(vpc, [private], [("0.0.0.0/0", nat)])
+    web = b.security_group(vpc, "web")
+    app = b.security_group(vpc, "app", egress=[("tcp", 443, 443, "0.0.0.0/0"),
+                                               ("tcp", 5432, 5432, "10.0.0.0/16")])
+    b.instance(public, [web], name="web-public", public_ip="198.51.100.10",
+               instance_profile="web-role")
+    b.instance(private, [app], name="app-behind-nat", instance_profile="app-role")
+    b.instance(public, [web], name="batch-no-public-ip", instance_profile="web-role")
+    locked = b.security_group(vpc, "locked-down", egress=[("tcp", 5432, 5432, "10.0.0.0/16")])
+    b.instance(private, [locked], name="locked-down-egress", instance_profile="app-role")
+    b.instance(private, [app], name="imds-disabled", http_endpoint="disabled",
+               instance_profile="app-role")
+    b.instance(private, [app], name="stopped-worker", state="stopped",
+               instance_profile="app-role")
+
+    strict = b.subnet(vpc, "10.0.30.0/24", "a")
+    b.route_table(vpc, [strict], [("0.0.0.0/0", nat)])
+    b.network_acl(vpc, [strict], [
+        (100, True, "allow", "6", "0.0.0.0/0", (443, 443)),
+        (100, False, "allow", "6", "10.0.0.0/16", EPHEMERAL_ONLY_HIGH),  # replies only from VPC
+    ])
+    b.instance(strict, [app], name="nacl-drops-replies", instance_profile="app-role")
+
+
+def _isolated_vpc(b: EstateBuilder) -> None:
+    """No internet at all: the three interface endpoints carry the agent."""
+    vpc = b.vpc("10.4.0.0/16")
+    isolated_a = b.subnet(vpc, "10.4.20.0/24", "a")
+    isolated_b = b.subnet(vpc, "10.4.21.0/24", "b")
+    b.route_table(vpc, [isolated_a, isolated_b])  # local only
+    endpoints = b.security_group(vpc, "ssm-endpoints",
+                                 ingress=[("tcp", 443, 443, "10.4.0.0/16")])
+    db = b.security_group(vpc, "db", egress=[("tcp", 443, 443, endpoints)])
+    for service in AGENT_SERVICES:
+        b.interface_endpoint(vpc, service, [isolated_a, isolated_b], [endpoints])
+    b.instance(isolated_b, [db], name="db-isolated-endpoints", instance_profile="db-role")
+
+
+def _legacy_vpc(b: EstateBuilder) -> None:
+    """An older VPC that grew by hand: the classic routing and endpoint mistakes."""
+    vpc = b.vpc("10.1.0.0/16")
+    public = b.subnet(vpc, "10.1.0.0/24", "a")
+    nat_home = b.subnet(vpc, "10.1.1.0/24", "a")
+    behind_broken_nat = b.subnet(vpc, "10.1.10.0/24", "a")
+    behind_failed_nat = b.subnet(vpc, "10.1.11.0/24", "b")
+    blackholed = b.subnet(vpc, "10.1.12.0/24", "b")
+    igw = b.internet_gateway(vpc)
+    b.route_table(vpc, [public], [("0.0.0.0/0", igw)])
+    broken_nat = b.nat_gateway(nat_home)  # nat_home has no route to the internet gateway
+    failed_nat = b.nat_gateway(public, state="failed")
+    b.route_table(vpc, [behind_broken_nat], [("0.0.0.0/0", broken_nat)])
+    b.route_table(vpc, [behind_failed_nat], [("0.0.0.0/0", failed_nat)])
+    b.route_table(vpc, [blackholed], [("0.0.0.0/0", "blackhole:nat-0deleted0000000000")])
+    app = b.security_group(vpc, "legacy-app")
+    b.instance(behind_broken_nat, [app], name="nat-without-internet", instance_profile="legacy")
+    b.instance(behind_failed_nat, [app], name="nat-failed", instance_profile="legacy")
+    b.instance(blackholed, [app], name="blackhole-route", instance_profile="legacy")
+
+
+def _half_migrated_vpc(b: EstateBuilder) -> None:
+    """An ssm endpoint whose SG admits an old office range only, beside a working NAT."""
+    vpc = b.vpc("10.5.0.0/16")
+    public = b.subnet(vpc, "10.5.0.0/24", "a")
+    private = b.subnet(vpc, "10.5.10.0/24", "a")
+    endpoint_subnet = b.subnet(vpc, "10.5.20.0/24", "b")
+    igw = b.internet_gateway(vpc)
+    b.route_table(vpc, [public], [("0.0.0.0/0", igw)])
+    nat = b.nat_gateway(public)
+    b.route_table(vpc, [private], [("0.0.0.0/0", nat)])
+    stale = b.security_group(vpc, "ssm-endpoint-stale",
+                             ingress=[("tcp", 443, 443, "192.168.0.0/16")])
+    b.interface_endpoint(vpc, "ssm", [endpoint_subnet], [stale])
+    app = b.security_group(vpc, "windows-app")
+    # The ssm name resolves to the endpoint, so the working NAT path does not rescue it.
+    b.instance(private, [app], name="endpoint-sg-blocks", platform="windows",
+               instance_profile="legacy")
+
+
+def _hub_vpc(b: EstateBuilder) -> None:
+    """Traffic that leaves through a transit gateway, and a VPC with its own DNS servers."""
+    vpc = b.vpc("10.2.0.0/16")
+    spoke = b.subnet(vpc, "10.2.0.0/24", "a")
+    b.route_table(vpc, [spoke], [("0.0.0.0/0", "tgw-0123456789abcdef0")])
+    app = b.security_group(vpc, "spoke-app")
+    b.instance(spoke, [app], name="via-transit-gateway", instance_profile="spoke")
+
+    custom = b.vpc("10.3.0.0/16", dns_servers=["10.3.0.53", "10.3.1.53"])
+    subnet = b.subnet(custom, "10.3.0.0/24", "a")
+    igw = b.internet_gateway(custom)
+    b.route_table(custom, [subnet], [("0.0.0.0/0", igw)])
+    group = b.security_group(custom, "ad-joined")
+    b.instance(subnet, [group], name="custom-dns-servers", public_ip="198.51.100.20",
+               instance_profile="ad")
+
+
+def _iam(b: EstateBuilder) -> None:
+    """One role per instance profile, each trusting EC2 and allowed what the agent needs."""
+    for name in ("web-role", "legacy", "spoke", "ad"):
+        b.role(name, attached=[CORE])
+        b.instance_profile(name, [name])
+    # The application role: Core beside its own policy, under a permissions boundary.
+    b.managed_policy("app-data-read", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
+         "Resource": ["arn:aws:s3:::app-data", "arn:aws:s3:::app-data/*"]}]})
+    b.managed_policy("workload-boundary", {"Version": "2012-10-17", "Statement": [
+        {"Sid": "AgentAndData", "Effect": "Allow",
+         "Action": ["ssm:*", "ssmmessages:*", "ec2messages:*", "s3:GetObject", "s3:ListBucket"],
+         "Resource": "*"}]})
+    b.role("app-role", attached=[CORE, "app-data-read"], boundary="workload-boundary",
+           tags={"team": "payments"})
+    b.instance_profile("app-role", ["app-role"])
+    # The database role: only what the agent needs, written inline by a careful team.
+    b.role("db-role", inline={"ssm-agent-minimal": {"Version": "2012-10-17", "Statement": [
+        {"Sid": "Heartbeat", "Effect": "Allow", "Action": "ssm:UpdateInstanceInformation",
+         "Resource": "*"},
+        {"Sid": "Channels", "Effect": "Allow",
+         "Action": ["ssmmessages:CreateControlChannel", "ssmmessages:OpenControlChannel",
+                    "ssmmessages:CreateDataChannel", "ssmmessages:OpenDataChannel",
+                    "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage",
+                    "ec2messages:FailMessage", "ec2messages:GetEndpoint",
+                    "ec2messages:GetMessages", "ec2messages:SendReply"],
+         "Resource": "*"}]}})
+    b.instance_profile("db-role", ["db-role"])
+    b.dhmc_setting(None)  # Default Host Management never configured: the usual default
+
+
+def _credentials_vpc(b: EstateBuilder) -> None:
+    """A healthy network where the credentials or permissions decide."""
+    vpc = b.vpc("10.6.0.0/16")
+    public = b.subnet(vpc, "10.6.0.0/24", "a")
+    private = b.subnet(vpc, "10.6.10.0/24", "a")
+    b.route_table(vpc, [public], [("0.0.0.0/0", b.internet_gateway(vpc))])
+    b.route_table(vpc, [private], [("0.0.0.0/0", b.nat_gateway(public))])
+    group = b.security_group(vpc, "batch")
+
+    b.role("lambda-copy", attached=[CORE], trust={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+         "Action": "sts:AssumeRole"}]})
+    b.instance_profile("lambda-copy", ["lambda-copy"])
+    b.role("locked-role", attached=[CORE], inline={"lockdown": {
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "DenyHeartbeat", "Effect": "Deny", "Action": "ssm:UpdateInstanceInformation",
+             "Resource": "*"}]}})
+    b.instance_profile("locked-role", ["locked-role"])
+    b.managed_policy("s3-only-boundary", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]})
+    b.role("bounded-role", attached=[CORE], boundary="s3-only-boundary")
+    b.instance_profile("bounded-role", ["bounded-role"])
+    b.role("org-role", inline={"agent-in-org": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ssm:*", "ssmmessages:*", "ec2messages:*"],
+         "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3"}}}]}})
+    b.instance_profile("org-role", ["org-role"])
+    b.instance_profile("empty-profile", [])
+    b.role("batch-role", attached=[CORE])
+    b.instance_profile("batch-role", ["batch-role"])
+
+    b.instance(private, [group], name="no-instance-profile")
+    b.instance(private, [group], name="profile-without-role", instance_profile="empty-profile")
+    b.instance(private, [group], name="trust-denies-ec2", instance_profile="lambda-copy")
+    b.instance(private, [group], name="heartbeat-denied", instance_profile="locked-role")
+    b.instance(private, [group], name="boundary-blocks", instance_profile="bounded-role")
+    b.instance(private, [group], name="org-condition", instance_profile="org-role")
+    b.instance(private, [group], name="connection-lost-unexplained",
+               instance_profile="batch-role")
+
+
+def _ssm_view(b: EstateBuilder) -> None:
+    for reservation in b.reservations:
+        instance = reservation["Instances"][0]
+        name = next(tag["Value"] for tag in instance["Tags"] if tag["Key"] == "Name")
+        if name in SSM_VIEW:
+            b.managed_node(instance["InstanceId"], SSM_VIEW[name])
+
+
+def build() -> EstateBuilder:
+    builder = EstateBuilder(region="eu-west-1", account_id="111122223333")
+    _prod_vpc(builder)
+    _isolated_vpc(builder)
+    _legacy_vpc(builder)
+    _half_migrated_vpc(builder)
+    _hub_vpc(builder)
+    _credentials_vpc(builder)
+    _iam(builder)
+    _ssm_view(builder)
+    return builder
