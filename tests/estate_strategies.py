@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from auditor import aws_facts
 from auditor.audit import run_audit
+from auditor.sources.description import SourceDescription
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
 from builders.estate_builder import EstateBuilder
@@ -328,13 +329,13 @@ class Outcome:
 
 
 def audit(raw: RawRegion):
-    return run_audit([build_estate(raw)], None, {"kind": "property"})
+    return run_audit([build_estate(raw)], None, SourceDescription("snapshot"))
 
 
 def outcomes(raw: RawRegion) -> dict[str, Outcome]:
     return {a.instance.instance_id: Outcome(
         a.verdict, tuple((s, p.status) for s, p in sorted(a.services.items())),
-        a.credentials["status"], a.permissions["status"],
+        a.credentials.status, a.permissions.status,
         tuple(sorted({f.code for f in a.findings if f.severity == "error"})))
         for a in audit(raw).instances}
 

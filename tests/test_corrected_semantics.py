@@ -28,6 +28,7 @@ from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import ALLOW, BLOCKED, DENY, REACHABLE, UNKNOWN
 from auditor.audit import run_audit
 from auditor.model import NaclEntry, NetworkAcl
+from auditor.sources.description import SourceDescription
 from auditor.sources.parse import build_estate
 from builders.estate_builder import EstateBuilder
 
@@ -42,7 +43,8 @@ def prove(builder: EstateBuilder, instance_id: str):
 
 
 def audit(builder: EstateBuilder, instance_id: str):
-    report = run_audit([build_estate(builder.raw())], [instance_id], {"kind": "test"})
+    report = run_audit([build_estate(builder.raw())], [instance_id],
+                       SourceDescription("snapshot"))
     return report.instances[0]
 
 
@@ -230,7 +232,7 @@ def test_trust_policy_principal(principal, verdict, credentials):
     instance = b.instance(subnet, [b.security_group(vpc)], public_ip="198.51.100.7",
                           instance_profile="agent")
     result = audit(b, instance)
-    assert (result.verdict, result.credentials["status"]) == (verdict, credentials)
+    assert (result.verdict, result.credentials.status) == (verdict, credentials)
     if verdict == "unknown":
         assert "CONDITION_NOT_EVALUATED" in {f.code for f in result.findings}
 
@@ -307,8 +309,8 @@ def test_get_endpoint_is_not_required():
                           instance_profile="agent")
     b.managed_node(instance, agent_version="3.2.923.0", is_latest=False)
     result = audit(b, instance)
-    assert result.permissions["status"] == "ok"
-    assert result.permissions["by_service"]["ec2messages"] == "ok"
+    assert result.permissions.status == "ok"
+    assert result.permissions.by_service["ec2messages"] == "ok"
     assert result.verdict == "manageable"
 
 
@@ -434,7 +436,7 @@ def test_undecided_trust_when_every_branch_falls_back_to_the_same_dhmc():
     way: the agent ends on Default Host Management, which works."""
     b, instance = credential_estate(trust=UNDECIDABLE_TRUST, profile_policies=[])
     result = audit(b, instance)
-    assert (result.verdict, result.credentials["status"], result.credentials["source"]) == (
+    assert (result.verdict, result.credentials.status, result.credentials.source) == (
         "manageable", "ok", "dhmc")
     undecided = [f for f in result.findings if f.code == "CONDITION_NOT_EVALUATED"]
     assert undecided and all(f.severity == "info" for f in undecided)
@@ -455,5 +457,5 @@ def test_undecided_dhmc_trust_on_an_instance_dhmc_cannot_serve_is_decided():
     b, instance = credential_estate(trust=None, profile_policies=[], dhmc_trust=ssm_trust,
                                     tokens="optional")
     result = audit(b, instance)
-    assert (result.verdict, result.credentials["status"]) == ("not_manageable", "fail")
+    assert (result.verdict, result.credentials.status) == ("not_manageable", "fail")
     assert "DHMC_REQUIRES_IMDSV2" in {f.code for f in result.findings}
