@@ -16,7 +16,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from enum import IntEnum
 from functools import lru_cache
-from ipaddress import IPv4Address, IPv4Network, collapse_addresses, summarize_address_range
+from ipaddress import IPv4Address, IPv4Network, summarize_address_range
 from typing import Final, Generic, TypeVar
 
 from auditor.aws_facts import NON_PUBLIC_RANGES
@@ -55,6 +55,7 @@ def _complement(intervals: Sequence[Interval]) -> tuple[Interval, ...]:
     return tuple(result)
 
 
+@lru_cache(maxsize=65536)
 def network_interval(network: IPv4Network) -> Interval:
     return int(network.network_address), int(network.broadcast_address)
 
@@ -112,8 +113,12 @@ def cidr_coverage(cidr: IPv4Network, peer: Peer) -> Coverage:
 
 def cidrs_coverage(cidrs: Iterable[IPv4Network], peer: Peer) -> Coverage:
     """Coverage of the union of several CIDRs (a prefix list, all rules of a kind)."""
-    collapsed = list(collapse_addresses(cidrs))
-    return _covered([network_interval(cidr) for cidr in collapsed], _peer_intervals(peer))
+    return _cidrs_coverage(tuple(cidrs), peer)
+
+
+@lru_cache(maxsize=16384)
+def _cidrs_coverage(cidrs: tuple[IPv4Network, ...], peer: Peer) -> Coverage:
+    return _covered(union(network_interval(cidr) for cidr in cidrs), _peer_intervals(peer))
 
 
 def port_coverage(from_port: int, to_port: int, wanted: tuple[int, int]) -> Coverage:

@@ -7,6 +7,8 @@ covers.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from auditor.analysis import ipspace
 from auditor.analysis.ipspace import Box, Peer, describe_peer
 from auditor.analysis.results import ALLOW, DENY, UNKNOWN, Check, Finding, Hop
@@ -16,6 +18,7 @@ _TCP_NUMBERS = ("-1", "6", "tcp")
 IMPLICIT_DENY = "implicit deny (no rule matches)"
 
 
+@lru_cache(maxsize=65536)
 def describe_entry(entry: NaclEntry) -> str:
     action = "allow" if entry.allow else "deny"
     if entry.protocol == "-1":
@@ -29,6 +32,7 @@ def describe_entry(entry: NaclEntry) -> str:
     return f"{direction} rule {number} {action} {what} {entry.cidr}"
 
 
+@lru_cache(maxsize=65536)
 def _box(entry: NaclEntry) -> Box | None:
     """What a rule matches of TCP traffic: its addresses times its ports."""
     if entry.cidr is None or entry.protocol not in _TCP_NUMBERS:
@@ -48,7 +52,15 @@ def decide(nacl: NetworkAcl, egress: bool, peer: Peer,
     ephemeral range, so a port refused fails some connections): ALLOW when every address of the
     peer is admitted, DENY when none is, UNKNOWN when it depends on the peer's address.
     """
-    rules = [(box, entry) for entry in nacl.entries  # in rule-number order
+    # Entries in rule-number order (NetworkAcl keeps them so); many hops of a fleet ask the
+    # same ACL the same question, and a plan may change an ACL's entries: key on them.
+    return _decide(tuple(nacl.entries), egress, peer, ports)
+
+
+@lru_cache(maxsize=65536)
+def _decide(entries: tuple[NaclEntry, ...], egress: bool, peer: Peer,
+            ports: tuple[int, int]) -> tuple[str, str, bool]:
+    rules = [(box, entry) for entry in entries
              if entry.egress == egress and (box := _box(entry)) is not None]
     found = ipspace.first_match(rules, ipspace.boxes(peer, ports))
     allowed = [entry for _, entry in found.matched if entry.allow]

@@ -19,7 +19,14 @@ from ipaddress import IPv4Network
 
 from auditor import aws_facts
 from auditor.analysis.hops import VIA_BY_TARGET, HopEvaluator, Place, Source, host, unknown_data
-from auditor.analysis.ipspace import PUBLIC, Addresses, describe_peer, split_public
+from auditor.analysis.ipspace import (
+    PUBLIC,
+    Addresses,
+    Coverage,
+    cidr_coverage,
+    describe_peer,
+    split_public,
+)
 from auditor.analysis.results import (
     ALLOW,
     BLOCKED,
@@ -61,6 +68,7 @@ class PublicPaths:
         self.estate = hops.estate
         self._proofs: dict[tuple, PathOutcome] = {}
         self._parts: dict[tuple, list[Addresses]] = {}
+        self._cuts: dict[tuple, frozenset[IPv4Network]] = {}
         self._ways_out: dict[tuple, tuple[str, list[Check]]] = {}
         self._onward: dict[tuple, list[Check]] = {}
 
@@ -86,37 +94,53 @@ class PublicPaths:
     def _parts_of(self, source: Source) -> list[Addresses]:
         key = (source.subnet_id, source.group_ids)
         if key not in self._parts:
-            self._parts[key] = split_public(PUBLIC, self._boundaries(source), MAX_PUBLIC_PARTS)
+            cuts = self._subnet_cuts(source.subnet_id).union(
+                *(self._group_cuts(group_id) for group_id in source.group_ids))
+            self._parts[key] = (split_public(PUBLIC, cuts, MAX_PUBLIC_PARTS) if cuts
+                                else [PUBLIC])
         return self._parts[key]
 
-    def _boundaries(self, source: Source) -> list[IPv4Network]:
-        """Every CIDR a rule or route on the way out may name: the agent's egress rules, and the
-        ACLs and route tables of its subnet and of the NAT gateways its routes lead to."""
-        estate = self.estate
-        cidrs: list[IPv4Network] = []
-        for group_id in source.group_ids:
-            group = estate.security_groups.get(group_id)
-            for rule in group.egress if group else ():
-                cidrs += [rule.cidr] if rule.cidr else self._prefix_list(rule.prefix_list_id)
-        seen: set[str] = set()
-        subnets = [source.subnet_id]
-        while subnets:
-            subnet_id = subnets.pop()
-            if subnet_id in seen:
-                continue
-            seen.add(subnet_id)
-            nacl = self.graph.nacl_of(subnet_id)
-            cidrs += [entry.cidr for entry in nacl.entries if entry.cidr] if nacl else []
-            table_and_kind = self.graph.route_table_of(subnet_id)
-            for route in table_and_kind[0].routes if table_and_kind else ():
-                if is_gateway_endpoint_route(estate, route):
+    def _partial(self, cidrs: list[IPv4Network]) -> frozenset[IPv4Network]:
+        """The CIDRs that cut the public space (most rules and routes cover all or none)."""
+        return frozenset(c for c in cidrs if cidr_coverage(c, PUBLIC) == Coverage.PARTIAL)
+
+    def _group_cuts(self, group_id: str) -> frozenset[IPv4Network]:
+        """Where the egress rules of a group cut the public space."""
+        key = ("group", group_id)
+        if key not in self._cuts:
+            group = self.estate.security_groups.get(group_id)
+            self._cuts[key] = self._partial([
+                cidr for rule in (group.egress if group else ())
+                for cidr in ([rule.cidr] if rule.cidr else self._prefix_list(rule.prefix_list_id))])
+        return self._cuts[key]
+
+    def _subnet_cuts(self, subnet_id: str) -> frozenset[IPv4Network]:
+        """Where the ACLs and route tables on the way out of a subnet cut the public space: its
+        own, and those of the NAT gateways its routes lead to."""
+        key = ("subnet", subnet_id)
+        if key not in self._cuts:
+            estate = self.estate
+            cidrs: list[IPv4Network] = []
+            seen: set[str] = set()
+            subnets = [subnet_id]
+            while subnets:
+                current = subnets.pop()
+                if current in seen:
                     continue
-                cidrs += ([route.destination_cidr] if route.destination_cidr
-                          else self._prefix_list(route.destination_prefix_list_id))
-                nat = estate.nat_gateways.get(route.target_id)
-                if route.target_kind == "nat_gateway" and nat is not None:
-                    subnets.append(nat.subnet_id)
-        return cidrs
+                seen.add(current)
+                nacl = self.graph.nacl_of(current)
+                cidrs += [entry.cidr for entry in nacl.entries if entry.cidr] if nacl else []
+                table_and_kind = self.graph.route_table_of(current)
+                for route in table_and_kind[0].routes if table_and_kind else ():
+                    if is_gateway_endpoint_route(estate, route):
+                        continue
+                    cidrs += ([route.destination_cidr] if route.destination_cidr
+                              else self._prefix_list(route.destination_prefix_list_id))
+                    nat = estate.nat_gateways.get(route.target_id)
+                    if route.target_kind == "nat_gateway" and nat is not None:
+                        subnets.append(nat.subnet_id)
+            self._cuts[key] = self._partial(cidrs)
+        return self._cuts[key]
 
     def _prefix_list(self, prefix_list_id: str | None) -> list[IPv4Network]:
         prefix_list = self.estate.prefix_lists.get(prefix_list_id or "")
