@@ -732,9 +732,11 @@ _KINDS: tuple[FindingKind, ...] = (
             "A security group rule, network ACL entry or route that the traffic needs covers only "
             "part of the public address space (a specific public CIDR, or a prefix list whose "
             "entries the auditor could not read) while the service name resolves to public "
-            "addresses. AWS publishes no dedicated address range for ssm, ssmmessages or "
-            "ec2messages and their addresses change, so whether the rule covers them cannot be "
-            "known from the API: the proof is unknown."
+            "addresses, and the parts it cuts get different answers (the auditor proves each "
+            "part: when all of them are blocked, or all reachable, that decides). AWS publishes "
+            "no dedicated address range for ssm, ssmmessages or ec2messages and their addresses "
+            "change, so which part holds them cannot be known from the API: the proof is "
+            "unknown."
         ),
         agent_log="",
         log_labels=_NET_LABELS,
