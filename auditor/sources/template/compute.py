@@ -38,6 +38,7 @@ class Launch:
     metadata: dict | None = None
     platform: str | None = None  # "windows" when the image says so
     reasons: list[str] = field(default_factory=list)
+    instance_type: str | None = None  # e.g. "t3.micro"
 
     def over(self, base: Launch) -> Launch:
         """These settings, falling back on ``base`` (an instance over its launch template)."""
@@ -46,7 +47,7 @@ class Launch:
             return mine if mine is not None else getattr(base, name)
         return Launch(pick("subnet_id"), pick("group_ids"), pick("profile"), pick("public_ip"),
                       pick("private_ip"), pick("metadata"), pick("platform"),
-                      [*base.reasons, *self.reasons])
+                      [*base.reasons, *self.reasons], pick("instance_type"))
 
 
 class _Collecting(Reader):
@@ -107,6 +108,10 @@ def read_launch(reader: Reader, properties: dict[str, Any]) -> Launch:
         public = False  # several interfaces: no auto-assigned address, whatever the subnet
     launch.public_ip = None if public is None else network.as_bool(public)
     launch.platform = _image_platform(reader, properties.get("ImageId"))
+    # Read without marking the resource: the type matters only in a VPC without DHCP options,
+    # where an unknown one makes the DNS proof unknown.
+    instance_type = reader.scope.resolver.resolve(properties.get("InstanceType"))
+    launch.instance_type = instance_type if isinstance(instance_type, str) else None
     launch.reasons = collecting.reasons
     return launch
 
@@ -189,7 +194,8 @@ def emit_instance(t: Translation, instance_id: str, launch: Launch, name: str,
     reasons = list(launch.reasons)
     platform = launch.platform or platform
     raw: dict[str, Any] = {
-        "InstanceId": instance_id, "InstanceType": "planned", "ImageId": "planned",
+        "InstanceId": instance_id, "InstanceType": launch.instance_type or "planned",
+        "ImageId": "planned",
         "State": {"Code": 16, "Name": "running"},
         "PlatformDetails": "Windows" if platform == "windows" else "Linux/UNIX",
         "Tags": [{"Key": "Name", "Value": name}] if name else [],

@@ -29,6 +29,10 @@ DENY_ALL_ENTRIES = (
     {"RuleNumber": 32767, "Egress": False, "RuleAction": "deny", "Protocol": "-1",
      "CidrBlock": "0.0.0.0/0"},
 )
+# A new VPC gets its region's default DHCP option set, which hands out the Amazon DNS server
+# (not "default", which means no option set at all); its real id is not known before launch.
+REGION_DEFAULT_DHCP_OPTIONS = {"DhcpOptionsId": "dopt-RegionDefault", "DhcpConfigurations": [
+    {"Key": "domain-name-servers", "Values": [{"Value": "AmazonProvidedDNS"}]}]}
 ALLOW_ALL_EGRESS = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
                     "Ipv6Ranges": [], "UserIdGroupPairs": [], "PrefixListIds": []}
 
@@ -82,7 +86,10 @@ def vpc(t: Translation, reader: Reader) -> None:
     if cidr is None:
         return
     cidr = checked_cidr(cidr, "CidrBlock")
-    t.add("vpcs", {"VpcId": vpc_id, "CidrBlock": cidr, "DhcpOptionsId": "default",
+    options_id = REGION_DEFAULT_DHCP_OPTIONS["DhcpOptionsId"]
+    if t.get("dhcp_options", options_id) is None:
+        t.add("dhcp_options", json.loads(json.dumps(REGION_DEFAULT_DHCP_OPTIONS)), options_id)
+    t.add("vpcs", {"VpcId": vpc_id, "CidrBlock": cidr, "DhcpOptionsId": options_id,
                    "State": "available", "OwnerId": t.account_id, "IsDefault": False,
                    "CidrBlockAssociationSet": [{"CidrBlock": cidr,
                                                 "CidrBlockState": {"State": "associated"}}]},
