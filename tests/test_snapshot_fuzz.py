@@ -44,7 +44,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.cli import main
-from auditor.sources.bounded_read import describe
+from tests.fuzz_mutations import JUNK, at, other_type, replace, steps
 
 DEMO = Path(__file__).resolve().parents[1] / "demo" / "estate"
 _LONG = os.environ.get("SSM_AUDITOR_FUZZ") == "long"
@@ -149,58 +149,13 @@ def _written(changes: dict[str, bytes | str | None]) -> Any:
 
 # --- structural mutations -----------------------------------------------------------------------
 
-_JUNK_TEXT = st.text(max_size=20).filter(
-    lambda text: text.strip().lower() not in ("true", "false") and not _numeric(text))
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-_SCALARS = st.one_of(st.booleans(), st.integers(min_value=-(10**30), max_value=10**30),
-                     st.floats(allow_nan=False, allow_infinity=False), _JUNK_TEXT)
-_JUNK = st.recursive(_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(_JUNK_TEXT, inner, max_size=3)), max_leaves=6)
 _ESCAPES = ("\x1b[31m", "\x1b]0;title\x07", "\x1b[2J", "\r", "\x00", "\u202e", "\x9b1m")
-
-
-def _steps(body: Any, data: st.DataObject) -> list:
-    """A path into the document, drawn step by step."""
-    path: list = []
-    node = body
-    while isinstance(node, dict | list) and node and data.draw(st.integers(0, 5)) > 0:
-        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-        key = data.draw(st.sampled_from(keys))
-        path.append(key)
-        node = node[key]
-    return path
-
-
-def _at(body: Any, path: list) -> Any:
-    for key in path:
-        body = body[key]
-    return body
-
-
-def _replace(body: Any, path: list, value: Any) -> Any:
-    if not path:
-        return value
-    body = copy.deepcopy(body)
-    node = body
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return body
 
 
 def _rename(body: Any, path: list, new_key: str) -> Any:
     """The key at the end of ``path`` written as ``new_key`` (same place, same value)."""
     body = copy.deepcopy(body)
-    parent = _at(body, path[:-1])
+    parent = at(body, path[:-1])
     items = [(new_key if key == path[-1] else key, value) for key, value in parent.items()]
     parent.clear()
     parent.update(items)
@@ -221,7 +176,7 @@ class Case(tuple):
 
     def __repr__(self) -> str:
         name, path, kind, body = self
-        shown = repr(_at(body, path) if kind != "key spelling" else path)
+        shown = repr(at(body, path) if kind != "key spelling" else path)
         return (f"Case(file={name!r}, path={path!r}, kind={kind!r}, "
                 f"value={shown[:200]}{'...' if len(shown) > 200 else ''})")
 
@@ -232,47 +187,47 @@ def mutated(draw: st.DrawFn) -> Case:
     name = draw(st.sampled_from(sorted(files)))
     body = files[name]
     data = draw(st.data())
-    path = _steps(body, data)
-    value = _at(body, path)
+    path = steps(body, data, 5)
+    value = at(body, path)
     kind = draw(st.sampled_from(MUTATIONS))
     if kind == "null":
-        return Case((name, path, kind, _replace(body, path, None)))
+        return Case((name, path, kind, replace(body, path, None)))
     if kind == "type":
-        junk = draw(_JUNK.filter(lambda junk: describe(junk) != describe(value)))
-        return Case((name, path, kind, _replace(body, path, junk)))
+        junk = draw(other_type(value))
+        return Case((name, path, kind, replace(body, path, junk)))
     if kind == "shape":
         shaped = draw(st.sampled_from([[value], {"Value": value}, list(value.values())
                                        if isinstance(value, dict) else {"0": value}]))
-        return Case((name, path, kind, _replace(body, path, shaped)))
+        return Case((name, path, kind, replace(body, path, shaped)))
     if kind == "nesting":
         nested = value
         for _ in range(draw(st.integers(1, 400))):
             nested = [nested]
-        return Case((name, path, kind, _replace(body, path, nested)))
+        return Case((name, path, kind, replace(body, path, nested)))
     if kind == "size":
         big = draw(st.sampled_from(["x" * 300_000, [value] * 5_000,
                                     {f"Extra{i}": i for i in range(3000)}]))
-        return Case((name, path, kind, _replace(body, path, big)))
+        return Case((name, path, kind, replace(body, path, big)))
     if kind == "case" and isinstance(value, str) and _case_variants(value):
         variant = draw(st.sampled_from(_case_variants(value)))
-        return Case((name, path, kind, _replace(body, path, variant)))
+        return Case((name, path, kind, replace(body, path, variant)))
     if kind == "key spelling" and path and isinstance(path[-1], str) \
             and _case_variants(path[-1]):
         return Case((name, path, kind,
                      _rename(body, path, draw(st.sampled_from(_case_variants(path[-1]))))))
     if kind == "unknown key" and isinstance(value, dict):
         return Case((name, [*path, "NotAnAwsField"], kind,
-                     _replace(body, [*path, "NotAnAwsField"], draw(_JUNK))))
+                     replace(body, [*path, "NotAnAwsField"], draw(JUNK))))
     if kind == "escapes" and isinstance(value, str):
         escape = draw(st.sampled_from(_ESCAPES))
-        return Case((name, path, kind, _replace(body, path, f"{value}{escape}x")))
+        return Case((name, path, kind, replace(body, path, f"{value}{escape}x")))
     if kind == "described twice" and isinstance(value, list) and value \
             and isinstance(value[0], dict):
         twin = copy.deepcopy(value[0])
         key = draw(st.sampled_from(sorted(twin)))
-        twin[key] = draw(_JUNK)
-        return Case((name, path, kind, _replace(body, path, [*value, twin])))
-    return Case((name, path, "null", _replace(body, path, None)))
+        twin[key] = draw(JUNK)
+        return Case((name, path, kind, replace(body, path, [*value, twin])))
+    return Case((name, path, "null", replace(body, path, None)))
 
 
 @given(mutated(), st.booleans())
