@@ -119,12 +119,17 @@ def _extract(model: dict, roots: list[str]) -> dict[str, list]:
     return found
 
 
-def _operation_entry(service: str, operation: str) -> dict:
-    """From botocore: the output shape of ``operation``, its input members, the shapes."""
+@cache
+def _service_model(service: str) -> dict:
     from botocore.loaders import create_loader
 
-    model = create_loader(os.environ.get("AWS_DATA_PATH")).load_service_model(
-        service, "service-2")
+    return create_loader(os.environ.get("AWS_DATA_PATH")).load_service_model(service,
+                                                                             "service-2")
+
+
+def _operation_entry(service: str, operation: str) -> dict:
+    """From botocore: the output shape of ``operation``, its input members, the shapes."""
+    model = _service_model(service)
     spec = model["operations"][operation]
     output = spec["output"]["shape"]
     input_shape = spec.get("input", {}).get("shape")
@@ -169,7 +174,14 @@ class _ShapeStore:
         key = f"{service}:{operation}"
         entries = self._load()
         if key not in entries:
-            entries[key] = _operation_entry(service, operation)
+            # Every declared call at once: each service's model is read once, the file
+            # written once.
+            from auditor.sources.api_calls import ALL_CALLS
+
+            for name, action in {(call.service, call.operation) for call in ALL_CALLS} | {
+                    (service, operation)}:
+                if f"{name}:{action}" not in entries:
+                    entries[f"{name}:{action}"] = _operation_entry(name, action)
             self._save()
         return entries[key]
 
