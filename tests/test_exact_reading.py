@@ -334,3 +334,39 @@ def test_garbage_values_cost_no_memory_before_they_are_refused(tmp_path) -> None
     peak_kib, status = result.stdout.split()
     assert status == "2" and "more values than" in result.stderr
     assert int(peak_kib) < 250 * 1024  # the whole file as JSON objects: about 1.5 GB
+
+
+# --- what crashed: numbers and nesting --------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "words"), [
+    ('"HttpPutResponseHopLimit": Infinity', "Infinity is not a JSON number"),
+    ('"HttpPutResponseHopLimit": 1e999', "the number 1e999 is out of range"),
+    ('"HttpPutResponseHopLimit": ' + "9" * 4301, "an integer is past the integer digits"),
+    ('"HttpPutResponseHopLimit": 1.5', "HttpPutResponseHopLimit: expected an integer"),
+    ('"HttpPutResponseHopLimit": ' + "[" * 5000 + "]" * 5000, "nests deeper"),
+    ('"HttpPutResponseHopLimit": 2, "Later": ' + "[" * 80 + "]" * 80,
+     "MetadataOptions.Later: expected nesting within the nesting depth limit"),
+], ids=["infinity", "overflow", "huge-integer", "float", "deep", "deep-unknown-key"])
+def test_numbers_and_nesting_that_crashed_are_one_line(capsys, tmp_path, text, words) -> None:
+    folder = snapshot(tmp_path)
+    path = folder / INSTANCES
+    original = path.read_text()
+    path.write_text(original.replace('"HttpPutResponseHopLimit": 2', text, 1))
+    assert path.read_text() != original
+
+    code, _, err = audit(capsys, folder)
+
+    assert_one_line_error(code, err, "describe-instances.json", words)
+
+
+def test_a_policy_document_nested_past_the_limit_is_unknown_not_a_crash(capsys, tmp_path):
+    def deep(document: dict) -> None:
+        role = document["RoleDetailList"][0]
+        role["AssumeRolePolicyDocument"] = '{"Statement": ' + "[" * 950 + "]" * 950 + "}"
+
+    code, report, err = audit(capsys, snapshot(
+        tmp_path, "account/get-account-authorization-details.json", deep))
+
+    assert report is None
+    assert_one_line_error(code, err, "the trust policy of role", "nests deeper")
