@@ -175,3 +175,17 @@ def test_an_empty_cache_setting_writes_nothing(tmp_path: Path,
     monkeypatch.setenv("SSM_AUDITOR_CACHE_DIR", "")
     assert shapes._cache_file() is None
     assert shapes._ShapeStore().entry("ec2", "DescribeVpcs")["output"] == "DescribeVpcsResult"
+
+
+def test_a_cache_of_the_wrong_shape_is_read_from_botocore_again(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SSM_AUDITOR_CACHE_DIR", str(tmp_path))
+    shapes._cache_file().write_text(json.dumps({"ec2:DescribeSubnets": {"output": 5},
+                                                "ec2:DescribeVpcs": 7}))
+    monkeypatch.setattr(shapes, "_store", lambda store=shapes._ShapeStore(): store)
+    shapes._answer_checker.cache_clear()
+    try:
+        shapes.check_answer(api_calls.SUBNETS, {"Subnets": []}, "f")
+        _refused(api_calls.SUBNETS, {"Subnets": {}}, "Subnets: expected a list")
+    finally:
+        shapes._answer_checker.cache_clear()

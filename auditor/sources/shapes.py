@@ -193,9 +193,13 @@ class _ShapeStore:
                     loaded = json.loads(self._path.read_text(encoding="utf-8"))
                     if isinstance(loaded, dict):
                         self._entries = loaded
-                except (OSError, ValueError):
+                except (OSError, ValueError, RecursionError):
                     pass  # absent or damaged: read botocore's models again
         return self._entries
+
+    def forget(self, service: str, operation: str) -> None:
+        """Drop an entry the cache held damaged: the next ``entry`` reads botocore again."""
+        self._load().pop(f"{service}:{operation}", None)
 
     def _save(self) -> None:
         if self._path is None:
@@ -416,7 +420,14 @@ def _depth(item: Any) -> None:
 @cache
 def _answer_checker(service: str, operation: str, per_resource: bool,
                     result_key: str) -> Checker:
-    entry = _store().entry(service, operation)
+    try:
+        return _compiled(_store().entry(service, operation), per_resource, result_key)
+    except (KeyError, TypeError, ValueError, IndexError, AttributeError):  # a damaged cache
+        _store().forget(service, operation)
+        return _compiled(_store().entry(service, operation), per_resource, result_key)
+
+
+def _compiled(entry: dict, per_resource: bool, result_key: str) -> Checker:
     compiler = _Compiler(entry["shapes"])
     output = entry["output"]
     _, members, documents = compiler.shapes[output]
