@@ -34,6 +34,11 @@ _MANIFEST_KEYS = {"account_id": "text", "region": "text", "regions": "a list",
                   "captured_at": "text", "errors": "a mapping"}
 
 
+# Every byte but the comma, the bracket and the brace: what deleting leaves is what counts
+# (one pass, a third of the time of three counts).
+_ALL_BUT_STRUCTURE = bytes(byte for byte in range(256) if byte not in b",{[")
+
+
 class _Budget:
     """What one run may read of a snapshot: ``limits.SNAPSHOT_BYTES`` and
     ``limits.SNAPSHOT_VALUES``, counted as the bytes arrive, before anything is parsed."""
@@ -47,7 +52,7 @@ class _Budget:
         self.bytes += len(chunk)
         # Every JSON value but the first of a container follows a comma, and containers open
         # with a bracket or a brace: their count bounds the values (and so the memory).
-        self.values += chunk.count(b",") + chunk.count(b"{") + chunk.count(b"[")
+        self.values += len(chunk.translate(None, _ALL_BUT_STRUCTURE))
         if self.bytes > limits.SNAPSHOT_BYTES.value:
             raise UsageError(f"{self.what}: the snapshot is larger than "
                              f"{bounded_read.beyond(limits.SNAPSHOT_BYTES)}")
