@@ -81,7 +81,7 @@ def print_manual_steps(plan: Plan) -> None:
     print(f"{PROGRAM}: after `cdk deploy`, run these steps (CloudFormation cannot):",
           file=sys.stderr)
     for step in plan.manual_steps:
-        print(f"  {step.command}\n      # {step.reason}", file=sys.stderr)
+        print(visible(f"  {step.command}\n      # {step.reason}"), file=sys.stderr)
 
 
 def run() -> int:

@@ -182,7 +182,8 @@ def test_a_cache_of_the_wrong_shape_is_read_from_botocore_again(
     monkeypatch.setenv("SSM_AUDITOR_CACHE_DIR", str(tmp_path))
     shapes._cache_file().write_text(json.dumps({"ec2:DescribeSubnets": {"output": 5},
                                                 "ec2:DescribeVpcs": 7}))
-    monkeypatch.setattr(shapes, "_store", lambda store=shapes._ShapeStore(): store)
+    store = shapes._ShapeStore()
+    monkeypatch.setattr(shapes, "_store", lambda: store)
     shapes._answer_checker.cache_clear()
     try:
         shapes.check_answer(api_calls.SUBNETS, {"Subnets": []}, "f")
