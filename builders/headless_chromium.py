@@ -86,6 +86,7 @@ class Browser:
         self._buffer = b""
         self._next_id = 0
         self.events: list[dict[str, Any]] = []
+        self._target: str | None = None
 
     # --- the protocol ------------------------------------------------------------------------
 
@@ -139,12 +140,18 @@ class Browser:
 
     def open(self, url: str, scripts: bool = True,
              viewport: tuple[int, int] = VIEWPORT) -> PageLoad:
-        """Navigate a new tab to ``url`` and wait for its load event."""
-        target = self.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+        """Navigate a new tab to ``url`` and wait for its load event (the previous tab is
+        closed: one page at a time)."""
+        if self._target is not None:
+            with suppress(BrowserError):
+                self.call("Target.closeTarget", {"targetId": self._target})
+        target = self._target = self.call("Target.createTarget",
+                                          {"url": "about:blank"})["targetId"]
         session = self.call("Target.attachToTarget", {"targetId": target,
                                                       "flatten": True})["sessionId"]
         for domain in ("Page", "Runtime", "Log", "Network"):
             self.call(f"{domain}.enable", session=session)
+        self.call("Performance.enable", {"timeDomain": "threadTicks"}, session)
         self.call("Emulation.setDeviceMetricsOverride",
                   {"width": viewport[0], "height": viewport[1], "deviceScaleFactor": 1,
                    "mobile": False}, session)
@@ -191,6 +198,17 @@ class Browser:
             raise BrowserError(details.get("exception", {}).get("description")
                                or details.get("text", "exception"))
         return result.get("result", {}).get("value")
+
+    def metrics(self, page: PageLoad) -> dict[str, float]:
+        """The renderer's counters: ``ThreadTime`` (CPU seconds of its main thread, steady on a
+        busy machine where wall times are not), ``LayoutDuration``, ``Nodes``..."""
+        answer = self.call("Performance.getMetrics", session=page.session)
+        return {metric["name"]: metric["value"] for metric in answer["metrics"]}
+
+    def timing(self, page: PageLoad) -> dict[str, float]:
+        """The page's own navigation timing, in milliseconds from navigation start."""
+        return self.evaluate(page, "JSON.parse(JSON.stringify("
+                                   "performance.getEntriesByType('navigation')[0]))")
 
     def screenshot(self, page: PageLoad, scale: float = 1.0) -> bytes:
         """A PNG of the viewport, ``scale`` times its size."""

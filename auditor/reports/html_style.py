@@ -38,7 +38,7 @@ td.b{border:0;border-bottom:1px solid var(--line);border-radius:0;font-size:inhe
 .counts{display:flex;flex-wrap:wrap;gap:.8rem;list-style:none;padding:0;margin:.8rem 0}
 .counts a{display:block;padding:.5rem 1rem;border:1px solid var(--line);border-radius:.5rem;
 text-decoration:none;min-width:9rem}
-.counts .n{display:block;font-size:1.9rem;font-weight:700;color:var(--ink)}
+.counts .count{display:block;font-size:1.9rem;font-weight:700;color:var(--ink)}
 table{border-collapse:collapse;width:100%;margin:.4rem 0 1rem;font-size:.92rem}
 th,td{border-bottom:1px solid var(--line);padding:.2rem .45rem;text-align:left;
 vertical-align:top}
