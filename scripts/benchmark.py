@@ -6,14 +6,19 @@
 
 What it does, in order:
 
-1. Builds the synthetic estate with ``EstateBuilder`` and writes it as a snapshot (a temporary
-   directory unless ``--keep DIR``).
+1. Builds the synthetic estate (``builders/fleet_estate.py``) and writes it as a snapshot (a
+   temporary directory unless ``--keep DIR``).
 2. Runs the audit as whole processes (``python -m auditor ... --format json``) and measures wall
-   time and peak RSS of each: the whole fleet, one instance of that fleet, and one instance of
-   the bundled demo estate. Exit status 2 of an audit (an error) fails the benchmark.
-3. Profiles the fleet audit in-process with cProfile when it misses its target (or always,
+   time and peak RSS of each: the whole fleet (also with ``--format html``), one instance of
+   that fleet, and one instance of the bundled demo estate. Exit status 2 of an audit (an
+   error) fails the benchmark.
+3. The HTML report: what rendering it costs in-process (against the JSON report) and as a
+   command, the size of the fleet's page, and, in headless Chromium, when the demo's and the
+   fleet's pages are ready, their main thread's CPU and how long opening an instance takes
+   (``--skip-html``, ``--skip-browser``).
+4. Profiles the fleet audit in-process with cProfile when it misses its target (or always,
    with ``--profile``) and prints the hot spots.
-4. Starts a moto server on 127.0.0.1, seeds a small estate with 1 instance and then with 500,
+5. Starts a moto server on 127.0.0.1, seeds a small estate with 1 instance and then with 500,
    runs the live collection in-process and counts the API calls per operation (botocore
    ``before-call`` events). The counts may grow with the number of instances only by pages.
 
@@ -56,6 +61,9 @@ DEMO_ESTATE = ROOT / "demo" / "estate"
 DEMO_INSTANCE_NAME = "db-isolated-endpoints"  # the demo instance with the most to prove
 AUDIT_ERROR = 2  # the CLI's exit status for bad usage or unusable input
 MiB = 1024 * 1024
+HTML_ADDED_TARGET = 1.0  # seconds --format html may add to the fleet audit
+HTML_MAX_BYTES = 25 * MiB  # the 10,000-instance page
+DEMO_PAGE_TARGET = 2.0  # seconds for the demo page to be ready in headless Chromium
 
 
 # --- Running the CLI as a process -------------------------------------------------------------
@@ -144,19 +152,29 @@ class Scenario:
 
 
 def _check_output(scenario: Scenario, path: Path) -> str:
-    """An error message when the JSON report is not what the scenario asked for."""
-    try:
-        document = json.loads(path.read_text())
-        count = len(document["instances"])
-    except (ValueError, KeyError, TypeError) as error:
-        return f"the JSON report does not parse: {error}"
+    """An error message when the report is not what the scenario asked for."""
+    if path.suffix == ".html":
+        page = path.read_text(encoding="utf-8")
+        count = page.count('<tr data-v="')
+        if not page.startswith("<!DOCTYPE html>") or path.stat().st_size >= HTML_MAX_BYTES:
+            return f"not a page under {HTML_MAX_BYTES // MiB} MiB ({_size_text(len(page))})"
+    else:
+        try:
+            document = json.loads(path.read_text())
+            count = len(document["instances"])
+        except (ValueError, KeyError, TypeError) as error:
+            return f"the JSON report does not parse: {error}"
     if scenario.expect_instances is not None and count != scenario.expect_instances:
         return f"the report holds {count} instances, not {scenario.expect_instances}"
     return ""
 
 
+def _output_name(args: list[str]) -> str:
+    return "report.html" if "html" in args else "report.json"
+
+
 def measure(scenario: Scenario, repeat: int, work: Path) -> None:
-    out = work / "report.json"
+    out = work / _output_name(scenario.args)
     for attempt in range(repeat):
         run = run_cli(scenario.args, out, work / "bytecode")
         if run.exit_code == AUDIT_ERROR or run.exit_code not in (0, 1, 3):
@@ -223,6 +241,11 @@ def phase_times(snapshot: Path) -> list[tuple[str, float]]:
     start = time.perf_counter()
     json_report.render(report)
     phases.append(("render JSON report", time.perf_counter() - start))
+    from auditor.reports import html_report
+
+    start = time.perf_counter()
+    html_report.render(report)
+    phases.append(("render HTML report", time.perf_counter() - start))
     return phases
 
 
@@ -419,6 +442,133 @@ def calls_table(small: LiveCount, large: LiveCount, paginated: set[str]) -> str:
     return "\n".join(lines)
 
 
+# --- The HTML report --------------------------------------------------------------------------
+
+
+def render_times(snapshot: Path, repeat: int) -> tuple[float, float]:
+    """Median CPU seconds of rendering the fleet's JSON and HTML reports, in this process."""
+    import gc
+
+    from auditor.audit import audit_raws
+    from auditor.reports import html_report, json_report
+    from auditor.sources.description import SourceDescription
+    from auditor.sources.snapshot import read_snapshot
+
+    gc.disable()  # as the command runs
+    try:
+        report, _ = audit_raws(read_snapshot(snapshot), None,
+                               SourceDescription("snapshot", path=str(snapshot)))
+        times: dict[str, list[float]] = {"json": [], "html": []}
+        for _ in range(repeat):
+            for name, module in (("json", json_report), ("html", html_report)):
+                start = time.process_time()
+                module.render(report)
+                times[name].append(time.process_time() - start)
+    finally:
+        gc.enable()
+    return statistics.median(times["json"]), statistics.median(times["html"])
+
+
+@dataclass
+class PageTiming:
+    name: str
+    ready: list[float] = field(default_factory=list)  # DOMContentLoaded, seconds
+    wall: list[float] = field(default_factory=list)  # navigation to load event, seconds
+    cpu: list[float] = field(default_factory=list)  # the renderer's main thread, seconds
+    opened: list[float] = field(default_factory=list)  # a section built and drawn, seconds
+    nodes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+# Click the last row's link and wait until its section is built, opened and drawn.
+_OPEN_LAST = """new Promise(done => {
+    const links = document.querySelectorAll('#instance-table tbody a');
+    const link = links[links.length - 1];
+    const id = link.getAttribute('href').slice(1);
+    const start = performance.now();
+    link.click();
+    const check = () => {
+        const section = document.getElementById(id);
+        if (section && section.dataset.drawn !== undefined) {
+            requestAnimationFrame(() => done((performance.now() - start) / 1000));
+        } else { setTimeout(check, 2); }
+    };
+    check();
+})"""
+
+
+def measure_pages(pages: list[tuple[str, Path]], repeat: int) -> list[PageTiming] | str:
+    """Each page opened ``repeat`` times in a fresh tab of headless Chromium; a reason when
+    there is no browser."""
+    from builders import headless_chromium
+
+    executable = headless_chromium.find_chromium()
+    if executable is None:
+        return "no Chromium (apt-get install chromium, or pass --skip-browser)"
+    timings = []
+    with headless_chromium.browser(executable) as browser:
+        for name, path in pages:
+            timing = PageTiming(name)
+            for _ in range(repeat):
+                page = browser.open(headless_chromium.file_url(path))
+                metrics = browser.metrics(page)
+                timing.ready.append(browser.timing(page)["domContentLoadedEventEnd"] / 1000)
+                timing.wall.append(page.seconds)
+                timing.cpu.append(metrics["ThreadTime"])
+                timing.nodes = int(metrics["Nodes"])
+                timing.opened.append(browser.evaluate(page, _OPEN_LAST))
+                browser.collect(page)
+                timing.errors += page.errors
+            timings.append(timing)
+    return timings
+
+
+def html_table(fleet_json: Scenario, fleet_html: Scenario, rendered: tuple[float, float],
+               size: int, instances: int, pages: list[PageTiming] | str
+               ) -> tuple[str, list[str]]:
+    """The HTML report's figures as Markdown, and what missed its target."""
+    failures = []
+    lines = ["| Measure | Median | Target | Result |", "|---|---:|---|---|"]
+
+    def row(measure: str, value: str, target: str, passed: bool | None) -> None:
+        lines.append(f"| {measure} | {value} | {target} | "
+                     f"{'' if passed is None else 'PASS' if passed else 'FAIL'} |")
+        if passed is False:
+            failures.append(measure)
+
+    json_cpu, html_cpu = rendered
+    row("Render the fleet's report in-process (CPU): JSON / HTML",
+        f"{json_cpu:.2f} s / {html_cpu:.2f} s", f"HTML < {HTML_ADDED_TARGET:g} s",
+        html_cpu < HTML_ADDED_TARGET)
+    if fleet_json.runs and fleet_html.runs:
+        added = fleet_html.median - fleet_json.median
+        cpu = (statistics.median(r.cpu for r in fleet_html.runs)
+               - statistics.median(r.cpu for r in fleet_json.runs))
+        row("`--format html` instead of `json`, whole command: wall (CPU)",
+            f"{added:+.2f} s ({cpu:+.2f} s)", f"< +{HTML_ADDED_TARGET:g} s",
+            added < HTML_ADDED_TARGET or cpu < HTML_ADDED_TARGET)
+    row(f"Size of the {instances:,}-instance page", _size_text(size),
+        f"< {HTML_MAX_BYTES // MiB} MiB", size < HTML_MAX_BYTES)
+    if isinstance(pages, str):
+        lines.append(f"\nBrowser: not measured: {pages}")
+        return "\n".join(lines), failures
+    for timing in pages:
+        demo = timing.name.startswith("demo")
+        ready = statistics.median(timing.ready)
+        row(f"{timing.name}: DOM ready (DOMContentLoaded)", f"{ready:.2f} s",
+            f"< {DEMO_PAGE_TARGET:g} s" if demo else "stated", ready < DEMO_PAGE_TARGET
+            if demo else None)
+        row(f"{timing.name}: load event (wall) / main-thread CPU",
+            f"{statistics.median(timing.wall):.2f} s / {statistics.median(timing.cpu):.2f} s",
+            "", None)
+        row(f"{timing.name}: DOM nodes", f"{timing.nodes:,}", "", None)
+        row(f"{timing.name}: open the last instance (built, drawn)",
+            f"{statistics.median(timing.opened) * 1000:.0f} ms", "", None)
+        row(f"{timing.name}: console errors", str(len(timing.errors)), "0",
+            not timing.errors)
+    return "\n".join(lines), failures
+
+
 # --- Main ------------------------------------------------------------------------------------
 
 
@@ -491,6 +641,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="hot spots to list when profiling (default 20)")
     parser.add_argument("--skip-live", action="store_true",
                         help="skip counting the API calls against moto")
+    parser.add_argument("--skip-html", action="store_true",
+                        help="skip the HTML report's figures (render times, pages in Chromium)")
+    parser.add_argument("--skip-browser", action="store_true",
+                        help="measure the HTML report without opening it in Chromium")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else FULL
     failures: list[str] = []
@@ -504,6 +658,10 @@ def main(argv: list[str] | None = None) -> int:
             Scenario(f"Fleet `--all` ({size.instances:,} instances)",
                      ["--all", "--snapshot", str(snapshot), "--format", "json"],
                      wall_target=3.0, rss_target=1024 * MiB, expect_instances=size.instances),
+            Scenario(f"Fleet `--all --format html` ({size.instances:,} instances)",
+                     ["--all", "--snapshot", str(snapshot), "--format", "html"],
+                     wall_target=3.0 + HTML_ADDED_TARGET, rss_target=1024 * MiB,
+                     expect_instances=size.instances),
             Scenario(f"One `--instance` of the {size.instances:,}-instance snapshot",
                      ["--instance", fleet_instance, "--snapshot", str(snapshot), "--format",
                       "json"], wall_target=1.0, expect_instances=1),
@@ -516,12 +674,31 @@ def main(argv: list[str] | None = None) -> int:
                       str(work / "plan.json")],
                      wall_target=15.0, rss_target=1024 * MiB, expect_instances=size.instances),
         ]
-        run_cli(scenarios[2].args, work / "warm-up.json", work / "bytecode")  # compile once
+        run_cli(scenarios[3].args, work / "warm-up.json", work / "bytecode")  # compile once
         for scenario in scenarios:
             print(f"measuring {scenario.name}", file=sys.stderr)
             measure(scenario, max(1, args.repeat), work)
             if not scenario.passed:
                 failures.append(scenario.name)
+
+        html_lines = ""
+        if not args.skip_html:
+            fleet_page = work / "report.html"  # the last run of the HTML scenario
+            size_of_page = fleet_page.stat().st_size if fleet_page.exists() else 0
+            demo_page = work / "demo.html"
+            run_cli(["--all", "--snapshot", str(DEMO_ESTATE), "--format", "html"], demo_page,
+                    work / "bytecode")
+            rendered, _ = _timed("rendering the fleet's reports in-process",
+                                 lambda: render_times(snapshot, max(1, min(args.repeat, 3))))
+            pages: list[PageTiming] | str = "--skip-browser"
+            if not args.skip_browser:
+                pages, _ = _timed("opening the pages in headless Chromium", lambda: measure_pages(
+                    [("demo page (21 instances)", demo_page),
+                     (f"fleet page ({size.instances:,} instances)", fleet_page)],
+                    max(1, min(args.repeat, 3))))
+            html_lines, missed = html_table(scenarios[0], scenarios[1], rendered,
+                                            size_of_page, size.instances, pages)
+            failures += missed
 
         profile: tuple[list[tuple[str, float]], str] | None = None
         if args.profile or not scenarios[0].passed:
@@ -557,6 +734,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\nPass/fail is judged on the median wall time and the highest peak RSS. CPU is "
           "user + system time of the audit process: on a busy machine it shows what the wall "
           f"time would be without contention (load average now: {os.getloadavg()[0]:.1f}).")
+    if html_lines:
+        print("\n### The HTML report (`--format html`)\n")
+        print(html_lines)
+        print("\nPages are opened from file in a fresh tab of headless Chromium (the flags of "
+              "builders/headless_chromium.py); main-thread CPU is the renderer's own time, "
+              "steady where wall time depends on the machine's load.")
     if profile:
         phases, hotspots = profile
         print("\n### Fleet audit by phase (in-process, one run)\n")
