@@ -240,3 +240,25 @@ def test_the_fleet_page_opens_and_draws_on_demand(browser, tmp_path):
         return section && section.open && section.querySelectorAll('.dg svg').length;
     }})()""")
     assert drawn and time.monotonic() - start < 5.0
+
+
+def test_printing_shows_every_section_drawn_and_no_controls(browser, demo_page):
+    import base64
+
+    page = browser.open(file_url(demo_page))
+    browser.evaluate(page, """window.addEventListener('beforeprint', () => {
+        window.printed = [...document.querySelectorAll('details.inst')].map(
+            d => d.open && d.querySelectorAll('.dg svg').length >= 2);
+    }); 1""")  # after the page's own listener, which opens and draws them
+    pdf = base64.b64decode(browser.call("Page.printToPDF", {"printBackground": True},
+                                        page.session)["data"])
+    assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(
+        b"/Type /Page ") + pdf.count(b"/Type /Page/") > 5
+    printed = browser.evaluate(page, "window.printed")
+    assert printed == [True] * 21
+    assert browser.evaluate(page, "document.querySelectorAll('details.inst[open]').length") == 0
+    browser.call("Emulation.setEmulatedMedia", {"media": "print"}, page.session)
+    browser.evaluate(page, "document.querySelector('details.inst').open = true; 1")
+    hidden = settle(browser, page, """[...document.querySelectorAll('#filters, button.copy')]
+        .map(e => getComputedStyle(e).display)""")
+    assert len(hidden) > 1 and set(hidden) == {"none"}  # the page's controls are not printed

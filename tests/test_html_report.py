@@ -28,14 +28,13 @@ from tests.html_reports import (
     HOSTILE,
     IMDS_OFF,
     LOCKED_DOWN,
-    ROOT,
     demo_audit,
     hostile_estate,
     with_extra_hops,
 )
 from tests.html_tree import Element, parse
+from tests.prelaunch_helpers import isolated_template, write
 
-TEMPLATES = ROOT / "tests" / "templates"
 SSM_TIMEOUT = (
     "2026-11-20 10:00:01 ERROR [HealthCheck] error when calling AWS APIs. error details - "
     "RequestError: send request failed\n"
@@ -395,16 +394,21 @@ def test_log_symptoms_sit_beside_the_findings_they_bear_on(capsys, tmp_path):
     assert "agent.log" in root.by_id(anchor(LOCKED_DOWN)).text()
 
 
-def test_prelaunch_writes_the_page_with_where_each_instance_is_written(capsys):
-    template = next(p for p in sorted(TEMPLATES.glob("*.yaml"))
-                    if "Instance" in p.read_text())
-    code, out = run(capsys, "prelaunch", str(template), "--format", "html")
-    json_code, _ = run(capsys, "prelaunch", str(template), "--format", "json")
-    assert code == json_code
+def test_prelaunch_writes_the_page_with_where_each_resource_is_written(capsys, tmp_path):
+    template = isolated_template()
+    template["Resources"]["EndpointSg"]["Properties"]["SecurityGroupIngress"] = []
+    path = write(tmp_path, template)
+    code, out = run(capsys, "prelaunch", str(path), "--format", "html")
+    json_code, _ = run(capsys, "prelaunch", str(path), "--format", "json")
+    assert code == json_code == 1
     root, _ = parse(out)
-    assert rows_of(root)
-    assert any(template.name in section.find(cls="facts").text()
-               for section in sections_of(root).values())
+    [row] = rows_of(root)
+    section = root.by_id(row.find("a").attrs["href"][1:])
+    assert f"template {path}:" in section.find(cls="facts").text()
+    assert " App " in section.find(cls="facts").text()
+    finding = next(f for f in section.find_all("li", "finding")
+                   if "ENDPOINT_SG_INGRESS_BLOCKS" in f.text())
+    assert "(EndpointSg)" in finding.find("p").text()  # where the finding's resource is written
 
 
 def test_a_template_that_launches_nothing_says_so(capsys, tmp_path):

@@ -117,7 +117,7 @@ def _filters_form(rows: list[Row], accounts: bool, regions: bool) -> str:
     verdict_labels = {v: f"{word(v)} ({n})" for v, n in verdicts.items()}
     code_labels = {c: f"{c} ({n})" for c, n in codes.items()}
     return (
-        '<form class="filters" id="filters" hidden role="search" aria-label="filter instances">'
+        '<form class="filters" id="filters" role="search" aria-label="filter instances">'
         '<label>verdict <select name="v"><option value="">any</option>'
         f'{_options(sorted(verdicts, key=lambda v: RANK.get(v, 9)), verdict_labels)}'
         '</select></label>'
@@ -186,7 +186,7 @@ def fleet(rows: list[Row], units: Any = None) -> str:
         parts.append(_group_table("By account and region", ["account", "region"], by_unit,
                                   unit_table))
     parts.append(_group_table("By VPC", vpc_columns, by_vpc))
-    if isinstance(units, list) and unit_table is None:
+    if units is not None and unit_table is None:  # units of a shape this version does not know
         parts.append(generic(units))
     parts.append("</section>")
     regions = accounts or len({row.region for row in rows}) > 1

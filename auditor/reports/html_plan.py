@@ -33,13 +33,24 @@ class BeforeAfter:
     rows: dict[str, Row]
     entries: list[tuple[str, dict[str, Any]]]  # (the plan's list it is in, the entry)
 
-    def commands_for(self, instance_id: str) -> list[str]:
-        row = self.rows.get(instance_id)
-        wanted = set(row.changes) if row else set()
-        return [entry["command"] for _, entry in self.entries
-                if entry.get("command") and (entry.get("id") in wanted or any(
-                    isinstance(fix, dict) and fix.get("instance_id") == instance_id
-                    for fix in entry.get("fixes") or []))]
+    commands: dict[str, list[str]] = field(default_factory=dict)  # by instance, in order
+
+    def __post_init__(self) -> None:
+        """Each instance's manual commands: of the entries it names or that name it."""
+        by_entry = {entry.get("id"): entry for _, entry in self.entries if entry.get("command")}
+        for instance_id, row in self.rows.items():
+            for change in row.changes:
+                self._add(instance_id, by_entry.get(change))
+        for entry in by_entry.values():
+            for fix in entry.get("fixes") or []:
+                if isinstance(fix, dict):
+                    self._add(str(fix.get("instance_id")), entry)
+
+    def _add(self, instance_id: str, entry: dict[str, Any] | None) -> None:
+        if entry is not None:
+            found = self.commands.setdefault(instance_id, [])
+            if entry["command"] not in found:
+                found.append(str(entry["command"]))
 
 
 def _from_plan(plan: dict[str, Any]) -> BeforeAfter:
@@ -143,7 +154,7 @@ def for_instance(ba: BeforeAfter | None, instance_id: str) -> str:
     parts = [f"<p><b>{text(ba.heading)}</b> {_transition(row)}</p>"]
     if row.changes:
         parts.append(f"<p>changes: {_change_links(row.changes)}</p>")
-    parts += [f"<p>{command(step)}</p>" for step in ba.commands_for(instance_id)]
+    parts += [f"<p>{command(step)}</p>" for step in ba.commands.get(instance_id, [])]
     if row.still_blocked_by:
         parts.append(element("p", "still blocked by " + text("; ".join(row.still_blocked_by))))
     return element("div", "".join(parts), class_="plan")

@@ -19,7 +19,9 @@ SCRIPT = r"""
     probe.innerHTML = "<svg></svg>";
     return probe.firstChild.namespaceURI;
   }());
-  var PRINT_ALL_UP_TO = 300;
+  var BUILD_ALL_UP_TO = 300;  /* sections built at load; beyond, when asked for */
+  var PRINT_ALL_UP_TO = 300;  /* sections opened and drawn for printing */
+  var RANK = {not_manageable: 0, unknown: 1, manageable: 2, not_applicable: 3};
   /* g, r, a, n: good, bad (red), undecided (amber), neutral, as in html_markup */
   var MARK = {g: "\u2714", r: "\u2716", a: "?", n: "\u2013"};
   var STATE = {allow: "g", reachable: "g", ok: "g", deny: "r", blocked: "r", fail: "r",
@@ -162,9 +164,6 @@ SCRIPT = r"""
      is; with one, the parser keeps it as text, so 10,000 sections cost no DOM until the
      reader asks for one. The text is the report's markup exactly (every value escaped in it),
      parsed here as the page would have parsed it. */
-  var BUILD_ALL_UP_TO = 300;
-  var RANK = {not_manageable: 0, unknown: 1, manageable: 2, not_applicable: 3};
-
   function build(hidden) {
     var holder = doc.createElement("div");
     holder.innerHTML = hidden.textContent;
