@@ -29,6 +29,26 @@ EXTRA_HOPS = (Hop("transit_gateway_route", "tgw-rtb-0abc", "allow", "10.9.0.0/16
               Hop("private_hosted_zone", "Z0123", "allow", "no record for the name"),
               Hop("some_future_step", "thing-1", "deny", "a rule no version knew"))
 
+# Contract section 7, in the shape the JSON report gives it: the capabilities with their own
+# findings, reasons, parts, the services they reach (proofs, drawn like the agent's), operators.
+CAPABILITIES = {
+    "session_manager": {
+        "status": "fail", "findings": ["SESSION_KMS_DENIED"],
+        "reasons": ["the key policy does not allow kms:Decrypt"],
+        "parts": [{"name": "data channel", "status": "ok"}, {"name": "kms", "status": "fail"}],
+        "services": {"kms": {
+            "status": "blocked", "via": "interface_endpoint",
+            "hostname": "kms.eu-west-1.amazonaws.com", "resolves_to": "vpce-0kms",
+            "path": [{"step": "sg_egress", "resource_id": "sg-0kms", "decision": "deny",
+                      "rule": "no egress rule admits tcp 443"},
+                     {"step": "endpoint", "resource_id": "vpce-0kms", "decision": "allow",
+                      "rule": "available"}],
+            "findings": ["SESSION_KMS_UNREACHABLE"]}},
+        "operator": {"arn:aws:iam::1:role/ops": {"principal": "arn:aws:iam::1:role/ops",
+                                                  "kind": "role", "status": "ok"}}},
+    "patching": {"status": "unknown", "findings": [], "reasons": ["the bucket is not read"]},
+}
+
 
 def demo_audit() -> AuditReport:
     raws = read_snapshot(DEMO)

@@ -262,3 +262,21 @@ def test_printing_shows_every_section_drawn_and_no_controls(browser, demo_page):
     hidden = settle(browser, page, """[...document.querySelectorAll('#filters, button.copy')]
         .map(e => getComputedStyle(e).display)""")
     assert len(hidden) > 1 and set(hidden) == {"none"}  # the page's controls are not printed
+
+
+def test_the_services_capabilities_reach_are_drawn_too(browser, tmp_path, monkeypatch):
+    from auditor.reports import json_report
+    from tests.html_reports import CAPABILITIES
+
+    monkeypatch.setattr(html_report, "instance_fields", lambda audit, locate: {
+        **json_report.instance_fields(audit, locate), "capabilities": CAPABILITIES})
+    path = tmp_path / "capabilities.html"
+    path.write_text(html_report.render(demo_audit()), encoding="utf-8")
+    page = browser.open(file_url(path) + f"#{anchor(LOCKED_DOWN)}")
+    figures = settle(browser, page, f"""[...document.querySelectorAll(
+        '#{anchor(LOCKED_DOWN)} .dg figure')].map(f => [f.querySelector('figcaption')
+        .textContent, [...f.querySelectorAll('g.node.r .rid')].map(n => n.textContent)])""")
+    assert ["session manager: kms path blocked", ["sg-0kms", "kms.eu-west-1.amazonaws.com"]] \
+        in figures
+    browser.collect(page)
+    assert page.errors == [], page.console

@@ -23,6 +23,7 @@ from auditor.reports.html_markup import anchor, script_json
 from auditor.reports.html_style import CSS
 from auditor.reports.json_report import instance_dict
 from tests.html_reports import (
+    CAPABILITIES,
     DEMO,
     EXTRA_HOPS,
     HOSTILE,
@@ -307,19 +308,25 @@ def test_the_organization_writer_makes_the_same_page_from_units():
 
 def test_capabilities_are_shown_as_the_report_holds_them(monkeypatch):
     report = demo_audit()
-    capabilities = {"session_manager": {"status": "fail", "findings": ["SESSION_KMS_DENIED"],
-                                        "operator": {"principal": "arn:aws:iam::1:role/ops",
-                                                     "status": "ok"}},
-                    "patching": {"status": "unknown", "findings": []}}
-    _with(monkeypatch, lambda audit: {"capabilities": capabilities})
+    _with(monkeypatch, lambda audit: {"capabilities": CAPABILITIES})
     root, _ = parse(html_report.render(report))
     table = root.by_id(anchor(LOCKED_DOWN)).find("table", "caps")
     rows = {row.find("th").text(): row for row in table.find("tbody").find_all("tr")}
     assert set(rows) == {"session manager", "patching"}
-    assert "fail" in rows["session manager"].text()
-    assert "SESSION_KMS_DENIED" in rows["session manager"].text()
-    assert "arn:aws:iam::1:role/ops" in rows["session manager"].text()
+    session = rows["session manager"]
+    assert "fail" in session.text() and "SESSION_KMS_DENIED" in session.text()
+    assert "the key policy does not allow kms:Decrypt" in session.text()
+    assert "arn:aws:iam::1:role/ops" in session.text()  # operator: shown as it is
+    kms = session.find("ul", "services").find("li")
+    assert "kms" in kms.text() and "blocked" in kms.text()
+    assert "sg-0kms" in kms.find("ul", "deciding").text()  # the hop that refuses, in words
     assert "unknown" in rows["patching"].text()
+    data = data_of(root)
+    number = root.by_id(anchor(LOCKED_DOWN)).attrs["data-k"]
+    [(label, proof)] = data["reached"][number]
+    assert label == "session manager: kms" and data["proofs"][proof]["status"] == "blocked"
+    assert [data["hops"][h]["resource_id"] for h in data["paths"][data["proofs"][proof]["path"]]
+            ] == ["sg-0kms", "vpce-0kms"]
 
 
 def test_fields_no_version_knew_are_still_shown(monkeypatch):

@@ -38,6 +38,8 @@ class ScriptData:
         self.proofs: list[dict[str, Any]] = []
         self.credentials: list[dict[str, Any]] = []
         self.instances: list[list[int]] = []
+        # Instance number -> [[label, proof number], ...]: the services its capabilities reach
+        self.reached: dict[str, list[list[Any]]] = {}
         self._hops: dict[Any, int] = {}
         self._paths: dict[tuple[int, ...], int] = {}
         self._proofs: dict[str, int] = {}
@@ -83,11 +85,18 @@ class ScriptData:
             self.credentials.append(entry)
         return number
 
-    def add_instance(self, credential: int, proofs: list[int]) -> int:
-        """The instance's number: the ``data-k`` of its section."""
+    def add_instance(self, credential: int, proofs: list[int],
+                     reached: dict[tuple[str, str], int] | None = None) -> int:
+        """The instance's number: the ``data-k`` of its section. ``reached``: the proofs of
+        the services its capabilities reach, by (capability, service)."""
         self.instances.append([credential, *proofs])
-        return len(self.instances) - 1
+        number = len(self.instances) - 1
+        if reached:
+            self.reached[str(number)] = [[f"{capability.replace('_', ' ')}: {service}", proof]
+                                         for (capability, service), proof in reached.items()]
+        return number
 
     def as_dict(self) -> dict[str, Any]:
         return {"hops": self.hops, "paths": self.paths, "proofs": self.proofs,
-                "credentials": self.credentials, "instances": self.instances}
+                "credentials": self.credentials, "instances": self.instances,
+                "reached": self.reached}

@@ -243,24 +243,59 @@ class SectionWriter:
 
     # --- capabilities --------------------------------------------------------------------
 
-    def _capabilities(self, capabilities: Any) -> str:
+    def _capabilities(self, capabilities: Any, reached: dict[tuple[str, str], int]) -> str:
+        """``reached``: the numbers of the proofs of the services each capability reaches
+        (its ``services``), drawn like the agent's paths."""
         if not isinstance(capabilities, dict) or not capabilities:
             return ""
-        key = repr(capabilities)
+        key = (repr({name: {k: v for k, v in capability.items() if k != "services"}
+                     if isinstance(capability, dict) else capability
+                     for name, capability in capabilities.items()}), tuple(reached.items()))
         found = self._capabilities_made.get(key)
         if found is None:
-            found = self._capabilities_made[key] = _capability_table(capabilities)
+            found = self._capabilities_made[key] = self._capability_table(capabilities,
+                                                                          reached)
         return found
+
+    def _capability_table(self, capabilities: dict[str, Any],
+                          reached: dict[tuple[str, str], int]) -> str:
+        rows = []
+        for name, capability in capabilities.items():
+            capability = capability if isinstance(capability, dict) else {"status": capability}
+            rest = {key: value for key, value in capability.items()
+                    if key not in ("status", "findings", "reasons", "parts", "services")}
+            parts = " ".join(badge(part.get("status"), str(part.get("name")))
+                             for part in capability.get("parts") or []
+                             if isinstance(part, dict))
+            services = capability.get("services")
+            paths = "".join(
+                self._service(str(service_name), service, reached[(name, service_name)])
+                for service_name, service in services.items()
+                if isinstance(service, dict) and (name, service_name) in reached
+            ) if isinstance(services, dict) else ""
+            rows.append(
+                f'<tr><th scope="row">{text(word(name))}</th>'
+                f"<td>{badge(capability.get('status'))}</td>"
+                f"<td>{text(', '.join(map(str, capability.get('findings') or [])))}</td>"
+                "<td>" + "".join(f"<p>{text(reason)}</p>"
+                                 for reason in capability.get("reasons") or [])
+                + (f"<p>{parts}</p>" if parts else "")
+                + (f'<ul class="services">{paths}</ul>' if paths else "")
+                + (generic(rest) if rest else "") + "</td></tr>")
+        return ('<h4>Capabilities</h4><table class="caps"><thead><tr><th scope="col">'
+                'capability</th><th scope="col">status</th><th scope="col">findings</th>'
+                f'<th scope="col">why</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
     # --- the section ---------------------------------------------------------------------
 
     def section(self, fields: dict[str, Any], services: dict[str, dict[str, Any]],
                 number: int, proofs: list[int], credential: int, codes: str,
-                plan: str = "") -> str:
+                plan: str = "", reached: dict[tuple[str, str], int] | None = None) -> str:
         """The instance's section: ``fields`` and ``services`` as the JSON report has them,
         ``number`` its entry in the script's tables, ``proofs`` and ``credential`` the
         numbers of its proofs and chain there, ``codes`` its headline, ``plan`` its before
-        and after (markup) when the report has them."""
+        and after (markup) when the report has them, ``reached`` the numbers of the proofs of
+        its capabilities' services."""
         symptoms = [s for s in fields.get("symptoms") or [] if isinstance(s, dict)]
         findings, left = self._findings(fields, symptoms)
         reasons = fields.get("verdict_reasons") or []
@@ -279,7 +314,7 @@ class SectionWriter:
             '<ul class="reasons">' + "".join(f"<li>{text(r)}</li>" for r in reasons) + "</ul>"
             if reasons else "",
             plan, paths, '<div class="dg"></div>',
-            self._capabilities(fields.get("capabilities")),
+            self._capabilities(fields.get("capabilities"), reached or {}),
             findings,
             _logs(fields, left),
             ("<h4>More</h4>" + generic(more)) if more else "",
@@ -313,22 +348,6 @@ def _credentials(fields: dict[str, Any]) -> str:
             f"<code>{text(action)}</code>" for action in permissions["missing_actions"])
             + "</p>")
     return "".join(lines)
-
-
-def _capability_table(capabilities: dict[str, Any]) -> str:
-    rows = []
-    for name, capability in capabilities.items():
-        capability = capability if isinstance(capability, dict) else {"status": capability}
-        rest = {key: value for key, value in capability.items()
-                if key not in ("status", "findings")}
-        codes = capability.get("findings") or []
-        rows.append(f'<tr><th scope="row">{text(word(name))}</th>'
-                    f"<td>{badge(capability.get('status'))}</td>"
-                    f"<td>{text(', '.join(map(str, codes)))}</td>"
-                    f"<td>{generic(rest) if rest else ''}</td></tr>")
-    return ('<h4>Capabilities</h4><table class="caps"><thead><tr><th scope="col">capability'
-            '</th><th scope="col">status</th><th scope="col">findings</th><th scope="col">more'
-            f'</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
 
 def _logs(fields: dict[str, Any], left: list[dict[str, Any]]) -> str:

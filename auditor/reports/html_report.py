@@ -130,7 +130,8 @@ class Page:
         """One instance: its fields and its services, as the JSON report has them."""
         proofs = [self.data.proof(name, service) for name, service in services.items()]
         credential = self.data.credential(fields)
-        number = self.data.add_instance(credential, proofs)
+        reached = self._reached(fields.get("capabilities"))
+        number = self.data.add_instance(credential, proofs, reached)
         line = headline(fields)
         codes = list(dict.fromkeys(str(f.get("code")) for f in fields.get("findings") or []))
         self.codes.update(codes)
@@ -140,7 +141,20 @@ class Page:
             self.labels[instance_id] = label(fields)
         self.sections.append(self.writer.section(
             fields, services, number, proofs, credential, line,
-            for_instance(self.plan, instance_id)))
+            for_instance(self.plan, instance_id), reached))
+
+    def _reached(self, capabilities: Any) -> dict[tuple[str, str], int]:
+        """The proofs of the services each capability reaches (a KMS key, a log bucket...)."""
+        reached = {}
+        for name, capability in (capabilities or {}).items() \
+                if isinstance(capabilities, dict) else ():
+            services = capability.get("services") if isinstance(capability, dict) else None
+            for service_name, service in (services or {}).items() \
+                    if isinstance(services, dict) else ():
+                if isinstance(service, dict):
+                    reached[(str(name), str(service_name))] = self.data.proof(
+                        str(service_name), service)
+        return reached
 
     def html(self, source: dict[str, Any], top: dict[str, Any], nothing: str = "") -> str:
         """The whole page: ``top`` holds the report's other fields (``units``...);

@@ -558,7 +558,7 @@ SCRIPT = r"""
     return groups;
   }
 
-  function drawProofs(box, proofs, instanceName) {
+  function drawProofs(box, proofs, instanceName, title) {
     var first = proofs[0];
     var names = proofs.map(function (proof) { return String(proof.service); });
     var hops = [];
@@ -567,7 +567,8 @@ SCRIPT = r"""
     });
     hops = hops.concat(hopsOf(first).filter(function (hop) { return hop.step !== "dns"; }));
     var status = STATE[first.status] || "a";
-    var holder = figure(box, names.join(", ") + (names.length > 1 ? ": one path" : " path"),
+    var holder = figure(box, title || (names.join(", ") + (names.length > 1 ? ": one path" :
+                                                                " path")),
                         status, String(first.status));
     var nodes = [{icon: "instance", kind: "instance", id: instanceName,
                   lines: wrap(names.join(", ") + " on TCP 443", CHARS, 3).map(function (t) {
@@ -650,6 +651,9 @@ SCRIPT = r"""
     var proofs = entry.slice(1).map(function (n) { return d.proofs[n]; }).filter(Boolean);
     samePath(proofs).forEach(function (group) { drawProofs(box, group, name); });
     if (d.credentials[entry[0]]) { drawCredentials(box, d.credentials[entry[0]]); }
+    ((d.reached || {})[section.getAttribute("data-k")] || []).forEach(function (item) {
+      if (d.proofs[item[1]]) { drawProofs(box, [d.proofs[item[1]]], name, item[0] + " path"); }
+    });
   }
 
   var hidden = doc.querySelectorAll("noscript.inst");
