@@ -280,3 +280,30 @@ def test_the_services_capabilities_reach_are_drawn_too(browser, tmp_path, monkey
         in figures
     browser.collect(page)
     assert page.errors == [], page.console
+
+
+def press(browser: Browser, page: PageLoad, key: str, code: str, keycode: int) -> None:
+    for kind in ("keyDown", "keyUp"):
+        browser.call("Input.dispatchKeyEvent", {
+            "type": kind, "key": key, "code": code, "windowsVirtualKeyCode": keycode,
+            **({"text": "\r"} if key == "Enter" and kind == "keyDown" else {})}, page.session)
+
+
+def test_the_keyboard_reaches_and_opens_everything(browser, demo_page):
+    page = browser.open(file_url(demo_page))
+    press(browser, page, "Tab", "Tab", 9)
+    assert browser.evaluate(page, "document.activeElement.className") == "skip"
+    browser.evaluate(page, f"""document.querySelector(
+        '#instance-table a[href="#{anchor(LOCKED_DOWN)}"]').focus(); 1""")
+    press(browser, page, "Enter", "Enter", 13)  # follow the row's link
+    assert settle(browser, page, f"""(() => {{
+        const s = document.getElementById('{anchor(LOCKED_DOWN)}');
+        return s.open && s.querySelectorAll('.dg svg').length >= 2; }})()""")
+    browser.evaluate(page, f"document.querySelector('#{anchor(IMDS_OFF)} > summary').focus(); 1")
+    press(browser, page, "Enter", "Enter", 13)  # a section's header opens it
+    assert settle(browser, page, f"document.getElementById('{anchor(IMDS_OFF)}').open")
+    browser.evaluate(page, "document.querySelector('#instance-table th[data-col=name] button')"
+                           ".focus(); 1")
+    press(browser, page, "Enter", "Enter", 13)  # a header sorts
+    assert browser.evaluate(page, "document.querySelector('#instance-table th[data-col=name]')"
+                                  ".getAttribute('aria-sort')") == "ascending"
