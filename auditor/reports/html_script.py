@@ -657,7 +657,15 @@ SCRIPT = r"""
   }
 
   var hidden = doc.querySelectorAll("noscript.inst");
-  if (hidden.length <= BUILD_ALL_UP_TO) { Array.prototype.forEach.call(hidden, build); }
+  if (hidden.length <= BUILD_ALL_UP_TO) {
+    Array.prototype.forEach.call(hidden, build);
+  } else {
+    var note = doc.querySelector("#each > .why");
+    if (note) {
+      note.textContent = hidden.length + " instances: choose one in the table (or filter it " +
+        "and “show their sections”) to see its section here, its paths drawn.";
+    }
+  }
   Array.prototype.forEach.call(doc.querySelectorAll("table.sortable"), sortable);
   ["plan", "codes"].forEach(function (id) {
     var part = doc.getElementById(id);
