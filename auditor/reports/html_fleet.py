@@ -157,7 +157,7 @@ def _instances_table(rows: list[Row], accounts: bool, regions: bool) -> str:
                ("vpc", "VPC"), ("subnet", "subnet"), ("codes", "findings")]
     head = "".join(f'<th scope="col" data-col="{key}">{title}</th>' for key, title in columns)
     return (f'<table class="sortable instances" id="instance-table"><caption>'
-            f'{len(rows)} instance(s)</caption><thead><tr>{head}</tr></thead>'
+            f'{len(rows):,} instance(s)</caption><thead><tr>{head}</tr></thead>'
             f'<tbody>{_instance_rows(rows, accounts, regions)}</tbody></table>')
 
 

@@ -82,7 +82,7 @@ def _header(source: dict[str, Any], count: int) -> str:
                + "</details>" if unavailable else "") + (
         "<details><summary>more about the source</summary>" + generic(more) + "</details>"
         if more else "")
-    return (f"<header><h1>ssm-auditor: {count} instance{'s' if count != 1 else ''}</h1>"
+    return (f"<header><h1>ssm-auditor: {count:,} instance{'s' if count != 1 else ''}</h1>"
             f'<p class="source">from {_DOT.join(parts)}</p>{details}</header>')
 
 

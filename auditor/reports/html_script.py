@@ -662,7 +662,8 @@ SCRIPT = r"""
   } else {
     var note = doc.querySelector("#each > .why");
     if (note) {
-      note.textContent = hidden.length + " instances: choose one in the table (or filter it " +
+      note.textContent = hidden.length.toLocaleString("en") + " instances: choose one in the " +
+        "table (or filter it " +
         "and “show their sections”) to see its section here, its paths drawn.";
     }
   }
