@@ -3,10 +3,11 @@ drawn when its section is opened.
 
 The page reads without it. It draws from the JSON data block (``html_data``), parsed on the
 first section opened, and builds every SVG element with ``createElementNS`` and every text with
-``textContent``: values from AWS data are never parsed as markup. Each hop is a box (an icon
-and a label for the steps it knows, the step's own name otherwise), consecutive hops on one
-resource share a box, the first that refuses is drawn red and marked "blocks here", undecided
-ones amber and dashed, each with its mark and word.
+``textContent``: values from AWS data are never parsed as markup. Each hop is a box with an
+icon and a label told by its resource's id (``sg-``, ``acl-``, ``rtb-``, ``nat-``, ``igw-``,
+``vpce-``, ``tgw-``, ``pcx-``...), else by its step's name (DNS, hosted zone...), else the step's
+own name; consecutive hops on one resource share a box, the first that refuses is drawn red and
+marked "blocks here", undecided ones amber and dashed, each with its mark and word.
 """
 
 SCRIPT = r"""
@@ -330,7 +331,24 @@ SCRIPT = r"""
   };
   var WIDTH = 212, GAP = 34, ROW_GAP = 30, PAD = 8, LINE = 14, CHARS = 31, RULE_LINES = 4;
 
-  function kindOf(step) {
+  /* What a resource is, by its id's prefix: it decides the box, whatever the step's name
+     (a "return route" may be a route table's or an internet gateway's). */
+  var PREFIXES = [
+    ["tgw-", "tgw", "transit gateway"], ["pcx-", "peering", "peering connection"],
+    ["sg-", "sg", "security group"], ["acl-", "nacl", "network ACL"],
+    ["rtb-", "route", "route table"], ["nat-", "nat", "NAT gateway"],
+    ["igw-", "igw", "internet gateway"], ["vpce-", "endpoint", "interface endpoint"],
+    ["dopt-", "dns", "DHCP options"], ["eni-", "endpoint", "network interface"],
+    ["vgw-", "route", "virtual private gateway"], ["i-", "instance", "instance"]
+  ];
+
+  function kindOf(step, resource) {
+    if (/dns|resolver|zone/.test(step)) { return KINDS[/zone/.test(step) ? 0 : 1]; }
+    for (var p = 0; p < PREFIXES.length; p++) {
+      if (resource.indexOf(PREFIXES[p][0]) === 0) {
+        return [null, PREFIXES[p][1], PREFIXES[p][2]];
+      }
+    }
     for (var i = 0; i < KINDS.length; i++) {
       if (KINDS[i][0].test(step)) { return KINDS[i]; }
     }
@@ -476,7 +494,7 @@ SCRIPT = r"""
     });
     var decided = false;
     return groups.map(function (group) {
-      var known = kindOf(group[0].step);
+      var known = kindOf(group[0].step, group[0].resource_id);
       var state = worst(group);
       var text = "allows";
       if (state === "r") { text = decided ? "refuses" : "blocks here"; decided = true; }
