@@ -217,6 +217,8 @@ class SectionWriter:
     def _findings(self, fields: dict[str, Any], symptoms: list[dict[str, Any]]
                   ) -> tuple[str, list[dict[str, Any]]]:
         """The findings, and the symptoms none of them explains."""
+        if not fields.get("findings"):
+            return "", symptoms
         placed: set[int] = set()
         items = []
         shown: set[str] = set()
