@@ -113,7 +113,9 @@ def live_progress() -> Iterator[Progress]:
     def report(message: str) -> None:
         _last_done[0] = message
         if terminal:
-            sys.stderr.write(f"\r\033[K{message}")
+            from auditor.terminal import visible
+
+            sys.stderr.write(f"\r\033[K{visible(message, one_line=True)}")
             sys.stderr.flush()
 
     try:
