@@ -33,8 +33,9 @@ def by_name(report: dict) -> dict[str, dict]:
     return {instance["name"]: instance for instance in report["instances"]}
 
 
-def healthy_estate(tmp_path: Path) -> tuple[Path, str]:
-    """One instance behind an internet gateway, its profile's role allowed what the agent needs."""
+def healthy_estate(tmp_path: Path, inline: dict | None = None) -> tuple[Path, str]:
+    """One instance behind an internet gateway, its profile's role allowed what the agent needs
+    (``inline``: more policies of that role, by name)."""
     builder = EstateBuilder()
     vpc = builder.vpc()
     subnet = builder.subnet(vpc, "10.0.0.0/24")
@@ -43,7 +44,7 @@ def healthy_estate(tmp_path: Path) -> tuple[Path, str]:
     group = builder.security_group(vpc, "web")
     instance = builder.instance(subnet, [group], public_ip="198.51.100.1",
                                 instance_profile="web")
-    builder.role("web", attached=["AmazonSSMManagedInstanceCore"])
+    builder.role("web", attached=["AmazonSSMManagedInstanceCore"], inline=inline)
     builder.instance_profile("web", ["web"])
     builder.managed_node(instance, "Online")
     return builder.write(tmp_path / "estate"), instance

@@ -53,6 +53,7 @@ from tests.moto_estate import (
     stub_ssm,
 )
 from tests.moto_organization import build_organization
+from tests.remediation_plans import https_cdk_out
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -788,19 +789,6 @@ def test_importing_the_live_source_does_not_import_boto3() -> None:
                           check=False).returncode == 0
 
 
-def _cdk_out(folder: Path, group_id: str) -> Path:
-    """A synthesized app, by hand: one stack that opens the instances' group to HTTPS."""
-    folder.mkdir()
-    (folder / "Fix.template.json").write_text(json.dumps({"Resources": {"Https": {
-        "Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
-            "GroupId": group_id, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-            "CidrIp": "0.0.0.0/0"}}}}))
-    (folder / "manifest.json").write_text(json.dumps({"version": "48.0.0", "artifacts": {
-        "Fix": {"type": "aws:cloudformation:stack",
-                "properties": {"templateFile": "Fix.template.json"}}}}))
-    return folder
-
-
 def _template(path: Path, subnet_id: str, group_id: str) -> Path:
     """A template that launches one instance into the live account's subnet and group."""
     path.write_text(json.dumps({"Resources": {"App": {
@@ -833,7 +821,7 @@ def test_every_command_that_reads_the_account_is_read_only(
         "INSTANCE": layout.instance_ids[0], "SNAPSHOT_DIR": str(tmp_path / "snap"),
         "PLAN_FILE": str(tmp_path / "plan.json"), "SUBNET": layout.private_subnet,
         "GROUP": layout.instance_sg,
-        "CDK_OUT": str(_cdk_out(tmp_path / "cdk.out", layout.instance_sg)),
+        "CDK_OUT": str(https_cdk_out(tmp_path / "cdk.out", layout.instance_sg)),
         "TEMPLATE": str(_template(tmp_path / "t.json", layout.private_subnet,
                                   layout.instance_sg)),
     }

@@ -39,6 +39,7 @@ from auditor.errors import UsageError
 from auditor.remediation import plan as plan_file
 from auditor.remediation.verify import PLAN_FILE_NAME
 from tests.fuzz_mutations import JUNK, at, other_type, replace, steps
+from tests.remediation_plans import https_cdk_out
 from tests.test_snapshot_fuzz import _CONTROL, DEMO, FUZZ, _check_contract
 
 # A group of the demo estate: the one stack of the hand-made cloud assembly opens it to HTTPS.
@@ -65,16 +66,7 @@ def _demo_plan() -> dict[str, Any]:
 @cache
 def _cdk_out() -> Path:
     """A cloud assembly by hand: one stack, and the plan beside it (rewritten per example)."""
-    folder = _folder() / "cdk.out"
-    folder.mkdir()
-    (folder / "Fix.template.json").write_text(json.dumps({"Resources": {"Https": {
-        "Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
-            "GroupId": DEMO_GROUP, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
-            "CidrIp": "0.0.0.0/0"}}}}))
-    (folder / "manifest.json").write_text(json.dumps({"version": "48.0.0", "artifacts": {
-        "Fix": {"type": "aws:cloudformation:stack",
-                "properties": {"templateFile": "Fix.template.json"}}}}))
-    return folder
+    return https_cdk_out(_folder() / "cdk.out", DEMO_GROUP)
 
 
 def _verify(content: bytes, text_format: bool) -> tuple[int, str, str]:

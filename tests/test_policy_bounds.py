@@ -22,7 +22,7 @@ from auditor.analysis.iam_policy import (
 from auditor.cli import main
 from auditor.limits import POLICY_PATTERNS
 from auditor.policy_patterns import GlobSet, compile_pieces
-from builders.estate_builder import EstateBuilder
+from tests.test_cli import healthy_estate
 
 HEARTBEAT = "ssm:UpdateInstanceInformation"
 CONTEXT_FREE = {"Version": "2012-10-17"}
@@ -58,19 +58,8 @@ def test_a_policy_past_the_limit_is_refused_in_one_line(part: str) -> None:
 
 def test_an_instance_whose_role_holds_such_a_policy_is_unknown_not_manageable(capsys,
                                                                              tmp_path) -> None:
-    builder = EstateBuilder()
-    vpc = builder.vpc()
-    subnet = builder.subnet(vpc, "10.0.0.0/24")
-    igw = builder.internet_gateway(vpc)
-    builder.route_table(vpc, [subnet], [("0.0.0.0/0", igw)])
-    group = builder.security_group(vpc, "web")
-    instance = builder.instance(subnet, [group], public_ip="198.51.100.1",
-                                instance_profile="web")
-    builder.role("web", attached=["AmazonSSMManagedInstanceCore"],
-                 inline={"huge": _many_actions(POLICY_PATTERNS.value + 5, "s3:GetObject")})
-    builder.instance_profile("web", ["web"])
-    builder.managed_node(instance, "Online")
-    folder = builder.write(tmp_path / "estate")
+    folder, _ = healthy_estate(tmp_path, inline={
+        "huge": _many_actions(POLICY_PATTERNS.value + 5, "s3:GetObject")})
 
     code = main(["--all", "--snapshot", str(folder), "--format", "json"])
 
