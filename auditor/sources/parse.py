@@ -87,6 +87,15 @@ def _address(text: str | None) -> str | None:
     return str(IPv4Address(text)) if text else None
 
 
+# What the template reader writes for a public IPv4 address EC2 assigns only at launch.
+PLANNED_PUBLIC_IP = "assigned-at-launch"
+
+
+def _public_address(text: str | None) -> str | None:
+    """A public IPv4 address, checked like any other; or the template reader's planned one."""
+    return text if text == PLANNED_PUBLIC_IP else _address(text)
+
+
 class Scope:
     """What to model: everything, or the requested instances and the VPCs they live in."""
 
@@ -233,7 +242,7 @@ def _interface(raw: dict, fallback_subnet: str | None = None,
         vpc_id=raw.get("VpcId") or fallback_vpc or "",
         private_ip=_address(raw.get("PrivateIpAddress")),
         group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
-        public_ip=_address(association.get("PublicIp")),
+        public_ip=_public_address(association.get("PublicIp")),
         interface_type=raw.get("InterfaceType", "interface"),
         device_index=int((raw.get("Attachment") or {}).get("DeviceIndex", 0)),
     )
@@ -260,7 +269,7 @@ def _instance(raw: dict, region: str) -> Instance:
     platform_text = (raw.get("Platform") or raw.get("PlatformDetails") or "").lower()
     tags = _tags(raw)
     state, state_problem = _instance_state(raw.get("State"))
-    instance_public_ip = _address(raw.get("PublicIpAddress"))  # checked even when unused
+    instance_public_ip = _public_address(raw.get("PublicIpAddress"))  # checked even unused
     return Instance(
         instance_id=raw["InstanceId"],
         state=state,
