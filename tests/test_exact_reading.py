@@ -146,9 +146,12 @@ def _endpoint_of(document: dict, service: str) -> dict:
          "ServiceName"].upper()), "is not as AWS writes it"),
     (INSTANCES, lambda d: named(d, "web-public").update(PublicIpAddress="none"),
      "Expected 4 octets"),
+    # The template reader's placeholder for a planned instance is no address in AWS data.
+    (INSTANCES, lambda d: named(d, "web-public").update(PublicIpAddress="assigned-at-launch"),
+     "Expected 4 octets"),
 ], ids=["dns-false-text", "public-ip-false-text", "private-dns-false-text", "nacl-action",
         "nacl-protocol", "nacl-port-text", "dhcp-key-case", "endpoint-service-case",
-        "public-ip-text"])
+        "public-ip-text", "public-ip-placeholder"])
 def test_text_that_is_not_awss_is_refused(capsys, tmp_path, name, change, words) -> None:
     code, report, err = audit(capsys, snapshot(tmp_path, name, change))
 

@@ -91,9 +91,10 @@ def _address(text: str | None) -> str | None:
 PLANNED_PUBLIC_IP = "assigned-at-launch"
 
 
-def _public_address(text: str | None) -> str | None:
-    """A public IPv4 address, checked like any other; or the template reader's planned one."""
-    return text if text == PLANNED_PUBLIC_IP else _address(text)
+def _public_address(text: str | None, planned: bool = False) -> str | None:
+    """A public IPv4 address, checked like any other; for an instance a template plans, also
+    the template reader's placeholder (nowhere else: in AWS data it is garbage)."""
+    return text if planned and text == PLANNED_PUBLIC_IP else _address(text)
 
 
 class Scope:
@@ -234,7 +235,7 @@ def _route(raw: dict) -> Route:
 
 
 def _interface(raw: dict, fallback_subnet: str | None = None,
-               fallback_vpc: str | None = None) -> NetworkInterface:
+               fallback_vpc: str | None = None, planned: bool = False) -> NetworkInterface:
     association = raw.get("Association") or {}
     return NetworkInterface(
         eni_id=raw["NetworkInterfaceId"],
@@ -242,14 +243,14 @@ def _interface(raw: dict, fallback_subnet: str | None = None,
         vpc_id=raw.get("VpcId") or fallback_vpc or "",
         private_ip=_address(raw.get("PrivateIpAddress")),
         group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
-        public_ip=_public_address(association.get("PublicIp")),
+        public_ip=_public_address(association.get("PublicIp"), planned),
         interface_type=raw.get("InterfaceType", "interface"),
         device_index=int((raw.get("Attachment") or {}).get("DeviceIndex", 0)),
     )
 
 
-def _instance(raw: dict, region: str) -> Instance:
-    interfaces = [_interface(eni, raw.get("SubnetId"), raw.get("VpcId"))
+def _instance(raw: dict, region: str, planned: bool = False) -> Instance:
+    interfaces = [_interface(eni, raw.get("SubnetId"), raw.get("VpcId"), planned)
                   for eni in raw.get("NetworkInterfaces") or []]
     group_ids = [group["GroupId"] for group in raw.get("SecurityGroups") or []]
     primary = min(interfaces, key=lambda eni: eni.device_index) if interfaces else None
@@ -269,7 +270,7 @@ def _instance(raw: dict, region: str) -> Instance:
     platform_text = (raw.get("Platform") or raw.get("PlatformDetails") or "").lower()
     tags = _tags(raw)
     state, state_problem = _instance_state(raw.get("State"))
-    instance_public_ip = _public_address(raw.get("PublicIpAddress"))  # checked even unused
+    instance_public_ip = _public_address(raw.get("PublicIpAddress"), planned)  # checked anyway
     return Instance(
         instance_id=raw["InstanceId"],
         state=state,
@@ -309,7 +310,8 @@ def _instance_state(state: Any) -> tuple[str, str]:
 def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
     for reservation in _items(answer, "Reservations"):
         for raw in scope.instances(_items(reservation, "Instances")):
-            instance = _instance(raw, estate.region)
+            instance = _instance(raw, estate.region,
+                                 raw.get("InstanceId") in estate.planned_instances)
             _put(estate.instances, instance.instance_id, instance, "instance")
             if not estate.account_id and reservation.get("OwnerId"):
                 estate.account_id = reservation["OwnerId"]
@@ -804,6 +806,7 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
     With ``instance_ids``, only those instances and the resources of their VPCs are modelled.
     """
     estate = Estate(region=raw.region, account_id=raw.account_id)
+    estate.planned_instances = set(raw.planned)  # before the instances: their placeholders
     scope = Scope(instance_ids)
     organization = _Organization()  # after the instances: their OwnerId names the account
     for call, parser in (*_PARSERS, *organization.parsers()):
