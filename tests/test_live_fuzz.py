@@ -111,7 +111,8 @@ def served(fake_aws, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
 def _as_xml(shape: Any, value: Any) -> Any:
     """``value`` as botocore's XML parsers would hand it over had AWS written it in XML: only
     the shape's members (no nulls), a container of the wrong kind refused as the parser would
-    refuse it, scalars read from their text (``"false"`` is false, a number's text an int)."""
+    refuse it, scalars read from their text (``"false"`` is false, a number's text an int;
+    a boolean's text other than true or false refused)."""
     from botocore.parsers import ResponseParserError
 
     kind = shape.type_name
@@ -127,9 +128,15 @@ def _as_xml(shape: Any, value: Any) -> Any:
             return {str(key): _as_xml(shape.value, item) for key, item in value.items()
                     if item is not None}
         return [_as_xml(shape.member, item) for item in value if item is not None]
+    if isinstance(value, dict | list) and kind != "string":  # text: a policy document's JSON
+        raise ResponseParserError(f"{shape.name}: an element with children for a {kind}")
     text = value if isinstance(value, str) else json.dumps(value)  # an element's text
     try:
         if kind == "boolean":
+            # AWS writes only these two; botocore would read any other text as false, a
+            # legitimate value the contract could not tell from garbage.
+            if text not in ("true", "false"):
+                raise ValueError(text)
             return text == "true"
         if kind in ("integer", "long"):
             return int(text)
