@@ -287,12 +287,20 @@ def test_collect_calls_only_the_listed_read_only_operations(
     hide_from_bulk_answer(monkeypatch, roles.core_arn)  # so that GetPolicy* run too
     # A member account that may read its SCPs, so that every Organizations call runs too.
     build_organization(boto3.client("organizations", region_name=REGION))
+    # A transit gateway with a route table, so that every transit gateway call runs too.
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=layout.vpc_id,
+                                              SubnetIds=[layout.private_subnet])
+    ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)
     operations = record_operations(monkeypatch)
 
     collect([REGION], instance_ids=layout.instance_ids if scoped else None)
 
     assert operations, "no API call was recorded"
-    assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
+    # SearchTransitGatewayRoutes is the only read of a transit gateway's routes (ec2:Search*
+    # is read-only, in AWS's ReadOnlyAccess policy).
+    assert all(name.startswith(("Describe", "Get", "List", "Search")) for name in operations), \
+        operations
     assert set(operations) <= READ_ONLY_OPERATIONS
     # Every kind was read, including the per-resource calls.
     assert set(operations) == READ_ONLY_OPERATIONS
