@@ -11,7 +11,7 @@ finding here is a network finding.
 
 moto gaps, and where the tests seed around them:
 - endpoint ENIs get a random address outside their subnet and the default SG:
-  ``MotoVpc._place_endpoint_eni`` puts them in their subnet with the endpoint's SG;
+  ``moto_estate.place_endpoint_eni`` puts them in their subnet with the endpoint's SG;
 - NAT gateways and interface endpoints are always "available": ``seed_nat_gateway_state`` and
   ``seed_endpoint_state`` edit moto's backend objects (NAT_GATEWAY_NOT_AVAILABLE,
   ENDPOINT_NOT_AVAILABLE);
