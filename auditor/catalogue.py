@@ -249,7 +249,8 @@ _PLACEHOLDERS = {
     "resource_id": "...", "policy_document": aws_facts.EC2_TRUST_POLICY,
     "transit_gateway_route_table_id": "tgw-rtb-...", "transit_gateway_attachment_id":
         "tgw-attach-...", "destination_cidr": "CIDR", "subnet_id": "subnet-...",
-    "vpc_peering_connection_id": "pcx-...",
+    "vpc_peering_connection_id": "pcx-...", "route_table_id": "rtb-...",
+    "target_option": "--transit-gateway-id tgw-...", "group_id": "sg-...",
 }
 
 
@@ -362,6 +363,22 @@ MANUAL_ACTIONS: dict[str, ManualAction] = _manual_actions(
         "pendingAcceptance (`aws ec2 accept-transit-gateway-vpc-attachment`), wait when it is "
         "pending, recreate it when it was rejected or deleted.",
         "transit_gateway_attachment_id"),
+    ManualAction(
+        "create_route",
+        "aws ec2 create-route{region} --route-table-id {route_table_id} --destination-cidr-block "
+        "{destination_cidr} {target_option}",
+        "The route table belongs to another account (the hub's or the peer's): run this there, "
+        "with that account's credentials, then audit again.",
+        "route_table_id"),
+    ManualAction(
+        "authorize_security_group_ingress",
+        "aws ec2 authorize-security-group-ingress{region} --group-id {group_id} --protocol tcp "
+        "--port 443 --cidr {destination_cidr}",
+        "The endpoint's security group belongs to another account (the hub's): run this there. "
+        "Across a transit gateway, a rule naming the instance's security group holds only where "
+        "security group referencing is enabled on the gateway and both attachments; a CIDR "
+        "always does.",
+        "group_id"),
     ManualAction(
         "accept_vpc_peering_connection",
         "aws ec2 accept-vpc-peering-connection{region} --vpc-peering-connection-id "

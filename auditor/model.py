@@ -430,6 +430,8 @@ class Estate:
     # hub account's VPCs and transit gateway route tables), so that a far side is looked up
     # there before it is called unreadable.
     neighbour_accounts: set[str] = field(default_factory=set)
+    # The VPCs and gateway route tables taken from another account's answers: id -> account.
+    owners: dict[str, str] = field(default_factory=dict)
     # IAM is global to the account; each region's estate holds the same objects.
     instance_profiles: dict[str, InstanceProfile] = field(default_factory=dict)  # by ARN
     roles: dict[str, Role] = field(default_factory=dict)  # by name

@@ -423,7 +423,7 @@ class Beyond:
         if near.subnet_id == far.subnet_id:
             checks += self.hops.to_gateway_in_subnet(
                 far.subnet_id or "", far.address, near.address, near.reply_ports,
-                f"the replies of {purpose}", side)
+                f"the replies of {purpose}", f"{side}reply_")
             checks.append(self.hops.return_route(far, near, f"{side}return_route"))
             return checks
         return [*checks, *self.hops.leaves(near, far.subnet_id, far.address, port, purpose,

@@ -60,7 +60,10 @@ def add_far_sides(estate: Estate, neighbours: list[Estate]) -> None:
     """Complete ``estate`` from ``neighbours`` (other accounts, same region)."""
     for neighbour in neighbours:
         _fill(estate.transit_gateways, neighbour.transit_gateways)
-        _fill(estate.transit_gateway_route_tables, neighbour.transit_gateway_route_tables)
+        for table_id, table in neighbour.transit_gateway_route_tables.items():
+            if table_id not in estate.transit_gateway_route_tables:
+                estate.transit_gateway_route_tables[table_id] = table
+                estate.owners[table_id] = neighbour.account_id
         _fill(estate.vpc_peering_connections, neighbour.vpc_peering_connections)
         for attachment_id, theirs in neighbour.transit_gateway_attachments.items():
             mine = estate.transit_gateway_attachments.get(attachment_id)
@@ -80,6 +83,7 @@ def add_far_sides(estate: Estate, neighbours: list[Estate]) -> None:
         estate.neighbour_accounts.add(neighbour.account_id)
         for vpc_id in taken:
             vpc = estate.vpcs.setdefault(vpc_id, neighbour.vpcs[vpc_id])
+            estate.owners[vpc_id] = neighbour.account_id
             if vpc.dhcp_options_id in neighbour.dhcp_options:
                 estate.dhcp_options.setdefault(vpc.dhcp_options_id,
                                                neighbour.dhcp_options[vpc.dhcp_options_id])
