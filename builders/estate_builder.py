@@ -98,6 +98,18 @@ class EstateBuilder:
         self._default_nacl_index: dict[str, dict] = {}
         self._instance_index: dict[str, dict] = {}
 
+    def another_region(self, region: str, first_id: int = 0x1000) -> EstateBuilder:
+        """A builder for another region of the same account: IAM and Organizations are shared
+        (one set of account-wide answers), EC2 ids start at ``first_id`` (apart from this
+        region's), Systems Manager's setting is copied."""
+        other = EstateBuilder(region, self.account_id)
+        other._counter = first_id
+        other.roles, other.instance_profiles = self.roles, self.instance_profiles
+        other.managed_policies = self.managed_policies
+        other.in_organization, other.scp_levels = self.in_organization, self.scp_levels
+        other.dhmc_value = self.dhmc_value
+        return other
+
     def _id(self, prefix: str) -> str:
         self._counter += 1
         return f"{prefix}-{self._counter:017x}"
@@ -787,7 +799,13 @@ class EstateBuilder:
         return RawRegion(self.region, self.account_id, answers, errors)
 
     def write(self, directory: str | Path, captured_at: str | None = None) -> Path:
-        from auditor.sources.snapshot import write_snapshot
+        return write_regions(directory, [self], captured_at)
 
-        write_snapshot(directory, [self.raw()], captured_at)
-        return Path(directory)
+
+def write_regions(directory: str | Path, builders: Sequence[EstateBuilder],
+                  captured_at: str | None = None) -> Path:
+    """One snapshot of several regions (builders of one account, see ``another_region``)."""
+    from auditor.sources.snapshot import write_snapshot
+
+    write_snapshot(directory, [builder.raw() for builder in builders], captured_at)
+    return Path(directory)

@@ -90,11 +90,12 @@ def build_hub(b: EstateBuilder, cidr: str = "10.100.0.0/16", zones: str = "ab", 
 def add_spoke(b: EstateBuilder, hub: Hub, cidr: str, zones: str = "ab", *,
               propagate: bool = True, attachment_zones: str | None = None,
               sg_referencing: bool = True, state: str = "available",
-              default_route: str | None = None) -> Spoke:
+              default_route: str | None = None, route_table: str | None = None) -> Spoke:
     """A spoke VPC attached to the hub's transit gateway. ``attachment_zones``: the zones of
     its attachment subnets (default: all of ``zones``); ``propagate``: its CIDR reaches the
     hub's gateway route table; ``default_route``: the application subnets' 0.0.0.0/0 target
-    (default: the transit gateway)."""
+    (default: the transit gateway); ``route_table``: the gateway route table it is associated
+    with (default: the spokes')."""
     vpc = b.vpc(cidr)
     halves = _pieces(cidr, _half(cidr))
     tgw_cidrs = _pieces(_pieces(halves[1], 24)[-1], 28)
@@ -103,7 +104,8 @@ def add_spoke(b: EstateBuilder, hub: Hub, cidr: str, zones: str = "ab", *,
     attached = attachment_zones if attachment_zones is not None else zones
     tgw_subnets = [b.subnet(vpc, tgw_cidrs[i], zone) for i, zone in enumerate(attached)]
     app_table = b.route_table(vpc, app_subnets, [("0.0.0.0/0", default_route or hub.tgw)])
-    attachment = b.tgw_attachment(hub.tgw, vpc, tgw_subnets, route_table=hub.spoke_table,
+    attachment = b.tgw_attachment(hub.tgw, vpc, tgw_subnets,
+                                  route_table=route_table or hub.spoke_table,
                                   propagate_to=[hub.hub_table] if propagate else [],
                                   sg_referencing=sg_referencing, state=state)
     return Spoke(vpc, cidr, app_subnets, tgw_subnets, app_table, attachment)

@@ -1,7 +1,7 @@
 """A plan's stacks, added to a CDK app: one EndpointsStack per (region, VPC) entry, one
 InstanceRoleStack for IAM (in the plan's first region), one SecurityGroupRulesStack, one
-NaclEntriesStack and one RoutesStack per region; a stack with nothing to deploy is not created. cdk-nag checks them
-all."""
+NaclEntriesStack and one RoutesStack per region; a stack with nothing to deploy is not created.
+cdk-nag checks them all."""
 
 from __future__ import annotations
 

@@ -426,9 +426,14 @@ def test_the_planners_plan_for_the_demo_estate_synthesizes_and_passes_cdk_nag(
 
     templates = synth(plan, tmp_path / "out")  # cdk-nag runs: a finding would fail here
 
+    # The hub-and-spoke region's plan adds a route back (RoutesStack) and the entry that lets
+    # an attachment subnet's replies out (NaclEntriesStack).
     assert sorted(templates) == sorted(
         [f"SsmAuditor-Endpoints-{entry['vpc_id']}" for entry in plan["endpoints"]]
-        + ["SsmAuditor-InstanceRole", "SsmAuditor-SecurityGroupRules-eu-west-1"])
+        + ["SsmAuditor-InstanceRole", "SsmAuditor-SecurityGroupRules-eu-west-1",
+           "SsmAuditor-NaclEntries-eu-central-1", "SsmAuditor-Routes-eu-central-1"])
+    assert [(route["route_table_id"].startswith("tgw-rtb-"), route["destination_cidr"])
+            for route in plan["routes"]] == [(True, "10.4.0.0/16")]
     metadata = templates["SsmAuditor-InstanceRole"].to_json()["Metadata"]["SsmAuditor"]
     # The steps that need the new role or profile, not the others (IMDS, another role's trust).
     assert sorted(step["id"] for step in metadata["manual_steps_after_deploy"]) == sorted(

@@ -218,13 +218,13 @@ class Beyond:
                 "a transit gateway's route tables are visible to its owner only"
                 if owner and owner != self.estate.account_id else "not in the collected data")
             return owner_unreadable(step, attachment.route_table_id,
-                                    f"the route table of transit gateway {tgw_id}", owner,
-                                    reason)
+                                    f"transit gateway {tgw_id}'s route table", owner, reason)
         if table.routes is None:
             reason = self.estate.unavailable.get("transit_gateway_routes",
                                                  "its routes are not in the collected data")
             return owner_unreadable(step, table.route_table_id,
-                                    "the routes of transit gateway route table", owner, reason)
+                                    f"the routes of transit gateway {tgw_id}'s route table",
+                                    owner, reason)
         return table
 
     def _gateway_route(self, source: TransitGatewayAttachment, destination: Peer, near: Place

@@ -608,7 +608,9 @@ def _transit_gateway_route(raw: dict) -> Route:
     attachments = [a["TransitGatewayAttachmentId"] for a in raw.get("TransitGatewayAttachments")
                    or [] if a.get("TransitGatewayAttachmentId")]
     kind = ("transit_gateway_ecmp" if len(attachments) > 1 else "transit_gateway_attachment")
-    return Route(kind, ",".join(attachments), raw.get("State", "active"),
+    state = raw.get("State", "active")
+    target = ",".join(attachments) or ("blackhole" if state == "blackhole" else "")
+    return Route(kind, target, state,
                  destination_cidr=_cidr(raw.get("DestinationCidrBlock")),
                  destination_prefix_list_id=raw.get("PrefixListId"),
                  origin=raw.get("Type", ""))
