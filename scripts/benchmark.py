@@ -21,6 +21,11 @@ What it does, in order:
 worst case for the prover, which proves instances alike in subnet, groups, platform and public
 IP only once.
 
+The hub-and-spoke variant (measured too, unless ``--skip-hub-and-spoke``): the same number of
+instances in 200 spoke VPCs (20 with ``--quick``) behind two transit gateways, each with a hub
+VPC holding a central NAT gateway and central interface endpoints; every path crosses a
+transit gateway both ways.
+
 Everything is printed as Markdown tables. Exit status: 0 when every target is met and the call
 counts hold, 1 otherwise.
 """
@@ -51,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from builders.estate_builder import EstateBuilder  # noqa: E402
+from builders.hub_and_spoke import add_spoke, build_hub, spoke_cidrs  # noqa: E402
 
 DEMO_ESTATE = ROOT / "demo" / "estate"
 DEMO_INSTANCE_NAME = "db-isolated-endpoints"  # the demo instance with the most to prove
@@ -241,6 +247,39 @@ def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
                 b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
             samples.setdefault(kind, instance)
     return b, samples
+
+
+def build_hub_and_spoke(size: Size, region: str = "eu-west-1") -> tuple[EstateBuilder, str]:
+    """``size.instances`` instances in ``size.vpcs`` spokes behind two transit gateways, each
+    with a hub VPC (central NAT gateway and endpoints); one spoke in ten is not propagated to
+    its hub's gateway route table (the replies have no way back), one in ten has an attachment
+    subnet in one zone only. Returns the builder and one working instance's id."""
+    b = EstateBuilder(region=region, account_id="111122223333")
+    for number in range(7):
+        b.role(f"role-{number}", attached=["AmazonSSMManagedInstanceCore"])
+        b.instance_profile(f"role-{number}", [f"role-{number}"])
+    hubs = [build_hub(b, "10.100.0.0/16", "abc"), build_hub(b, "172.16.0.0/16", "abc")]
+    sample = ""
+    for v, cidr in enumerate(spoke_cidrs(size.vpcs)):
+        spoke = add_spoke(b, hubs[v % 2], cidr, "abc", propagate=v % 10 != 7,
+                          attachment_zones="a" if v % 10 == 3 else "abc")
+        app = b.security_group(spoke.vpc, "app")
+        https_only = b.security_group(spoke.vpc, "https-only",
+                                      egress=[("tcp", 443, 443, "0.0.0.0/0")])
+        locked = b.security_group(spoke.vpc, "locked-down", egress=[("tcp", 5432, 5432, cidr)])
+        for i in range(_share(size.instances, size.vpcs, v)):
+            subnet = spoke.app_subnets[i % len(spoke.app_subnets)]
+            groups = [locked] if i % 10 == 9 else [https_only] if i % 3 == 1 else [app]
+            instance = b.instance(
+                subnet, groups, name=f"spoke-{v}-{i}",
+                state="stopped" if i % 25 == 24 else "running",
+                platform="windows" if i % 15 == 7 else None,
+                instance_profile=None if i % 30 == 29 else f"role-{v % 7}")
+            if i % 30 != 29:
+                b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
+            if not sample and i % 10 < 9:
+                sample = instance
+    return b, sample
 
 
 # --- Running the CLI as a process -------------------------------------------------------------
@@ -641,9 +680,25 @@ def prepare_snapshot(size: Size, snapshot: Path, unshared: bool) -> tuple[str, l
                                                                          unshared=unshared))
     _, write_seconds = _timed(f"writing the snapshot to {snapshot}",
                               lambda: builder.write(snapshot))
+    return (samples.get("nat-and-endpoints", next(iter(samples.values()))),
+            _estate_rows(builder, "Estate", build_seconds, write_seconds, snapshot))
+
+
+def prepare_hub_and_spoke(size: Size, snapshot: Path) -> tuple[str, list[str]]:
+    (builder, sample), build_seconds = _timed(
+        f"building {size.instances:,} instances behind transit gateways",
+        lambda: build_hub_and_spoke(size))
+    _, write_seconds = _timed(f"writing the snapshot to {snapshot}",
+                              lambda: builder.write(snapshot))
+    return sample, _estate_rows(builder, "Hub-and-spoke estate", build_seconds, write_seconds,
+                                snapshot)
+
+
+def _estate_rows(builder: EstateBuilder, title: str, build_seconds: float,
+                 write_seconds: float, snapshot: Path) -> list[str]:
     custom_nacls = sum(not nacl["IsDefault"] for nacl in builder.network_acls)
-    return samples.get("nat-and-endpoints", next(iter(samples.values()))), [
-        "| Estate | Count |", "|---|---:|",
+    return [
+        f"| {title} | Count |", "|---|---:|",
         f"| Instances | {len(builder.reservations):,} |",
         f"| Subnets | {len(builder.subnets):,} |",
         f"| VPCs | {len(builder.vpcs):,} |",
@@ -652,6 +707,9 @@ def prepare_snapshot(size: Size, snapshot: Path, unshared: bool) -> tuple[str, l
         f"| Network ACLs (custom) | {len(builder.network_acls):,} ({custom_nacls:,}) |",
         f"| NAT gateways | {len(builder.nat_gateways):,} |",
         f"| Interface endpoints | {len(builder.vpc_endpoints):,} |",
+        f"| Transit gateways (attachments, route tables) | {len(builder.transit_gateways):,} "
+        f"({len(builder.transit_gateway_attachments):,}, "
+        f"{len(builder.transit_gateway_route_tables):,}) |",
         f"| Distinct (subnet, groups, platform, public IP) | {_alike_classes(builder):,} |",
         f"| Build / write time | {build_seconds:.1f} s / {write_seconds:.1f} s |",
         f"| Snapshot size | {_size_text(_directory_size(snapshot))} |",
@@ -676,6 +734,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="hot spots to list when profiling (default 20)")
     parser.add_argument("--skip-live", action="store_true",
                         help="skip counting the API calls against moto")
+    parser.add_argument("--skip-hub-and-spoke", action="store_true",
+                        help="skip the hub-and-spoke variant")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else FULL
     failures: list[str] = []
@@ -684,6 +744,10 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(temp)
         snapshot = args.keep or work / "snapshot"
         fleet_instance, estate_lines = prepare_snapshot(size, snapshot, args.unshared)
+        hub_snapshot = work / "hub-and-spoke"
+        if not args.skip_hub_and_spoke:
+            _, hub_lines = prepare_hub_and_spoke(size, hub_snapshot)
+            estate_lines += ["", *hub_lines]
 
         scenarios = [
             Scenario(f"Fleet `--all` ({size.instances:,} instances)",
@@ -701,6 +765,11 @@ def main(argv: list[str] | None = None) -> int:
                       str(work / "plan.json")],
                      wall_target=15.0, rss_target=1024 * MiB, expect_instances=size.instances),
         ]
+        if not args.skip_hub_and_spoke:
+            scenarios.append(Scenario(
+                f"Hub-and-spoke fleet `--all` ({size.instances:,} instances, {size.vpcs} spokes)",
+                ["--all", "--snapshot", str(hub_snapshot), "--format", "json"],
+                wall_target=4.0, rss_target=1024 * MiB, expect_instances=size.instances))
         run_cli(scenarios[2].args, work / "warm-up.json", work / "bytecode")  # compile once
         for scenario in scenarios:
             print(f"measuring {scenario.name}", file=sys.stderr)
