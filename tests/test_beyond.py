@@ -466,3 +466,20 @@ def test_scoped_audit_models_the_hub_too():
     assert {spoke.vpc, hub.vpc} <= set(estate.vpcs)
     assert unrelated not in estate.vpcs
     assert prove(b, instance, estate)["ssm"].status == REACHABLE
+
+
+def test_the_hubs_rules_cut_the_public_space_for_the_spokes():
+    """A hub attachment subnet's ACL that lets only part of the public space out splits the
+    spoke's proof in parts, as a local one would: what is let out is reachable, the rest is
+    not, and the answer names both (unknown rather than a guess)."""
+    b, hub, _spoke, instance = hub_and_spoke()
+    b.network_acl(hub.vpc, hub.tgw_subnets, [
+        (100, False, "allow", "-1", "0.0.0.0/0", None),
+        (100, True, "allow", "-1", "10.0.0.0/8", None),
+        (110, True, "allow", "6", "0.0.0.0/1", (443, 443))])
+    proof = prove(b, instance)["ssm"]
+    assert proof.status == UNKNOWN
+    [uncertain] = [f for f in proof.findings if f.code == "DESTINATION_UNCERTAIN"]
+    # Proved in parts (not the whole space at once): one part reaches, the other is blocked.
+    assert uncertain.message.startswith("The way out reaches")
+    assert "NACL_BLOCKS" in uncertain.message

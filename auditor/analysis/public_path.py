@@ -118,7 +118,9 @@ class PublicPaths:
 
     def _subnet_cuts(self, subnet_id: str) -> frozenset[IPv4Network]:
         """Where the ACLs and route tables on the way out of a subnet cut the public space: its
-        own, and those of the NAT gateways its routes lead to."""
+        own, those of the NAT gateways its routes lead to, and, through a transit gateway, the
+        gateway's route table and the far attachments' subnets (for routes that carry part of
+        the public space)."""
         key = ("subnet", subnet_id)
         if key not in self._cuts:
             estate = self.estate
@@ -141,8 +143,26 @@ class PublicPaths:
                     nat = estate.nat_gateways.get(route.target_id)
                     if route.target_kind == "nat_gateway" and nat is not None:
                         subnets.append(nat.subnet_id)
+                    elif route.target_kind == "transit_gateway" and _carries_public(route):
+                        subnets += self._beyond_cuts(current, route.target_id, cidrs)
             self._cuts[key] = self._partial(cidrs)
         return self._cuts[key]
+
+    def _beyond_cuts(self, subnet_id: str, tgw_id: str, cidrs: list[IPv4Network]) -> list[str]:
+        """The gateway route table's destinations (added to ``cidrs``) and the subnets of the
+        far attachments its public routes lead to."""
+        subnet = self.graph.subnet(subnet_id)
+        attachment = self.graph.vpc_attachment(subnet.vpc_id, tgw_id) if subnet else None
+        table = self.estate.transit_gateway_route_tables.get(
+            attachment.route_table_id or "") if attachment else None
+        far: list[str] = []
+        for route in (table.routes or []) if table else []:
+            cidrs += ([route.destination_cidr] if route.destination_cidr
+                      else self._prefix_list(route.destination_prefix_list_id))
+            target = self.estate.transit_gateway_attachments.get(route.target_id)
+            if target is not None and _carries_public(route):
+                far += target.subnet_ids or []
+        return far
 
     def _prefix_list(self, prefix_list_id: str | None) -> list[IPv4Network]:
         prefix_list = self.estate.prefix_lists.get(prefix_list_id or "")
@@ -379,6 +399,12 @@ class PublicPaths:
         return [Check(Hop("nat_route", table_id, UNKNOWN, text),
                       Finding("UNMODELED_HOP", target, message, None, "warning",
                               {"route_table": table_id, "target_kind": route.target_kind}))]
+
+
+def _carries_public(route: Route) -> bool:
+    """Whether the route may carry part of the public space (a prefix list: maybe)."""
+    return (route.destination_cidr is None
+            or cidr_coverage(route.destination_cidr, PUBLIC) != Coverage.NONE)
 
 
 def _internet_gateway(igw_id: str, part: Addresses) -> Place:
