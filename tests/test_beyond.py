@@ -483,3 +483,31 @@ def test_the_hubs_rules_cut_the_public_space_for_the_spokes():
     # Proved in parts (not the whole space at once): one part reaches, the other is blocked.
     assert uncertain.message.startswith("The way out reaches")
     assert "NACL_BLOCKS" in uncertain.message
+
+
+def test_peer_in_another_region_is_data_unavailable_naming_it(resolves_to):
+    """An endpoint reached through a peering connection to another region: that region's VPC
+    is outside this estate."""
+    b = EstateBuilder()
+    vpc = b.vpc("10.1.0.0/16")
+    app = b.subnet(vpc, "10.1.1.0/24", "a")
+    far = "vpc-0inanotherregion000"
+    pcx = b.vpc_peering(vpc, far, accepter_cidr="10.9.0.0/16", accepter_region="us-east-1")
+    b.route_table(vpc, [app], [("10.9.0.0/16", pcx)])
+    instance = b.instance(app, [b.security_group(vpc)])
+    b.network_interfaces.append({  # as another region's answer would name it
+        "NetworkInterfaceId": "eni-0far00000000000000", "SubnetId": "subnet-0far00000000000",
+        "VpcId": far, "PrivateIpAddress": "10.9.1.20", "InterfaceType": "vpc_endpoint",
+        "Groups": [{"GroupId": "sg-0far00000000000000"}]})
+    b.vpc_endpoints.append({
+        "VpcEndpointId": "vpce-0far000000000000", "VpcEndpointType": "Interface", "VpcId": far,
+        "ServiceName": "com.amazonaws.eu-west-1.ssm", "State": "available",
+        "PrivateDnsEnabled": True, "SubnetIds": ["subnet-0far00000000000"],
+        "Groups": [{"GroupId": "sg-0far00000000000000"}],
+        "NetworkInterfaceIds": ["eni-0far00000000000000"]})
+    resolves_to({"ssm": "vpce-0far000000000000"})
+    proof = prove(b, instance)["ssm"]
+    assert (proof.status, proof.via) == (UNKNOWN, "vpc_peering")
+    finding = next(f for f in proof.findings if f.code == "DATA_UNAVAILABLE")
+    assert finding.resource_id == far
+    assert "us-east-1" in finding.message

@@ -333,6 +333,12 @@ def test_call_count_does_not_grow_with_instances(
     # GetPolicyVersion only for the one attached policy that answer lacked.
     iam_calls = ("GetAccountAuthorizationDetails", "GetPolicy", "GetPolicyVersion")
     assert [with_thirty[name] for name in iam_calls] == [1, 1, 1]
+    # Without a transit gateway, one empty page of DescribeTransitGateways and of
+    # DescribeVpcPeeringConnections; the other transit gateway reads are not made.
+    assert with_one["DescribeTransitGateways"] == with_one["DescribeVpcPeeringConnections"] == 1
+    assert not any(with_one[name] for name in (
+        "DescribeTransitGatewayAttachments", "DescribeTransitGatewayVpcAttachments",
+        "DescribeTransitGatewayRouteTables", "SearchTransitGatewayRoutes"))
     assert with_thirty["DescribeInstanceInformation"] == with_thirty["GetServiceSetting"] == 1
 
 
