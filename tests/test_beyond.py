@@ -511,3 +511,32 @@ def test_peer_in_another_region_is_data_unavailable_naming_it(resolves_to):
     finding = next(f for f in proof.findings if f.code == "DATA_UNAVAILABLE")
     assert finding.resource_id == far
     assert "us-east-1" in finding.message
+
+
+@pytest.mark.parametrize("route_back", [True, False])
+def test_endpoint_in_the_hubs_attachment_subnet(resolves_to, route_back: bool):
+    """The central endpoint shares the attachment subnet: no ACL applies to what the gateway
+    delivers to it, its replies to the gateway cross the subnet's ACL out and in, and they
+    leave by the subnet's route table, which must lead back to the gateway."""
+    b = EstateBuilder()
+    hub = build_hub(b, endpoints=False)
+    spoke = add_spoke(b, hub, "10.1.0.0/16")
+    if route_back:
+        b.add_route(hub.tgw_subnet_table, "10.0.0.0/8", hub.tgw)
+    # Replies (ephemeral ports) out to the spokes and in from the endpoint: nothing else.
+    nacl = b.network_acl(hub.vpc, hub.tgw_subnets, [
+        (100, True, "allow", "6", "10.0.0.0/8", (1024, 65535)),
+        (100, False, "allow", "6", hub.cidr, (1024, 65535))])
+    endpoint = b.interface_endpoint(hub.vpc, "ssm", hub.tgw_subnets[:1], [hub.endpoint_group])
+    instance = b.instance(spoke.app_subnets[0], [b.security_group(spoke.vpc)])
+    resolves_to({"ssm": endpoint})
+    proof = prove(b, instance)["ssm"]
+    hops = {hop.step: hop for hop in proof.path}
+    assert hops["endpoint_reply_nacl_outbound"].resource_id == nacl
+    assert hops["endpoint_reply_nacl_inbound"].decision == ALLOW
+    assert "far_nacl_outbound" not in hops  # nothing between the interface and the endpoint
+    if route_back:
+        assert proof.status == REACHABLE, codes(proof)
+    else:
+        assert (proof.status, codes(proof)) == (BLOCKED, ["RETURN_ROUTE_MISSING"])
+        assert hops["endpoint_return_route"].resource_id == hub.tgw_subnet_table

@@ -419,15 +419,8 @@ class Beyond:
         near = landing.place
         if landing.via == VPC_PEERING:
             return self.hops.arrives(near, far, port, purpose, side)
-        checks = [self.local_route(near, far)]
-        if near.subnet_id == far.subnet_id:
-            checks += self.hops.to_gateway_in_subnet(
-                far.subnet_id or "", far.address, near.address, near.reply_ports,
-                f"the replies of {purpose}", f"{side}reply_")
-            checks.append(self.hops.return_route(far, near, f"{side}return_route"))
-            return checks
-        return [*checks, *self.hops.leaves(near, far.subnet_id, far.address, port, purpose,
-                                           "far_"),
+        return [self.local_route(near, far),
+                *self.hops.leaves(near, far.subnet_id, far.address, port, purpose, "far_"),
                 *self.hops.arrives(near, far, port, purpose, side)]
 
     def local_route(self, near: Place, far: Place) -> Check:

@@ -173,7 +173,14 @@ class HopEvaluator:
         the reply out to it), and the route the reply takes back. ``side`` prefixes the steps
         ("endpoint_", "nat_", "igw_")."""
         if far.subnet_id is not None and far.subnet_id == near.subnet_id:
-            return []
+            if near.back is None:
+                return []
+            # Behind a gateway whose interface shares the subnet: the replies go from the far
+            # place to that interface (the subnet's ACL both ways) by the subnet's route table.
+            return [*self.to_gateway_in_subnet(far.subnet_id, far.address, near.address,
+                                               near.reply_ports, f"replies from {purpose}",
+                                               f"{side}reply_"),
+                    self.return_route(far, near, f"{side}return_route")]
         checks = []
         if far.subnet_id is not None:
             nacl = self.graph.nacl_of(far.subnet_id)
