@@ -17,6 +17,7 @@ from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import ALLOW, BLOCKED, DENY, REACHABLE, UNKNOWN, Check, Hop
 from auditor.audit import audit_raws
 from auditor.sources.description import SourceDescription
+from auditor.sources.far_sides import accounts_wanted, build_estates
 from auditor.sources.parse import build_estate
 from builders.estate_builder import EstateBuilder
 from builders.hub_and_spoke import Hub, Spoke, add_spoke, build_hub
@@ -265,6 +266,15 @@ def test_the_hub_accounts_answers_prove_the_far_side_when_present():
     for proof in audit.services.values():
         assert (proof.status, proof.via) == (REACHABLE, "transit_gateway"), codes(proof)
     assert HUB_ACCOUNT in estates[0].neighbour_accounts
+
+
+def test_the_accounts_that_would_complete_a_far_side_are_named():
+    spoke_builder, hub_builder, _, _, _ = _spoke_account_view()
+    alone = build_estate(spoke_builder.raw())
+    assert accounts_wanted(alone) == {HUB_ACCOUNT}
+    completed = build_estates([spoke_builder.raw(), hub_builder.raw()])[0]
+    assert accounts_wanted(completed) == set()
+    assert completed.owners[next(iter(completed.transit_gateway_route_tables))] == HUB_ACCOUNT
 
 
 def test_far_vpc_of_another_account_is_data_unavailable():

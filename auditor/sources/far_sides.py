@@ -46,6 +46,30 @@ def build_estates(raws: list[RawRegion], instance_ids: Iterable[str] | None = No
     return estates
 
 
+def accounts_wanted(estate: Estate) -> set[str]:
+    """The other accounts whose answers (of the estate's region) would complete its far
+    sides: the owners of the transit gateways whose route tables it lacks and of the VPCs its
+    attachments and peering connections lead to. What an organization run reads beside a unit
+    (``add_far_sides``) to prove its spokes."""
+    own = estate.account_id
+    wanted = set()
+    for attachment in estate.transit_gateway_attachments.values():
+        if attachment.route_table_id and \
+                attachment.route_table_id not in estate.transit_gateway_route_tables:
+            gateway = estate.transit_gateways.get(attachment.transit_gateway_id)
+            wanted.add((gateway.owner_id if gateway else "")
+                       or attachment.transit_gateway_owner_id)
+        if attachment.resource_type == "vpc" and attachment.resource_id not in estate.vpcs:
+            wanted.add(attachment.resource_owner_id)
+    for peering in estate.vpc_peering_connections.values():
+        for vpc_id, owner, region in (
+                (peering.requester_vpc_id, peering.requester_owner_id, peering.requester_region),
+                (peering.accepter_vpc_id, peering.accepter_owner_id, peering.accepter_region)):
+            if vpc_id not in estate.vpcs and region in ("", estate.region):
+                wanted.add(owner)
+    return {account for account in wanted if account and account != own}
+
+
 def _leads_elsewhere(estate: Estate) -> bool:
     """Whether the estate's gateways or peerings lead to something it does not hold."""
     if any(a.route_table_id and a.route_table_id not in estate.transit_gateway_route_tables
