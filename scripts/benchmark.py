@@ -395,6 +395,7 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
             # The layout of the live-source tests: IGW, NAT, endpoint, SG and prefix-list
             # references, a custom ACL, DHCP options.
             layout = build_layout(ec2, instances=0, subnet_prefix=21)  # room for 500
+            add_shared_network(ec2, layout.vpc_id)
             launched = 0
             for wanted in counts:
                 run_instances(ec2, layout, wanted - launched)
@@ -414,6 +415,27 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
     finally:
         server.stop()
     return results
+
+
+def add_shared_network(ec2: Any, vpc_id: str) -> None:
+    """A hub VPC joined to the layout's VPC by a transit gateway (two route tables) and by a
+    peering connection: the calls beyond the VPC are counted with something to read (one
+    ``SearchTransitGatewayRoutes`` per gateway route table, whatever the instances)."""
+    hub = ec2.create_vpc(CidrBlock="10.100.0.0/16")["Vpc"]["VpcId"]
+    hub_subnet = ec2.create_subnet(VpcId=hub, CidrBlock="10.100.0.0/28",
+                                   AvailabilityZone=f"{LIVE_REGION}b")["Subnet"]["SubnetId"]
+    spoke_subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+                                        )["Subnets"][0]["SubnetId"]
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    tables = [ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)
+              ["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"] for _ in range(2)]
+    for vpc, subnet, table in ((hub, hub_subnet, tables[0]), (vpc_id, spoke_subnet, tables[1])):
+        attachment = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[subnet],
+        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=table,
+                                                  TransitGatewayAttachmentId=attachment)
+    ec2.create_vpc_peering_connection(VpcId=vpc_id, PeerVpcId=hub)
 
 
 def paginated_operations() -> set[str]:
@@ -610,6 +632,12 @@ def _demo_instance() -> str:
     return instances[0]["InstanceId"]
 
 
+def _demo_instance_count() -> int:
+    return sum(len(reservation["Instances"])
+               for answer in DEMO_ESTATE.glob("*/describe-instances.json")
+               for reservation in json.loads(answer.read_text())["Reservations"])
+
+
 def _alike_classes(builder: EstateBuilder) -> int:
     """Instances the prover can share proofs between are alike in these."""
     return len({(i["SubnetId"], tuple(g["GroupId"] for g in i["SecurityGroups"]),
@@ -745,7 +773,7 @@ def main(argv: list[str] | None = None) -> int:
             pages: list[PageTiming] | str = "--skip-browser"
             if not args.skip_browser:
                 pages, _ = _timed("opening the pages in headless Chromium", lambda: measure_pages(
-                    [("demo page (21 instances)", demo_page),
+                    [(f"demo page ({_demo_instance_count()} instances)", demo_page),
                      (f"fleet page ({size.instances:,} instances)", fleet_page)],
                     max(1, min(args.repeat, 3))))
             html_lines, missed = html_table(scenarios[0], scenarios[1], rendered,
