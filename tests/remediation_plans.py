@@ -92,15 +92,11 @@ def route(**changes: Any) -> dict[str, Any]:
 
 def gateway_route(**changes: Any) -> dict[str, Any]:
     """A route in the hub's transit gateway route table, back to the spoke's attachment."""
-    entry = {
-        "id": f"tgw-route-{TGW_TABLE}-10.1.0.0-16", "region": REGION,
-        "route_table_id": TGW_TABLE, "destination_cidr": "10.1.0.0/16",
-        "transit_gateway_id": None, "vpc_peering_connection_id": None,
-        "transit_gateway_attachment_id": SPOKE_ATTACHMENT,
+    return route(**{
+        "id": f"tgw-route-{TGW_TABLE}-10.1.0.0-16", "route_table_id": TGW_TABLE,
+        "transit_gateway_id": None, "transit_gateway_attachment_id": SPOKE_ATTACHMENT,
         "reason": "the hub's gateway route table has no route back to the spoke",
-        "fixes": [fix(INSTANCES[0], "RETURN_ROUTE_MISSING", TGW_TABLE)]}
-    entry.update(changes)
-    return entry
+        "fixes": [fix(INSTANCES[0], "RETURN_ROUTE_MISSING", TGW_TABLE)], **changes})
 
 
 def instance_role(**changes: Any) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.prelaunch_helpers import CORE_POLICY_ARN, EC2_TRUST, entry, prelaunch, write
+from tests.prelaunch_helpers import app_instance, entry, prelaunch, write
 
 SPOKE = "10.1.0.0/16"
 
@@ -64,16 +64,7 @@ def hub_and_spoke_template() -> dict[str, Any]:
             "TransitGatewayAttachmentId": {"Ref": "HubAttachment"}}},
         "AppSg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
             "GroupDescription": "app", "VpcId": {"Ref": "Spoke"}}},
-        "AppRole": {"Type": "AWS::IAM::Role", "Properties": {
-            "AssumeRolePolicyDocument": EC2_TRUST, "ManagedPolicyArns": [CORE_POLICY_ARN]}},
-        "AppProfile": {"Type": "AWS::IAM::InstanceProfile", "Properties": {
-            "Roles": [{"Ref": "AppRole"}]}},
-        "App": {"Type": "AWS::EC2::Instance", "Properties": {
-            "ImageId": "ami-0123456789abcdef0", "InstanceType": "t3.micro",
-            "SubnetId": {"Ref": "SpokeApp"},
-            "SecurityGroupIds": [{"Fn::GetAtt": ["AppSg", "GroupId"]}],
-            "IamInstanceProfile": {"Ref": "AppProfile"},
-            "MetadataOptions": {"HttpTokens": "required"}}},
+        **app_instance("SpokeApp"),
     }
     resources.update(_table("Hub", "HubTgwSubnet", {"Egress": ("0.0.0.0/0", {
         "NatGatewayId": {"Ref": "Nat"}})}))
