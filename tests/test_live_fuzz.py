@@ -3,14 +3,15 @@
 The same corruptions as tests/test_snapshot_fuzz.py (null, another type, another shape, deep
 nesting, large values, text that differs by case or spaces, keys spelt otherwise, unknown keys,
 escape sequences, a resource described twice), but served as AWS's answers to a live
-``--all --region eu-west-1`` audit: botocore's ``_make_api_call`` answers each operation from
-the demo snapshot (per-resource calls by their request's ids), one answer corrupted per
-example, then handed over as botocore would: Systems Manager's and Organizations' answers
-through botocore's own JSON parser, EC2's and IAM's as their XML parser can give them (only the
-shape's members, a container of the wrong kind refused, scalars read from their text). What
-the collector does with an answer (scoping the next calls by it, checking it against its
-operation's output shape, recording what it cannot use) is what is fuzzed; the wire formats
-(EC2's and IAM's XML too) are exercised by tests/test_live_faults.py through real HTTP.
+``--all`` audit of the demo's two regions: botocore's ``_make_api_call`` answers each
+operation from the demo snapshot (per-resource calls by their request's ids, each client from
+its region's folder), one answer corrupted per example, then handed over as botocore would:
+Systems Manager's and Organizations' answers through botocore's own JSON parser, EC2's and
+IAM's as their XML parser can give them (only the shape's members, a container of the wrong
+kind refused, scalars read from their text). What the collector does with an answer (scoping
+the next calls by it, checking it against its operation's output shape, recording what it
+cannot use) is what is fuzzed; the wire formats (EC2's and IAM's XML too) are exercised by
+tests/test_live_faults.py through real HTTP.
 
 The contract is the snapshot's: exit 2 in one line, or a report in which no instance is
 manageable that was not manageable before the corruption; never "internal error"; in the
@@ -34,14 +35,14 @@ from auditor.cli import main
 from auditor.sources import api_calls
 from tests.test_snapshot_fuzz import _LONG, FUZZ, _baseline, _check_audit, _files, mutated
 
-REGION = "eu-west-1"
+REGIONS = ("eu-west-1", "eu-central-1")  # the demo's two regions
 # A live audit opens a boto3 session per run: fewer examples than the snapshot's in CI.
 LIVE_FUZZ = settings(FUZZ, max_examples=FUZZ.max_examples if _LONG else 30)
 _BY_OPERATION = {call.operation: call for call in api_calls.ALL_CALLS}
 
 
-def _file_of(call: api_calls.ApiCall) -> str:
-    return f"{'account' if call.account_wide else REGION}/{call.file_name}"
+def _file_of(call: api_calls.ApiCall, region: str) -> str:
+    return f"{'account' if call.account_wide else region}/{call.file_name}"
 
 
 def _matches(item: Any, params: dict[str, Any], operation: str) -> bool:
@@ -61,14 +62,15 @@ _NONE_ERRORS = {"GetServiceSetting": "ServiceSettingNotFound",
                 "DescribeOrganization": "AWSOrganizationsNotInUseException"}
 
 
-def _answer(answers: dict[str, Any], operation: str, params: dict[str, Any]) -> Any:
+def _answer(answers: dict[str, Any], operation: str, params: dict[str, Any],
+            region: str) -> Any:
     from botocore.exceptions import ClientError
 
     call = _BY_OPERATION.get(operation)
-    if call is None or _file_of(call) not in answers:
+    if call is None or _file_of(call, region) not in answers:
         raise ClientError({"Error": {"Code": "UnsupportedOperation", "Message": "not here"}},
                           operation)
-    answer = copy.deepcopy(answers[_file_of(call)])
+    answer = copy.deepcopy(answers[_file_of(call, region)])
     if operation in _NONE_ERRORS and answer == {call.result_key: None}:
         raise ClientError({"Error": {"Code": _NONE_ERRORS[operation], "Message": "none"}},
                           operation)
@@ -90,13 +92,13 @@ def served(fake_aws, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The answers botocore gives, by snapshot file name: the demo's, changed per example."""
     from botocore.client import BaseClient
 
-    monkeypatch.setenv("AWS_DEFAULT_REGION", REGION)
+    monkeypatch.setenv("AWS_DEFAULT_REGION", REGIONS[0])
     answers: dict[str, Any] = {}
 
     def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
         from botocore.parsers import JSONParser
 
-        answer = _answer(answers, operation, params)
+        answer = _answer(answers, operation, params, client.meta.region_name)
         model = client.meta.service_model
         shape = model.operation_model(operation).output_shape
         if model.protocol == "json":  # Systems Manager, Organizations: botocore's own parser
@@ -150,7 +152,7 @@ def _as_xml(shape: Any, value: Any) -> Any:
 def _audit_live(text_format: bool) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["--all", "--region", REGION, "--format",
+        code = main(["--all", "--region", REGIONS[0], "--region", REGIONS[1], "--format",
                      "text" if text_format else "json"])
     return code, out.getvalue(), err.getvalue()
 
@@ -158,8 +160,8 @@ def _audit_live(text_format: bool) -> tuple[int, str, str]:
 @cache
 def _live_files() -> tuple[str, ...]:
     """The snapshot files that are answers to a call (not the manifest)."""
-    return tuple(sorted(_file_of(call) for call in api_calls.ALL_CALLS
-                        if _file_of(call) in _files()))
+    return tuple(sorted({_file_of(call, region) for call in api_calls.ALL_CALLS
+                         for region in REGIONS} & set(_files())))
 
 
 def test_the_demo_served_live_is_audited_as_its_snapshot(served) -> None:
