@@ -262,7 +262,10 @@ class Beyond:
                                           "destination": route.destination()}))
         if route.target_kind != "transit_gateway_attachment":
             message = (f"{where} spreads {route.destination()} over several attachments "
-                       f"({route.target_id}): which one carries a flow is not known.")
+                       f"({route.target_id}): which one carries a flow is not known."
+                       if route.target_kind == "transit_gateway_ecmp" else
+                       f"{where} routes {route.destination()} in state {route.state!r}, "
+                       "which EC2 does not report: the hop is not proved.")
             return Check(Hop(step, table.route_table_id, UNKNOWN, text),
                          Finding("UNMODELED_HOP", table.route_table_id, message, None, "warning",
                                  {"route_table": table.route_table_id,

@@ -693,7 +693,9 @@ def _transit_gateway_route(raw: dict) -> Route:
     attachments = [a["TransitGatewayAttachmentId"] for a in raw.get("TransitGatewayAttachments")
                    or [] if a.get("TransitGatewayAttachmentId")]
     kind = ("transit_gateway_ecmp" if len(attachments) > 1 else "transit_gateway_attachment")
-    state = raw.get("State", "active")
+    state = raw.get("State") or "active"
+    if state not in aws_facts.ROUTE_STATES:  # a state EC2 never reports: a hop not proved
+        kind, attachments = "unknown", []
     target = ",".join(attachments) or ("blackhole" if state == "blackhole" else "")
     return Route(kind, target, state,
                  destination_cidr=_cidr(raw.get("DestinationCidrBlock")),
