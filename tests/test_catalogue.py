@@ -59,6 +59,10 @@ PROJECT_CODES = {
     "DESTINATION_UNCERTAIN": ("network", "warning"),
     "ENDPOINT_PARTIALLY_REACHABLE": ("network", "warning"),
     "NO_DNS_SERVER": ("dns", "error"),
+    "PRIVATE_HOSTED_ZONE_OVERRIDE": ("dns", "error"),
+    "RESOLVER_RULE_FORWARDS": ("dns", "warning"),
+    "DNS_FIREWALL_BLOCKS": ("dns", "error"),
+    "SERVICE_NOT_IN_REGION": ("dns", "error"),
     "TEMPLATE_VALUE_UNRESOLVED": ("data", "warning"),
 }
 

@@ -271,3 +271,44 @@ def test_an_endpoint_subnet_behind_a_closed_acl_gets_entries_on_both_sides():
     entries = {(e.egress, e.cidr, e.from_port, e.to_port) for e in plan.nacl_entries}
     assert entries == {(False, "10.0.1.0/24", 443, 443), (True, "10.0.1.0/24", 1024, 65535)}
     assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
+
+
+# --- DNS and regional facts (issue 12) -------------------------------------------------------
+
+
+def test_a_region_without_ec2messages_never_gets_an_endpoint_for_it():
+    builder = EstateBuilder(region="ap-southeast-7")
+    vpc, _, _ = _isolated(builder)
+    estate, _report, plan = _plan_for(builder)
+    [entry] = plan.endpoints
+    assert (entry.vpc_id, entry.services) == (vpc, ["ssm", "ssmmessages"])
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
+
+
+def test_a_zone_that_answers_nxdomain_gets_a_review_of_the_zone_not_endpoints():
+    builder = EstateBuilder(region=REGION)
+    vpc, _, first = _isolated(builder)
+    zone = builder.private_hosted_zone(f"{REGION}.amazonaws.com", [vpc])
+    _estate, _report, plan = _plan_for(builder)
+    assert plan.endpoints == []  # new endpoints' private DNS would not change the zone's answer
+    [step] = plan.manual_steps
+    assert (step.action, step.resource_id, step.code) == (
+        "review_hosted_zone", zone, "PRIVATE_HOSTED_ZONE_OVERRIDE")
+    assert step.command == f"aws route53 list-resource-record-sets --hosted-zone-id {zone}"
+    assert step.command in CATALOGUE["PRIVATE_HOSTED_ZONE_OVERRIDE"].fix.replace("Z...", zone)
+    # a review is not modelled as done: the instances stay blocked, and the plan says so
+    [entry] = [i for i in plan.instances if i.instance_id == first]
+    assert entry.verdict_after == NOT_MANAGEABLE and entry.still_blocked_by
+
+
+def test_a_dns_firewall_block_gets_a_review_of_its_rules():
+    builder = EstateBuilder(region=REGION)
+    vpc, _, _ = _isolated(builder, nat_broken=False)
+    everything = builder.firewall_domain_list(["*"])
+    group = builder.firewall_rule_group([vpc], [{"Priority": 1, "Action": "BLOCK",
+                                                 "FirewallDomainListId": everything,
+                                                 "BlockResponse": "NODATA"}])
+    _estate, _report, plan = _plan_for(builder)
+    assert plan.endpoints == []
+    assert {(s.action, s.resource_id) for s in plan.manual_steps} == {
+        ("review_dns_firewall_rule", group)}

@@ -64,7 +64,7 @@ _NO_WAY_OUT = {"NO_ROUTE_TO_DESTINATION", "BLACKHOLE_ROUTE", "IGW_NO_PUBLIC_IP",
 # are a security decision: that step is a review, never a change.
 _FIXED_BY_STEP_ALONE = {"IMDS_DISABLED", "VPC_DNS_SUPPORT_DISABLED", "ENDPOINT_POLICY_DENIES",
                         "ENDPOINT_NOT_AVAILABLE", "EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES",
-                        "SCP_DENIES"}
+                        "SCP_DENIES", "DNS_FIREWALL_BLOCKS"}
 
 
 @dataclass
@@ -439,6 +439,11 @@ def _free_rule_number(nacl: NetworkAcl, egress: bool, cidr: str,
 
 def _propose_for_finding(context: _Context, instance: Instance, finding: Finding) -> int:
     code = finding.code
+    if code == "PRIVATE_HOSTED_ZONE_OVERRIDE":
+        if finding.resource_id not in context.estate.dns.zones:
+            return 0  # an endpoint of another service named by a zone: see the finding
+        return _manual(context, instance, finding, "review_hosted_zone",
+                       {"hosted_zone_id": finding.resource_id})
     if code in _FIXED_BY_STEP_ALONE:
         action = MANUAL_ACTIONS[CATALOGUE[code].manual_step or ""]
         return _manual(context, instance, finding, action.name,
@@ -470,7 +475,7 @@ def _instance_role(context: _Context, instance: Instance, finding: Finding) -> I
     if entry is None:
         entry = InstanceRoleEntry(
             f"instance-role-{INSTANCE_ROLE_NAME}", INSTANCE_ROLE_NAME, INSTANCE_ROLE_NAME,
-            [managed_policy_arn(CORE_POLICY)],
+            [managed_policy_arn(CORE_POLICY, aws_facts.partition(context.estate.region))],
             reason=("A role trusting ec2.amazonaws.com with AmazonSSMManagedInstanceCore, the "
                     "policy AWS documents as the agent's minimum, and its instance profile. "
                     "(Default Host Management would also work, account-wide; an explicit "
