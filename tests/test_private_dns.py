@@ -512,9 +512,8 @@ def test_a_profile_resource_the_auditor_does_not_know_is_unknown():
 # --- what could not be read -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("kind", ["hosted_zones_by_vpc", "resolver_rules",
-                                  "resolver_rule_associations", "firewall_associations",
-                                  "profile_associations"])
+@pytest.mark.parametrize("kind", ["hosted_zones_by_vpc", "resolver_rule_associations",
+                                  "firewall_associations", "profile_associations"])
 def test_dns_data_that_could_not_be_read_is_unknown_never_all_clear(kind):
     e = Estate()
     instance = e.instance()
@@ -524,6 +523,52 @@ def test_dns_data_that_could_not_be_read_is_unknown_never_all_clear(kind):
     audit = e.audit(instance, raw)
     assert audit.verdict == VERDICT_UNKNOWN
     assert {f.code for f in audit.services["ssm"].findings} == {"DATA_UNAVAILABLE"}
+
+
+def refused(raw, kind: str):
+    del raw.answers[kind]
+    raw.errors[kind] = "AccessDeniedException: not authorized"
+    return raw
+
+
+@pytest.mark.parametrize(("kind", "uses_it"), [
+    ("resolver_rules", lambda e: e.b.resolver_rule("example.com", [e.vpc])),
+    ("profile_resources", lambda e: e.b.route53_profile([e.vpc], [])),
+    ("firewall_rules", lambda e: e.b.firewall_rule_group(
+        [e.vpc], [block(e.b.firewall_domain_list(["example.com"]))])),
+    ("firewall_domains", lambda e: e.b.firewall_rule_group(
+        [e.vpc], [block(e.b.firewall_domain_list(["example.com"]))])),
+])
+def test_a_read_that_follows_a_listing_matters_only_where_it_is_used(kind, uses_it):
+    """Unreadable Resolver rules, profile resources, firewall rules or domains make unknown
+    the VPCs associated with a rule, a profile or a rule group, and no other VPC."""
+    plain, using = Estate(), Estate()
+    uses_it(using)
+    plain_instance, using_instance = plain.instance(), using.instance()
+    assert plain.audit(plain_instance, refused(plain.b.raw(), kind)).verdict == MANAGEABLE
+    assert using.audit(using_instance).verdict == MANAGEABLE  # readable: nothing blocks
+    audit = using.audit(using_instance, refused(using.b.raw(), kind))
+    assert audit.verdict == VERDICT_UNKNOWN
+    [finding] = audit.services["ssm"].findings
+    assert finding.code == "DATA_UNAVAILABLE"
+
+
+def test_a_rule_associated_but_not_listed_is_unknown():
+    e = Estate()
+    rule = e.b.resolver_rule("example.com", [e.vpc])
+    instance = e.instance()
+    raw = e.b.raw()
+    raw.answers["resolver_rules"] = {"ResolverRules": []}
+    proof = e.audit(instance, raw).services["ssm"]
+    assert (proof.status, proof.findings[0].code) == (UNKNOWN, "DATA_UNAVAILABLE")
+    assert rule in proof.findings[0].message
+
+
+def test_an_association_of_a_failed_rule_changes_nothing():
+    e = Estate()
+    e.b.resolver_rule("amazonaws.com", [e.vpc])
+    e.b.resolver_rules[-1]["Status"] = "FAILED"
+    assert e.audit(e.instance()).verdict == MANAGEABLE
 
 
 def test_a_snapshot_from_before_the_dns_reads_is_unknown():

@@ -51,9 +51,11 @@ RESOLVES_ADDRESSES = "addresses"  # records holding addresses the model does not
 MAX_CHAIN = 8  # CNAMEs followed before the answer is called unknown (a loop, or too deep)
 # Resolver rules whose answers come from servers the API does not show.
 _ELSEWHERE_RULES = ("FORWARD", "DELEGATE")
-_DNS_KINDS = (api_calls.HOSTED_ZONES_BY_VPC, api_calls.RESOLVER_RULES,
-              api_calls.RESOLVER_RULE_ASSOCIATIONS, api_calls.FIREWALL_ASSOCIATIONS,
-              api_calls.PROFILE_ASSOCIATIONS, api_calls.PROFILE_RESOURCES)
+# The listings that say whether anything decides names in a VPC: one that could not be read
+# leaves every VPC unknown. The reads that follow them (the rules, a profile's resources, a
+# group's rules, a zone's records) matter only to the VPCs that use what they describe.
+_DNS_KINDS = (api_calls.HOSTED_ZONES_BY_VPC, api_calls.RESOLVER_RULE_ASSOCIATIONS,
+              api_calls.FIREWALL_ASSOCIATIONS, api_calls.PROFILE_ASSOCIATIONS)
 
 
 @dataclass
@@ -193,6 +195,12 @@ class _VpcDns:
             rule = dns.rules.get(rule_id)
             if rule is not None:
                 self.authorities.append(_Authority(rule.domain_name, rule=rule))
+            elif not any(rule_id in why for _, why in self.unknown):
+                reason = estate.unavailable.get(api_calls.RESOLVER_RULES.kind,
+                                                "ListResolverRules did not show it")
+                self.unknown.append((rule_id, f"Resolver rule {rule_id} is associated with "
+                                              f"{vpc_id}, but its domain and type could not be "
+                                              f"read ({reason})"))
         self._endpoints(profile)
 
     def _endpoints(self, profile: str) -> None:

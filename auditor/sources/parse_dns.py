@@ -163,14 +163,18 @@ def _resolver_rule(raw: dict) -> ResolverRule:
 
 def _rules(dns: DnsConfig, answers: dict[str, Any], vpc_ids: list[str]) -> None:
     wanted = set(vpc_ids)
+    failed = set()  # rules that never applied: their associations neither
     for raw in (answers.get(api_calls.RESOLVER_RULES.kind) or {}).get("ResolverRules") or []:
-        if str(raw.get("Status") or "").upper() != "FAILED":
-            rule = _resolver_rule(raw)
+        rule = _resolver_rule(raw)
+        if str(raw.get("Status") or "").upper() == "FAILED":
+            failed.add(rule.rule_id)
+        else:
             dns.rules[rule.rule_id] = rule
     associations = (answers.get(api_calls.RESOLVER_RULE_ASSOCIATIONS.kind) or {}).get(
         api_calls.RESOLVER_RULE_ASSOCIATIONS.result_key) or []
     for item in associations:
-        if item.get("VPCId") in wanted and dns_raw.active(item) and item.get("ResolverRuleId"):
+        if item.get("VPCId") in wanted and dns_raw.active(item) and \
+                item.get("ResolverRuleId") and item["ResolverRuleId"] not in failed:
             dns.rules_by_vpc.setdefault(item["VPCId"], []).append(item["ResolverRuleId"])
     for vpc_id, arns in dns_raw.profile_arns(answers, vpc_ids, "resolver-rule").items():
         dns.rules_by_vpc.setdefault(vpc_id, []).extend(dns_raw.last_segment(a) for a in arns)

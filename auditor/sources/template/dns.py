@@ -16,6 +16,7 @@ from typing import Any
 
 from auditor import aws_facts
 from auditor.sources import api_calls
+from auditor.sources.template import schema
 from auditor.sources.template.context import Reader, Translation
 
 # The answers a template can add to, and their empty form (a template on its own: nothing
@@ -234,12 +235,23 @@ def firewall_rule_group(t: Translation, reader: Reader) -> None:
     if rules is None or found is None:
         reader.fail(f"{reader.logical_id}: the rule group cannot be laid over the estate")
         return
-    rules.append({"FirewallRuleGroupId": reader.resource_id, "FirewallRules": [
-        {key: value for key, value in rule.items()
-         if key in ("Action", "BlockResponse", "BlockOverrideDomain", "BlockOverrideDnsType",
-                    "FirewallDomainListId", "Priority", "Qtype",
-                    "FirewallDomainRedirectionAction")}
-        for rule in found if isinstance(rule, dict)]})
+    kept = []
+    for index, rule in enumerate(found):
+        try:  # what the proof reads, in the shape Route 53 Resolver accepts, or nothing
+            rule = {**rule, "Priority": schema.integer(rule.get("Priority")),
+                    "Action": schema.conform(_FIREWALL_ACTIONS, rule.get("Action"))}
+        except schema.Refused as refused:
+            reader.fail(f"{reader.logical_id}.FirewallRules[{index}]: expected {refused} "
+                        "(Route 53 Resolver refuses it)")
+            return
+        kept.append({key: value for key, value in rule.items() if key in _FIREWALL_RULE_KEYS})
+    rules.append({"FirewallRuleGroupId": reader.resource_id, "FirewallRules": kept})
+
+
+_FIREWALL_ACTIONS = ("ALLOW", "BLOCK", "ALERT")
+_FIREWALL_RULE_KEYS = ("Action", "BlockResponse", "BlockOverrideDomain", "BlockOverrideDnsType",
+                       "FirewallDomainListId", "Priority", "Qtype",
+                       "FirewallDomainRedirectionAction")
 
 
 def firewall_rule_group_association(t: Translation, reader: Reader) -> None:
@@ -254,7 +266,7 @@ def firewall_rule_group_association(t: Translation, reader: Reader) -> None:
         return
     associations["FirewallRuleGroupAssociations"].append(
         {"Id": reader.resource_id, "FirewallRuleGroupId": group, "VpcId": vpc_id,
-         "Priority": int(priority), "Status": "COMPLETE"})
+         "Priority": priority, "Status": "COMPLETE"})
 
 
 def profile_association(t: Translation, reader: Reader) -> None:
