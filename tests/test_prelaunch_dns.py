@@ -59,6 +59,21 @@ def test_a_zone_without_the_record_blocks(tmp_path, capsys):
     assert "no A or CNAME record" in finding(instance, "PRIVATE_HOSTED_ZONE_OVERRIDE")["message"]
 
 
+@pytest.mark.parametrize("vpcs", [[{"VPCId": 5}], "vpc-0123", [["Vpc"]]])
+def test_a_zone_whose_vpcs_cannot_be_read_is_unknown_never_ignored(tmp_path, capsys, vpcs):
+    template = central_template()
+    template["Resources"]["SsmZone"]["Properties"]["VPCs"] = vpcs
+    code, instance = run(tmp_path, capsys, template)
+    assert (code, instance["verdict"]) == (3, "unknown")
+
+
+def test_a_zone_whose_name_is_known_only_at_deployment_is_unknown(tmp_path, capsys):
+    template = central_template()
+    template["Resources"]["SsmZone"]["Properties"]["Name"] = {"Fn::ImportValue": "ZoneName"}
+    code, instance = run(tmp_path, capsys, template)
+    assert (code, instance["verdict"]) == (3, "unknown")
+
+
 def test_a_record_set_group_naming_its_zone_by_name(tmp_path, capsys):
     template = central_template()
     resources = template["Resources"]
@@ -102,6 +117,36 @@ def test_a_firewall_rule_group_that_blocks(tmp_path, capsys):
     code, instance = run(tmp_path, capsys, template)
     assert (code, instance["verdict"]) == (1, "not_manageable")
     assert finding(instance, "DNS_FIREWALL_BLOCKS")["resource_id"] == "Firewall"
+
+
+@pytest.mark.parametrize(("resource", "path", "value"), [
+    ("Firewall", ("FirewallRules", 0, "Priority"), "first"),
+    ("Firewall", ("FirewallRules", 0, "Action"), "DROP"),
+    ("Firewall", ("FirewallRules",), {"Action": "BLOCK"}),
+    ("FirewallHere", ("Priority",), [101]),
+    ("FirewallHere", ("VpcId",), {"vpc": "x"}),
+])
+def test_a_firewall_value_route_53_would_refuse_is_unknown_never_a_traceback(
+        tmp_path, capsys, resource, path, value):
+    template = isolated_template()
+    resources = template["Resources"]
+    resources["Blocked"] = {"Type": "AWS::Route53Resolver::FirewallDomainList",
+                            "Properties": {"Domains": ["example.com"]}}
+    resources["Firewall"] = {"Type": "AWS::Route53Resolver::FirewallRuleGroup", "Properties": {
+        "FirewallRules": [{"Action": "BLOCK", "BlockResponse": "NXDOMAIN", "Priority": 1,
+                           "FirewallDomainListId": {"Ref": "Blocked"}}]}}
+    resources["FirewallHere"] = {"Type": "AWS::Route53Resolver::FirewallRuleGroupAssociation",
+                                 "Properties": {"FirewallRuleGroupId": {"Ref": "Firewall"},
+                                                "VpcId": {"Ref": "Vpc"}, "Priority": 101}}
+    code, instance = run(tmp_path, capsys, template)
+    assert (code, instance["verdict"]) == (0, "manageable")  # example.com blocks nothing
+    *parents, last = path
+    holder = resources[resource]["Properties"]
+    for key in parents:
+        holder = holder[key]
+    holder[last] = value
+    code, instance = run(tmp_path, capsys, template)
+    assert (code, instance["verdict"]) == (3, "unknown")
 
 
 def test_a_profile_association_leaves_the_vpc_unknown(tmp_path, capsys):

@@ -187,10 +187,13 @@ class _VpcDns:
             zone = dns.zones[zone_id]
             if zone.name:
                 self.authorities.append(_Authority(zone.name, zone=zone))
-            else:  # a zone a profile brings, whose records (and so whose name) were not read
-                self.unknown.append((zone_id, f"Route 53 Profile {profile} associates private "
-                                              f"hosted zone {zone_id}, whose name and records "
-                                              f"could not be read ({zone.unread or 'not read'})"))
+            else:  # a zone a profile brings, whose records (and so whose name) were not read,
+                # or a template's zone whose name is known only at deployment
+                how = (f"Route 53 Profile {profile} associates" if profile and not zone.owner
+                       else f"{vpc_id} is associated with")
+                self.unknown.append((zone_id, f"{how} private hosted zone {zone_id}, whose "
+                                              f"name and records could not be read "
+                                              f"({zone.unread or 'not read'})"))
         for rule_id in dns.rules_by_vpc.get(vpc_id, []):
             rule = dns.rules.get(rule_id)
             if rule is not None:

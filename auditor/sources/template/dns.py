@@ -71,35 +71,59 @@ def _vpcs_of(reader: Reader, entries: Any) -> list[str]:
         if isinstance(vpc_id, str):
             reader.also_marks(vpc_id)
             vpcs.append(vpc_id)
+        else:
+            _anywhere(reader)
     return vpcs
+
+
+def _vpc(reader: Reader, name: str) -> str | None:
+    """The VPC a resource names, marked as changed by it; None when it cannot be known, and
+    then every instance is marked: the resource may change any VPC."""
+    vpc_id = reader.value(name, required=True)
+    if isinstance(vpc_id, str):
+        reader.also_marks(vpc_id)
+        return vpc_id
+    _anywhere(reader)
+    return None
+
+
+def _anywhere(reader: Reader) -> None:
+    reader.fail_everywhere("changes the names of a VPC that cannot be known before deployment")
 
 
 def hosted_zone(t: Translation, reader: Reader) -> None:
     """AWS::Route53::HostedZone: a private zone when it names VPCs (public ones answer no
     query from a VPC that a private zone or public DNS does not already answer)."""
     vpcs = reader.value("VPCs", [])
-    name = reader.value("Name", required=True)
-    if vpcs is None or not vpcs or name is None:
+    if vpcs is None:  # VPCs that cannot be read: the zone may be associated with any
+        _anywhere(reader)
+        return
+    if not vpcs:
         return
     vpc_ids = _vpcs_of(reader, vpcs)
+    name = reader.value("Name", required=True)
     listed, records = (answer(t, api_calls.HOSTED_ZONES_BY_VPC.kind),
                        answer(t, api_calls.RECORD_SETS.kind))
     if listed is None or records is None:
         reader.fail(f"{reader.logical_id}: the VPCs' private hosted zones could not be read, "
                     "so this zone cannot be laid over them")
         return
-    apex = str(name).rstrip(".") + "."
-    summary = {"HostedZoneId": reader.resource_id, "Name": apex,
-               "Owner": {"OwningAccount": t.account_id}}
+    summary = {"HostedZoneId": reader.resource_id, "Owner": {"OwningAccount": t.account_id}}
+    if name is None:  # associated, answering for a name not known yet: the VPCs' DNS is unknown
+        records.append({"HostedZoneId": reader.resource_id,
+                        "Error": f"{reader.logical_id}.Name is known only at deployment"})
+    else:
+        summary["Name"] = str(name).rstrip(".") + "."
     for vpc_id in vpc_ids:
         entry = next((e for e in listed if e.get("VPCId") == vpc_id), None)
         if entry is None:
             entry = {"VPCId": vpc_id, "VPCRegion": t.region, "HostedZoneSummaries": []}
             listed.append(entry)
         entry["HostedZoneSummaries"].append(summary)
-    records.append({"HostedZoneId": reader.resource_id, "ResourceRecordSets": [
-        {"Name": apex, "Type": "SOA", "TTL": 900,
-         "ResourceRecords": [{"Value": "ns-0.awsdns-00.com. awsdns-hostmaster.amazon.com. 1"}]}]})
+    if name is not None:
+        records.append({"HostedZoneId": reader.resource_id, "ResourceRecordSets": [
+            {"Name": summary["Name"], "Type": "SOA", "TTL": 900, "ResourceRecords": [
+                {"Value": "ns-0.awsdns-00.com. awsdns-hostmaster.amazon.com. 1"}]}]})
 
 
 def _zone_records(t: Translation, reader: Reader, properties: dict) -> list | None:
@@ -199,9 +223,8 @@ def resolver_rule(t: Translation, reader: Reader) -> None:
 def resolver_rule_association(t: Translation, reader: Reader) -> None:
     """AWS::Route53Resolver::ResolverRuleAssociation."""
     associations = answer(t, api_calls.RESOLVER_RULE_ASSOCIATIONS.kind)
-    rule_id, vpc_id = reader.value("ResolverRuleId", required=True), reader.value(
-        "VPCId", required=True)
-    reader.also_marks(vpc_id if isinstance(vpc_id, str) else None)
+    vpc_id = _vpc(reader, "VPCId")
+    rule_id = reader.value("ResolverRuleId", required=True)
     if associations is None or rule_id is None or vpc_id is None:
         reader.fail(f"{reader.logical_id}: the association cannot be laid over the estate")
         return
@@ -257,10 +280,9 @@ _FIREWALL_RULE_KEYS = ("Action", "BlockResponse", "BlockOverrideDomain", "BlockO
 def firewall_rule_group_association(t: Translation, reader: Reader) -> None:
     """AWS::Route53Resolver::FirewallRuleGroupAssociation."""
     associations = answer(t, api_calls.FIREWALL_ASSOCIATIONS.kind)
-    group, vpc_id = reader.value("FirewallRuleGroupId", required=True), reader.value(
-        "VpcId", required=True)
+    vpc_id = _vpc(reader, "VpcId")
+    group = reader.value("FirewallRuleGroupId", required=True)
     priority = reader.value("Priority", required=True)
-    reader.also_marks(vpc_id if isinstance(vpc_id, str) else None)
     if associations is None or None in (group, vpc_id, priority):
         reader.fail(f"{reader.logical_id}: the association cannot be laid over the estate")
         return
@@ -272,7 +294,6 @@ def firewall_rule_group_association(t: Translation, reader: Reader) -> None:
 def profile_association(t: Translation, reader: Reader) -> None:
     """AWS::Route53Profiles::ProfileAssociation: what the profile holds is not modelled from
     a template, so the VPC's names are not known before deployment."""
-    vpc_id = reader.value("ResourceId", required=True)
-    reader.also_marks(vpc_id if isinstance(vpc_id, str) else None)
+    vpc_id = _vpc(reader, "ResourceId")
     reader.fail(f"{reader.logical_id} associates a Route 53 Profile with {vpc_id}: the zones, "
                 "rules and firewall rule groups it brings are not read from templates")
