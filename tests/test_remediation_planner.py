@@ -312,3 +312,46 @@ def test_a_dns_firewall_block_gets_a_review_of_its_rules():
     assert plan.endpoints == []
     assert {(s.action, s.resource_id) for s in plan.manual_steps} == {
         ("review_dns_firewall_rule", group)}
+
+
+def test_a_zone_leading_to_addresses_the_instance_cannot_reach_gets_a_review_not_endpoints():
+    """An endpoint's private DNS for ssm cannot be enabled beside a zone named ssm.REGION...
+    (AWS refuses the conflicting domain), and would not change the zone's answer."""
+    builder = EstateBuilder(region=REGION)
+    vpc, _, first = _isolated(builder)
+    zone = builder.private_hosted_zone(f"ssm.{REGION}.amazonaws.com", [vpc])
+    builder.record(zone, f"ssm.{REGION}.amazonaws.com", "A", ["192.0.2.10"])
+    _estate, report, plan = _plan_for(builder)
+    proof = next(a for a in report.instances if a.instance.instance_id == first).services["ssm"]
+    assert proof.status == "blocked"
+    assert ("PRIVATE_HOSTED_ZONE_OVERRIDE", zone, "info") in {
+        (f.code, f.resource_id, f.severity) for f in proof.findings}
+    [endpoints] = plan.endpoints
+    assert endpoints.services == ["ssmmessages", "ec2messages"]  # not ssm
+    assert {(s.action, s.resource_id) for s in plan.manual_steps} == {
+        ("review_hosted_zone", zone)}
+
+
+def test_a_hub_endpoint_named_by_a_zone_admits_the_spoke_by_cidr():
+    """A group of another VPC cannot be referenced across a transit gateway by default: the
+    hub endpoint's group admits the spoke VPC's CIDR."""
+    builder = EstateBuilder(region=REGION)
+    spoke, group, _ = _isolated(builder)
+    hub = builder.vpc("10.100.0.0/16")
+    hub_subnet = builder.subnet(hub, "10.100.1.0/24", "a")
+    hub_group = builder.security_group(hub, "hub-endpoints")
+    endpoint = builder.interface_endpoint(hub, "ssm", [hub_subnet], [hub_group],
+                                          private_dns=False)
+    zone = builder.private_hosted_zone(f"ssm.{REGION}.amazonaws.com", [spoke])
+    builder.record(zone, f"ssm.{REGION}.amazonaws.com", "A",
+                   alias=builder.endpoint_dns_name(endpoint))
+    table = next(t for t in builder.route_tables if t["VpcId"] == spoke)
+    table["Routes"].append({"DestinationCidrBlock": "10.100.0.0/16",
+                            "TransitGatewayId": "tgw-0123456789abcdef0", "State": "active"})
+    _estate, report, plan = _plan_for(builder)
+    assert "ENDPOINT_SG_INGRESS_BLOCKS" in {
+        f.code for a in report.instances for f in a.services["ssm"].findings}
+    rules = [r for r in plan.security_group_rules if r.group_id == hub_group]
+    assert [(r.direction, r.cidr, r.peer_security_group_id) for r in rules] == [
+        ("ingress", "10.0.0.0/16", None)]
+    assert group not in {r.peer_security_group_id for r in plan.security_group_rules}

@@ -286,11 +286,16 @@ class NetworkProver:
             status, findings = combine(checks)
             outcomes.append(_TargetOutcome(target, status, [c.hop for c in checks], findings))
         hops = _unique([hop for outcome in outcomes for hop in outcome.hops])
+        zone = resolution.zone_id or "a private hosted zone"
         if outcomes and all(outcome.status == BLOCKED for outcome in outcomes):
-            findings = _unique([f for outcome in outcomes for f in outcome.findings])
+            decided = Finding("PRIVATE_HOSTED_ZONE_OVERRIDE", zone,
+                              f"{hostname} resolves, through {zone}, to {resolves}, not to the "
+                              "public addresses, and the instance cannot send to them.",
+                              service, "info", {"addresses": list(resolution.addresses)})
+            findings = _unique([*(f for outcome in outcomes for f in outcome.findings),
+                                decided])
             return ServiceProof(service, BLOCKED, "private_hosted_zone", hostname, resolves,
                                 hops, findings)
-        zone = resolution.zone_id or "a private hosted zone"
         message = (f"{hostname} resolves, through {zone}, to {resolves}, which are no interface "
                    "endpoint the auditor knows: whether they serve "
                    f"{service} (a proxy, an endpoint in another account...) is not known.")

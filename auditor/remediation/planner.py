@@ -221,6 +221,13 @@ def _propose(context: _Context, audit: InstanceAudit, structural_only: bool) -> 
 def _propose_network(context: _Context, instance: Instance, proof: ServiceProof,
                      structural_only: bool) -> int:
     codes = {finding.code for finding in proof.findings}
+    zone = next((f for f in proof.findings if f.code == "PRIVATE_HOSTED_ZONE_OVERRIDE"
+                 and f.resource_id in context.estate.dns.zones), None)
+    if zone is not None and proof.via != "interface_endpoint":
+        # The zone answers for the name: an endpoint's private DNS for it cannot be enabled
+        # beside it (AWS refuses a conflicting domain) and would not change its answer.
+        return _manual(context, instance, zone, "review_hosted_zone",
+                       {"hosted_zone_id": zone.resource_id})
     if proof.via != "interface_endpoint" and codes & _NO_WAY_OUT:
         disabled = [f for f in proof.findings if f.code == "ENDPOINT_PRIVATE_DNS_DISABLED"]
         if disabled:  # an endpoint is there already: let its name answer
@@ -316,6 +323,14 @@ def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof,
         return 0
     far = ([str(c) for c in vpc.cidrs] if proof.via == "interface_endpoint" else [ANYWHERE])
     near = [str(subnet.cidr)]
+    # An endpoint in another VPC (a hub's, named by a private hosted zone): the traffic leaves
+    # for that VPC, and its group admits addresses (a group of another VPC is referenced only
+    # where the connection between them allows it).
+    endpoint = estate.vpc_endpoints.get(proof.endpoint_id or "")
+    central = endpoint is not None and endpoint.vpc_id != vpc.vpc_id
+    if central:
+        hub = estate.vpcs.get(endpoint.vpc_id)
+        far = [str(c) for c in hub.cidrs] if hub is not None else []
     https = (aws_facts.HTTPS_PORT, aws_facts.HTTPS_PORT)
     if step == "sg_egress" and instance.group_ids:
         group = instance.group_ids[0]
@@ -332,6 +347,9 @@ def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof,
                         if apply.planned_endpoint_group_id(e) == finding.resource_id), None)
         if planned is not None:  # the plan's own endpoint group: admit this instance there
             return _admit_to_planned_endpoints(context, planned, instance, fixed)
+        if central:
+            return sum(_security_group_rule(context, finding.resource_id, "ingress", str(cidr),
+                                            None, fixed) for cidr in vpc.cidrs)
         return _security_group_rule(context, finding.resource_id, "ingress", None,
                                     instance.group_ids[0], fixed)
     legs = {  # step -> (egress?, peers, ports)
