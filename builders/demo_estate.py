@@ -35,6 +35,9 @@ SSM_VIEW = {
     "heartbeat-denied": "ConnectionLost",
     "org-condition": "Online",
     "connection-lost-unexplained": "ConnectionLost",
+    "zone-swallows-ssm": "ConnectionLost",
+    "forwards-to-on-prem": "Online",
+    "dns-firewall-walled-garden": "ConnectionLost",
 }
 
 
@@ -212,6 +215,36 @@ def _credentials_vpc(b: EstateBuilder) -> None:
                instance_profile="batch-role")
 
 
+def _dns_vpcs(b: EstateBuilder) -> None:
+    """Route 53 decides the names: working networks (an internet gateway and a public address)
+    whose VPC resolver does not answer the agent's names with the public addresses."""
+    def public_vpc(cidr: str, name: str) -> tuple[str, str]:
+        vpc = b.vpc(cidr)
+        subnet = b.subnet(vpc, cidr.replace(".0.0/16", ".0.0/24"), "a")
+        b.route_table(vpc, [subnet], [("0.0.0.0/0", b.internet_gateway(vpc))])
+        group = b.security_group(vpc, name)
+        return vpc, b.instance(subnet, [group], name=name, instance_profile="web-role",
+                               public_ip=f"198.51.100.{30 + len(b.reservations)}")
+
+    # A zone made for one name (S3 through a proxy) answers for every name below it: the
+    # agent's names get NXDOMAIN.
+    vpc, _ = public_vpc("10.8.0.0/16", "zone-swallows-ssm")
+    zone = b.private_hosted_zone("eu-west-1.amazonaws.com", [vpc])
+    b.record(zone, "s3.eu-west-1.amazonaws.com", "A", ["10.8.0.80"])
+    # A Resolver rule sends every amazonaws.com query to the data centre's DNS servers.
+    vpc, _ = public_vpc("10.9.0.0/16", "forwards-to-on-prem")
+    b.resolver_rule("amazonaws.com", [vpc], targets=("192.168.10.53", "192.168.11.53"))
+    # A DNS Firewall walled garden: the company's domains allowed, everything else blocked.
+    vpc, _ = public_vpc("10.10.0.0/16", "dns-firewall-walled-garden")
+    allowed = b.firewall_domain_list(["example.com", "*.example.com"])
+    everything = b.firewall_domain_list(["*"])
+    b.firewall_rule_group([vpc], [
+        {"Priority": 10, "Action": "ALLOW", "FirewallDomainListId": allowed,
+         "Name": "allow-company-domains"},
+        {"Priority": 20, "Action": "BLOCK", "FirewallDomainListId": everything,
+         "BlockResponse": "NXDOMAIN", "Name": "block-everything-else"}])
+
+
 def _ssm_view(b: EstateBuilder) -> None:
     for reservation in b.reservations:
         instance = reservation["Instances"][0]
@@ -229,5 +262,6 @@ def build() -> EstateBuilder:
     _hub_vpc(builder)
     _credentials_vpc(builder)
     _iam(builder)
+    _dns_vpcs(builder)
     _ssm_view(builder)
     return builder

@@ -97,6 +97,9 @@ def test_demo_report_follows_the_contract(capsys):
      {"PERMISSIONS_BOUNDARY_DENIES", "DHMC_DISABLED", "NOT_REGISTERED"}),
     ("org-condition", "unknown", {"CONDITION_NOT_EVALUATED"}),
     ("connection-lost-unexplained", "manageable", {"CONNECTION_LOST"}),
+    ("zone-swallows-ssm", "not_manageable", {"PRIVATE_HOSTED_ZONE_OVERRIDE", "CONNECTION_LOST"}),
+    ("forwards-to-on-prem", "unknown", {"RESOLVER_RULE_FORWARDS"}),
+    ("dns-firewall-walled-garden", "not_manageable", {"DNS_FIREWALL_BLOCKS", "CONNECTION_LOST"}),
 ])
 def test_demo_instances_get_their_verdicts(capsys, name, verdict, codes):
     _, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))

@@ -81,8 +81,8 @@ def test_the_demo_page_loads_clean_and_fast(browser, demo_page):
     timing = browser.timing(page)
     assert timing["domContentLoadedEventEnd"] < DEMO_READY_MS, timing
     assert browser.evaluate(page, "document.querySelectorAll('#instance-table tbody tr')"
-                                  ".length") == 21
-    assert browser.evaluate(page, "document.querySelectorAll('details.inst').length") == 21
+                                  ".length") == 24
+    assert browser.evaluate(page, "document.querySelectorAll('details.inst').length") == 24
     width, height, rows = decode_png(browser.screenshot(page, scale=0.25))
     pixels = [row[x:x + 3] for row in rows for x in range(0, len(row), 4)]
     not_white = sum(1 for pixel in pixels if min(pixel) < 235)
@@ -141,7 +141,7 @@ def test_filters_and_sorting(browser, demo_page):
             return document.querySelectorAll('#instance-table tbody tr:not([hidden])').length;
         }})()""")
 
-    assert shown("v", "unknown") == 3
+    assert shown("v", "unknown") == 4
     assert shown("code", "NACL_BLOCKS") == 1
     assert shown("name", "nat-") == 2
     assert shown("vpc", "vpc-0000000000000003a") == 3
@@ -197,7 +197,7 @@ def test_without_javascript_the_sections_are_there(browser, demo_page):
         findings: document.querySelectorAll('details.inst li.finding').length,
         drawn: document.querySelectorAll('.dg svg').length,
         filters: getComputedStyle(document.getElementById('filters')).display})""")
-    assert static["sections"] == static["rows"] == 21
+    assert static["sections"] == static["rows"] == 24
     assert static["findings"] > 20
     assert static["drawn"] == 0 and static["filters"] == "none"
 
@@ -255,7 +255,7 @@ def test_printing_shows_every_section_drawn_and_no_controls(browser, demo_page):
     assert pdf.startswith(b"%PDF") and pdf.count(b"/Type /Page\n") + pdf.count(
         b"/Type /Page ") + pdf.count(b"/Type /Page/") > 5
     printed = browser.evaluate(page, "window.printed")
-    assert printed == [True] * 21
+    assert printed == [True] * 24
     assert browser.evaluate(page, "document.querySelectorAll('details.inst[open]').length") == 0
     browser.call("Emulation.setEmulatedMedia", {"media": "print"}, page.session)
     browser.evaluate(page, "document.querySelector('details.inst').open = true; 1")

@@ -193,7 +193,7 @@ def test_sections_are_kept_as_text_for_a_scripted_parser(capsys):
     each section must be whole inside its own."""
     _, out, _ = page_of(capsys, "--all", "--snapshot", str(DEMO))
     hidden = re.findall(r'<noscript class="inst"[^>]*>(.*?)</noscript>', out, re.S)
-    assert len(hidden) == 21
+    assert len(hidden) == 24
     for markup in hidden:
         assert markup.startswith("<details") and markup.endswith("</details>")
         assert "<noscript" not in markup and "<script" not in markup
@@ -294,7 +294,7 @@ def test_the_organization_writer_makes_the_same_page_from_units():
     writer.unit({"unit": {"account_id": "111122223333", "region": "eu-west-1",
                           "status": "ok"}, "instances": documents[10:]})
     writer.end([{"account_id": "111122223333", "region": "eu-west-1", "status": "ok",
-                 "instances": 21},
+                 "instances": 24},
                 {"account_id": "111122223333", "region": "eu-west-2", "status": "error",
                  "error": "region disabled", "instances": 0}], {"manageable": 4})
     root, _ = parse(out.getvalue())

@@ -130,11 +130,17 @@ def test_the_demo_plan_proves_out_and_breaks_no_working_instance():
                    if verdict == MANAGEABLE and after[iid] != MANAGEABLE]
     assert regressions == []
     still = {i.instance_id: i for i in plan.instances if i.verdict_after != MANAGEABLE}
-    # What is left is a security decision the plan lists for review, never changes.
+    # What is left is a security or DNS design decision the plan lists for review, never
+    # changes.
     assert {code.split()[0] for i in still.values() for code in i.still_blocked_by} == {
-        "EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES"}
+        "EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES", "PRIVATE_HOSTED_ZONE_OVERRIDE",
+        "DNS_FIREWALL_BLOCKS"}
     review = [s for s in plan.manual_steps if s.action == "review_policy"]
     assert {s.code for s in review} == {"EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES"}
+    assert {(s.action, s.code) for s in plan.manual_steps if s.action.endswith(
+        ("hosted_zone", "dns_firewall_rule"))} == {
+        ("review_hosted_zone", "PRIVATE_HOSTED_ZONE_OVERRIDE"),
+        ("review_dns_firewall_rule", "DNS_FIREWALL_BLOCKS")}
     for instance in plan.instances:
         assert after[instance.instance_id] == instance.verdict_after
         if instance.verdict_after == MANAGEABLE and instance.verdict_before == NOT_MANAGEABLE:

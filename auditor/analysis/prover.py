@@ -132,7 +132,8 @@ class NetworkProver:
         resolution = self._resolutions[key]
         if resolution.target is None:
             check = resolution.check
-            return ServiceProof(service, check.status, "none", hostname, "unknown", [check.hop],
+            answer = "no address" if check.status == BLOCKED else "unknown"
+            return ServiceProof(service, check.status, "none", hostname, answer, [check.hop],
                                 [check.finding, *resolution.notes] if check.finding
                                 else list(resolution.notes))
         if resolution.target == RESOLVES_ENDPOINT and resolution.endpoint is not None:
