@@ -35,6 +35,7 @@ class FakeDnsServices:
     profile_associations: list[dict] = field(default_factory=list)
     profile_resources: dict[str, list[dict]] = field(default_factory=dict)  # profile id -> ...
     requests: list[tuple[str, dict]] = field(default_factory=list)  # (operation, parameters)
+    denied: set[str] = field(default_factory=set)  # operations answered AccessDeniedException
     _count: int = 0
 
     def _id(self, prefix: str) -> str:
@@ -140,6 +141,11 @@ def install(monkeypatch: Any, fake: FakeDnsServices) -> FakeDnsServices:
 
         def answer(params: dict, **_kwargs: Any) -> tuple[AWSResponse, dict]:
             assert _Current.fake is not None
+            if operation in _Current.fake.denied:
+                return AWSResponse("https://dns.test", 400, {}, None), {
+                    "Error": {"Code": "AccessDeniedException",
+                              "Message": f"not authorized to perform {operation}"},
+                    "ResponseMetadata": {"HTTPStatusCode": 400}}
             parsed = _Current.fake.answer(operation, _parameters(params))
             parsed["ResponseMetadata"] = {"HTTPStatusCode": 200}
             return AWSResponse("https://dns.test", 200, {}, None), parsed

@@ -238,3 +238,47 @@ def test_live_and_snapshot_agree_through_a_moto_server(moto_server, tmp_path: Pa
     assert live["services"] == from_snapshot["services"]
     for call in api_calls.DNS_CALLS:
         assert (tmp_path / "snap" / REGION / call.file_name).is_file(), call.file_name
+
+
+# --- a denied read: unknown, never an all-clear ------------------------------------------------
+
+
+@pytest.mark.parametrize(("service", "operation"), [
+    ("route53", "ListHostedZonesByVPC"),
+    ("route53resolver", "ListResolverRuleAssociations"),
+    ("route53resolver", "ListFirewallRuleGroupAssociations"),
+    ("route53profiles", "ListProfileAssociations"),
+])
+def test_a_denied_dns_listing_makes_the_healthy_instance_unknown(capsys, vpc, monkeypatch,
+                                                                  dns_services, service,
+                                                                  operation):
+    from botocore.awsrequest import AWSResponse
+
+    vpc.private_subnet_via_nat()
+    instance_id = vpc.instance()
+    assert audit(capsys, instance_id)[0] == EXIT_OK
+    dns_services.denied.add(operation)  # the operations the fake answers (moto lacks them)
+
+    def denied(**_kwargs: Any) -> tuple[AWSResponse, dict]:
+        parsed = {"Error": {"Code": "AccessDeniedException",
+                            "Message": f"not authorized to perform {service}:{operation}"},
+                  "ResponseMetadata": {"HTTPStatusCode": 400}}
+        return AWSResponse("https://dns.test", 400, {}, None), parsed
+
+    real_session = boto3.Session
+
+    def session_with_denial(*args: Any, **kwargs: Any) -> Any:
+        session = real_session(*args, **kwargs)
+        session.events.register_first(f"before-call.{service}.{operation}", denied)
+        return session
+
+    monkeypatch.setattr(boto3, "Session", session_with_denial)
+    code, instance = audit(capsys, instance_id)
+
+    assert (code, instance["verdict"]) == (EXIT_UNKNOWN, "unknown")
+    for name in ("ssm", "ssmmessages", "ec2messages"):
+        proof = instance["services"][name]
+        assert proof["status"] == "unknown"
+        [finding] = [f for f in instance["findings"] if f["service"] == name]
+        assert finding["code"] == "DATA_UNAVAILABLE"
+        assert operation in finding["message"]
