@@ -30,7 +30,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from auditor import aws_facts, aws_regions
+from auditor import aws_facts, aws_regions, limits
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.results import ALLOW, DENY, UNKNOWN, Check, Finding, Hop
 from auditor.model import (
@@ -48,7 +48,7 @@ RESOLVES_ENDPOINT = "interface_endpoint"
 RESOLVES_PUBLIC = "public"
 RESOLVES_ADDRESSES = "addresses"  # records holding addresses the model does not tie to an endpoint
 
-MAX_CHAIN = 8  # CNAMEs followed before the answer is called unknown (a loop, or too deep)
+MAX_CHAIN = limits.DNS_CHAIN.value  # names followed before the answer is unknown (a loop?)
 # Resolver rules whose answers come from servers the API does not show.
 _ELSEWHERE_RULES = ("FORWARD", "DELEGATE")
 # The listings that say whether anything decides names in a VPC: one that could not be read

@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from auditor import aws_facts
+from auditor import aws_facts, limits
 from auditor.sources import api_calls
 
 Answers = Mapping[str, Any]
@@ -22,7 +22,7 @@ Answers = Mapping[str, Any]
 INACTIVE_STATES = frozenset(("FAILED", "OVERRIDDEN", "DELETED"))
 # How many times the reader follows records into further zones (a CNAME to a name another
 # associated zone answers).
-ZONE_ROUNDS = 3
+ZONE_ROUNDS = limits.ZONE_ROUNDS.value
 
 
 def last_segment(resource: str) -> str:
