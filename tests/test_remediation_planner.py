@@ -361,3 +361,18 @@ def test_a_hub_endpoint_named_by_a_zone_admits_the_spoke_by_cidr():
     assert [(r.direction, r.cidr, r.peer_security_group_id) for r in rules] == [
         ("ingress", "10.0.0.0/16", None)]
     assert group not in {r.peer_security_group_id for r in plan.security_group_rules}
+
+
+def test_in_china_the_planned_role_carries_the_aws_cn_partition():
+    builder = EstateBuilder(region="cn-north-1")
+    vpc = builder.vpc()
+    public = builder.subnet(vpc, "10.0.0.0/24")
+    builder.add_route(builder.route_table(vpc, [public]), "0.0.0.0/0",
+                      builder.internet_gateway(vpc))
+    builder.instance(public, [builder.security_group(vpc, "web")], public_ip="198.51.100.7")
+    estate, report, plan = _plan_for(builder)
+    assert {a.verdict for a in report.instances} == {NOT_MANAGEABLE}
+    [role] = plan.instance_roles
+    assert role.managed_policy_arns == [
+        "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"]
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
