@@ -282,3 +282,43 @@ def test_a_denied_dns_listing_makes_the_healthy_instance_unknown(capsys, vpc, mo
         [finding] = [f for f in instance["findings"] if f["service"] == name]
         assert finding["code"] == "DATA_UNAVAILABLE"
         assert operation in finding["message"]
+
+
+def test_a_vpc_whose_zones_could_not_be_listed_is_unknown_alone(capsys, vpc, monkeypatch):
+    """A VPC deleted between DescribeVpcs and ListHostedZonesByVPC (InvalidVPCId), or one
+    still throttled after the retries: that VPC is unknown, the others are still proved."""
+    from botocore.awsrequest import AWSResponse
+
+    from tests import moto_estate
+
+    vpc.private_subnet_via_nat()
+    healthy = vpc.instance()
+    monkeypatch.setattr(moto_estate, "build_iam", lambda _iam: vpc.iam)  # one role, shared
+    other = moto_estate.MotoVpc.create(vpc.ec2)
+    other.private_subnet_via_nat()
+    hidden = other.instance()
+
+    def refused(params: dict, **_kwargs: Any) -> tuple[AWSResponse, dict] | None:
+        if other.vpc_id not in json.dumps(params.get("query_string") or {}):
+            return None
+        return AWSResponse("https://route53.test", 400, {}, None), {
+            "Error": {"Code": "InvalidVPCId", "Message": f"{other.vpc_id} does not exist"},
+            "ResponseMetadata": {"HTTPStatusCode": 400}}
+
+    real_session = boto3.Session
+
+    def session_with_refusal(*args: Any, **kwargs: Any) -> Any:
+        session = real_session(*args, **kwargs)
+        session.events.register_first("before-call.route53.ListHostedZonesByVPC", refused)
+        return session
+
+    monkeypatch.setattr(boto3, "Session", session_with_refusal)
+    code = main(["--all", "--region", REGION, "--format", "json"])
+    report = json.loads(capsys.readouterr().out)
+    verdicts = {i["instance_id"]: i for i in report["instances"]}
+
+    assert code == EXIT_UNKNOWN
+    assert verdicts[healthy]["verdict"] == "manageable"
+    assert verdicts[hidden]["verdict"] == "unknown"
+    [finding] = [f for f in verdicts[hidden]["findings"] if f["service"] == "ssm"]
+    assert finding["code"] == "DATA_UNAVAILABLE" and "InvalidVPCId" in finding["message"]

@@ -178,10 +178,12 @@ class _VpcDns:
             if call.kind in estate.unavailable:
                 self.unknown.append((vpc_id, f"{call.file_name[:-5]}: "
                                              f"{estate.unavailable[call.kind]}"))
-        if vpc_id in dns.zones_unlisted:
+        unresolved = dns.unresolved_by_vpc.get(vpc_id, [])
+        if vpc_id in dns.zones_unlisted and not any(
+                why.startswith("ListHostedZonesByVPC") for why in unresolved):
             self.unknown.append((vpc_id, f"the private hosted zones of {vpc_id} were not listed "
                                          f"({api_calls.HOSTED_ZONES_BY_VPC.file_name})"))
-        self.unknown += [(vpc_id, why) for why in dns.unresolved_by_vpc.get(vpc_id, [])]
+        self.unknown += [(vpc_id, why) for why in unresolved]
         profile = ", ".join(dns.profiles_by_vpc.get(vpc_id, []))
         for zone_id in dns.zones_by_vpc.get(vpc_id, []):
             zone = dns.zones[zone_id]

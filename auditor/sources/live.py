@@ -260,9 +260,8 @@ def _collect_dns(session: boto3.Session, region: str, raw: RawRegion, vpc_ids: l
 
     def zones() -> None:
         reader = _Reader(_client(session, "route53", region), raw, progress)
-        reader.each(api_calls.HOSTED_ZONES_BY_VPC,
-                    [{"VPCId": vpc_id, "VPCRegion": region} for vpc_id in vpc_ids],
-                    lambda request: _hosted_zones_by_vpc(reader.client, request))
+        reader.record(api_calls.HOSTED_ZONES_BY_VPC, lambda: _zones_of_vpcs(reader.client,
+                                                                           region, vpc_ids))
         _read_record_sets(reader, vpc_ids, region)
 
     def resolver() -> None:
@@ -299,6 +298,31 @@ def _unless_unreachable(part: Callable[[], None], raw: RawRegion, service: str) 
         for call in api_calls.DNS_CALLS:
             if call.service == service and call.kind not in raw.answers:
                 raw.errors.setdefault(call.kind, f"{type(error).__name__}: {_one_line(error)}")
+
+
+def _zones_of_vpcs(client: BaseClient, region: str, vpc_ids: list[str]) -> tuple[list, str]:
+    """ListHostedZonesByVPC for each VPC. A VPC whose listing fails otherwise than by a
+    denial (throttled past the retries, an error of the service) is kept with its error, so
+    that it alone is unknown, not every VPC of the region; a denial refuses them all."""
+    answers: list[dict] = []
+    failed = 0
+    for vpc_id in vpc_ids:
+        request = {"VPCId": vpc_id, "VPCRegion": region}
+        try:
+            answers.append(_hosted_zones_by_vpc(client, request))
+        except Exception as error:
+            reason = _refusal(error)
+            if reason is None or _denied(error):
+                raise
+            failed += 1
+            answers.append({**request, "Error": reason})
+    detail = _count(len(vpc_ids), "call") if vpc_ids else "nothing in scope"
+    return answers, detail + (f", {failed} failed" if failed else "")
+
+
+def _denied(error: Exception) -> bool:
+    code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+    return "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthFailure")
 
 
 def _hosted_zones_by_vpc(client: BaseClient, request: Request) -> dict:

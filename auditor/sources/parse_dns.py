@@ -126,9 +126,13 @@ class DnsAnswers:
 
 def _zones(dns: DnsConfig, answers: dict[str, Any], vpc_ids: list[str]) -> None:
     if api_calls.HOSTED_ZONES_BY_VPC.kind in answers:
-        listed = {str(item.get("VPCId")) for item in
-                  answers[api_calls.HOSTED_ZONES_BY_VPC.kind] or []}
+        items = answers[api_calls.HOSTED_ZONES_BY_VPC.kind] or []
+        listed = {str(item.get("VPCId")) for item in items if "Error" not in item}
         dns.zones_unlisted = set(vpc_ids) - listed
+        for item in items:  # a VPC whose listing failed alone: why, beside it
+            if "Error" in item and item.get("VPCId") in dns.zones_unlisted:
+                dns.unresolved_by_vpc.setdefault(str(item["VPCId"]), []).append(
+                    f"ListHostedZonesByVPC failed for {item['VPCId']}: {item['Error']}")
     for vpc_id, summaries in dns_raw.zones_by_vpc(answers, vpc_ids).items():
         for summary in summaries:
             zone_id = dns_raw.zone_id(str(summary.get("HostedZoneId") or ""))
