@@ -103,18 +103,24 @@ def test_a_forward_rule_and_its_association(tmp_path, capsys):
     assert finding(instance, "RESOLVER_RULE_FORWARDS")["resource_id"] == "Forward"
 
 
-def test_a_firewall_rule_group_that_blocks(tmp_path, capsys):
+def firewall_template(domains: list[str]) -> dict:
+    """The isolated instance, its VPC behind a DNS Firewall rule group that blocks
+    ``domains``."""
     template = isolated_template()
     resources = template["Resources"]
     resources["Blocked"] = {"Type": "AWS::Route53Resolver::FirewallDomainList",
-                            "Properties": {"Domains": ["*.amazonaws.com"]}}
+                            "Properties": {"Domains": domains}}
     resources["Firewall"] = {"Type": "AWS::Route53Resolver::FirewallRuleGroup", "Properties": {
         "FirewallRules": [{"Action": "BLOCK", "BlockResponse": "NXDOMAIN", "Priority": 1,
                            "FirewallDomainListId": {"Ref": "Blocked"}}]}}
     resources["FirewallHere"] = {"Type": "AWS::Route53Resolver::FirewallRuleGroupAssociation",
                                  "Properties": {"FirewallRuleGroupId": {"Ref": "Firewall"},
                                                 "VpcId": {"Ref": "Vpc"}, "Priority": 101}}
-    code, instance = run(tmp_path, capsys, template)
+    return template
+
+
+def test_a_firewall_rule_group_that_blocks(tmp_path, capsys):
+    code, instance = run(tmp_path, capsys, firewall_template(["*.amazonaws.com"]))
     assert (code, instance["verdict"]) == (1, "not_manageable")
     assert finding(instance, "DNS_FIREWALL_BLOCKS")["resource_id"] == "Firewall"
 
@@ -128,16 +134,8 @@ def test_a_firewall_rule_group_that_blocks(tmp_path, capsys):
 ])
 def test_a_firewall_value_route_53_would_refuse_is_unknown_never_a_traceback(
         tmp_path, capsys, resource, path, value):
-    template = isolated_template()
+    template = firewall_template(["example.com"])
     resources = template["Resources"]
-    resources["Blocked"] = {"Type": "AWS::Route53Resolver::FirewallDomainList",
-                            "Properties": {"Domains": ["example.com"]}}
-    resources["Firewall"] = {"Type": "AWS::Route53Resolver::FirewallRuleGroup", "Properties": {
-        "FirewallRules": [{"Action": "BLOCK", "BlockResponse": "NXDOMAIN", "Priority": 1,
-                           "FirewallDomainListId": {"Ref": "Blocked"}}]}}
-    resources["FirewallHere"] = {"Type": "AWS::Route53Resolver::FirewallRuleGroupAssociation",
-                                 "Properties": {"FirewallRuleGroupId": {"Ref": "Firewall"},
-                                                "VpcId": {"Ref": "Vpc"}, "Priority": 101}}
     code, instance = run(tmp_path, capsys, template)
     assert (code, instance["verdict"]) == (0, "manageable")  # example.com blocks nothing
     *parents, last = path

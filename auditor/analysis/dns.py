@@ -223,22 +223,18 @@ class _VpcDns:
                 continue
             mine = endpoint.service_name == wanted
             if not endpoint.private_dns_enabled:
-                if mine:
-                    self.notes.append(Finding(
-                        "ENDPOINT_PRIVATE_DNS_DISABLED", endpoint.endpoint_id,
-                        f"Interface endpoint {endpoint.endpoint_id} for {self.service} has "
-                        f"private DNS disabled, so {hostname} does not resolve to it and the "
-                        "agent does not use the endpoint.", self.service, "warning"))
+                self._note(mine, "ENDPOINT_PRIVATE_DNS_DISABLED", endpoint.endpoint_id,
+                           f"Interface endpoint {endpoint.endpoint_id} for {self.service} has "
+                           f"private DNS disabled, so {hostname} does not resolve to it and "
+                           "the agent does not use the endpoint.")
                 continue
             if endpoint.private_dns_only_for_inbound_resolver:
-                if mine:
-                    self.notes.append(Finding(
-                        "ENDPOINT_PRIVATE_DNS_DISABLED", endpoint.endpoint_id,
-                        f"Interface endpoint {endpoint.endpoint_id} for {self.service} answers "
-                        "its private DNS name only for queries that arrive through an inbound "
-                        "Resolver endpoint (PrivateDnsOnlyForInboundResolverEndpoint), not for "
-                        f"the VPC's own instances: {hostname} does not resolve to it here.",
-                        self.service, "warning"))
+                self._note(mine, "ENDPOINT_PRIVATE_DNS_DISABLED", endpoint.endpoint_id,
+                           f"Interface endpoint {endpoint.endpoint_id} for {self.service} "
+                           "answers its private DNS name only for queries that arrive through "
+                           "an inbound Resolver endpoint (PrivateDnsOnlyForInboundResolver"
+                           f"Endpoint), not for the VPC's own instances: {hostname} does not "
+                           "resolve to it here.")
                 continue
             if vpc.enable_dns_hostnames is None:
                 reason = estate.unavailable.get("vpc_attributes", "not in the collected data")
@@ -248,12 +244,10 @@ class _VpcDns:
                                                  f"{name}"))
                 continue
             if not vpc.enable_dns_hostnames:
-                if mine:
-                    self.notes.append(Finding(
-                        "VPC_DNS_HOSTNAMES_DISABLED", vpc.vpc_id,
-                        f"{vpc.vpc_id} has enableDnsHostnames off, so the private DNS name of "
-                        f"endpoint {endpoint.endpoint_id} does not apply and {hostname} does "
-                        "not resolve to it.", self.service, "warning"))
+                self._note(mine, "VPC_DNS_HOSTNAMES_DISABLED", vpc.vpc_id,
+                           f"{vpc.vpc_id} has enableDnsHostnames off, so the private DNS name "
+                           f"of endpoint {endpoint.endpoint_id} does not apply and {hostname} "
+                           "does not resolve to it.")
                 continue
             self.authorities.append(_Authority(name, endpoint=endpoint))
         for endpoint_id in estate.dns.profile_endpoints_by_vpc.get(vpc.vpc_id, []):
@@ -268,6 +262,12 @@ class _VpcDns:
                                                   "answers for here is not known"))
             elif name is not None and not any(a.endpoint is endpoint for a in self.authorities):
                 self.authorities.append(_Authority(name, endpoint=endpoint, via=via))
+
+
+    def _note(self, applies: bool, code: str, resource: str, message: str) -> None:
+        """A warning beside the answer, when it is about the service's own endpoint."""
+        if applies:
+            self.notes.append(Finding(code, resource, message, self.service, "warning"))
 
 
 def _served_name(endpoint: VpcEndpoint, region: str) -> str | None:
