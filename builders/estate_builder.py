@@ -54,6 +54,18 @@ def _network(cidr: str) -> IPv4Network | IPv6Network:
     return ip_network(cidr)
 
 
+def domain_list_entry(list_id: str, name: str, region: str, account_id: str,
+                      managed_owner: str | None = None) -> dict[str, Any]:
+    """A DNS Firewall domain list as ListFirewallDomainLists gives it (an AWS managed one, whose
+    domains AWS does not show, when ``managed_owner``)."""
+    entry = {"Id": list_id, "Name": name,
+             "Arn": f"arn:aws:route53resolver:{region}:{account_id}:firewall-domain-list/"
+                    f"{list_id}"}
+    if managed_owner:
+        entry["ManagedOwnerName"] = managed_owner
+    return entry
+
+
 class EstateBuilder:
     def __init__(self, region: str = "eu-west-1", account_id: str = "111122223333") -> None:
         self.region = region
@@ -474,12 +486,8 @@ class EstateBuilder:
                              managed_owner: str | None = None) -> str:
         """A DNS Firewall domain list (an AWS managed one when ``managed_owner``)."""
         list_id = self._dns_id("rslvr-fdl-")
-        entry = {"Id": list_id, "Name": f"list-{list_id[-6:]}",
-                 "Arn": f"arn:aws:route53resolver:{self.region}:{self.account_id}:"
-                        f"firewall-domain-list/{list_id}"}
-        if managed_owner:
-            entry["ManagedOwnerName"] = managed_owner
-        self.firewall_domain_lists.append(entry)
+        self.firewall_domain_lists.append(domain_list_entry(
+            list_id, f"list-{list_id[-6:]}", self.region, self.account_id, managed_owner))
         if domains is not None and not managed_owner:
             self.firewall_domains[list_id] = list(domains)
         return list_id

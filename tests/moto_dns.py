@@ -43,13 +43,11 @@ class FakeDnsServices:
         return f"{prefix}{self._count:017x}"
 
     def domain_list(self, domains: Sequence[str] | None, managed_owner: str = "") -> str:
+        from builders.estate_builder import domain_list_entry
+
         list_id = self._id("rslvr-fdl-")
-        entry = {"Id": list_id, "Name": f"list-{self._count}",
-                 "Arn": f"arn:aws:route53resolver:{self.region}:{self.account}:"
-                        f"firewall-domain-list/{list_id}"}
-        if managed_owner:
-            entry["ManagedOwnerName"] = managed_owner
-        self.domain_lists.append(entry)
+        self.domain_lists.append(domain_list_entry(list_id, f"list-{self._count}", self.region,
+                                                   self.account, managed_owner))
         if domains is not None:
             self.domains[list_id] = list(domains)
         return list_id
