@@ -1,6 +1,7 @@
 """The bundled demo estate (demo/estate): the common failures beside healthy instances.
 
-``build()`` describes it; ``python scripts/make_demo_estate.py`` writes it. The files are what
+``build_regions()`` describes it (eu-west-1, ``build()``, and a hub-and-spoke region);
+``python scripts/make_demo_estate.py`` writes it. The files are what
 ``python -m auditor snapshot`` would capture from such an account. A test regenerates them and
 compares, so the committed demo never drifts from this description.
 """
@@ -10,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from builders.estate_builder import EstateBuilder
+from builders.hub_and_spoke import add_spoke, build_hub
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "demo" / "estate"
 CAPTURED_AT = "2026-11-26T09:00:00+00:00"
 AGENT_SERVICES = ("ssm", "ssmmessages", "ec2messages")
 EPHEMERAL_ONLY_HIGH = (1024, 65535)
 CORE = "AmazonSSMManagedInstanceCore"
+HUB_REGION = "eu-central-1"  # the hub-and-spoke region
+SHARED_NETWORK_ACCOUNT = "444455556666"  # shares a transit gateway with the demo account
 # What Systems Manager reports for each demo instance (by Name): the broken ones lost their
 # connection when the network changed, or never registered; an instance absent here has never
 # been seen by Systems Manager.
@@ -38,6 +42,18 @@ SSM_VIEW = {
     "zone-swallows-ssm": "ConnectionLost",
     "forwards-to-on-prem": "Online",
     "dns-firewall-walled-garden": "ConnectionLost",
+    # The hub-and-spoke region.
+    "spoke-central-egress": "Online",
+    "spoke-central-egress-zone-b": "Online",
+    "spoke-quarantined-table": "ConnectionLost",
+    "spoke-old-egress-blackhole": "ConnectionLost",
+    "spoke-not-propagated": "ConnectionLost",
+    "spoke-zone-without-attachment": "ConnectionLost",
+    "spoke-attachment-pending": "ConnectionLost",
+    "spoke-attachment-acl": "ConnectionLost",
+    "peered-with-hub": "ConnectionLost",
+    "spoke-on-premises-egress": "Online",
+    "spoke-central-endpoints": "Online",
 }
 
 
@@ -128,10 +144,15 @@ def _half_migrated_vpc(b: EstateBuilder) -> None:
 
 
 def _hub_vpc(b: EstateBuilder) -> None:
-    """Traffic that leaves through a transit gateway, and a VPC with its own DNS servers."""
+    """Traffic that leaves through a transit gateway another account shares (its route tables
+    are that account's: not readable from here), and a VPC with its own DNS servers."""
     vpc = b.vpc("10.2.0.0/16")
     spoke = b.subnet(vpc, "10.2.0.0/24", "a")
-    b.route_table(vpc, [spoke], [("0.0.0.0/0", "tgw-0123456789abcdef0")])
+    shared = b.transit_gateway(owner=SHARED_NETWORK_ACCOUNT,
+                               transit_gateway_id="tgw-0123456789abcdef0")
+    b.tgw_attachment(shared, vpc, [spoke], route_table="tgw-rtb-0123456789abcdef0",
+                     attachment_id="tgw-attach-0123456789abcdef0")
+    b.route_table(vpc, [spoke], [("0.0.0.0/0", shared)])
     app = b.security_group(vpc, "spoke-app")
     b.instance(spoke, [app], name="via-transit-gateway", instance_profile="spoke")
 
@@ -245,6 +266,72 @@ def _dns_vpcs(b: EstateBuilder) -> None:
          "BlockResponse": "NXDOMAIN", "Name": "block-everything-else"}])
 
 
+def _hub_and_spoke(b: EstateBuilder) -> None:
+    """A network hub: a transit gateway, central NAT gateway and central endpoints in a hub
+    VPC; spokes that work through it, and one of each way it fails."""
+    hub = build_hub(b)
+
+    def spoke(cidr: str, name: str, zone: int = 0, **options) -> str:
+        made = add_spoke(b, hub, cidr, **options)
+        group = b.security_group(made.vpc, f"{name}-app")
+        b.instance(made.app_subnets[zone], [group], name=name, instance_profile="spoke")
+        return made.attachment
+
+    working = add_spoke(b, hub, "10.1.0.0/16")
+    for zone, name in enumerate(("spoke-central-egress", "spoke-central-egress-zone-b")):
+        b.instance(working.app_subnets[zone], [b.security_group(working.vpc, f"{name}-app")],
+                   name=name, instance_profile="spoke")
+    # Associated with a quarantine table that routes nothing.
+    spoke("10.2.0.0/16", "spoke-quarantined-table", route_table=b.tgw_route_table(hub.tgw))
+    # Its table's default route leads to an egress attachment since deleted: a blackhole.
+    retired = b.tgw_route_table(hub.tgw)
+    b.tgw_route(retired, "0.0.0.0/0", None)
+    spoke("10.3.0.0/16", "spoke-old-egress-blackhole", route_table=retired)
+    # Its CIDR never reaches the hub's table: the replies have no way back.
+    spoke("10.4.0.0/16", "spoke-not-propagated", propagate=False)
+    # The attachment has a subnet in zone a only; the instance runs in zone b.
+    spoke("10.5.0.0/16", "spoke-zone-without-attachment", zone=1, attachment_zones="a")
+    # Created in another account, never accepted.
+    spoke("10.6.0.0/16", "spoke-attachment-pending", state="pendingAcceptance")
+    # The attachment subnets' ACL lets the requests in but not the replies out.
+    acl_spoke = add_spoke(b, hub, "10.7.0.0/16")
+    b.network_acl(acl_spoke.vpc, acl_spoke.tgw_subnets, [
+        (100, False, "allow", "-1", "0.0.0.0/0", None),
+        (100, True, "allow", "6", "0.0.0.0/0", (443, 443))])
+    b.instance(acl_spoke.app_subnets[0], [b.security_group(acl_spoke.vpc, "acl-app")],
+               name="spoke-attachment-acl", instance_profile="spoke")
+    # Peered with the hub, relying on its NAT gateway: peering is not transitive.
+    peered = b.vpc("10.8.0.0/16")
+    peered_subnet = b.subnet(peered, "10.8.1.0/24", "a")
+    b.route_table(peered, [peered_subnet], [("0.0.0.0/0", b.vpc_peering(peered, hub.vpc))])
+    b.instance(peered_subnet, [b.security_group(peered, "peered-app")], name="peered-with-hub",
+               instance_profile="spoke")
+    # Its table sends 0.0.0.0/0 to a VPN attachment: on-premises egress, beyond what the API
+    # proves.
+    on_premises = b.tgw_route_table(hub.tgw)
+    vpn = "tgw-attach-0vpn00000000000001"
+    b.transit_gateway_attachments.append({
+        "TransitGatewayAttachmentId": vpn, "TransitGatewayId": hub.tgw,
+        "TransitGatewayOwnerId": b.account_id, "ResourceOwnerId": b.account_id,
+        "ResourceType": "vpn", "ResourceId": "vpn-0123456789abcdef0", "State": "available"})
+    b.transit_gateway_routes[on_premises].append({
+        "DestinationCidrBlock": "0.0.0.0/0", "Type": "static", "State": "active",
+        "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": vpn,
+                                       "ResourceId": "vpn-0123456789abcdef0",
+                                       "ResourceType": "vpn"}]})
+    spoke("10.9.0.0/16", "spoke-on-premises-egress", route_table=on_premises)
+    # The central-endpoint pattern: private hosted zones named like the services, associated
+    # with the spoke, alias the names to the hub's endpoints (whose private DNS answers only in
+    # the hub).
+    central = add_spoke(b, hub, "10.10.0.0/16")
+    for service, endpoint in hub.endpoints.items():
+        name = f"{service}.{b.region}.amazonaws.com"
+        zone = b.private_hosted_zone(name, [central.vpc])
+        b.record(zone, name, "A", alias=b.endpoint_dns_name(endpoint))
+    b.instance(central.app_subnets[0], [b.security_group(central.vpc, "central-app")],
+               name="spoke-central-endpoints", instance_profile="spoke")
+
+
 def _ssm_view(b: EstateBuilder) -> None:
     for reservation in b.reservations:
         instance = reservation["Instances"][0]
@@ -254,6 +341,7 @@ def _ssm_view(b: EstateBuilder) -> None:
 
 
 def build() -> EstateBuilder:
+    """The first region (eu-west-1): the classic failures."""
     builder = EstateBuilder(region="eu-west-1", account_id="111122223333")
     _prod_vpc(builder)
     _isolated_vpc(builder)
@@ -265,3 +353,12 @@ def build() -> EstateBuilder:
     _dns_vpcs(builder)
     _ssm_view(builder)
     return builder
+
+
+def build_regions() -> list[EstateBuilder]:
+    """Both regions of the demo account: eu-west-1 (``build``) and the hub-and-spoke one."""
+    first = build()
+    hub = first.another_region(HUB_REGION)
+    _hub_and_spoke(hub)
+    _ssm_view(hub)
+    return [first, hub]

@@ -51,6 +51,13 @@ CONTRACT_CODES = {
     "service_view": ("NOT_REGISTERED", "CONNECTION_LOST", "AGENT_OUTDATED"),
 }
 ALL_CONTRACT_CODES = tuple(code for codes in CONTRACT_CODES.values() for code in codes)
+# CONTRACT.md section 8 (beyond the VPC), with the category and severity they are given.
+SHARED_NETWORK_CODES = {
+    "TGW_ROUTE_MISSING": ("network", "error"),
+    "TGW_BLACKHOLE_ROUTE": ("network", "error"),
+    "PEERING_ROUTE_MISSING": ("network", "error"),
+    "RETURN_ROUTE_MISSING": ("network", "error"),
+}
 
 # Project additions, with the category and severity the brief fixes for them.
 PROJECT_CODES = {
@@ -64,6 +71,10 @@ PROJECT_CODES = {
     "DNS_FIREWALL_BLOCKS": ("dns", "error"),
     "SERVICE_NOT_IN_REGION": ("dns", "error"),
     "TEMPLATE_VALUE_UNRESOLVED": ("data", "warning"),
+    "TGW_ATTACHMENT_NOT_AVAILABLE": ("network", "error"),
+    "TGW_ATTACHMENT_NOT_IN_AZ": ("network", "error"),
+    "PEERING_NOT_TRANSITIVE": ("network", "error"),
+    **SHARED_NETWORK_CODES,
 }
 
 # CONTRACT.md section 5.
@@ -84,7 +95,8 @@ CONTRACT_LABELS = {
 }
 CATEGORIES = {"network", "dns", "metadata", "credentials", "permissions", "service_view", "data"}
 SEVERITIES = {"error", "warning", "info"}
-STACKS = {"EndpointsStack", "InstanceRoleStack", "SecurityGroupRulesStack", "NaclEntriesStack"}
+STACKS = {"EndpointsStack", "InstanceRoleStack", "SecurityGroupRulesStack", "NaclEntriesStack",
+          "RoutesStack"}
 
 KINDS = list(CATALOGUE.values())
 IDS = list(CATALOGUE)

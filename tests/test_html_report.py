@@ -25,6 +25,7 @@ from auditor.reports.json_report import instance_dict
 from tests.html_reports import (
     CAPABILITIES,
     DEMO,
+    DEMO_INSTANCES,
     EXTRA_HOPS,
     HOSTILE,
     IMDS_OFF,
@@ -193,7 +194,7 @@ def test_sections_are_kept_as_text_for_a_scripted_parser(capsys):
     each section must be whole inside its own."""
     _, out, _ = page_of(capsys, "--all", "--snapshot", str(DEMO))
     hidden = re.findall(r'<noscript class="inst"[^>]*>(.*?)</noscript>', out, re.S)
-    assert len(hidden) == 24
+    assert len(hidden) == DEMO_INSTANCES
     for markup in hidden:
         assert markup.startswith("<details") and markup.endswith("</details>")
         assert "<noscript" not in markup and "<script" not in markup
@@ -258,6 +259,10 @@ def test_organization_fields_give_tables_per_account_and_region(monkeypatch):
               "instances": 10},
              {"account_id": "444455556666", "region": "eu-west-1", "status": "ok",
               "instances": 11},
+             {"account_id": "111122223333", "region": "eu-central-1", "status": "ok",
+              "instances": 5},
+             {"account_id": "444455556666", "region": "eu-central-1", "status": "ok",
+              "instances": 5},
              {"account_id": "777788889999", "region": "us-east-1", "status": "error",
               "error": "AccessDenied: sts:AssumeRole on ssm-auditor-readonly", "instances": 0}]
     _with(monkeypatch, lambda audit: {"account_id": accounts[audit.instance.instance_id]},
@@ -268,6 +273,7 @@ def test_organization_fields_give_tables_per_account_and_region(monkeypatch):
     rows = {tuple(td.text() for td in row.find_all("td")[:2]): row
             for row in by_unit.find("tbody").find_all("tr")}
     assert set(rows) == {("111122223333", "eu-west-1"), ("444455556666", "eu-west-1"),
+                         ("111122223333", "eu-central-1"), ("444455556666", "eu-central-1"),
                          ("777788889999", "us-east-1")}
     assert "AccessDenied" in rows[("777788889999", "us-east-1")].text()
     assert "account" in [th.attrs.get("data-col") for th in

@@ -339,28 +339,34 @@ def test_a_zone_leading_to_addresses_the_instance_cannot_reach_gets_a_review_not
 
 
 def test_a_hub_endpoint_named_by_a_zone_admits_the_spoke_by_cidr():
-    """A group of another VPC cannot be referenced across a transit gateway by default: the
-    hub endpoint's group admits the spoke VPC's CIDR."""
+    """The central-endpoint pattern, both halves of issue 12: a spoke's zones alias the
+    services' names to a hub's endpoints across a transit gateway, whose group admits another
+    range. The plan admits the spoke VPC's CIDR (a group of another VPC cannot be referenced
+    across a transit gateway by default), and the spoke is manageable after it."""
+    from builders.hub_and_spoke import add_spoke, build_hub
+
     builder = EstateBuilder(region=REGION)
-    spoke, group, _ = _isolated(builder)
-    hub = builder.vpc("10.100.0.0/16")
-    hub_subnet = builder.subnet(hub, "10.100.1.0/24", "a")
-    hub_group = builder.security_group(hub, "hub-endpoints")
-    endpoint = builder.interface_endpoint(hub, "ssm", [hub_subnet], [hub_group],
-                                          private_dns=False)
-    zone = builder.private_hosted_zone(f"ssm.{REGION}.amazonaws.com", [spoke])
-    builder.record(zone, f"ssm.{REGION}.amazonaws.com", "A",
-                   alias=builder.endpoint_dns_name(endpoint))
-    table = next(t for t in builder.route_tables if t["VpcId"] == spoke)
-    table["Routes"].append({"DestinationCidrBlock": "10.100.0.0/16",
-                            "TransitGatewayId": "tgw-0123456789abcdef0", "State": "active"})
-    _estate, report, plan = _plan_for(builder)
-    assert "ENDPOINT_SG_INGRESS_BLOCKS" in {
-        f.code for a in report.instances for f in a.services["ssm"].findings}
-    rules = [r for r in plan.security_group_rules if r.group_id == hub_group]
+    hub = build_hub(builder, summary="192.168.0.0/16")  # the hub's group admits another range
+    spoke = add_spoke(builder, hub, "10.1.0.0/16")
+    table = next(t for t in builder.route_tables if t["RouteTableId"] == hub.endpoint_table)
+    table["Routes"].append({"DestinationCidrBlock": "10.1.0.0/16",
+                            "TransitGatewayId": hub.tgw, "State": "active"})
+    for service, endpoint in hub.endpoints.items():
+        name = f"{service}.{REGION}.amazonaws.com"
+        zone = builder.private_hosted_zone(name, [spoke.vpc])
+        builder.record(zone, name, "A", alias=builder.endpoint_dns_name(endpoint))
+    builder.role("app-role", attached=["AmazonSSMManagedInstanceCore"])
+    builder.instance_profile("app-role", ["app-role"])
+    group = builder.security_group(spoke.vpc, "app")
+    builder.instance(spoke.app_subnets[0], [group], instance_profile="app-role")
+    estate, report, plan = _plan_for(builder)
+    [audit] = report.instances
+    assert audit.services["ssm"].endpoint_id == hub.endpoints["ssm"]
+    assert "ENDPOINT_SG_INGRESS_BLOCKS" in {f.code for f in audit.services["ssm"].findings}
+    rules = [r for r in plan.security_group_rules if r.group_id == hub.endpoint_group]
     assert [(r.direction, r.cidr, r.peer_security_group_id) for r in rules] == [
-        ("ingress", "10.0.0.0/16", None)]
-    assert group not in {r.peer_security_group_id for r in plan.security_group_rules}
+        ("ingress", "10.1.0.0/16", None)]
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
 
 
 def test_in_china_the_planned_role_carries_the_aws_cn_partition():
