@@ -41,6 +41,7 @@ ENDPOINT_GONE_STATES = ("deleted",)
 NAT_GATEWAY_AVAILABLE = "available"
 
 
+@lru_cache(maxsize=4096)  # asked for each proof; a handful of answers
 def endpoint_service_name(region: str, service: str) -> str:
     """The VPC endpoint service name, e.g. com.amazonaws.eu-west-1.ssm (never a prefix match).
 
@@ -49,11 +50,13 @@ def endpoint_service_name(region: str, service: str) -> str:
     return f"{aws_regions.ENDPOINT_SERVICE_PREFIX}.{region}.{service}"
 
 
+@lru_cache(maxsize=4096)  # asked for each proof; a handful of answers
 def service_hostname(region: str, service: str) -> str:
     """ssm.eu-west-1.amazonaws.com; ssm.cn-north-1.amazonaws.com.cn in China."""
     return f"{service}.{region}.{aws_regions.partition_of(region).dns_suffix}"
 
 
+@lru_cache(maxsize=4096)  # asked for each proof; a handful of answers
 def partition(region: str) -> str:
     """The ARN partition of a region: aws, aws-cn, aws-us-gov..."""
     return aws_regions.partition_of(region).name
