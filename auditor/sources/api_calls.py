@@ -19,9 +19,14 @@ class ApiCall:
     per_resource: bool = False  # one call per resource: the file is a list of answers
     # IAM and Organizations: read once per account, kept in the snapshot's "account" folder
     account_wide: bool = False
+    # The AWS CLI's command name when hyphenating the operation does not give it
+    # (ListHostedZonesByVPC is list-hosted-zones-by-vpc)
+    cli_name: str = ""
 
     @property
     def file_name(self) -> str:
+        if self.cli_name:
+            return f"{self.cli_name}.json"
         words = []
         for char in self.operation:
             if char.isupper() and words:
@@ -110,6 +115,38 @@ DHMC_SETTING = ApiCall("dhmc_setting", "ssm", "GetServiceSetting", "ServiceSetti
 INSTANCE_INFORMATION = ApiCall("instance_information", "ssm", "DescribeInstanceInformation",
                                "InstanceInformationList")
 DHMC_SETTING_ID = "/ssm/managed-instance/default-ec2-instance-management-role"
+# DNS as the VPC resolver answers it, per region (auditor/analysis/dns.py). Route 53 private
+# hosted zones associated with each VPC in scope (ListHostedZonesByVPC takes one VPC: one call
+# per VPC, one empty page for a VPC without zones, as DescribeVpcAttribute), and the record
+# sets of the zones that may answer for the agent's names (the services' names or a parent of
+# them, and the zones their records lead to); Resolver rules and their associations (one call
+# each); DNS Firewall rule groups associated with the VPCs (one call), the rules of those
+# groups and the domains of the lists they use (one call per group and per list); Route 53
+# Profiles associated with the VPCs (one call) and the resources of those profiles (one per
+# profile). A region without any costs one empty page per VPC and four more calls.
+HOSTED_ZONES_BY_VPC = ApiCall("hosted_zones_by_vpc", "route53", "ListHostedZonesByVPC",
+                              "HostedZoneSummaries", per_resource=True,
+                              cli_name="list-hosted-zones-by-vpc")
+RECORD_SETS = ApiCall("record_sets", "route53", "ListResourceRecordSets", "ResourceRecordSets",
+                      per_resource=True)
+RESOLVER_RULES = ApiCall("resolver_rules", "route53resolver", "ListResolverRules",
+                         "ResolverRules")
+RESOLVER_RULE_ASSOCIATIONS = ApiCall("resolver_rule_associations", "route53resolver",
+                                     "ListResolverRuleAssociations", "ResolverRuleAssociations")
+FIREWALL_ASSOCIATIONS = ApiCall("firewall_associations", "route53resolver",
+                                "ListFirewallRuleGroupAssociations",
+                                "FirewallRuleGroupAssociations")
+FIREWALL_RULES = ApiCall("firewall_rules", "route53resolver", "ListFirewallRules",
+                         "FirewallRules", per_resource=True)
+FIREWALL_DOMAIN_LISTS = ApiCall("firewall_domain_lists", "route53resolver",
+                                "ListFirewallDomainLists", "FirewallDomainLists")
+FIREWALL_DOMAINS = ApiCall("firewall_domains", "route53resolver", "ListFirewallDomains",
+                           "Domains", per_resource=True)
+PROFILE_ASSOCIATIONS = ApiCall("profile_associations", "route53profiles",
+                               "ListProfileAssociations", "ProfileAssociations")
+PROFILE_RESOURCES = ApiCall("profile_resources", "route53profiles",
+                            "ListProfileResourceAssociations", "ProfileResourceAssociations",
+                            per_resource=True)
 
 EC2_CALLS = (
     INSTANCES, VPCS, VPC_ATTRIBUTES, DHCP_OPTIONS, SUBNETS, ROUTE_TABLES, INTERNET_GATEWAYS,
@@ -119,7 +156,10 @@ EC2_CALLS = (
 IAM_CALLS = (IAM_AUTHORIZATION, IAM_POLICIES, IAM_POLICY_VERSIONS)
 ORGANIZATION_CALLS = (ORGANIZATION, ORGANIZATION_PARENTS, SCP_ATTACHMENTS, SCP_DOCUMENTS)
 SSM_CALLS = (DHMC_SETTING, INSTANCE_INFORMATION)
-ALL_CALLS = EC2_CALLS + IAM_CALLS + ORGANIZATION_CALLS + SSM_CALLS
+DNS_CALLS = (HOSTED_ZONES_BY_VPC, RECORD_SETS, RESOLVER_RULES, RESOLVER_RULE_ASSOCIATIONS,
+             FIREWALL_ASSOCIATIONS, FIREWALL_RULES, FIREWALL_DOMAIN_LISTS, FIREWALL_DOMAINS,
+             PROFILE_ASSOCIATIONS, PROFILE_RESOURCES)
+ALL_CALLS = EC2_CALLS + IAM_CALLS + ORGANIZATION_CALLS + SSM_CALLS + DNS_CALLS
 BY_KIND = {call.kind: call for call in ALL_CALLS}
 BY_FILE = {call.file_name: call for call in ALL_CALLS}
 
