@@ -12,7 +12,6 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
-
 _CHECKED: dict[str, AwsSolutionsChecks] = {}  # app node address -> its checks
 
 

@@ -30,8 +30,13 @@ import aws_cdk as cdk
 from auditor.errors import UsageError
 from stacks import lambda_bundle
 from stacks.nag import add_nag_checks
-from stacks.org_audit import LambdaCode, OrgAuditSettings, OrgAuditStack
-from stacks.org_member_role import MemberRoleSettings, MemberRoleStack
+from stacks.org_audit import ALL_REGIONS, LambdaCode, OrgAuditSettings, OrgAuditStack
+from stacks.org_member_role import (
+    LIST_FUNCTION_ROLE_NAME,
+    UNIT_FUNCTION_ROLE_NAME,
+    MemberRoleSettings,
+    MemberRoleStack,
+)
 
 CONTEXT_SWITCH = "org_audit"
 PREFIX = "org_audit_"
@@ -58,7 +63,10 @@ def add_org_audit_stacks(app: cdk.App) -> list[cdk.Stack]:
         audit_account=settings.account or _missing_account(),
         role_name=settings.role_name, external_id=settings.external_id,
         operator_principal=context.text("operator_principal", PRINCIPAL,
-                                        "an IAM role or user ARN"))
+                                        "an IAM role or user ARN"),
+        # The list function reads each account's enabled regions only for regions "all".
+        function_roles=(UNIT_FUNCTION_ROLE_NAME,) + (
+            (LIST_FUNCTION_ROLE_NAME,) if settings.regions == ALL_REGIONS else ()))
     code = lambda_code(context, settings)
     stacks = [OrgAuditStack(app, settings, code), MemberRoleStack(app, member)]
     add_nag_checks(app)

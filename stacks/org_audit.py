@@ -37,22 +37,30 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from auditor.lambdas import environment
+from auditor.lambdas.store import (
+    MAP_RESULTS_PREFIX,
+    REPORTS_PREFIX,
+    RUNS_PREFIX,
+    SUMMARIES_PREFIX,
+)
 from stacks.common import stack_name
 from stacks.lambda_bundle import TARGETS, LambdaTarget
 from stacks.nag import acknowledge
-from stacks.org_member_role import DEFAULT_MEMBER_ROLE_NAME, UNIT_FUNCTION_ROLE_NAME
+from stacks.org_member_role import (
+    DEFAULT_MEMBER_ROLE_NAME,
+    LIST_FUNCTION_ROLE_NAME,
+    UNIT_FUNCTION_ROLE_NAME,
+    member_role_actions,
+)
 
 ORG_AUDIT_STACK_NAME = stack_name("OrgAudit")
+ALL_REGIONS = "all"
 # Without it, aws-cdk-lib 2.275 leaves ResultWriterV2 out of the definition, silently.
 RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 # Access logs delivered by a bucket policy, not the log-delivery ACL (ACLs stay disabled).
 ACCESS_LOGS_BY_POLICY_FLAG = "@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy"
 
-# Where things land in the bucket (auditor/lambdas/store.py reads and writes the same keys).
-REPORTS_PREFIX = "reports/"
-RUNS_PREFIX = "runs/"
-MAP_RESULTS_PREFIX = "runs/map-results"
-SUMMARIES_PREFIX = "summaries/"
 MAP_LABEL = "AuditUnits"
 
 HANDLERS = {
@@ -113,15 +121,15 @@ class OrgAuditStack(cdk.Stack):
             compatible_runtimes=[self._runtime()],
             compatible_architectures=[self._architecture()],
             description="ssm-auditor's runtime requirements (requirements-lambda.txt)")
-        environment = self._environment()
-        self.list_units = self._function("ListUnits", code, layer, environment,
+        variables = self._environment()
+        self.list_units = self._function("ListUnits", code, layer, variables,
                                          memory_mb=512, timeout=cdk.Duration.minutes(5),
-                                         concurrency=1)
+                                         concurrency=1, role_name=LIST_FUNCTION_ROLE_NAME)
         self.audit_unit = self._function(
-            "AuditUnit", code, layer, environment, memory_mb=settings.unit_memory_mb,
+            "AuditUnit", code, layer, variables, memory_mb=settings.unit_memory_mb,
             timeout=cdk.Duration.seconds(settings.unit_timeout_seconds),
             concurrency=settings.max_concurrency, role_name=UNIT_FUNCTION_ROLE_NAME)
-        self.summarize = self._function("Summarize", code, layer, environment, memory_mb=1024,
+        self.summarize = self._function("Summarize", code, layer, variables, memory_mb=1024,
                                         timeout=cdk.Duration.minutes(15), concurrency=1)
         self._grant()
         self.state_machine = self._state_machine()
@@ -180,19 +188,19 @@ class OrgAuditStack(cdk.Stack):
 
     def _environment(self) -> dict[str, str]:
         settings = self.settings
-        environment = {
-            "SSM_AUDITOR_BUCKET": self.bucket.bucket_name,
-            "SSM_AUDITOR_ROLE_NAME": settings.role_name,
-            "SSM_AUDITOR_REGIONS": settings.regions,
-            "SSM_AUDITOR_ACCOUNTS": ",".join(settings.accounts),
-            "SSM_AUDITOR_SECURITY_HUB": "true" if settings.security_hub else "false",
+        variables = {
+            environment.BUCKET: self.bucket.bucket_name,
+            environment.ROLE_NAME: settings.role_name,
+            environment.REGIONS: settings.regions,
+            environment.ACCOUNTS: ",".join(settings.accounts),
+            environment.SECURITY_HUB: "true" if settings.security_hub else "false",
         }
         if settings.external_id:
-            environment["SSM_AUDITOR_EXTERNAL_ID"] = settings.external_id
-        return environment
+            variables[environment.EXTERNAL_ID] = settings.external_id
+        return variables
 
     def _function(self, name: str, code: LambdaCode, layer: lambda_.ILayerVersion,
-                  environment: dict[str, str], *, memory_mb: int, timeout: cdk.Duration,
+                  variables: dict[str, str], *, memory_mb: int, timeout: cdk.Duration,
                   concurrency: int, role_name: str | None = None) -> lambda_.Function:
         log_group = logs.LogGroup(self, f"{name}Logs", retention=logs.RetentionDays.ONE_YEAR,
                                   removal_policy=cdk.RemovalPolicy.DESTROY)
@@ -205,7 +213,7 @@ class OrgAuditStack(cdk.Stack):
             handler=HANDLERS[name], code=lambda_.Code.from_asset(str(code.code)),
             layers=[layer], memory_size=memory_mb, timeout=timeout,
             reserved_concurrent_executions=concurrency, role=role, log_group=log_group,
-            environment=environment,
+            environment=variables,
             description=f"ssm-auditor organization audit: {name}")
         log_group.grant_write(role)
         return function
@@ -218,23 +226,24 @@ class OrgAuditStack(cdk.Stack):
         self.list_units.add_to_role_policy(iam.PolicyStatement(
             actions=ORGANIZATION_ACTIONS, resources=["*"]))
         acknowledge(self.list_units.role, "AwsSolutions-IAM5[Resource::*]",
-                    "Organizations' List/Describe calls over the whole organization: "
-                    "ListAccounts and ListRoots take no resource, and the OUs and policies "
-                    "are only known once listed")
+                    "Organizations' List/Describe calls over the whole organization (and EC2's "
+                    "DescribeRegions): ListAccounts, ListRoots and DescribeRegions take no "
+                    "resource, and the OUs and policies are only known once listed")
         self._objects(self.list_units, write=[RUNS_PREFIX])
-        # AuditUnit: the member role, in every account of the organization; reports out.
-        assume = iam.PolicyStatement(
-            actions=["sts:AssumeRole"],
-            resources=[f"arn:{cdk.Aws.PARTITION}:iam::*:role/{settings.role_name}"])
-        if settings.organization_id:
-            assume.add_condition("StringEquals",
-                                 {"aws:ResourceOrgID": settings.organization_id})
-        self.audit_unit.add_to_role_policy(assume)
-        acknowledge(self.audit_unit.role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:"
-                    f"iam::*:role/{settings.role_name}]",
-                    "the member accounts are only known at run time (Organizations' list); "
-                    "only the read-only role of that name, and only inside the organization "
-                    "when org_audit_organization_id is given")
+        if settings.regions == ALL_REGIONS:
+            # The regions enabled in each account: DescribeRegions through its member role,
+            # and in this account with the function's own credentials.
+            self._assume_member_role(self.list_units)
+            self.list_units.add_to_role_policy(iam.PolicyStatement(
+                actions=["ec2:DescribeRegions"], resources=["*"]))
+        # AuditUnit: the member role, in every account of the organization; in this account,
+        # its own credentials with the same read-only operations; reports out.
+        self._assume_member_role(self.audit_unit)
+        self.audit_unit.add_to_role_policy(iam.PolicyStatement(
+            actions=member_role_actions(), resources=["*"]))
+        acknowledge(self.audit_unit.role, "AwsSolutions-IAM5[Resource::*]",
+                    "the audit account's own units are read with the function's credentials: "
+                    "the member role's Describe/Get/List operations, which take no resource")
         self._objects(self.audit_unit, read=[RUNS_PREFIX], write=[REPORTS_PREFIX])
         # Summarize: results and reports in, the summary out, findings to Security Hub.
         self._objects(self.summarize, read=[RUNS_PREFIX, REPORTS_PREFIX],
@@ -246,6 +255,21 @@ class OrgAuditStack(cdk.Stack):
                 resources=[f"{hub}:product/{cdk.Aws.ACCOUNT_ID}/default"]))
             self.summarize.add_to_role_policy(iam.PolicyStatement(
                 actions=["securityhub:GetFindings"], resources=[f"{hub}:hub/default"]))
+
+    def _assume_member_role(self, function: lambda_.Function) -> None:
+        settings = self.settings
+        assume = iam.PolicyStatement(
+            actions=["sts:AssumeRole"],
+            resources=[f"arn:{cdk.Aws.PARTITION}:iam::*:role/{settings.role_name}"])
+        if settings.organization_id:
+            assume.add_condition("StringEquals",
+                                 {"aws:ResourceOrgID": settings.organization_id})
+        function.add_to_role_policy(assume)
+        acknowledge(function.role, "AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:"
+                    f"iam::*:role/{settings.role_name}]",
+                    "the member accounts are only known at run time (Organizations' list); "
+                    "only the read-only role of that name, and only inside the organization "
+                    "when org_audit_organization_id is given")
 
     def _objects(self, function: lambda_.Function, read: tuple[str, ...] | list[str] = (),
                  write: tuple[str, ...] | list[str] = ()) -> None:

@@ -27,9 +27,11 @@ from stacks.nag import acknowledge
 
 MEMBER_ROLE_STACK_NAME = stack_name("OrgMemberRole")
 DEFAULT_MEMBER_ROLE_NAME = "ssm-auditor-readonly"
-# The audit account's role of the function that audits one unit: named, so that the member
-# accounts' trust can name it before it exists.
+# The audit account's roles of the functions that act in member accounts: named, so that the
+# member accounts' trust can name them before they exist. The unit function reads a unit; the
+# list function lists the regions enabled in each account (only for regions "all").
 UNIT_FUNCTION_ROLE_NAME = "ssm-auditor-org-unit"
+LIST_FUNCTION_ROLE_NAME = "ssm-auditor-org-list"
 READ_ONLY_POLICY_NAME = "ssm-auditor-read-only"
 
 
@@ -41,8 +43,8 @@ def member_role_actions() -> list[str]:
                    if call not in api_calls.ORGANIZATION_CALLS})
 
 
-def unit_function_role_arn(audit_account: str) -> str:
-    return f"arn:{cdk.Aws.PARTITION}:iam::{audit_account}:role/{UNIT_FUNCTION_ROLE_NAME}"
+def function_role_arn(audit_account: str, role_name: str) -> str:
+    return f"arn:{cdk.Aws.PARTITION}:iam::{audit_account}:role/{role_name}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,8 @@ class MemberRoleSettings:
     role_name: str = DEFAULT_MEMBER_ROLE_NAME
     external_id: str | None = None
     operator_principal: str | None = None  # an IAM role or user ARN, wildcards allowed
+    # The audit account's function roles the member role trusts.
+    function_roles: tuple[str, ...] = (UNIT_FUNCTION_ROLE_NAME,)
 
 
 class MemberRoleStack(cdk.Stack):
@@ -59,10 +63,11 @@ class MemberRoleStack(cdk.Stack):
                          synthesizer=cdk.LegacyStackSynthesizer(),
                          description="ssm-auditor: the read-only role the organization audit "
                                      "assumes in this account (deploy with a StackSet)")
-        trusted = [unit_function_role_arn(settings.audit_account)]
+        trusted = [function_role_arn(settings.audit_account, name)
+                   for name in settings.function_roles]
         self.role = iam.Role(
             self, "ReadOnlyRole", role_name=settings.role_name,
-            assumed_by=self._trust(settings.audit_account, trusted[0], settings.external_id),
+            assumed_by=self._trust(settings.audit_account, trusted, settings.external_id),
             max_session_duration=cdk.Duration.hours(1),
             description="ssm-auditor: reads what the auditor reads (Describe/Get/List), "
                         "nothing else")
@@ -82,9 +87,9 @@ class MemberRoleStack(cdk.Stack):
                       description="The role the organization audit assumes in this account")
 
     @staticmethod
-    def _trust(account: str, principal_arn: str,
+    def _trust(account: str, principal_arns: list[str],
                external_id: str | None) -> iam.IPrincipal:
-        conditions = _conditions(principal_arn, external_id)
+        conditions = _conditions(principal_arns, external_id)
         return iam.AccountPrincipal(account).with_conditions(conditions)
 
     @staticmethod
@@ -92,12 +97,13 @@ class MemberRoleStack(cdk.Stack):
                          external_id: str | None) -> iam.PolicyStatement:
         return iam.PolicyStatement(actions=["sts:AssumeRole"],
                                    principals=[iam.AccountPrincipal(account)],
-                                   conditions=_conditions(principal_arn, external_id))
+                                   conditions=_conditions([principal_arn], external_id))
 
 
-def _conditions(principal_arn: str, external_id: str | None) -> dict:
-    conditions: dict = {"ArnLike" if "*" in principal_arn else "ArnEquals":
-                        {"aws:PrincipalArn": principal_arn}}
+def _conditions(principal_arns: list[str], external_id: str | None) -> dict:
+    wildcard = any("*" in arn for arn in principal_arns)
+    conditions: dict = {"ArnLike" if wildcard else "ArnEquals": {
+        "aws:PrincipalArn": principal_arns[0] if len(principal_arns) == 1 else principal_arns}}
     if external_id:
         conditions["StringEquals"] = {"sts:ExternalId": external_id}
     return conditions
