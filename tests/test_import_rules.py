@@ -19,6 +19,7 @@ FLOORS = {
     "auditor.reports": 5,
     "auditor.prelaunch": 6,
     "auditor.remediation": 6,
+    "auditor.organization": 6,
     "auditor.commands": 7,
     "auditor.cli": 7,
     "auditor.__main__": 7,
