@@ -131,3 +131,25 @@ def no_scp_applies(organization: dict | None, account_id: str) -> str | None:
     if account_id and organization.get("MasterAccountId") == account_id:
         return "the management account (SCPs do not apply to it)"
     return None
+
+
+# A whole organization (--org): the read-only role each member account holds for the auditor,
+# and the session name AssumeRole gives (CloudTrail shows it in the member account).
+ORGANIZATION_ROLE_NAME = "ssm-auditor-readonly"
+ASSUME_ROLE_SESSION_NAME = "ssm-auditor"
+# Accounts Organizations lists that can be read: ACTIVE (State, or the older Status field).
+ACCOUNT_ACTIVE = "ACTIVE"
+
+
+def member_role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+    """The role the auditor assumes in a member account (a path is part of ``role_name``)."""
+    return f"arn:{partition}:iam::{account_id}:role/{role_name.strip('/')}"
+
+
+def partition_of(region: str) -> str:
+    """The ARN partition of a region."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"

@@ -89,6 +89,7 @@ def _instance_fields(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
     return {
         "instance_id": instance.instance_id,
         "name": instance.name,
+        "account_id": instance.account_id or None,
         "region": instance.region,
         "state": instance.state,
         "platform": instance.platform,
@@ -122,11 +123,27 @@ def _where(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
     return where
 
 
-def instance_dict(audit: InstanceAudit, locate: Locator = nowhere) -> dict[str, Any]:
+def instance_dict(audit: InstanceAudit, locate: Locator = nowhere,
+                  shared: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``shared``: service dicts by proof, for instances that share their proofs to share them
+    (``instance_dicts``)."""
     fields = _instance_fields(audit, locate)
-    fields["services"] = {name: service_dict(proof) for name, proof in audit.services.items()}
+    shared = {} if shared is None else shared
+    services = {}
+    for name, proof in audit.services.items():
+        if id(proof) not in shared:
+            shared[id(proof)] = service_dict(proof)
+        services[name] = shared[id(proof)]
+    fields["services"] = services
     fields.update(_where(audit, locate))
     return fields
+
+
+def instance_dicts(report: AuditReport, locate: Locator = nowhere) -> list[dict[str, Any]]:
+    """``instance_dict`` of every instance, alike instances sharing one dict per shared proof
+    (small for a fleet; the report must stay alive while they are used)."""
+    shared: dict[int, dict[str, Any]] = {}
+    return [instance_dict(audit, locate, shared) for audit in report.instances]
 
 
 def summary(report: AuditReport) -> dict[str, int]:
@@ -138,9 +155,13 @@ def summary(report: AuditReport) -> dict[str, int]:
 
 def catalogue_dict(report: AuditReport) -> dict[str, Any]:
     """How to fix each code the report holds, said once rather than in every finding."""
-    codes = sorted({finding.code for audit in report.instances for finding in audit.findings})
+    return catalogue_of({finding.code for audit in report.instances for finding in audit.findings})
+
+
+def catalogue_of(codes: set[str]) -> dict[str, Any]:
+    """The catalogue entries of these codes, sorted (the report's ``catalogue``)."""
     entries = {}
-    for code in codes:
+    for code in sorted(codes):
         entry = CATALOGUE.get(code)
         if entry is not None:
             entries[code] = {"title": entry.title, "category": entry.category,

@@ -167,3 +167,10 @@ def write_snapshot(directory: str | Path, captures: list[RawRegion],
 def _write_json(path: Path, answer: Any) -> None:
     with path.open("w") as handle:
         json.dump(answer, handle, indent=1, default=str)
+
+
+# For organization snapshots (auditor/sources/organization/snapshot.py): one unit is one region
+# folder of this layout.
+load_json = _load_json
+read_region_dir = _read_region_dir
+write_json = _write_json
