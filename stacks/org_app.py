@@ -28,9 +28,10 @@ from typing import Any
 import aws_cdk as cdk
 
 from auditor.errors import UsageError
+from auditor.sources.organization.units import ALL_REGIONS
 from stacks import lambda_bundle
 from stacks.nag import add_nag_checks
-from stacks.org_audit import ALL_REGIONS, LambdaCode, OrgAuditSettings, OrgAuditStack
+from stacks.org_audit import LambdaCode, OrgAuditSettings, OrgAuditStack
 from stacks.org_member_role import (
     LIST_FUNCTION_ROLE_NAME,
     UNIT_FUNCTION_ROLE_NAME,

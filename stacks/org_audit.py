@@ -37,6 +37,7 @@ from aws_cdk import aws_stepfunctions as sfn
 from aws_cdk import aws_stepfunctions_tasks as tasks
 from constructs import Construct
 
+from auditor.aws_facts import ORGANIZATION_ROLE_NAME
 from auditor.lambdas import environment
 from auditor.lambdas.store import (
     MAP_RESULTS_PREFIX,
@@ -44,18 +45,18 @@ from auditor.lambdas.store import (
     RUNS_PREFIX,
     SUMMARIES_PREFIX,
 )
+from auditor.sources import api_calls
+from auditor.sources.organization.units import ALL_REGIONS
 from stacks.common import stack_name
 from stacks.lambda_bundle import TARGETS, LambdaTarget
 from stacks.nag import acknowledge
 from stacks.org_member_role import (
-    DEFAULT_MEMBER_ROLE_NAME,
     LIST_FUNCTION_ROLE_NAME,
     UNIT_FUNCTION_ROLE_NAME,
     member_role_actions,
 )
 
 ORG_AUDIT_STACK_NAME = stack_name("OrgAudit")
-ALL_REGIONS = "all"
 # Without it, aws-cdk-lib 2.275 leaves ResultWriterV2 out of the definition, silently.
 RESULT_WRITER_V2_FLAG = "@aws-cdk/aws-stepfunctions:useDistributedMapResultWriterV2"
 # Access logs delivered by a bucket policy, not the log-delivery ACL (ACLs stay disabled).
@@ -79,7 +80,7 @@ class OrgAuditSettings:
     schedule: str = "rate(1 day)"
     max_concurrency: int = 20
     tolerated_failure_percentage: float = 10
-    role_name: str = DEFAULT_MEMBER_ROLE_NAME
+    role_name: str = ORGANIZATION_ROLE_NAME
     external_id: str | None = None
     regions: str = "all"  # comma-separated, or "all": the regions enabled in each account
     accounts: tuple[str, ...] = ()  # empty: every ACTIVE account
@@ -224,7 +225,7 @@ class OrgAuditStack(cdk.Stack):
         settings = self.settings
         # ListUnits: the organization's accounts and policies, read once; the unit list out.
         self.list_units.add_to_role_policy(iam.PolicyStatement(
-            actions=ORGANIZATION_ACTIONS, resources=["*"]))
+            actions=api_calls.iam_actions(api_calls.ORGANIZATION_WIDE_CALLS), resources=["*"]))
         acknowledge(self.list_units.role, "AwsSolutions-IAM5[Resource::*]",
                     "Organizations' List/Describe calls over the whole organization (and EC2's "
                     "DescribeRegions): ListAccounts, ListRoots and DescribeRegions take no "
@@ -366,12 +367,3 @@ class OrgAuditStack(cdk.Stack):
             acknowledge(state_machine, f"AwsSolutions-IAM5[Resource::{executions}{suffix}]",
                         "the Distributed Map starts, describes and stops its own child "
                         "executions, named at run time")
-
-
-# What ListUnits reads from Organizations (read-only; the management account or a delegated
-# administrator may call them).
-ORGANIZATION_ACTIONS = sorted({
-    "organizations:DescribeOrganization", "organizations:ListAccounts",
-    "organizations:ListParents", "organizations:ListPoliciesForTarget",
-    "organizations:DescribePolicy", "organizations:ListRoots",
-})

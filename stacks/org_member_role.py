@@ -21,12 +21,12 @@ import aws_cdk as cdk
 from aws_cdk import aws_iam as iam
 from constructs import Construct
 
+from auditor.aws_facts import ORGANIZATION_ROLE_NAME
 from auditor.sources import api_calls
 from stacks.common import stack_name
 from stacks.nag import acknowledge
 
 MEMBER_ROLE_STACK_NAME = stack_name("OrgMemberRole")
-DEFAULT_MEMBER_ROLE_NAME = "ssm-auditor-readonly"
 # The audit account's roles of the functions that act in member accounts: named, so that the
 # member accounts' trust can name them before they exist. The unit function reads a unit; the
 # list function lists the regions enabled in each account (only for regions "all").
@@ -36,11 +36,10 @@ READ_ONLY_POLICY_NAME = "ssm-auditor-read-only"
 
 
 def member_role_actions() -> list[str]:
-    """The IAM actions of every operation the auditor calls in a member account: the list of
-    ``api_calls`` but the Organizations calls, which the organization audit makes once, from
-    the audit (management or delegated administrator) account."""
-    return sorted({f"{call.service}:{call.operation}" for call in api_calls.ALL_CALLS
-                   if call not in api_calls.ORGANIZATION_CALLS})
+    """The IAM actions of every operation the auditor calls in a member account
+    (``api_calls.UNIT_CALLS``: a unit's reads, and DescribeRegions for ``--regions all``); the
+    Organizations calls are made once, from the audit account, never in a member."""
+    return api_calls.iam_actions(api_calls.UNIT_CALLS)
 
 
 def function_role_arn(audit_account: str, role_name: str) -> str:
@@ -50,7 +49,7 @@ def function_role_arn(audit_account: str, role_name: str) -> str:
 @dataclass(frozen=True)
 class MemberRoleSettings:
     audit_account: str
-    role_name: str = DEFAULT_MEMBER_ROLE_NAME
+    role_name: str = ORGANIZATION_ROLE_NAME
     external_id: str | None = None
     operator_principal: str | None = None  # an IAM role or user ARN, wildcards allowed
     # The audit account's function roles the member role trusts.

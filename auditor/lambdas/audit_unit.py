@@ -16,11 +16,8 @@ from typing import Any
 
 from auditor.lambdas.environment import Settings
 from auditor.lambdas.store import Run, Store
-from auditor.organization.unit import audit_unit
-from auditor.sources.organization.access import OrganizationAccess
-from auditor.sources.organization.answers import OrganizationAnswers
-from auditor.sources.organization.live import LiveUnits
-from auditor.sources.organization.units import Unit
+from auditor.organization import audit_unit
+from auditor.sources.organization import LiveUnits, OrganizationAccess, OrganizationAnswers, Unit
 
 # Seconds kept for writing the report when the unit outlives the function's time.
 WRITE_MARGIN = 30.0

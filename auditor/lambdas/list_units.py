@@ -12,9 +12,12 @@ from typing import Any
 
 from auditor.lambdas.environment import Settings
 from auditor.lambdas.store import Run, Store
-from auditor.sources.organization.access import OrganizationAccess
-from auditor.sources.organization.live import list_units, read_organization
-from auditor.sources.organization.units import Selection
+from auditor.sources.organization import (
+    OrganizationAccess,
+    Selection,
+    list_units,
+    read_organization,
+)
 
 
 def handler(event: dict[str, Any], _context: Any = None) -> dict[str, Any]:

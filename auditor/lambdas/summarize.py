@@ -22,9 +22,8 @@ from typing import Any
 from auditor.lambdas import security_hub
 from auditor.lambdas.environment import Settings
 from auditor.lambdas.store import Run, Store
-from auditor.organization.run import OrganizationRun
-from auditor.organization.unit import ERROR, OK, unit_entry
-from auditor.sources.organization.units import Unit
+from auditor.organization import ERROR, OK, OrganizationRun, unit_entry
+from auditor.sources.organization import Unit
 
 NO_RESULT = ("no result: its function did not finish (see the map run{})")
 
