@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor.lambdas.environment import Settings
+from auditor.lambdas.environment import Settings, own_account
 from auditor.lambdas.store import Run, Store
 from auditor.organization import audit_unit
 from auditor.sources.organization import LiveUnits, OrganizationAccess, OrganizationAnswers, Unit
@@ -33,7 +33,7 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
     # A new source for every unit: nothing read for one run is kept for the next.
     source = LiveUnits(_access(settings), _organization(store, event["run"]["organization_key"]))
     document = audit_unit(unit, source, timeout=_time_left(context))
-    findings = unit_findings(document)
+    findings = unit_findings(document, own_account(context)[1], settings.region)
     report_key = run.report_key(unit.account_id, unit.region)
     findings_key = run.findings_key(unit.account_id, unit.region)
     # The run beside the report: a summary of this run never takes an earlier one's report.
@@ -43,11 +43,16 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
             "findings": len(findings)}
 
 
-def unit_findings(document: dict[str, Any]) -> list[dict[str, Any]]:
-    """The unit's findings in the AWS Security Finding Format, as ``--format asff`` gives them."""
-    from auditor.reports.asff_report import findings_of_unit
+def unit_findings(document: dict[str, Any], audit_account: str,
+                  region: str) -> list[dict[str, Any]]:
+    """The unit's findings in the AWS Security Finding Format, made by ``--format asff``'s own
+    code, as the audit account imports them (its account and product, in its region)."""
+    from auditor.reports.asff_report import Product, findings_of, timestamp
 
-    return findings_of_unit(document)
+    now = timestamp()
+    product = Product(account_id=audit_account, region=region)
+    return [finding for instance in document["instances"]
+            for finding in findings_of(instance, now, product)]
 
 
 def _access(settings: Settings) -> OrganizationAccess:

@@ -36,3 +36,15 @@ class Settings:
                    security_hub=os.environ.get(SECURITY_HUB, "true") == "true",
                    region=os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
                    or "us-east-1")
+
+
+def own_account(context: object) -> tuple[str, str]:
+    """The partition and account the function runs in (from its ARN, else STS)."""
+    arn = str(getattr(context, "invoked_function_arn", "") or "")
+    parts = arn.split(":")
+    if len(parts) > 4 and parts[4]:
+        return parts[1], parts[4]
+    import boto3
+
+    identity = boto3.client("sts").get_caller_identity()
+    return str(identity["Arn"]).split(":")[1], str(identity["Account"])

@@ -3,8 +3,8 @@
 **Where they are imported.** Security Hub takes a finding from the account named in its
 ``AwsAccountId`` only (the default product of a custom integration). The organization audit
 imports every finding **in the audit account**, with the member's instance as the resource
-(its ARN names the member account and region) and the unit in ``ProductFields``, rather than
-from each member account through a second, import-only role:
+(its ARN names the member account and region), rather than from each member account through a
+second, import-only role:
 
 - the member accounts hold one role, and it stays read-only: nothing in them may write, and a
   compromised audit function cannot put findings into a member's Security Hub;
@@ -13,13 +13,14 @@ from each member account through a second, import-only role:
 - the audit account is the delegated administrator, where the security team looks already.
 
 What it costs: in Security Hub the finding's account is the audit account; filter on the
-resource (``ResourceId`` holds the member's account) or on ``ProductFields``
-``ssm-auditor/AccountId``. A member account's own Security Hub does not show them.
+resource (``ResourceId`` holds the member's account and region). A member account's own
+Security Hub does not show them. The findings themselves are the ASFF report's
+(``auditor.reports.asff_report.findings_of`` with the audit account as ``Product``).
 
 **Findings that no longer hold** (the instance was fixed, or is gone) are archived: after a run,
-every active finding of this audit whose unit was audited successfully and that the run did not
-produce again is imported once more with ``RecordState: ARCHIVED``. A unit that failed keeps its
-findings as they were: not being able to look is not an all clear.
+every active finding of this product whose instance lies in a unit audited successfully, and
+that the run did not produce again, is imported once more with ``RecordState: ARCHIVED``. A unit
+that failed keeps its findings as they were: not being able to look is not an all clear.
 """
 
 from __future__ import annotations
@@ -30,8 +31,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 BATCH_SIZE = 100  # BatchImportFindings takes at most 100 findings a call
-UNIT_FIELD = "ssm-auditor/Unit"  # "ACCOUNT/REGION" of the unit that found it
-ACCOUNT_FIELD = "ssm-auditor/AccountId"  # the member account the instance lives in
 ARCHIVED = "ARCHIVED"
 ACTIVE = "ACTIVE"
 
@@ -52,22 +51,6 @@ def product_arn(partition: str, region: str, account_id: str) -> str:
     return f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"
 
 
-def for_audit_account(finding: dict[str, Any], audit_account: str, product: str,
-                      unit: str) -> dict[str, Any]:
-    """A finding as the audit account imports it: its account and product, the member account
-    and the unit kept in ``ProductFields`` (the resource keeps the member's ARN and region)."""
-    imported = copy.deepcopy(finding)
-    member = str(finding.get("AwsAccountId") or unit.split("/")[0])
-    imported["AwsAccountId"] = audit_account
-    imported["ProductArn"] = product
-    # Security Hub fills the top-level Region with the region the finding is imported in.
-    imported.pop("Region", None)
-    fields = dict(imported.get("ProductFields") or {})
-    fields.update({UNIT_FIELD: unit, ACCOUNT_FIELD: member})
-    imported["ProductFields"] = fields
-    return imported
-
-
 def import_findings(client: Any, findings: Iterable[dict[str, Any]]) -> ImportResult:
     """BatchImportFindings, ``BATCH_SIZE`` at a time (the SDK's retries absorb throttling)."""
     result = ImportResult()
@@ -76,19 +59,27 @@ def import_findings(client: Any, findings: Iterable[dict[str, Any]]) -> ImportRe
     return result
 
 
+def unit_of(finding: dict[str, Any]) -> str | None:
+    """``ACCOUNT/REGION`` of the finding's resource (an ARN), None when it has no ARN."""
+    for resource in finding.get("Resources") or []:
+        parts = str(resource.get("Id") or "").split(":")
+        if len(parts) > 5 and parts[0] == "arn":
+            return f"{parts[4]}/{parts[3]}"
+    return None
+
+
 def archive_stale(client: Any, product: str, current_ids: set[str], audited_units: set[str],
                   now: str) -> ImportResult:
-    """Archive this audit's active findings that the run did not produce again, for the units
-    it audited successfully (``"ACCOUNT/REGION"``) only."""
+    """Archive the product's active findings that the run did not produce again, for the
+    units it audited successfully (``"ACCOUNT/REGION"``) only."""
     stale = []
     paginator = client.get_paginator("get_findings")
     filters = {"ProductArn": [{"Value": product, "Comparison": "EQUALS"}],
                "RecordState": [{"Value": ACTIVE, "Comparison": "EQUALS"}]}
     for page in paginator.paginate(Filters=filters, PaginationConfig={"PageSize": 100}):
         for finding in page.get("Findings") or []:
-            unit = (finding.get("ProductFields") or {}).get(UNIT_FIELD)
             # The filters again: an emulator (or a future API) may ignore them.
-            if (unit in audited_units and finding.get("Id") not in current_ids
+            if (unit_of(finding) in audited_units and finding.get("Id") not in current_ids
                     and finding.get("ProductArn") == product
                     and finding.get("RecordState", ACTIVE) == ACTIVE):
                 archived = copy.deepcopy(finding)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from auditor.lambdas import security_hub
-from auditor.lambdas.environment import Settings
+from auditor.lambdas.environment import Settings, own_account
 from auditor.lambdas.store import Run, Store
 from auditor.organization import ERROR, OK, OrganizationRun, unit_entry
 from auditor.sources.organization import Unit
@@ -93,7 +93,7 @@ def import_to_security_hub(store: Store, entries: list[dict[str, Any]], settings
     the stale ones archived (for the units read successfully only)."""
     import boto3
 
-    partition, account = _own_account(context)
+    partition, account = own_account(context)
     product = security_hub.product_arn(partition, settings.region, account)
     client = boto3.client("securityhub", region_name=settings.region)
     current: set[str] = set()
@@ -102,11 +102,9 @@ def import_to_security_hub(store: Store, entries: list[dict[str, Any]], settings
         for entry in entries:
             if entry.get("status") != OK or not entry.get("findings_key"):
                 continue
-            unit = f"{entry['account_id']}/{entry['region']}"
             for finding in store.get_json(entry["findings_key"], missing=[]) or []:
-                imported = security_hub.for_audit_account(finding, account, product, unit)
-                current.add(imported["Id"])
-                yield imported
+                current.add(finding["Id"])
+                yield finding
 
     imported = security_hub.import_findings(client, findings())
     audited = {f"{entry['account_id']}/{entry['region']}" for entry in entries
@@ -115,18 +113,6 @@ def import_to_security_hub(store: Store, entries: list[dict[str, Any]], settings
     archived = security_hub.archive_stale(client, product, current, audited, now)
     return {"findings_imported": imported.imported, "findings_archived": archived.imported,
             "findings_failed": (imported.failed + archived.failed)[:20]}
-
-
-def _own_account(context: Any) -> tuple[str, str]:
-    """The partition and account the function runs in (from its ARN, else STS)."""
-    arn = getattr(context, "invoked_function_arn", "") or ""
-    parts = arn.split(":")
-    if len(parts) > 4 and parts[4]:
-        return parts[1], parts[4]
-    import boto3
-
-    identity = boto3.client("sts").get_caller_identity()
-    return identity["Arn"].split(":")[1], identity["Account"]
 
 
 def _json(text: Any) -> dict[str, Any]:
