@@ -256,8 +256,8 @@ def test_without_map_results_each_unit_comes_from_its_report_of_this_run_only(
     audit_unit.handler({"unit": {"account_id": AUDIT, "region": REGION},
                         "run": listed["run"]}, FakeContext())
 
-    answer = summarize.handler({**listed, "map_error": {"Error": "States.ExceedToleratedFailureThreshold",
-                                                        "Cause": "too many"}}, FakeContext())
+    map_error = {"Error": "States.ExceedToleratedFailureThreshold", "Cause": "too many"}
+    answer = summarize.handler({**listed, "map_error": map_error}, FakeContext())
 
     summary = Store(BUCKET, boto3.client("s3", region_name=REGION)).get_json(
         answer["summary_key"])
@@ -298,7 +298,7 @@ def test_batches_of_at_most_100_findings() -> None:
         def __init__(self) -> None:
             self.sizes: list[int] = []
 
-        def batch_import_findings(self, Findings: list) -> dict:  # noqa: N803 (boto3's name)
+        def batch_import_findings(self, Findings: list) -> dict:
             self.sizes.append(len(Findings))
             return {"SuccessCount": len(Findings), "FailedCount": 0, "FailedFindings": []}
 
