@@ -23,10 +23,10 @@ from auditor.sources import api_calls
 from stacks import org_app
 from stacks.org_audit import HANDLERS, RESULT_WRITER_V2_FLAG
 from stacks.org_member_role import LIST_FUNCTION_ROLE_NAME, UNIT_FUNCTION_ROLE_NAME
-from tests.cdk_synth import resources
+from tests.cdk_synth import ORG_AUDIT_ACCOUNT, definition, org_context, resources, synth_org
 from tests.test_cdk_app import offline_environment
 
-AUDIT = "111111111111"
+AUDIT = ORG_AUDIT_ACCOUNT
 OPERATOR = "arn:aws:iam::222222222222:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Admin_*"
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -40,22 +40,9 @@ def prebuilt(tmp_path_factory) -> Path:
     return folder
 
 
-def context(prebuilt: Path, cache: Path, **values: str) -> dict[str, str]:
-    return {"org_audit": "true", "org_audit_account": AUDIT, "org_audit_region": "eu-west-1",
-            "org_audit_lambda_dependencies": str(prebuilt),
-            "org_audit_build_cache": str(cache), **values}
-
-
-def synth(prebuilt: Path, cache: Path, **values: str) -> dict[str, Template]:
-    app = cdk.App(analytics_reporting=False, context=context(prebuilt, cache, **values))
-    stacks = org_app.add_org_audit_stacks(app)
-    app.synth()  # cdk-nag runs here: an unacknowledged finding raises
-    return {stack.stack_name: Template.from_stack(stack) for stack in stacks}
-
-
 @pytest.fixture(scope="module")
 def org(prebuilt: Path, tmp_path_factory) -> dict[str, Template]:
-    return synth(prebuilt, tmp_path_factory.mktemp("cache"), org_audit_max_concurrency="7",
+    return synth_org(prebuilt, tmp_path_factory.mktemp("cache"), org_audit_max_concurrency="7",
                  org_audit_tolerated_failure_percentage="5",
                  org_audit_schedule="cron(0 3 * * ? *)", org_audit_operator_principal=OPERATOR,
                  org_audit_external_id="audit-2026", org_audit_organization_id="o-abcdefghij")
@@ -67,22 +54,6 @@ def audit(org: dict[str, Template]) -> Template:
 
 def member(org: dict[str, Template]) -> Template:
     return org["SsmAuditor-OrgMemberRole"]
-
-
-def definition(template: Template) -> dict[str, Any]:
-    """The state machine's definition, its tokens (ARNs, bucket names) as <Logical.Attr>."""
-    [properties] = resources(template, "AWS::StepFunctions::StateMachine")
-    text = properties["DefinitionString"]
-    parts = [text] if isinstance(text, str) else text["Fn::Join"][1]
-    return json.loads("".join(part if isinstance(part, str) else _token(part)
-                              for part in parts))
-
-
-def _token(part: dict[str, Any]) -> str:
-    if "Ref" in part:
-        return f"<{part['Ref']}>"
-    logical, attribute = part["Fn::GetAtt"]
-    return f"<{logical}.{attribute}>"
 
 
 def function_named(template: Template, handler: str) -> dict[str, Any]:
@@ -182,7 +153,7 @@ def test_schedule_starts_the_state_machine(org) -> None:
 
 
 def test_default_schedule_is_daily(prebuilt, tmp_path) -> None:
-    templates = synth(prebuilt, tmp_path)
+    templates = synth_org(prebuilt, tmp_path)
     [rule] = resources(templates["SsmAuditor-OrgAudit"], "AWS::Events::Rule")
 
     assert rule["ScheduleExpression"] == "rate(1 day)"
@@ -291,7 +262,7 @@ def test_member_role_trusts_only_the_audit_functions_and_the_operator(org) -> No
 
 def test_with_named_regions_only_the_unit_function_is_trusted_and_may_assume(
         prebuilt, tmp_path) -> None:
-    templates = synth(prebuilt, tmp_path, org_audit_regions="eu-west-1,us-east-1")
+    templates = synth_org(prebuilt, tmp_path, org_audit_regions="eu-west-1,us-east-1")
     [role] = resources(templates["SsmAuditor-OrgMemberRole"], "AWS::IAM::Role")
     [trust] = role["AssumeRolePolicyDocument"]["Statement"]
     listing = statements_of_role(templates["SsmAuditor-OrgAudit"], "ListUnitsRole")
@@ -362,7 +333,7 @@ def test_every_acknowledged_nag_finding_has_its_reason_in_the_template(org) -> N
         "dependencies"])
 def test_bad_context_values_are_one_line_usage_errors(prebuilt, tmp_path, values,
                                                       words) -> None:
-    app = cdk.App(analytics_reporting=False, context=context(prebuilt, tmp_path, **values))
+    app = cdk.App(analytics_reporting=False, context=org_context(prebuilt, tmp_path, **values))
 
     with pytest.raises(UsageError) as raised:
         org_app.add_org_audit_stacks(app)
@@ -377,7 +348,7 @@ def test_app_synthesizes_both_stacks_and_stays_as_it_was_without_the_switch(
         return subprocess.run([sys.executable, "app.py"], cwd=ROOT, env=env, timeout=300,
                               capture_output=True, text=True, check=False)
 
-    result = run(context(prebuilt, tmp_path / "cache"))
+    result = run(org_context(prebuilt, tmp_path / "cache"))
     assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in (tmp_path / "out").glob("*.template.json")) == [
         "SsmAuditor-OrgAudit.template.json", "SsmAuditor-OrgMemberRole.template.json"]
