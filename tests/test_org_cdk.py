@@ -357,3 +357,29 @@ def test_app_synthesizes_both_stacks_and_stays_as_it_was_without_the_switch(
     assert missing.returncode == 2
     assert missing.stderr.count("\n") == 1
     assert "give the audit account with -c org_audit_account=ID" in missing.stderr
+
+
+def test_pinned_cdk_cli_synthesizes_the_organization_audit_offline(prebuilt, tmp_path) -> None:
+    """`cdk synth -c org_audit=true` as a user types it (the pinned CLI), offline: both
+    templates, the layer and the code as assets of the audit stack."""
+    cli = ROOT / "node_modules" / ".bin" / "cdk"
+    values = org_context(prebuilt, tmp_path / "cache")
+    command = [str(cli), "synth", "--quiet", "-o", str(tmp_path / "cdk.out")]
+    for name, value in values.items():
+        command += ["-c", f"{name}={value}"]
+
+    result = subprocess.run(command, cwd=ROOT, env=offline_environment(tmp_path), timeout=600,
+                            capture_output=True, text=True, check=False)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    manifest = json.loads((tmp_path / "cdk.out" / "manifest.json").read_text())
+    stacks = {name for name, artifact in manifest["artifacts"].items()
+              if artifact["type"] == "aws:cloudformation:stack"}
+    assert stacks == {"SsmAuditor-OrgAudit", "SsmAuditor-OrgMemberRole"}
+    assets = json.loads((tmp_path / "cdk.out" / "SsmAuditor-OrgAudit.assets.json").read_text())
+    staged = {entry["source"]["path"] for entry in assets["files"].values()
+              if entry["source"].get("packaging") == "zip"}
+    assert len(staged) == 2  # the layer and the code
+    contents = {name for path in staged for name in
+                (entry.name for entry in (tmp_path / "cdk.out" / path).iterdir())}
+    assert {"python", "auditor"} <= contents
