@@ -100,7 +100,10 @@ def import_to_security_hub(store: Store, entries: list[dict[str, Any]], settings
 
     def findings() -> Iterator[dict[str, Any]]:
         for entry in entries:
-            if entry.get("status") != OK or not entry.get("findings_key"):
+            # A unit that found nothing says so (0): its file is not read (most regions of an
+            # organization are empty, and reading 10,000 files costs minutes).
+            if entry.get("status") != OK or not entry.get("findings_key") \
+                    or entry.get("findings") == 0:
                 continue
             for finding in store.get_json(entry["findings_key"], missing=[]) or []:
                 current.add(finding["Id"])
