@@ -44,7 +44,8 @@ def main() -> int:
     if org_audit.wanted(app):
         # The organization audit (-c org_audit=true), beside a plan's stacks when one is given.
         try:
-            org_audit.add_org_audit_stacks(app)
+            # A plan's stacks add cdk-nag to the whole app: once is enough.
+            org_audit.add_org_audit_stacks(app, nag=not plan_file)
         except UsageError as error:
             print(f"{PROGRAM}: {error}", file=sys.stderr)
             return 2

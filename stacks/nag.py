@@ -12,19 +12,13 @@ import aws_cdk as cdk
 from cdk_nag import AwsSolutionsChecks
 from constructs import IConstruct
 
-_CHECKED: dict[str, AwsSolutionsChecks] = {}  # app node address -> its checks
-
 
 def add_nag_checks(app: cdk.App) -> AwsSolutionsChecks:
-    """Once per app, however many kinds of stacks it holds (a plan's, the organization
-    audit's)."""
-    if app.node.addr not in _CHECKED:
-        # The acknowledgements are also written into the templates (Metadata cdk_nag), so a
-        # reviewer of cdk.out sees every one with its reason.
-        checks = AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True)
-        cdk.Validations.of(app).add_plugins(checks)
-        _CHECKED[app.node.addr] = checks
-    return _CHECKED[app.node.addr]
+    # The acknowledgements are also written into the templates (Metadata cdk_nag), so a
+    # reviewer of cdk.out sees every one with its reason.
+    checks = AwsSolutionsChecks(app, write_suppressions_to_cloud_formation=True)
+    cdk.Validations.of(app).add_plugins(checks)
+    return checks
 
 
 def acknowledge(construct: IConstruct, finding_id: str, reason: str) -> None:

@@ -57,7 +57,9 @@ def wanted(app: cdk.App) -> bool:
     return str(app.node.try_get_context(CONTEXT_SWITCH)).lower() in ("true", "1", "yes")
 
 
-def add_org_audit_stacks(app: cdk.App) -> list[cdk.Stack]:
+def add_org_audit_stacks(app: cdk.App, nag: bool = True) -> list[cdk.Stack]:
+    """The two stacks, checked by cdk-nag (``nag=False``: the caller adds the checks to the
+    app once, for its other stacks too)."""
     context = _Context(app)
     settings = settings_from_context(context)
     member = MemberRoleSettings(
@@ -70,7 +72,8 @@ def add_org_audit_stacks(app: cdk.App) -> list[cdk.Stack]:
             (LIST_FUNCTION_ROLE_NAME,) if settings.regions == ALL_REGIONS else ()))
     code = lambda_code(context, settings)
     stacks = [OrgAuditStack(app, settings, code), MemberRoleStack(app, member)]
-    add_nag_checks(app)
+    if nag:
+        add_nag_checks(app)
     return stacks
 
 
