@@ -15,8 +15,9 @@ from auditor.organization.run import (
     DEFAULT_UNIT_TIMEOUT,
     OrganizationRun,
     audit_organization,
+    run_source,
 )
 from auditor.organization.unit import ERROR, OK, audit_unit, unit_entry
 
 __all__ = ["DEFAULT_LIVE_CONCURRENCY", "DEFAULT_UNIT_TIMEOUT", "ERROR", "OK",
-           "OrganizationRun", "audit_organization", "audit_unit", "unit_entry"]
+           "OrganizationRun", "audit_organization", "audit_unit", "run_source", "unit_entry"]

@@ -17,7 +17,7 @@ from auditor.sources.organization.pool import run_pool
 from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE
 
 if TYPE_CHECKING:
-    from auditor.sources.organization.units import Unit, UnitSource
+    from auditor.sources.organization.units import Selection, Unit, UnitSource
 
 DEFAULT_LIVE_CONCURRENCY = 16
 DEFAULT_UNIT_TIMEOUT = 900.0  # seconds, as long as a Lambda function may run
@@ -58,10 +58,11 @@ def audit_organization(units: list[Unit], source: UnitSource,
                        on_unit: Callable[[dict[str, Any]], None], *,
                        concurrency: int = DEFAULT_LIVE_CONCURRENCY,
                        timeout: float | None = DEFAULT_UNIT_TIMEOUT,
-                       on_progress: Callable[[OrganizationRun, dict[str, Any]], None] | None
-                       = None) -> OrganizationRun:
+                       on_progress: Callable[[dict[str, Any]], None] | None = None
+                       ) -> OrganizationRun:
     """``audit_unit`` of every unit on ``concurrency`` threads; ``on_unit(report)`` in this
-    thread as each finishes (write it: it is dropped afterwards), then ``on_progress``."""
+    thread as each finishes (write it: it is dropped afterwards), then ``on_progress(entry)``
+    with its ``units`` entry."""
     run = OrganizationRun(total=len(units))
     expect = getattr(source, "expect", None)
     if expect is not None:
@@ -71,7 +72,16 @@ def audit_organization(units: list[Unit], source: UnitSource,
         run.add(document["unit"])
         on_unit(document)
         if on_progress is not None:
-            on_progress(run, document["unit"])
+            on_progress(document["unit"])
 
     run_pool(units, lambda unit: audit_unit(unit, source, timeout=timeout), done, concurrency)
     return run
+
+
+def run_source(source: UnitSource, selection: Selection, units: list[Unit]) -> dict[str, Any]:
+    """The report's ``source`` for a run: where from, the organization, the selection and the
+    number of units."""
+    described = source.description().to_dict()
+    described["organization"] = {**(described.get("organization") or {}),
+                                 "selection": selection.to_dict(), "units": len(units)}
+    return described

@@ -7,7 +7,7 @@ is written: ``logical_id``, ``resource_type``, ``template`` (path and line), ``c
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import IO, Any
 
 from auditor.analysis.credentials import CredentialResult, PermissionsResult
 from auditor.analysis.results import Finding, ServiceProof
@@ -221,3 +221,41 @@ def render(report: AuditReport, options: RenderOptions | None = None,
     document["instances"] = [instance_dict(audit, locate) for audit in report.instances]
     document.update(_trailer(report))
     return json.dumps(document, indent=2)
+
+
+def encode_instance(document: dict[str, Any], encoded: dict[int, str]) -> str:
+    """One instance (as ``instance_dict`` gives it) as compact JSON, each service dict shared
+    between instances encoded once (``encoded``: by the dict's id, while the dicts live)."""
+    services = []
+    for name, service in document["services"].items():
+        if id(service) not in encoded:
+            encoded[id(service)] = json.dumps(service)
+        services.append(f"{json.dumps(name)}: {encoded[id(service)]}")
+    fields = json.dumps({key: value for key, value in document.items() if key != "services"})
+    return f'{fields[:-1]}, "services": {{{", ".join(services)}}}}}'
+
+
+class UnitWriter:
+    """``--org``: the JSON report written as units finish. The instances come first, as they
+    are audited; ``units``, ``summary`` and ``catalogue`` follow them."""
+
+    def __init__(self, out: IO[str], options: RenderOptions | None = None) -> None:
+        self.out = out
+        self.first = True
+        self.codes: set[str] = set()
+
+    def begin(self, source: dict[str, Any]) -> None:
+        self.out.write(f'{{"schema_version": {SCHEMA_VERSION}, "source": {json.dumps(source)}, '
+                       '"instances": [')
+
+    def unit(self, document: dict[str, Any]) -> None:
+        encoded: dict[int, str] = {}
+        for instance in document["instances"]:
+            self.out.write("\n" if self.first else ",\n")
+            self.out.write(encode_instance(instance, encoded))
+            self.first = False
+            self.codes.update(finding["code"] for finding in instance["findings"])
+
+    def end(self, units: list[dict[str, Any]], summary: dict[str, int]) -> None:
+        tail = {"units": units, "summary": summary, "catalogue": catalogue_of(self.codes)}
+        self.out.write(f"\n], {json.dumps(tail)[1:]}\n")

@@ -24,6 +24,7 @@ from auditor.sources.organization.live import (
     LiveUnits,
     enabled_regions,
     list_units,
+    open_live,
     read_organization,
     select_accounts,
 )
@@ -46,6 +47,6 @@ from auditor.sources.organization.units import (
 __all__ = [
     "ALL_REGIONS", "LiveUnits", "OrganizationAccess", "OrganizationAnswers", "Selection",
     "Shard", "SnapshotUnits", "SnapshotWriter", "Unit", "UnitFailure", "UnitSource", "UnitTimeout",
-    "enabled_regions", "is_organization_snapshot", "list_units", "organization_raws",
+    "enabled_regions", "is_organization_snapshot", "list_units", "open_live", "organization_raws",
     "read_organization", "run_pool", "select_accounts",
 ]

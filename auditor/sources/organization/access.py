@@ -85,8 +85,13 @@ class OrganizationAccess:
         with lock:  # one AssumeRole per account, however many of its units start at once
             held = self._credentials.get(account_id)
             if held is None or held["ends"] - time.time() < RENEW_BEFORE:
-                held = self._assume(account_id)
+                try:
+                    held = self._assume(account_id)
+                except UnitFailure as failure:  # its other units fail alike, without asking
+                    held = {"failure": str(failure), "ends": float("inf")}
                 self._credentials[account_id] = held
+            if "failure" in held:
+                raise UnitFailure(held["failure"])
             return held["keys"]
 
     def _assume(self, account_id: str) -> dict[str, Any]:

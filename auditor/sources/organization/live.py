@@ -142,6 +142,17 @@ def _read_policies(reader: live.Reader) -> None:
 # --- The units -------------------------------------------------------------------------------
 
 
+def open_live(profile: str | None, role_name: str, external_id: str | None,
+              selection: Selection, concurrency: int = 16, progress: Progress | None = None
+              ) -> tuple[LiveUnits, list[Unit]]:
+    """The caller's organization read, and the selection's units: what a live run starts
+    with. ``UsageError`` when the organization cannot be read or the selection is wrong."""
+    access = OrganizationAccess(profile, role_name, external_id)
+    organization = read_organization(access, progress)
+    return LiveUnits(access, organization), list_units(organization, selection, access,
+                                                        concurrency, progress)
+
+
 def list_units(organization: OrganizationAnswers, selection: Selection,
                access: OrganizationAccess, concurrency: int = 16,
                progress: Progress | None = None) -> list[Unit]:

@@ -26,6 +26,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,6 +36,7 @@ from auditor.errors import UsageError
 from auditor.sources import api_calls
 from auditor.sources.description import SourceDescription
 from auditor.sources.organization.answers import OrganizationAnswers
+from auditor.sources.organization.pool import run_pool
 from auditor.sources.organization.units import (
     ALL_REGIONS,
     Selection,
@@ -45,6 +48,7 @@ from auditor.sources.snapshot import load_json, read_region_dir, write_json
 
 if TYPE_CHECKING:
     from auditor.sources.live import Progress
+    from auditor.sources.organization.live import LiveUnits
 
 KIND = "organization"
 OK = "ok"
@@ -241,30 +245,69 @@ class SnapshotWriter:
 _DERIVED_KINDS = {call.kind for call in api_calls.ORGANIZATION_CALLS}
 
 
+def capture(source: LiveUnits, units: list[Unit], directory: str | Path, selection: Selection,
+            *, concurrency: int, timeout: float | None,
+            on_progress: Callable[[dict[str, Any]], None] | None = None) -> list[dict[str, Any]]:
+    """``snapshot --org``: read the units on a bounded pool and write each as it is read; the
+    manifest last. Returns the manifest's ``units`` entries (``instances`` added)."""
+    writer = SnapshotWriter(directory, source.organization, selection)
+    source.expect(units)
+
+    def read(unit: Unit) -> tuple[RawRegion | None, str | None]:
+        deadline = time.monotonic() + timeout if timeout else None
+        try:
+            return source.read(unit, deadline), None
+        except UnitFailure as failure:
+            return None, str(failure)
+
+    def done(unit: Unit, result: tuple[RawRegion | None, str | None]) -> None:
+        raw, error = result
+        entry = writer.add(unit, raw, error)
+        entry["instances"] = _instance_count(raw) if raw is not None else 0
+        if on_progress is not None:
+            on_progress(entry)
+
+    run_pool(units, read, done, concurrency)
+    writer.close()
+    return writer.units
+
+
+def _instance_count(raw: RawRegion) -> int:
+    answer = raw.answers.get(api_calls.INSTANCES.kind) or {}
+    return sum(len(reservation.get("Instances") or [])
+               for reservation in answer.get("Reservations") or [])
+
+
 def organization_raws(directory: str | Path, regions: list[str] | None,
                       accounts: list[str] | None, instance_ids: list[str] | None
                       ) -> list[RawRegion]:
     """An organization snapshot's units as raw answers, for the pipelines that take a few
     accounts at once (``--plan``, ``--verify-plan``, ``prelaunch``, ``--instance``): the
     units of ``accounts``, else of the accounts that hold ``instance_ids``, else all. A unit
-    that cannot be read is a ``UsageError`` here (those pipelines need every answer)."""
+    that cannot be read is a ``UsageError`` (those pipelines need every answer), unless it is
+    searched for instances that other units hold."""
     source = SnapshotUnits(directory)
     units = source.units(Selection(tuple(accounts or ()), tuple(regions or ())))
-    raws = []
+    raws, failures = [], []
     for unit in units:
         try:
             raw = source.read(unit)
         except UnitFailure as failure:
-            raise UsageError(f"organization snapshot {directory}, {unit.key}: {failure}"
-                             ) from None
+            failures.append(f"organization snapshot {directory}, {unit.key}: {failure}")
+            continue
         if accounts or not instance_ids or _holds(raw, instance_ids):
             raws.append(raw)
+    found = {instance for raw in raws for instance in _instance_ids(raw)}
+    if failures and (accounts or not instance_ids or not set(instance_ids) <= found):
+        raise UsageError(failures[0])
     return raws
 
 
 def _holds(raw: RawRegion, instance_ids: list[str]) -> bool:
+    return not _instance_ids(raw).isdisjoint(instance_ids)
+
+
+def _instance_ids(raw: RawRegion) -> set[str]:
     answer = raw.answers.get(api_calls.INSTANCES.kind) or {}
-    wanted = set(instance_ids)
-    return any(instance.get("InstanceId") in wanted
-               for reservation in answer.get("Reservations") or []
-               for instance in reservation.get("Instances") or [])
+    return {instance.get("InstanceId") for reservation in answer.get("Reservations") or []
+            for instance in reservation.get("Instances") or []}
