@@ -9,10 +9,9 @@
    regions. A recording pass reads the organization, assumes every member's role and reads
    that member's three units, keeping every answer (botocore ``after-call``) by what was asked
    (the operation, the request's URL and body). Every other account's units ask the same
-   questions and get
-   the same answers. The timed passes then read all N x 3 units as ``snapshot --org`` does
-   (``auditor.sources.organization.snapshot.capture``: the organization, the units listed,
-   the AssumeRoles, every unit on the pool, written to disk) with ``--concurrency 1`` and
+   questions and get the same answers. The timed passes then read all N x 3 units as ``--org`` and
+   ``snapshot --org`` do before they prove or write (the organization, the units listed, the
+   AssumeRoles, ``LiveUnits.read`` of every unit on the pool) with ``--concurrency 1`` and
    ``32``, each call answered from the recording by a botocore ``before-call`` hook after
    50 ms (serialization, the event chain and the clients are the SDK's own; a question not
    recorded fails the benchmark). Target: 32 at least 15 times faster than 1.
@@ -34,6 +33,7 @@ import argparse
 import copy
 import json
 import os
+import pickle
 import sys
 import tempfile
 import time
@@ -161,7 +161,7 @@ class Recording:
     """Answers kept by question; ``replay`` serves them after ``LATENCY``."""
 
     def __init__(self) -> None:
-        self.answers: dict[str, tuple[int, dict]] = {}
+        self.answers: dict[str, tuple[int, bytes]] = {}  # the answers pickled
         self.misses: list[str] = []
         self.calls = 0
 
@@ -175,7 +175,7 @@ class Recording:
             question = context.get("benchmark_question")
             if question and question not in self.answers:
                 self.answers[question] = (http_response.status_code,
-                                          _as_sent(copy.deepcopy(parsed)))
+                                          pickle.dumps(_as_sent(copy.deepcopy(parsed))))
 
         return {"before-call": ask, "after-call": keep}
 
@@ -194,8 +194,8 @@ class Recording:
                 return AWSResponse("https://miss", 400, {}, None), {
                     "Error": {"Code": "BenchmarkMiss", "Message": "not recorded"},
                     "ResponseMetadata": {"HTTPStatusCode": 400}}
-            status, parsed = self.answers[question]
-            return AWSResponse(params.get("url", ""), status, {}, None), copy.deepcopy(parsed)
+            status, parsed = self.answers[question]  # a fresh copy: botocore edits answers
+            return AWSResponse(params.get("url", ""), status, {}, None), pickle.loads(parsed)
 
         return {"before-call": answer}
 
@@ -244,10 +244,12 @@ def measure_collection(scale: Scale, work: Path) -> tuple[list[Collection], list
         LiveUnits,
         OrganizationAccess,
         Selection,
+        Unit,
+        UnitFailure,
         list_units,
         read_organization,
+        run_pool,
     )
-    from auditor.sources.organization.snapshot import capture
 
     recording = Recording()
     selection = Selection.from_flags(None, ",".join(REGIONS), None)
@@ -273,11 +275,20 @@ def measure_collection(scale: Scale, work: Path) -> tuple[list[Collection], list
             start = time.perf_counter()
             organization = read_organization(access)
             units = list_units(organization, selection, access, concurrency)
-            entries = capture(LiveUnits(access, organization), units, work / f"c{concurrency}",
-                              selection, concurrency=concurrency, timeout=None)
+            source = LiveUnits(access, organization)
+            source.expect(units)
+            failed: list[str] = []
+
+            def read(unit: Unit, source: LiveUnits = source, failed: list = failed) -> int:
+                try:
+                    return len(source.read(unit).answers)
+                except UnitFailure as failure:
+                    failed.append(str(failure))
+                    return 0
+
+            run_pool(units, read, lambda *_: None, concurrency)
             seconds = time.perf_counter() - start
-            results.append(Collection(concurrency, seconds, len(entries),
-                                      sum(e["status"] != "ok" for e in entries),
+            results.append(Collection(concurrency, seconds, len(units), len(failed),
                                       recording.calls))
     problems = [f"{len(recording.misses)} calls not recorded, e.g. {recording.misses[0]}"
                 ] if recording.misses else []
