@@ -47,9 +47,9 @@ def read_organization(access: OrganizationAccess, progress: Progress | None = No
                          ) from None
     raw = RawRegion(region=access.region, account_id=caller)
     try:
-        reader = live.Reader(access.clients(caller)("organizations", access.region), raw,
-                             progress, label="organization")
-        _read_organization(reader)
+        with access.account(caller) as clients:
+            _read_organization(live.Reader(clients("organizations", access.region), raw,
+                                           progress, label="organization"))
     except BotoCoreError as error:
         raise UsageError(f"cannot read the organization: {live.one_line(error)}") from None
     return OrganizationAnswers(raw.answers, raw.errors, caller)
@@ -203,9 +203,9 @@ def enabled_regions(access: OrganizationAccess, account_id: str) -> list[str]:
     """The regions enabled in the account (DescribeRegions through its role), sorted."""
     from botocore.exceptions import BotoCoreError
 
-    ec2 = access.clients(account_id)("ec2", access.region)
     try:
-        answer = ec2.describe_regions()
+        with access.account(account_id) as clients:
+            answer = clients("ec2", access.region).describe_regions()
     except BotoCoreError as error:
         raise UnitFailure(f"cannot list its regions: {live.one_line(error)}") from None
     except Exception as error:
@@ -254,17 +254,17 @@ class LiveUnits:
         try:
             if unit.error:
                 raise UnitFailure(unit.error)
-            clients = self.access.clients(unit.account_id, deadline)
-            raw = live.collect_region(clients, unit.region, None, progress, skip_empty=True,
-                                      label=unit.key)
-            raw.account_id = unit.account_id
-            if _has_instances(raw):
-                iam = self._account_iam(unit, clients, progress)
-                raw.answers.update(iam.answers)
-                raw.errors.update(iam.errors)
-                answers, errors = self.organization.account_answers(unit.account_id)
-                raw.answers.update(answers)
-                raw.errors.update(errors)
+            with self.access.account(unit.account_id, deadline) as clients:
+                raw = live.collect_region(clients, unit.region, None, progress,
+                                          skip_empty=True, label=unit.key)
+                raw.account_id = unit.account_id
+                if _has_instances(raw):
+                    iam = self._account_iam(unit, clients, progress)
+                    raw.answers.update(iam.answers)
+                    raw.errors.update(iam.errors)
+                    answers, errors = self.organization.account_answers(unit.account_id)
+                    raw.answers.update(answers)
+                    raw.errors.update(errors)
             return raw
         except UsageError as error:  # DescribeInstances refused: the region cannot be read
             raise UnitFailure(str(error)) from None
@@ -279,8 +279,8 @@ class LiveUnits:
             once = self._iam.setdefault(unit.account_id, _Once())
         with once.lock:
             if once.raw is None:
-                once.raw = live.collect_iam(clients, unit.region, unit.account_id, progress,
-                                            label=f"{unit.account_id}/account")
+                once.raw = live.collect_iam(clients, self.access.region, unit.account_id,
+                                            progress, label=f"{unit.account_id}/account")
             return once.raw
 
     def _done(self, account_id: str) -> None:

@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -155,7 +156,8 @@ def _read_organization(root: Path, manifest: dict) -> OrganizationAnswers:
 
 
 class SnapshotWriter:
-    """Writes an organization snapshot as its units are read (from one thread)."""
+    """Writes an organization snapshot as its units are read (``add`` from any thread: each
+    unit's folder is its own, an account's IAM folder is written by the first of its units)."""
 
     def __init__(self, directory: str | Path, organization: OrganizationAnswers,
                  selection: Selection) -> None:
@@ -164,6 +166,7 @@ class SnapshotWriter:
         self.selection = selection
         self.units: list[dict[str, Any]] = []
         self.accounts: dict[str, dict[str, Any]] = {}
+        self._lock = threading.Lock()
         try:
             self.root.mkdir(parents=True, exist_ok=True)
             (self.root / api_calls.MANIFEST_FILE).unlink(missing_ok=True)
@@ -188,21 +191,25 @@ class SnapshotWriter:
                 (account_wide if call.account_wide else regional)[call.file_name] = answer
             entry["errors"] = {kind: reason for kind, reason in raw.errors.items()
                                if not api_calls.BY_KIND[kind].account_wide}
-            account = self.accounts.setdefault(unit.account_id, {})
+            wide_errors = {kind: reason for kind, reason in raw.errors.items()
+                           if api_calls.BY_KIND[kind].account_wide and kind not in _DERIVED_KINDS}
+            with self._lock:
+                account = self.accounts.setdefault(unit.account_id, {})
+                first = bool(account_wide) and "written" not in account
+                if first:
+                    account["written"] = True
+                if wide_errors and "errors" not in account:
+                    account["errors"] = wide_errors
             try:
                 self._replace(self.root / unit.account_id / unit.region, regional)
-                if account_wide and "written" not in account:
+                if first:
                     self._replace(self.root / unit.account_id / api_calls.ACCOUNT_FOLDER,
                                   account_wide)
-                    account["written"] = True
             except OSError as failure:
                 raise UsageError(f"cannot write the snapshot to {self.root}: "
                                  f"{failure.strerror}") from None
-            wide_errors = {kind: reason for kind, reason in raw.errors.items()
-                           if api_calls.BY_KIND[kind].account_wide and kind not in _DERIVED_KINDS}
-            if wide_errors and "errors" not in account:
-                account["errors"] = wide_errors
-        self.units.append(entry)
+        with self._lock:
+            self.units.append(entry)
         return entry
 
     def close(self) -> None:
@@ -237,7 +244,7 @@ class SnapshotWriter:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         for name, answer in files.items():
-            write_json(partial / name, answer)
+            write_json(partial / name, answer, compact=True)
         shutil.rmtree(folder, ignore_errors=True)
         os.replace(partial, folder)
 
@@ -253,17 +260,19 @@ def capture(source: LiveUnits, units: list[Unit], directory: str | Path, selecti
     writer = SnapshotWriter(directory, source.organization, selection)
     source.expect(units)
 
-    def read(unit: Unit) -> tuple[RawRegion | None, str | None]:
+    def read(unit: Unit) -> dict[str, Any]:  # on the pool's threads: written as read
         deadline = time.monotonic() + timeout if timeout else None
         try:
-            return source.read(unit, deadline), None
+            raw = source.read(unit, deadline)
         except UnitFailure as failure:
-            return None, str(failure)
-
-    def done(unit: Unit, result: tuple[RawRegion | None, str | None]) -> None:
-        raw, error = result
+            raw, error = None, str(failure)
+        else:
+            error = None
         entry = writer.add(unit, raw, error)
         entry["instances"] = _instance_count(raw) if raw is not None else 0
+        return entry
+
+    def done(_unit: Unit, entry: dict[str, Any]) -> None:
         if on_progress is not None:
             on_progress(entry)
 
