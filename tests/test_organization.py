@@ -36,7 +36,13 @@ from auditor.sources.organization import (
 )
 from tests.checks import assert_one_line_error
 from tests.moto_estate import managed_node, record_operations, stub_ssm
-from tests.moto_organization import Organization, build_accounts, require_assumable_roles
+from tests.moto_organization import (
+    EXTERNAL_ID,
+    EXTERNAL_ROLE,
+    Organization,
+    build_accounts,
+    require_assumable_roles,
+)
 
 FIRST, SECOND = "us-east-1", "eu-west-1"
 REGIONS = f"{FIRST},{SECOND}"
@@ -199,6 +205,24 @@ def test_regions_of_an_account_whose_role_fails_are_one_unit_in_error(org: Organ
     assert (unit["region"], unit["status"]) == ("all", "error")
     assert "cannot assume" in unit["error"]
     assert code == 3
+
+
+@pytest.mark.parametrize(("external_id", "status"), [(None, "error"), ("wrong", "error"),
+                                                     (EXTERNAL_ID, "ok")])
+def test_role_name_and_external_id_are_used_to_assume_the_role(
+        org: Organization, capsys, external_id: str | None, status: str) -> None:
+    dev = org.account("dev")
+    extra = ["--external-id", external_id] if external_id else []
+    code, out, _ = run(capsys, "--all", "--org", "--accounts", dev, "--role-name",
+                       EXTERNAL_ROLE, *extra, "--format", "json", "-q")
+    [unit] = json.loads(out)["units"]
+    assert unit["status"] == status
+    if status == "error":
+        assert f"arn:aws:iam::{dev}:role/{EXTERNAL_ROLE}" in unit["error"]
+        assert code == 3
+    else:
+        assert unit["instances"] == 2
+        assert code == 1
 
 
 # --- Bad input -------------------------------------------------------------------------------
