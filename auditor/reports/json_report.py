@@ -182,6 +182,8 @@ def _trailer(report: AuditReport) -> dict[str, Any]:
         trailer["unresolved"] = report.unresolved
     if report.not_read is not None:
         trailer["not_read"] = report.not_read
+    if report.template_warnings is not None:
+        trailer["template_warnings"] = report.template_warnings
     return trailer
 
 

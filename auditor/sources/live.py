@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from auditor import aws_facts
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.sources import api_calls
@@ -208,7 +209,8 @@ def _dhcp_requests(vpcs: list[dict] | None, scoped: bool) -> list[Request]:
     if not scoped or vpcs is None:  # without the VPCs, read them all rather than nothing
         return EVERYTHING
     option_ids = [vpc.get("DhcpOptionsId") for vpc in vpcs]
-    return _by_ids("DhcpOptionsIds", [oid for oid in option_ids if oid and oid != "default"])
+    return _by_ids("DhcpOptionsIds", [oid for oid in option_ids
+                                      if oid and oid != aws_facts.NO_DHCP_OPTIONS])
 
 
 def _read_dns_attributes(reader: _Reader, vpc_ids: list[str]) -> None:
