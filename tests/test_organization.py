@@ -549,6 +549,13 @@ def test_snapshot_selection_flags_apply_to_an_organization_snapshot(
     report = json.loads(out)
     assert [(u["account_id"], u["region"]) for u in report["units"]] == [(dev, FIRST)]
     assert code == 1
+    code, out, err = run(capsys, "--all", "--snapshot", str(snapshot), "--regions",
+                         "ap-south-1")
+    assert out == ""
+    assert_one_line_error(code, err, "not ap-south-1")
+    code, out, err = run(capsys, "--all", "--snapshot", str(snapshot), "--accounts",
+                         "999999999999")
+    assert_one_line_error(code, err, "not in organization snapshot")
 
 
 def test_a_half_written_snapshot_is_refused_in_one_line(org: Organization, snapshot: Path,
