@@ -104,15 +104,10 @@ def session_hooks(handlers: dict[str, Callable]) -> Iterator[None]:
     """``handlers`` registered first on every boto3 session opened meanwhile."""
     import boto3
 
+    from builders.sessions import sessions_with
+
     real_session = boto3.Session
-
-    def session(*args: Any, **kwargs: Any) -> Any:
-        made = real_session(*args, **kwargs)
-        for event, handler in handlers.items():
-            made.events.register_first(event, handler)
-        return made
-
-    boto3.Session = session  # type: ignore[misc]
+    boto3.Session = sessions_with(handlers)  # type: ignore[misc]
     try:
         yield
     finally:

@@ -273,14 +273,10 @@ def test_a_member_account_is_told_org_mode_needs_the_management_account(
 
 def _hook_ec2(monkeypatch: pytest.MonkeyPatch, handler: Any) -> None:
     """``handler`` first on every EC2 DescribeInstances of every boto3 session opened."""
-    real_session = boto3.Session
+    from builders.sessions import sessions_with
 
-    def session(*args: Any, **kwargs: Any) -> Any:
-        made = real_session(*args, **kwargs)
-        made.events.register_first("before-call.ec2.DescribeInstances", handler)
-        return made
-
-    monkeypatch.setattr(boto3, "Session", session)
+    monkeypatch.setattr(boto3, "Session",
+                        sessions_with({"before-call.ec2.DescribeInstances": handler}))
 
 
 def test_a_region_refused_and_a_throttled_unit_fail_alone(org: Organization, capsys,
