@@ -2,7 +2,8 @@
 
 - ``estate_builder``: raw API answers (the AWS CLI's JSON shape) built without AWS;
 - ``demo_estate``: the bundled demo estate (demo/estate) described with it;
-- ``moto_layout``: one VPC seeded in moto through the EC2 API.
+- ``moto_layout``: one VPC seeded in moto through the EC2 API;
+- ``sessions``: boto3 sessions with event handlers registered first (answer, delay, watch calls).
 
 Neither tests/ nor scripts/ own these: tests never import scripts/ helpers and scripts never
 import tests/. Not part of the installed package.

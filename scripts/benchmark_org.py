@@ -104,15 +104,10 @@ def session_hooks(handlers: dict[str, Callable]) -> Iterator[None]:
     """``handlers`` registered first on every boto3 session opened meanwhile."""
     import boto3
 
+    from builders.sessions import sessions_with
+
     real_session = boto3.Session
-
-    def session(*args: Any, **kwargs: Any) -> Any:
-        made = real_session(*args, **kwargs)
-        for event, handler in handlers.items():
-            made.events.register_first(event, handler)
-        return made
-
-    boto3.Session = session  # type: ignore[misc]
+    boto3.Session = sessions_with(handlers)  # type: ignore[misc]
     try:
         yield
     finally:
@@ -380,17 +375,21 @@ def organization_answers(accounts: list[str]) -> Any:
     }, {}, accounts[0])
 
 
-def write_memory_organization(scale: Scale, folder: Path) -> tuple[str, str, int]:
-    """The organization snapshot; the largest unit's account and region, and the instances."""
+def write_memory_organization(scale: Scale, folder: Path) -> tuple[str, str, int, int]:
+    """The organization snapshot; the largest unit's account, region and instances, and the
+    instances in all."""
     from auditor.sources.organization import Selection, SnapshotWriter, Unit
 
     accounts = [f"{100000000000 + n:012d}" for n in range(scale.memory_accounts)]
     regions = ("eu-west-1", "us-east-1")
-    largest, _ = build_estate(scale.largest, regions[0])
     small_units = scale.memory_accounts * len(regions) - 1
     small_size = Size(instances=(scale.memory_instances - scale.largest.instances)
                       // small_units, subnets=SMALL_UNIT.subnets, vpcs=SMALL_UNIT.vpcs,
                       groups=SMALL_UNIT.groups)
+    # The largest unit takes the remainder, so that the units hold exactly the total.
+    largest_size = Size(scale.memory_instances - small_units * small_size.instances,
+                        scale.largest.subnets, scale.largest.vpcs, scale.largest.groups)
+    largest, _ = build_estate(largest_size, regions[0])
     small = {region: build_estate(small_size, region)[0].raw() for region in regions}
     writer = SnapshotWriter(folder, organization_answers(accounts), Selection())
     total = 0
@@ -401,7 +400,7 @@ def write_memory_organization(scale: Scale, folder: Path) -> tuple[str, str, int
             writer.add(Unit(account, region), raw, None)
             total += len(raw.answers["instances"]["Reservations"])
     writer.close()
-    return accounts[0], regions[0], total
+    return accounts[0], regions[0], largest_size.instances, total
 
 
 @dataclass
@@ -416,11 +415,11 @@ class MemoryRun:
 def measure_memory(scale: Scale, work: Path) -> tuple[list[MemoryRun], list[str]]:
     organization = work / "memory-org"
     print("  writing the organization snapshot", file=sys.stderr)
-    account, region, total = write_memory_organization(scale, organization)
+    account, region, biggest, total = write_memory_organization(scale, organization)
     runs = []
     bytecode = work / "bytecode"
     scenarios = [
-        (f"Largest unit alone ({scale.largest.instances:,} instances), jsonl",
+        (f"Largest unit alone ({biggest:,} instances), jsonl",
          ["--accounts", account, "--regions", region, "--format", "jsonl"]),
         (f"Whole organization ({total:,} instances), jsonl", ["--format", "jsonl"]),
         (f"Whole organization ({total:,} instances), json", ["--format", "json"]),
@@ -445,7 +444,7 @@ def measure_memory(scale: Scale, work: Path) -> tuple[list[MemoryRun], list[str]
             problems.append(f"{run.name}: {run.peak / alone:.2f} x the largest unit alone")
         if run.instances != total:
             problems.append(f"{run.name}: {run.instances} instances reported, not {total}")
-    if runs[0].instances != scale.largest.instances:
+    if runs[0].instances != biggest:
         problems.append(f"largest unit: {runs[0].instances} instances reported")
     problems += [f"{run.name}: exit status 2" for run in runs if run.exit_code == 2]
     return runs, problems

@@ -183,7 +183,8 @@ def build_accounts(organizations: Any, regions: Sequence[str] = ("us-east-1", "e
     - ``locked`` in OU dev, without the auditor's role (its assumption fails once
       ``require_assumable_roles`` is on): 1 healthy instance.
 
-    Every member but ``locked`` gets the read-only role ``READ_ROLE``. Call inside
+    Every member but ``locked`` gets the read-only role ``READ_ROLE``; ``dev`` also
+    ``EXTERNAL_ROLE``, whose trust requires ``EXTERNAL_ID``. Call inside
     ``mock_aws`` (or with a moto server), before ``require_assumable_roles``.
     """
     organizations.create_organization(FeatureSet="ALL")
@@ -209,12 +210,27 @@ def build_accounts(organizations: Any, regions: Sequence[str] = ("us-east-1", "e
         for region, healthy, no_profile in layout[name]:
             seed_estate(clients, estate, region, healthy, no_profile)
         if name not in ("management", "locked"):
+            clients("iam", first).create_role(RoleName=READ_ROLE,
+                                              AssumeRolePolicyDocument=json.dumps(_trust()))
+        if name == "dev":  # a second role, whose trust requires an external id
             clients("iam", first).create_role(
-                RoleName=READ_ROLE, AssumeRolePolicyDocument=json.dumps(
-                    {"Version": "2012-10-17", "Statement": [
-                        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
-                         "Action": "sts:AssumeRole"}]}))
+                RoleName=EXTERNAL_ROLE,
+                AssumeRolePolicyDocument=json.dumps(_trust(EXTERNAL_ID)))
     return Organization(root_id, ou_ids, estates, heartbeat)
+
+
+EXTERNAL_ROLE = "ssm-auditor-external"
+EXTERNAL_ID = "s3cret-4-audit"
+
+
+def _trust(external_id: str | None = None) -> dict:
+    """Trusted by moto's account (the caller), with an external id when given."""
+    statement: dict[str, Any] = {"Effect": "Allow",
+                                 "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+                                 "Action": "sts:AssumeRole"}
+    if external_id:
+        statement["Condition"] = {"StringEquals": {"sts:ExternalId": external_id}}
+    return {"Version": "2012-10-17", "Statement": [statement]}
 
 
 def require_assumable_roles(monkeypatch: Any) -> None:

@@ -36,7 +36,13 @@ from auditor.sources.organization import (
 )
 from tests.checks import assert_one_line_error
 from tests.moto_estate import managed_node, record_operations, stub_ssm
-from tests.moto_organization import Organization, build_accounts, require_assumable_roles
+from tests.moto_organization import (
+    EXTERNAL_ID,
+    EXTERNAL_ROLE,
+    Organization,
+    build_accounts,
+    require_assumable_roles,
+)
 
 FIRST, SECOND = "us-east-1", "eu-west-1"
 REGIONS = f"{FIRST},{SECOND}"
@@ -201,6 +207,24 @@ def test_regions_of_an_account_whose_role_fails_are_one_unit_in_error(org: Organ
     assert code == 3
 
 
+@pytest.mark.parametrize(("external_id", "status"), [(None, "error"), ("wrong", "error"),
+                                                     (EXTERNAL_ID, "ok")])
+def test_role_name_and_external_id_are_used_to_assume_the_role(
+        org: Organization, capsys, external_id: str | None, status: str) -> None:
+    dev = org.account("dev")
+    extra = ["--external-id", external_id] if external_id else []
+    code, out, _ = run(capsys, "--all", "--org", "--accounts", dev, "--role-name",
+                       EXTERNAL_ROLE, *extra, "--format", "json", "-q")
+    [unit] = json.loads(out)["units"]
+    assert unit["status"] == status
+    if status == "error":
+        assert f"arn:aws:iam::{dev}:role/{EXTERNAL_ROLE}" in unit["error"]
+        assert code == 3
+    else:
+        assert unit["instances"] == 2
+        assert code == 1
+
+
 # --- Bad input -------------------------------------------------------------------------------
 
 
@@ -249,14 +273,10 @@ def test_a_member_account_is_told_org_mode_needs_the_management_account(
 
 def _hook_ec2(monkeypatch: pytest.MonkeyPatch, handler: Any) -> None:
     """``handler`` first on every EC2 DescribeInstances of every boto3 session opened."""
-    real_session = boto3.Session
+    from builders.sessions import sessions_with
 
-    def session(*args: Any, **kwargs: Any) -> Any:
-        made = real_session(*args, **kwargs)
-        made.events.register_first("before-call.ec2.DescribeInstances", handler)
-        return made
-
-    monkeypatch.setattr(boto3, "Session", session)
+    monkeypatch.setattr(boto3, "Session",
+                        sessions_with({"before-call.ec2.DescribeInstances": handler}))
 
 
 def test_a_region_refused_and_a_throttled_unit_fail_alone(org: Organization, capsys,
@@ -525,6 +545,13 @@ def test_snapshot_selection_flags_apply_to_an_organization_snapshot(
     report = json.loads(out)
     assert [(u["account_id"], u["region"]) for u in report["units"]] == [(dev, FIRST)]
     assert code == 1
+    code, out, err = run(capsys, "--all", "--snapshot", str(snapshot), "--regions",
+                         "ap-south-1")
+    assert out == ""
+    assert_one_line_error(code, err, "not ap-south-1")
+    code, out, err = run(capsys, "--all", "--snapshot", str(snapshot), "--accounts",
+                         "999999999999")
+    assert_one_line_error(code, err, "not in organization snapshot")
 
 
 def test_a_half_written_snapshot_is_refused_in_one_line(org: Organization, snapshot: Path,

@@ -224,3 +224,60 @@ def test_an_error_stops_the_pool() -> None:
 
     with pytest.raises(UnitFailure, match="boom"):
         run_pool(range(50), work, lambda *_: None, 2)
+
+
+# --- jsonl and asff of any audit (the demo estate) --------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def demo_report():
+    from auditor.audit import audit_raws
+    from auditor.sources.read import read_raws
+
+    raws, source = read_raws("demo/estate", None, None)
+    report, _ = audit_raws(raws, None, source)
+    return report
+
+
+def test_jsonl_is_the_json_reports_instances_one_a_line(demo_report) -> None:
+    from auditor.reports import render
+
+    lines = render(demo_report, "jsonl").splitlines()
+    document = json.loads(render(demo_report, "json"))
+    assert [json.loads(line) for line in lines] == document["instances"]
+    assert all(instance["account_id"] == "111122223333" for instance in document["instances"])
+
+
+def test_asff_of_a_single_account_audit_fits_security_hubs_model(demo_report) -> None:
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    from auditor.reports import render
+    from auditor.reports.asff_report import Product, findings_of
+    from auditor.reports.json_report import instance_dicts
+    from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE
+
+    findings = json.loads(render(demo_report, "asff"))
+    shape = botocore.session.get_session().get_service_model(
+        "securityhub").operation_model("BatchImportFindings").input_shape
+    assert not ParamValidator().validate({"Findings": findings[:100]}, shape).has_errors()
+    reported = {f["Resources"][0]["Id"].rsplit("/", 1)[1] for f in findings}
+    for audit in demo_report.instances:
+        if audit.verdict in (MANAGEABLE, NOT_APPLICABLE):
+            assert audit.instance.instance_id not in reported
+        else:
+            assert audit.instance.instance_id in reported
+    # A finding without error or warning codes still says why the instance is reported.
+    bare = next(i for i in instance_dicts(demo_report) if i["verdict"] == "unknown")
+    bare["findings"] = []
+    [verdict] = findings_of(bare, "2026-01-01T00:00:00.000Z")
+    assert verdict["Id"].endswith("/VERDICT") and verdict["Severity"]["Label"] == "MEDIUM"
+    # Imported by an audit account: the finding is that account's, the resource the member's.
+    instance = next(i for i in instance_dicts(demo_report) if i["verdict"] == "not_manageable")
+    [first, *_] = findings_of(instance, "2026-01-01T00:00:00.000Z",
+                              Product("999988887777", "us-east-1"))
+    assert first["AwsAccountId"] == "999988887777"
+    assert first["ProductArn"] == ("arn:aws:securityhub:us-east-1:999988887777:product/"
+                                   "999988887777/default")
+    assert ":111122223333:instance/" in first["Resources"][0]["Id"]
+    assert not ParamValidator().validate({"Findings": [first, verdict]}, shape).has_errors()

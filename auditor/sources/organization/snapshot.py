@@ -105,8 +105,13 @@ class SnapshotUnits:
         if selection.accounts:
             units = [unit for unit in units if unit.account_id in selection.accounts]
         if selection.regions:
+            regions = sorted({unit.region for unit in units})
             units = [unit for unit in units
                      if unit.region in selection.regions or unit.region == ALL_REGIONS]
+            if not units:
+                raise UsageError(f"organization snapshot {self.root} holds "
+                                 f"{', '.join(regions) or 'no region'}, not "
+                                 f"{', '.join(selection.regions)}")
         units.sort()
         return selection.shard.pick(units) if selection.shard else units
 
