@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from string import Formatter
 
 from auditor import aws_facts
 
@@ -239,6 +240,17 @@ class ManualAction:
     def example(self) -> str:
         """The command with the placeholders the fix texts use (i-..., vpc-..., ROLE)."""
         return self.command_for(_PLACEHOLDERS, message="...")
+
+    def command_for_target(self, resource_id: str, region: str = "",
+                           message: str = "") -> str | None:
+        """The exact command when the resource it changes is all it needs (the instance whose
+        metadata service to turn on, say), else None: a role or profile to choose is the
+        plan's to decide."""
+        needed = {name for _, name, _, _ in Formatter().parse(self.command) if name}
+        if self.command.startswith("#") or not needed <= {self.target, "region", "message"}:
+            return None  # a review (a comment, no command), or a command with more to choose
+        return self.command_for({self.target: resource_id},
+                                "" if self.account_wide else region, message)
 
 
 _PLACEHOLDERS = {

@@ -261,3 +261,13 @@ class UnitWriter:
     def end(self, units: list[dict[str, Any]], summary: dict[str, int]) -> None:
         tail = {"units": units, "summary": summary, "catalogue": catalogue_of(self.codes)}
         self.out.write(f"\n], {json.dumps(tail)[1:]}\n")
+
+
+def instance_fields(audit: InstanceAudit, locate: Locator = nowhere) -> dict[str, Any]:
+    """An instance's entry but its services, for reports that share the proofs themselves."""
+    return {**_instance_fields(audit, locate), **_where(audit, locate)}
+
+
+def report_fields(report: AuditReport) -> dict[str, Any]:
+    """The document's fields but its instances: what comes before and after them."""
+    return {**_header(report), **_trailer(report)}
