@@ -424,6 +424,36 @@ def test_text_lists_what_needs_attention_the_failed_units_and_the_fixes(
     assert code == 1
 
 
+def test_html_is_one_page_of_every_account_with_the_failed_units(org: Organization,
+                                                                 capsys) -> None:
+    from auditor.reports.html_markup import anchor
+    from tests.html_tree import parse
+
+    json_code, report = audit_json(capsys)
+    code, out, _ = run(capsys, "--all", "--org", "--regions", REGIONS, "--format", "html",
+                       "-q")
+    root, _ = parse(out)
+
+    rows = root.by_id("instance-table").find("tbody").find_all("tr")
+    verdicts = {instance["instance_id"]: instance["verdict"] for instance in report["instances"]}
+    assert sorted(row.find("a").attrs["href"] for row in rows) == sorted(
+        f"#{anchor(iid)}" for iid in verdicts)
+    assert sorted(row.attrs["data-v"] for row in rows) == sorted(verdicts.values())
+    assert not set(org.estates["locked"].instance_ids()) & set(verdicts)
+    units = {table.find("caption").text(): table
+             for table in root.find_all("table", "groups")}["By account and region"]
+    assert org.account("locked") in units.text() and "AssumeRole" in units.text()
+    assert code == json_code == 1
+
+
+def test_sarif_is_not_offered_for_an_organization_in_one_line(org: Organization,
+                                                              capsys) -> None:
+    code, _, err = run(capsys, "--all", "--org", "--regions", REGIONS, "--format", "sarif",
+                       "-q")
+    assert_one_line_error(code, err, "--format sarif is not offered for an organization",
+                          "jsonl", "asff", "html")
+
+
 def test_progress_goes_to_stderr_and_quiet_silences_it(org: Organization, capsys) -> None:
     dev = org.account("dev")
     _, out, err = run(capsys, "--all", "--org", "--accounts", dev, "--format", "json")
