@@ -10,7 +10,8 @@ account.
       Summarize (Lambda)       every unit's status (from the results, never one dropped)
                                -> S3; findings -> Security Hub, 100 a call, in this account
       UnitsFailed? -> Fail     a unit that could not be audited fails the execution, after
-                               the summary and the import (like the command's exit status)
+                               the summary and the import (like the command's exit status);
+                               so do findings Security Hub refused (ImportFailed)
 
 The functions run the auditor package itself (``auditor.lambdas``), bundled without Docker by
 ``stacks.lambda_bundle``. Least privilege: each function has its own role; only the unit
@@ -329,10 +330,14 @@ class OrgAuditStack(cdk.Stack):
         audit_units.add_catch(summarize, errors=["States.ALL"], result_path="$.map_error")
         units_failed = sfn.Fail(self, "Units failed", error="SsmAuditor.UnitsFailed",
                                 cause="at least one unit could not be audited: see the summary")
+        import_failed = sfn.Fail(self, "Import failed", error="SsmAuditor.ImportFailed",
+                                 cause="Security Hub refused findings or the import: see the "
+                                       "summary's security_hub")
         done = sfn.Succeed(self, "Done")
         definition = list_units.next(audit_units).next(summarize).next(
             sfn.Choice(self, "Every unit audited?")
             .when(sfn.Condition.number_greater_than("$.failed_units", 0), units_failed)
+            .when(sfn.Condition.boolean_equals("$.import_failed", True), import_failed)
             .otherwise(done))
         log_group = logs.LogGroup(self, "StateMachineLogs", retention=logs.RetentionDays.ONE_YEAR,
                                   removal_policy=cdk.RemovalPolicy.DESTROY)

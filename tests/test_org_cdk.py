@@ -127,14 +127,18 @@ def test_result_writer_v2_is_left_out_silently_without_its_flag_and_the_stack_se
     assert writer_of(True) is not None
 
 
-def test_the_execution_fails_after_the_summary_when_a_unit_failed(org) -> None:
+def test_the_execution_fails_after_the_summary_when_a_unit_or_the_import_failed(org) -> None:
     states = definition(audit(org))["States"]
 
     assert states["Summarize"]["Next"] == "Every unit audited?"
     choice = states["Every unit audited?"]
     assert choice["Choices"] == [{"Variable": "$.failed_units", "NumericGreaterThan": 0,
-                                  "Next": "Units failed"}]
+                                  "Next": "Units failed"},
+                                 {"Variable": "$.import_failed", "BooleanEquals": True,
+                                  "Next": "Import failed"}]
     assert states["Units failed"]["Type"] == "Fail"
+    assert (states["Import failed"]["Type"], states["Import failed"]["Error"]) == (
+        "Fail", "SsmAuditor.ImportFailed")
     assert states[choice["Default"]]["Type"] == "Succeed"
 
 

@@ -19,6 +19,7 @@ from typing import Any
 
 import boto3
 import botocore.client
+import botocore.exceptions
 import pytest
 from moto import mock_aws
 
@@ -243,6 +244,49 @@ def test_findings_that_no_longer_hold_are_archived_but_not_those_of_a_failed_uni
     assert second["findings_archived"] == sum(
         1 for f in hub if f["Resources"][0]["Id"].split(":")[4] == AUDIT)
     assert first["findings_archived"] == 0
+
+
+@pytest.mark.parametrize("refusal", ["call", "findings"])
+def test_an_import_security_hub_refuses_fails_the_run_but_keeps_the_summary(
+        organization, monkeypatch, refusal: str) -> None:
+    """Security Hub not enabled in the audit account (the call refused), or findings refused
+    one by one (FailedFindings): the summary is still written, says why, and the state
+    machine is told to fail (``import_failed``)."""
+    make = botocore.client.BaseClient._make_api_call
+
+    def security_hub_refusing(self: Any, operation: str, params: dict) -> Any:
+        if operation != "BatchImportFindings":
+            return make(self, operation, params)
+        if refusal == "call":
+            raise botocore.exceptions.ClientError(
+                {"Error": {"Code": "InvalidAccessException",
+                           "Message": "Account is not subscribed to AWS Security Hub"}},
+                operation)
+        return {"SuccessCount": 0, "FailedCount": len(params["Findings"]), "FailedFindings": [
+            {"Id": finding["Id"], "ErrorCode": "InvalidInput", "ErrorMessage": "refused"}
+            for finding in params["Findings"]]}
+
+    monkeypatch.setattr(botocore.client.BaseClient, "_make_api_call", security_hub_refusing)
+
+    answer = run_state_machine("daily-1")
+
+    summary = Store(BUCKET, boto3.client("s3", region_name=REGION)).get_json(
+        answer["summary_key"])
+    assert len(summary["units"]) == 3 and answer["failed_units"] == 1
+    assert answer["import_failed"] is True
+    assert summary["security_hub"]["findings_imported"] == 0
+    if refusal == "call":
+        assert "not subscribed to AWS Security Hub" in summary["security_hub"]["import_error"]
+    else:
+        assert summary["security_hub"]["import_error"] is None
+        assert summary["security_hub"]["findings_failed_count"] > 0
+        assert all("InvalidInput refused" in line
+                   for line in summary["security_hub"]["findings_failed"])
+
+
+def test_a_run_imported_whole_does_not_fail_for_the_import(organization) -> None:
+    answer = run_state_machine("daily-1")
+    assert answer["import_failed"] is False and answer["findings_imported"] > 0
 
 
 def test_batches_of_at_most_100_findings() -> None:

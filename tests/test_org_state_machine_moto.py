@@ -127,6 +127,7 @@ def test_the_synthesized_state_machine_audits_every_unit_and_fails_for_a_refused
 
     # A unit could not be read: the execution fails, after the summary and the import.
     assert described["status"] == "FAILED", described
+    assert described.get("error") == "SsmAuditor.UnitsFailed", described
     assert invoked == ["ListUnits", "AuditUnit", "AuditUnit", "AuditUnit", "Summarize"]
     store = Store(BUCKET, boto3.client("s3", region_name=REGION))
     summaries = boto3.client("s3", region_name=REGION).list_objects_v2(
@@ -140,3 +141,26 @@ def test_the_synthesized_state_machine_audits_every_unit_and_fails_for_a_refused
         Bucket=BUCKET, Prefix=f"reports/account={members[0]}/")["Contents"]
     assert [item["Key"].rsplit("/", 1)[1] for item in reports] == ["findings.json",
                                                                    "report.json"]
+
+
+
+def test_the_execution_succeeds_when_every_unit_is_read_and_every_finding_imported(
+        machine, monkeypatch) -> None:
+    steps, machine_arn = machine
+    organizations = boto3.client("organizations", region_name=REGION)
+    organizations.create_organization(FeatureSet="ALL")
+    member = organizations.create_account(
+        AccountName="workloads", Email="workloads@example.com")["CreateAccountStatus"]["AccountId"]
+    an_instance(member_client("ec2", member))
+    boto3.client("s3", region_name=REGION).create_bucket(
+        Bucket=BUCKET, CreateBucketConfiguration={"LocationConstraint": REGION})
+    boto3.client("securityhub", region_name=REGION).enable_security_hub()
+    invoked = run_in_process(monkeypatch)
+
+    described = execute(steps, machine_arn, "daily-1")
+
+    assert described["status"] == "SUCCEEDED", described
+    assert invoked == ["ListUnits", "AuditUnit", "AuditUnit", "Summarize"]
+    output = json.loads(described["output"])
+    assert (output["total"], output["failed_units"], output["import_failed"]) == (2, 0, False)
+    assert output["findings_imported"] > 0

@@ -51,9 +51,12 @@ def product_arn(partition: str, region: str, account_id: str) -> str:
     return f"arn:{partition}:securityhub:{region}:{account_id}:product/{account_id}/default"
 
 
-def import_findings(client: Any, findings: Iterable[dict[str, Any]]) -> ImportResult:
-    """BatchImportFindings, ``BATCH_SIZE`` at a time (the SDK's retries absorb throttling)."""
-    result = ImportResult()
+def import_findings(client: Any, findings: Iterable[dict[str, Any]],
+                    result: ImportResult | None = None) -> ImportResult:
+    """BatchImportFindings, ``BATCH_SIZE`` at a time (the SDK's retries absorb throttling),
+    counted into ``result`` as the calls answer (so a call that raises leaves the count of
+    those before it)."""
+    result = result if result is not None else ImportResult()
     for batch in _batches(findings, BATCH_SIZE):
         result.add(client.batch_import_findings(Findings=batch))
     return result
@@ -69,7 +72,7 @@ def unit_of(finding: dict[str, Any]) -> str | None:
 
 
 def archive_stale(client: Any, product: str, current_ids: set[str], audited_units: set[str],
-                  now: str) -> ImportResult:
+                  now: str, result: ImportResult | None = None) -> ImportResult:
     """Archive the product's active findings that the run did not produce again, for the
     units it audited successfully (``"ACCOUNT/REGION"``) only."""
     stale = []
@@ -86,7 +89,7 @@ def archive_stale(client: Any, product: str, current_ids: set[str], audited_unit
                 archived["RecordState"] = ARCHIVED
                 archived["UpdatedAt"] = now
                 stale.append(_importable(archived))
-    return import_findings(client, stale)
+    return import_findings(client, stale, result)
 
 
 # Fields GetFindings returns that BatchImportFindings does not take from a provider.

@@ -8,8 +8,10 @@ Every unit of ``units.json`` is in the summary, never one dropped: its entry com
 map's results (what the unit function returned), else from the map's failures (the function
 failed or timed out: the error and its cause), else from the report the unit function wrote in
 this run (the results may be missing when the map failed), else it says that no result exists.
-Returns the totals and ``failed_units``, which the state machine tests (more than zero: the
-execution fails, after the summary and the import, like the command's exit status).
+Returns the totals, ``failed_units`` and ``import_failed``, which the state machine tests (more
+than zero units failed, or Security Hub refused a finding or the import: the execution fails,
+after the summary and the import, like the command's exit status). The summary is written
+before the import, so a Security Hub that is not enabled or refuses the call loses nothing.
 """
 
 from __future__ import annotations
@@ -43,12 +45,15 @@ def handler(event: dict[str, Any], context: Any = None) -> dict[str, Any]:
                "map_error": map_error, "units": totals.sorted_units()}
     answer = {"summary_key": run.summary_key, "total": totals.total,
               "failed_units": totals.failed, "instances": totals.instances,
-              "summary": totals.summary}
-    if settings.security_hub:
-        answer.update(import_to_security_hub(store, totals.units, settings, context))
-        summary["security_hub"] = {key: answer[key] for key in
-                                   ("findings_imported", "findings_archived", "findings_failed")}
+              "summary": totals.summary, "import_failed": False}
+    # Written before the import: the summary stands whatever Security Hub answers.
     store.put_json(run.summary_key, summary)
+    if settings.security_hub:
+        outcome = import_to_security_hub(store, totals.units, settings, context)
+        answer.update(outcome, import_failed=bool(outcome["findings_failed"]
+                                                  or outcome["import_error"]))
+        summary["security_hub"] = outcome
+        store.put_json(run.summary_key, summary)
     return answer
 
 
@@ -92,6 +97,7 @@ def import_to_security_hub(store: Store, entries: list[dict[str, Any]], settings
     """Every finding of the units read in this run, into this account's Security Hub; then
     the stale ones archived (for the units read successfully only)."""
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     partition, account = own_account(context)
     product = security_hub.product_arn(partition, settings.region, account)
@@ -109,13 +115,23 @@ def import_to_security_hub(store: Store, entries: list[dict[str, Any]], settings
                 current.add(finding["Id"])
                 yield finding
 
-    imported = security_hub.import_findings(client, findings())
-    audited = {f"{entry['account_id']}/{entry['region']}" for entry in entries
-               if entry.get("status") == OK}
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
-    archived = security_hub.archive_stale(client, product, current, audited, now)
+    imported = security_hub.ImportResult()
+    archived = security_hub.ImportResult()
+    error = None
+    try:
+        security_hub.import_findings(client, findings(), imported)
+        audited = {f"{entry['account_id']}/{entry['region']}" for entry in entries
+                   if entry.get("status") == OK}
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+        security_hub.archive_stale(client, product, current, audited, now, archived)
+    except (BotoCoreError, ClientError) as failure:
+        # Security Hub not enabled here, the role refused, throttled past the retries: said in
+        # the summary and failing the execution, not lost with the function.
+        error = " ".join(str(failure).split())[:1000]
+    refused = imported.failed + archived.failed
     return {"findings_imported": imported.imported, "findings_archived": archived.imported,
-            "findings_failed": (imported.failed + archived.failed)[:20]}
+            "findings_failed": refused[:20], "findings_failed_count": len(refused),
+            "import_error": error}
 
 
 def _json(text: Any) -> dict[str, Any]:
