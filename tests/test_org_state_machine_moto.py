@@ -3,8 +3,8 @@
 
 What moto's interpreter runs here: the task states, the Distributed Map with its ItemReader
 (the JSON array the first function wrote to S3, its key taken from the state), its
-ItemSelector (``$$.Map.Item.Value``), the Catch, the Choice on ``failed_units`` and the Fail
-state. What it cannot, and what stands in for it:
+ItemSelector (``$$.Map.Item.Value``), the Catch, the Choice on ``failed_units`` and
+``import_failed``, the Fail and Succeed states. What it cannot, and what stands in for it:
 
 - invoking a Lambda function needs Docker in moto: ``LambdaFunction._invoke_lambda`` is patched
   to call the handler of the function's name in-process;
