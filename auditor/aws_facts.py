@@ -267,3 +267,17 @@ PEERING_ACTIVE = "active"
 # gateway and both attachments enable them; across a peering connection in one region they
 # hold both ways.
 OPTION_ENABLED = "enable"
+
+
+# A whole organization (--org): the read-only role each member account holds for the auditor,
+# and the session name AssumeRole gives (CloudTrail shows it in the member account).
+ORGANIZATION_ROLE_NAME = "ssm-auditor-readonly"
+ASSUME_ROLE_SESSION_NAME = "ssm-auditor"
+# Accounts Organizations lists that can be read: ACTIVE (State, or the older Status field).
+ACCOUNT_ACTIVE = "ACTIVE"
+
+
+def member_role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+    """The role the auditor assumes in a member account (a path is part of ``role_name``)."""
+    return f"arn:{partition}:iam::{account_id}:role/{role_name.strip('/')}"
+

@@ -439,6 +439,7 @@ class Instance:
     name: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     region: str = ""
+    account_id: str = ""  # the owner (DescribeInstances' OwnerId), "" when not known
 
     def primary_interface(self) -> NetworkInterface | None:
         by_index = sorted(self.network_interfaces, key=lambda eni: eni.device_index)

@@ -165,3 +165,47 @@ BY_FILE = {call.file_name: call for call in ALL_CALLS}
 
 MANIFEST_FILE = "manifest.json"
 ACCOUNT_FOLDER = "account"  # where a snapshot keeps the account-wide answers
+
+# --- A whole organization (``--org``) --------------------------------------------------------
+# Read once per run with the caller's credentials (the management account or a delegated
+# administrator): the ACTIVE accounts, the tree from the root down (one call per OU and kind,
+# never per account), the SCPs and where each is attached (one call per policy), and each
+# policy's document (SCP_DOCUMENTS above, the same answer). Kept in the snapshot's
+# "organization" folder; every account's four Organizations answers above are derived from them.
+# Per-resource answers carry the id they were asked for (ParentId, PolicyId).
+ORGANIZATION_ACCOUNTS = ApiCall("organization_accounts", "organizations", "ListAccounts",
+                                "Accounts")
+ORGANIZATION_ROOTS = ApiCall("organization_roots", "organizations", "ListRoots", "Roots")
+ORGANIZATION_UNITS = ApiCall("organization_units", "organizations",
+                             "ListOrganizationalUnitsForParent", "OrganizationalUnits",
+                             per_resource=True)
+ORGANIZATION_CHILD_ACCOUNTS = ApiCall("organization_child_accounts", "organizations",
+                                      "ListAccountsForParent", "Accounts", per_resource=True)
+SCP_LIST = ApiCall("scp_list", "organizations", "ListPolicies", "Policies")
+SCP_TARGETS = ApiCall("scp_targets", "organizations", "ListTargetsForPolicy", "Targets",
+                      per_resource=True)
+ORGANIZATION_WIDE_CALLS = (ORGANIZATION, ORGANIZATION_ACCOUNTS, ORGANIZATION_ROOTS,
+                           ORGANIZATION_UNITS, ORGANIZATION_CHILD_ACCOUNTS, SCP_LIST, SCP_TARGETS,
+                           SCP_DOCUMENTS)
+# Per account, through its role, for ``--regions all``: the regions enabled in the account
+# (DescribeRegions without AllRegions lists exactly those).
+ENABLED_REGIONS = ApiCall("enabled_regions", "ec2", "DescribeRegions", "Regions")
+# What a unit (one account, one region) reads through the member account's role. In ``--org``
+# mode a member never calls Organizations: its SCPs come from the organization's answers.
+UNIT_CALLS = (*(call for call in ALL_CALLS if call not in ORGANIZATION_CALLS), ENABLED_REGIONS)
+# Not reads of anything, and the only such calls the auditor makes: STS GetCallerIdentity (which
+# account the caller is in, so that it is audited with the caller's own credentials) and STS
+# AssumeRole (the read-only role of each member account).
+CALLER_IDENTITY = ApiCall("caller_identity", "sts", "GetCallerIdentity", "Account")
+ASSUME_ROLE = ApiCall("assume_role", "sts", "AssumeRole", "Credentials")
+STS_CALLS = (CALLER_IDENTITY, ASSUME_ROLE)
+# Every operation the auditor may call, in any mode (the read-only tests compare with it).
+EVERY_CALL = tuple(dict.fromkeys(ALL_CALLS + ORGANIZATION_WIDE_CALLS + (ENABLED_REGIONS,)
+                                 + STS_CALLS))
+ORGANIZATION_WIDE_BY_KIND = {call.kind: call for call in ORGANIZATION_WIDE_CALLS}
+ORGANIZATION_FOLDER = "organization"  # where an organization snapshot keeps the shared answers
+
+
+def iam_actions(calls: tuple[ApiCall, ...]) -> list[str]:
+    """The IAM actions that allow these calls ("ec2:DescribeInstances"), sorted, once each."""
+    return sorted({f"{call.service}:{call.operation}" for call in calls})

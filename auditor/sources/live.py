@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 Progress = Callable[[str], None]
+# Makes the client of a service in a region: one account's credentials (``session_clients``,
+# or an assumed role's in organization mode).
+Clients = Callable[[str, str], "BaseClient"]
 
 RETRIES = {"mode": "adaptive", "max_attempts": 10}
 FILTER_CHUNK = 200  # the most values EC2 accepts in one filter or id list
@@ -81,10 +84,11 @@ def collect(regions: list[str] | None, profile: str | None = None,
     from botocore.exceptions import BotoCoreError
 
     session = _open_session(profile)
+    clients = session_clients(session)
     captures = []
     for region in _regions(session, regions):
         try:
-            captures.append(_collect_region(session, region, instance_ids or None, progress))
+            captures.append(collect_region(clients, region, instance_ids or None, progress))
         except BotoCoreError as error:
             raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
     in_scope = [raw for raw in captures if not instance_ids or _instance_ids_of(raw)]
@@ -92,7 +96,7 @@ def collect(regions: list[str] | None, profile: str | None = None,
         region = in_scope[0].region
         account_id = next((raw.account_id for raw in captures if raw.account_id), "")
         try:
-            account = _collect_account(session, region, account_id, progress)
+            account = _collect_account(clients, region, account_id, progress)
         except BotoCoreError as error:
             raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
         for raw in in_scope:
@@ -124,14 +128,21 @@ def _regions(session: boto3.Session, regions: list[str] | None) -> list[str]:
     return [region]
 
 
-def _client(session: boto3.Session, service: str, region: str) -> BaseClient:
+def session_clients(session: boto3.Session) -> Clients:
+    """The clients of one session (its credentials), made as ``client`` makes them."""
+    return lambda service, region: client(session, service, region)
+
+
+def client(session: boto3.Session, service: str, region: str, **credentials: str) -> BaseClient:
+    """A client with the auditor's retries (adaptive: the SDK's throttling handling) and user
+    agent; ``credentials`` (aws_access_key_id...) override the session's."""
     from botocore.config import Config
 
     config = Config(retries=dict(RETRIES), user_agent_extra="ssm-auditor")
-    client = session.client(service, region_name=region, config=config)
-    event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
-    client.meta.events.register_first(event, _no_retry_without_aws_error)
-    return client
+    made = session.client(service, region_name=region, config=config, **credentials)
+    event = f"needs-retry.{made.meta.service_model.service_id.hyphenize()}"
+    made.meta.events.register_first(event, _no_retry_without_aws_error)
+    return made
 
 
 def _no_retry_without_aws_error(response: Any = None, **_kwargs: Any) -> bool | None:
@@ -157,9 +168,13 @@ def _no_retry_without_aws_error(response: Any = None, **_kwargs: Any) -> bool | 
 # --- One region ------------------------------------------------------------------------------
 
 
-def _collect_region(session: boto3.Session, region: str, instance_ids: list[str] | None,
-                    progress: Progress | None) -> RawRegion:
-    reader = _Reader(_client(session, "ec2", region), RawRegion(region=region), progress)
+def collect_region(clients: Clients, region: str, instance_ids: list[str] | None,
+                   progress: Progress | None, skip_empty: bool = False,
+                   label: str | None = None) -> RawRegion:
+    """One region's answers (not the account-wide ones). ``skip_empty``: a region without
+    instances reads nothing more than DescribeInstances (organization mode: most regions of
+    most accounts are empty). Raises ``UsageError`` when DescribeInstances is refused."""
+    reader = _Reader(clients("ec2", region), RawRegion(region=region), progress, label)
     instance_requests = _filtered("instance-id", instance_ids) if instance_ids else EVERYTHING
     reservations = reader.paginate(api_calls.INSTANCES, instance_requests)
     if reservations is None:
@@ -168,19 +183,19 @@ def _collect_region(session: boto3.Session, region: str, instance_ids: list[str]
     reader.raw.account_id = next(
         (str(r["OwnerId"]) for r in reservations if r.get("OwnerId")), "")
     instance_vpcs = _vpc_ids_of(reservations)
-    if instance_ids and not instance_vpcs:
+    if not instance_vpcs and (instance_ids or skip_empty):
         return reader.raw  # none of the instances is here: nothing else to read
     if instance_ids:
         # DNS first: the instances' names may lead to endpoints in other VPCs, read too.
-        _collect_dns(session, region, reader.raw, instance_vpcs, progress)
+        _collect_dns(clients, region, reader.raw, instance_vpcs, progress, label)
         reached = _dns_reached_vpcs(reader, instance_vpcs)
         _collect_network(reader, _union(instance_vpcs, reached), scoped=True)
     else:
         _collect_network(reader, instance_vpcs, scoped=False)
         vpcs = reader.raw.answers.get(api_calls.VPCS.kind) or {}
-        _collect_dns(session, region, reader.raw,
-                     _union(instance_vpcs, _ids(vpcs.get("Vpcs"), "VpcId")), progress)
-    ssm = _Reader(_client(session, "ssm", region), reader.raw, progress)
+        _collect_dns(clients, region, reader.raw,
+                     _union(instance_vpcs, _ids(vpcs.get("Vpcs"), "VpcId")), progress, label)
+    ssm = _Reader(clients("ssm", region), reader.raw, progress, label)
     _read_dhmc_setting(ssm)
     _read_instance_information(ssm, _instance_ids_of(reader.raw) if instance_ids else None)
     return reader.raw
@@ -285,8 +300,8 @@ def _read_endpoint_interfaces(reader: _Reader, scoped: bool) -> None:
 # --- DNS, per region --------------------------------------------------------------------------
 
 
-def _collect_dns(session: boto3.Session, region: str, raw: RawRegion, vpc_ids: list[str],
-                 progress: Progress | None) -> None:
+def _collect_dns(clients: Clients, region: str, raw: RawRegion, vpc_ids: list[str],
+                 progress: Progress | None, label: str | None = None) -> None:
     """Private hosted zones, Resolver rules, DNS Firewall and Route 53 Profiles of ``vpc_ids``.
 
     Profiles first (they add zones, rules and rule groups to the VPCs they are associated
@@ -296,7 +311,7 @@ def _collect_dns(session: boto3.Session, region: str, raw: RawRegion, vpc_ids: l
     endpoint in the region) leaves its kinds unknown; the rest of the region is still read.
     """
     def profiles() -> None:
-        reader = _Reader(_client(session, "route53profiles", region), raw, progress)
+        reader = _Reader(clients("route53profiles", region), raw, progress, label)
         reader.paginate(api_calls.PROFILE_ASSOCIATIONS, EVERYTHING)
         profile_ids = sorted({pid for ids in dns_raw.profiles_by_vpc(raw.answers,
                                                                      vpc_ids).values()
@@ -306,13 +321,13 @@ def _collect_dns(session: boto3.Session, region: str, raw: RawRegion, vpc_ids: l
                     lambda request: reader.paged_answer(call, request, "ProfileId"))
 
     def zones() -> None:
-        reader = _Reader(_client(session, "route53", region), raw, progress)
+        reader = _Reader(clients("route53", region), raw, progress, label)
         reader.record(api_calls.HOSTED_ZONES_BY_VPC, lambda: _zones_of_vpcs(reader.client,
                                                                            region, vpc_ids))
         _read_record_sets(reader, vpc_ids, region)
 
     def resolver() -> None:
-        reader = _Reader(_client(session, "route53resolver", region), raw, progress)
+        reader = _Reader(clients("route53resolver", region), raw, progress, label)
         reader.paginate(api_calls.RESOLVER_RULES, EVERYTHING)
         reader.paginate(api_calls.RESOLVER_RULE_ASSOCIATIONS, EVERYTHING)
         reader.paginate(api_calls.FIREWALL_ASSOCIATIONS, EVERYTHING)
@@ -499,13 +514,20 @@ def _read_instance_information(reader: _Reader, instance_ids: list[str] | None) 
 # --- IAM and Organizations, once per account -------------------------------------------------
 
 
-def _collect_account(session: boto3.Session, region: str, account_id: str,
+def _collect_account(clients: Clients, region: str, account_id: str,
                      progress: Progress | None) -> RawRegion:
     """The account-wide answers: IAM, then the service control policies of ``account_id``."""
-    raw = RawRegion(region=region, account_id=account_id)
-    _read_iam(_Reader(_client(session, "iam", region), raw, progress, label="account"))
-    _read_organization(_Reader(_client(session, "organizations", region), raw, progress,
+    raw = collect_iam(clients, region, account_id, progress)
+    _read_organization(_Reader(clients("organizations", region), raw, progress,
                                label="account"), account_id)
+    return raw
+
+
+def collect_iam(clients: Clients, region: str, account_id: str, progress: Progress | None,
+                label: str = "account") -> RawRegion:
+    """The account's IAM answers (roles, instance profiles, the managed policies they use)."""
+    raw = RawRegion(region=region, account_id=account_id)
+    _read_iam(_Reader(clients("iam", region), raw, progress, label=label))
     return raw
 
 
@@ -815,3 +837,14 @@ def _count(number: int, noun: str) -> str:
 
 def _one_line(error: object) -> str:
     return " ".join(str(error).split())
+
+
+# --- For the organization reader (auditor/sources/organization), which reads the same way ----
+
+Reader = _Reader
+open_session = _open_session
+answer_of = _answer
+refusal = _refusal
+error_code = _error_code
+one_line = _one_line
+count_text = _count

@@ -270,6 +270,7 @@ def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
             estate.instances[instance.instance_id] = instance
             if not estate.account_id and reservation.get("OwnerId"):
                 estate.account_id = reservation["OwnerId"]
+            instance.account_id = str(reservation.get("OwnerId") or estate.account_id or "")
     if scope.instance_ids is not None:
         scope.vpc_ids = {i.vpc_id for i in estate.instances.values() if i.vpc_id}
         scope.widen()
