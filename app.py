@@ -2,6 +2,10 @@
 
     node_modules/.bin/cdk synth  -c plan=plan.json
     node_modules/.bin/cdk deploy --all -c plan=plan.json [-c synthesizer=bootstrapless]
+    node_modules/.bin/cdk synth  -c org_audit=true -c org_audit_account=ID [...]
+
+``-c org_audit=true`` adds the scheduled organization audit (stacks/org_app.py: the audit
+account's stack and the member accounts' role); without it the app holds a plan's stacks only.
 
 No plan: only ``PLACEHOLDER_STACK``, a stack without resources, so that the commands that need
 an app with a stack work in this directory (``cdk bootstrap aws://ACCOUNT/REGION``, ``cdk ls``,
@@ -29,6 +33,7 @@ from auditor.errors import UsageError
 from auditor.remediation.plan import Plan, load_plan
 from auditor.remediation.verify import PLAN_FILE_NAME
 from auditor.terminal import visible
+from stacks import org_app as org_audit
 from stacks.remediation_app import add_remediation_stacks
 
 PROGRAM = "ssm-auditor cdk app"
@@ -42,6 +47,18 @@ def main() -> int:
         print(f"{PROGRAM}: plan: empty value (an unset variable?): give -c plan=FILE",
               file=sys.stderr)
         return 2
+    try:
+        wanted = org_audit.wanted(app)
+        if wanted:
+            # The organization audit (-c org_audit=true), beside a plan's stacks when one is
+            # given. A plan's stacks add cdk-nag to the whole app: once is enough.
+            org_audit.add_org_audit_stacks(app, nag=not plan_file)
+    except UsageError as error:
+        print(f"{PROGRAM}: {visible(str(error), one_line=True)}", file=sys.stderr)
+        return 2
+    if wanted and not plan_file:
+        app.synth()
+        return 0
     if not plan_file:
         print(f"{PROGRAM}: no plan given, no stack to deploy: write one with "
               "`python -m auditor ... --plan plan.json`, then `cdk deploy --all -c "

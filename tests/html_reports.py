@@ -21,7 +21,7 @@ IMDS_OFF = "i-0000000000000001a"  # IMDS_DISABLED: a command for this very insta
 VIA_TGW = "i-0000000000000006d"  # DATA_UNAVAILABLE (another account's gateway): undecided
 CENTRAL_EGRESS = "i-00000000000001027"  # eu-central-1: out by the hub's NAT gateway
 PEERED = "i-00000000000001085"  # eu-central-1: PEERING_NOT_TRANSITIVE
-DEMO_INSTANCES = 31  # 21 in eu-west-1, 10 in the hub-and-spoke region eu-central-1
+DEMO_INSTANCES = 35  # 24 in eu-west-1, 11 in the hub-and-spoke region eu-central-1
 HEALTHY = "i-0000000000000000d"
 # Markup, a script, an attribute break-out, the end of a <noscript> and of a JSON block, line
 # separators: a Name tag (or a role or policy name) may hold anything.

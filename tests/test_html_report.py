@@ -342,7 +342,7 @@ def test_the_organization_writer_makes_the_same_page_from_units():
     writer.unit({"unit": {"account_id": "111122223333", "region": "eu-west-1",
                           "status": "ok"}, "instances": documents[10:]})
     writer.end([{"account_id": "111122223333", "region": "eu-west-1", "status": "ok",
-                 "instances": 21},
+                 "instances": 24},
                 {"account_id": "111122223333", "region": "eu-west-2", "status": "error",
                  "error": "region disabled", "instances": 0}], {"manageable": 4})
     root, _ = parse(out.getvalue())

@@ -283,12 +283,22 @@ def test_all_mode_reads_every_vpc_unfiltered(ec2, monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize("scoped", [True, False], ids=["instances", "all"])
 def test_collect_calls_only_the_listed_read_only_operations(
-        ec2, iam, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
+        ec2, iam, monkeypatch: pytest.MonkeyPatch, dns_services, scoped: bool) -> None:
     layout = build_layout(ec2)
     roles = build_iam(iam)
     hide_from_bulk_answer(monkeypatch, roles.core_arn)  # so that GetPolicy* run too
     # A member account that may read its SCPs, so that every Organizations call runs too.
     build_organization(boto3.client("organizations", region_name=REGION))
+    # A zone, a DNS Firewall rule group and a Route 53 Profile on the VPC, so that every DNS
+    # call runs too (the records, the rules, the domains, the profile's resources).
+    boto3.client("route53", region_name=REGION).create_hosted_zone(
+        Name=f"{REGION}.amazonaws.com", CallerReference="zone",
+        HostedZoneConfig={"PrivateZone": True},
+        VPC={"VPCRegion": REGION, "VPCId": layout.vpc_id})
+    dns_services.rule_group([layout.vpc_id], [{
+        "Priority": 1, "Action": "BLOCK", "BlockResponse": "NODATA",
+        "FirewallDomainListId": dns_services.domain_list(["example.com"])}])
+    dns_services.profile([layout.vpc_id], [])
     # A transit gateway with a route table, so that every transit gateway call runs too.
     tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
     ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=layout.vpc_id,
@@ -301,7 +311,7 @@ def test_collect_calls_only_the_listed_read_only_operations(
     assert operations, "no API call was recorded"
     # SearchTransitGatewayRoutes is the only read of a transit gateway's routes (ec2:Search*
     # is read-only, in AWS's ReadOnlyAccess policy).
-    assert all(name.startswith(("Describe", "Get", "List", "Search")) for name in operations), \
+    assert all(name.startswith(api_calls.READ_ONLY_PREFIXES) for name in operations), \
         operations
     assert set(operations) <= READ_ONLY_OPERATIONS
     # Every kind was read, including the per-resource calls.
@@ -498,14 +508,14 @@ def test_the_sdk_retry_variables_are_honoured(ec2, monkeypatch: pytest.MonkeyPat
         monkeypatch.setenv(name, value)
     sent, _ = _throttle_security_groups(monkeypatch)
     modes: list[str] = []
-    real_client = live._client
+    real_client = live.client
 
-    def client(session, service, region):
-        made = real_client(session, service, region)
+    def client(session, service, region, **credentials):
+        made = real_client(session, service, region, **credentials)
         modes.append(made.meta.config.retries["mode"])
         return made
 
-    monkeypatch.setattr(live, "_client", client)
+    monkeypatch.setattr(live, "client", client)
 
     raw = collect([REGION], instance_ids=layout.instance_ids)[0]
 
@@ -846,7 +856,7 @@ def test_every_command_that_reads_the_account_is_read_only(
     assert code in (0, 1, 3), capsys.readouterr().err
     assert operations, "no API call was recorded"
     assert "DescribeInstances" in operations
-    assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
+    assert all(name.startswith(api_calls.READ_ONLY_PREFIXES) for name in operations), operations
     assert set(operations) <= READ_ONLY_OPERATIONS
 
 

@@ -31,7 +31,12 @@ def _refused(call: ApiCall, answer: object, *words: str) -> None:
         assert word in message, message
 
 
-@pytest.mark.parametrize("call", api_calls.ALL_CALLS, ids=lambda call: call.operation)
+# Every call the auditor reads: a region's and account's, and the organization mode's own.
+EVERY_CALL = tuple(dict.fromkeys((*api_calls.ALL_CALLS, *api_calls.ORGANIZATION_WIDE_CALLS,
+                                  api_calls.ENABLED_REGIONS)))
+
+
+@pytest.mark.parametrize("call", EVERY_CALL, ids=lambda call: call.operation)
 def test_every_declared_call_has_an_output_shape_holding_its_result(call: ApiCall) -> None:
     # What makes a call another helper adds to api_calls checked without more code: its
     # operation's output shape in botocore's model, and its result key in it.
@@ -190,3 +195,14 @@ def test_a_cache_of_the_wrong_shape_is_read_from_botocore_again(
         _refused(api_calls.SUBNETS, {"Subnets": {}}, "Subnets: expected a list")
     finally:
         shapes._answer_checker.cache_clear()
+
+
+def test_a_per_resource_request_that_failed_is_kept_with_its_reason() -> None:
+    # live keeps a VPC whose ListHostedZonesByVPC failed with its reason (that VPC alone is
+    # unknown); an error that is not text, or an item with neither, is still refused.
+    call = api_calls.HOSTED_ZONES_BY_VPC
+    shapes.check_answer(call, [{"VPCId": "vpc-1", "VPCRegion": "eu-west-1",
+                                "Error": "Throttling: Rate exceeded"}], "f.json")
+    _refused(call, [{"VPCId": "vpc-1", "Error": {"Code": "Throttling"}}],
+             "[0]: expected the key 'HostedZoneSummaries'")
+    _refused(call, [{"VPCId": "vpc-1"}], "[0]: expected the key 'HostedZoneSummaries'")

@@ -44,6 +44,8 @@ def _parser() -> argparse.ArgumentParser:
                                                       "the SDK's)")
     source.add_argument("--profile", metavar="P", help="AWS profile for live reads")
     add_deadline_argument(source)
+    source.add_argument("--accounts", metavar="ID",
+                        help="the account of an organization snapshot the plan is for")
     source.add_argument("--parameter", action="append", metavar="NAME=VALUE", default=[],
                         help="template parameter value (repeatable)")
     planned = parser.add_argument_group("a planned instance, without a template")
@@ -92,7 +94,8 @@ def _check(args: argparse.Namespace) -> int:
         with live_progress() as progress:
             base, described = check.read_base(args.snapshot, args.live, args.region,
                                               args.profile,
-                                              args.region or infer_region(templates), progress)
+                                              args.region or infer_region(templates), progress,
+                                              _accounts(args))
         result = check.check_templates(templates, base, described,
                                        _parameters(args.parameter), args.region,
                                        ", ".join(args.templates))
@@ -104,7 +107,7 @@ def _check(args: argparse.Namespace) -> int:
             raise UsageError("--parameter applies to a TEMPLATE only")
         with live_progress() as progress:
             base, described = check.read_base(args.snapshot, True, args.region, args.profile,
-                                              args.region, progress)
+                                              args.region, progress, _accounts(args))
         result = check.check_planned_instance(base, described, args.subnet,
                                               args.security_group, args.instance_profile,
                                               args.public_ip, args.imdsv2, args.platform)
@@ -112,3 +115,14 @@ def _check(args: argparse.Namespace) -> int:
         print(f"auditor: warning: {visible(warning, one_line=True)}", file=sys.stderr)
     print_report(result.report, args, result.locate, indent=True)
     return result.exit_code()
+
+
+def _accounts(args: argparse.Namespace) -> list[str] | None:
+    if not args.accounts:
+        return None
+    from auditor.sources.organization import Selection, is_organization_snapshot
+
+    if not (args.snapshot and is_organization_snapshot(args.snapshot)):
+        raise UsageError("--accounts chooses the account of an organization snapshot "
+                         "(--snapshot DIR)")
+    return list(Selection.from_flags(args.accounts, None, None).accounts)

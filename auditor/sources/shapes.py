@@ -14,7 +14,8 @@ What is checked:
 - the answer has the operation's output form: a mapping holding the call's result key (the
   AWS CLI always prints it, an empty list when there is nothing), or for a per-resource call a
   list of such mappings, each of which may also carry the request's own identifying parameter
-  (``PrefixListId``, ``PolicyArn``...), as ``live`` stores them;
+  (``PrefixListId``, ``PolicyArn``...), as ``live`` stores them, or in place of the result
+  the reason its request failed (``"Error"``: text), which makes that resource alone unknown;
 - every member the shape knows has its type: a mapping for a structure, a list for a list,
   text for a string or a timestamp (a number too: the raw JSON APIs give epoch seconds), a
   JSON number for integers (never a boolean), ``true``/``false`` for a boolean (never the text
@@ -459,7 +460,8 @@ def check_answer(call: ApiCall, answer: Any, what: str) -> None:
             for index, item in enumerate(answer):
                 try:
                     checker(item)
-                    _check_result(call, item)
+                    if not _failed_request(call, item):
+                        _check_result(call, item)
                 except _Mismatch as mismatch:
                     mismatch.path.append(index)
                     raise
@@ -470,6 +472,12 @@ def check_answer(call: ApiCall, answer: Any, what: str) -> None:
         where = path_text(tuple(reversed(mismatch.path)))
         raise UsageError(f"{what}: {where}: expected {mismatch.expected}, found "
                          f"{mismatch.found}") from None
+
+
+def _failed_request(call: ApiCall, item: dict) -> bool:
+    """A per-resource request the live reader could not complete, kept with its reason
+    (``{"VPCId": ..., "Error": "Throttling: ..."}``) so that that resource alone is unknown."""
+    return isinstance(item.get("Error"), str) and call.result_key not in item
 
 
 def _check_result(call: ApiCall, answer: dict) -> None:

@@ -241,6 +241,43 @@ def write_snapshot(directory: str | Path, captures: list[RawRegion],
         json.dump(manifest, handle, indent=1)
 
 
-def _write_json(path: Path, answer: Any) -> None:
+def _write_json(path: Path, answer: Any, compact: bool = False) -> None:
+    """Indented for a person to read; ``compact`` (an organization's many units): on one line,
+    by json's C encoder, several times faster."""
+    if compact:
+        path.write_text(json.dumps(answer, default=str))
+        return
     with path.open("w") as handle:
         json.dump(answer, handle, indent=1, default=str)
+
+
+# --- For organization snapshots (auditor/sources/organization/snapshot.py): one unit is one
+# region folder of this layout, read within its own budget (an organization holds thousands).
+
+def load_json(path: Path) -> Any:
+    """One file's JSON, read as every snapshot file is (within the limits, one line else)."""
+    return _Reader().json(path, fast=False)
+
+
+def load_answer(path: Path, call: ApiCall) -> Any:
+    """One answer file, checked against ``call``'s output shape; None when there is none."""
+    return _Reader().answer(path, call)
+
+
+def read_region_dir(folder: Path, account_folder: Path, region: str, account_id: str,
+                    errors: dict[str, str], account_answers: dict[Path, Any] | None = None
+                    ) -> RawRegion:
+    """One unit's answers, bounded and shape-checked; ``account_answers`` caches the
+    account-wide files between units. A unit whose instances could not be read is a
+    ``UsageError``, never an empty fleet."""
+    if api_calls.INSTANCES.kind in errors:
+        raise UsageError(f"no instances of {account_id} {region}: "
+                         f"{api_calls.INSTANCES.operation} could not be read when it was "
+                         f"captured ({errors[api_calls.INSTANCES.kind]})")
+    reader = _Reader()
+    if account_answers is not None:
+        reader.answers = account_answers
+    return _read_region_dir(reader, folder, account_folder, region, account_id, errors)
+
+
+write_json = _write_json
