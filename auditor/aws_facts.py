@@ -273,6 +273,12 @@ def no_scp_applies(organization: dict | None, account_id: str) -> str | None:
 # Peering guide (vpc-peering-basics, peering-configurations-unsupported).
 TRANSIT_GATEWAY_AVAILABLE = "available"
 ATTACHMENT_AVAILABLE = "available"
+# The states EC2 reports (TransitGatewayState, TransitGatewayAttachmentState), read exactly: a
+# state missing or not among these leaves the hop unproved (unknown), never available.
+TRANSIT_GATEWAY_STATES = ("pending", "available", "modifying", "deleting", "deleted")
+ATTACHMENT_STATES = ("initiating", "initiatingRequest", "pendingAcceptance", "rollingBack",
+                     "pending", "available", "modifying", "deleting", "deleted", "failed",
+                     "rejected", "rejecting", "failing")
 PEERING_ACTIVE = "active"
 # Only "enable" turns an option on; a transit gateway's security group referencing is off by
 # default, a VPC attachment's on (CreateTransitGatewayVpcAttachmentRequestOptions). Security

@@ -172,7 +172,7 @@ def test_private_dns_not_in_the_data_is_unknown(capsys, tmp_path) -> None:
 
     isolated = instance(report, "db-isolated-endpoints")  # manageable through the endpoints
     assert isolated["verdict"] == "unknown"
-    assert "Whether interface endpoint" in json.dumps(isolated["findings"])
+    assert "has private DNS enabled is not in the data" in json.dumps(isolated["findings"])
 
 
 def test_a_dns_attribute_not_answered_is_unknown_not_true(capsys, tmp_path) -> None:
@@ -214,6 +214,46 @@ def test_a_transit_gateway_route_state_ec2_does_not_report_is_an_unknown_hop(
     assert code != 0 and egress["verdict"] == "unknown"
     assert any(f["code"] == "UNMODELED_HOP" and f"state {state!r}" in f["message"]
                for f in egress["findings"])
+
+
+_NO_STATE = object()  # the State removed
+
+
+@pytest.mark.parametrize("state", [_NO_STATE, "AVAILABLE", "available ", "up"],
+                         ids=["missing", "AVAILABLE", "trailing-space", "up"])
+@pytest.mark.parametrize(("name", "key"), [
+    ("describe-transit-gateways.json", "TransitGateways"),
+    ("describe-transit-gateway-attachments.json", "TransitGatewayAttachments"),
+])
+def test_a_transit_gateway_or_attachment_state_not_reported_is_an_unknown_hop(
+        capsys, tmp_path, name, key, state) -> None:
+    # A State missing, or one EC2 does not report, is never read as available.
+    def corrupt(document: dict) -> None:
+        for item in document[key]:
+            if state is _NO_STATE:
+                del item["State"]
+            else:
+                item["State"] = state
+
+    folder = snapshot(tmp_path, f"eu-central-1/{name}", corrupt)
+    code = main(["--all", "--snapshot", str(folder), "--region", "eu-central-1", "--format",
+                 "json"])
+    report = json.loads(capsys.readouterr().out)
+
+    egress = instance(report, "spoke-central-egress")  # manageable with the states available
+    assert code != 0 and egress["verdict"] == "unknown"
+    said = "without a state" if state is _NO_STATE else f"in state {state!r}"
+    assert any(f["code"] == "UNMODELED_HOP" and said in f["message"]
+               for f in egress["findings"]), egress["findings"]
+
+
+def test_the_demo_transit_gateway_spoke_is_manageable_with_its_states(capsys) -> None:
+    # The control of the test above: unchanged, the same instance is proved manageable.
+    code = main(["--all", "--snapshot", str(DEMO), "--region", "eu-central-1", "--format",
+                 "json"])
+    report = json.loads(capsys.readouterr().out)
+    assert code != 2
+    assert instance(report, "spoke-central-egress")["verdict"] == "manageable"
 
 
 # --- duplicates -------------------------------------------------------------------------------

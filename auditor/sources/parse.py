@@ -655,12 +655,18 @@ def _enabled(options: dict, name: str, default: bool) -> bool:
     return default if value is None else value == aws_facts.OPTION_ENABLED
 
 
+def _state(raw: dict) -> str:
+    """A transit gateway's or attachment's State as EC2 gave it, "" when it gave none (the
+    analysis reads a state it does not know as an unproved hop, never as available)."""
+    state = raw.get("State")
+    return state if isinstance(state, str) else ""
+
+
 def _parse_transit_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
     for raw in _items(answer, "TransitGateways"):
         options = raw.get("Options") or {}
         estate.transit_gateways[raw["TransitGatewayId"]] = TransitGateway(
-            raw["TransitGatewayId"], str(raw.get("OwnerId") or ""),
-            raw.get("State", "available"),
+            raw["TransitGatewayId"], str(raw.get("OwnerId") or ""), _state(raw),
             _enabled(options, "SecurityGroupReferencingSupport", False))
 
 
@@ -668,8 +674,7 @@ def _attachment(estate: Estate, attachment_id: str, raw: dict) -> TransitGateway
     found = estate.transit_gateway_attachments.get(attachment_id)
     if found is None:
         found = estate.transit_gateway_attachments[attachment_id] = TransitGatewayAttachment(
-            attachment_id, raw["TransitGatewayId"], "vpc", raw.get("VpcId", ""),
-            raw.get("State", "available"))
+            attachment_id, raw["TransitGatewayId"], "vpc", raw.get("VpcId", ""), _state(raw))
     return found
 
 
@@ -679,7 +684,7 @@ def _parse_transit_gateway_attachments(estate: Estate, answer: Any, scope: Scope
         association = raw.get("Association") or {}
         attachment.resource_type = raw.get("ResourceType", "vpc")
         attachment.resource_id = raw.get("ResourceId", "")
-        attachment.state = raw.get("State", "available")
+        attachment.state = _state(raw)
         attachment.resource_owner_id = str(raw.get("ResourceOwnerId") or "")
         attachment.transit_gateway_owner_id = str(raw.get("TransitGatewayOwnerId") or "")
         attachment.route_table_id = (association.get("TransitGatewayRouteTableId")
@@ -702,7 +707,7 @@ def _parse_transit_gateway_route_tables(estate: Estate, answer: Any, scope: Scop
     for raw in _items(answer, "TransitGatewayRouteTables"):
         estate.transit_gateway_route_tables[raw["TransitGatewayRouteTableId"]] = (
             TransitGatewayRouteTable(raw["TransitGatewayRouteTableId"], raw["TransitGatewayId"],
-                                     raw.get("State", "available")))
+                                     _state(raw)))
 
 
 def _transit_gateway_route(raw: dict) -> Route:
