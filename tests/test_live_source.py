@@ -823,8 +823,9 @@ def _template(path: Path, subnet_id: str, group_id: str) -> Path:
 
 
 # Every command that can read the account: the audit (with --plan and --verify-plan), the
-# snapshot, and the pre-launch check of a template or of a planned instance over the live
-# account. (Organization mode joins this list when it lands.)
+# snapshot, the pre-launch check of a template or of a planned instance over the live
+# account, and organization mode (the audit and the snapshot of moto's organization, whose
+# management account moto's is: read with the caller's credentials, no role assumed).
 @pytest.mark.parametrize("argv", [
     ["--all", "--format", "json"],
     ["--instance", "INSTANCE", "--format", "json"],
@@ -834,8 +835,10 @@ def _template(path: Path, subnet_id: str, group_id: str) -> Path:
     ["--instance", "INSTANCE", "--verify-plan", "CDK_OUT"],
     ["prelaunch", "TEMPLATE", "--live", "--region", REGION, "--format", "json"],
     ["prelaunch", "--subnet", "SUBNET", "--security-group", "GROUP", "--region", REGION],
+    ["--all", "--org", "--regions", REGION, "--format", "json", "-q"],
+    ["snapshot", "--org", "--out", "SNAPSHOT_DIR", "--regions", REGION, "-q"],
 ], ids=["audit-all", "audit-instance", "audit-text", "snapshot", "plan", "verify-plan",
-        "prelaunch-live", "planned-instance"])
+        "prelaunch-live", "planned-instance", "org-audit", "org-snapshot"])
 def test_every_command_that_reads_the_account_is_read_only(
         ec2, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys, argv: list[str]) -> None:
     from auditor.cli import main
@@ -849,6 +852,12 @@ def test_every_command_that_reads_the_account_is_read_only(
         "TEMPLATE": str(_template(tmp_path / "t.json", layout.private_subnet,
                                   layout.instance_sg)),
     }
+    allowed = READ_ONLY_OPERATIONS
+    if "--org" in argv:
+        from tests.moto_organization import build_organization
+
+        build_organization(boto3.client("organizations", region_name=REGION), member=False)
+        allowed = {call.operation for call in api_calls.EVERY_CALL} - {"AssumeRole"}
     operations = record_operations(monkeypatch)
 
     code = main([placeholders.get(arg, arg) for arg in argv])
@@ -857,7 +866,9 @@ def test_every_command_that_reads_the_account_is_read_only(
     assert operations, "no API call was recorded"
     assert "DescribeInstances" in operations
     assert all(name.startswith(api_calls.READ_ONLY_PREFIXES) for name in operations), operations
-    assert set(operations) <= READ_ONLY_OPERATIONS
+    assert set(operations) <= allowed
+    if "--org" in argv:
+        assert {"ListAccounts", "DescribeOrganization"} <= set(operations)
 
 
 def test_snapshot_round_trip_gives_the_live_answer(ec2, tmp_path, capsys) -> None:
