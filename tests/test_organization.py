@@ -289,8 +289,8 @@ def test_the_deadline_stops_every_unit_of_an_organization_run(org: Organization,
     _hook_ec2(monkeypatch, lambda **_kwargs: time.sleep(0.5))
     started = time.monotonic()
 
-    code, out, err = run(capsys, "--all", "--org", "--regions", REGIONS, "--concurrency", "4",
-                         "--deadline", "1", "--format", "json", "-q")
+    code, _, err = run(capsys, "--all", "--org", "--regions", REGIONS, "--concurrency", "4",
+                       "--deadline", "1", "--format", "json", "-q")
 
     assert time.monotonic() - started < 8  # every unit would take 0.5 s per DescribeInstances
     assert_one_line_error(code, err, "stopped at the --deadline of 1 s")
@@ -316,7 +316,7 @@ def test_the_deadline_stops_a_worker_thread_at_its_next_request(org: Organizatio
         with access.account(caller) as clients:
             try:
                 clients("ec2", FIRST).describe_vpcs()
-            except BaseException as error:  # noqa: BLE001 - what the thread met is the result
+            except BaseException as error:  # what the thread met is the result
                 caught.append(error)
 
     live.set_run_deadline(0.001)
