@@ -31,6 +31,7 @@ from auditor.sources.organization import (
     Selection,
     SnapshotUnits,
     Unit,
+    UnitFailure,
     list_units,
     read_organization,
 )
@@ -737,3 +738,23 @@ def test_snapshot_units_read_like_live_ones(org: Organization, snapshot: Path) -
     assert report["unit"]["status"] == "ok"
     assert all("SCP_DENIES" in codes(i) for i in report["instances"])
     assert os.environ.get("AWS_ENDPOINT_URL") is None
+
+
+def test_a_far_side_is_read_whole_once_per_run_and_a_refused_role_is_a_unit_failure(
+        org: Organization, monkeypatch) -> None:
+    """``read_network``: another account's network in a region, what a spoke's far side needs,
+    read once however many spokes ask; a role that cannot be assumed is ``UnitFailure``."""
+    access = OrganizationAccess()
+    source = LiveUnits(access, read_organization(access))
+    operations = record_operations(monkeypatch)
+    unit = Unit(org.account("dev"), FIRST)
+
+    first = source.read_network(unit)
+    again = source.read_network(unit)
+
+    assert again is first and first.account_id == unit.account_id
+    assert api_calls.VPCS.kind in first.answers and api_calls.ROUTE_TABLES.kind in first.answers
+    assert operations.count("DescribeRouteTables") == 1
+    assert "GetAccountAuthorizationDetails" not in operations  # no IAM: nothing is audited
+    with pytest.raises(UnitFailure, match="cannot assume"):
+        source.read_network(Unit(org.account("locked"), FIRST))
