@@ -124,7 +124,7 @@ def test_a_deadline_that_is_not_a_positive_number_is_refused(capsys, value: str)
 
 
 def test_every_client_has_connect_and_read_timeouts(account) -> None:
-    client = live._client(boto3.Session(), "ec2", REGION)
+    client = live.client(boto3.Session(), "ec2", REGION)
 
     assert client.meta.config.connect_timeout == limits.LIVE_CONNECT_TIMEOUT.value
     assert client.meta.config.read_timeout == limits.LIVE_READ_TIMEOUT.value

@@ -87,6 +87,25 @@ def _answer(answers: dict[str, Any], operation: str, params: dict[str, Any],
     return answer
 
 
+def _region_of(answers: dict[str, Any], client: Any, operation: str,
+               params: dict[str, Any]) -> str:
+    """The client's region; for a global service's client (Route 53: botocore names it
+    aws-global) the region the request is about: its VPC's, or the one whose answers hold
+    the resource it names."""
+    region = client.meta.region_name
+    if region in REGIONS:
+        return region
+    if params.get("VPCRegion") in REGIONS:
+        return params["VPCRegion"]
+    call = _BY_OPERATION.get(operation)
+    for candidate in REGIONS:
+        answer = answers.get(_file_of(call, candidate)) if call else None
+        if isinstance(answer, list) and any(_matches(item, params, operation)
+                                            for item in answer):
+            return candidate
+    return REGIONS[0]
+
+
 @pytest.fixture
 def served(fake_aws, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     """The answers botocore gives, by snapshot file name: the demo's, changed per example."""
@@ -98,7 +117,8 @@ def served(fake_aws, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     def make_api_call(client: Any, operation: str, params: dict[str, Any]) -> Any:
         from botocore.parsers import JSONParser
 
-        answer = _answer(answers, operation, params, client.meta.region_name)
+        answer = _answer(answers, operation, params, _region_of(answers, client, operation,
+                                                                params))
         model = client.meta.service_model
         shape = model.operation_model(operation).output_shape
         if model.protocol == "json":  # Systems Manager, Organizations: botocore's own parser
