@@ -92,6 +92,7 @@ def deadline(seconds: float | None) -> Iterator[None]:
         return
     from auditor.sources import live  # its clients check it too, on every thread
 
+    _last_done[0] = ""  # this run's steps only
     live.set_run_deadline(seconds)
     try:
         with _deadline_signal(seconds):
