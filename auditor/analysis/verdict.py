@@ -10,17 +10,26 @@ not known yet (a template's unresolved parameter).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from auditor.analysis import ssm_view as ssm_view_eval
 from auditor.analysis import unresolved as unresolved_eval
+from auditor.analysis.capabilities import CapabilityInput, CapabilityResult, settle
 from auditor.analysis.credentials import CredentialResult
 from auditor.analysis.imds import ImdsResult
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.aws_facts import HEARTBEAT_SERVICE, MESSAGE_CHANNELS
 from auditor.catalogue import severity_rank
 from auditor.model import Estate, Instance
-from auditor.vocabulary import FAIL, MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, OK, UNKNOWN
+from auditor.vocabulary import (
+    FAIL,
+    MANAGEABLE,
+    NOT_APPLICABLE,
+    NOT_MANAGEABLE,
+    OK,
+    SESSION_MANAGER,
+    UNKNOWN,
+)
 
 
 def _usable(proof: ServiceProof, permitted: str) -> str:
@@ -84,14 +93,19 @@ class Judgement:
     reasons: list[str]
     findings: list[Finding]
     ssm_view: ssm_view_eval.SsmView
+    # Each capability settled against the verdict (none when not evaluated).
+    capabilities: dict[str, CapabilityResult] = field(default_factory=dict)
 
 
 def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
           imds: ImdsResult, credentials: CredentialResult,
-          pending: dict[str, str] | None = None) -> Judgement:
+          pending: dict[str, str] | None = None,
+          capabilities: CapabilityInput | None = None) -> Judgement:
     """The verdict from the proofs, the metadata service, the credential chain and what it
     allows. ``pending``: the unresolved resources the instance depends on, with why
-    (``analysis.unresolved.reasons``)."""
+    (``analysis.unresolved.reasons``). ``capabilities``: what Session Manager and patching
+    need on their own (``analysis.capability_checks``), settled against the verdict; they never
+    change it, and their findings come after the agent's."""
     permitted = credentials.permissions
     parts = {"imds": imds.status, "credentials": credentials.status,
              "permissions": permitted.status}
@@ -110,16 +124,25 @@ def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
                     for f in findings]
     if pending:
         verdict, reasons, findings = _with_unresolved(verdict, reasons, findings, pending)
-    return Judgement(verdict, reasons, findings, view)
+    if capabilities is None:
+        return Judgement(verdict, reasons, findings, view)
+    settled = {name: settle(verdict, evidence)
+               for name, evidence in capabilities.evidence.items()}
+    if capabilities.operators and SESSION_MANAGER in settled:
+        settled[SESSION_MANAGER].operators = dict(capabilities.operators)
+    own = [f for result in settled.values() for f in result.findings]
+    own += [f for operator in capabilities.operators.values() for f in operator.findings]
+    return Judgement(verdict, reasons, findings + _findings_of({}, None, own), view, settled)
 
 
-def _findings_of(services: dict[str, ServiceProof], imds: ImdsResult,
+def _findings_of(services: dict[str, ServiceProof], imds: ImdsResult | None,
                  more: list[Finding]) -> list[Finding]:
     seen: set[tuple] = set()
     findings: list[Finding] = []
     network = [f for proof in services.values() for f in proof.findings]
-    for finding in network + imds.findings + more:
-        key = (finding.code, finding.service, finding.resource_id, finding.message)
+    for finding in network + (imds.findings if imds else []) + more:
+        key = (finding.code, finding.service, finding.resource_id, finding.message,
+               finding.capability)
         if key not in seen:
             seen.add(key)
             findings.append(finding)

@@ -24,6 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
+from auditor import aws_facts
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.sources import api_calls
@@ -172,6 +173,9 @@ def _collect_region(session: boto3.Session, region: str, instance_ids: list[str]
     ssm = _Reader(_client(session, "ssm", region), reader.raw, progress)
     _read_dhmc_setting(ssm)
     _read_instance_information(ssm, _instance_ids_of(reader.raw) if instance_ids else None)
+    from auditor.sources.live_session import collect_session_targets
+
+    collect_session_targets(session, reader.raw, progress)
     return reader.raw
 
 
@@ -275,6 +279,9 @@ def _collect_account(session: boto3.Session, region: str, account_id: str,
     """The account-wide answers: IAM, then the service control policies of ``account_id``."""
     raw = RawRegion(region=region, account_id=account_id)
     _read_iam(_Reader(_client(session, "iam", region), raw, progress, label="account"))
+    from auditor.sources.live_session import collect_principals
+
+    collect_principals(_Reader(_client(session, "iam", region), raw, progress, label="account"))
     _read_organization(_Reader(_client(session, "organizations", region), raw, progress,
                                label="account"), account_id)
     return raw
@@ -557,9 +564,12 @@ def _referenced_prefix_lists(raw: RawRegion) -> list[str]:
                    for permission in group.get(key) or []]
     tables = (raw.answers.get(api_calls.ROUTE_TABLES.kind) or {}).get("RouteTables", [])
     routes = [route for table in tables for route in table.get("Routes") or []]
+    lists = (raw.answers.get(api_calls.PREFIX_LISTS.kind) or {}).get("PrefixLists", [])
+    s3_list = aws_facts.endpoint_service_name(raw.region, "s3")  # where S3's addresses are
     return _union(
         (ref.get("PrefixListId", "") for p in permissions for ref in p.get("PrefixListIds") or []),
         _ids(routes, "DestinationPrefixListId"),
+        (pl.get("PrefixListId", "") for pl in lists if pl.get("PrefixListName") == s3_list),
     )
 
 

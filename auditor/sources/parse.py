@@ -719,7 +719,9 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
     estate = Estate(region=raw.region, account_id=raw.account_id)
     scope = Scope(instance_ids)
     organization = _Organization()  # after the instances: their OwnerId names the account
-    for call, parser in (*_PARSERS, *organization.parsers()):
+    from auditor.sources.parse_session import PARSERS as SESSION_PARSERS
+
+    for call, parser in (*_PARSERS, *organization.parsers(), *SESSION_PARSERS):
         if call.kind in raw.errors:
             estate.unavailable[call.kind] = raw.errors[call.kind]
             continue
