@@ -59,10 +59,13 @@ def _network(cidr: str) -> IPv4Network | IPv6Network:
 
 
 class EstateBuilder:
-    def __init__(self, region: str = "eu-west-1", account_id: str = "111122223333") -> None:
+    def __init__(self, region: str = "eu-west-1", account_id: str = "111122223333",
+                 first_id: int = 0) -> None:
+        """``first_id``: where EC2 ids start (another region of the same account must not
+        reuse the ids of the first)."""
         self.region = region
         self.account_id = account_id
-        self._counter = 0
+        self._counter = first_id
         self.vpcs: list[dict] = []
         self.vpc_attributes: list[dict] = []
         self.dhcp_options: list[dict] = []
@@ -284,6 +287,11 @@ class EstateBuilder:
                                              "Entries": [{"Cidr": c} for c in cidrs]})
         return list_id
 
+    def egress_rule(self, group_id: str, rule: tuple) -> None:
+        """One more egress rule (protocol, from, to, peer) on an existing group."""
+        group = next(g for g in self.security_groups if g["GroupId"] == group_id)
+        group["IpPermissionsEgress"].append(self._permission(rule))
+
     def default_nacl(self, vpc_id: str) -> dict:
         return self._indexed(self._default_nacl_index, vpc_id, self.network_acls, "VpcId",
                              lambda nacl: nacl["IsDefault"])
@@ -341,13 +349,16 @@ class EstateBuilder:
         return endpoint_id
 
     def gateway_endpoint(self, vpc_id: str, service: str, route_tables: Sequence[str],
-                         prefix_list_id: str) -> str:
+                         prefix_list_id: str, *, policy: Mapping[str, Any] | None = None,
+                         state: str = "available") -> str:
         endpoint_id = self._id("vpce")
         self.vpc_endpoints.append({
             "VpcEndpointId": endpoint_id, "VpcEndpointType": "Gateway", "VpcId": vpc_id,
-            "ServiceName": f"com.amazonaws.{self.region}.{service}", "State": "available",
+            "ServiceName": f"com.amazonaws.{self.region}.{service}", "State": state,
             "PrivateDnsEnabled": False, "RouteTableIds": list(route_tables), "SubnetIds": [],
-            "Groups": [], "NetworkInterfaceIds": []})
+            "Groups": [], "NetworkInterfaceIds": [],
+            "PolicyDocument": json.dumps(policy or {"Version": "2008-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})})
         for table_id in route_tables:
             self.add_route(table_id, prefix_list_id, endpoint_id)
         return endpoint_id

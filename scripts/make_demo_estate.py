@@ -11,14 +11,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from builders.demo_estate import CAPTURED_AT, DEFAULT_OUT, build
+from builders.demo_estate import DEFAULT_OUT, write
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
-    build().write(args.out, CAPTURED_AT)
+    write(args.out)
     print(f"demo estate written to {args.out}")
 
 

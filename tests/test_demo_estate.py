@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from builders.demo_estate import CAPTURED_AT, DEFAULT_OUT, build
+from builders.demo_estate import DEFAULT_OUT, write
 
 
 def test_demo_estate_matches_its_generator(tmp_path):
-    build().write(tmp_path, CAPTURED_AT)
+    write(tmp_path)
     generated = {p.relative_to(tmp_path): p.read_text() for p in tmp_path.rglob("*.json")}
     demo = Path(DEFAULT_OUT)
     committed = {p.relative_to(demo): p.read_text() for p in demo.rglob("*.json")}

@@ -132,6 +132,11 @@ def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
         settled[SESSION_MANAGER].operators = dict(capabilities.operators)
     own = [f for result in settled.values() for f in result.findings]
     own += [f for operator in capabilities.operators.values() for f in operator.findings]
+    # Where the agent itself is blocked (or the instance is stopped), the capabilities fail
+    # because of it first: their own blockers follow, a step down.
+    quieter = {NOT_MANAGEABLE: "warning", NOT_APPLICABLE: "info"}.get(verdict)
+    if quieter:
+        own = [replace(f, severity=quieter) if f.severity == "error" else f for f in own]
     return Judgement(verdict, reasons, findings + _findings_of({}, None, own), view, settled)
 
 

@@ -29,6 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--instance", action="append", metavar="ID",
                         help="instance id to audit (repeatable)")
     target.add_argument("--all", action="store_true", help="audit every instance")
+    who = parser.add_argument_group("who may connect (Session Manager)")
+    who.add_argument("--operator", action="append", metavar="ARN",
+                     help="IAM role or user ARN: may it start a session on each instance? "
+                          "(repeatable; capabilities.session_manager.operator in JSON)")
+    who.add_argument("--operators", action="store_true",
+                     help="list every IAM role and user that may start a session on each "
+                          "instance asked for by --instance, or on each one that is not "
+                          "healthy with --all")
     source = parser.add_argument_group("where the estate comes from")
     source.add_argument("--snapshot", metavar="DIR", help="audit offline from a snapshot")
     source.add_argument("--region", action="append", metavar="R",
@@ -64,7 +72,16 @@ def run(argv: list[str]) -> int:
     if args.verify_plan and args.plan:
         raise UsageError("--verify-plan proves a plan already synthesized; --plan writes one: "
                          "give one of them")
-    from auditor.audit import audit_raws
+    if args.verify_plan and (args.operator or args.operators):
+        raise UsageError("--operator and --operators look at the estate as it is, --verify-plan "
+                         "at the estate after a change: give one of them")
+    from auditor.analysis.operators import parse_principal
+
+    for arn in args.operator or ():
+        if parse_principal(arn) is None:
+            raise UsageError(f"--operator {arn}: not the ARN of an IAM role or user (or of an "
+                             "assumed-role session)")
+    from auditor.audit import AuditOptions, audit_raws
 
     estates: list = []
     if args.verify_plan:
@@ -75,7 +92,8 @@ def run(argv: list[str]) -> int:
         report = verify.verify_plan(synthesized, raws, args.instance, source)
     else:
         raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance)
-        report, estates = audit_raws(raws, args.instance, source)
+        report, estates = audit_raws(raws, args.instance, source, AuditOptions(
+            tuple(dict.fromkeys(args.operator or ())), args.operators))
     if args.logs:
         from auditor.logs.attach import attach_logs
 

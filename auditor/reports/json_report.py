@@ -14,6 +14,7 @@ from auditor.analysis.results import Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 from auditor.reports import RenderOptions
+from auditor.reports.capabilities_json import capabilities_dict
 from auditor.reports.locations import Locator, nowhere
 
 
@@ -28,6 +29,8 @@ def finding_dict(finding: Finding, locate: Locator = nowhere) -> dict[str, Any]:
     }
     if entry is not None:
         data["title"] = entry.title
+    if finding.capability:
+        data["capability"] = finding.capability
     if finding.details:
         data["details"] = finding.details
     located = locate(finding.resource_id or "")
@@ -105,8 +108,16 @@ def _instance_fields(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
         "permissions": permissions_dict(audit.permissions),
         "ssm_view": _ssm_view(audit),
         "findings": [finding_dict(finding, locate) for finding in audit.findings],
+        **_capability_fields(audit),
         **_log_fields(audit),
     }
+
+
+def _capability_fields(audit: InstanceAudit) -> dict[str, Any]:
+    """Contract section 7: ``capabilities``, with the proofs of the services they reach."""
+    if not audit.capabilities:
+        return {}
+    return {"capabilities": capabilities_dict(audit, service_dict)}
 
 
 def _where(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:

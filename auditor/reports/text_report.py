@@ -13,6 +13,7 @@ from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 from auditor.reports import RenderOptions
+from auditor.reports.capabilities_text import capability_lines, capability_summary
 from auditor.reports.json_report import summary
 from auditor.reports.locations import Locator, nowhere
 from auditor.sources.description import SourceDescription
@@ -47,11 +48,16 @@ def _label(instance_audit: InstanceAudit) -> str:
 
 
 def _headline(audit: InstanceAudit) -> str:
-    for severity in ("error", "warning"):
-        codes = [f.code for f in audit.findings if f.severity == severity]
+    """The agent's first: its errors, else its warnings, else why; then what blocks a
+    capability of its own."""
+    agent = [f for f in audit.findings if not f.capability]
+    headline = "; ".join(audit.verdict_reasons[:2])
+    for severity in ("warning", "error"):
+        codes = [f.code for f in agent if f.severity == severity]
         if codes:
-            return ", ".join(dict.fromkeys(codes))
-    return "; ".join(audit.verdict_reasons[:2])
+            headline = ", ".join(dict.fromkeys(codes))
+    own = [f.code for f in audit.findings if f.capability and f.severity == "error"]
+    return ", ".join(dict.fromkeys([*([headline] if headline else []), *own]))
 
 
 def _service_line(proof: ServiceProof, paint: _Painter) -> str:
@@ -140,6 +146,7 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool,
                  f"permissions {audit.permissions.status}")
     if verbose and credentials.chain:
         lines.append(paint("        chain: " + " -> ".join(credentials.chain), "dim"))
+    lines += capability_lines(audit, paint, verbose)
     if audit.verdict != NOT_MANAGEABLE:
         lines.extend(f"    because {reason}" for reason in audit.verdict_reasons)
     fixes_shown: set[str] = set()
@@ -224,4 +231,5 @@ def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
     lines.append("")
     lines.append("summary: " + ", ".join(f"{count} {verdict.replace('_', ' ')}"
                                          for verdict, count in sorted(counts.items())))
+    lines += capability_summary(report)
     return lines
