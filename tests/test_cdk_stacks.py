@@ -390,7 +390,17 @@ def test_the_planners_plan_for_the_demo_estate_synthesizes_and_passes_cdk_nag(
 
     assert sorted(templates) == sorted(
         [f"SsmAuditor-Endpoints-{entry['vpc_id']}" for entry in plan["endpoints"]]
-        + ["SsmAuditor-InstanceRole", "SsmAuditor-SecurityGroupRules-eu-west-1"])
+        + ["SsmAuditor-InstanceRole", "SsmAuditor-SecurityGroupRules-eu-west-1",
+           "SsmAuditor-NaclEntries-eu-west-1"])
+    # Session Manager and patching: kms and logs endpoints, an S3 gateway, the role statements
+    # with their acknowledged wildcards (cdk-nag passed above).
+    endpoints = {name: set(template.to_json()["Resources"])
+                 for name, template in templates.items() if "Endpoints" in name}
+    isolated = next(e["vpc_id"] for e in plan["endpoints"] if e["services"] == ["kms"])
+    assert "Endpoint-kms" in endpoints[f"SsmAuditor-Endpoints-{isolated}"]
+    assert any({"Endpoint-logs", "Endpoint-s3-gateway"} <= found for found in endpoints.values())
+    role_policies = templates["SsmAuditor-InstanceRole"].to_json()["Resources"]
+    assert any("capabilities" in name for name in role_policies)
     metadata = templates["SsmAuditor-InstanceRole"].to_json()["Metadata"]["SsmAuditor"]
     # The steps that need the new role or profile, not the others (IMDS, another role's trust).
     assert sorted(step["id"] for step in metadata["manual_steps_after_deploy"]) == sorted(

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field, replace
 
 from auditor.analysis import ssm_view as ssm_view_eval
 from auditor.analysis import unresolved as unresolved_eval
-from auditor.analysis.capabilities import CapabilityInput, CapabilityResult, settle
+from auditor.analysis.capabilities import (
+    CapabilityInput,
+    CapabilityResult,
+    Evidence,
+    combine_parts,
+    settle,
+)
 from auditor.analysis.credentials import CredentialResult
 from auditor.analysis.imds import ImdsResult
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
@@ -126,7 +132,7 @@ def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
         verdict, reasons, findings = _with_unresolved(verdict, reasons, findings, pending)
     if capabilities is None:
         return Judgement(verdict, reasons, findings, view)
-    settled = {name: settle(verdict, evidence)
+    settled = {name: settle(verdict, _unresolved_evidence(evidence, pending or {}))
                for name, evidence in capabilities.evidence.items()}
     if capabilities.operators and SESSION_MANAGER in settled:
         settled[SESSION_MANAGER].operators = dict(capabilities.operators)
@@ -152,6 +158,28 @@ def _findings_of(services: dict[str, ServiceProof], imds: ImdsResult | None,
             seen.add(key)
             findings.append(finding)
     return sorted(findings, key=lambda f: severity_rank(f.severity))
+
+
+def _unresolved_evidence(evidence: Evidence, pending: dict[str, str]) -> Evidence:
+    """A capability's blockers that rest on a value not known yet are warnings, and the
+    capability is then unknown rather than failed."""
+    if not pending:
+        return evidence
+    everything = unresolved_eval.ANY_RESOURCE in pending
+    parts = []
+    for part in evidence.parts:
+        uncertain = [f for f in part.findings if f.severity == "error"
+                     and (everything or f.resource_id in pending)]
+        if not uncertain:
+            parts.append(part)
+            continue
+        findings = [replace(f, severity="warning", message=f"{f.message} (This rests on "
+                            f"{f.resource_id}, whose values are not all known before "
+                            "deployment: it may not hold.)") if f in uncertain else f
+                    for f in part.findings]
+        status = FAIL if any(f.severity == "error" for f in findings) else UNKNOWN
+        parts.append(replace(part, findings=findings, status=status))
+    return replace(evidence, parts=parts, status=combine_parts(parts))
 
 
 def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],

@@ -125,13 +125,17 @@ def _per_resource(answer: Any, what: str, id_key: str) -> list[dict]:
     return items
 
 
-def _key(estate: Estate, reference: str) -> KmsKey:
-    """The key known by ``reference`` (what the preferences name, or its ARN)."""
+def _keys(estate: Estate, reference: str) -> list[KmsKey]:
+    """Every name of the key ``reference`` names (its ARN, its alias, its id): the policy and
+    grants, read by ARN, belong to each."""
     keys = estate.session.keys
-    found = keys.get(reference) or next((k for k in keys.values() if k.arn == reference), None)
-    if found is None:
-        found = keys[reference] = KmsKey(reference, exists=None,
-                                         unread=f"{reference} is not in describe-key.json")
+    named = keys.get(reference)
+    arn = named.arn if named is not None and named.arn else reference
+    found = [key for key in keys.values() if key is named or (arn and key.arn == arn)]
+    if not found:
+        keys[reference] = KmsKey(reference, exists=None,
+                                 unread=f"{reference} is not in describe-key.json")
+        found = [keys[reference]]
     return found
 
 
@@ -153,23 +157,26 @@ def _parse_keys(estate: Estate, answer: Any, scope: Scope) -> None:
 
 def _parse_key_policies(estate: Estate, answer: Any, scope: Scope) -> None:
     for item in _per_resource(answer, "get-key-policy", "KeyId"):
-        key = _key(estate, item["KeyId"])
-        if "Error" in item:
-            key.unread = f"key policy: {item['Error']}"
-            continue
-        key.policy = _document(item.get("Policy"), f"the key policy of {item['KeyId']}")
+        policy = None if "Error" in item else _document(
+            item.get("Policy"), f"the key policy of {item['KeyId']}")
+        for key in _keys(estate, item["KeyId"]):
+            if "Error" in item:
+                key.unread = f"key policy: {item['Error']}"
+            else:
+                key.policy = policy
 
 
 def _parse_grants(estate: Estate, answer: Any, scope: Scope) -> None:
     for item in _per_resource(answer, "list-grants", "KeyId"):
-        key = _key(estate, item["KeyId"])
-        if "Error" in item:
-            key.unread = f"grants: {item['Error']}"
-            continue
-        key.grants = [KmsGrant(str(grant.get("GranteePrincipal") or ""),
-                               tuple(grant.get("Operations") or ()),
-                               bool(grant.get("Constraints")))
-                      for grant in _items(item, "Grants")]
+        grants = None if "Error" in item else [
+            KmsGrant(str(grant.get("GranteePrincipal") or ""),
+                     tuple(grant.get("Operations") or ()), bool(grant.get("Constraints")))
+            for grant in _items(item, "Grants")]
+        for key in _keys(estate, item["KeyId"]):
+            if grants is None:
+                key.unread = f"grants: {item['Error']}"
+            else:
+                key.grants = grants
 
 
 def _bucket(estate: Estate, name: str) -> S3Bucket:

@@ -13,6 +13,7 @@ import json
 from ipaddress import ip_network
 from typing import Any
 
+from auditor.sources.template import session
 from auditor.sources.template.context import Reader, Translation
 
 ALL_TRAFFIC_ENTRIES = (
@@ -463,8 +464,11 @@ def vpc_endpoint(t: Translation, reader: Reader) -> None:
     kind = reader.value("VpcEndpointType", "Gateway")
     if vpc_id is None or service is None or kind is None:
         return
+    if kind == "Gateway":  # S3 and DynamoDB: session logs and patching take them
+        session.gateway_endpoint(t, reader, vpc_id, service)
+        return
     if kind != "Interface":
-        return  # gateway endpoints serve S3 and DynamoDB, not the agent's services
+        return
     subnets = reader.value("SubnetIds", []) or []
     groups = reader.value("SecurityGroupIds")
     private_dns = reader.value("PrivateDnsEnabled", False)

@@ -34,7 +34,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from auditor.sources.raw import RawRegion
-from auditor.sources.template import compute, foreach, iam, nested, network
+from auditor.sources.template import compute, foreach, iam, nested, network, session
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
 from auditor.sources.template.load import LoadedTemplate
@@ -73,6 +73,7 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::AutoScaling::LaunchConfiguration": compute.launch_configuration},
     {"AWS::EC2::Instance": compute.instance,
      "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group},
+    session.RESOURCES, session.REFERRING,  # Session Manager preferences and what they name
 )
 # Resources that launch instances: one that cannot be read is still reported (unknown).
 _LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup")
@@ -90,6 +91,7 @@ _NAME_PROPERTIES = {
     "AWS::IAM::Role": "RoleName", "AWS::IAM::InstanceProfile": "InstanceProfileName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
+    **session.NAME_PROPERTIES,
 }
 
 
@@ -208,6 +210,9 @@ class _Ids:
             return iam.instance_profile_arn(self.t, own, path if isinstance(path, str) else "/")
         if kind == "AWS::EC2::EIP" and attribute == "AllocationId":
             return f"eipalloc-{logical_id}"
+        arn = session.get_att(self.t, kind, own, attribute)
+        if arn is not None:
+            return arn
         if logical_id in self.scope.children and attribute.startswith("Outputs."):
             return nested.output(self.scope.children[logical_id].resolver,
                                  attribute.removeprefix("Outputs."), logical_id)
