@@ -58,10 +58,6 @@ SESSION_S3_KMS_ACTIONS = ("kms:GenerateDataKey",)  # SSE-KMS default encryption 
 SESSION_LOGS_GROUP_ACTIONS = ("logs:DescribeLogGroups",)  # resource: every group ("*")
 SESSION_LOGS_STREAM_ACTIONS = ("logs:DescribeLogStreams", "logs:CreateLogStream",
                                "logs:PutLogEvents")  # resource: the group
-# Everything the capabilities ask of the instance's role.
-INSTANCE_ACTIONS = (*SESSION_KMS_ACTIONS, *SESSION_S3_PUT_ACTIONS, *SESSION_S3_ENCRYPTION_ACTIONS,
-                    *SESSION_S3_KMS_ACTIONS, *SESSION_LOGS_GROUP_ACTIONS,
-                    *SESSION_LOGS_STREAM_ACTIONS, "s3:GetObject")  # and PATCH_S3_ACTIONS
 # What a person starting a shell session needs: StartSession on the instance and on the
 # default session document, and a data key of the preferences' KMS key.
 OPERATOR_SESSION_ACTION = "ssm:StartSession"

@@ -1408,7 +1408,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "Error when decrypting data key DisabledException: "
             "arn:aws:kms:REGION:111122223333:key/... is disabled."
         ),
-        log_labels=("session_manager_channel",),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
         fix=(
             "See the key's state (" + _command("review_kms_key") + "), then enable it (`aws "
             "kms enable-key --key-id KEY`), cancel its deletion (`aws kms cancel-key-deletion "
@@ -1470,7 +1470,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "to perform: kms:Decrypt on resource: arn:aws:kms:REGION:111122223333:key/... "
             "because no identity-based policy allows the kms:Decrypt action"
         ),
-        log_labels=("session_manager_channel", "iam_access_denied"),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
         fix=(
             "When an identity policy lacks the allow, the plan's InstanceRoleStack adds a "
             "statement allowing kms:Decrypt on that key ARN to the role. A key policy that "
@@ -1498,7 +1498,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "preferences either does not exist or unable to validate its existence. This might "
             "result in no logging of session data to CloudWatch."
         ),
-        log_labels=("session_manager_channel",),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
         fix=(
             "Create the log group (" + _command("create_log_group") + ") or the bucket, or "
             "name an existing one in the preferences (`aws ssm update-document --name "
@@ -1524,7 +1524,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "set up on the selected CloudWatch Logs log group. Either encrypt the log group or "
             "choose an option to enable logging without encryption."
         ),
-        log_labels=("session_manager_channel",),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
         fix=(
             "Encrypt the target (`aws logs associate-kms-key --log-group-name LOG_GROUP "
             "--kms-key-id arn:aws:kms:REGION:ACCOUNT:key/...`, or `aws s3api "
@@ -1577,7 +1577,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "ERROR [ssm-session-worker] Failed to upload ... to s3://BUCKET/PREFIX/... "
             "err:AccessDenied: Access Denied"
         ),
-        log_labels=("iam_access_denied",),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
         fix=(
             "When an identity policy lacks the allow, the plan's InstanceRoleStack adds a "
             "statement for that bucket and prefix to the role. A bucket policy that denies is "
@@ -1632,7 +1632,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "User: arn:aws:sts::111122223333:assumed-role/ROLE/i-0123456789abcdef0 is not "
             "authorized to perform: logs:DescribeLogGroups"
         ),
-        log_labels=("iam_access_denied",),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
         fix=(
             "The plan's InstanceRoleStack adds a statement for the log group to the role "
             "(logs:DescribeLogGroups on every group, the three stream actions on this one), or "
@@ -1729,7 +1729,7 @@ _KINDS: tuple[FindingKind, ...] = (
             "ERROR [ssm-document-worker] failed to download file from "
             "https://s3.REGION.amazonaws.com/aws-ssm-REGION/... AccessDenied: Access Denied"
         ),
-        log_labels=("iam_access_denied",),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
         fix=(
             "Let s3:GetObject on arn:aws:s3:::aws-ssm-REGION/* and the other AWS buckets "
             "(docs/FINDINGS.md lists them) through: add them to the endpoint policy or the "

@@ -85,4 +85,4 @@ def test_the_console_script_audits_the_demo_like_python_m_auditor(installed, tmp
 
     assert installed_run.returncode == checkout_run.returncode == 1, installed_run.stderr
     assert installed_run.stdout == checkout_run.stdout
-    assert len(json.loads(installed_run.stdout)["instances"]) == 21
+    assert len(json.loads(installed_run.stdout)["instances"]) == 26

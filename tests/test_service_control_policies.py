@@ -26,7 +26,7 @@ from auditor.sources import api_calls
 from auditor.sources.parse import build_estate
 from builders.estate_builder import FULL_AWS_ACCESS, MANAGEMENT_ACCOUNT, EstateBuilder
 from tests.checks import assert_one_line_error
-from tests.moto_estate import REGION, MotoVpc, managed_node, record_operations, stub_ssm
+from tests.moto_estate import REGION, MotoVpc, agent_only, managed_node, record_operations, stub_ssm
 from tests.moto_organization import ACCOUNT, FULL_AWS_ACCESS_ID, build_organization
 
 pytestmark = pytest.mark.usefixtures("fake_aws")
@@ -75,12 +75,6 @@ def audit_one(capsys: pytest.CaptureFixture, instance_id: str) -> tuple[int, dic
     code, report = audit(capsys, "--instance", instance_id)
     [instance] = report["instances"]
     return code, agent_only(instance)
-
-
-def agent_only(instance: dict) -> dict:
-    """The instance with the agent's findings only: SCPs here are about the agent (the moto
-    role denies S3, which patching's own finding reports; tests/test_capabilities_* cover it)."""
-    return {**instance, "findings": [f for f in instance["findings"] if "capability" not in f]}
 
 
 def findings_of(instance: dict) -> set[tuple[str, str | None, str, str]]:

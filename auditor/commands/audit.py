@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--plan-s3-gateway", action="store_true",
                      help="with --plan: also add an S3 gateway endpoint where endpoints are "
                           "added (agent updates and logs to S3 without the internet)")
+    fix.add_argument("--plan-agent-only", action="store_true",
+                     help="with --plan: plan what the agent needs only, not what Session "
+                          "Manager and patching need beyond it")
     return parser
 
 
@@ -67,8 +70,10 @@ def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if bool(args.instance) == bool(args.all):
         raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
-    if args.plan_s3_gateway and not args.plan:
-        raise UsageError("--plan-s3-gateway needs --plan FILE")
+    for flag, given in (("--plan-s3-gateway", args.plan_s3_gateway),
+                        ("--plan-agent-only", args.plan_agent_only)):
+        if given and not args.plan:
+            raise UsageError(f"{flag} needs --plan FILE")
     if args.verify_plan and args.plan:
         raise UsageError("--verify-plan proves a plan already synthesized; --plan writes one: "
                          "give one of them")
@@ -111,7 +116,8 @@ def _write_plan(args: argparse.Namespace, raws: list, estates: list, report) -> 
 
     plan = plan_with_neighbours(raws, estates, report, args.instance,
                                 neighbours_read=bool(args.snapshot),
-                                options=PlanOptions(s3_gateway=args.plan_s3_gateway))
+                                options=PlanOptions(s3_gateway=args.plan_s3_gateway,
+                                                    capabilities=not args.plan_agent_only))
     try:
         plan_file.dump(plan, args.plan)
     except OSError as error:

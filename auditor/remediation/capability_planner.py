@@ -229,6 +229,18 @@ def _role_statements(context: _Context, audit: InstanceAudit, finding: Finding) 
     statements = _statements(estate, finding)
     if not statements:
         return 0
+    agent = next((e for e in context.plan.role_policies if e.id == f"role-policy-{role}"), None)
+    if finding.code == "SESSION_CHANNEL_DENIED" and agent is not None:
+        # The agent's own policy on this role grants channel actions on "*" already: one more
+        # action there rather than a second policy.
+        granted = agent.statements[0]
+        wanted = sorted({*granted["Action"], *statements[0]["Action"]})
+        added = int(wanted != granted["Action"])
+        granted["Action"] = wanted
+        _add_fixes(agent, [FixedFinding(audit.instance.instance_id, finding.code,
+                                        finding.resource_id)])
+        apply.apply_role_policy(estate, agent)
+        return added
     entry_id = f"role-policy-{role}-capabilities"
     entry = next((e for e in context.plan.role_policies if e.id == entry_id), None)
     if entry is None:

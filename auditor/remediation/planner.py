@@ -71,6 +71,7 @@ _FIXED_BY_STEP_ALONE = {"IMDS_DISABLED", "VPC_DNS_SUPPORT_DISABLED", "ENDPOINT_P
 @dataclass
 class PlanOptions:
     s3_gateway: bool = False  # add an S3 gateway endpoint where endpoints are added
+    capabilities: bool = True  # also plan what Session Manager and patching need
 
 
 @dataclass
@@ -100,9 +101,10 @@ def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions |
         targets = sorted(iid for iid, audit in known.items() if audit.verdict == NOT_MANAGEABLE)
         if targets:
             _plan_region(plan, estate, targets, known, options, complete)
-        from auditor.remediation.capability_planner import plan_capabilities
+        if options.capabilities:
+            from auditor.remediation.capability_planner import plan_capabilities
 
-        plan_capabilities(plan, estate, known, options, complete)
+            plan_capabilities(plan, estate, known, options, complete)
     return plan
 
 

@@ -10,16 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from auditor import aws_facts, aws_managed_policies, capability_facts
+from auditor import aws_facts, aws_managed_policies
 from auditor.policy_patterns import action_matches
 from auditor.sources.template.context import Reader, Translation
 from auditor.sources.template.intrinsics import NO_VALUE, first_unresolved
 
-# Every action the proof asks about: a statement naming none of them cannot change a verdict
-# (nor a capability: Session Manager's and patching's actions count too).
+# Every action the proof asks about: a statement naming none of them cannot change a verdict.
 AGENT_ACTIONS = (*aws_facts.HEARTBEAT_ACTIONS,
                  *(action for actions in aws_facts.CHANNEL_ACTIONS.values() for action in actions),
-                 *aws_facts.SESSION_MANAGER_ACTIONS, *capability_facts.INSTANCE_ACTIONS)
+                 *aws_facts.SESSION_MANAGER_ACTIONS)
 
 IAM_DATE = "2026-01-01T00:00:00+00:00"
 
