@@ -311,6 +311,7 @@ def test_call_count_does_not_grow_with_instances(
     roles = build_iam(iam)
     hide_from_bulk_answer(monkeypatch, roles.core_arn)
     stub_ssm(monkeypatch, None, [])
+    build_session_preferences()  # one call per key, bucket and log group, never per instance
     operations = record_operations(monkeypatch)
     collect([REGION], instance_ids=list(layout.instance_ids) if scoped else None)
     with_one = Counter(operations)
@@ -333,6 +334,11 @@ def test_call_count_does_not_grow_with_instances(
     iam_calls = ("GetAccountAuthorizationDetails", "GetPolicy", "GetPolicyVersion")
     assert [with_thirty[name] for name in iam_calls] == [2, 1, 1]
     assert with_thirty["DescribeInstanceInformation"] == with_thirty["GetServiceSetting"] == 1
+    session = ("GetDocument", "DescribeKey", "GetKeyPolicy", "ListGrants", "GetBucketLocation",
+               "GetBucketPolicy", "GetBucketEncryption", "DescribeLogGroups")
+    # The preferences' key is also the bucket's SSE-KMS key: described once by alias, once by
+    # the ARN the bucket names; its policy and grants once.
+    assert [with_thirty[name] for name in session] == [1, 2, 1, 1, 1, 1, 1, 1]
 
 
 def test_instance_information_filters_are_chunked(ec2, monkeypatch: pytest.MonkeyPatch) -> None:

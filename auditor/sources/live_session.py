@@ -71,8 +71,9 @@ def collect_session_targets(session: boto3.Session, raw: RawRegion,
     kms = _Reader(_client(session, "kms", region), raw, progress)
     described = _each(kms, api_calls.KMS_KEYS, "KeyId", keys,
                       lambda k: kms.client.describe_key(KeyId=k), {"KeyMetadata": None})
-    found = [answer["KeyMetadata"]["Arn"] for answer in described or []
-             if answer.get("KeyMetadata") and answer["KeyMetadata"].get("Arn")]
+    found = list(dict.fromkeys(  # a key named twice (alias and ARN) is read once
+        answer["KeyMetadata"]["Arn"] for answer in described or []
+        if answer.get("KeyMetadata") and answer["KeyMetadata"].get("Arn")))
     if described is None:
         reason = f"not read: {api_calls.KMS_KEYS.kind} could not be read"
         kms.skip(api_calls.KMS_KEY_POLICIES, reason)
