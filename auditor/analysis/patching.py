@@ -34,8 +34,22 @@ AWS_OWNED = "aws-owned-not-this-account"
 
 def evaluate(s3: S3Paths, instance: Instance, role: access.Principal | None,
              memo: dict) -> Evidence:
+    """Instances alike in role, path and platform share one answer, unless a policy on the
+    way can tell them apart."""
     estate = s3.estate
     proof = s3.prove(instance)
+    apart = role is not None and (role.instance_sensitive or access.sensitive(
+        estate, memo, access.endpoint_policy(estate, proof, memo)[0]))
+    key = ("patching-evidence", role.name if role else None,
+           instance.instance_id if apart else None, id(proof), instance.platform)
+    if key not in memo:  # the proof stays referenced, so its id stays its own
+        memo[key] = (proof, _evidence(s3, instance, proof, role, memo))
+    return memo[key][1]
+
+
+def _evidence(s3: S3Paths, instance: Instance, proof: ServiceProof,
+              role: access.Principal | None, memo: dict) -> Evidence:
+    estate = s3.estate
     part = Part("AWS-owned buckets in S3", OK, [f"{proof.hostname}: {proof.status} via "
                                                  f"{proof.via}"])
     if proof.status == BLOCKED:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 from auditor import aws_facts
@@ -37,7 +38,7 @@ class Principal:
     tags: tuple[tuple[str, str], ...] = ()
     scoping: str = ""  # the Resource and Condition text of its policies, lower case
 
-    @property
+    @cached_property
     def instance_sensitive(self) -> bool:
         return any(marker in self.scoping for marker in _INSTANCE_MARKERS)
 
@@ -169,11 +170,11 @@ def decide(estate: Estate, who: Principal, action: str, resource: str,
     resource policy, ``required`` says whether it must grant (KMS) or may (S3).
     ``instance_id``: the instance whose tags or ARN a policy may test (kept apart in the memo)."""
     endpoint, _ = endpoint_policy(estate, proof, memo)
+    apart = instance_id if instance_id and (
+        who.instance_sensitive or sensitive(estate, memo, resource_policy, endpoint)) else None
     key = ("decision", who.kind, who.name, action, resource, proof.endpoint_id if proof else None,
-           context.network_path_known, id(resource_policy), required,
-           instance_id if instance_id and (who.instance_sensitive
-                                           or _sensitive(resource_policy, endpoint)) else None,
-           tuple(sorted((k, tuple(v)) for k, v in context.extra.items())))
+           context.network_path_known, id(resource_policy), required, apart,
+           tuple(sorted((k, tuple(v)) for k, v in context.extra.items())) if apart else None)
     if key not in memo:
         arguments = {"boundary": who.boundary, "scps": scps(estate, memo),
                      "endpoint_policy": endpoint}
@@ -187,16 +188,29 @@ def decide(estate: Estate, who: Principal, action: str, resource: str,
     return memo[key]
 
 
-def _sensitive(*policies: Policy | None) -> bool:
-    for policy in policies:
-        if policy is None:
-            continue
+def sensitive(estate: Estate, memo: dict, *policies: Policy | None) -> bool:
+    """Whether any of these policies, or a service control policy, can tell one instance from
+    another (its ARN, id, tags, the encryption context naming it): then an answer is the
+    instance's own, not its role's. Each policy is read once."""
+    return _scps_sensitive(estate, memo) or any(
+        _policy_sensitive(policy, memo) for policy in policies if policy is not None)
+
+
+def _policy_sensitive(policy: Policy, memo: dict) -> bool:
+    key = ("sensitive", id(policy))
+    if key not in memo:
         text = json.dumps([[statement.resources, statement.not_resources,
                             [condition.key for condition in statement.conditions]]
                            for statement in policy.statements]).lower()
-        if any(marker in text for marker in _INSTANCE_MARKERS):
-            return True
-    return False
+        memo[key] = (policy, any(marker in text for marker in _INSTANCE_MARKERS))
+    return memo[key][1]
+
+
+def _scps_sensitive(estate: Estate, memo: dict) -> bool:
+    if "scps-sensitive" not in memo:
+        memo["scps-sensitive"] = any(_policy_sensitive(policy, memo)
+                                     for level in scps(estate, memo) or () for policy in level)
+    return memo["scps-sensitive"]
 
 
 def resource_policy(document: dict | None, name: str, attached_to: str, memo: dict

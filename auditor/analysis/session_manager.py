@@ -41,12 +41,40 @@ def evaluate(prover: NetworkProver, s3: S3Paths, instance: Instance,
              services: dict[str, ServiceProof], role: access.Principal | None,
              memo: dict) -> Evidence:
     """``role``: the role the agent's credentials come from (None when it has none, or it
-    cannot be read)."""
+    cannot be read). Instances alike in role and paths share one answer, unless a policy on the
+    way can tell them apart."""
     estate = prover.estate
     preferences = estate.session.preferences
-    parts = [_channel(estate, instance, services[CHANNEL_SERVICE], role, memo)]
-    notes: list[str] = []
     proofs: dict[str, ServiceProof] = {}
+    if preferences is not None and preferences.exists:
+        source = prover.source_of(instance)
+        if preferences.kms_key_id:
+            proofs["kms"] = prover.prove_service(instance, source, "kms")
+        if preferences.s3_bucket:
+            bucket = estate.session.buckets.get(preferences.s3_bucket)
+            proofs["s3"] = s3.prove(instance, bucket.region if bucket else None)
+        if preferences.log_group:
+            proofs["logs"] = prover.prove_service(instance, source, "logs")
+    channel = services[CHANNEL_SERVICE]
+    apart = role is not None and (role.instance_sensitive or access.sensitive(
+        estate, memo, *_resource_policies(estate, memo),
+        *(access.endpoint_policy(estate, proof, memo)[0]
+          for proof in (channel, *proofs.values()))))
+    key = ("session-evidence", role.name if role else None,
+           instance.instance_id if apart else None, id(channel),
+           tuple((name, id(proof)) for name, proof in proofs.items()))
+    if key not in memo:  # the proofs stay referenced, so their ids stay theirs
+        memo[key] = (channel, proofs, _evidence(prover, instance, channel, proofs, role, memo))
+    return memo[key][2]
+
+
+def _evidence(prover: NetworkProver, instance: Instance, channel: ServiceProof,
+              proofs: dict[str, ServiceProof], role: access.Principal | None,
+              memo: dict) -> Evidence:
+    estate = prover.estate
+    preferences = estate.session.preferences
+    parts = [_channel(estate, instance, channel, role, memo)]
+    notes: list[str] = []
     if preferences is None:
         reason = estate.unavailable.get("session_document", "not in the collected data")
         parts.append(Part("preferences", UNKNOWN, [f"preferences unknown: {reason}"], [Finding(
@@ -57,22 +85,34 @@ def evaluate(prover: NetworkProver, s3: S3Paths, instance: Instance,
         notes.append(f"no {facts.SESSION_DOCUMENT} document in {estate.region}: AWS's defaults "
                      "(no encryption, no logging, no Run As)")
     else:
-        source = prover.source_of(instance)
-        if preferences.kms_key_id:
-            proofs["kms"] = prover.prove_service(instance, source, "kms")
+        if "kms" in proofs:
             parts.append(_kms(estate, instance, preferences.kms_key_id, proofs["kms"], role,
                               memo))
-        if preferences.s3_bucket:
-            bucket = estate.session.buckets.get(preferences.s3_bucket)
-            proofs["s3"] = s3.prove(instance, bucket.region if bucket else None)
+        if "s3" in proofs:
             parts.append(_s3_logging(estate, instance, proofs["s3"], role, memo))
-        if preferences.log_group:
-            proofs["logs"] = prover.prove_service(instance, source, "logs")
+        if "logs" in proofs:
             parts.append(_cloudwatch(estate, instance, proofs["logs"], role, memo))
         notes += _run_as(estate)
     for part in parts:
         part.findings = tagged(part.findings, SESSION_MANAGER)
     return Evidence(SESSION_MANAGER, combine_parts(parts), parts, proofs, notes)
+
+
+def _resource_policies(estate: Estate, memo: dict) -> list:
+    """The key and bucket policies the preferences lead to, parsed once."""
+    preferences = estate.session.preferences
+    if preferences is None or not preferences.exists:
+        return []
+    found = []
+    bucket = estate.session.buckets.get(preferences.s3_bucket)
+    references = [preferences.kms_key_id, bucket.encryption_key if bucket else ""]
+    for reference in filter(None, references):
+        key = key_named(estate, reference)
+        if key is not None and key.policy is not None:
+            found.append(access.resource_policy(key.policy, "key policy", key.reference, memo))
+    if bucket is not None and bucket.policy is not None:
+        found.append(access.resource_policy(bucket.policy, "bucket policy", bucket.name, memo))
+    return found
 
 
 # --- the parts -------------------------------------------------------------------------------
