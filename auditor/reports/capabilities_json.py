@@ -3,31 +3,34 @@
 ``{"session_manager": {...}, "patching": {...}}``, each ``{"status", "findings": [codes],
 "reasons", "parts": [{"name", "status"}], "services": {name: proof}, "notes"}``; Session
 Manager adds ``operator`` (``--operator``: by ARN) and ``operators`` (``--operators``: the roles
-and users that may, or might, start a session). The proof in words (each policy decision) is
-in the text report's ``-v``; the findings carry the deciding statements.
+and users that may, or might, start a session). A service's proof here says how it is reached
+(status, via, where the name resolves, the blocking codes); its hops and each policy decision
+are in the text report's ``-v``, and the findings carry the deciding statements. (Ten thousand
+instances times three more paths would double a fleet's report.)
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import json
 from typing import Any
 
 from auditor.analysis.capabilities import CapabilityResult, OperatorResult
 from auditor.analysis.results import ServiceProof
 from auditor.audit import InstanceAudit
 
-ServiceDict = Callable[[ServiceProof], dict[str, Any]]
 
-
-def capabilities_dict(audit: InstanceAudit, service_dict: ServiceDict | None = None
-                      ) -> dict[str, Any]:
-    """``service_dict``: how a proof is written (None: the services are left out)."""
-    return {name: capability_dict(result, service_dict)
+def capabilities_dict(audit: InstanceAudit, with_services: bool = True) -> dict[str, Any]:
+    return {name: capability_dict(result, with_services)
             for name, result in audit.capabilities.items()}
 
 
-def capability_dict(result: CapabilityResult, service_dict: ServiceDict | None = None
-                    ) -> dict[str, Any]:
+def service_summary(proof: ServiceProof) -> dict[str, Any]:
+    return {"status": proof.status, "via": proof.via, "hostname": proof.hostname,
+            "resolves_to": proof.resolves_to, "endpoint_id": proof.endpoint_id,
+            "findings": sorted({finding.code for finding in proof.findings})}
+
+
+def capability_dict(result: CapabilityResult, with_services: bool = True) -> dict[str, Any]:
     evidence = result.evidence
     data: dict[str, Any] = {
         "status": result.status,
@@ -35,8 +38,9 @@ def capability_dict(result: CapabilityResult, service_dict: ServiceDict | None =
         "reasons": result.reasons,
         "parts": [{"name": part.name, "status": part.status} for part in evidence.parts],
     }
-    if service_dict is not None:
-        data["services"] = {name: service_dict(proof) for name, proof in evidence.proofs.items()}
+    if with_services:
+        data["services"] = {name: service_summary(proof)
+                            for name, proof in evidence.proofs.items()}
     if evidence.notes:
         data["notes"] = evidence.notes
     if result.operators:
@@ -56,3 +60,20 @@ def operator_dict(operator: OperatorResult, with_checks: bool = False) -> dict[s
     if with_checks:
         data["checks"] = operator.checks
     return data
+
+
+def encoded_capabilities(audit: InstanceAudit, cache: dict[tuple, str]) -> str:
+    """``"capabilities": {...}`` as JSON text, for the compact report of a fleet: instances
+    alike share their evidence, so each capability is encoded once per evidence, status and
+    reasons."""
+    encoded = []
+    for name, result in audit.capabilities.items():
+        key = (name, id(result.evidence), result.status, tuple(result.reasons))
+        if result.operators or result.operator_listing is not None:
+            text = json.dumps(capability_dict(result))
+        else:
+            if key not in cache:
+                cache[key] = json.dumps(capability_dict(result))
+            text = cache[key]
+        encoded.append(f"{json.dumps(name)}: {text}")
+    return f'"capabilities": {{{", ".join(encoded)}}}'
