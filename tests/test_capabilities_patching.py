@@ -117,3 +117,22 @@ def test_windows_instances_also_read_the_windows_bucket():
     _gateway(place)
     denied = finding(audit(place.builder, place.instance), "PATCH_S3_DENIED")
     assert denied.details["buckets"] == [f"aws-windows-downloads-{REGION}"]
+
+
+def test_a_guardrail_naming_one_instance_is_answered_per_instance():
+    """Instances alike in role and path share one answer, unless a policy can tell them apart."""
+    from auditor.audit import run_audit
+    from auditor.sources.description import SourceDescription
+    from tests.capability_estates import estate_of
+
+    place = layout("igw")
+    first = with_instance(place)
+    second = place.builder.instance(place.subnet, [place.instance_group],
+                                    instance_profile="app-role", public_ip="198.51.100.8")
+    place.builder.service_control_policies([[document(allow("*"))], [document(
+        allow("*"), deny("s3:GetObject", Condition={"StringEquals": {
+            "ec2:SourceInstanceARN": f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{second}"}}))]])
+    for order in ([first, second], [second, first]):
+        report = run_audit([estate_of(place.builder)], order, SourceDescription("test"))
+        assert {r.instance.instance_id: status(r, "patching") for r in report.instances} == {
+            first: OK, second: FAIL}

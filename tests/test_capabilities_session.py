@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pytest
 
+from auditor.audit import run_audit
+from auditor.sources.description import SourceDescription
 from auditor.vocabulary import FAIL, MANAGEABLE, OK, UNKNOWN
 from tests.capability_estates import (
     ACCOUNT,
@@ -16,6 +18,7 @@ from tests.capability_estates import (
     audit,
     deny,
     document,
+    estate_of,
     finding,
     layout,
     own_codes,
@@ -546,3 +549,68 @@ def test_region_of_the_preferences_is_the_instances():
     result = audit(place.builder, place.instance)
     kms = result.capabilities["session_manager"].evidence.proofs["kms"]
     assert kms.hostname == f"kms.{REGION}.amazonaws.com"
+
+
+# --- instances alike share an answer only when no policy can tell them apart ----------------
+
+
+def _twins(place):
+    """Two instances alike in subnet, groups, role and public address: one proof, one role."""
+    first = with_instance(place, inline=SESSION)
+    second = place.builder.instance(place.subnet, [place.instance_group],
+                                    instance_profile="app-role", public_ip="198.51.100.8")
+    return first, second
+
+
+def _statuses(b, *instances):
+    report = run_audit([estate_of(b)], list(instances), SourceDescription("test"))
+    return {result.instance.instance_id: status(result) for result in report.instances}
+
+
+def test_a_key_policy_naming_one_instance_is_answered_per_instance():
+    place = layout("igw")
+    first, second = _twins(place)
+    place.builder.kms_key(KEY, policy=document(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "kms:*", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:EncryptionContext:aws:ssm:TargetId": first}}}))
+    preferences(place.builder, key=False)
+    assert _statuses(place.builder, first, second) == {first: OK, second: FAIL}
+
+
+def test_a_service_control_policy_naming_one_instance_is_answered_per_instance():
+    place = layout("igw")
+    first, second = _twins(place)
+    place.builder.service_control_policies([[document(allow("*"))], [document(
+        allow("*"), deny("s3:PutObject", Condition={"StringEquals": {
+            "ec2:SourceInstanceARN": f"arn:aws:ec2:{REGION}:{ACCOUNT}:instance/{second}"}}))]])
+    preferences(place.builder)
+    assert _statuses(place.builder, first, second) == {first: OK, second: FAIL}
+    assert _statuses(place.builder, second, first) == {first: OK, second: FAIL}
+
+
+def test_the_context_of_a_call_tells_decisions_apart():
+    """kms:GenerateDataKey on one key, once by the instance itself and once through S3 (the
+    bucket's SSE-KMS): a key policy that admits only the call through S3 answers each."""
+    from auditor.analysis import principal_access as access
+    from auditor.analysis.session_manager import key_named
+
+    place = layout("igw")
+    with_instance(place, inline=SESSION)
+    arn = place.builder.kms_key(KEY, policy=document(
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/app-role"},
+         "Action": "kms:*", "Resource": "*",
+         "Condition": {"StringEquals": {"kms:ViaService": f"s3.{REGION}.amazonaws.com"}}}))
+    preferences(place.builder, key=False)
+    estate = estate_of(place.builder)
+    memo: dict = {}
+    role = access.principal(estate, "role", "app-role", memo)
+    policy = access.resource_policy(key_named(estate, KEY).policy, "key policy", KEY, memo)
+    instance = estate.instances[place.instance]
+    outcomes = []
+    for extra in ({"kms:ViaService": []},
+                  {"kms:ViaService": [f"s3.{REGION}.amazonaws.com"]}):
+        context = access.instance_context(estate, role, instance, None, memo, extra)
+        outcomes.append(access.decide(estate, role, "kms:GenerateDataKey", arn, context, memo,
+                                      resource_policy=policy, required=True).outcome)
+    assert outcomes == ["denied", "allowed"]

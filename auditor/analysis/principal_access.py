@@ -172,9 +172,13 @@ def decide(estate: Estate, who: Principal, action: str, resource: str,
     endpoint, _ = endpoint_policy(estate, proof, memo)
     apart = instance_id if instance_id and (
         who.instance_sensitive or sensitive(estate, memo, resource_policy, endpoint)) else None
+    # The context's own keys (kms:ViaService...) always tell calls apart; the instance's id
+    # in an encryption context does only when a policy can see it.
+    extra = tuple(sorted((k, tuple(v)) for k, v in context.extra.items()
+                         if apart or not k.lower().startswith("kms:encryptioncontext:")))
     key = ("decision", who.kind, who.name, action, resource, proof.endpoint_id if proof else None,
-           context.network_path_known, id(resource_policy), required, apart,
-           tuple(sorted((k, tuple(v)) for k, v in context.extra.items())) if apart else None)
+           context.network_path_known, context.via_aws_service, id(resource_policy), required,
+           apart, extra)
     if key not in memo:
         arguments = {"boundary": who.boundary, "scps": scps(estate, memo),
                      "endpoint_policy": endpoint}
