@@ -73,6 +73,11 @@ class AuditReport:
     # auditor did not read (nested stacks, custom resources); None for other estates.
     unresolved: dict[str, str] | None = None
     not_read: dict[str, str] | None = None
+    # One line per template CloudFormation would refuse (check it with cfn-lint).
+    template_warnings: list[str] | None = None
+    # With --plan: the remediation plan made from this report (the plan file's dictionary),
+    # for the reports that show each instance before and after it.
+    plan: dict | None = None
 
     def exit_code(self) -> int:
         verdicts = {audit.verdict for audit in self.instances}

@@ -27,6 +27,8 @@ NON_PUBLIC_RANGES = tuple(ip_network(cidr) for cidr in (
     "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16", "198.18.0.0/15", "224.0.0.0/3",
 ))
 AMAZON_DNS_ADDRESS = "169.254.169.253"
+# The DhcpOptionsId of a VPC associated with no DHCP option set (AssociateDhcpOptions "default").
+NO_DHCP_OPTIONS = "default"
 AMAZON_DNS_NAME = "AmazonProvidedDNS"
 
 # Interface endpoint states: only "available" carries traffic; "deleted" ones no longer exist.
@@ -59,19 +61,91 @@ def vpc_resolver_address(vpc_cidr: IPv4Network) -> str:
 
 
 # --- What the agent must be allowed to do ---------------------------------------------------
-# The heartbeat registers the instance and keeps it online; a message channel receives
-# commands. AmazonSSMManagedInstanceCore grants all of these.
+# Each action the auditor requires, with where SSM Agent calls it (paths in the agent's source,
+# github.com/aws/amazon-ssm-agent, checked at 3.3.x). The heartbeat registers the instance and
+# keeps it online; a message channel receives commands. AmazonSSMManagedInstanceCore grants all
+# of these.
+AGENT_ACTION_SOURCES: dict[str, str] = {
+    "ssm:UpdateInstanceInformation":
+        "agent/ssm/service.go UpdateInstanceInformation, called by agent/health/healthcheck.go",
+    "ssmmessages:CreateControlChannel":
+        "agent/session/service/service.go CreateControlChannel, called by "
+        "agent/session/controlchannel/controlchannel.go getControlChannelToken",
+    "ssmmessages:OpenControlChannel":
+        "agent/session/controlchannel/controlchannel.go Open (OpenControlChannelInput on the "
+        "control channel's websocket)",
+    "ec2messages:GetMessages": "agent/runcommand/mds/service.go GetMessages",
+    "ec2messages:AcknowledgeMessage": "agent/runcommand/mds/service.go AcknowledgeMessage",
+    "ec2messages:SendReply": "agent/runcommand/mds/service.go SendReply (SendReplyWithInput)",
+    "ec2messages:FailMessage": "agent/runcommand/mds/service.go FailMessage",
+    "ec2messages:DeleteMessage": "agent/runcommand/mds/service.go DeleteMessage",
+    "ssmmessages:CreateDataChannel":
+        "agent/session/datachannel/datachannel.go getDataChannelToken (CreateDataChannel)",
+    "ssmmessages:OpenDataChannel":
+        "agent/session/datachannel/datachannel.go Open (OpenDataChannelInput on the data "
+        "channel's websocket)",
+}
 HEARTBEAT_ACTIONS = ("ssm:UpdateInstanceInformation",)
 CHANNEL_ACTIONS = {
     "ssmmessages": ("ssmmessages:CreateControlChannel", "ssmmessages:OpenControlChannel"),
     "ec2messages": ("ec2messages:GetMessages", "ec2messages:AcknowledgeMessage",
                     "ec2messages:SendReply", "ec2messages:DeleteMessage",
-                    "ec2messages:FailMessage", "ec2messages:GetEndpoint"),
+                    "ec2messages:FailMessage"),
 }
 # Session Manager needs the data channel too; without it the instance is still manageable.
 SESSION_MANAGER_ACTIONS = ("ssmmessages:CreateDataChannel", "ssmmessages:OpenDataChannel")
+# Granted by AmazonSSMManagedInstanceCore and fine to grant in a fix, but the agent's message
+# client never calls it (agent/runcommand/mds/service.go): never required.
+RECOMMENDED_NOT_REQUIRED_ACTIONS = ("ec2messages:GetEndpoint",)
 # Actions whose resource is the instance itself; the others take "*".
 INSTANCE_RESOURCE_ACTIONS = ("ssm:UpdateInstanceInformation",)
+
+# --- Instance types: which hypervisor --------------------------------------------------------
+# In a VPC with no DHCP option set, instances built on the Nitro System still get the Amazon DNS
+# server (169.254.169.253) and Xen-based ones get no DNS server at all (VPC User Guide, "DHCP
+# option set concepts"). Sources: the Hypervisor field of ec2:DescribeInstanceTypes ("nitro" or
+# "xen"; absent for bare metal, which is built on the Nitro System), as captured in moto's
+# instance_types.json (a test compares), and the EC2 guide's "Instances built on the Nitro
+# System" for families retired before that capture. Xen-based families are a closed set (none
+# released since 2017); a family in neither set is "unknown".
+NITRO = "nitro"
+XEN = "xen"
+UNKNOWN_HYPERVISOR = "unknown"
+XEN_FAMILIES = frozenset((
+    "c1", "c3", "c4", "cc1", "cc2", "cg1", "cr1", "d2", "f1", "g2", "g3", "g3s", "h1", "hi1",
+    "hs1", "i2", "i3", "m1", "m2", "m3", "m4", "p2", "p3", "r3", "r4", "t1", "t2", "x1", "x1e",
+))
+NITRO_FAMILIES = frozenset((
+    "a1", "c5", "c5a", "c5ad", "c5d", "c5n", "c6a", "c6g", "c6gd", "c6gn", "c6i", "c6id", "c6in",
+    "c7a", "c7g", "c7gd", "c7gn", "c7i", "c7i-flex", "c8a", "c8g", "c8gb", "c8gd", "c8gn", "c8i",
+    "c8i-flex", "c8ib", "c8id", "c8in", "c8ine", "d3", "d3en", "dl1", "dl2q", "f2", "g4ad", "g4dn",
+    "g5", "g5g", "g6", "g6e", "g6f", "g7e", "gr6", "gr6f", "hpc6a", "hpc6id", "hpc7a", "hpc7g",
+    "hpc8a", "i3en", "i4g", "i4i", "i7i", "i7ie", "i8g", "i8ge", "im4gn", "inf1", "inf2", "is4gen",
+    "m5", "m5a", "m5ad", "m5d", "m5dn", "m5n", "m5zn", "m6a", "m6g", "m6gd", "m6i", "m6id",
+    "m6idn", "m6in", "m7a", "m7g", "m7gd", "m7i", "m7i-flex", "m8a", "m8azn", "m8g", "m8gb",
+    "m8gd", "m8gn", "m8i", "m8i-flex", "m8ib", "m8id", "m8in", "m8ine", "mac1", "mac2",
+    "mac2-m1ultra", "mac2-m2", "mac2-m2pro", "mac-m4", "mac-m4max", "mac-m4pro", "p3dn", "p4d",
+    "p4de", "p5", "p5e", "p5en", "p6-b200", "p6-b300", "r5", "r5a", "r5ad", "r5b", "r5d", "r5dn",
+    "r5n", "r6a", "r6g", "r6gd", "r6i", "r6id", "r6idn", "r6in", "r7a", "r7g", "r7gd", "r7i",
+    "r7iz", "r8a", "r8g", "r8gb", "r8gd", "r8gn", "r8i", "r8i-flex", "r8ib", "r8id", "r8in", "t3",
+    "t3a", "t4g", "trn1", "trn1n", "trn2", "u-3tb1", "u-6tb1", "u-9tb1", "u-12tb1", "u-18tb1",
+    "u-24tb1", "u7i-12tb", "u7i-6tb", "u7i-8tb", "u7in-16tb", "u7in-24tb", "u7in-32tb", "vt1",
+    "x2gd", "x2idn", "x2iedn", "x2iezn", "x8aedz", "x8g", "x8i", "z1d",
+))
+
+
+@lru_cache(maxsize=1024)  # a fleet runs a few dozen types
+def hypervisor(instance_type: str) -> str:
+    """NITRO, XEN or UNKNOWN_HYPERVISOR for an instance type such as 't3.micro'."""
+    family, _, size = instance_type.lower().partition(".")
+    if not size:
+        return UNKNOWN_HYPERVISOR
+    if "metal" in size:  # bare metal: built on the Nitro System, whatever the family
+        return NITRO
+    if family in XEN_FAMILIES:
+        return XEN
+    return NITRO if family in NITRO_FAMILIES else UNKNOWN_HYPERVISOR
+
 
 EC2_SERVICE_PRINCIPAL = "ec2.amazonaws.com"
 SSM_SERVICE_PRINCIPAL = "ssm.amazonaws.com"

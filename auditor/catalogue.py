@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from string import Formatter
 
 from auditor import aws_facts
 
@@ -241,6 +242,17 @@ class ManualAction:
     def example(self) -> str:
         """The command with the placeholders the fix texts use (i-..., vpc-..., ROLE)."""
         return self.command_for(_PLACEHOLDERS, message="...")
+
+    def command_for_target(self, resource_id: str, region: str = "",
+                           message: str = "") -> str | None:
+        """The exact command when the resource it changes is all it needs (the instance whose
+        metadata service to turn on, say), else None: a role or profile to choose is the
+        plan's to decide."""
+        needed = {name for _, name, _, _ in Formatter().parse(self.command) if name}
+        if self.command.startswith("#") or not needed <= {self.target, "region", "message"}:
+            return None  # a review (a comment, no command), or a command with more to choose
+        return self.command_for({self.target: resource_id},
+                                "" if self.account_wide else region, message)
 
 
 _PLACEHOLDERS = {
@@ -491,6 +503,35 @@ _KINDS: tuple[FindingKind, ...] = (
         ),
         stack=None,
     ),
+    FindingKind(
+        code="NO_DNS_SERVER",
+        category="dns",
+        severity="error",
+        title="No DNS server: VPC without DHCP option set, Xen-based instance type",
+        meaning=(
+            "The VPC is associated with no DHCP option set (DhcpOptionsId `default`). Instances "
+            "built on the Nitro System still get the Amazon DNS server (169.254.169.253), but "
+            "Xen-based instance types (t2, m4, c4, r4, i3 and older generations) get no DNS "
+            "server at all, so the agent cannot resolve ssm, ssmmessages or "
+            "ec2messages.REGION.amazonaws.com, whether through interface endpoints or the "
+            "internet (VPC User Guide, DHCP option set concepts). As a warning: the instance "
+            "type's hypervisor is not known to the auditor, so which case applies is unknown."
+        ),
+        agent_log=(
+            'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+            "ssm.REGION.amazonaws.com: no such host"
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "Associate a DHCP option set that hands out the Amazon DNS server: "
+            "`aws ec2 create-dhcp-options --dhcp-configurations "
+            "Key=domain-name-servers,Values=AmazonProvidedDNS` then "
+            "`aws ec2 associate-dhcp-options --dhcp-options-id dopt-... --vpc-id vpc-...` "
+            "(instances pick up new DHCP options when their lease renews or at reboot), or move "
+            "the instance to a current-generation (Nitro) instance type." + _RESTART
+        ),
+        stack=None,
+    ),
     # From the instance outwards: its security groups, the subnet's NACL, routes, gateways.
     FindingKind(
         code="SG_EGRESS_BLOCKS",
@@ -712,6 +753,35 @@ _KINDS: tuple[FindingKind, ...] = (
         stack="EndpointsStack",
     ),
     FindingKind(
+        code="ASYMMETRIC_RETURN_ROUTE",
+        category="network",
+        severity="warning",
+        title="Replies do not come straight back (asymmetric route)",
+        meaning=(
+            "A reply leaves by the route table of the subnet it is sent from (an interface "
+            "endpoint's subnet, a NAT gateway's subnet) or, for traffic coming in from the "
+            "internet, by the internet gateway's ingress route table. That table sends the "
+            "replies to the agent's subnet through another target (a firewall or Gateway Load "
+            "Balancer endpoint, an appliance's network interface...) by a route more specific "
+            "than `local`: the replies do not retrace the request's way. A stateful appliance "
+            "that sees only one direction drops the connection, and what lies beyond the target "
+            "cannot be proved, so the service's status is unknown, not reachable."
+        ),
+        agent_log=(
+            'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp 10.0.1.5:443: i/o '
+            "timeout"
+        ),
+        log_labels=_NET_LABELS,
+        fix=(
+            "Make both directions take the same way: route the agent's subnet to the far subnet "
+            "through the same appliance as the replies (and let it pass TCP 443), or remove the "
+            "more specific route from the named route table so the replies follow `local` "
+            "(`aws ec2 delete-route --route-table-id rtb-... --destination-cidr-block "
+            "10.0.1.0/24`)."
+        ),
+        stack=None,
+    ),
+    FindingKind(
         code="DESTINATION_UNCERTAIN",
         category="network",
         severity="warning",
@@ -720,9 +790,11 @@ _KINDS: tuple[FindingKind, ...] = (
             "A security group rule, network ACL entry or route that the traffic needs covers only "
             "part of the public address space (a specific public CIDR, or a prefix list whose "
             "entries the auditor could not read) while the service name resolves to public "
-            "addresses. AWS publishes no dedicated address range for ssm, ssmmessages or "
-            "ec2messages and their addresses change, so whether the rule covers them cannot be "
-            "known from the API: the proof is unknown."
+            "addresses, and the parts it cuts get different answers (the auditor proves each "
+            "part: when all of them are blocked, or all reachable, that decides). AWS publishes "
+            "no dedicated address range for ssm, ssmmessages or ec2messages and their addresses "
+            "change, so which part holds them cannot be known from the API: the proof is "
+            "unknown."
         ),
         agent_log="",
         log_labels=_NET_LABELS,

@@ -147,6 +147,9 @@ class RouteTable:
     routes: list[Route]
     is_main: bool = False
     subnet_ids: list[str] = field(default_factory=list)  # explicit associations
+    # Edge associations (ingress routing): the internet or virtual private gateways whose
+    # incoming traffic this table routes.
+    gateway_ids: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -245,6 +248,7 @@ class Instance:
     group_ids: list[str]
     network_interfaces: list[NetworkInterface]
     platform: str = "linux"  # "linux" | "windows"
+    instance_type: str = ""  # e.g. "t3.micro"; "" when not known
     instance_profile_arn: str | None = None
     metadata: MetadataOptions | None = None
     name: str = ""

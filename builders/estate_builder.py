@@ -136,11 +136,27 @@ class EstateBuilder:
 
     # --- network --------------------------------------------------------------------------
 
+    def _region_dhcp_options(self) -> str:
+        """The region's default DHCP option set (AmazonProvidedDNS), which CreateVpc associates.
+
+        Its id does not draw from the counter of EC2 ids, so the other ids do not move."""
+        digest = hashlib.sha256(f"{self.account_id}/{self.region}/dopt".encode()).hexdigest()
+        options_id = f"dopt-{digest[:17]}"
+        if not any(o["DhcpOptionsId"] == options_id for o in self.dhcp_options):
+            self.dhcp_options.append({"DhcpOptionsId": options_id, "OwnerId": self.account_id,
+                                      "DhcpConfigurations": [
+                                          {"Key": "domain-name-servers",
+                                           "Values": [{"Value": "AmazonProvidedDNS"}]}]})
+        return options_id
+
     def vpc(self, cidr: str = "10.0.0.0/16", *, dns_support: bool = True,
             dns_hostnames: bool = True, dns_servers: Sequence[str] | None = None,
+            no_dhcp_options: bool = False,
             default_nacl: Iterable[tuple] = ALLOW_ALL_NACL) -> str:
+        """A VPC with the region's default DHCP option set, or one handing out ``dns_servers``,
+        or none at all (``no_dhcp_options``: DhcpOptionsId "default")."""
         vpc_id = self._id("vpc")
-        options_id = "default"
+        options_id = "default" if no_dhcp_options else self._region_dhcp_options()
         if dns_servers is not None:
             options_id = self._id("dopt")
             self.dhcp_options.append({"DhcpOptionsId": options_id, "DhcpConfigurations": [
@@ -181,13 +197,17 @@ class EstateBuilder:
         return subnet_id
 
     def route_table(self, vpc_id: str, subnets: Sequence[str] = (),
-                    routes: Sequence[tuple[str, str]] = (), *, main: bool = False) -> str:
-        """``routes``: (destination CIDR or pl- id, target id or "blackhole:<id>")."""
+                    routes: Sequence[tuple[str, str]] = (), *, main: bool = False,
+                    gateways: Sequence[str] = ()) -> str:
+        """``routes``: (destination CIDR or pl- id, target id or "blackhole:<id>").
+        ``gateways``: edge associations (the table routes what these gateways let in)."""
         vpc = self._indexed(self._vpc_index, vpc_id, self.vpcs, "VpcId")
         table_id = self._id("rtb")
         associations = [{"SubnetId": s, "Main": False, "AssociationState": {"State":
                                                                              "associated"}}
                         for s in subnets]
+        associations += [{"GatewayId": g, "Main": False,
+                          "AssociationState": {"State": "associated"}} for g in gateways]
         table = {"RouteTableId": table_id, "VpcId": vpc_id, "Associations": associations,
                  "Routes": [self._local_route(vpc["CidrBlock"])]}
         if main:
@@ -369,7 +389,8 @@ class EstateBuilder:
                  public_ip: str | None = None, state: str = "running",
                  platform: str | None = None, http_endpoint: str = "enabled",
                  http_tokens: str = "required", instance_profile: str | None = None,
-                 private_ip: str | None = None, tags: Mapping[str, str] | None = None) -> str:
+                 private_ip: str | None = None, tags: Mapping[str, str] | None = None,
+                 instance_type: str = "t3.micro") -> str:
         instance_id = self._id("i")
         private_ip = private_ip or self._next_ip(subnet_id)
         vpc_id = self._vpc_of(subnet_id)
@@ -378,7 +399,7 @@ class EstateBuilder:
             "PrivateIpAddress": private_ip, "Groups": [{"GroupId": g} for g in groups],
             "Attachment": {"DeviceIndex": 0, "Status": "attached"}, "InterfaceType": "interface"}
         raw: dict[str, Any] = {
-            "InstanceId": instance_id, "InstanceType": "t3.micro", "ImageId": "ami-0abc",
+            "InstanceId": instance_id, "InstanceType": instance_type, "ImageId": "ami-0abc",
             "State": {"Code": 16 if state == "running" else 80, "Name": state},
             "SubnetId": subnet_id, "VpcId": vpc_id, "PrivateIpAddress": private_ip,
             "SecurityGroups": [{"GroupId": g, "GroupName": g} for g in groups],

@@ -6,14 +6,19 @@
 
 What it does, in order:
 
-1. Builds the synthetic estate with ``EstateBuilder`` and writes it as a snapshot (a temporary
-   directory unless ``--keep DIR``).
+1. Builds the synthetic estate (``builders/fleet_estate.py``) and writes it as a snapshot (a
+   temporary directory unless ``--keep DIR``).
 2. Runs the audit as whole processes (``python -m auditor ... --format json``) and measures wall
-   time and peak RSS of each: the whole fleet, one instance of that fleet, and one instance of
-   the bundled demo estate. Exit status 2 of an audit (an error) fails the benchmark.
-3. Profiles the fleet audit in-process with cProfile when it misses its target (or always,
+   time and peak RSS of each: the whole fleet (also with ``--format html``), one instance of
+   that fleet, and one instance of the bundled demo estate. Exit status 2 of an audit (an
+   error) fails the benchmark.
+3. The HTML report: what rendering it costs in-process (against the JSON report) and as a
+   command, the size of the fleet's page, and, in headless Chromium, when the demo's and the
+   fleet's pages are ready, their main thread's CPU and how long opening an instance takes
+   (``--skip-html``, ``--skip-browser``).
+4. Profiles the fleet audit in-process with cProfile when it misses its target (or always,
    with ``--profile``) and prints the hot spots.
-4. Starts a moto server on 127.0.0.1, seeds a small estate with 1 instance and then with 500,
+5. Starts a moto server on 127.0.0.1, seeds a small estate with 1 instance and then with 500,
    runs the live collection in-process and counts the API calls per operation (botocore
    ``before-call`` events). The counts may grow with the number of instances only by pages.
 
@@ -43,7 +48,6 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from ipaddress import IPv4Network
 from pathlib import Path
 from typing import Any
 
@@ -51,247 +55,22 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from builders.estate_builder import EstateBuilder  # noqa: E402
+from builders.fleet_estate import (  # noqa: E402
+    FULL,
+    OPERATOR_ROLES,
+    QUICK,
+    Size,
+    build_estate,
+)
 
 DEMO_ESTATE = ROOT / "demo" / "estate"
 DEMO_INSTANCE_NAME = "db-isolated-endpoints"  # the demo instance with the most to prove
-AGENT_SERVICES = ("ssm", "ssmmessages", "ec2messages")
-EPHEMERAL = (1024, 65535)
-RECIPES = 6  # the special security groups of each VPC, after its endpoint group
 AUDIT_ERROR = 2  # the CLI's exit status for bad usage or unusable input
 MiB = 1024 * 1024
-
-
-# --- The synthetic estate --------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Size:
-    instances: int
-    subnets: int
-    vpcs: int
-    groups: int
-
-
-FULL = Size(instances=10_000, subnets=1_000, vpcs=200, groups=3_000)
-OPERATOR_ROLES = 2_000  # IAM roles beside the instances' own: what --operators goes through
-QUICK = Size(instances=1_000, subnets=100, vpcs=20, groups=300)
-
-# What each VPC is, by its index modulo 10: most reach the agent's endpoints through NAT or an
-# internet gateway, some only through interface endpoints, a few are broken on purpose.
-VPC_KINDS = ("nat", "nat", "nat", "nat", "nat", "isolated", "isolated", "nat-and-endpoints",
-             "nat", "broken")
-
-
-def _share(total: int, parts: int, index: int) -> int:
-    """How many of ``total`` things part ``index`` of ``parts`` gets (spread evenly)."""
-    base, extra = divmod(total, parts)
-    return base + (1 if index < extra else 0)
-
-
-def _vpc_cidr(index: int) -> IPv4Network:
-    """10.<index>.0.0/16, then the /16s of 172.16.0.0/12."""
-    if index < 256:
-        return IPv4Network(f"10.{index}.0.0/16")
-    if index < 256 + 16:
-        return IPv4Network(f"172.{16 + index - 256}.0.0/16")
-    raise SystemExit("benchmark: at most 272 VPCs")
-
-
-def _security_groups(b: EstateBuilder, vpc: str, cidr: str, count: int,
-                     egress_list: str) -> list[str]:
-    """``count`` groups: the endpoint group first, then what instances wear."""
-    endpoint = b.security_group(vpc, "ssm-endpoints", ingress=[("tcp", 443, 443, cidr)])
-    groups = [endpoint]
-    recipes: list[tuple[str, list[tuple] | None, list[tuple]]] = [
-        ("web", None, [("tcp", 443, 443, "0.0.0.0/0")]),
-        ("app", [("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 5432, 5432, cidr)], []),
-        ("via-endpoint-sg", [("tcp", 443, 443, endpoint)], []),  # an SG reference
-        ("locked-down", [("tcp", 5432, 5432, cidr)], []),  # blocks the agent
-        ("via-prefix-list", [("tcp", 443, 443, egress_list)], []),
-        ("no-egress", [], [("tcp", 22, 22, cidr)]),  # blocks the agent
-    ]
-    assert len(recipes) == RECIPES
-    for index in range(count - 1):
-        if index < len(recipes):
-            name, egress, ingress = recipes[index]
-        else:  # tiers that talk to each other, with the agent's traffic allowed
-            peer = groups[1 + (index % max(1, len(groups) - 1))]
-            name = f"tier-{index}"
-            egress = [("tcp", 443, 443, "0.0.0.0/0"), ("tcp", 8080, 8080, peer)]
-            if index % 3 == 0:
-                egress = None  # the default allow-all
-            ingress = [("tcp", 8080, 8080, peer), ("tcp", 22, 22, cidr)]
-        groups.append(b.security_group(vpc, name, egress=egress, ingress=ingress))
-    return groups
-
-
-def _network(b: EstateBuilder, vpc_index: int, subnet_count: int) -> tuple[str, list[str],
-                                                                            list[str]]:
-    """A VPC and its subnets, routes and ACLs. Returns (vpc, subnets, public subnets)."""
-    kind = VPC_KINDS[vpc_index % len(VPC_KINDS)]
-    network = _vpc_cidr(vpc_index)
-    cidr = str(network)
-    dns_servers = ([str(network.network_address + 2), "10.255.0.53"]
-                   if vpc_index % 25 == 24 else None)
-    vpc = b.vpc(cidr, dns_servers=dns_servers)
-    cidrs = [str(s) for s, _ in zip(network.subnets(new_prefix=24), range(subnet_count),
-                                   strict=False)]
-    subnets = [b.subnet(vpc, subnet_cidr, "abc"[i % 3], public_ip_on_launch=(i == 0))
-               for i, subnet_cidr in enumerate(cidrs)]
-    public: list[str] = []
-    if kind == "isolated":
-        b.route_table(vpc, subnets)  # local routes only
-    else:
-        igw = b.internet_gateway(vpc)
-        public = subnets[:1]
-        b.route_table(vpc, public, [("0.0.0.0/0", igw)])
-        private = subnets[1:]
-        if kind == "broken" and private:
-            failed = b.nat_gateway(public[0], state="failed")
-            targets = [("0.0.0.0/0", "tgw-0123456789abcdef0"),
-                       ("0.0.0.0/0", "blackhole:nat-0deleted0000000000"),
-                       ("0.0.0.0/0", failed)]
-            for index, subnet in enumerate(private):
-                if index < len(targets):
-                    b.route_table(vpc, [subnet], [targets[index]])
-                else:
-                    b.route_table(vpc, [subnet])  # no way out, no endpoints
-        elif private:
-            nat = b.nat_gateway(public[0])
-            b.route_table(vpc, private, [("0.0.0.0/0", nat)])
-        if vpc_index % 3 == 0 and len(subnets) > 2:  # a custom ACL that lets the agent work
-            b.network_acl(vpc, [subnets[2]], [
-                (100, True, "allow", "6", "0.0.0.0/0", (443, 443)),
-                (110, True, "allow", "6", cidr, (5432, 5432)),
-                (100, False, "allow", "6", "0.0.0.0/0", EPHEMERAL),
-            ])
-        if vpc_index % 4 == 1 and len(subnets) > 3:  # one that drops the replies
-            b.network_acl(vpc, [subnets[3]], [
-                (100, True, "allow", "6", "0.0.0.0/0", (443, 443)),
-                (100, False, "allow", "6", cidr, EPHEMERAL),
-            ])
-    return vpc, subnets, public
-
-
-def _workload(wearable: list[str], v: int, subnet: int, j: int, i: int,
-              unshared: bool) -> tuple[list[str], bool, bool]:
-    """Instance ``j`` of subnet ``subnet`` (``i`` in its VPC ``v``): groups, Windows, public IP.
-
-    By default a subnet hosts three workloads, as auto scaling groups do: six in ten instances
-    run the main one, three the second, one a special one (where the blocking groups are), and
-    instances of one workload share their groups, platform and public-IP choice. ``unshared``
-    varies all that per instance instead: the worst case for the prover, which proves instances
-    alike in subnet, groups, platform and public IP once.
-    """
-    recipes = min(RECIPES, len(wearable))
-    tiers = len(wearable) - recipes
-    if unshared:
-        if i % 10 == 0 or not tiers:
-            chosen = [wearable[(i // 10 + v) % recipes]]
-        else:
-            chosen = [wearable[recipes + (i * 7 + v) % tiers]]
-        if i % 6 == 5:
-            chosen.append(wearable[(i * 11 + 3) % len(wearable)])
-        return list(dict.fromkeys(chosen)), i % 15 == 7, i % 8 != 3
-    slot = j % 10
-    if slot == 9 or not tiers:  # the special workload
-        return [wearable[(subnet + v) % recipes]], False, False
-    second = slot >= 6
-    chosen = [wearable[recipes + (subnet * 2 + second) % tiers]]
-    if second and subnet % 2 == 0:
-        chosen.append(wearable[0])  # also "web"
-    return list(dict.fromkeys(chosen)), second and (subnet + v) % 4 == 0, True
-
-
-def _session_preferences(b: EstateBuilder) -> str:
-    """Session Manager preferences that encrypt sessions with a KMS key and log them to S3, and
-    the policy the fleet's roles carry for them (role-6's lacks the key: a refusal to prove)."""
-    b.s3_prefix_list()
-    key = b.kms_key("alias/session-manager")
-    b.bucket("fleet-session-logs")
-    b.session_preferences(kmsKeyId="alias/session-manager", s3BucketName="fleet-session-logs",
-                          s3KeyPrefix="sessions", s3EncryptionEnabled=True)
-    writes = [{"Effect": "Allow", "Action": "s3:PutObject",
-               "Resource": "arn:aws:s3:::fleet-session-logs/sessions/*"},
-              {"Effect": "Allow", "Action": "s3:GetEncryptionConfiguration",
-               "Resource": "arn:aws:s3:::fleet-session-logs"}]
-    b.managed_policy("session-access", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}, *writes]})
-    b.managed_policy("session-logs-only", {"Version": "2012-10-17", "Statement": writes})
-    return key
-
-
-def _operators(b: EstateBuilder, count: int) -> None:
-    """``count`` roles of people and automation, as a large account has: a quarter may start
-    sessions on instances of one team (a resource-tag condition), a few anywhere, the rest do
-    other things. What ``--operators`` sorts through."""
-    document = "arn:aws:ssm:*:111122223333:document/SSM-SessionManagerRunShell"
-    shared = b.managed_policy("read-only-things", {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Action": ["ec2:Describe*", "s3:Get*", "s3:List*"],
-         "Resource": "*"}]})
-    for number in range(count):
-        statements: list[dict] = [{"Effect": "Allow", "Action": ["logs:Get*", "sqs:Send*"],
-                                   "Resource": f"arn:aws:sqs:*:111122223333:queue-{number}"}]
-        if number % 4 == 0:
-            statements += [
-                {"Effect": "Allow", "Action": "ssm:StartSession",
-                 "Resource": "arn:aws:ec2:*:111122223333:instance/*",
-                 "Condition": {"StringEquals": {"ssm:resourceTag/Name": f"team-{number % 7}"}}},
-                {"Effect": "Allow", "Action": "ssm:StartSession", "Resource": document}]
-        elif number % 50 == 1:
-            statements.append({"Effect": "Allow", "Action": ["ssm:*", "kms:GenerateDataKey"],
-                               "Resource": "*"})
-        b.role(f"operator-{number:04d}", attached=[shared] if number % 3 == 0 else (),
-               inline={"work": {"Version": "2012-10-17", "Statement": statements}})
-
-
-def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
-                 ) -> tuple[EstateBuilder, dict[str, str]]:
-    """The synthetic estate, and one instance id per VPC kind (for single-instance runs)."""
-    b = EstateBuilder(region=region, account_id="111122223333")
-    _session_preferences(b)
-    for number in range(7):  # the instance profiles role-0 .. role-6, each holding its role
-        b.role(f"role-{number}", attached=["AmazonSSMManagedInstanceCore",
-                                           "session-logs-only" if number == 6
-                                           else "session-access"])
-        b.instance_profile(f"role-{number}", [f"role-{number}"])
-    _operators(b, OPERATOR_ROLES)
-    egress_list = b.prefix_list("egress-allowed", ["0.0.0.0/1", "128.0.0.0/1"])
-    b.prefix_list("corp-offices", ["192.168.0.0/16", "172.31.0.0/16"])
-    samples: dict[str, str] = {}
-    for v in range(size.vpcs):
-        kind = VPC_KINDS[v % len(VPC_KINDS)]
-        vpc, subnets, public = _network(b, v, _share(size.subnets, size.vpcs, v))
-        cidr = b.vpcs[-1]["CidrBlock"]
-        groups = _security_groups(b, vpc, cidr, _share(size.groups, size.vpcs, v),
-                                  egress_list)
-        if kind in ("isolated", "nat-and-endpoints"):
-            endpoint_subnets = subnets[:2] if kind == "isolated" else subnets[1:3]
-            for service in AGENT_SERVICES:
-                b.interface_endpoint(vpc, service, endpoint_subnets or subnets[:1], groups[:1])
-        if kind == "isolated" and v % 2 == 0:  # S3 through a gateway endpoint, kms nowhere
-            table = next(t["RouteTableId"] for t in b.route_tables if t["VpcId"] == vpc
-                         and any(a.get("SubnetId") for a in t["Associations"]))
-            b.gateway_endpoint(vpc, "s3", [table], b.prefix_lists[0]["PrefixListId"])
-        wearable = groups[1:] or groups
-        for i in range(_share(size.instances, size.vpcs, v)):
-            subnet_index = i % len(subnets)
-            subnet = subnets[subnet_index]
-            chosen, windows, public_ip = _workload(wearable, v, subnet_index, i // len(subnets),
-                                                   i, unshared)
-            instance = b.instance(
-                subnet, chosen, name=f"{kind}-{v}-{i}",
-                public_ip=(f"198.51.{100 + v % 100}.{i % 250 + 1}"
-                           if subnet in public and public_ip else None),
-                state="stopped" if i % 25 == 24 else "running",
-                platform="windows" if windows else None,
-                http_endpoint="disabled" if i % 40 == 39 else "enabled",
-                http_tokens="optional" if i % 9 == 4 else "required",
-                instance_profile=None if i % 30 == 29 else f"role-{v % 7}")
-            if i % 30 != 29:  # Systems Manager's view: most registered, a few lost
-                b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
-            samples.setdefault(kind, instance)
-    return b, samples
+FLEET_TARGET = 3.5  # seconds, with Session Manager preferences using a KMS key and S3 logging
+HTML_ADDED_TARGET = 1.0  # seconds --format html may add to the fleet audit
+HTML_MAX_BYTES = 25 * MiB  # the 10,000-instance page
+DEMO_PAGE_TARGET = 2.0  # seconds for the demo page to be ready in headless Chromium
 
 
 # --- Running the CLI as a process -------------------------------------------------------------
@@ -380,19 +159,29 @@ class Scenario:
 
 
 def _check_output(scenario: Scenario, path: Path) -> str:
-    """An error message when the JSON report is not what the scenario asked for."""
-    try:
-        document = json.loads(path.read_text())
-        count = len(document["instances"])
-    except (ValueError, KeyError, TypeError) as error:
-        return f"the JSON report does not parse: {error}"
+    """An error message when the report is not what the scenario asked for."""
+    if path.suffix == ".html":
+        page = path.read_text(encoding="utf-8")
+        count = page.count('<tr data-v="')
+        if not page.startswith("<!DOCTYPE html>") or path.stat().st_size >= HTML_MAX_BYTES:
+            return f"not a page under {HTML_MAX_BYTES // MiB} MiB ({_size_text(len(page))})"
+    else:
+        try:
+            document = json.loads(path.read_text())
+            count = len(document["instances"])
+        except (ValueError, KeyError, TypeError) as error:
+            return f"the JSON report does not parse: {error}"
     if scenario.expect_instances is not None and count != scenario.expect_instances:
         return f"the report holds {count} instances, not {scenario.expect_instances}"
     return ""
 
 
+def _output_name(args: list[str]) -> str:
+    return "report.html" if "html" in args else "report.json"
+
+
 def measure(scenario: Scenario, repeat: int, work: Path) -> None:
-    out = work / "report.json"
+    out = work / _output_name(scenario.args)
     for attempt in range(repeat):
         run = run_cli(scenario.args, out, work / "bytecode")
         if run.exit_code == AUDIT_ERROR or run.exit_code not in (0, 1, 3):
@@ -435,7 +224,18 @@ def performance_table(scenarios: list[Scenario]) -> str:
 
 
 def phase_times(snapshot: Path) -> list[tuple[str, float]]:
-    """Wall time of each stage of ``--all --format json``, in this process."""
+    """Wall time of each stage of ``--all --format json`` (and of the HTML report), in this
+    process, the cyclic garbage collector off as the command runs (``cli.main``)."""
+    import gc
+
+    gc.disable()
+    try:
+        return _phase_times(snapshot)
+    finally:
+        gc.enable()
+
+
+def _phase_times(snapshot: Path) -> list[tuple[str, float]]:
     from auditor.audit import run_audit
     from auditor.sources.description import SourceDescription
     from auditor.sources.parse import build_estate as parse_estate
@@ -459,6 +259,11 @@ def phase_times(snapshot: Path) -> list[tuple[str, float]]:
     start = time.perf_counter()
     json_report.render(report)
     phases.append(("render JSON report", time.perf_counter() - start))
+    from auditor.reports import html_report
+
+    start = time.perf_counter()
+    html_report.render(report)
+    phases.append(("render HTML report", time.perf_counter() - start))
     return phases
 
 
@@ -655,6 +460,133 @@ def calls_table(small: LiveCount, large: LiveCount, paginated: set[str]) -> str:
     return "\n".join(lines)
 
 
+# --- The HTML report --------------------------------------------------------------------------
+
+
+def render_times(snapshot: Path, repeat: int) -> tuple[float, float]:
+    """Median CPU seconds of rendering the fleet's JSON and HTML reports, in this process."""
+    import gc
+
+    from auditor.audit import audit_raws
+    from auditor.reports import html_report, json_report
+    from auditor.sources.description import SourceDescription
+    from auditor.sources.snapshot import read_snapshot
+
+    gc.disable()  # as the command runs
+    try:
+        report, _ = audit_raws(read_snapshot(snapshot), None,
+                               SourceDescription("snapshot", path=str(snapshot)))
+        times: dict[str, list[float]] = {"json": [], "html": []}
+        for _ in range(repeat):
+            for name, module in (("json", json_report), ("html", html_report)):
+                start = time.process_time()
+                module.render(report)
+                times[name].append(time.process_time() - start)
+    finally:
+        gc.enable()
+    return statistics.median(times["json"]), statistics.median(times["html"])
+
+
+@dataclass
+class PageTiming:
+    name: str
+    ready: list[float] = field(default_factory=list)  # DOMContentLoaded, seconds
+    wall: list[float] = field(default_factory=list)  # navigation to load event, seconds
+    cpu: list[float] = field(default_factory=list)  # the renderer's main thread, seconds
+    opened: list[float] = field(default_factory=list)  # a section built and drawn, seconds
+    nodes: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+# Click the last row's link and wait until its section is built, opened and drawn.
+_OPEN_LAST = """new Promise(done => {
+    const links = document.querySelectorAll('#instance-table tbody a');
+    const link = links[links.length - 1];
+    const id = link.getAttribute('href').slice(1);
+    const start = performance.now();
+    link.click();
+    const check = () => {
+        const section = document.getElementById(id);
+        if (section && section.dataset.drawn !== undefined) {
+            requestAnimationFrame(() => done((performance.now() - start) / 1000));
+        } else { setTimeout(check, 2); }
+    };
+    check();
+})"""
+
+
+def measure_pages(pages: list[tuple[str, Path]], repeat: int) -> list[PageTiming] | str:
+    """Each page opened ``repeat`` times in a fresh tab of headless Chromium; a reason when
+    there is no browser."""
+    from builders import headless_chromium
+
+    executable = headless_chromium.find_chromium()
+    if executable is None:
+        return "no Chromium (apt-get install chromium, or pass --skip-browser)"
+    timings = []
+    with headless_chromium.browser(executable) as browser:
+        for name, path in pages:
+            timing = PageTiming(name)
+            for _ in range(repeat):
+                page = browser.open(headless_chromium.file_url(path))
+                metrics = browser.metrics(page)
+                timing.ready.append(browser.timing(page)["domContentLoadedEventEnd"] / 1000)
+                timing.wall.append(page.seconds)
+                timing.cpu.append(metrics["ThreadTime"])
+                timing.nodes = int(metrics["Nodes"])
+                timing.opened.append(browser.evaluate(page, _OPEN_LAST))
+                browser.collect(page)
+                timing.errors += page.errors
+            timings.append(timing)
+    return timings
+
+
+def html_table(fleet_json: Scenario, fleet_html: Scenario, rendered: tuple[float, float],
+               size: int, instances: int, pages: list[PageTiming] | str
+               ) -> tuple[str, list[str]]:
+    """The HTML report's figures as Markdown, and what missed its target."""
+    failures = []
+    lines = ["| Measure | Median | Target | Result |", "|---|---:|---|---|"]
+
+    def row(measure: str, value: str, target: str, passed: bool | None) -> None:
+        lines.append(f"| {measure} | {value} | {target} | "
+                     f"{'' if passed is None else 'PASS' if passed else 'FAIL'} |")
+        if passed is False:
+            failures.append(measure)
+
+    json_cpu, html_cpu = rendered
+    row("Render the fleet's report in-process (CPU): JSON / HTML",
+        f"{json_cpu:.2f} s / {html_cpu:.2f} s", f"HTML < {HTML_ADDED_TARGET:g} s",
+        html_cpu < HTML_ADDED_TARGET)
+    if fleet_json.runs and fleet_html.runs:
+        added = fleet_html.median - fleet_json.median
+        cpu = (statistics.median(r.cpu for r in fleet_html.runs)
+               - statistics.median(r.cpu for r in fleet_json.runs))
+        row("`--format html` instead of `json`, whole command: wall (CPU)",
+            f"{added:+.2f} s ({cpu:+.2f} s)", f"< +{HTML_ADDED_TARGET:g} s",
+            added < HTML_ADDED_TARGET or cpu < HTML_ADDED_TARGET)
+    row(f"Size of the {instances:,}-instance page", _size_text(size),
+        f"< {HTML_MAX_BYTES // MiB} MiB", size < HTML_MAX_BYTES)
+    if isinstance(pages, str):
+        lines.append(f"\nBrowser: not measured: {pages}")
+        return "\n".join(lines), failures
+    for timing in pages:
+        demo = timing.name.startswith("demo")
+        ready = statistics.median(timing.ready)
+        row(f"{timing.name}: DOM ready (DOMContentLoaded)", f"{ready:.2f} s",
+            f"< {DEMO_PAGE_TARGET:g} s" if demo else "stated", ready < DEMO_PAGE_TARGET
+            if demo else None)
+        row(f"{timing.name}: load event (wall) / main-thread CPU",
+            f"{statistics.median(timing.wall):.2f} s / {statistics.median(timing.cpu):.2f} s",
+            "", None)
+        row(f"{timing.name}: DOM nodes", f"{timing.nodes:,}", "", None)
+        row(f"{timing.name}: open the last instance (built, drawn)",
+            f"{statistics.median(timing.opened) * 1000:.0f} ms", "", None)
+        row(f"{timing.name}: console errors", str(len(timing.errors)), "0",
+            not timing.errors)
+    return "\n".join(lines), failures
+
+
 # --- Main ------------------------------------------------------------------------------------
 
 
@@ -727,6 +659,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="hot spots to list when profiling (default 20)")
     parser.add_argument("--skip-live", action="store_true",
                         help="skip counting the API calls against moto")
+    parser.add_argument("--skip-html", action="store_true",
+                        help="skip the HTML report's figures (render times, pages in Chromium)")
+    parser.add_argument("--skip-browser", action="store_true",
+                        help="measure the HTML report without opening it in Chromium")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else FULL
     failures: list[str] = []
@@ -740,7 +676,12 @@ def main(argv: list[str] | None = None) -> int:
             Scenario(f"Fleet `--all` ({size.instances:,} instances, sessions encrypted "
                      "with KMS and logged to S3)",
                      ["--all", "--snapshot", str(snapshot), "--format", "json"],
-                     wall_target=3.5, rss_target=1024 * MiB, expect_instances=size.instances),
+                     wall_target=FLEET_TARGET, rss_target=1024 * MiB,
+                     expect_instances=size.instances),
+            Scenario(f"Fleet `--all --format html` ({size.instances:,} instances)",
+                     ["--all", "--snapshot", str(snapshot), "--format", "html"],
+                     wall_target=FLEET_TARGET + HTML_ADDED_TARGET, rss_target=1024 * MiB,
+                     expect_instances=size.instances),
             Scenario(f"One `--instance` of the {size.instances:,}-instance snapshot",
                      ["--instance", fleet_instance, "--snapshot", str(snapshot), "--format",
                       "json"], wall_target=1.0, expect_instances=1),
@@ -756,12 +697,31 @@ def main(argv: list[str] | None = None) -> int:
                       str(work / "plan.json")],
                      wall_target=15.0, rss_target=1024 * MiB, expect_instances=size.instances),
         ]
-        run_cli(scenarios[3].args, work / "warm-up.json", work / "bytecode")  # compile once
+        run_cli(scenarios[4].args, work / "warm-up.json", work / "bytecode")  # compile once
         for scenario in scenarios:
             print(f"measuring {scenario.name}", file=sys.stderr)
             measure(scenario, max(1, args.repeat), work)
             if not scenario.passed:
                 failures.append(scenario.name)
+
+        html_lines = ""
+        if not args.skip_html:
+            fleet_page = work / "report.html"  # the last run of the HTML scenario
+            size_of_page = fleet_page.stat().st_size if fleet_page.exists() else 0
+            demo_page = work / "demo.html"
+            run_cli(["--all", "--snapshot", str(DEMO_ESTATE), "--format", "html"], demo_page,
+                    work / "bytecode")
+            rendered, _ = _timed("rendering the fleet's reports in-process",
+                                 lambda: render_times(snapshot, max(1, min(args.repeat, 3))))
+            pages: list[PageTiming] | str = "--skip-browser"
+            if not args.skip_browser:
+                pages, _ = _timed("opening the pages in headless Chromium", lambda: measure_pages(
+                    [("demo page (26 instances)", demo_page),
+                     (f"fleet page ({size.instances:,} instances)", fleet_page)],
+                    max(1, min(args.repeat, 3))))
+            html_lines, missed = html_table(scenarios[0], scenarios[1], rendered,
+                                            size_of_page, size.instances, pages)
+            failures += missed
 
         profile: tuple[list[tuple[str, float]], str] | None = None
         if args.profile or not scenarios[0].passed:
@@ -797,6 +757,12 @@ def main(argv: list[str] | None = None) -> int:
     print("\nPass/fail is judged on the median wall time and the highest peak RSS. CPU is "
           "user + system time of the audit process: on a busy machine it shows what the wall "
           f"time would be without contention (load average now: {os.getloadavg()[0]:.1f}).")
+    if html_lines:
+        print("\n### The HTML report (`--format html`)\n")
+        print(html_lines)
+        print("\nPages are opened from file in a fresh tab of headless Chromium (the flags of "
+              "builders/headless_chromium.py); main-thread CPU is the renderer's own time, "
+              "steady where wall time depends on the machine's load.")
     if profile:
         phases, hotspots = profile
         print("\n### Fleet audit by phase (in-process, one run)\n")

@@ -2,12 +2,28 @@
 
 from __future__ import annotations
 
+import os
 import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 FAKE_REGION = "us-east-1"
+
+# Property-based tests (tests/test_properties.py). "ci": bounded and deterministic (a fixed
+# seed per test), run by the suite. "long": by hand, with SSM_AUDITOR_HYPOTHESIS=long or
+# --hypothesis-profile=long; it draws new examples on every run.
+settings.register_profile("ci", max_examples=30, derandomize=True, deadline=None,
+                          database=None, print_blob=True,
+                          suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("long", max_examples=2000, deadline=None, database=None,
+                          print_blob=True, suppress_health_check=[HealthCheck.too_slow])
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("hypothesis_profile", None):  # the option, when given, wins
+        settings.load_profile(os.environ.get("SSM_AUDITOR_HYPOTHESIS", "ci"))
 
 
 @pytest.fixture

@@ -245,6 +245,18 @@ def route_of(table_id: str, cidr: str) -> Any:
     return next(route for route in table.routes if route.destination_cidr_block == cidr)
 
 
+def create_vpc(ec2: Any, cidr: str) -> tuple[str, str]:
+    """A VPC as AWS's CreateVpc makes it: with a DHCP option set handing out the Amazon DNS
+    server (moto associates none, which AWS reads as "no DHCP option set": Xen-based or
+    unknown instance types would then get no DNS server). Returns (VPC id, options id)."""
+    vpc_id = ec2.create_vpc(CidrBlock=cidr)["Vpc"]["VpcId"]
+    dhcp = ec2.create_dhcp_options(DhcpConfigurations=[
+        {"Key": "domain-name-servers", "Values": ["AmazonProvidedDNS"]}])
+    dhcp_id = dhcp["DhcpOptions"]["DhcpOptionsId"]
+    ec2.associate_dhcp_options(DhcpOptionsId=dhcp_id, VpcId=vpc_id)
+    return vpc_id, dhcp_id
+
+
 # --- IAM ----------------------------------------------------------------------------------------
 
 EC2_TRUST = {"Version": "2012-10-17", "Statement": [

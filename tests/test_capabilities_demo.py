@@ -71,6 +71,10 @@ def test_json_carries_the_contracts_capabilities(capsys):
     db = by_name(report)["db-isolated-endpoints"]["capabilities"]["session_manager"]
     assert db["services"]["kms"]["status"] == "blocked"
     assert db["services"]["s3"]["via"] == "gateway_endpoint"
+    # Where a service stops is given hop by hop; a reachable one says how, without its hops.
+    assert any(hop["decision"] == "deny" for hop in db["services"]["kms"]["path"])
+    assert db["services"]["s3"]["endpoint_id"].startswith("vpce-")
+    assert "path" not in db["services"]["s3"]
 
 
 def test_text_shows_one_line_per_capability_of_instances_not_all_ok(capsys):

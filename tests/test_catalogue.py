@@ -54,9 +54,11 @@ ALL_CONTRACT_CODES = tuple(code for codes in CONTRACT_CODES.values() for code in
 
 # Project additions, with the category and severity the brief fixes for them.
 PROJECT_CODES = {
+    "ASYMMETRIC_RETURN_ROUTE": ("network", "warning"),
     "DATA_UNAVAILABLE": ("data", "warning"),
     "DESTINATION_UNCERTAIN": ("network", "warning"),
     "ENDPOINT_PARTIALLY_REACHABLE": ("network", "warning"),
+    "NO_DNS_SERVER": ("dns", "error"),
     "TEMPLATE_VALUE_UNRESOLVED": ("data", "warning"),
 }
 # Contract section 7 (beyond registration), and the project's additions beside them.

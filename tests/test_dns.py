@@ -7,6 +7,7 @@ from ipaddress import ip_network
 
 import pytest
 
+from auditor import aws_facts
 from auditor.analysis.dns import RESOLVES_ENDPOINT, RESOLVES_PUBLIC, resolve
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.prover import NetworkProver
@@ -26,7 +27,7 @@ def endpoint(service: str, *, private_dns: bool = True, state: str = "available"
 
 
 def run(endpoints=(), *, service="ssm", dns_support=True, dns_hostnames=True,
-        dns_servers=None, unavailable=None):
+        dns_servers=None, unavailable=None, hypervisor=aws_facts.NITRO):
     vpc = Vpc(VPC_ID, [ip_network("10.0.0.0/16")], "default", dns_support, dns_hostnames)
     estate = Estate(REGION, unavailable=dict(unavailable or {}))
     if dns_servers is not None:
@@ -35,7 +36,7 @@ def run(endpoints=(), *, service="ssm", dns_support=True, dns_hostnames=True,
             estate.dhcp_options["dopt-1"] = DhcpOptions("dopt-1", list(dns_servers))
     estate.vpcs[VPC_ID] = vpc
     estate.vpc_endpoints = {e.endpoint_id: e for e in endpoints}
-    return resolve(EstateGraph(estate), vpc, REGION, service)
+    return resolve(EstateGraph(estate), vpc, REGION, service, hypervisor)
 
 
 # (endpoints, options, expected status, target, chosen endpoint id, finding code, note codes)

@@ -726,7 +726,12 @@ TRUST_CASES = [
     ("ec2-only-does-not-trust-ssm", trust(assume({"Service": EC2})), SSM, None, DENIED,
      NO_ALLOW),
     ("everyone", trust(assume("*")), EC2, None, ALLOWED, ALLOWED),
-    ("aws-star", trust(assume({"AWS": "*"})), EC2, None, ALLOWED, ALLOWED),
+    # {"AWS": "*"} is documented as every account's users, roles and sessions, not as service
+    # principals: never proof that EC2 is trusted (issue 16).
+    ("aws-star-is-not-proof-of-a-service", trust(assume({"AWS": "*"})), EC2, None, UNKNOWN,
+     CONDITION_NOT_EVALUATED),
+    ("aws-star-is-not-proof-for-ssm-either", trust(assume({"AWS": "*"})), SSM, None, UNKNOWN,
+     CONDITION_NOT_EVALUATED),
     ("account-root-is-not-a-service", trust(assume({"AWS": f"arn:aws:iam::{ACCOUNT}:root"})),
      EC2, None, DENIED, NO_ALLOW),
     ("sts-star", trust(assume({"Service": EC2}, "sts:*")), EC2, None, ALLOWED, ALLOWED),
@@ -761,7 +766,9 @@ def test_trust_policy(trust_policy: Policy, service: str, context: RequestContex
     decision = trust_allows(trust_policy, service, context=context)
     assert (decision.outcome, decision.reason) == (outcome, reason)
     if outcome == UNKNOWN:
-        assert decision.unresolved_conditions == ("StringEquals aws:SourceAccount",)
+        assert decision.unresolved_conditions in (
+            ("StringEquals aws:SourceAccount",),
+            ("Principal AWS * (not documented to cover a service principal)",))
     if reason == NO_ALLOW:
         assert service in decision.detail
 

@@ -7,6 +7,7 @@ import io
 import os
 import stat
 import threading
+import time
 import tracemalloc
 
 import pytest
@@ -96,11 +97,13 @@ def test_a_named_pipe_with_a_writer_is_read(tmp_path):
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
-    # the writer's open blocks until a reader opens: retry until it has attached
-    for _ in range(100):
+    # the writer's open blocks until a reader opens, and a reader that comes before the
+    # writer's open reads an empty pipe: retry, pausing so a loaded machine schedules it
+    for _ in range(200):
         report = analyse([str(fifo)])
         if report.symptoms:
             break
+        time.sleep(0.05)
     writer.join(timeout=10)
     assert report.primary == "throttling"
 

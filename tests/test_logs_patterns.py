@@ -126,10 +126,11 @@ def test_a_quadratic_pattern_would_be_caught():
 
 
 def _seconds(pattern: re.Pattern[str], line: str) -> float:
-    started = time.perf_counter()
+    """CPU seconds, not wall: the bound must hold on a loaded CI machine too."""
+    started = time.process_time()
     for _ in pattern.finditer(line):
         pass
-    return max(time.perf_counter() - started, 1e-4)
+    return max(time.process_time() - started, 1e-4)
 
 
 def test_a_record_of_hostile_lines_is_judged_quickly():
@@ -138,7 +139,7 @@ def test_a_record_of_hostile_lines_is_judged_quickly():
     lines = tuple((words * (LINE // len(words) + 1))[:LINE]
                   for _ in range(reader.MAX_CONTINUATIONS))
     record = Record(lines, lines, None, "hostile")
-    started = time.perf_counter()
+    started = time.process_time()
     labels_of(record.text)
     Classifier().feed(record)
-    assert time.perf_counter() - started < 5 * MAX_SECONDS_PER_SEARCH
+    assert time.process_time() - started < 5 * MAX_SECONDS_PER_SEARCH

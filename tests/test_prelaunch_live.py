@@ -10,6 +10,7 @@ import boto3
 import pytest
 from moto import mock_aws
 
+from tests.moto_estate import create_vpc
 from tests.prelaunch_helpers import entry, prelaunch, write
 
 REGION = "eu-west-1"
@@ -26,7 +27,7 @@ def account() -> Iterator[dict[str, Any]]:
     instance profile whose role may run the agent."""
     with mock_aws():
         ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+        vpc, _ = create_vpc(ec2, "10.9.0.0/16")
         subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.1.0/24")["Subnet"]["SubnetId"]
         igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
         ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)

@@ -245,10 +245,12 @@ def test_a_loop_over_subnet_keys_gives_one_instance_per_key(capsys):
     ids = [instance["logical_id"] for instance in report["instances"]]
     assert ids == ["EC2InstancePublicSubnet1", "EC2InstancePrivateSubnet1"]
     instance = entry(report, "EC2InstancePublicSubnet1")
-    assert (status, instance["verdict"]) == (3, "unknown")
     # The role the loop made for it is read: `Action: '*'` on a resource that is not the
-    # instance's ARN grants nothing the agent needs.
+    # instance's ARN grants nothing the agent needs. Default Host Management, unknown without
+    # an estate, could not rescue it anyway (the instance allows IMDSv1): decided, not unknown.
+    assert (status, instance["verdict"]) == (1, "not_manageable")
     assert "MISSING_PERMISSIONS" in codes(instance)
+    assert "DHMC_REQUIRES_IMDSV2" in codes(instance)
     assert "Fn::ImportValue net-PublicSubnet1" in report["unresolved"]["EC2InstancePublicSubnet1"]
     loop_line = (PUBLIC / "foreach_network_test.yaml").read_text().splitlines().index(
         "  Fn::ForEach::EC2Instances:") + 1

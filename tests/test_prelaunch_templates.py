@@ -33,6 +33,14 @@ def test_short_forms_load_as_long_forms():
         "Fn::ImportValue": "shared-network-PrivateSubnet"}
     assert resources["AppRole"]["Properties"]["AssumeRolePolicyDocument"]["Version"] \
         == "2012-10-17"
+    # The Rules section's functions are CloudFormation's too: read, never refused.
+    asserts = [a["Assert"] for a in body["Rules"]["ProdEndpoints"]["Assertions"]]
+    assert asserts[0] == {"Fn::Contains": [["prod", "dev"], {"Ref": "Environment"}]}
+    assert asserts[1]["Fn::EachMemberIn"][0] == {"Ref": "EndpointServices"}
+    assert asserts[2] == {"Fn::EachMemberEquals": [
+        {"Fn::ValueOfAll": ["AWS::EC2::Subnet::Id", "VpcId"]},
+        {"Fn::RefAll": "AWS::EC2::VPC::Id"}]}
+    assert asserts[3]["Fn::Not"][0]["Fn::Equals"][0] == {"Fn::ValueOf": ["AmiId", "Name"]}
 
 
 def test_short_forms_resolve_and_prove(capsys):
@@ -398,3 +406,27 @@ def test_properties_given_by_one_intrinsic(tmp_path, capsys):
     assert (status, entry(report, "App")["verdict"]) == (3, "unknown")
     reasons = " ".join(entry(report, "App")["verdict_reasons"])
     assert "App.Properties: Fn::If on" in reasons and "default VPC" not in reasons
+
+
+def test_a_template_cloudformation_would_refuse_gets_one_line_pointing_to_cfn_lint(
+        tmp_path, capsys):
+    # Seen in public templates: a parameter type written as a resource type, a Ref to nothing
+    # the template declares. The auditor is no linter: one warning per template, verdicts
+    # unchanged, cfn-lint named for the rest.
+    from auditor.cli import main
+
+    template = isolated_template()
+    code = main(["prelaunch", str(write(tmp_path, template)), "--format", "json"])
+    assert (code, capsys.readouterr().err) == (0, "")
+    template["Resources"]["Network"] = {"Type": "AWS::EC2::VPC::Id"}
+    template["Outputs"] = {"Where": {"Value": {"Ref": "Nowhere"}}}
+    code = main(["prelaunch", str(write(tmp_path, template)), "--format", "json"])
+    captured = capsys.readouterr()
+    assert code == 0
+    lines = captured.err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("auditor: warning: template ")
+    assert "CloudFormation would refuse it" in lines[0] and "cfn-lint" in lines[0]
+    assert "(and 1 more)" in lines[0]
+    report = json.loads(captured.out)
+    assert report["template_warnings"] == [lines[0].removeprefix("auditor: warning: ")]
+    assert entry(report, "App")["verdict"] == "manageable"

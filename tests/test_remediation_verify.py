@@ -64,6 +64,22 @@ def test_the_text_report_says_before_and_after_per_instance(cdk_out, capsys):
     assert "i-00000000000000013: not manageable -> after this change: manageable" in out
 
 
+def test_the_html_report_shows_before_and_after_per_instance(cdk_out, capsys):
+    from tests.html_tree import parse
+
+    status = cli.main(["--all", "--snapshot", DEMO, "--verify-plan", str(cdk_out),
+                       "--format", "html"])
+    root, _ = parse(capsys.readouterr().out)
+    assert status == 1
+    section = root.by_id("plan")
+    rows = {row.find("a").text(): row.find_all("td")[1].text()
+            for row in section.find("table").find("tbody").find_all("tr")}
+    before, after = rows["i-00000000000000013 (batch-no-public-ip)"].split("then")
+    assert (before.strip(" \u2192"), after.strip()) == ("not manageable", "manageable")
+    assert any("associate-iam-instance-profile" in code.text()
+               for code in section.find_all("code", "cmd"))  # assumed done, to copy
+
+
 def test_without_the_plan_beside_the_stacks_no_manual_step_is_assumed(cdk_out, tmp_path, capsys):
     bare = tmp_path / "cdk.out"
     shutil.copytree(cdk_out, bare)

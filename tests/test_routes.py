@@ -207,9 +207,6 @@ PATH_CASES = [
                  "network_interface", "UNMODELED_HOP", None, id="eni-appliance"),
     pytest.param(public_subnet([("0.0.0.0/0", "i-0natinstance0000000")]), UNKNOWN,
                  "nat_instance", "UNMODELED_HOP", None, id="nat-instance"),
-    pytest.param(public_subnet([("0.0.0.0/0", "IGW"), ("52.0.0.0/8", "tgw-0123456789abcdef0")]),
-                 UNKNOWN, "unknown", "DESTINATION_UNCERTAIN", "table",
-                 id="public-range-to-tgw-beside-igw"),
     pytest.param(public_subnet([("0.0.0.0/0", "IGW"),
                                 ("192.168.0.0/16", "tgw-0123456789abcdef0")]),
                  REACHABLE, "internet_gateway", None, None, id="private-range-to-tgw-beside-igw"),
@@ -276,6 +273,20 @@ def test_subnet_route_table_choice(factory, status, code):
         [] if code is None else [(code, table)])
 
 
+def test_public_range_to_a_transit_gateway_beside_the_igw_is_unknown_and_says_why():
+    """The public space is proved part by part: the rest reaches the internet gateway, 52/8
+    goes to a transit gateway the model does not prove, so the answer depends on the service's
+    address."""
+    builder, instance, _ = public_subnet(
+        [("0.0.0.0/0", "IGW"), ("52.0.0.0/8", "tgw-0123456789abcdef0")])()
+    for proof in prove(builder, instance).values():
+        assert (proof.status, proof.via) == (UNKNOWN, "internet_gateway+transit_gateway")
+        assert [(f.code, f.severity) for f in proof.findings] == [
+            ("DESTINATION_UNCERTAIN", "warning"), ("UNMODELED_HOP", "warning")]
+        assert "52.0.0.0/8" in proof.findings[0].message
+        assert not any(hop.decision == DENY for hop in proof.path)
+
+
 def test_unmodeled_hop_names_the_target():
     builder, instance, _ = public_subnet([("0.0.0.0/0", "tgw-0123456789abcdef0")])()
     finding = prove(builder, instance)["ssm"].findings[0]
@@ -288,10 +299,16 @@ def test_nat_path_hops_in_order():
     proof = prove(builder, instance)["ssm"]
     assert [hop.step for hop in proof.path] == [
         "dns", "sg_egress", "nacl_outbound", "nacl_inbound_return", "route", "nat_gateway",
-        "nat_nacl_inbound", "nat_nacl_outbound_return", "nat_internet_nacl_outbound",
-        "nat_internet_nacl_inbound_return", "nat_route"]
+        "nat_nacl_inbound", "nat_nacl_outbound_return", "nat_return_route",
+        "nat_internet_nacl_outbound", "nat_internet_nacl_inbound_return", "nat_route",
+        "nat_igw_return_route"]
     assert [hop.resource_id for hop in proof.path if hop.step in ("route", "nat_route")] == [
         ids["table"], ids["nat_table"]]
+    # Both ways: the replies leave the NAT subnet by its table, straight back (local).
+    assert [hop.resource_id for hop in proof.path if hop.step == "nat_return_route"] == [
+        ids["nat_table"]]
+    assert [hop.resource_id for hop in proof.path if hop.step == "nat_igw_return_route"] == [
+        ids["igw"]]
 
 
 def endpoint_behind_firewall_route():

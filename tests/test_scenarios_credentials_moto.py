@@ -62,9 +62,10 @@ EXIT_OK, EXIT_NOT_MANAGEABLE, EXIT_UNKNOWN = 0, 1, 3  # the contract's exit stat
 
 HEARTBEAT = ["ssm:UpdateInstanceInformation"]
 SSMMESSAGES = ["ssmmessages:CreateControlChannel", "ssmmessages:OpenControlChannel"]
+# What the agent's message client calls (agent/runcommand/mds/service.go): not GetEndpoint.
 EC2MESSAGES = ["ec2messages:GetMessages", "ec2messages:AcknowledgeMessage",
                "ec2messages:SendReply", "ec2messages:DeleteMessage",
-               "ec2messages:FailMessage", "ec2messages:GetEndpoint"]
+               "ec2messages:FailMessage"]
 AGENT_ACTIONS = HEARTBEAT + SSMMESSAGES + EC2MESSAGES
 
 DHMC_ROLE = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
@@ -373,9 +374,12 @@ def test_condition_in_the_trust_policy_is_not_evaluated(capsys, vpc: MotoVpc, ia
 def test_heartbeat_refused_and_dhmc_unreadable_is_unknown(capsys, vpc: MotoVpc, iam) -> None:
     # No stub: GetServiceSetting is refused (moto lacks it), so whether Default Host Management
     # rescues the refused profile cannot be known. README: DHMC is tried after AccessDenied.
+    # The instance requires IMDSv2, so Default Host Management could serve it (with IMDSv1 it
+    # could not, whatever the setting: that would be decided, not unknown).
     role = agent_role(iam, "app-role", managed=[vpc.iam.core_arn], inline={
         "lockdown": policy(deny(HEARTBEAT, "DenyHeartbeat"))})
     instance_id = public_instance(vpc, role)
+    require_imdsv2(vpc, instance_id)
 
     assert_audit(capsys, instance_id, verdict="unknown", exit_code=EXIT_UNKNOWN,
                  credentials=("ok", "instance_profile"), permissions=("unknown", HEARTBEAT),

@@ -9,7 +9,7 @@ that allows the heartbeat means DHMC is never used. Both need the metadata servi
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 
 from auditor import aws_facts
@@ -66,6 +66,8 @@ class _Attempt:
     falls_back: bool = False
     findings: list[Finding] = field(default_factory=list)
     step: str = ""
+    # For an UNKNOWN that rests on one undecided condition: the attempt if it holds, and if not.
+    branches: tuple[_Attempt, ...] = ()
 
 
 def _finding(code: str, resource: str, message: str, severity: str = "error",
@@ -388,49 +390,21 @@ def _instance_profile(estate: Estate, instance: Instance, memo: dict) -> _Attemp
                             "agent's credential refresher backs off.",
                             statements=[ref.describe() for ref in trust.deciding])])
     if trust.outcome == iam_policy.UNKNOWN:
-        return _Attempt(UNKNOWN, role, step="trust undecided", findings=[_finding(
+        undecided = [_finding(
             "CONDITION_NOT_EVALUATED", role.name,
             f"Whether role {role.name} trusts {aws_facts.EC2_SERVICE_PRINCIPAL} depends on "
-            f"{', '.join(trust.unresolved_conditions) or trust.detail}.", "warning")])
+            f"{', '.join(trust.unresolved_conditions) or trust.detail}.", "warning")]
+        return _Attempt(UNKNOWN, role, step="trust undecided", findings=undecided, branches=(
+            _Attempt(OK, role, step=f"instance profile role {role.name} (if it trusts EC2)",
+                     findings=undecided),
+            _Attempt(FAIL, role, falls_back=True, findings=undecided,
+                     step=f"role {role.name} does not trust EC2 (if the condition fails)")))
     return _Attempt(OK, role, step=f"instance profile role {role.name}")
 
 
-def _dhmc(estate: Estate, instance: Instance, agent: str, memo: dict) -> _Attempt:
-    unreadable = estate.unavailable.get("dhmc_setting")
-    setting = estate.default_host_management
-    if setting is None:
-        reason = unreadable or "not in the collected data"
-        return _Attempt(UNKNOWN, step="DHMC setting unreadable", findings=[_finding(
-            "DATA_UNAVAILABLE", aws_facts.DHMC_SETTING_ID,
-            f"Cannot read the Default Host Management setting ({reason}).", "warning")])
-    if not setting.value:
-        return _Attempt(FAIL, step="DHMC off", findings=[_finding(
-            "DHMC_DISABLED", aws_facts.DHMC_SETTING_ID,
-            f"Default Host Management is not configured in {estate.region}: the agent has "
-            "no credentials to fall back on.")])
-    role_name = setting.value.rstrip("/").rsplit("/", 1)[-1]
-    role = estate.roles.get(role_name)
-    problems: list[Finding] = []
-    if role is None:
-        if _iam_unreadable(estate):
-            return _Attempt(UNKNOWN, step="DHMC role unreadable", findings=[_finding(
-                "DATA_UNAVAILABLE", role_name, f"Cannot read role {role_name} "
-                f"({_iam_unreadable(estate)}).", "warning")])
-        problems.append(_finding("DHMC_ROLE_INVALID", role_name,
-                                 f"The Default Host Management role {setting.value} does not "
-                                 "exist."))
-    else:
-        trust = _trust_decision(role, aws_facts.SSM_SERVICE_PRINCIPAL, memo)
-        if trust.outcome == iam_policy.DENIED:
-            problems.append(_finding(
-                "DHMC_ROLE_INVALID", role.name,
-                f"The Default Host Management role {role.name} does not trust "
-                f"{aws_facts.SSM_SERVICE_PRINCIPAL}."))
-        elif trust.outcome == iam_policy.UNKNOWN:
-            return _Attempt(UNKNOWN, role, step="DHMC trust undecided", findings=[_finding(
-                "CONDITION_NOT_EVALUATED", role.name,
-                f"Whether role {role.name} trusts {aws_facts.SSM_SERVICE_PRINCIPAL} depends on "
-                f"{', '.join(trust.unresolved_conditions) or trust.detail}.", "warning")])
+def _dhmc_instance_problems(instance: Instance, agent: str) -> list[Finding]:
+    """What keeps this instance from Default Host Management, whatever the account's setting."""
+    problems = []
     metadata = instance.metadata
     if metadata is not None and metadata.http_tokens != "required":
         problems.append(_finding(
@@ -442,8 +416,63 @@ def _dhmc(estate: Estate, instance: Instance, agent: str, memo: dict) -> _Attemp
         problems.append(_finding(
             "AGENT_OUTDATED", instance.instance_id,
             f"Agent {agent} predates Default Host Management (3.2.582.0).", "error"))
-    if problems:
+    return problems
+
+
+def _dhmc(estate: Estate, instance: Instance, agent: str, memo: dict) -> _Attempt:
+    unreadable = estate.unavailable.get("dhmc_setting")
+    setting = estate.default_host_management
+    instance_problems = _dhmc_instance_problems(instance, agent)
+    if setting is None:
+        reason = unreadable or "not in the collected data"
+        if instance_problems:  # whatever the setting holds, it cannot serve this instance
+            return _Attempt(FAIL, step="DHMC setting unreadable, and unusable here anyway",
+                            findings=instance_problems)
+        return _Attempt(UNKNOWN, step="DHMC setting unreadable", findings=[_finding(
+            "DATA_UNAVAILABLE", aws_facts.DHMC_SETTING_ID,
+            f"Cannot read the Default Host Management setting ({reason}).", "warning")])
+    if not setting.value:
+        return _Attempt(FAIL, step="DHMC off", findings=[_finding(
+            "DHMC_DISABLED", aws_facts.DHMC_SETTING_ID,
+            f"Default Host Management is not configured in {estate.region}: the agent has "
+            "no credentials to fall back on.")])
+    role_name = setting.value.rstrip("/").rsplit("/", 1)[-1]
+    role = estate.roles.get(role_name)
+    problems: list[Finding] = []
+    undecided: list[Finding] = []
+    if role is None:
+        if _iam_unreadable(estate) and not instance_problems:
+            return _Attempt(UNKNOWN, step="DHMC role unreadable", findings=[_finding(
+                "DATA_UNAVAILABLE", role_name, f"Cannot read role {role_name} "
+                f"({_iam_unreadable(estate)}).", "warning")])
+        if not _iam_unreadable(estate):
+            problems.append(_finding("DHMC_ROLE_INVALID", role_name,
+                                     f"The Default Host Management role {setting.value} does "
+                                     "not exist."))
+    else:
+        trust = _trust_decision(role, aws_facts.SSM_SERVICE_PRINCIPAL, memo)
+        if trust.outcome == iam_policy.DENIED:
+            problems.append(_finding(
+                "DHMC_ROLE_INVALID", role.name,
+                f"The Default Host Management role {role.name} does not trust "
+                f"{aws_facts.SSM_SERVICE_PRINCIPAL}."))
+        elif trust.outcome == iam_policy.UNKNOWN:
+            undecided.append(_finding(
+                "CONDITION_NOT_EVALUATED", role.name,
+                f"Whether role {role.name} trusts {aws_facts.SSM_SERVICE_PRINCIPAL} depends on "
+                f"{', '.join(trust.unresolved_conditions) or trust.detail}.", "warning"))
+    problems += instance_problems
+    if problems:  # unusable whichever way an undecided trust goes
         return _Attempt(FAIL, role, step="DHMC unusable", findings=problems)
+    if undecided:
+        return _Attempt(UNKNOWN, role, step="DHMC trust undecided", findings=undecided,
+                        branches=(
+                            _Attempt(OK, role, findings=undecided, step=(
+                                f"Default Host Management role {role_name} (if it trusts "
+                                "Systems Manager)")),
+                            _Attempt(FAIL, role, findings=undecided, step=(
+                                f"Default Host Management role {role_name} does not trust "
+                                "Systems Manager (if the condition fails)"))))
     return _Attempt(OK, role, step=f"Default Host Management role {role_name}")
 
 
@@ -458,6 +487,9 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     """Which credentials the agent ends up with, and what they allow it to do.
 
     ``memo``: one dict per estate, shared by its instances (see ``evaluate_permissions``).
+    When the answer rests on conditions the auditor cannot evaluate (a trust policy's, the
+    heartbeat's), every way they could go is walked: if all end in the same decided answer,
+    that answer is given (the conditions stay listed, as info); otherwise it is unknown.
     """
     memo = {} if memo is None else memo
     if imds_status == FAIL:
@@ -465,12 +497,40 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
             "the metadata service is off: neither the instance profile nor Default Host "
             "Management can hand out credentials"])
     profile = _instance_profile(estate, instance, memo)
+    dhmc: list[_Attempt] = []  # computed when the chain gets there
+
+    def fallback() -> _Attempt:
+        if not dhmc:
+            dhmc.append(_dhmc(estate, instance, agent, memo))
+        return dhmc[0]
+
+    exact = _walk(estate, instance, services, memo, profile, fallback)
+    if _answer(exact) is not None:
+        return exact
+    outcomes = [_walk(estate, instance, services, memo, way, lambda d=dhmc_way: d, heartbeat)
+                for way in profile.branches or (profile,)
+                for dhmc_way in fallback().branches or (fallback(),)
+                for heartbeat in (True, False)]
+    answers = {_answer(outcome) for outcome in outcomes}
+    if len(answers) != 1 or None in answers:
+        return exact
+    return _settled(outcomes[0], exact)
+
+
+def _walk(estate: Estate, instance: Instance, services: dict[str, ServiceProof], memo: dict,
+          profile: _Attempt, fallback: Callable[[], _Attempt],
+          heartbeat: bool | None = None) -> CredentialResult:
+    """The chain as the agent walks it. ``heartbeat``: when whether the profile's role may call
+    the heartbeat is undecided, walk as if it were allowed (True) or refused (False)."""
     chain = [profile.step]
     profile_permissions = None
     if profile.status == OK and profile.role is not None:
         profile_permissions = evaluate_permissions(estate, instance, profile.role, services,
                                                    memo)
-        if profile_permissions.by_service.get(aws_facts.HEARTBEAT_SERVICE) != FAIL:
+        if heartbeat is not None and _heartbeat(profile_permissions) == UNKNOWN:
+            profile_permissions = _assume_heartbeat(estate, instance, profile_permissions,
+                                                    heartbeat)
+        if _heartbeat(profile_permissions) != FAIL:
             # The heartbeat is not refused, so the agent keeps these credentials.
             return CredentialResult(OK, SOURCE_PROFILE, profile.role.arn, chain,
                                     profile.findings, profile_permissions)
@@ -478,7 +538,7 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     elif profile.status == UNKNOWN:
         return CredentialResult(UNKNOWN, SOURCE_PROFILE, chain=chain,
                                 findings=profile.findings)
-    dhmc = _dhmc(estate, instance, agent, memo)
+    dhmc = fallback()
     chain.append(dhmc.step)
     refused = profile.findings + (profile_permissions.findings if profile_permissions else [])
     if dhmc.status == OK and dhmc.role is not None:
@@ -497,3 +557,45 @@ def evaluate(estate: Estate, instance: Instance, services: dict[str, ServiceProo
     status = UNKNOWN if dhmc.status == UNKNOWN else FAIL
     return CredentialResult(status, SOURCE_NONE, chain=chain,
                             findings=refused + dhmc.findings)
+
+
+def _heartbeat(permissions: PermissionsResult) -> str | None:
+    return permissions.by_service.get(aws_facts.HEARTBEAT_SERVICE)
+
+
+def _assume_heartbeat(estate: Estate, instance: Instance, permissions: PermissionsResult,
+                      allowed: bool) -> PermissionsResult:
+    by_service = {**permissions.by_service,
+                  aws_facts.HEARTBEAT_SERVICE: OK if allowed else FAIL}
+    return replace(permissions, by_service=by_service, status=_permissions_status(
+        by_service, message_channels(estate, instance)))
+
+
+def _answer(result: CredentialResult) -> tuple | None:
+    """What the verdict takes from a chain's result; None when it is not decided."""
+    if FAIL in (result.status, result.permissions.status):
+        return (FAIL,)
+    if result.status == OK and result.permissions.status == OK:
+        return (OK, tuple(sorted(result.permissions.by_service.items())))
+    return None
+
+
+_SETTLED = (" Every way it could go ends alike for the agent's credentials, so it does not "
+            "change the verdict.")
+
+
+def _settled(result: CredentialResult, exact: CredentialResult) -> CredentialResult:
+    """``result`` (one of the ways, all alike), with the conditions that did not matter kept
+    as info."""
+    def settle(findings: list[Finding]) -> list[Finding]:
+        return [replace(f, severity="info", message=f.message + _SETTLED)
+                if f.code == "CONDITION_NOT_EVALUATED" and f.severity == "warning"
+                and f.service in (None, aws_facts.HEARTBEAT_SERVICE) else f
+                for f in findings]
+
+    undecided = [f for f in exact.findings if f.code == "CONDITION_NOT_EVALUATED"]
+    findings = [*settle(result.findings),
+                *[f for f in settle(undecided) if f not in settle(result.findings)]]
+    permissions = replace(result.permissions, findings=settle(result.permissions.findings))
+    chain = [*result.chain, "undecided conditions: every way they could go ends alike"]
+    return replace(result, findings=findings, permissions=permissions, chain=chain)

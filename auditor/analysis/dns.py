@@ -2,7 +2,8 @@
 
 ``ssm.REGION.amazonaws.com`` resolves to an interface endpoint's ENIs when the VPC has an
 endpoint for exactly that service with private DNS enabled and both DNS attributes on; else to
-the public addresses. DHCP options with other DNS servers make the answer unknowable.
+the public addresses. DHCP options with other DNS servers make the answer unknowable. In a VPC
+with no DHCP option set, only instances built on the Nitro System get a DNS server at all.
 """
 
 from __future__ import annotations
@@ -37,14 +38,34 @@ def _unknown(hostname: str, resource: str, code: str, message: str, service: str
                             Finding(code, resource, message, service, "warning")))
 
 
-def _dhcp_check(graph: EstateGraph, vpc: Vpc, hostname: str, service: str) -> Resolution | None:
-    """None when the VPC uses the Amazon resolver; else the unknown resolution."""
-    if not vpc.dhcp_options_id or vpc.dhcp_options_id == "default":
+def _no_option_set(vpc: Vpc, hostname: str, service: str, hypervisor: str) -> Resolution | None:
+    """A VPC with no DHCP option set: the Amazon DNS server for Nitro instances, none for Xen."""
+    if hypervisor == aws_facts.NITRO:
         return None
+    if hypervisor == aws_facts.XEN:
+        message = (f"{vpc.vpc_id} has no DHCP option set, and the instance's type is Xen-based: "
+                   f"it gets no DNS server at all, so it cannot resolve {hostname}.")
+        return Resolution(Check(Hop("dns", vpc.vpc_id, DENY, "no DHCP option set; Xen-based "
+                                    "instance type: no DNS server"),
+                                Finding("NO_DNS_SERVER", vpc.vpc_id, message, service)))
+    message = (f"{vpc.vpc_id} has no DHCP option set: an instance built on the Nitro System gets "
+               "the Amazon DNS server, a Xen-based one no DNS server at all, and which the "
+               f"instance's type is is not known, so whether it can resolve {hostname} is "
+               "unknown.")
+    return Resolution(Check(Hop("dns", vpc.vpc_id, UNKNOWN, "no DHCP option set; hypervisor "
+                                "of the instance type unknown"),
+                            Finding("NO_DNS_SERVER", vpc.vpc_id, message, service, "warning")))
+
+
+def _dhcp_check(graph: EstateGraph, vpc: Vpc, hostname: str, service: str,
+                hypervisor: str) -> Resolution | None:
+    """None when the instance uses the Amazon resolver; else the resolution it gets instead."""
+    if not vpc.dhcp_options_id or vpc.dhcp_options_id == aws_facts.NO_DHCP_OPTIONS:
+        return _no_option_set(vpc, hostname, service, hypervisor)
     options = graph.dhcp_options_of(vpc)
     if options is None:
         reason = graph.estate.unavailable.get("dhcp_options", "not in the collected data")
-        return _unknown(hostname, vpc.dhcp_options_id, "DATA_UNAVAILABLE",
+        return _unknown(hostname, vpc.vpc_id, "DATA_UNAVAILABLE",
                         f"Cannot read DHCP options {vpc.dhcp_options_id} ({reason}), so which "
                         f"DNS server answers {hostname} is unknown.", service)
     if _uses_amazon_dns(options.domain_name_servers, vpc):
@@ -64,7 +85,10 @@ def _candidate_endpoints(graph: EstateGraph, vpc: Vpc, region: str,
             and endpoint.state not in aws_facts.ENDPOINT_GONE_STATES]
 
 
-def resolve(graph: EstateGraph, vpc: Vpc, region: str, service: str) -> Resolution:
+def resolve(graph: EstateGraph, vpc: Vpc, region: str, service: str,
+            hypervisor: str) -> Resolution:
+    """``hypervisor``: of the instance's type (aws_facts.hypervisor), which decides whether it
+    gets a DNS server in a VPC without a DHCP option set."""
     estate = graph.estate
     hostname = aws_facts.service_hostname(region, service)
     unreadable = estate.unavailable.get("vpc_endpoints") or estate.unavailable.get("vpcs")
@@ -72,7 +96,7 @@ def resolve(graph: EstateGraph, vpc: Vpc, region: str, service: str) -> Resoluti
         return _unknown(hostname, vpc.vpc_id, "DATA_UNAVAILABLE",
                         f"Cannot read the VPC endpoints of {vpc.vpc_id} ({unreadable}), so "
                         f"where {hostname} resolves is unknown.", service)
-    custom = _dhcp_check(graph, vpc, hostname, service)
+    custom = _dhcp_check(graph, vpc, hostname, service, hypervisor)
     if custom is not None:
         return custom
     if vpc.enable_dns_support is None:

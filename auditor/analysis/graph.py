@@ -5,6 +5,7 @@ Nodes are resource ids carrying their model object under ``obj``. Edges carry ``
 - ``in_subnet``       instance / NAT gateway / endpoint ENI -> subnet
 - ``in_vpc``          subnet -> VPC
 - ``routes_via``      subnet -> route table (``association`` = "explicit" | "main")
+- ``ingress_routes``  gateway -> the route table of its edge association (ingress routing)
 - ``filtered_by``     subnet -> network ACL
 - ``route``           route table -> route target (``routes`` = the routes that lead there)
 - ``attached``        internet gateway -> VPC
@@ -92,6 +93,8 @@ class EstateGraph:
             for subnet_id in table.subnet_ids:
                 graph.add_edge(subnet_id, table.route_table_id, kind="routes_via",
                                association="explicit")
+            for gateway_id in table.gateway_ids:
+                graph.add_edge(gateway_id, table.route_table_id, kind="ingress_routes")
             for route in table.routes:
                 target = route.target_id or f"unknown-target:{route.destination()}"
                 if graph.has_edge(table.route_table_id, target):
@@ -149,6 +152,12 @@ class EstateGraph:
         """The table that routes the subnet, and whether it is "explicit" or the "main" one."""
         edge = self._route_table_edge(subnet_id)
         return (self.estate.route_tables[edge[0]], edge[1]) if edge else None
+
+    def ingress_route_table_of(self, gateway_id: str) -> RouteTable | None:
+        """The table that routes what a gateway lets into the VPC (its edge association)."""
+        for table_id in self._neighbours(gateway_id, "ingress_routes"):
+            return self.estate.route_tables[table_id]
+        return None
 
     def nacl_of(self, subnet_id: str) -> NetworkAcl | None:
         nacl_ids = self._neighbours(subnet_id, "filtered_by")

@@ -351,7 +351,9 @@ def _principal_outcome(statement: Statement, policy: Policy, request: _Request) 
     holds = matched if statement.principals is not None else negate(matched)
     if holds is not None:
         return Outcome(holds)
-    return Outcome(None, tuple(f"Principal {principal.kind} {principal.value} (caller not known)"
+    why = ("not documented to cover a service principal" if policy.kind == "trust"
+           else "caller not known")
+    return Outcome(None, tuple(f"Principal {principal.kind} {principal.value} ({why})"
                                for principal, verdict in verdicts if verdict is None))
 
 
@@ -404,9 +406,17 @@ def _caller_matcher(context: RequestContext) -> PrincipalMatcher:
 
 
 def _service_matcher(service: str) -> PrincipalMatcher:
+    """How a Principal entry of a trust policy relates to a service principal.
+
+    ``"*"`` is everyone (IAM: "all principals", anonymous included). ``{"AWS": "*"}`` is
+    documented as every root user, IAM user, role session and federated user of every account,
+    not as service principals: whether it admits the service is unknown, never yes.
+    """
     def match(principal: Principal) -> Tri:
-        if principal.kind == "*" or (principal.kind == "AWS" and principal.value == "*"):
+        if principal.kind == "*":
             return True
+        if principal.kind == "AWS" and principal.value == "*":
+            return None
         return principal.kind == "Service" and principal.value.lower() == service.lower()
 
     return match

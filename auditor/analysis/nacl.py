@@ -1,14 +1,24 @@
-"""Network ACLs: stateless, per subnet boundary, rule-number order, first match wins."""
+"""Network ACLs: stateless, per subnet boundary, rule-number order, first match wins.
+
+Rules are matched per packet, so a flow (a set of addresses times a port range) is decided over
+(address, port) boxes: adjacent allows cover a range together, and a deny takes only what it
+covers.
+"""
 
 from __future__ import annotations
 
-from auditor.analysis.ipspace import Coverage, Peer, cidr_coverage, describe_peer, port_coverage
+from functools import lru_cache
+
+from auditor.analysis import ipspace
+from auditor.analysis.ipspace import Box, Peer, describe_peer
 from auditor.analysis.results import ALLOW, DENY, UNKNOWN, Check, Finding, Hop
 from auditor.model import Estate, NaclEntry, NetworkAcl
 
 _TCP_NUMBERS = ("-1", "6", "tcp")
+IMPLICIT_DENY = "implicit deny (no rule matches)"
 
 
+@lru_cache(maxsize=65536)
 def describe_entry(entry: NaclEntry) -> str:
     action = "allow" if entry.allow else "deny"
     if entry.protocol == "-1":
@@ -22,45 +32,51 @@ def describe_entry(entry: NaclEntry) -> str:
     return f"{direction} rule {number} {action} {what} {entry.cidr}"
 
 
-def _coverage(entry: NaclEntry, peer: Peer, ports: tuple[int, int]) -> tuple[Coverage, Coverage]:
+@lru_cache(maxsize=65536)
+def _box(entry: NaclEntry) -> Box | None:
+    """What a rule matches of TCP traffic: its addresses times its ports."""
     if entry.cidr is None or entry.protocol not in _TCP_NUMBERS:
-        return Coverage.NONE, Coverage.NONE
-    addresses = cidr_coverage(entry.cidr, peer)
+        return None
+    low, high = ipspace.network_interval(entry.cidr)
     if entry.protocol == "-1" or entry.from_port is None:
-        return addresses, Coverage.FULL
-    return addresses, port_coverage(entry.from_port, entry.to_port or 0, ports)
+        return low, high, 0, ipspace.LAST_PORT
+    return low, high, entry.from_port, entry.to_port if entry.to_port is not None else 0
 
 
 def decide(nacl: NetworkAcl, egress: bool, peer: Peer,
            ports: tuple[int, int]) -> tuple[str, str, bool]:
-    """(decision, deciding rule in words, whether part of the flow is treated otherwise).
+    """(decision, deciding rules in words, whether the flow is treated in more than one way).
 
-    The flow is TCP with ``peer`` on ``ports`` (the destination ports of the packets). A rule
-    that covers only part of the flow does not decide; if an earlier partial rule acts
-    opposite to the deciding one, the answer is split: a split over ports is a deny (some
-    connections fail), a split over addresses is unknown (it depends on the service's address).
+    The flow is TCP with ``peer`` on ``ports`` (the destination ports of the packets). An
+    address is admitted when every port of the flow is (the client picks any port of its
+    ephemeral range, so a port refused fails some connections): ALLOW when every address of the
+    peer is admitted, DENY when none is, UNKNOWN when it depends on the peer's address.
     """
-    partial: list[tuple[NaclEntry, Coverage]] = []
-    deciding: NaclEntry | None = None
-    for entry in nacl.entries:  # in rule-number order (NetworkAcl keeps them so)
-        if entry.egress != egress:
-            continue
-        addresses, port_cov = _coverage(entry, peer, ports)
-        if Coverage.NONE in (addresses, port_cov):
-            continue
-        if addresses == Coverage.FULL and port_cov == Coverage.FULL:
-            deciding = entry
-            break
-        partial.append((entry, addresses))
-    allowed = bool(deciding and deciding.allow)
-    rule = describe_entry(deciding) if deciding else "implicit deny (no rule matches)"
-    opposite = [(e, a) for e, a in partial if e.allow != allowed]
-    if not opposite:
-        return (ALLOW if allowed else DENY), rule, False
-    earlier = "; ".join(describe_entry(e) for e, _ in opposite)
-    if any(addresses == Coverage.PARTIAL for _, addresses in opposite):
-        return UNKNOWN, f"{earlier}; then {rule}", True
-    return DENY, f"{earlier}; then {rule}", True
+    # Entries in rule-number order (NetworkAcl keeps them so); many hops of a fleet ask the
+    # same ACL the same question, and a plan may change an ACL's entries: key on them.
+    return _decide(tuple(nacl.entries), egress, peer, ports)
+
+
+@lru_cache(maxsize=65536)
+def _decide(entries: tuple[NaclEntry, ...], egress: bool, peer: Peer,
+            ports: tuple[int, int]) -> tuple[str, str, bool]:
+    rules = [(box, entry) for entry in entries
+             if entry.egress == egress and (box := _box(entry)) is not None]
+    found = ipspace.first_match(rules, ipspace.boxes(peer, ports))
+    allowed = [entry for _, entry in found.matched if entry.allow]
+    denied_boxes = [box for box, entry in found.matched if not entry.allow] + found.unmatched
+    involved = sorted({id(entry): entry for _, entry in found.matched}.values(),
+                      key=lambda entry: entry.rule_number)
+    words = [describe_entry(entry) for entry in involved]
+    if found.unmatched:
+        words.append(IMPLICIT_DENY)
+    if not denied_boxes:
+        return ALLOW, "; ".join(words), False
+    split = bool(allowed)
+    rule = "; then ".join(words) if split else "; ".join(words)
+    if ipspace.covers_all(ipspace.addresses_of(denied_boxes), peer):
+        return DENY, rule, split
+    return UNKNOWN, rule, True
 
 
 def evaluate(estate: Estate, nacl: NetworkAcl | None, *, step: str, subnet_id: str, egress: bool,

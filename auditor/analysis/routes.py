@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from auditor.analysis.ipspace import PUBLIC, Coverage, Peer, cidr_coverage
+from auditor.analysis.ipspace import Addresses, Coverage, Peer, cidr_coverage
 from auditor.model import Estate, Route, RouteTable
 
 
@@ -12,7 +12,7 @@ from auditor.model import Estate, Route, RouteTable
 class RouteChoice:
     route: Route | None
     # Routes that may capture part of the peer's addresses with another target: when the peer
-    # is a public address we do not know, they make the choice uncertain.
+    # is an address we do not know (part of the public space), they make the choice uncertain.
     uncertain: list[Route] = field(default_factory=list)
 
 
@@ -33,7 +33,7 @@ def _prefix_list_prefixes(estate: Estate, route: Route, peer: Peer) -> tuple[Cov
     return best
 
 
-def _is_gateway_endpoint_route(estate: Estate, route: Route) -> bool:
+def is_gateway_endpoint_route(estate: Estate, route: Route) -> bool:
     """S3 and DynamoDB gateway endpoint routes never carry the SSM services' addresses."""
     endpoint = estate.vpc_endpoints.get(route.target_id)
     return endpoint is not None and endpoint.endpoint_type.lower() == "gateway"
@@ -48,7 +48,7 @@ def select_route(estate: Estate, table: RouteTable, peer: Peer) -> RouteChoice:
             coverage = cidr_coverage(route.destination_cidr, peer)
             length = route.destination_cidr.prefixlen
         elif route.destination_prefix_list_id is not None:
-            if _is_gateway_endpoint_route(estate, route):
+            if is_gateway_endpoint_route(estate, route):
                 continue
             coverage, length = _prefix_list_prefixes(estate, route, peer)
         else:
@@ -57,7 +57,7 @@ def select_route(estate: Estate, table: RouteTable, peer: Peer) -> RouteChoice:
             best, best_length = route, length
         elif coverage == Coverage.PARTIAL:
             partial.append(route)
-    if peer == PUBLIC:
+    if isinstance(peer, Addresses):
         target = best.target_id if best else None
         uncertain = [route for route in partial if route.target_id != target]
     else:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from ipaddress import IPv4Network
 
 from auditor.analysis.ipspace import Coverage, Peer, cidr_coverage, cidrs_coverage
 from auditor.analysis.ipspace import describe_peer as peer_text
@@ -42,6 +43,14 @@ def _peer_coverage(estate: Estate, rule: SecurityGroupRule, peer: Peer,
     return Coverage.NONE  # IPv6 rules never match the agent's IPv4 traffic
 
 
+def _rule_cidrs(estate: Estate, rule: SecurityGroupRule) -> list[IPv4Network]:
+    """The addresses a rule names, when known: together, partial rules may cover the peer."""
+    if rule.cidr is not None:
+        return [rule.cidr]
+    prefix_list = estate.prefix_lists.get(rule.prefix_list_id or "")
+    return list(prefix_list.cidrs or []) if prefix_list is not None else []
+
+
 def evaluate(estate: Estate, *, step: str, direction: str, group_ids: Sequence[str],
              peer: Peer, peer_group_ids: Sequence[str], port: int, service: str | None,
              finding_code: str, owner: str) -> Check:
@@ -74,8 +83,7 @@ def evaluate(estate: Estate, *, step: str, direction: str, group_ids: Sequence[s
                 return Check(Hop(step, group_id, ALLOW, describe_rule(group_id, rule)))
             if coverage == Coverage.PARTIAL:
                 partial.append(describe_rule(group_id, rule))
-                if rule.cidr is not None:
-                    union_cidrs.append(rule.cidr)
+                union_cidrs.extend(_rule_cidrs(estate, rule))
     if union_cidrs and cidrs_coverage(union_cidrs, peer) == Coverage.FULL:
         return Check(Hop(step, resource, ALLOW, "together: " + "; ".join(partial)))
     towards = "to" if direction == "egress" else "from"

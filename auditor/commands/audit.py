@@ -103,21 +103,28 @@ def run(argv: list[str]) -> int:
         from auditor.logs.attach import attach_logs
 
         attach_logs(report, args.logs)
+    plan = _make_plan(args, raws, estates, report) if args.plan else None
+    if plan is not None:
+        report.plan = plan.to_dict()  # reports that show before and after read it
     print_report(report, args)
-    if args.plan:
-        _write_plan(args, raws, estates, report)
+    if plan is not None:
+        _write_plan(args, plan)
     return report.exit_code()
 
 
-def _write_plan(args: argparse.Namespace, raws: list, estates: list, report) -> None:
-    """The plan goes to its file; a summary to stderr, so a JSON report stays clean."""
-    from auditor.remediation import plan as plan_file
+def _make_plan(args: argparse.Namespace, raws: list, estates: list, report):
     from auditor.remediation.planner import PlanOptions, plan_with_neighbours
 
-    plan = plan_with_neighbours(raws, estates, report, args.instance,
+    return plan_with_neighbours(raws, estates, report, args.instance,
                                 neighbours_read=bool(args.snapshot),
                                 options=PlanOptions(s3_gateway=args.plan_s3_gateway,
                                                     capabilities=not args.plan_agent_only))
+
+
+def _write_plan(args: argparse.Namespace, plan) -> None:
+    """The plan goes to its file; a summary to stderr, so a JSON report stays clean."""
+    from auditor.remediation import plan as plan_file
+
     try:
         plan_file.dump(plan, args.plan)
     except OSError as error:

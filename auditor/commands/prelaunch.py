@@ -13,6 +13,7 @@ instance, under its logical id (``auditor.prelaunch.check``). Exit status as for
 from __future__ import annotations
 
 import argparse
+import sys
 
 from auditor.commands.common import OneLineParser, add_output_arguments, live_progress, print_report
 from auditor.errors import UsageError
@@ -93,5 +94,7 @@ def run(argv: list[str]) -> int:
         result = check.check_planned_instance(base, described, args.subnet,
                                               args.security_group, args.instance_profile,
                                               args.public_ip, args.imdsv2, args.platform)
+    for warning in result.report.template_warnings or []:
+        print(f"auditor: warning: {warning}", file=sys.stderr)
     print_report(result.report, args, result.locate, indent=True)
     return result.exit_code()

@@ -21,7 +21,7 @@ from auditor.sources.raw import RawRegion
 from auditor.sources.read import pick_region, read_raws
 from auditor.sources.template.context import LogicalRef
 from auditor.sources.template.load import LoadedTemplate
-from auditor.sources.template.overlay import NESTED_STACK, OverlayResult, overlay_templates
+from auditor.sources.template.overlay import OverlayResult, overlay_templates
 
 if TYPE_CHECKING:
     from auditor.sources.live import Progress
@@ -40,11 +40,12 @@ class PrelaunchResult:
 
     def exit_code(self) -> int:
         """As for the audit; instances only a nested stack launches are not known to be
-        absent, so templates that launch nothing else are not an "all clear"."""
-        nested = NESTED_STACK in self.overlay.not_read.values()
-        if nested and not self.overlay.planned:
-            return max(self.report.exit_code(), EXIT_UNKNOWN)
-        return self.report.exit_code()
+        absent, so templates that launch nothing else are not an "all clear", nor are those
+        that EKS Auto Mode, AWS Batch, EMR... launch unproved."""
+        code = self.report.exit_code()
+        unproved = (self.overlay.unread_launches and not self.overlay.planned) \
+            or self.overlay.unproved_launches
+        return EXIT_UNKNOWN if unproved and code == 0 else code
 
 
 def read_base(snapshot: str | None, live: bool, region: str | None, profile: str | None,
@@ -88,4 +89,5 @@ def prove_overlay(result: OverlayResult, source: SourceDescription) -> Prelaunch
     report = merge_groups(report, result.groups)
     report.unresolved = result.unresolved
     report.not_read = result.not_read
+    report.template_warnings = result.warnings
     return PrelaunchResult(report, result)

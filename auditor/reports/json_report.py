@@ -174,6 +174,8 @@ def _trailer(report: AuditReport) -> dict[str, Any]:
         trailer["unresolved"] = report.unresolved
     if report.not_read is not None:
         trailer["not_read"] = report.not_read
+    if report.template_warnings is not None:
+        trailer["template_warnings"] = report.template_warnings
     return trailer
 
 
@@ -219,3 +221,13 @@ def render(report: AuditReport, options: RenderOptions | None = None,
     document["instances"] = [instance_dict(audit, locate) for audit in report.instances]
     document.update(_trailer(report))
     return json.dumps(document, indent=2)
+
+
+def instance_fields(audit: InstanceAudit, locate: Locator = nowhere) -> dict[str, Any]:
+    """An instance's entry but its services, for reports that share the proofs themselves."""
+    return {**_instance_fields(audit, locate), **_where(audit, locate)}
+
+
+def report_fields(report: AuditReport) -> dict[str, Any]:
+    """The document's fields but its instances: what comes before and after them."""
+    return {**_header(report), **_trailer(report)}

@@ -197,7 +197,8 @@ def _dhcp_requests(vpcs: list[dict] | None, scoped: bool) -> list[Request]:
     if not scoped or vpcs is None:  # without the VPCs, read them all rather than nothing
         return EVERYTHING
     option_ids = [vpc.get("DhcpOptionsId") for vpc in vpcs]
-    return _by_ids("DhcpOptionsIds", [oid for oid in option_ids if oid and oid != "default"])
+    return _by_ids("DhcpOptionsIds", [oid for oid in option_ids
+                                      if oid and oid != aws_facts.NO_DHCP_OPTIONS])
 
 
 def _read_dns_attributes(reader: _Reader, vpc_ids: list[str]) -> None:

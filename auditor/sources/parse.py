@@ -226,6 +226,7 @@ def _instance(raw: dict, region: str) -> Instance:
         group_ids=group_ids,
         network_interfaces=interfaces,
         platform="windows" if "windows" in platform_text else "linux",
+        instance_type=raw.get("InstanceType") or "",
         instance_profile_arn=(raw.get("IamInstanceProfile") or {}).get("Arn"),
         metadata=metadata,
         name=tags.get("Name", ""),
@@ -298,6 +299,8 @@ def _parse_route_tables(estate: Estate, answer: Any, scope: Scope) -> None:
             is_main=any(assoc.get("Main") for assoc in associations),
             subnet_ids=[assoc["SubnetId"] for assoc in associations
                         if assoc.get("SubnetId") and _association_active(assoc)],
+            gateway_ids=[assoc["GatewayId"] for assoc in associations
+                         if assoc.get("GatewayId") and _association_active(assoc)],
         )
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 from dataclasses import dataclass, field
 from ipaddress import IPv4Network, ip_network
+from pathlib import Path
 from typing import Any
 
 from auditor.sources import api_calls
 from auditor.sources.raw import RawRegion
+from auditor.sources.template import schema
 from auditor.sources.template.intrinsics import NO_VALUE, Resolver, first_unresolved
 from auditor.sources.template.load import LoadedTemplate
 
@@ -50,6 +52,9 @@ class Scope:
     resolver: Resolver | None = None
     ids: dict[str, str] = field(default_factory=dict)  # logical id -> synthetic id / name
     children: dict[str, Scope] = field(default_factory=dict)  # nested stacks read
+    unread: dict[str, str] = field(default_factory=dict)  # nested stack -> why it is not read
+    ancestors: tuple[Path, ...] = ()  # the template files above it, and its own
+    hierarchy: list[int] = field(default_factory=lambda: [0])  # resources read under the root
 
 
 class Translation:
@@ -87,9 +92,12 @@ class Translation:
         self.launch_template_owner: dict[str, str] = {}  # launch template id -> logical id
         self.used_launch_templates: set[int] = set()  # id() of the Launch objects used
         self.elastic_ips: set[str] = set()  # instance or interface ids with an Elastic IP
+        # ids with an Elastic IP on an address that may not be their primary one: why
+        self.unclear_elastic_ips: dict[str, str] = {}
         self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
         self.prefix_lists: list[dict] = []  # DescribeManagedPrefixLists entries
         self.prefix_list_entries: list[dict] = []  # GetManagedPrefixListEntries answers
+        self.eks_clusters: dict[str, str | None] = {}  # cluster name -> its security group
         self._hosts: dict[str, int] = {}
 
     # --- what can be written --------------------------------------------------------------
@@ -224,12 +232,14 @@ class Reader:
     not be resolved against the resource id (and any parent it changes)."""
 
     def __init__(self, translation: Translation, scope: Scope, logical_id: str,
-                 properties: dict[str, Any], resource_id: str) -> None:
+                 properties: dict[str, Any], resource_id: str,
+                 shapes: dict[str, Any] | None = None) -> None:
         self.translation = translation
         self.scope = scope
         self.logical_id = logical_id
         self.properties = properties
         self.resource_id = resource_id
+        self.shapes = shapes or {}  # property -> the shape it must have (schema.py)
         self.marks = [resource_id]
 
     def value(self, name: str, default: Any = None, *, required: bool = False) -> Any:
@@ -246,6 +256,13 @@ class Reader:
         if found:
             self.fail(f"{self.logical_id}.{name}: {found.reason}")
             return None
+        if name in self.shapes:
+            try:
+                return schema.conform(self.shapes[name], resolved)
+            except schema.Refused as refused:
+                self.fail(f"{self.logical_id}.{name}: expected {refused} (CloudFormation "
+                          "refuses it)")
+                return None
         return resolved
 
     def also_marks(self, resource_id: str | None) -> None:

@@ -4,7 +4,9 @@
 once per item of the collection: ``${Identifier}`` and ``&{Identifier}`` (the item without its
 non-alphanumeric characters) are replaced in keys and strings, ``Ref: Identifier`` by the item.
 A loop whose collection is known only at deployment cannot be expanded: it is returned with
-the reason, so that what it would create is reported unknown rather than left out.
+the reason, so that what it would create is reported unknown rather than left out. CloudFormation's
+quotas apply to the template the loops produce: more copies than its resources quota, or more
+values than ``limits.EXPANDED_VALUES``, is refused in one line before they are made.
 """
 
 from __future__ import annotations
@@ -13,6 +15,9 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from auditor import limits
+from auditor.errors import UsageError
+from auditor.sources.bounded_read import beyond, count_values
 from auditor.sources.template.intrinsics import Resolver, as_text, first_unresolved
 
 PREFIX = "Fn::ForEach::"
@@ -54,7 +59,26 @@ def _types(fragment: Any) -> tuple[str, ...]:
     return tuple(found)
 
 
-def expand(resources: dict[str, Any], resolver: Resolver
+class Budget:
+    """What the loops of one template may still make (copies of fragments, values)."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.copies = limits.TEMPLATE_RESOURCES.value
+        self.values = limits.EXPANDED_VALUES.value
+
+    def spend(self, key: str, fragment: Any) -> None:
+        self.copies -= 1
+        self.values -= count_values(fragment)
+        if self.copies < 0:
+            raise UsageError(f"{self.what}: {key} makes more copies than "
+                             f"{beyond(limits.TEMPLATE_RESOURCES)}")
+        if self.values < 0:
+            raise UsageError(f"{self.what}: {key} expands the template past "
+                             f"{beyond(limits.EXPANDED_VALUES)}")
+
+
+def expand(resources: dict[str, Any], resolver: Resolver, budget: Budget
            ) -> tuple[dict[str, Any], list[Unexpanded]]:
     """The resources with every loop expanded, and the loops that could not be."""
     expanded: dict[str, Any] = {}
@@ -73,7 +97,9 @@ def expand(resources: dict[str, Any], resolver: Resolver
             unexpanded.append(Unexpanded(key, reason, _types(fragment)))
             continue
         for item in items:
-            inner, loops = expand(_substitute(fragment, identifier, as_text(item)), resolver)
+            budget.spend(key, fragment)
+            inner, loops = expand(_substitute(fragment, identifier, as_text(item)), resolver,
+                                  budget)
             expanded.update(inner)
             unexpanded += loops
     return expanded, unexpanded

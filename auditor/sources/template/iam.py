@@ -27,6 +27,11 @@ def role(t: Translation, reader: Reader) -> None:
     name = reader.resource_id
     path = reader.value("Path", "/") or "/"
     trust = reader.value("AssumeRolePolicyDocument", required=True)
+    problem = document_problem(trust) if trust is not None else None
+    if problem:
+        reader.fail(f"{reader.logical_id}.AssumeRolePolicyDocument: {problem}, which IAM "
+                    "refuses")
+        trust = None
     inline = _inline_policies(reader)
     attached = reader.value("ManagedPolicyArns", []) or []
     boundary = reader.value("PermissionsBoundary")
@@ -85,12 +90,57 @@ def policy_document(reader: Reader, raw: Any, what: str) -> Any:
         if value is NO_VALUE:
             continue
         found = first_unresolved(value)
-        if found is None:
+        problem = statement_problem(value) if found is None else None
+        if problem:
+            reader.fail(f"{what}: {problem}, which IAM refuses")
+        elif found is None:
             kept.append(value)
         elif not _irrelevant(statement, reader):
             reader.fail(f"{what}: {found.reason}")
     resolved = {key: resolve(item) for key, item in document.items() if key != "Statement"}
     return {**resolved, "Statement": kept}
+
+
+def _texts(value: Any) -> bool:
+    return isinstance(value, str) or (isinstance(value, list) and bool(value)
+                                      and all(isinstance(item, str) for item in value))
+
+
+def statement_problem(statement: Any) -> str | None:
+    """Why IAM would refuse a policy statement (the shape the evaluator relies on), or None:
+    an Effect that is neither Allow nor Deny, actions, resources or principals that are not
+    text, a condition that is not a mapping of mappings."""
+    if not isinstance(statement, dict):
+        return f"a statement that is not a mapping ({statement!r})"[:200]
+    if statement.get("Effect") not in ("Allow", "Deny"):
+        return f"a statement whose Effect is {statement.get('Effect')!r}"[:200]
+    if sum(key in statement for key in ("Action", "NotAction")) != 1:
+        return "a statement without exactly one of Action and NotAction"
+    for key in ("Action", "NotAction", "Resource", "NotResource"):
+        if key in statement and not _texts(statement[key]):
+            return f"a statement whose {key} is not text ({statement[key]!r})"[:200]
+    for key in ("Principal", "NotPrincipal"):
+        principal = statement.get(key, "*")
+        if principal != "*" and not (isinstance(principal, dict) and principal
+                                     and all(_texts(v) for v in principal.values())):
+            return f"a statement whose {key} is neither * nor a mapping of text"
+    condition = statement.get("Condition", {})
+    if not (isinstance(condition, dict)
+            and all(isinstance(test, dict) for test in condition.values())):
+        return "a statement whose Condition is not a mapping of mappings"
+    return None
+
+
+def document_problem(document: Any) -> str | None:
+    """Why IAM would refuse a whole policy document (a trust or endpoint policy), or None."""
+    if not isinstance(document, dict) or "Statement" not in document:
+        return "not a policy document"
+    statements = document["Statement"]
+    for statement in statements if isinstance(statements, list) else [statements]:
+        problem = statement_problem(statement)
+        if problem:
+            return problem
+    return None
 
 
 def _is_function(value: dict) -> bool:
@@ -187,7 +237,10 @@ def inline_policy(t: Translation, reader: Reader) -> None:
     """AWS::IAM::Policy (Roles) and AWS::IAM::RolePolicy (RoleName)."""
     if "RoleName" in reader.properties:
         name = reader.value("RoleName")
-        reader.properties = {**reader.properties, "Roles": [name] if name else []}
+        if name is None:
+            reader.fail_everywhere("the role it applies to is unknown")
+            return
+        reader.properties = {**reader.properties, "Roles": [name]}
     roles = _target_roles(t, reader)
     for entry in roles:
         reader.also_marks(entry["RoleName"])
@@ -207,6 +260,29 @@ def inline_policy(t: Translation, reader: Reader) -> None:
 
 def instance_profile_arn(t: Translation, name: str, path: str = "/") -> str:
     return f"arn:aws:iam::{t.account_id}:instance-profile{path}{name}"
+
+
+def role_name_of(arn: Any) -> str | None:
+    """The role name an ARN (``arn:aws:iam::111122223333:role/path/Name``) names, or None."""
+    if not isinstance(arn, str) or ":role/" not in arn:
+        return None
+    return arn.rsplit("/", 1)[-1] or None
+
+
+def profile_for_role(t: Translation, profile_name: str, role_name: str) -> str | None:
+    """An instance profile a service makes for a role (EKS for a node group's NodeRole): its
+    ARN, with the role holding it; None when the role is not known."""
+    entry = t.mutable_role(role_name)
+    if entry is None:
+        return None
+    arn = instance_profile_arn(t, profile_name)
+    t.profiles[profile_name] = arn
+    entry.setdefault("InstanceProfileList", []).append({
+        "Path": "/", "InstanceProfileName": profile_name, "Arn": arn, "CreateDate": IAM_DATE,
+        "InstanceProfileId": f"AIPA{profile_name.upper()[:17]}",
+        "Roles": [{"RoleName": entry["RoleName"], "Arn": entry["Arn"],
+                   "Path": entry.get("Path", "/")}]})
+    return arn
 
 
 def instance_profile(t: Translation, reader: Reader) -> None:

@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from ipaddress import ip_network
 from typing import Any
 
+from auditor import limits
+from auditor.sources.bounded_read import beyond
+
 
 @dataclass(frozen=True)
 class Unresolved:
@@ -26,6 +29,7 @@ class _NoValue:
 
 
 NO_VALUE = _NoValue()
+TOO_DEEP = Unresolved(f"values resolve inside one another past {beyond(limits.RESOLUTION_DEPTH)}")
 _SUB_VARIABLE = re.compile(r"\$\{([^}]*)\}")
 
 
@@ -34,6 +38,10 @@ def as_text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
+
+
+def _scalar(value: Any) -> bool:
+    return isinstance(value, str | int | float | bool)
 
 
 def first_unresolved(value: Any) -> Unresolved | None:
@@ -58,6 +66,14 @@ RefFunction = Callable[[str], Any]
 GetAttFunction = Callable[[str, str], Any]
 
 
+class _Depth:
+    """How deep resolution is, across every resolver (a condition naming a condition, an
+    import of another template's output, a nested stack's output): past the limit the value is
+    unresolved rather than the stack exhausted."""
+
+    level = 0
+
+
 class Resolver:
     def __init__(self, body: dict[str, Any], parameters: dict[str, Any],
                  pseudo: dict[str, Any], ref: RefFunction, get_att: GetAttFunction,
@@ -74,6 +90,15 @@ class Resolver:
     # --- public ---------------------------------------------------------------------------
 
     def resolve(self, value: Any) -> Any:
+        if _Depth.level >= limits.RESOLUTION_DEPTH.value:
+            return TOO_DEEP
+        _Depth.level += 1
+        try:
+            return self._resolve(value)
+        finally:
+            _Depth.level -= 1
+
+    def _resolve(self, value: Any) -> Any:
         if isinstance(value, list):
             items = [self.resolve(item) for item in value]
             return [item for item in items if item is not NO_VALUE]
@@ -146,7 +171,8 @@ class Resolver:
             return Unresolved(f"Fn::{name} is not evaluated by the auditor")
         try:
             return handler(argument)
-        except (TypeError, ValueError, IndexError, KeyError, AttributeError) as error:
+        except (TypeError, ValueError, IndexError, KeyError, AttributeError,
+                ArithmeticError) as error:
             return Unresolved(f"malformed Fn::{name}: {error}")
 
     def _fn_getatt(self, argument: Any) -> Any:
@@ -156,6 +182,8 @@ class Resolver:
         for part in (logical_id, attribute):
             if isinstance(part, Unresolved):
                 return part
+        if not (isinstance(logical_id, str) and isinstance(attribute, str)):
+            return Unresolved(f"Fn::GetAtt {argument!r}: CloudFormation takes names"[:300])
         if logical_id not in (self.body.get("Resources") or {}):
             return Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: no such resource")
         return self.get_att(logical_id, attribute)
@@ -168,6 +196,9 @@ class Resolver:
         text = self.resolve(text)
         if isinstance(text, Unresolved):
             return text
+        if not isinstance(text, str) or not isinstance(variables, dict):
+            return Unresolved(f"Fn::Sub of {text!r}: CloudFormation takes text (and a mapping "
+                              "of variables)"[:300])
         problems: list[Unresolved] = []
 
         def replace(match: re.Match) -> str:
@@ -193,7 +224,11 @@ class Resolver:
         found = first_unresolved([delimiter, items])
         if found:
             return found
-        return as_text(delimiter).join(as_text(item) for item in items)
+        if not (isinstance(delimiter, str) and isinstance(items, list)
+                and all(_scalar(item) for item in items)):
+            return Unresolved(f"Fn::Join of {items!r}: CloudFormation takes a delimiter and a "
+                              "list of values"[:300])
+        return delimiter.join(as_text(item) for item in items)
 
     def _fn_select(self, argument: Any) -> Any:
         index, items = self.resolve(argument[0]), self.resolve(argument[1])
@@ -211,10 +246,17 @@ class Resolver:
     def _fn_split(self, argument: Any) -> Any:
         delimiter, text = self.resolve(argument[0]), self.resolve(argument[1])
         found = first_unresolved([delimiter, text])
-        return found or str(text).split(str(delimiter))
+        if found:
+            return found
+        if not (isinstance(delimiter, str) and delimiter and isinstance(text, str)):
+            return Unresolved(f"Fn::Split of {text!r}: CloudFormation takes a delimiter and "
+                              "text"[:300])
+        return text.split(delimiter)
 
     def _fn_if(self, argument: Any) -> Any:
         name, when_true, when_false = argument
+        if not isinstance(name, str):
+            return Unresolved(f"Fn::If on {name!r}, which is not a condition name"[:300])
         decided = self.condition(name)
         if isinstance(decided, Unresolved):
             true_value, false_value = self.resolve(when_true), self.resolve(when_false)
@@ -263,6 +305,9 @@ class Resolver:
         found = first_unresolved([name, first, second])
         if found:
             return found
+        if not all(_scalar(key) for key in (name, first, second)):
+            return Unresolved(f"Fn::FindInMap {name!r}/{first!r}/{second!r}: CloudFormation "
+                              "takes names"[:300])
         mapping = (self.body.get("Mappings") or {}).get(name, {})
         try:
             return self.resolve(mapping[first][second])
@@ -320,6 +365,10 @@ class Resolver:
         found = first_unresolved([block, count, bits])
         if found:
             return found
+        limit = limits.CIDR_COUNT.value
+        if isinstance(count, bool) or not 1 <= int(count) <= limit:
+            return Unresolved(f"Fn::Cidr count {count!r} is not from 1 to {limit}, which "
+                              "CloudFormation refuses")
         network = ip_network(str(block), strict=False)
         subnets = network.subnets(new_prefix=network.max_prefixlen - int(bits))
         return [str(subnet) for _, subnet in zip(range(int(count)), subnets, strict=False)]

@@ -12,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from auditor.errors import UsageError
+from auditor.sources.bounded_read import file_kind
 from auditor.sources.template.intrinsics import NO_VALUE, Resolver, Unresolved
-from auditor.sources.template.load import LoadedTemplate, load_template
+from auditor.sources.template.load import LoadedTemplate, ReadBudget, load_template
 
 NESTED_TYPES = ("AWS::CloudFormation::Stack",)
-MAX_DEPTH = 5  # nesting deeper than this is left unread (and a template naming itself)
 
 
 def local_template(parent: LoadedTemplate, resource: dict) -> Path | None:
@@ -29,16 +29,17 @@ def local_template(parent: LoadedTemplate, resource: dict) -> Path | None:
     for candidate in (asset, url):
         if isinstance(candidate, str) and "://" not in candidate:
             path = Path(parent.path).parent / candidate
-            if path.is_file():
+            if file_kind(path) == "file":
                 return path
     return None
 
 
-def load_child(parent: LoadedTemplate, logical_id: str, path: Path) -> LoadedTemplate | str:
+def load_child(parent: LoadedTemplate, logical_id: str, path: Path,
+               budget: ReadBudget) -> LoadedTemplate | str:
     """The nested template, or why it cannot be read."""
     try:
         return load_template(path, name=f"{parent.name}-{logical_id}", region=parent.region,
-                             account=parent.account)
+                             account=parent.account, budget=budget)
     except UsageError as error:
         return str(error)
 

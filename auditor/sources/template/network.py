@@ -10,10 +10,11 @@ private DNS off unless ``PrivateDnsEnabled`` says otherwise.
 from __future__ import annotations
 
 import json
+import re
 from ipaddress import ip_network
 from typing import Any
 
-from auditor.sources.template import session
+from auditor.sources.template import iam, schema, session
 from auditor.sources.template.context import Reader, Translation
 
 ALL_TRAFFIC_ENTRIES = (
@@ -28,6 +29,10 @@ DENY_ALL_ENTRIES = (
     {"RuleNumber": 32767, "Egress": False, "RuleAction": "deny", "Protocol": "-1",
      "CidrBlock": "0.0.0.0/0"},
 )
+# A new VPC gets its region's default DHCP option set, which hands out the Amazon DNS server
+# (not "default", which means no option set at all); its real id is not known before launch.
+REGION_DEFAULT_DHCP_OPTIONS = {"DhcpOptionsId": "dopt-RegionDefault", "DhcpConfigurations": [
+    {"Key": "domain-name-servers", "Values": [{"Value": "AmazonProvidedDNS"}]}]}
 ALLOW_ALL_EGRESS = {"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
                     "Ipv6Ranges": [], "UserIdGroupPairs": [], "PrefixListIds": []}
 
@@ -45,12 +50,15 @@ def default_sg_id(vpc_id: str) -> str:
 
 
 def checked_cidr(value: Any, what: str) -> str:
-    """An IPv4 or IPv6 CIDR as text; ValueError naming ``what`` otherwise."""
+    """An IPv4 or IPv6 CIDR block (address/prefix) as text; ValueError naming ``what``
+    otherwise (a bare address or a number is no CIDR block for EC2)."""
     try:
-        ip_network(str(value), strict=False)
+        if not (isinstance(value, str) and "/" in value):
+            raise ValueError
+        ip_network(value, strict=False)
     except ValueError:
-        raise ValueError(f"{what} {value!r} is not a CIDR block") from None
-    return str(value)
+        raise ValueError(f"{what} {value!r} is not a CIDR block"[:300]) from None
+    return value
 
 
 def _local_routes(cidrs: list[str]) -> list[dict]:
@@ -78,7 +86,10 @@ def vpc(t: Translation, reader: Reader) -> None:
     if cidr is None:
         return
     cidr = checked_cidr(cidr, "CidrBlock")
-    t.add("vpcs", {"VpcId": vpc_id, "CidrBlock": cidr, "DhcpOptionsId": "default",
+    options_id = REGION_DEFAULT_DHCP_OPTIONS["DhcpOptionsId"]
+    if t.get("dhcp_options", options_id) is None:
+        t.add("dhcp_options", json.loads(json.dumps(REGION_DEFAULT_DHCP_OPTIONS)), options_id)
+    t.add("vpcs", {"VpcId": vpc_id, "CidrBlock": cidr, "DhcpOptionsId": options_id,
                    "State": "available", "OwnerId": t.account_id, "IsDefault": False,
                    "CidrBlockAssociationSet": [{"CidrBlock": cidr,
                                                 "CidrBlockState": {"State": "associated"}}]},
@@ -133,6 +144,9 @@ def dhcp_options(t: Translation, reader: Reader) -> None:
 
 def dhcp_association(t: Translation, reader: Reader) -> None:
     vpc_id = reader.value("VpcId", required=True)
+    if vpc_id is None:
+        reader.fail_everywhere("the VPC whose DNS servers it sets is unknown")
+        return
     reader.also_marks(vpc_id)
     options_id = reader.value("DhcpOptionsId", required=True)
     entry = t.mutable("vpcs", vpc_id) if vpc_id else None
@@ -243,6 +257,9 @@ def _leave_other_tables(t: Translation, subnet_id: str) -> None:
 
 def subnet_route_table_association(t: Translation, reader: Reader) -> None:
     subnet_id = reader.value("SubnetId", required=True)
+    if subnet_id is None:
+        reader.fail_everywhere("the subnet it gives a route table is unknown")
+        return
     reader.also_marks(subnet_id)
     table_id = reader.value("RouteTableId", required=True)
     if subnet_id is None or table_id is None:
@@ -295,16 +312,17 @@ def nat_gateway(t: Translation, reader: Reader) -> None:
 def _permission(rule: dict, peer_fields: dict[str, str]) -> dict | None:
     """One inline or separate rule as an IpPermissions entry; None when it names no peer the
     model reads (for example a security group by name)."""
-    protocol = str(rule.get("IpProtocol", "-1"))
+    protocol = ip_protocol(rule.get("IpProtocol", "-1"), "IpProtocol")
     permission: dict[str, Any] = {"IpProtocol": protocol, "IpRanges": [], "Ipv6Ranges": [],
                                   "UserIdGroupPairs": [], "PrefixListIds": []}
     if protocol not in ("-1", "all"):
-        permission["FromPort"] = int(rule.get("FromPort", -1))
-        permission["ToPort"] = int(rule.get("ToPort", -1))
+        permission["FromPort"] = schema.integer(rule.get("FromPort", -1))
+        permission["ToPort"] = schema.integer(rule.get("ToPort", -1))
     for field_name, kind in peer_fields.items():
         value = rule.get(field_name)
         if value is None:
             continue
+        value = schema.text(value)
         if kind == "cidr":
             permission["IpRanges"].append({"CidrIp": checked_cidr(value, field_name)})
         elif kind == "ipv6":
@@ -315,6 +333,17 @@ def _permission(rule: dict, peer_fields: dict[str, str]) -> dict | None:
             permission["PrefixListIds"].append({"PrefixListId": value})
         return permission
     return None
+
+
+_PROTOCOL_NAMES = ("-1", "all", "tcp", "udp", "icmp", "icmpv6")
+
+
+def ip_protocol(value: Any, what: str) -> str:
+    """A protocol EC2 accepts: a name it knows, -1, or a protocol number (0 to 255)."""
+    protocol = schema.text(value).strip().lower()
+    if protocol in _PROTOCOL_NAMES or (protocol.isdigit() and int(protocol) <= 255):
+        return protocol
+    raise ValueError(f"{what} {value!r} is not a protocol EC2 accepts"[:300])
 
 
 INGRESS_PEERS = {"CidrIp": "cidr", "CidrIpv6": "ipv6", "SourceSecurityGroupId": "group",
@@ -416,16 +445,16 @@ def network_acl_entry(t: Translation, reader: Reader) -> None:
     if cidr is None and "Ipv6CidrBlock" not in reader.properties:
         reader.fail(f"{reader.logical_id}: the entry's CIDR is unknown")
         return
-    entry["RuleNumber"] = int(entry["RuleNumber"])
-    entry["Protocol"] = str(entry["Protocol"])
-    entry["Egress"] = as_bool(entry["Egress"])
-    entry["RuleAction"] = str(entry["RuleAction"]).lower()
+    entry["Protocol"] = ip_protocol(entry["Protocol"], "Protocol")
+    if entry["Protocol"] in _PROTOCOL_NAMES[2:]:
+        raise ValueError(f"Protocol {entry['Protocol']!r}: a network ACL entry takes a number")
     if cidr is not None:
         entry["CidrBlock"] = checked_cidr(cidr, "CidrBlock")
     else:
         entry["Ipv6CidrBlock"] = reader.value("Ipv6CidrBlock")
     if isinstance(ports, dict):
-        entry["PortRange"] = {"From": int(ports.get("From", 0)), "To": int(ports.get("To", 65535))}
+        entry["PortRange"] = {"From": schema.integer(ports.get("From", 0)),
+                              "To": schema.integer(ports.get("To", 65535))}
     nacl = t.mutable("network_acls", nacl_id)
     nacl["Entries"] = [e for e in nacl["Entries"]
                        if (e["RuleNumber"], bool(e["Egress"]))
@@ -434,6 +463,9 @@ def network_acl_entry(t: Translation, reader: Reader) -> None:
 
 def subnet_nacl_association(t: Translation, reader: Reader) -> None:
     subnet_id = reader.value("SubnetId", required=True)
+    if subnet_id is None:
+        reader.fail_everywhere("the subnet it gives a network ACL is unknown")
+        return
     reader.also_marks(subnet_id)
     nacl_id = reader.value("NetworkAclId", required=True)
     if subnet_id is None or nacl_id is None:
@@ -452,6 +484,10 @@ def subnet_nacl_association(t: Translation, reader: Reader) -> None:
 # --- VPC endpoints --------------------------------------------------------------------------
 
 
+# com.amazonaws.REGION.ssm, com.amazonaws.vpce.REGION.vpce-svc-..., aws.sagemaker.REGION....
+_SERVICE_NAME = re.compile(r"^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+){2,}$")
+
+
 def vpc_default_group(t: Translation, vpc_id: str) -> str | None:
     return next((g["GroupId"] for g in t.lists["security_groups"]
                  if g.get("VpcId") == vpc_id and g.get("GroupName") == "default"), None)
@@ -459,9 +495,16 @@ def vpc_default_group(t: Translation, vpc_id: str) -> str | None:
 
 def vpc_endpoint(t: Translation, reader: Reader) -> None:
     vpc_id = reader.value("VpcId", required=True)
+    if vpc_id is None:
+        reader.fail_everywhere("the VPC whose DNS it may decide is unknown")
+        return
     reader.also_marks(vpc_id)  # an unknown endpoint may decide any instance's DNS in the VPC
     service = reader.value("ServiceName", required=True)
     kind = reader.value("VpcEndpointType", "Gateway")
+    if service is not None and not _SERVICE_NAME.match(service):
+        reader.fail(f"{reader.logical_id}.ServiceName {service!r} is no service name, which "
+                    "EC2 refuses"[:300])
+        return
     if vpc_id is None or service is None or kind is None:
         return
     if kind == "Gateway":  # S3 and DynamoDB: session logs and patching take them
@@ -499,15 +542,18 @@ def vpc_endpoint(t: Translation, reader: Reader) -> None:
         "ServiceName": service, "State": "available", "PrivateDnsEnabled": as_bool(private_dns),
         "SubnetIds": list(subnets), "Groups": [{"GroupId": g} for g in groups],
         "NetworkInterfaceIds": eni_ids, "OwnerId": t.account_id}
-    if policy is not None:
-        endpoint["PolicyDocument"] = policy if isinstance(policy, str) else json.dumps(policy)
+    problem = iam.document_problem(policy) if policy is not None else None
+    if problem:
+        reader.fail(f"{reader.logical_id}.PolicyDocument: {problem}, which EC2 refuses")
+    elif policy is not None:
+        endpoint["PolicyDocument"] = json.dumps(policy)
     t.add("vpc_endpoints", endpoint, reader.resource_id)
 
 
 def as_bool(value: Any) -> bool:
-    if isinstance(value, str):
-        return value.strip().lower() == "true"
-    return bool(value)
+    """A CloudFormation boolean (true, false, "true", "false"); ValueError otherwise, never a
+    guess (a list or "yes" is not true)."""
+    return schema.boolean(value)
 
 
 # --- Managed prefix lists -------------------------------------------------------------------

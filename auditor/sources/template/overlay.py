@@ -26,18 +26,36 @@ agent's path), IPv6 blocks (ignored).
 from __future__ import annotations
 
 import difflib
-import json
 import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
+from auditor import limits
+from auditor.errors import UsageError
+from auditor.sources.bounded_read import beyond, texts
 from auditor.sources.raw import RawRegion
-from auditor.sources.template import compute, foreach, iam, nested, network, session
+from auditor.sources.template import (
+    compute,
+    eks,
+    foreach,
+    iam,
+    nested,
+    network,
+    refusals,
+    schema,
+    session,
+)
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
-from auditor.sources.template.load import LoadedTemplate
+from auditor.sources.template.load import LoadedTemplate, ReadBudget, check_resource
+from auditor.sources.template.not_read import (  # NESTED_STACK: kept importable from here
+    NESTED_STACK,  # noqa: F401
+    NESTED_TYPES,
+    not_read,
+)
 
 PLACEHOLDER_ACCOUNT = "123456789012"
 DEFAULT_REGION = "us-east-1"
@@ -57,6 +75,7 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::IAM::ManagedPolicy": iam.managed_policy, "AWS::IAM::Policy": iam.inline_policy,
      "AWS::IAM::RolePolicy": iam.inline_policy,
      "AWS::IAM::InstanceProfile": iam.instance_profile},
+    {"AWS::EKS::Cluster": eks.cluster},
     {"AWS::EC2::NatGateway": network.nat_gateway,
      "AWS::EC2::SubnetRouteTableAssociation": network.subnet_route_table_association,
      "AWS::EC2::SubnetNetworkAclAssociation": network.subnet_nacl_association,
@@ -67,16 +86,28 @@ PHASES: tuple[dict[str, Handler], ...] = (
          lambda t, r: network.security_group_rule(t, r, "egress"),
      "AWS::EC2::VPCEndpoint": network.vpc_endpoint,
      "AWS::EC2::NetworkInterface": compute.network_interface},
-    {"AWS::EC2::Route": network.route},
-    {"AWS::EC2::EIP": compute.elastic_ip, "AWS::EC2::EIPAssociation": compute.elastic_ip,
+    # Elastic IPs before the launch templates whose interfaces they make public
+    {"AWS::EC2::Route": network.route, "AWS::EC2::EIP": compute.elastic_ip,
+     "AWS::EC2::EIPAssociation": compute.elastic_ip},
+    {"AWS::EC2::NetworkInterfaceAttachment": compute.interface_attachment,
      "AWS::EC2::LaunchTemplate": compute.launch_template,
      "AWS::AutoScaling::LaunchConfiguration": compute.launch_configuration},
     {"AWS::EC2::Instance": compute.instance,
-     "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group},
+     "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group,
+     "AWS::EKS::Nodegroup": eks.nodegroup},
     session.RESOURCES, session.REFERRING,  # Session Manager preferences and what they name
 )
+# Resources whose effect reaches instances only through their own id (which the instances'
+# proofs name, so that an unknown one makes them unknown); the others change what they name.
+_ONLY_THROUGH_ITS_ID = (
+    "AWS::EC2::VPC", "AWS::EC2::DHCPOptions", "AWS::EC2::PrefixList",
+    "AWS::EC2::InternetGateway", "AWS::IAM::Role", "AWS::EC2::Subnet", "AWS::EC2::RouteTable",
+    "AWS::EC2::SecurityGroup", "AWS::EC2::NetworkAcl", "AWS::IAM::InstanceProfile",
+    "AWS::EC2::NatGateway", "AWS::EC2::NetworkInterface", "AWS::EC2::LaunchTemplate",
+    "AWS::AutoScaling::LaunchConfiguration", "AWS::EC2::Instance",
+    "AWS::AutoScaling::AutoScalingGroup", "AWS::EKS::Cluster", "AWS::EKS::Nodegroup")
 # Resources that launch instances: one that cannot be read is still reported (unknown).
-_LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup")
+_LAUNCHES = ("AWS::EC2::Instance", "AWS::AutoScaling::AutoScalingGroup", "AWS::EKS::Nodegroup")
 # Synthetic id prefixes of the resources whose Ref is an EC2 id.
 _ID_PREFIXES = {
     "AWS::EC2::VPC": "vpc", "AWS::EC2::Subnet": "subnet", "AWS::EC2::RouteTable": "rtb",
@@ -92,6 +123,7 @@ _NAME_PROPERTIES = {
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
     **session.NAME_PROPERTIES,
+    "AWS::EKS::Cluster": "Name",
 }
 
 
@@ -104,15 +136,27 @@ class OverlayResult:
     planned: list[str] = field(default_factory=list)  # instance ids the templates launch
     # Logical id -> what the auditor does not read in it (a nested stack, a custom resource).
     not_read: dict[str, str] = field(default_factory=dict)
+    # Those of them that may launch instances (a nested stack, EKS Auto Mode, AWS Batch...),
+    # and those that certainly do (all but the nested stacks): never an all clear.
+    unread_launches: list[str] = field(default_factory=list)
+    unproved_launches: list[str] = field(default_factory=list)
+    # One line per template CloudFormation would refuse (the auditor is no linter: cfn-lint).
+    warnings: list[str] = field(default_factory=list)
+
+
+def _first_match(pattern: re.Pattern, template: LoadedTemplate) -> re.Match | None:
+    """The first match in the template's strings, read one by one (a template is not written
+    out whole for this: its aliases or loops may make it large)."""
+    return next(filter(None, map(pattern.search, texts(template.body))), None)
 
 
 def infer_region(templates: list[LoadedTemplate]) -> str | None:
     pattern = re.compile(r"com\.amazonaws\.([a-z]{2}(?:-[a-z]+)+-\d)\.|"
-                         r'"([a-z]{2}(?:-[a-z]+)+-\d)[a-z]"')
+                         r"^([a-z]{2}(?:-[a-z]+)+-\d)[a-z]$")
     for template in templates:
         if template.region:
             return template.region
-        match = pattern.search(json.dumps(template.body))
+        match = _first_match(pattern, template)
         if match:
             return match.group(1) or match.group(2)
     return None
@@ -125,7 +169,7 @@ def infer_account(templates: list[LoadedTemplate]) -> str | None:
     for template in templates:
         if template.account:
             return template.account
-        match = pattern.search(json.dumps(template.body))
+        match = _first_match(pattern, template)
         if match:
             return match.group(1)
     return None
@@ -193,6 +237,7 @@ class _Ids:
             ("AWS::EC2::LaunchTemplate", "DefaultVersionNumber"): "1",
             ("AWS::IAM::ManagedPolicy", "PolicyArn"): own,
             ("AWS::EC2::PrefixList", "PrefixListId"): own,
+            ("AWS::EKS::Cluster", "ClusterSecurityGroupId"): eks.cluster_security_group_id(own),
         }
         if (kind, attribute) in simple:
             return simple[(kind, attribute)]
@@ -216,7 +261,7 @@ class _Ids:
         if logical_id in self.scope.children and attribute.startswith("Outputs."):
             return nested.output(self.scope.children[logical_id].resolver,
                                  attribute.removeprefix("Outputs."), logical_id)
-        if kind in _NOT_READ:
+        if kind in NESTED_TYPES:
             return Unresolved(f"Fn::GetAtt {logical_id}.{attribute}: an output of nested stack "
                               f"{logical_id}, whose template is not read")
         return Unresolved(f"Fn::GetAtt {logical_id}.{attribute} is known only after deployment")
@@ -243,9 +288,13 @@ def _reader(t: Translation, scope: Scope, logical_id: str, resource: dict) -> Re
         if not isinstance(properties, dict):
             unknown = getattr(properties, "reason", "not a mapping")
             properties = {}
-    reader = Reader(t, scope, logical_id, properties, resource_id)
+    reader = Reader(t, scope, logical_id, properties, resource_id,
+                    schema.PROPERTIES.get(resource["Type"]))
     if unknown:
         reader.fail(f"{logical_id}.Properties: {unknown}")
+        if resource["Type"] not in _ONLY_THROUGH_ITS_ID:
+            # it changes resources it names, which are unknown: any instance may depend on it
+            reader.fail_everywhere("its properties are unknown")
     return reader
 
 
@@ -265,17 +314,21 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
     t = Translation(base, region, account)
     scopes: list[Scope] = []
     importing: set[str] = set()
+    imported: dict[str, Any] = {}  # each export resolved once, however often it is imported
 
     def import_value(name: str) -> Any:
         """Fn::ImportValue of an export of another template given with this one (cdk.out's
         cross-stack references)."""
         if name in importing:
             return Unresolved(f"Fn::ImportValue {name} depends on itself")
+        if name in imported:
+            return imported[name]
         importing.add(name)
         try:
             for other in scopes:
                 value = other.resolver.output(name)
                 if value is not None:
+                    imported[name] = value
                     return value
         finally:
             importing.discard(name)
@@ -288,21 +341,28 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
                           f"exports: {shown})")
 
     unexpanded: list[tuple[Scope, foreach.Unexpanded]] = []
+    reads = _NestedReads()
     # (template, its parameters, the scope of its parent and its logical id there, depth)
     queue: list[tuple[LoadedTemplate, Any, Scope | None, str, int]] = [
         (template, dict(parameters or {}), None, "", 0) for template in templates]
     while queue:
         template, values, parent, nested_id, depth = queue.pop(0)
         scope = Scope(template)
+        here = Path(template.path).resolve()
         if parent is not None:
             parent.children[nested_id] = scope
+            scope.ancestors = (*parent.ancestors, here)
+            scope.hierarchy = parent.hierarchy
+        else:
+            scope.ancestors = (here,)
+            scope.hierarchy = [len(template.resources)]
         ids = _Ids(t, scope)
         scope.resolver = Resolver(template.body, values,
                                   _pseudo(template, region, account), ids.ref, ids.get_att,
                                   import_value)
         unexpanded += [(scope, loop) for loop in _expand_loops(scope, ids)]
         template = scope.template
-        queue += _nested(scope, depth)
+        queue += _nested(scope, depth, reads)
         scopes.append(scope)
         for logical_id, resource in template.resources.items():
             resource_id = ids.ref(logical_id)
@@ -325,32 +385,12 @@ def overlay_templates(base: RawRegion, templates: list[LoadedTemplate],
     for group_id, members in t.groups.items():
         for member in members:
             t.logical[member] = t.logical[group_id]
+    unread, unread_launches, unproved = not_read(scopes)
+    looping = {id(scope) for scope, _ in unexpanded}
+    warnings = [line for scope in scopes
+                if (line := refusals.warning(scope, id(scope) not in looping))]
     return OverlayResult(t.raw(base), t.logical, dict(t.unresolved), dict(t.groups),
-                         list(t.planned), _not_read(scopes))
-
-
-# Resources whose effect the templates given do not show, and why.
-NESTED_STACK = ("nested stack: the instances it launches are not read (check its template "
-                "too, with the parameters this stack passes)")
-_NOT_READ = {"AWS::CloudFormation::Stack": NESTED_STACK,
-             "AWS::Serverless::Application": NESTED_STACK}
-CUSTOM_RESOURCE = "custom resource: what its function changes is not modelled"
-
-
-def _not_read(scopes: list[Scope]) -> dict[str, str]:
-    found = {}
-    for scope in scopes:
-        for logical_id, resource in scope.template.resources.items():
-            kind = resource["Type"]
-            why = _NOT_READ.get(kind) or (CUSTOM_RESOURCE if kind.startswith("Custom::") or
-                                          kind == "AWS::CloudFormation::CustomResource" else None)
-            condition = resource.get("Condition")
-            if logical_id in scope.children:
-                continue  # read with its template
-            if why and not (isinstance(condition, str)
-                            and scope.resolver.condition(condition) is False):
-                found[logical_id] = why
-    return found
+                         list(t.planned), unread, unread_launches, unproved, warnings)
 
 
 def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
@@ -359,12 +399,25 @@ def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
     template = scope.template
     if not any(foreach.is_loop(key, value) for key, value in template.resources.items()):
         return []
-    resources, loops = foreach.expand(template.resources, scope.resolver)
-    # A resource a loop made is located at the loop.
-    lines = {**{logical_id: template.lines.get(key)
-                for key, value in template.resources.items() if foreach.is_loop(key, value)
-                for logical_id in foreach.expand({key: value}, scope.resolver)[0]},
-             **template.lines}
+    budget = foreach.Budget(f"template {template.path}")
+    resources: dict[str, Any] = {}
+    lines = dict(template.lines)  # a resource a loop made is located at the loop
+    loops: list[foreach.Unexpanded] = []
+    for key, value in template.resources.items():
+        if not foreach.is_loop(key, value):
+            resources[key] = value
+            continue
+        made, unexpanded = foreach.expand({key: value}, scope.resolver, budget)
+        for logical_id, resource in made.items():
+            check_resource(template.path, logical_id, resource)
+        resources.update(made)
+        loops += unexpanded
+        for logical_id in made:
+            lines.setdefault(logical_id, template.lines.get(key))
+    if len(resources) > limits.TEMPLATE_RESOURCES.value:
+        raise UsageError(f"template {template.path}: its Fn::ForEach loops make "
+                         f"{len(resources):,} resources, past "
+                         f"{beyond(limits.TEMPLATE_RESOURCES)}")
     scope.template = replace(template, body={**template.body, "Resources": resources},
                              lines=lines)
     scope.resolver.body = scope.template.body
@@ -372,17 +425,54 @@ def _expand_loops(scope: Scope, ids: _Ids) -> list[foreach.Unexpanded]:
     return loops
 
 
-def _nested(scope: Scope, depth: int) -> list[tuple[LoadedTemplate, Any, Scope, str, int]]:
-    """The nested stacks of a template whose template is a local file, to read next."""
+class _NestedReads:
+    """The nested templates one overlay reads: each file once, within one read budget."""
+
+    def __init__(self) -> None:
+        self.budget = ReadBudget()
+        self.loaded: dict[Path, LoadedTemplate | str] = {}
+
+    def load(self, parent: LoadedTemplate, logical_id: str, path: Path) -> LoadedTemplate | str:
+        key = path.resolve()
+        if key not in self.loaded:
+            self.loaded[key] = nested.load_child(parent, logical_id, path, self.budget)
+        found = self.loaded[key]
+        if isinstance(found, str):
+            return found
+        return replace(found, name=f"{parent.name}-{logical_id}", region=parent.region,
+                       account=parent.account)
+
+
+def _nested(scope: Scope, depth: int, reads: _NestedReads
+            ) -> list[tuple[LoadedTemplate, Any, Scope, str, int]]:
+    """The nested stacks of a template whose template is a local file, to read next; why the
+    others that are local files are not read (``scope.unread``)."""
     found = []
     for logical_id, resource in scope.template.resources.items():
-        path = nested.local_template(scope.template, resource) \
-            if resource["Type"] in nested.NESTED_TYPES and depth < nested.MAX_DEPTH else None
-        child = nested.load_child(scope.template, logical_id, path) if path else None
-        if isinstance(child, LoadedTemplate):
-            passed = nested.PassedParameters(
-                (resource.get("Properties") or {}).get("Parameters"), scope.resolver)
-            found.append((child, passed, scope, logical_id, depth + 1))
+        if resource["Type"] not in nested.NESTED_TYPES:
+            continue
+        path = nested.local_template(scope.template, resource)
+        if path is None:
+            continue  # in S3: not read
+        if depth >= limits.NESTED_DEPTH.value:
+            scope.unread[logical_id] = f"nested past {beyond(limits.NESTED_DEPTH)}"
+            continue
+        if path.resolve() in scope.ancestors:
+            scope.unread[logical_id] = (f"its template {path.name} is already being read above "
+                                        "it: the stack would nest itself without end")
+            continue
+        child = reads.load(scope.template, logical_id, path)
+        if isinstance(child, str):
+            scope.unread[logical_id] = child
+            continue
+        if scope.hierarchy[0] + len(child.resources) > limits.NESTED_RESOURCES.value:
+            scope.unread[logical_id] = (f"the stack hierarchy would hold more than "
+                                        f"{beyond(limits.NESTED_RESOURCES)}")
+            continue
+        scope.hierarchy[0] += len(child.resources)
+        passed = nested.PassedParameters(
+            (resource.get("Properties") or {}).get("Parameters"), scope.resolver)
+        found.append((child, passed, scope, logical_id, depth + 1))
     return found
 
 
@@ -410,7 +500,8 @@ def _translate(t: Translation, scope: Scope, logical_id: str, resource: dict,
     reader = _reader(t, scope, logical_id, resource)
     try:
         handler(t, reader)
-    except (TypeError, ValueError, AttributeError, KeyError, IndexError) as error:
+    except (TypeError, ValueError, AttributeError, KeyError, IndexError, ArithmeticError,
+            RecursionError) as error:
         # A property of an unexpected shape: that resource is unknown, the rest is proved.
         reader.fail(f"{logical_id}: a property has a form the auditor cannot read "
                     f"({type(error).__name__}: {error})")
