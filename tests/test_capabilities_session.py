@@ -442,6 +442,20 @@ def test_an_unreadable_bucket_policy_is_proved_without_and_said():
     assert "DATA_UNAVAILABLE" in own_codes(result, severity="warning")
 
 
+def test_an_unreadable_bucket_encryption_is_unknown_not_ok():
+    """An SSE-KMS bucket's key may refuse the uploads: without its encryption, unknown."""
+    place = healthy_igw()
+    _s3_only(place.builder)
+    raw = place.builder.raw()
+    raw.answers["bucket_encryption"] = [{"Bucket": BUCKET, "Error": "AccessDenied: no"}]
+    from auditor.sources.parse import build_estate
+
+    assert status(audit(place.builder, place.instance)) == OK
+    result = audit(build_estate(raw), place.instance)
+    assert status(result) == UNKNOWN
+    assert "DATA_UNAVAILABLE" in own_codes(result, severity="warning")
+
+
 # --- CloudWatch Logs ----------------------------------------------------------------------
 
 

@@ -8,6 +8,8 @@ import copy
 import json
 from pathlib import Path
 
+import pytest
+
 from auditor.cli import main
 
 ROLE_TRUST = {"Version": "2012-10-17", "Statement": [
@@ -146,4 +148,40 @@ def test_another_session_document_is_not_the_preferences(tmp_path, capsys):
     body["Resources"]["Preferences"]["Properties"]["Name"] = "TeamShell"
     instance = check(tmp_path, capsys, body)
     # Without the template's preferences and without an account: unknown, not defaults.
+    assert instance["capabilities"]["session_manager"]["status"] == "unknown"
+
+
+def _open(body: dict) -> dict:
+    """The template with a kms endpoint and an S3 gateway endpoint: every capability ok."""
+    body["Resources"]["Endpointkms"] = _endpoint(body["Resources"]["Endpointssm"], "kms")
+    body["Resources"]["S3"] = {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
+        "VpcId": {"Ref": "Vpc"}, "ServiceName": "com.amazonaws.eu-west-1.s3",
+        "VpcEndpointType": "Gateway", "RouteTableIds": [{"Ref": "Table"}]}}
+    body["Parameters"] = {"Unknown": {"Type": "String"}}  # no default, no value given
+    return body
+
+
+@pytest.mark.parametrize("where", ["key policy", "key enabled", "bucket encryption",
+                                   "log group key"])
+def test_a_value_known_only_at_deployment_is_never_an_all_clear(tmp_path, capsys, where):
+    body = _open(template())
+    resources = body["Resources"]
+    unknown = {"Ref": "Unknown"}
+    if where == "key policy":
+        resources["Key"]["Properties"]["KeyPolicy"] = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": unknown}, "Action": "kms:*",
+             "Resource": "*"}]}
+    elif where == "key enabled":
+        resources["Key"]["Properties"]["Enabled"] = unknown
+    elif where == "bucket encryption":
+        resources["Logs"]["Properties"]["BucketEncryption"] = {
+            "ServerSideEncryptionConfiguration": [{"ServerSideEncryptionByDefault": {
+                "SSEAlgorithm": "aws:kms", "KMSMasterKeyID": unknown}}]}
+    else:
+        resources["Preferences"]["Properties"]["Content"]["inputs"][
+            "cloudWatchEncryptionEnabled"] = True
+        resources["Group1"]["Properties"]["KmsKeyId"] = unknown
+    assert check(tmp_path, capsys, _open(template()))["capabilities"]["session_manager"][
+        "status"] == "ok"  # the same template with every value known
+    instance = check(tmp_path, capsys, body)
     assert instance["capabilities"]["session_manager"]["status"] == "unknown"

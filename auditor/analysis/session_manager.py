@@ -187,7 +187,13 @@ def _s3_logging(estate: Estate, instance: Instance, proof: ServiceProof,
                                           f"session logs cannot be written to {name}"))
     elif proof.status != REACHABLE:
         part.findings += undecided_path(proof)
-    if preferences.s3_encryption and bucket.encryption_read and not bucket.encryption:
+    if not bucket.encryption_read:
+        # Whether uploads need a KMS key (SSE-KMS), or required encryption holds, is unknown.
+        part.findings.append(Finding(
+            "DATA_UNAVAILABLE", name, f"The default encryption of bucket {name} could not be "
+            f"read ({bucket.unread}): whether session logs need its KMS key is unknown.", None,
+            "warning"))
+    elif preferences.s3_encryption and not bucket.encryption:
         part.findings.append(Finding(
             "SESSION_LOG_UNENCRYPTED", name,
             f"The preferences require encrypted S3 logs but bucket {name} has no default "

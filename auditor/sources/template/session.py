@@ -40,22 +40,39 @@ def document(t: Translation, reader: Reader) -> None:
                            else json.dumps(content)}
 
 
+_ABSENT = object()  # reader.value's default: absent, as opposed to None, not known yet
+
+
+def _not_known(reader: Reader, name: str) -> str:
+    return f"{reader.logical_id}.{name} is not known before deployment"
+
+
 def kms_key(t: Translation, reader: Reader) -> None:
     key_id = reader.resource_id
     arn = key_arn(t, key_id)
     enabled = reader.value("Enabled", True)
-    policy = reader.value("KeyPolicy") or {
-        "Version": "2012-10-17", "Statement": [
-            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
-             "Principal": {"AWS": f"arn:{partition(t.region)}:iam::{t.account_id}:root"},
-             "Action": "kms:*", "Resource": "*"}]}
-    metadata = {"KeyId": key_id, "Arn": arn, "AWSAccountId": t.account_id,
-                "KeyState": "Disabled" if str(enabled).lower() == "false" else "Enabled",
-                "KeyManager": "CUSTOMER", "KeyUsage": "ENCRYPT_DECRYPT"}
-    _put(t, api_calls.KMS_KEYS, "KeyId", {"KeyId": key_id, "KeyMetadata": metadata})
-    _put(t, api_calls.KMS_KEYS, "KeyId", {"KeyId": arn, "KeyMetadata": metadata})
-    _put(t, api_calls.KMS_KEY_POLICIES, "KeyId", {"KeyId": arn, "PolicyName": "default",
-                                                 "Policy": json.dumps(policy)})
+    policy = reader.value("KeyPolicy", _ABSENT)
+    if enabled is None:  # whether the key can be used at all is not known
+        for name in (key_id, arn):
+            _put(t, api_calls.KMS_KEYS, "KeyId", {"KeyId": name,
+                                                  "Error": _not_known(reader, "Enabled")})
+    else:
+        metadata = {"KeyId": key_id, "Arn": arn, "AWSAccountId": t.account_id,
+                    "KeyState": "Disabled" if str(enabled).lower() == "false" else "Enabled",
+                    "KeyManager": "CUSTOMER", "KeyUsage": "ENCRYPT_DECRYPT"}
+        _put(t, api_calls.KMS_KEYS, "KeyId", {"KeyId": key_id, "KeyMetadata": metadata})
+        _put(t, api_calls.KMS_KEYS, "KeyId", {"KeyId": arn, "KeyMetadata": metadata})
+    if policy is None:  # who may use the key is not known
+        _put(t, api_calls.KMS_KEY_POLICIES, "KeyId", {"KeyId": arn, "Error": _not_known(
+            reader, "KeyPolicy")})
+    else:
+        if policy is _ABSENT:  # what CloudFormation gives a key without one
+            policy = {"Version": "2012-10-17", "Statement": [
+                {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+                 "Principal": {"AWS": f"arn:{partition(t.region)}:iam::{t.account_id}:root"},
+                 "Action": "kms:*", "Resource": "*"}]}
+        _put(t, api_calls.KMS_KEY_POLICIES, "KeyId", {"KeyId": arn, "PolicyName": "default",
+                                                     "Policy": json.dumps(policy)})
     _put(t, api_calls.KMS_GRANTS, "KeyId", {"KeyId": arn, "Grants": []})
 
 
@@ -65,19 +82,26 @@ def kms_alias(t: Translation, reader: Reader) -> None:
     if not isinstance(name, str) or not isinstance(target, str):
         return
     found = next((answer for answer in t.answers.get(api_calls.KMS_KEYS.kind) or []
-                  if answer.get("KeyId") == target and answer.get("KeyMetadata")), None)
-    if found is not None:
-        _put(t, api_calls.KMS_KEYS, "KeyId", {"KeyId": name, "KeyMetadata": found["KeyMetadata"]})
+                  if answer.get("KeyId") == target
+                  and (answer.get("KeyMetadata") or answer.get("Error"))), None)
+    if found is not None:  # the alias names what the key is, or that it is not known
+        _put(t, api_calls.KMS_KEYS, "KeyId", {**found, "KeyId": name})
 
 
 def bucket(t: Translation, reader: Reader) -> None:
     name = reader.resource_id
-    rules = ((reader.value("BucketEncryption") or {}).get("ServerSideEncryptionConfiguration")
-             or [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}])
-    default = rules[0].get("ServerSideEncryptionByDefault") or {}
+    encryption = reader.value("BucketEncryption", _ABSENT)
     _put(t, api_calls.BUCKET_LOCATIONS, "Bucket", {
         "Bucket": name, "LocationConstraint": None if t.region == "us-east-1" else t.region})
     _put(t, api_calls.BUCKET_POLICIES, "Bucket", {"Bucket": name, "Policy": None})
+    if encryption is None:  # whether uploads need a KMS key is not known
+        _put(t, api_calls.BUCKET_ENCRYPTION, "Bucket", {
+            "Bucket": name, "Error": _not_known(reader, "BucketEncryption")})
+        return
+    rules = ((encryption if encryption is not _ABSENT else {}).get(
+        "ServerSideEncryptionConfiguration")
+        or [{"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}])
+    default = rules[0].get("ServerSideEncryptionByDefault") or {}
     _put(t, api_calls.BUCKET_ENCRYPTION, "Bucket", {
         "Bucket": name, "ServerSideEncryptionConfiguration": {
             "Rules": [{"ApplyServerSideEncryptionByDefault": default}]}})
@@ -98,9 +122,13 @@ def bucket_policy(t: Translation, reader: Reader) -> None:
 
 def log_group(t: Translation, reader: Reader) -> None:
     name = reader.resource_id
-    key = reader.value("KmsKeyId")
+    key = reader.value("KmsKeyId", _ABSENT)
+    if key is None:  # whether the group is encrypted is not known
+        _put(t, api_calls.LOG_GROUPS, "logGroupNamePrefix", {
+            "logGroupNamePrefix": name, "Error": _not_known(reader, "KmsKeyId")})
+        return
     group: dict[str, Any] = {"logGroupName": name, "logGroupArn": log_group_arn(t, name)}
-    if key:
+    if key is not _ABSENT and key:
         group["kmsKeyId"] = key
     _put(t, api_calls.LOG_GROUPS, "logGroupNamePrefix", {"logGroupNamePrefix": name,
                                                           "logGroups": [group]})
