@@ -481,9 +481,11 @@ class SessionLayout:
 
 def build_session_preferences(region: str = REGION, *, bucket: str = "session-logs-bucket",
                               log_group: str = "/ssm/sessions", key_alias: str = "alias/sessions",
-                              bucket_policy: dict | None = None) -> SessionLayout:
+                              bucket_policy: dict | None = None,
+                              inputs: dict | None = None) -> SessionLayout:
     """Session Manager preferences in moto: the SSM-SessionManagerRunShell document naming a
-    KMS key (by alias), a bucket (SSE-KMS with that key) and a log group, all created."""
+    KMS key (by alias), a bucket (SSE-KMS with that key) and a log group, all created;
+    ``inputs`` adds to or overrides the document's inputs."""
     import boto3
 
     kms = boto3.client("kms", region_name=region)
@@ -504,5 +506,5 @@ def build_session_preferences(region: str = REGION, *, bucket: str = "session-lo
                             "sessionType": "Standard_Stream", "inputs": {
                                 "kmsKeyId": key_alias, "s3BucketName": bucket,
                                 "s3KeyPrefix": "sessions", "s3EncryptionEnabled": True,
-                                "cloudWatchLogGroupName": log_group}}))
+                                "cloudWatchLogGroupName": log_group, **(inputs or {})}}))
     return SessionLayout(key["Arn"], bucket, log_group)

@@ -135,6 +135,61 @@ def test_a_private_subnet_with_an_s3_gateway_and_no_kms_endpoint(capsys, vpc: Mo
     assert found["capabilities"]["session_manager"]["status"] == "ok"
 
 
+def test_the_data_channel_encrypted_logs_and_who_may_connect(capsys, vpc: MotoVpc,
+                                                              monkeypatch) -> None:
+    session = build_session_preferences(inputs={"cloudWatchEncryptionEnabled": True})
+    iam = boto3.client("iam", region_name=REGION)
+    grant_sessions(iam, session)
+    stub_ssm(monkeypatch, None, [])
+    instance_id = vpc.instance(vpc.public_subnet, public_ip=True)
+    vpc.ec2.create_tags(Resources=[instance_id], Tags=[{"Key": "team", "Value": "payments"}])
+    logs = boto3.client("logs", region_name=REGION)
+
+    # Encryption required, and the group has no key: sessions do not start.
+    assert own(audit_instance(capsys, instance_id)) == {"SESSION_LOG_UNENCRYPTED"}
+    logs.delete_log_group(logGroupName=session.log_group)
+    logs.create_log_group(logGroupName=session.log_group, kmsKeyId=session.key_arn)
+    assert own(audit_instance(capsys, instance_id)) == set()
+
+    # ssmmessages:OpenDataChannel refused: the agent keeps its control channel, sessions die.
+    iam.put_role_policy(RoleName=ROLE, PolicyName="no-data-channel", PolicyDocument=json.dumps(
+        {"Version": "2012-10-17", "Statement": [{"Effect": "Deny",
+                                                 "Action": "ssmmessages:OpenDataChannel",
+                                                 "Resource": "*"}]}))
+    found = audit_instance(capsys, instance_id)
+    assert found["verdict"] == "manageable"
+    assert own(found) == {"SESSION_CHANNEL_DENIED"}
+    iam.delete_role_policy(RoleName=ROLE, PolicyName="no-data-channel")
+
+    # People: a support role for the payments team's instances, a user without the key.
+    account = boto3.client("sts", region_name=REGION).get_caller_identity()["Account"]
+    start = [{"Effect": "Allow", "Action": "ssm:StartSession",
+              "Resource": f"arn:aws:ec2:*:{account}:instance/*",
+              "Condition": {"StringEquals": {"ssm:resourceTag/team": "payments"}}},
+             {"Effect": "Allow", "Action": "ssm:StartSession",
+              "Resource": f"arn:aws:ssm:*:{account}:document/SSM-SessionManagerRunShell"}]
+    iam.create_role(RoleName="support", AssumeRolePolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole",
+                                                "Principal": {"AWS": account}}]}))
+    iam.put_role_policy(RoleName="support", PolicyName="sessions", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            *start, {"Effect": "Allow", "Action": "kms:GenerateDataKey",
+                     "Resource": session.key_arn}]}))
+    iam.create_user(UserName="bob")
+    iam.put_user_policy(UserName="bob", PolicyName="sessions", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": start}))
+    support, bob = (f"arn:aws:iam::{account}:role/support", f"arn:aws:iam::{account}:user/bob")
+    found = audit_instance(capsys, instance_id, "--operator", support, "--operator", bob)
+    operator = found["capabilities"]["session_manager"]["operator"]
+    assert (operator[support]["status"], operator[bob]["status"]) == ("ok", "fail")
+    assert {f["code"] for f in found["findings"] if f["code"].startswith("OPERATOR_")} == {
+        "OPERATOR_KMS_DENIED"}
+    listed = audit_instance(capsys, instance_id, "--operators")
+    may = {entry["principal"]: entry["status"]
+           for entry in listed["capabilities"]["session_manager"]["operators"]}
+    assert may.get(support) == "ok" and bob not in may
+
+
 def test_over_a_moto_server_and_through_a_snapshot(moto_server: str, tmp_path: Path,
                                                    capsys) -> None:
     ec2 = boto3.client("ec2", region_name=REGION)
