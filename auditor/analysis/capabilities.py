@@ -10,10 +10,10 @@ is not running. A capability never changes the verdict.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 
-from auditor.analysis.results import Finding, ServiceProof
+from auditor.analysis.results import REACHABLE, Finding, ServiceProof
 from auditor.vocabulary import (
     FAIL,
     MANAGEABLE,
@@ -86,6 +86,30 @@ def combine_parts(parts: Iterable[Part]) -> str:
     if FAIL in statuses:
         return FAIL
     return UNKNOWN if UNKNOWN in statuses else OK
+
+
+def shape(proof: ServiceProof) -> object:
+    """What a capability's answer reads of a proof: how it goes and, when it does not, the
+    findings that say why. Its hops name the instance's own subnet and groups, which decide
+    nothing more, so instances of many subnets share one answer."""
+    if proof.status == REACHABLE:
+        return (proof.status, proof.via, proof.hostname, proof.endpoint_id)
+    return (proof.status, proof.via, proof.hostname, proof.endpoint_id, proof.service,
+            tuple((f.code, f.resource_id, f.message, f.severity, f.service, repr(f.details))
+                  for f in proof.findings))
+
+
+def own_proofs(memo: dict, key: tuple, proofs: Sequence[ServiceProof],
+               named: dict[str, ServiceProof]) -> Evidence:
+    """The evidence kept in ``memo[key]`` (a tuple ending with it, made for proofs of the same
+    shape), with this instance's own proofs (``named``): instances alike in subnet and groups,
+    which share their proofs, share one object."""
+    own = (*key, "own", *map(id, proofs))
+    if own not in memo:
+        shared: Evidence = memo[key][-1]
+        same = all(shared.proofs.get(name) is proof for name, proof in named.items())
+        memo[own] = (proofs, shared if same else replace(shared, proofs=dict(named)))
+    return memo[own][1]
 
 
 def tagged(findings: Iterable[Finding], capability: str) -> list[Finding]:

@@ -20,7 +20,7 @@ from dataclasses import replace
 from auditor import capability_facts as facts
 from auditor.analysis import iam_policy
 from auditor.analysis import principal_access as access
-from auditor.analysis.capabilities import Evidence, Part, combine_parts, tagged
+from auditor.analysis.capabilities import Evidence, Part, combine_parts, own_proofs, shape, tagged
 from auditor.analysis.iam_policy import Decision, Policy
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.analysis.s3_path import S3Paths
@@ -41,10 +41,10 @@ def evaluate(s3: S3Paths, instance: Instance, role: access.Principal | None,
     apart = role is not None and (role.instance_sensitive or access.sensitive(
         estate, memo, access.endpoint_policy(estate, proof, memo)[0]))
     key = ("patching-evidence", role.name if role else None,
-           instance.instance_id if apart else None, id(proof), instance.platform)
+           instance.instance_id if apart else None, shape(proof), instance.platform)
     if key not in memo:  # the proof stays referenced, so its id stays its own
-        memo[key] = (proof, _evidence(s3, instance, proof, role, memo))
-    return memo[key][1]
+        memo[key] = ((proof,), {"s3": proof}, _evidence(s3, instance, proof, role, memo))
+    return own_proofs(memo, key, (proof,), {"s3": proof})
 
 
 def _evidence(s3: S3Paths, instance: Instance, proof: ServiceProof,

@@ -23,7 +23,7 @@ from collections.abc import Sequence
 from auditor import capability_facts as facts
 from auditor.analysis import iam_policy
 from auditor.analysis import principal_access as access
-from auditor.analysis.capabilities import Evidence, Part, combine_parts, tagged
+from auditor.analysis.capabilities import Evidence, Part, combine_parts, own_proofs, shape, tagged
 from auditor.analysis.iam_policy import Decision
 from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
@@ -56,16 +56,13 @@ def evaluate(prover: NetworkProver, s3: S3Paths, instance: Instance,
         if preferences.log_group:
             proofs["logs"] = prover.prove_service(instance, source, "logs")
     channel = services[CHANNEL_SERVICE]
-    apart = role is not None and (role.instance_sensitive or access.sensitive(
-        estate, memo, *_resource_policies(estate, memo),
-        *(access.endpoint_policy(estate, proof, memo)[0]
-          for proof in (channel, *proofs.values()))))
+    apart = role is not None and _apart(estate, role, (channel, *proofs.values()), memo)
     key = ("session-evidence", role.name if role else None,
-           instance.instance_id if apart else None, id(channel),
-           tuple((name, id(proof)) for name, proof in proofs.items()))
+           instance.instance_id if apart else None, shape(channel),
+           tuple((name, shape(proof)) for name, proof in proofs.items()))
     if key not in memo:  # the proofs stay referenced, so their ids stay theirs
         memo[key] = (channel, proofs, _evidence(prover, instance, channel, proofs, role, memo))
-    return memo[key][2]
+    return own_proofs(memo, key, (channel, *proofs.values()), proofs)
 
 
 def _evidence(prover: NetworkProver, instance: Instance, channel: ServiceProof,
@@ -96,6 +93,20 @@ def _evidence(prover: NetworkProver, instance: Instance, channel: ServiceProof,
     for part in parts:
         part.findings = tagged(part.findings, SESSION_MANAGER)
     return Evidence(SESSION_MANAGER, combine_parts(parts), parts, proofs, notes)
+
+
+def _apart(estate: Estate, role: access.Principal, proofs: tuple[ServiceProof, ...],
+           memo: dict) -> bool:
+    """Whether a policy on the way (the role's, the key's or bucket's, an endpoint's, an SCP)
+    can tell one instance from another; decided once per role and endpoints."""
+    key = ("session-apart", role.name, tuple(proof.endpoint_id for proof in proofs))
+    if key not in memo:
+        if "session-resource-policies" not in memo:
+            memo["session-resource-policies"] = _resource_policies(estate, memo)
+        memo[key] = role.instance_sensitive or access.sensitive(
+            estate, memo, *memo["session-resource-policies"],
+            *(access.endpoint_policy(estate, proof, memo)[0] for proof in proofs))
+    return memo[key]
 
 
 def _resource_policies(estate: Estate, memo: dict) -> list:
