@@ -470,17 +470,9 @@ _LACKING_REASON = {"scp": SCP, "boundary": BOUNDARY, "endpoint_policy": ENDPOINT
 def _decide(layers: list[_Layer], request: _Request, grant_layer: str) -> Decision:
     weighed = [_weigh(layer, request) for layer in layers]
     asked = request.asked
-    denies = [ref for layer in weighed for ref in layer.denies]
-    if denies:
-        return Decision(DENIED, EXPLICIT_DENY, tuple(denies),
-                        detail=f"{asked} is denied by {denies[0].describe()}")
-    lacking = [layer for layer in weighed if not layer.may_allow]
-    if lacking:
-        first = lacking[0].layer
-        names = ", ".join(policy.name for policy in first.policies) or "none attached"
-        return Decision(DENIED, _LACKING_REASON[first.name],
-                        lacking_allow=tuple(dict.fromkeys(w.layer.name for w in lacking)),
-                        detail=f"no statement of the {first.title} ({names}) allows {asked}")
+    refused = _denied_or_lacking(weighed, weighed, asked)
+    if refused is not None:
+        return refused
     uncertain = [pair for layer in weighed for pair in layer.maybe_denies]
     uncertain += [pair for layer in weighed if not layer.allows for pair in layer.maybe_allows]
     if uncertain:
@@ -492,6 +484,34 @@ def _decide(layers: list[_Layer], request: _Request, grant_layer: str) -> Decisi
     allows = next(layer.allows for layer in weighed if layer.layer.name == grant_layer)
     return Decision(ALLOWED, ALLOWED, tuple(allows),
                     detail=f"{asked} is allowed by {allows[0].describe()}")
+
+
+def by_cause(refused: Sequence[tuple[str, Decision]]) -> list[tuple[Decision, list[str]]]:
+    """Refused (action, decision) pairs grouped by cause (outcome, reason, deciding statements,
+    unresolved conditions): one finding per cause lists the actions it refuses."""
+    groups: dict[tuple, tuple[Decision, list[str]]] = {}
+    for action, decision in refused:
+        key = (decision.outcome, decision.reason, decision.deciding,
+               decision.unresolved_conditions)
+        groups.setdefault(key, (decision, []))[1].append(action)
+    return list(groups.values())
+
+
+def _denied_or_lacking(weighed: Sequence[_Weighed], guardrails: Sequence[_Weighed],
+                       asked: str) -> Decision | None:
+    """An explicit deny in any of ``weighed``, else the first guardrail lacking an allow."""
+    denies = list(dict.fromkeys(ref for layer in weighed for ref in layer.denies))
+    if denies:
+        return Decision(DENIED, EXPLICIT_DENY, tuple(denies),
+                        detail=f"{asked} is denied by {denies[0].describe()}")
+    lacking = [layer for layer in guardrails if not layer.may_allow]
+    if lacking:
+        first = lacking[0].layer
+        names = ", ".join(policy.name for policy in first.policies) or "none attached"
+        return Decision(DENIED, _LACKING_REASON[first.name],
+                        lacking_allow=tuple(dict.fromkeys(w.layer.name for w in lacking)),
+                        detail=f"no statement of the {first.title} ({names}) allows {asked}")
+    return None
 
 
 def _require_kinds(policies: Sequence[Policy], kinds: tuple[str, ...], role: str) -> None:
@@ -616,17 +636,9 @@ def evaluate_with_resource_policy(action: str, resource: str, context: RequestCo
     direct = _weigh(resource_layer, replace(request, principal=direct_matcher))
     delegated = _weigh(resource_layer, replace(request, principal=account_matcher))
     everything = [*weighed, ident, direct, delegated]
-    denies = list(dict.fromkeys(ref for layer in everything for ref in layer.denies))
-    if denies:
-        return Decision(DENIED, EXPLICIT_DENY, tuple(denies),
-                        detail=f"{asked} is denied by {denies[0].describe()}")
-    lacking = [layer for layer in weighed if not layer.may_allow]
-    if lacking:
-        first = lacking[0].layer
-        names = ", ".join(policy.name for policy in first.policies) or "none attached"
-        return Decision(DENIED, _LACKING_REASON[first.name],
-                        lacking_allow=tuple(dict.fromkeys(w.layer.name for w in lacking)),
-                        detail=f"no statement of the {first.title} ({names}) allows {asked}")
+    refused = _denied_or_lacking(everything, weighed, asked)
+    if refused is not None:
+        return refused
     through_account = all_of([_sure(delegated), _sure(ident)]) if required else _sure(ident)
     grant = any_of([_sure(direct), through_account])
     if grant is False:

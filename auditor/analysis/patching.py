@@ -22,9 +22,9 @@ from auditor.analysis import iam_policy
 from auditor.analysis import principal_access as access
 from auditor.analysis.capabilities import Evidence, Part, combine_parts, own_proofs, shape, tagged
 from auditor.analysis.iam_policy import Decision, Policy
-from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
+from auditor.analysis.results import REACHABLE, Finding, ServiceProof
 from auditor.analysis.s3_path import S3Paths
-from auditor.analysis.session_manager import fix_of, undecided_path, unreachable
+from auditor.analysis.session_manager import fix_of, path_findings
 from auditor.model import Estate, Instance
 from auditor.vocabulary import FAIL, OK, PATCHING, UNKNOWN
 
@@ -52,12 +52,9 @@ def _evidence(s3: S3Paths, instance: Instance, proof: ServiceProof,
     estate = s3.estate
     part = Part("AWS-owned buckets in S3", OK, [f"{proof.hostname}: {proof.status} via "
                                                  f"{proof.via}"])
-    if proof.status == BLOCKED:
-        part.findings.append(unreachable("PATCH_S3_UNREACHABLE", proof,
-                                         "patching, inventory and Distributor cannot fetch "
-                                         "from AWS's buckets"))
-    elif proof.status != REACHABLE:
-        part.findings += undecided_path(proof)
+    part.findings += path_findings("PATCH_S3_UNREACHABLE", proof,
+                                   "patching, inventory and Distributor cannot fetch "
+                                   "from AWS's buckets")
     if role is None:
         part.status = UNKNOWN
         part.checks.append("the role of the agent is unknown")

@@ -29,7 +29,7 @@ from auditor.analysis.prover import NetworkProver
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.analysis.s3_path import S3Paths
 from auditor.aws_facts import CHANNEL_ACTIONS, SESSION_MANAGER_ACTIONS
-from auditor.model import Estate, Instance, KmsKey
+from auditor.model import Estate, Instance, KmsKey, LogGroup, S3Bucket
 from auditor.vocabulary import FAIL, OK, SESSION_MANAGER, UNKNOWN
 
 CHANNEL_SERVICE = "ssmmessages"
@@ -133,11 +133,8 @@ def _channel(estate: Estate, instance: Instance, proof: ServiceProof,
              role: access.Principal | None, memo: dict) -> Part:
     part = Part("data channel (ssmmessages)", OK)
     part.checks.append(f"{proof.hostname}: {proof.status} via {proof.via}")
-    if proof.status == BLOCKED:
-        part.findings.append(unreachable("SESSION_CHANNEL_UNREACHABLE", proof,
-                                          "sessions travel over ssmmessages only"))
-    elif proof.status != REACHABLE:
-        part.findings += undecided_path(proof)
+    part.findings += path_findings("SESSION_CHANNEL_UNREACHABLE", proof,
+                                   "sessions travel over ssmmessages only")
     if role is None:
         return _settle(part, UNKNOWN, "the role of the agent is unknown")
     actions = [*CHANNEL_ACTIONS[CHANNEL_SERVICE], *SESSION_MANAGER_ACTIONS]
@@ -160,12 +157,9 @@ def _kms(estate: Estate, instance: Instance, reference: str, proof: ServiceProof
     key = key_named(estate, reference)
     usable = _key_usable(estate, key, reference, part, "SESSION_KMS_KEY_UNUSABLE",
                          "sessions encrypted with it cannot start")
-    if proof.status == BLOCKED:
-        part.findings.append(unreachable("SESSION_KMS_UNREACHABLE", proof,
-                                          f"the agent cannot decrypt the session key "
-                                          f"({', '.join(facts.SESSION_KMS_ACTIONS)})"))
-    elif proof.status != REACHABLE:
-        part.findings += undecided_path(proof)
+    part.findings += path_findings("SESSION_KMS_UNREACHABLE", proof,
+                                   f"the agent cannot decrypt the session key "
+                                   f"({', '.join(facts.SESSION_KMS_ACTIONS)})")
     if usable and key is not None:
         part.findings += _key_access(estate, instance, key, role, proof, memo, part,
                                      facts.SESSION_KMS_ACTIONS, "SESSION_KMS_DENIED")
@@ -180,24 +174,12 @@ def _s3_logging(estate: Estate, instance: Instance, proof: ServiceProof,
     part = Part(f"S3 logging to {name}", OK)
     part.checks.append(f"{proof.hostname}: {proof.status} via {proof.via}")
     bucket = estate.session.buckets.get(name)
-    if bucket is None or bucket.exists is None:
-        reason = (bucket.unread if bucket is not None else
-                  estate.unavailable.get("bucket_locations", f"{name} was not read"))
-        part.findings.append(Finding("DATA_UNAVAILABLE", name, f"Cannot tell whether bucket "
-                                     f"{name} exists ({reason}).", None, "warning"))
-        return _settle(part, UNKNOWN)
-    if not bucket.exists:
-        part.findings.append(Finding(
-            "SESSION_LOG_TARGET_MISSING", name,
-            f"The Session Manager preferences of {estate.region} log sessions to bucket "
-            f"{name}, which does not exist: session logs are lost (and with S3 encryption "
-            "required, sessions do not start).", details={"target": "s3", "bucket": name}))
-        return _settle(part, FAIL)
-    if proof.status == BLOCKED:
-        part.findings.append(unreachable("SESSION_LOG_S3_UNREACHABLE", proof,
-                                          f"session logs cannot be written to {name}"))
-    elif proof.status != REACHABLE:
-        part.findings += undecided_path(proof)
+    if not _target_exists(estate, part, name, bucket, "bucket", "bucket_locations", {
+            "target": "s3", "bucket": name}, "session logs are lost (and with S3 encryption "
+            "required, sessions do not start)") or bucket is None:
+        return part
+    part.findings += path_findings("SESSION_LOG_S3_UNREACHABLE", proof,
+                                   f"session logs cannot be written to {name}")
     if not bucket.encryption_read:
         # Whether uploads need a KMS key (SSE-KMS), or required encryption holds, is unknown.
         part.findings.append(Finding(
@@ -245,6 +227,27 @@ def _s3_logging(estate: Estate, instance: Instance, proof: ServiceProof,
     return _settle(part, _status(proof, part.findings))
 
 
+def _target_exists(estate: Estate, part: Part, name: str, target: S3Bucket | LogGroup | None,
+                   kind: str, unavailable: str, details: dict, consequence: str) -> bool:
+    """Whether the bucket or log group the preferences name exists; when it does not, or that
+    is unknown, ``part`` is settled and says so."""
+    if target is None or target.exists is None:
+        reason = (target.unread if target is not None else
+                  estate.unavailable.get(unavailable, f"{name} was not read"))
+        part.findings.append(Finding("DATA_UNAVAILABLE", name, f"Cannot tell whether {kind} "
+                                     f"{name} exists ({reason}).", None, "warning"))
+        _settle(part, UNKNOWN)
+        return False
+    if not target.exists:
+        part.findings.append(Finding(
+            "SESSION_LOG_TARGET_MISSING", name,
+            f"The Session Manager preferences of {estate.region} log sessions to {kind} "
+            f"{name}, which does not exist: {consequence}.", details=details))
+        _settle(part, FAIL)
+        return False
+    return True
+
+
 def _cloudwatch(estate: Estate, instance: Instance, proof: ServiceProof,
                 role: access.Principal | None, memo: dict) -> Part:
     preferences = estate.session.preferences
@@ -253,31 +256,19 @@ def _cloudwatch(estate: Estate, instance: Instance, proof: ServiceProof,
     part = Part(f"CloudWatch Logs group {name}", OK)
     part.checks.append(f"{proof.hostname}: {proof.status} via {proof.via}")
     group = estate.session.log_groups.get(name)
-    if group is None or group.exists is None:
-        reason = (group.unread if group is not None else
-                  estate.unavailable.get("log_groups", f"{name} was not read"))
-        part.findings.append(Finding("DATA_UNAVAILABLE", name, f"Cannot tell whether log group "
-                                     f"{name} exists ({reason}).", None, "warning"))
-        return _settle(part, UNKNOWN)
-    if not group.exists:
-        part.findings.append(Finding(
-            "SESSION_LOG_TARGET_MISSING", name,
-            f"The Session Manager preferences of {estate.region} log sessions to CloudWatch "
-            f"Logs group {name}, which does not exist: the agent logs a warning and sessions "
+    if not _target_exists(estate, part, name, group, "CloudWatch Logs group", "log_groups", {
+            "target": "cloudwatch", "log_group": name}, "the agent logs a warning and sessions "
             "run without their log" + (" (with encryption required, they do not start)"
-                                       if preferences.log_group_encryption else "") + ".",
-            details={"target": "cloudwatch", "log_group": name}))
-        return _settle(part, FAIL)
+                                       if preferences.log_group_encryption else "")) \
+            or group is None:
+        return part
     if preferences.log_group_encryption and not group.kms_key_id:
         part.findings.append(Finding(
             "SESSION_LOG_UNENCRYPTED", name,
             f"The preferences require encrypted CloudWatch logs but group {name} has no KMS "
             "key: sessions do not start.", details={"target": "cloudwatch", "log_group": name}))
-    if proof.status == BLOCKED:
-        part.findings.append(unreachable("SESSION_LOG_CLOUDWATCH_UNREACHABLE", proof,
-                                          f"session logs cannot be sent to {name}"))
-    elif proof.status != REACHABLE:
-        part.findings += undecided_path(proof)
+    part.findings += path_findings("SESSION_LOG_CLOUDWATCH_UNREACHABLE", proof,
+                                   f"session logs cannot be sent to {name}")
     if role is None:
         return _settle(part, UNKNOWN, "the role of the agent is unknown")
     account = estate.account_id or role.arn.split(":")[4]
@@ -403,6 +394,14 @@ def unreachable(code: str, proof: ServiceProof, consequence: str) -> Finding:
                                             "message": f.message} for f in blockers]})
 
 
+def path_findings(code: str, proof: ServiceProof, consequence: str) -> list[Finding]:
+    """What a service's path says: ``code`` when it is blocked, the prover's warnings when it
+    is undecided, nothing when it is reachable."""
+    if proof.status == BLOCKED:
+        return [unreachable(code, proof, consequence)]
+    return undecided_path(proof) if proof.status != REACHABLE else []
+
+
 def undecided_path(proof: ServiceProof) -> list[Finding]:
     """Why a path is unknown: the prover's own warnings, about this service."""
     return [Finding(f.code, f.resource_id, f.message, None, "warning",
@@ -413,16 +412,8 @@ def undecided_path(proof: ServiceProof) -> list[Finding]:
 def _refusals(code: str, role: access.Principal, refused: list[tuple[str, Decision]],
               resource: str, details: dict | None = None) -> list[Finding]:
     """One finding per cause, as the agent's permissions report them."""
-    groups: dict[tuple, list[str]] = {}
-    decisions: dict[tuple, Decision] = {}
-    for action, decision in refused:
-        key = (decision.outcome, decision.reason, decision.deciding,
-               decision.unresolved_conditions)
-        groups.setdefault(key, []).append(action)
-        decisions[key] = decision
     findings = []
-    for key, actions in groups.items():
-        decision = decisions[key]
+    for decision, actions in iam_policy.by_cause(refused):
         listed = ", ".join(actions)
         statements = [ref.describe() for ref in decision.deciding]
         base = {**(details or {}), "actions": actions, "role": role.name,
