@@ -153,7 +153,8 @@ def test_the_diagrams_tables_share_proofs_and_hold_every_instance(capsys):
                 for services in [instance["services"], *(
                     capability.get("services", {})
                     for capability in instance.get("capabilities", {}).values()
-                    if capability["status"] not in ("ok", "not_applicable"))]
+                    if capability["status"] not in ("ok", "not_applicable")
+                    and instance["verdict"] != "not_manageable")]
                 for name, service in services.items()}
     assert len(data["proofs"]) == len(distinct)  # each proof written once, however shared
     for section in sections_of(root).values():
@@ -182,6 +183,23 @@ def test_the_demo_draws_where_a_capability_stops_and_leaves_working_ones_quiet(c
     assert "SESSION_KMS_UNREACHABLE" in db.find("table", "caps").text()
     healthy = sections[anchor("i-0000000000000000d")]  # web-public: every capability ok
     assert healthy.attrs["data-k"] not in data["reached"]
+
+
+def test_capabilities_that_work_or_follow_an_unmanageable_agent_take_one_line(capsys):
+    _, _, root = page_of(capsys, "--all", "--snapshot", str(DEMO))
+    sections = sections_of(root)
+    healthy = sections[anchor("i-0000000000000000d")]
+    assert not healthy.find_all("table", "caps")
+    assert healthy.find("p", "caps").text().split() == ["ok", "session", "manager", "\u00b7",
+                                                         "ok", "patching"]
+    locked = sections[anchor(LOCKED_DOWN)]  # SG_EGRESS_BLOCKS: the agent comes first
+    line = locked.find("p", "caps").text()
+    assert "SESSION_KMS_UNREACHABLE" in line and "the agent is not manageable" in line
+    assert not locked.find_all("table", "caps")
+    assert locked.attrs["data-k"] not in data_of(root)["reached"]
+    # Its capabilities' unreachable services are in that line, not again among the findings.
+    codes = [code.text() for code in locked.find("ul", "findings").find_all("code", "code")]
+    assert "SG_EGRESS_BLOCKS" in codes and "SESSION_KMS_UNREACHABLE" not in codes
 
 
 def test_the_page_loads_nothing_from_elsewhere(capsys):
@@ -329,11 +347,14 @@ def test_the_organization_writer_makes_the_same_page_from_units():
         row.attrs["data-v"] for row in rows_of(standalone)]
 
 
+CAPABLE = "i-00000000000000010"  # app-behind-nat, manageable
+
+
 def test_capabilities_are_shown_as_the_report_holds_them(monkeypatch):
-    report = demo_audit()
+    report = demo_audit()  # an instance whose agent is manageable: its capabilities in full
     _with(monkeypatch, lambda audit: {"capabilities": CAPABILITIES})
     root, _ = parse(html_report.render(report))
-    table = root.by_id(anchor(LOCKED_DOWN)).find("table", "caps")
+    table = root.by_id(anchor(CAPABLE)).find("table", "caps")
     rows = {row.find("th").text(): row for row in table.find("tbody").find_all("tr")}
     assert set(rows) == {"session manager", "patching"}
     session = rows["session manager"]
@@ -345,7 +366,7 @@ def test_capabilities_are_shown_as_the_report_holds_them(monkeypatch):
     assert "sg-0kms" in kms.find("ul", "deciding").text()  # the hop that refuses, in words
     assert "unknown" in rows["patching"].text()
     data = data_of(root)
-    number = root.by_id(anchor(LOCKED_DOWN)).attrs["data-k"]
+    number = root.by_id(anchor(CAPABLE)).attrs["data-k"]
     [(label, proof)] = data["reached"][number]
     assert label == "session manager: kms" and data["proofs"][proof]["status"] == "blocked"
     assert [data["hops"][h]["resource_id"] for h in data["paths"][data["proofs"][proof]["path"]]

@@ -293,7 +293,7 @@ def _cloudwatch(estate: Estate, instance: Instance, proof: ServiceProof,
 def _run_as(estate: Estate) -> list[str]:
     preferences = estate.session.preferences
     if preferences is None or not preferences.run_as_enabled:
-        return ["sessions run as ssm-user (Run As is off)"]
+        return []  # sessions run as ssm-user, which the agent creates: nothing to say
     default = preferences.run_as_default_user
     return [f"Run As is on: sessions run as the OS user named by the principal's "
             f"{facts.RUN_AS_TAG} tag, else "
