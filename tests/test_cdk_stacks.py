@@ -397,8 +397,8 @@ def test_the_planners_plan_for_the_demo_estate_synthesizes_and_passes_cdk_nag(
     endpoints = {name: set(template.to_json()["Resources"])
                  for name, template in templates.items() if "Endpoints" in name}
     isolated = next(e["vpc_id"] for e in plan["endpoints"] if e["services"] == ["kms"])
-    assert "Endpoint-kms" in endpoints[f"SsmAuditor-Endpoints-{isolated}"]
-    assert any({"Endpoint-logs", "Endpoint-s3-gateway"} <= found for found in endpoints.values())
+    assert "Endpointkms" in endpoints[f"SsmAuditor-Endpoints-{isolated}"]  # ids without "-"
+    assert any({"Endpointlogs", "Endpoints3gateway"} <= found for found in endpoints.values())
     role_policies = templates["SsmAuditor-InstanceRole"].to_json()["Resources"]
     assert any("capabilities" in name for name in role_policies)
     metadata = templates["SsmAuditor-InstanceRole"].to_json()["Metadata"]["SsmAuditor"]
