@@ -90,7 +90,9 @@ def test_pinned_cdk_cli_bootstraps_without_a_plan_and_deploys_nothing(
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600, check=False)
 
     assert bootstrap.returncode == 0, bootstrap.stdout + bootstrap.stderr
-    assert f"Environment aws://{account}/{region} bootstrapped" in bootstrap.stderr
+    # The CLI logs to stdout when CI=true and to stderr otherwise.
+    logged = bootstrap.stdout + bootstrap.stderr
+    assert f"Environment aws://{account}/{region} bootstrapped" in logged
     cloudformation = boto3.client("cloudformation", region_name=region)
     [toolkit] = cloudformation.describe_stacks(StackName="CDKToolkit")["Stacks"]
     assert toolkit["StackStatus"] == "CREATE_COMPLETE"
