@@ -24,7 +24,7 @@ from auditor.analysis.verdict import judge
 from auditor.errors import UsageError
 from auditor.model import Estate, Instance
 from auditor.sources.description import SourceDescription
-from auditor.sources.parse import build_estate
+from auditor.sources.far_sides import build_estates
 from auditor.sources.raw import RawRegion
 from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, OK, SESSION_MANAGER
 
@@ -147,8 +147,9 @@ def audit_raws(raws: list[RawRegion], instance_ids: list[str] | None,
                source: SourceDescription, options: AuditOptions | None = None
                ) -> tuple[AuditReport, list[Estate]]:
     """The audit of raw answers (a snapshot's, or a live read's of one or more regions): the
-    report, and the estates it was proved on."""
-    estates = [build_estate(raw, instance_ids) for raw in raws]
+    report, and the estates it was proved on. Answers of several accounts of one region (an
+    organization's) complete each other's far sides (``sources.far_sides``)."""
+    estates = build_estates(raws, instance_ids)
     return run_audit(estates, instance_ids, source.describe(estates), options), estates
 
 

@@ -205,3 +205,17 @@ def no_scp_applies(organization: dict | None, account_id: str) -> str | None:
     if account_id and organization.get("MasterAccountId") == account_id:
         return "the management account (SCPs do not apply to it)"
     return None
+
+
+# --- Beyond the VPC: transit gateways and peering connections --------------------------------
+# Transit Gateways guide (tgw-vpc-attachments, tgw-nacls, tgw-route-tables) and the VPC
+# Peering guide (vpc-peering-basics, peering-configurations-unsupported).
+TRANSIT_GATEWAY_AVAILABLE = "available"
+ATTACHMENT_AVAILABLE = "available"
+PEERING_ACTIVE = "active"
+# Only "enable" turns an option on; a transit gateway's security group referencing is off by
+# default, a VPC attachment's on (CreateTransitGatewayVpcAttachmentRequestOptions). Security
+# group references across a transit gateway hold in inbound rules only, and only when the
+# gateway and both attachments enable them; across a peering connection in one region they
+# hold both ways.
+OPTION_ENABLED = "enable"

@@ -38,6 +38,7 @@ STACKS: tuple[str, ...] = (
     "InstanceRoleStack",
     "SecurityGroupRulesStack",
     "NaclEntriesStack",
+    "RoutesStack",
 )
 # The agent-log symptom labels of CONTRACT.md section 5.
 LOG_LABELS: tuple[str, ...] = (
@@ -261,7 +262,10 @@ _PLACEHOLDERS = {
     "instance_profile_arn": "arn:aws:iam::ACCOUNT:instance-profile/PROFILE",
     "resource_id": "...", "policy_document": aws_facts.EC2_TRUST_POLICY,
     "key_id": "KEY", "bucket": "BUCKET", "log_group": "LOG_GROUP",
-    "route_table_id": "rtb-...",
+    "transit_gateway_route_table_id": "tgw-rtb-...", "transit_gateway_attachment_id":
+        "tgw-attach-...", "destination_cidr": "CIDR", "subnet_id": "subnet-...",
+    "vpc_peering_connection_id": "pcx-...", "route_table_id": "rtb-...",
+    "target_option": "--transit-gateway-id tgw-...", "group_id": "sg-...",
 }
 
 
@@ -384,6 +388,61 @@ MANUAL_ACTIONS: dict[str, ManualAction] = _manual_actions(
         "No free rule number is left ahead of the rule that denies the traffic; renumber the "
         "ACL's rules, then audit again.",
         "network_acl_id"),
+    ManualAction(
+        "create_transit_gateway_route",
+        "aws ec2 create-transit-gateway-route{region} --transit-gateway-route-table-id "
+        "{transit_gateway_route_table_id} --destination-cidr-block {destination_cidr} "
+        "--transit-gateway-attachment-id {transit_gateway_attachment_id}",
+        "The transit gateway's route table belongs to another account (the gateway's owner): "
+        "run this there, with that account's credentials, then audit again.",
+        "transit_gateway_route_table_id"),
+    ManualAction(
+        "review_transit_gateway_route",
+        "aws ec2 search-transit-gateway-routes{region} --transit-gateway-route-table-id "
+        "{transit_gateway_route_table_id} --filters Name=state,Values=blackhole",
+        "A blackhole route is a decision (or a deleted attachment): point it at the attachment "
+        "that should carry the traffic (`aws ec2 replace-transit-gateway-route`), or delete it "
+        "so a less specific route applies, in the gateway owner's account.",
+        "transit_gateway_route_table_id"),
+    ManualAction(
+        "add_attachment_subnet",
+        "aws ec2 modify-transit-gateway-vpc-attachment{region} --transit-gateway-attachment-id "
+        "{transit_gateway_attachment_id} --add-subnet-ids {subnet_id}",
+        "The attachment has no subnet in the instance's Availability Zone; CloudFormation "
+        "cannot change an attachment it does not manage. A small subnet of its own per zone is "
+        "AWS's recommendation; the instance's subnet works too.",
+        "transit_gateway_attachment_id"),
+    ManualAction(
+        "review_transit_gateway_attachment",
+        "aws ec2 describe-transit-gateway-attachments{region} --transit-gateway-attachment-ids "
+        "{transit_gateway_attachment_id}",
+        "The attachment is not available: accept it in the gateway owner's account when it is "
+        "pendingAcceptance (`aws ec2 accept-transit-gateway-vpc-attachment`), wait when it is "
+        "pending, recreate it when it was rejected or deleted.",
+        "transit_gateway_attachment_id"),
+    ManualAction(
+        "create_route",
+        "aws ec2 create-route{region} --route-table-id {route_table_id} --destination-cidr-block "
+        "{destination_cidr} {target_option}",
+        "The route table belongs to another account (the hub's or the peer's): run this there, "
+        "with that account's credentials, then audit again.",
+        "route_table_id"),
+    ManualAction(
+        "authorize_security_group_ingress",
+        "aws ec2 authorize-security-group-ingress{region} --group-id {group_id} --protocol tcp "
+        "--port 443 --cidr {destination_cidr}",
+        "The endpoint's security group belongs to another account (the hub's): run this there. "
+        "Across a transit gateway, a rule naming the instance's security group holds only where "
+        "security group referencing is enabled on the gateway and both attachments; a CIDR "
+        "always does.",
+        "group_id"),
+    ManualAction(
+        "accept_vpc_peering_connection",
+        "aws ec2 accept-vpc-peering-connection{region} --vpc-peering-connection-id "
+        "{vpc_peering_connection_id}",
+        "The peering connection awaits acceptance by the peer VPC's owner: run this in that "
+        "account (a rejected, expired or deleted connection must be requested again).",
+        "vpc_peering_connection_id"),
 )
 
 
@@ -715,13 +774,15 @@ _KINDS: tuple[FindingKind, ...] = (
         severity="warning",
         title="Path leaves what the auditor can prove",
         meaning=(
-            "The route for the service's addresses goes to a target whose far side this VPC's "
-            "configuration does not describe: a transit gateway, a VPC peering connection, a "
-            "virtual private gateway, a Gateway Load Balancer or AWS Network Firewall endpoint, "
-            "a network interface or instance (NAT instance, appliance), a local or carrier "
-            "gateway, or a Cloud WAN core network. Whether TCP 443 reaches the service beyond it "
-            "(central egress VPC, on-premises proxy or firewall, TLS inspection) cannot be "
-            "proved from here, so the service's status is unknown, not reachable."
+            "The route for the service's addresses goes to a target whose far side the API does "
+            "not describe: a virtual private gateway, a Gateway Load Balancer or AWS Network "
+            "Firewall endpoint, a network interface or instance (NAT instance, appliance), a "
+            "local or carrier gateway, a Cloud WAN core network, or a transit gateway attachment "
+            "that is a VPN, Direct Connect gateway, Connect or a peering with another transit "
+            "gateway (transit gateways and VPC peering connections between VPCs are proved "
+            "through, where the data allows). Whether TCP 443 reaches the service beyond it "
+            "(on-premises proxy or firewall, TLS inspection) cannot be proved from here, so the "
+            "service's status is unknown, not reachable."
         ),
         agent_log="\n".join(
             (
@@ -749,6 +810,181 @@ _KINDS: tuple[FindingKind, ...] = (
             '`Environment="https_proxy=http://PROXY:PORT"` and '
             '`Environment="no_proxy=169.254.169.254"`). To make the path provable and keep it '
             "inside the VPC, create interface endpoints for the three services (EndpointsStack)."
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="TGW_ATTACHMENT_NOT_AVAILABLE",
+        category="network",
+        severity="error",
+        title="No available transit gateway attachment for the route",
+        meaning=(
+            "The subnet's route table sends the traffic to a transit gateway, but the VPC has no "
+            "attachment to that gateway, or the attachment (the VPC's or the far VPC's) is not "
+            "available (pendingAcceptance, rejected, deleting, deleted, failed), or the gateway "
+            "itself is not. A transit gateway forwards only between available attachments: the "
+            "traffic is dropped."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "See its state: "
+            + _command("review_transit_gateway_attachment")
+            + ". Accept a pending attachment in the "
+            "gateway owner's account (`aws ec2 accept-transit-gateway-vpc-attachment "
+            "--transit-gateway-attachment-id tgw-attach-...`), or attach the VPC "
+            "(`aws ec2 create-transit-gateway-vpc-attachment --transit-gateway-id tgw-... "
+            "--vpc-id vpc-... --subnet-ids subnet-...`, one subnet per Availability Zone), or "
+            "create interface endpoints for the three services in the VPC (EndpointsStack)."
+            + _RESTART
+        ),
+        stack=None,
+        manual_step="review_transit_gateway_attachment",
+    ),
+    FindingKind(
+        code="TGW_ATTACHMENT_NOT_IN_AZ",
+        category="network",
+        severity="error",
+        title="Transit gateway attachment has no subnet in the instance's Availability Zone",
+        meaning=(
+            "The VPC's transit gateway attachment names one subnet per Availability Zone, and "
+            "none in the instance's zone. Resources of a zone without an attachment subnet "
+            "cannot reach the transit gateway, even though their route table sends the traffic "
+            "to it (Transit Gateways guide, VPC attachments): the traffic is dropped."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Add a subnet of that zone to the attachment: "
+            + _command("add_attachment_subnet")
+            + " (AWS recommends a small subnet of its own per zone, with its own network ACL)."
+            + _RESTART
+        ),
+        stack=None,
+        manual_step="add_attachment_subnet",
+    ),
+    FindingKind(
+        code="TGW_ROUTE_MISSING",
+        category="network",
+        severity="error",
+        title="Transit gateway route table has no route for the destination",
+        meaning=(
+            "The instance's traffic reaches the transit gateway, but the gateway route table "
+            "associated with the VPC's attachment has no route (static or propagated) covering "
+            "the destination (the service's public addresses towards a central egress VPC, or a "
+            "central endpoint's addresses in a hub VPC), or the attachment is associated with no "
+            "route table at all. The gateway drops the traffic. Propagation adds only the "
+            "propagating VPC's own CIDRs: a default route to an egress VPC is always static."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Add the route in the gateway owner's account: "
+            + _command("create_transit_gateway_route")
+            + " (0.0.0.0/0 to the egress VPC's attachment, or the hub VPC's CIDR to the hub's "
+            "attachment; or enable "
+            "propagation of the hub attachment to that table: `aws ec2 "
+            "enable-transit-gateway-route-table-propagation`); associate an unassociated "
+            "attachment with `aws ec2 associate-transit-gateway-route-table`. The RoutesStack "
+            "adds the route when the table is the audited account's." + _RESTART
+        ),
+        stack="RoutesStack",
+        manual_step="create_transit_gateway_route",
+    ),
+    FindingKind(
+        code="TGW_BLACKHOLE_ROUTE",
+        category="network",
+        severity="error",
+        title="Transit gateway route for the destination is a blackhole",
+        meaning=(
+            "The most specific route for the destination in the transit gateway route table is a "
+            "blackhole: a static blackhole route (a deliberate drop) or a route whose attachment "
+            "was deleted. Longest prefix match still selects it and the gateway drops the "
+            "traffic, in the request's direction or the replies'."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "In the gateway owner's account, find it ("
+            + _command("review_transit_gateway_route")
+            + ") and point it at the attachment that should carry the traffic (`aws ec2 "
+            "replace-transit-gateway-route --transit-gateway-route-table-id tgw-rtb-... "
+            "--destination-cidr-block CIDR --transit-gateway-attachment-id tgw-attach-...`), or "
+            "delete it when a less specific route should apply." + _RESTART
+        ),
+        stack=None,
+        manual_step="review_transit_gateway_route",
+    ),
+    FindingKind(
+        code="RETURN_ROUTE_MISSING",
+        category="network",
+        severity="error",
+        title="No route for the replies back through the transit gateway",
+        meaning=(
+            "The request crosses the transit gateway, but the replies cannot come back: the "
+            "route table of the far subnet (the central endpoint's or NAT gateway's subnet in "
+            "the hub VPC) has no route for the instance's address to the transit gateway (or "
+            "sends it to an internet or NAT gateway), or the gateway route table associated with "
+            "the hub VPC's attachment has no route for the instance's VPC CIDR to the VPC's "
+            "attachment (its CIDR is not propagated there). The replies are dropped, and the "
+            "agent sees timeouts."
+        ),
+        agent_log=_LOG_TIMEOUT_PRIVATE,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Route the spoke's CIDR back. In the gateway route table of the hub's attachment: "
+            + _command("create_transit_gateway_route")
+            + " (the spoke's CIDR to the spoke's attachment). In the hub subnet's route table: "
+            "`aws ec2 create-route "
+            "--route-table-id rtb-HUB --destination-cidr-block SPOKE_CIDR --transit-gateway-id "
+            "tgw-...` (a summary such as 10.0.0.0/8 covers every spoke). Propagating the spoke's "
+            "attachment to the hub's gateway route table (`aws ec2 "
+            "enable-transit-gateway-route-table-propagation`) does the first for every spoke. "
+            "The RoutesStack adds the routes in the audited account's tables." + _RESTART
+        ),
+        stack="RoutesStack",
+        manual_step="create_transit_gateway_route",
+    ),
+    FindingKind(
+        code="PEERING_ROUTE_MISSING",
+        category="network",
+        severity="error",
+        title="No route back through the VPC peering connection",
+        meaning=(
+            "The instance reaches the peer VPC through an active peering connection, but the "
+            "route table of the peer's subnet (where the interface endpoint is) has no route for "
+            "the instance's address through that peering connection, or sends it elsewhere. A "
+            "peering connection needs routes on both sides; the replies are dropped."
+        ),
+        agent_log=_LOG_TIMEOUT_PRIVATE,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Add the return route to the peer subnet's route table: `aws ec2 create-route "
+            "--route-table-id rtb-PEER --destination-cidr-block CIDR --vpc-peering-connection-id "
+            "pcx-...` (the instance's VPC CIDR). The RoutesStack adds it when the table is the "
+            "audited account's; in the peer's account, run the command there." + _RESTART
+        ),
+        stack="RoutesStack",
+    ),
+    FindingKind(
+        code="PEERING_NOT_TRANSITIVE",
+        category="network",
+        severity="error",
+        title="Traffic relies on a peered VPC's gateway (peering is not transitive)",
+        meaning=(
+            "The subnet routes the destination (the service's public addresses) to a VPC "
+            "peering connection. A peering connection delivers only to addresses of the peer "
+            "VPC: it never carries traffic onward to the peer's NAT gateway, internet gateway, "
+            "VPN or other peering connections (VPC Peering guide, unsupported configurations). "
+            "The traffic is dropped, whatever the peer's own routes say."
+        ),
+        agent_log=_LOG_TIMEOUT_PUBLIC,
+        log_labels=_NET_LABELS,
+        fix=(
+            "Give the VPC its own way to the services: interface endpoints for ssm, ssmmessages "
+            "and ec2messages (EndpointsStack), a NAT gateway of its own (`aws ec2 create-route "
+            "--route-table-id rtb-... --destination-cidr-block 0.0.0.0/0 --nat-gateway-id "
+            "nat-...`), or a transit gateway to a central egress VPC." + _RESTART
         ),
         stack="EndpointsStack",
     ),

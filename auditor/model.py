@@ -121,6 +121,8 @@ ROUTE_TARGET_KINDS = (
     "carrier_gateway",
     "local_gateway",
     "core_network",
+    "transit_gateway_attachment",  # in a transit gateway's route table
+    "transit_gateway_ecmp",  # a transit gateway route over several attachments
     "unknown",
 )
 
@@ -224,6 +226,87 @@ class VpcEndpoint:
     group_ids: list[str] = field(default_factory=list)
     network_interface_ids: list[str] = field(default_factory=list)
     policy_document: str | None = None
+
+
+# --- Beyond the VPC: transit gateways and peering connections -------------------------------
+
+
+@dataclass
+class TransitGateway:
+    transit_gateway_id: str
+    owner_id: str
+    state: str  # pending | available | modifying | deleting | deleted
+    # Options.SecurityGroupReferencingSupport: off unless the gateway says "enable".
+    security_group_referencing: bool = False
+
+
+@dataclass
+class TransitGatewayAttachment:
+    """One attachment of a transit gateway (a VPC, a VPN, a Direct Connect gateway, a peering
+    with another transit gateway, Connect, a network function)."""
+
+    attachment_id: str
+    transit_gateway_id: str
+    resource_type: str  # vpc | vpn | direct-connect-gateway | peering | connect | ...
+    resource_id: str
+    state: str  # available | pendingAcceptance | rejected | deleted | ...
+    resource_owner_id: str = ""
+    transit_gateway_owner_id: str = ""
+    # The transit gateway route table the attachment is associated with (None: none).
+    route_table_id: str | None = None
+    # VPC attachments (DescribeTransitGatewayVpcAttachments): the subnets of its network
+    # interfaces, one per Availability Zone, and its options. None when not read.
+    subnet_ids: list[str] | None = None
+    security_group_referencing: bool = True  # the VPC attachment's default is "enable"
+    appliance_mode: bool = False
+
+
+@dataclass
+class TransitGatewayRouteTable:
+    """A transit gateway's route table; its routes use ``Route`` (target kind
+    ``transit_gateway_attachment``, ``origin`` static or propagated)."""
+
+    route_table_id: str
+    transit_gateway_id: str
+    state: str = "available"
+    routes: list[Route] | None = None  # None when they could not be read
+
+
+@dataclass
+class VpcPeeringConnection:
+    peering_id: str
+    status: str  # active | pending-acceptance | rejected | expired | deleted | failed | ...
+    requester_vpc_id: str
+    accepter_vpc_id: str
+    requester_owner_id: str = ""
+    accepter_owner_id: str = ""
+    requester_region: str = ""
+    accepter_region: str = ""
+    requester_cidrs: list[IPv4Network] = field(default_factory=list)
+    accepter_cidrs: list[IPv4Network] = field(default_factory=list)
+
+    def other_side(self, vpc_id: str) -> tuple[str, str, str, list[IPv4Network]]:
+        """(VPC, owner, region, CIDRs) of the side that is not ``vpc_id``."""
+        if vpc_id == self.requester_vpc_id:
+            return (self.accepter_vpc_id, self.accepter_owner_id, self.accepter_region,
+                    self.accepter_cidrs)
+        return (self.requester_vpc_id, self.requester_owner_id, self.requester_region,
+                self.requester_cidrs)
+
+
+def joined_vpcs(vpc_ids: set[str], attachments: dict[str, TransitGatewayAttachment],
+                peerings: dict[str, VpcPeeringConnection]) -> set[str]:
+    """``vpc_ids`` and the VPCs one transit gateway or peering connection away from them:
+    where their traffic may land."""
+    gateways = {a.transit_gateway_id for a in attachments.values()
+                if a.resource_type == "vpc" and a.resource_id in vpc_ids}
+    joined = set(vpc_ids)
+    joined.update(a.resource_id for a in attachments.values()
+                  if a.resource_type == "vpc" and a.transit_gateway_id in gateways)
+    for peering in peerings.values():
+        if peering.requester_vpc_id in vpc_ids or peering.accepter_vpc_id in vpc_ids:
+            joined.update((peering.requester_vpc_id, peering.accepter_vpc_id))
+    return joined
 
 
 # --- Instances -------------------------------------------------------------------------------
@@ -337,6 +420,18 @@ class Estate:
     network_acls: dict[str, NetworkAcl] = field(default_factory=dict)
     vpc_endpoints: dict[str, VpcEndpoint] = field(default_factory=dict)
     network_interfaces: dict[str, NetworkInterface] = field(default_factory=dict)
+    transit_gateways: dict[str, TransitGateway] = field(default_factory=dict)
+    transit_gateway_attachments: dict[str, TransitGatewayAttachment] = field(
+        default_factory=dict)
+    transit_gateway_route_tables: dict[str, TransitGatewayRouteTable] = field(
+        default_factory=dict)
+    vpc_peering_connections: dict[str, VpcPeeringConnection] = field(default_factory=dict)
+    # The accounts whose network this estate holds besides its own (organization mode: the
+    # hub account's VPCs and transit gateway route tables), so that a far side is looked up
+    # there before it is called unreadable.
+    neighbour_accounts: set[str] = field(default_factory=set)
+    # The VPCs and gateway route tables taken from another account's answers: id -> account.
+    owners: dict[str, str] = field(default_factory=dict)
     # IAM is global to the account; each region's estate holds the same objects.
     instance_profiles: dict[str, InstanceProfile] = field(default_factory=dict)  # by ARN
     roles: dict[str, Role] = field(default_factory=dict)  # by name

@@ -1,6 +1,8 @@
 """The bundled demo estate (demo/estate): the common failures beside healthy instances.
 
-``build()`` describes it; ``python scripts/make_demo_estate.py`` writes it. The files are what
+``build_regions()`` describes it (eu-west-1, ``build()``, a hub-and-spoke region, and eu-west-3
+whose Session Manager preferences name a deleted log group);
+``python scripts/make_demo_estate.py`` writes it. The files are what
 ``python -m auditor snapshot`` would capture from such an account. A test regenerates them and
 compares, so the committed demo never drifts from this description.
 """
@@ -9,8 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from auditor.sources.snapshot import write_snapshot
 from builders.estate_builder import EstateBuilder
+from builders.hub_and_spoke import add_spoke, build_hub
 
 DEFAULT_OUT = Path(__file__).resolve().parent.parent / "demo" / "estate"
 CAPTURED_AT = "2026-11-26T09:00:00+00:00"
@@ -25,9 +27,12 @@ SESSION_BUCKET = "acme-session-logs"
 SESSION_PREFIX = "sessions"
 SESSION_LOG_GROUP = "/acme/ssm-sessions"
 SESSION_POLICY = "ssm-session-access"
-# A second region whose preferences name a log group that was deleted.
-SECOND_REGION = "eu-central-1"
-SECOND_REGION_FIRST_ID = 0x1000
+HUB_REGION = "eu-central-1"  # the hub-and-spoke region
+SHARED_NETWORK_ACCOUNT = "444455556666"  # shares a transit gateway with the demo account
+# A third region whose preferences name a log group that was deleted (its EC2 ids apart from
+# the hub-and-spoke region's, which start at 0x1000).
+PARIS_REGION = "eu-west-3"
+PARIS_REGION_FIRST_ID = 0x2000
 # What Systems Manager reports for each demo instance (by Name): the broken ones lost their
 # connection when the network changed, or never registered; an instance absent here has never
 # been seen by Systems Manager.
@@ -51,7 +56,19 @@ SSM_VIEW = {
     "logs-denied": "Online",
     "key-policy-denies": "Online",
     "patch-perimeter": "Online",
-    "frankfurt-web": "Online",
+    # The hub-and-spoke region.
+    "spoke-central-egress": "Online",
+    "spoke-central-egress-zone-b": "Online",
+    "spoke-quarantined-table": "ConnectionLost",
+    "spoke-old-egress-blackhole": "ConnectionLost",
+    "spoke-not-propagated": "ConnectionLost",
+    "spoke-zone-without-attachment": "ConnectionLost",
+    "spoke-attachment-pending": "ConnectionLost",
+    "spoke-attachment-acl": "ConnectionLost",
+    "peered-with-hub": "ConnectionLost",
+    "spoke-on-premises-egress": "Online",
+    # The third region.
+    "paris-web": "Online",
 }
 
 
@@ -144,10 +161,15 @@ def _half_migrated_vpc(b: EstateBuilder) -> None:
 
 
 def _hub_vpc(b: EstateBuilder) -> None:
-    """Traffic that leaves through a transit gateway, and a VPC with its own DNS servers."""
+    """Traffic that leaves through a transit gateway another account shares (its route tables
+    are that account's: not readable from here), and a VPC with its own DNS servers."""
     vpc = b.vpc("10.2.0.0/16")
     spoke = b.subnet(vpc, "10.2.0.0/24", "a")
-    b.route_table(vpc, [spoke], [("0.0.0.0/0", "tgw-0123456789abcdef0")])
+    shared = b.transit_gateway(owner=SHARED_NETWORK_ACCOUNT,
+                               transit_gateway_id="tgw-0123456789abcdef0")
+    b.tgw_attachment(shared, vpc, [spoke], route_table="tgw-rtb-0123456789abcdef0",
+                     attachment_id="tgw-attach-0123456789abcdef0")
+    b.route_table(vpc, [spoke], [("0.0.0.0/0", shared)])
     app = b.security_group(vpc, "spoke-app")
     b.instance(spoke, [app], name="via-transit-gateway", instance_profile="spoke")
 
@@ -231,6 +253,62 @@ def _credentials_vpc(b: EstateBuilder) -> None:
     b.instance(private, [group], name="org-condition", instance_profile="org-role")
     b.instance(private, [group], name="connection-lost-unexplained",
                instance_profile="batch-role")
+
+
+def _hub_and_spoke(b: EstateBuilder) -> None:
+    """A network hub: a transit gateway, central NAT gateway and central endpoints in a hub
+    VPC; spokes that work through it, and one of each way it fails."""
+    hub = build_hub(b)
+
+    def spoke(cidr: str, name: str, zone: int = 0, **options) -> str:
+        made = add_spoke(b, hub, cidr, **options)
+        group = b.security_group(made.vpc, f"{name}-app")
+        b.instance(made.app_subnets[zone], [group], name=name, instance_profile="spoke")
+        return made.attachment
+
+    working = add_spoke(b, hub, "10.1.0.0/16")
+    for zone, name in enumerate(("spoke-central-egress", "spoke-central-egress-zone-b")):
+        b.instance(working.app_subnets[zone], [b.security_group(working.vpc, f"{name}-app")],
+                   name=name, instance_profile="spoke")
+    # Associated with a quarantine table that routes nothing.
+    spoke("10.2.0.0/16", "spoke-quarantined-table", route_table=b.tgw_route_table(hub.tgw))
+    # Its table's default route leads to an egress attachment since deleted: a blackhole.
+    retired = b.tgw_route_table(hub.tgw)
+    b.tgw_route(retired, "0.0.0.0/0", None)
+    spoke("10.3.0.0/16", "spoke-old-egress-blackhole", route_table=retired)
+    # Its CIDR never reaches the hub's table: the replies have no way back.
+    spoke("10.4.0.0/16", "spoke-not-propagated", propagate=False)
+    # The attachment has a subnet in zone a only; the instance runs in zone b.
+    spoke("10.5.0.0/16", "spoke-zone-without-attachment", zone=1, attachment_zones="a")
+    # Created in another account, never accepted.
+    spoke("10.6.0.0/16", "spoke-attachment-pending", state="pendingAcceptance")
+    # The attachment subnets' ACL lets the requests in but not the replies out.
+    acl_spoke = add_spoke(b, hub, "10.7.0.0/16")
+    b.network_acl(acl_spoke.vpc, acl_spoke.tgw_subnets, [
+        (100, False, "allow", "-1", "0.0.0.0/0", None),
+        (100, True, "allow", "6", "0.0.0.0/0", (443, 443))])
+    b.instance(acl_spoke.app_subnets[0], [b.security_group(acl_spoke.vpc, "acl-app")],
+               name="spoke-attachment-acl", instance_profile="spoke")
+    # Peered with the hub, relying on its NAT gateway: peering is not transitive.
+    peered = b.vpc("10.8.0.0/16")
+    peered_subnet = b.subnet(peered, "10.8.1.0/24", "a")
+    b.route_table(peered, [peered_subnet], [("0.0.0.0/0", b.vpc_peering(peered, hub.vpc))])
+    b.instance(peered_subnet, [b.security_group(peered, "peered-app")], name="peered-with-hub",
+               instance_profile="spoke")
+    # Its table sends 0.0.0.0/0 to a VPN attachment: on-premises egress, beyond what the API
+    # proves.
+    on_premises = b.tgw_route_table(hub.tgw)
+    vpn = "tgw-attach-0vpn00000000000001"
+    b.transit_gateway_attachments.append({
+        "TransitGatewayAttachmentId": vpn, "TransitGatewayId": hub.tgw,
+        "TransitGatewayOwnerId": b.account_id, "ResourceOwnerId": b.account_id,
+        "ResourceType": "vpn", "ResourceId": "vpn-0123456789abcdef0", "State": "available"})
+    b.transit_gateway_routes[on_premises].append({
+        "DestinationCidrBlock": "0.0.0.0/0", "Type": "static", "State": "active",
+        "TransitGatewayAttachments": [{"TransitGatewayAttachmentId": vpn,
+                                       "ResourceId": "vpn-0123456789abcdef0",
+                                       "ResourceType": "vpn"}]})
+    spoke("10.9.0.0/16", "spoke-on-premises-egress", route_table=on_premises)
 
 
 def _ssm_view(b: EstateBuilder) -> None:
@@ -348,26 +426,26 @@ def _operators(b: EstateBuilder) -> None:
              "Resource": "*"}]}})
 
 
-def _second_region() -> EstateBuilder:
-    """eu-central-1: one web server; its preferences log to a group that was deleted."""
-    b = EstateBuilder(region=SECOND_REGION, account_id=ACCOUNT,
-                      first_id=SECOND_REGION_FIRST_ID)
+def _paris_region(first: EstateBuilder) -> EstateBuilder:
+    """eu-west-3: one web server; its preferences log to a group that was deleted."""
+    b = first.another_region(PARIS_REGION, first_id=PARIS_REGION_FIRST_ID)
+    b.dhmc_setting(None)
     vpc = b.vpc("10.20.0.0/16")
     public = b.subnet(vpc, "10.20.0.0/24", "a")
     b.route_table(vpc, [public], [("0.0.0.0/0", b.internet_gateway(vpc))])
     group = b.security_group(vpc, "web")
-    instance = b.instance(public, [group], name="frankfurt-web", public_ip="198.51.100.30",
+    instance = b.instance(public, [group], name="paris-web", public_ip="198.51.100.30",
                           instance_profile="web-role")
-    b.session_preferences(cloudWatchLogGroupName="/acme/ssm-sessions-frankfurt",
+    b.session_preferences(cloudWatchLogGroupName="/acme/ssm-sessions-paris",
                           cloudWatchStreamingEnabled=True, runAsEnabled=True,
                           runAsDefaultUser="ec2-user")
-    b.dhmc_setting(None)
-    b.managed_node(instance, SSM_VIEW["frankfurt-web"])
+    b.managed_node(instance, SSM_VIEW["paris-web"])
     return b
 
 
 def build() -> EstateBuilder:
-    """The demo's first region (eu-west-1), where IAM is described for the account."""
+    """The first region (eu-west-1): the classic failures, and sessions and patching that
+    fail; IAM is the account's, shared by the other regions (``another_region``)."""
     builder = EstateBuilder(region="eu-west-1", account_id=ACCOUNT)
     _session_preferences(builder)
     _prod_vpc(builder)
@@ -385,10 +463,9 @@ def build() -> EstateBuilder:
 
 
 def build_regions() -> list[EstateBuilder]:
-    """Every region of the demo: IAM (account-wide) comes from the first."""
-    return [build(), _second_region()]
-
-
-def write(directory: str | Path = DEFAULT_OUT) -> Path:
-    write_snapshot(directory, [builder.raw() for builder in build_regions()], CAPTURED_AT)
-    return Path(directory)
+    """The demo account's regions: eu-west-1 (``build``), the hub-and-spoke one and eu-west-3."""
+    first = build()
+    hub = first.another_region(HUB_REGION)
+    _hub_and_spoke(hub)
+    _ssm_view(hub)
+    return [first, hub, _paris_region(first)]

@@ -79,6 +79,12 @@ class EstateBuilder:
         self.network_acls: list[dict] = []
         self.vpc_endpoints: list[dict] = []
         self.network_interfaces: list[dict] = []
+        self.transit_gateways: list[dict] = []
+        self.transit_gateway_attachments: list[dict] = []  # DescribeTransitGatewayAttachments
+        self.transit_gateway_vpc_attachments: list[dict] = []
+        self.transit_gateway_route_tables: list[dict] = []
+        self.transit_gateway_routes: dict[str, list[dict]] = {}  # by route table id
+        self.vpc_peering_connections: list[dict] = []
         self.reservations: list[dict] = []
         # IAM (account-wide) and Systems Manager
         self.roles: dict[str, dict] = {}  # by name: RoleDetailList entries, profiles added later
@@ -105,6 +111,20 @@ class EstateBuilder:
         self._route_table_index: dict[str, dict] = {}
         self._default_nacl_index: dict[str, dict] = {}
         self._instance_index: dict[str, dict] = {}
+
+    def another_region(self, region: str, first_id: int = 0x1000) -> EstateBuilder:
+        """A builder for another region of the same account: IAM, Organizations and S3's
+        global bucket namespace are shared (one set of account-wide answers), EC2 ids start at
+        ``first_id`` (apart from this region's), Systems Manager's setting is copied; Session
+        Manager preferences, keys and log groups are the region's own."""
+        other = EstateBuilder(region, self.account_id)
+        other._counter = first_id
+        other.roles, other.instance_profiles = self.roles, self.instance_profiles
+        other.managed_policies = self.managed_policies
+        other.users, other.groups, other.buckets = self.users, self.groups, self.buckets
+        other.in_organization, other.scp_levels = self.in_organization, self.scp_levels
+        other.dhmc_value = self.dhmc_value
+        return other
 
     def _id(self, prefix: str) -> str:
         self._counter += 1
@@ -382,6 +402,115 @@ class EstateBuilder:
         for table_id in route_tables:
             self.add_route(table_id, prefix_list_id, endpoint_id)
         return endpoint_id
+
+    # --- beyond the VPC: transit gateways and peering connections -------------------------
+
+    def transit_gateway(self, *, sg_referencing: bool = False, owner: str | None = None,
+                        state: str = "available", transit_gateway_id: str | None = None) -> str:
+        """A transit gateway this account sees: its own, or one ``owner`` shares with it
+        through RAM (pass the owner's ``transit_gateway_id``)."""
+        tgw_id = transit_gateway_id or self._id("tgw")
+        self.transit_gateways.append({
+            "TransitGatewayId": tgw_id, "State": state, "OwnerId": owner or self.account_id,
+            "TransitGatewayArn": f"arn:aws:ec2:{self.region}:{owner or self.account_id}:"
+                                 f"transit-gateway/{tgw_id}",
+            "Options": {"AmazonSideAsn": 64512, "DefaultRouteTableAssociation": "disable",
+                        "DefaultRouteTablePropagation": "disable", "DnsSupport": "enable",
+                        "SecurityGroupReferencingSupport":
+                            "enable" if sg_referencing else "disable"}})
+        return tgw_id
+
+    def tgw_route_table(self, tgw_id: str) -> str:
+        table_id = self._id("tgw-rtb")
+        self.transit_gateway_route_tables.append({
+            "TransitGatewayRouteTableId": table_id, "TransitGatewayId": tgw_id,
+            "State": "available", "DefaultAssociationRouteTable": False,
+            "DefaultPropagationRouteTable": False})
+        self.transit_gateway_routes[table_id] = []
+        return table_id
+
+    def tgw_attachment(self, tgw_id: str, vpc_id: str, subnets: Sequence[str], *,
+                       route_table: str | None = None, propagate_to: Sequence[str] = (),
+                       sg_referencing: bool = True, state: str = "available",
+                       resource_owner: str | None = None, cidrs: Sequence[str] | None = None,
+                       tgw_owner: str | None = None, attachment_id: str | None = None) -> str:
+        """A VPC attachment: its subnets (one per Availability Zone), the route table it is
+        associated with, and the tables its VPC's CIDRs propagate to (as propagated routes).
+        A VPC of another account: ``resource_owner`` and its ``cidrs``."""
+        attachment_id = attachment_id or self._id("tgw-attach")
+        owner = resource_owner or self.account_id
+        attachment = {
+            "TransitGatewayAttachmentId": attachment_id, "TransitGatewayId": tgw_id,
+            "TransitGatewayOwnerId": tgw_owner or self._tgw_owner(tgw_id),
+            "ResourceOwnerId": owner, "ResourceType": "vpc", "ResourceId": vpc_id,
+            "State": state}
+        if route_table:
+            attachment["Association"] = {"TransitGatewayRouteTableId": route_table,
+                                         "State": "associated"}
+        self.transit_gateway_attachments.append(attachment)
+        self.transit_gateway_vpc_attachments.append({
+            "TransitGatewayAttachmentId": attachment_id, "TransitGatewayId": tgw_id,
+            "VpcId": vpc_id, "VpcOwnerId": owner, "State": state, "SubnetIds": list(subnets),
+            "Options": {"DnsSupport": "enable", "Ipv6Support": "disable",
+                        "ApplianceModeSupport": "disable",
+                        "SecurityGroupReferencingSupport":
+                            "enable" if sg_referencing else "disable"}})
+        if propagate_to:
+            blocks = list(cidrs) if cidrs is not None else [
+                self._indexed(self._vpc_index, vpc_id, self.vpcs, "VpcId")["CidrBlock"]]
+            for table_id in propagate_to:
+                for cidr in blocks:
+                    self.transit_gateway_routes[table_id].append(
+                        self._tgw_route(cidr, attachment_id, vpc_id, "propagated"))
+        return attachment_id
+
+    def _tgw_owner(self, tgw_id: str) -> str:
+        return next((t["OwnerId"] for t in self.transit_gateways
+                     if t["TransitGatewayId"] == tgw_id), self.account_id)
+
+    @staticmethod
+    def _tgw_route(destination: str, attachment_id: str | None, resource_id: str,
+                   kind: str) -> dict:
+        route: dict[str, Any] = {"Type": kind, "State": "active"}
+        if destination.startswith("pl-"):
+            route["PrefixListId"] = destination
+        else:
+            route["DestinationCidrBlock"] = destination
+        if attachment_id is None:
+            route["State"] = "blackhole"
+        else:
+            route["TransitGatewayAttachments"] = [
+                {"ResourceId": resource_id, "TransitGatewayAttachmentId": attachment_id,
+                 "ResourceType": "vpc"}]
+        return route
+
+    def tgw_route(self, table_id: str, destination: str, attachment_id: str | None) -> None:
+        """A static route; ``attachment_id`` None makes it a blackhole route."""
+        resource = next((a["ResourceId"] for a in self.transit_gateway_attachments
+                         if a["TransitGatewayAttachmentId"] == attachment_id), "")
+        self.transit_gateway_routes[table_id].append(
+            self._tgw_route(destination, attachment_id, resource, "static"))
+
+    def vpc_peering(self, requester_vpc: str, accepter_vpc: str, *, status: str = "active",
+                    accepter_owner: str | None = None, accepter_cidr: str | None = None,
+                    accepter_region: str | None = None) -> str:
+        """A peering connection; a peer VPC of another account (or region): its owner and
+        CIDR."""
+        peering_id = self._id("pcx")
+
+        def side(vpc_id: str, owner: str | None, cidr: str | None, region: str | None) -> dict:
+            block = cidr or self._indexed(self._vpc_index, vpc_id, self.vpcs,
+                                          "VpcId")["CidrBlock"]
+            return {"VpcId": vpc_id, "OwnerId": owner or self.account_id, "CidrBlock": block,
+                    "CidrBlockSet": [{"CidrBlock": block}], "Region": region or self.region}
+
+        self.vpc_peering_connections.append({
+            "VpcPeeringConnectionId": peering_id,
+            "RequesterVpcInfo": side(requester_vpc, None, None, None),
+            "AccepterVpcInfo": side(accepter_vpc, accepter_owner, accepter_cidr,
+                                    accepter_region),
+            "Status": {"Code": status, "Message": status}})
+        return peering_id
 
     # --- instances ------------------------------------------------------------------------
 
@@ -844,6 +973,17 @@ class EstateBuilder:
             "network_acls": {"NetworkAcls": self.network_acls},
             "vpc_endpoints": {"VpcEndpoints": self.vpc_endpoints},
             "network_interfaces": {"NetworkInterfaces": self.network_interfaces},
+            "transit_gateways": {"TransitGateways": self.transit_gateways},
+            "transit_gateway_attachments": {
+                "TransitGatewayAttachments": self.transit_gateway_attachments},
+            "transit_gateway_vpc_attachments": {
+                "TransitGatewayVpcAttachments": self.transit_gateway_vpc_attachments},
+            "transit_gateway_route_tables": {
+                "TransitGatewayRouteTables": self.transit_gateway_route_tables},
+            "transit_gateway_routes": [{"TransitGatewayRouteTableId": table_id, "Routes": routes}
+                                       for table_id, routes
+                                       in self.transit_gateway_routes.items()],
+            "vpc_peering_connections": {"VpcPeeringConnections": self.vpc_peering_connections},
             # Every managed policy is listed in the bulk answer: GetPolicy is never needed.
             "iam_authorization": {"RoleDetailList": self._role_details(),
                                   "Policies": list(self.managed_policies.values())},
@@ -860,7 +1000,13 @@ class EstateBuilder:
         return RawRegion(self.region, self.account_id, answers, errors)
 
     def write(self, directory: str | Path, captured_at: str | None = None) -> Path:
-        from auditor.sources.snapshot import write_snapshot
+        return write_regions(directory, [self], captured_at)
 
-        write_snapshot(directory, [self.raw()], captured_at)
-        return Path(directory)
+
+def write_regions(directory: str | Path, builders: Sequence[EstateBuilder],
+                  captured_at: str | None = None) -> Path:
+    """One snapshot of several regions (builders of one account, see ``another_region``)."""
+    from auditor.sources.snapshot import write_snapshot
+
+    write_snapshot(directory, [builder.raw() for builder in builders], captured_at)
+    return Path(directory)

@@ -251,3 +251,40 @@ def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
                 b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
             samples.setdefault(kind, instance)
     return b, samples
+
+
+def build_hub_and_spoke(size: Size, region: str = "eu-west-1") -> tuple[EstateBuilder, str]:
+    """The hub-and-spoke variant: ``size.instances`` instances in ``size.vpcs`` spoke VPCs
+    (three zones each) behind two transit gateways, each with a hub VPC holding a central NAT
+    gateway and central interface endpoints (builders/hub_and_spoke.py). One spoke in ten is not
+    propagated to its hub's gateway route table (the replies have no way back), one in ten has
+    an attachment subnet in one zone only; a tenth of the instances wear a group that blocks
+    the agent. Returns the builder and one working instance's id."""
+    from builders.hub_and_spoke import add_spoke, build_hub, spoke_cidrs
+
+    b = EstateBuilder(region=region, account_id="111122223333")
+    for number in range(7):
+        b.role(f"role-{number}", attached=["AmazonSSMManagedInstanceCore"])
+        b.instance_profile(f"role-{number}", [f"role-{number}"])
+    hubs = [build_hub(b, "10.100.0.0/16", "abc"), build_hub(b, "172.16.0.0/16", "abc")]
+    sample = ""
+    for v, cidr in enumerate(spoke_cidrs(size.vpcs)):
+        spoke = add_spoke(b, hubs[v % 2], cidr, "abc", propagate=v % 10 != 7,
+                          attachment_zones="a" if v % 10 == 3 else "abc")
+        app = b.security_group(spoke.vpc, "app")
+        https_only = b.security_group(spoke.vpc, "https-only",
+                                      egress=[("tcp", 443, 443, "0.0.0.0/0")])
+        locked = b.security_group(spoke.vpc, "locked-down", egress=[("tcp", 5432, 5432, cidr)])
+        for i in range(_share(size.instances, size.vpcs, v)):
+            subnet = spoke.app_subnets[i % len(spoke.app_subnets)]
+            groups = [locked] if i % 10 == 9 else [https_only] if i % 3 == 1 else [app]
+            instance = b.instance(
+                subnet, groups, name=f"spoke-{v}-{i}",
+                state="stopped" if i % 25 == 24 else "running",
+                platform="windows" if i % 15 == 7 else None,
+                instance_profile=None if i % 30 == 29 else f"role-{v % 7}")
+            if i % 30 != 29:
+                b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
+            if not sample and i % 10 < 9 and v % 10 not in (3, 7):
+                sample = instance
+    return b, sample

@@ -26,6 +26,11 @@ What it does, in order:
 worst case for the prover, which proves instances alike in subnet, groups, platform and public
 IP only once.
 
+The hub-and-spoke variant (measured too, unless ``--skip-hub-and-spoke``): the same number of
+instances in 200 spoke VPCs (20 with ``--quick``) behind two transit gateways, each with a hub
+VPC holding a central NAT gateway and central interface endpoints
+(``fleet_estate.build_hub_and_spoke``); every path crosses a transit gateway both ways.
+
 Everything is printed as Markdown tables. Exit status: 0 when every target is met and the call
 counts hold, 1 otherwise.
 """
@@ -61,6 +66,7 @@ from builders.fleet_estate import (  # noqa: E402
     QUICK,
     Size,
     build_estate,
+    build_hub_and_spoke,
 )
 
 DEMO_ESTATE = ROOT / "demo" / "estate"
@@ -391,6 +397,7 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
             # The layout of the live-source tests: IGW, NAT, endpoint, SG and prefix-list
             # references, a custom ACL, DHCP options.
             layout = build_layout(ec2, instances=0, subnet_prefix=21)  # room for 500
+            add_shared_network(ec2, layout.vpc_id)
             launched = 0
             for wanted in counts:
                 run_instances(ec2, layout, wanted - launched)
@@ -410,6 +417,27 @@ def count_live_calls(counts: tuple[int, int]) -> list[LiveCount]:
     finally:
         server.stop()
     return results
+
+
+def add_shared_network(ec2: Any, vpc_id: str) -> None:
+    """A hub VPC joined to the layout's VPC by a transit gateway (two route tables) and by a
+    peering connection: the calls beyond the VPC are counted with something to read (one
+    ``SearchTransitGatewayRoutes`` per gateway route table, whatever the instances)."""
+    hub = ec2.create_vpc(CidrBlock="10.100.0.0/16")["Vpc"]["VpcId"]
+    hub_subnet = ec2.create_subnet(VpcId=hub, CidrBlock="10.100.0.0/28",
+                                   AvailabilityZone=f"{LIVE_REGION}b")["Subnet"]["SubnetId"]
+    spoke_subnet = ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc_id]}]
+                                        )["Subnets"][0]["SubnetId"]
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    tables = [ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)
+              ["TransitGatewayRouteTable"]["TransitGatewayRouteTableId"] for _ in range(2)]
+    for vpc, subnet, table in ((hub, hub_subnet, tables[0]), (vpc_id, spoke_subnet, tables[1])):
+        attachment = ec2.create_transit_gateway_vpc_attachment(
+            TransitGatewayId=tgw, VpcId=vpc, SubnetIds=[subnet],
+        )["TransitGatewayVpcAttachment"]["TransitGatewayAttachmentId"]
+        ec2.associate_transit_gateway_route_table(TransitGatewayRouteTableId=table,
+                                                  TransitGatewayAttachmentId=attachment)
+    ec2.create_vpc_peering_connection(VpcId=vpc_id, PeerVpcId=hub)
 
 
 def paginated_operations() -> set[str]:
@@ -606,6 +634,12 @@ def _demo_instance() -> str:
     return instances[0]["InstanceId"]
 
 
+def _demo_instance_count() -> int:
+    return sum(len(reservation["Instances"])
+               for answer in DEMO_ESTATE.glob("*/describe-instances.json")
+               for reservation in json.loads(answer.read_text())["Reservations"])
+
+
 def _alike_classes(builder: EstateBuilder) -> int:
     """Instances the prover can share proofs between are alike in these."""
     return len({(i["SubnetId"], tuple(g["GroupId"] for g in i["SecurityGroups"]),
@@ -624,9 +658,25 @@ def prepare_snapshot(size: Size, snapshot: Path, unshared: bool) -> tuple[str, l
                                                                          unshared=unshared))
     _, write_seconds = _timed(f"writing the snapshot to {snapshot}",
                               lambda: builder.write(snapshot))
+    return (samples.get("nat-and-endpoints", next(iter(samples.values()))),
+            _estate_rows(builder, "Estate", build_seconds, write_seconds, snapshot))
+
+
+def prepare_hub_and_spoke(size: Size, snapshot: Path) -> tuple[str, list[str]]:
+    (builder, sample), build_seconds = _timed(
+        f"building {size.instances:,} instances behind transit gateways",
+        lambda: build_hub_and_spoke(size))
+    _, write_seconds = _timed(f"writing the snapshot to {snapshot}",
+                              lambda: builder.write(snapshot))
+    return sample, _estate_rows(builder, "Hub-and-spoke estate", build_seconds, write_seconds,
+                                snapshot)
+
+
+def _estate_rows(builder: EstateBuilder, title: str, build_seconds: float,
+                 write_seconds: float, snapshot: Path) -> list[str]:
     custom_nacls = sum(not nacl["IsDefault"] for nacl in builder.network_acls)
-    return samples.get("nat-and-endpoints", next(iter(samples.values()))), [
-        "| Estate | Count |", "|---|---:|",
+    return [
+        f"| {title} | Count |", "|---|---:|",
         f"| Instances | {len(builder.reservations):,} |",
         f"| Subnets | {len(builder.subnets):,} |",
         f"| VPCs | {len(builder.vpcs):,} |",
@@ -635,6 +685,9 @@ def prepare_snapshot(size: Size, snapshot: Path, unshared: bool) -> tuple[str, l
         f"| Network ACLs (custom) | {len(builder.network_acls):,} ({custom_nacls:,}) |",
         f"| NAT gateways | {len(builder.nat_gateways):,} |",
         f"| Interface endpoints | {len(builder.vpc_endpoints):,} |",
+        f"| Transit gateways (attachments, route tables) | {len(builder.transit_gateways):,} "
+        f"({len(builder.transit_gateway_attachments):,}, "
+        f"{len(builder.transit_gateway_route_tables):,}) |",
         f"| Distinct (subnet, groups, platform, public IP) | {_alike_classes(builder):,} |",
         f"| Build / write time | {build_seconds:.1f} s / {write_seconds:.1f} s |",
         f"| Snapshot size | {_size_text(_directory_size(snapshot))} |",
@@ -663,6 +716,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the HTML report's figures (render times, pages in Chromium)")
     parser.add_argument("--skip-browser", action="store_true",
                         help="measure the HTML report without opening it in Chromium")
+    parser.add_argument("--skip-hub-and-spoke", action="store_true",
+                        help="skip the hub-and-spoke variant")
     args = parser.parse_args(argv)
     size = QUICK if args.quick else FULL
     failures: list[str] = []
@@ -671,6 +726,10 @@ def main(argv: list[str] | None = None) -> int:
         work = Path(temp)
         snapshot = args.keep or work / "snapshot"
         fleet_instance, estate_lines = prepare_snapshot(size, snapshot, args.unshared)
+        hub_snapshot = work / "hub-and-spoke"
+        if not args.skip_hub_and_spoke:
+            spoke_instance, hub_lines = prepare_hub_and_spoke(size, hub_snapshot)
+            estate_lines += ["", *hub_lines]
 
         scenarios = [
             Scenario(f"Fleet `--all` ({size.instances:,} instances, sessions encrypted "
@@ -697,6 +756,17 @@ def main(argv: list[str] | None = None) -> int:
                       str(work / "plan.json")],
                      wall_target=15.0, rss_target=1024 * MiB, expect_instances=size.instances),
         ]
+        if not args.skip_hub_and_spoke:
+            scenarios += [
+                Scenario(f"Hub-and-spoke fleet `--all` ({size.instances:,} instances, "
+                         f"{size.vpcs} spokes)",
+                         ["--all", "--snapshot", str(hub_snapshot), "--format", "json"],
+                         wall_target=4.0, rss_target=1024 * MiB,
+                         expect_instances=size.instances),
+                # The spoke's VPC and the hub's: what its gateway leads to is read too.
+                Scenario("One `--instance` of the hub-and-spoke snapshot",
+                         ["--instance", spoke_instance, "--snapshot", str(hub_snapshot),
+                          "--format", "json"], wall_target=1.0, expect_instances=1)]
         run_cli(scenarios[4].args, work / "warm-up.json", work / "bytecode")  # compile once
         for scenario in scenarios:
             print(f"measuring {scenario.name}", file=sys.stderr)
@@ -716,7 +786,7 @@ def main(argv: list[str] | None = None) -> int:
             pages: list[PageTiming] | str = "--skip-browser"
             if not args.skip_browser:
                 pages, _ = _timed("opening the pages in headless Chromium", lambda: measure_pages(
-                    [("demo page (26 instances)", demo_page),
+                    [(f"demo page ({_demo_instance_count()} instances)", demo_page),
                      (f"fleet page ({size.instances:,} instances)", fleet_page)],
                     max(1, min(args.repeat, 3))))
             html_lines, missed = html_table(scenarios[0], scenarios[1], rendered,

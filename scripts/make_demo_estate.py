@@ -11,14 +11,15 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from builders.demo_estate import DEFAULT_OUT, write
+from builders.demo_estate import CAPTURED_AT, DEFAULT_OUT, build_regions
+from builders.estate_builder import write_regions
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     args = parser.parse_args()
-    write(args.out)
+    write_regions(args.out, build_regions(), CAPTURED_AT)
     print(f"demo estate written to {args.out}")
 
 

@@ -1,7 +1,7 @@
 """A plan's stacks, added to a CDK app: one EndpointsStack per (region, VPC) entry, one
-InstanceRoleStack for IAM (in the plan's first region), one SecurityGroupRulesStack and one
-NaclEntriesStack per region; a stack with nothing to deploy is not created. cdk-nag checks them
-all."""
+InstanceRoleStack for IAM (in the plan's first region), one SecurityGroupRulesStack, one
+NaclEntriesStack and one RoutesStack per region; a stack with nothing to deploy is not created.
+cdk-nag checks them all."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from stacks.endpoints import EndpointsStack
 from stacks.instance_role import InstanceRoleStack
 from stacks.nacl_entries import NaclEntriesStack
 from stacks.nag import add_nag_checks
+from stacks.routes import RoutesStack
 from stacks.security_group_rules import SecurityGroupRulesStack
 
 # Context value -synthesizer- chosen with `-c synthesizer=...`.
@@ -63,6 +64,10 @@ def add_remediation_stacks(app: cdk.App, plan: Plan,
     for region in _regions_of(plan.nacl_entries):
         stacks.append(NaclEntriesStack(
             app, region, [e for e in plan.nacl_entries if e.region == region],
+            account=account, synthesizer=make_synthesizer()))
+    for region in _regions_of(plan.routes):
+        stacks.append(RoutesStack(
+            app, region, [e for e in plan.routes if e.region == region],
             account=account, synthesizer=make_synthesizer()))
     add_nag_checks(app)
     return stacks

@@ -23,7 +23,9 @@ DEMO_INSTANCES = sum(len(reservation["Instances"])
                      for reservation in json.loads(answer.read_text())["Reservations"])
 LOCKED_DOWN = "i-00000000000000017"  # SG_EGRESS_BLOCKS on all three services
 IMDS_OFF = "i-0000000000000001a"  # IMDS_DISABLED: a command for this very instance
-VIA_TGW = "i-0000000000000006d"  # UNMODELED_HOP: undecided
+VIA_TGW = "i-0000000000000006d"  # DATA_UNAVAILABLE (another account's gateway): undecided
+CENTRAL_EGRESS = "i-00000000000001027"  # eu-central-1: out by the hub's NAT gateway
+PEERED = "i-00000000000001085"  # eu-central-1: PEERING_NOT_TRANSITIVE
 HEALTHY = "i-0000000000000000d"
 # Markup, a script, an attribute break-out, the end of a <noscript> and of a JSON block, line
 # separators: a Name tag (or a role or policy name) may hold anything.

@@ -188,21 +188,9 @@ class MotoVpc:
                 SecurityGroupIds=[group_id], PrivateDnsEnabled=private_dns,
                 **extra)["VpcEndpoint"]
             for eni_id in endpoint["NetworkInterfaceIds"]:
-                self._place_endpoint_eni(eni_id, group_id)
+                place_endpoint_eni(self.ec2, eni_id, group_id)
             created[service] = endpoint["VpcEndpointId"]
         return created
-
-    def _place_endpoint_eni(self, eni_id: str, group_id: str) -> None:
-        # moto gap: the ENI of an interface endpoint gets a random 10.x.x.x address, mostly
-        # outside its subnet and the VPC (so no local route reaches it), and the VPC's default
-        # SG. AWS gives it an address of its subnet and the endpoint's groups: set both, the
-        # groups through the API, the address on moto's backend object.
-        self.ec2.modify_network_interface_attribute(NetworkInterfaceId=eni_id, Groups=[group_id])
-        eni = backend().get_network_interface(eni_id)
-        cidr = ip_network(eni.subnet.cidr_block)
-        address = str(cidr.network_address + 200 + len(backend().enis) % 50)
-        eni.private_ip_address = address
-        eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
 
     # --- Instances ----------------------------------------------------------------------------
 
@@ -225,6 +213,19 @@ class MotoVpc:
 
 
 # --- States the EC2 API of moto cannot produce -----------------------------------------------
+
+
+def place_endpoint_eni(ec2: Any, eni_id: str, group_id: str) -> None:
+    # moto gap: the ENI of an interface endpoint gets a random 10.x.x.x address, mostly
+    # outside its subnet and the VPC (so no local route reaches it), and the VPC's default
+    # SG. AWS gives it an address of its subnet and the endpoint's groups: set both, the
+    # groups through the API, the address on moto's backend object.
+    ec2.modify_network_interface_attribute(NetworkInterfaceId=eni_id, Groups=[group_id])
+    eni = backend().get_network_interface(eni_id)
+    cidr = ip_network(eni.subnet.cidr_block)
+    address = str(cidr.network_address + 200 + len(backend().enis) % 50)
+    eni.private_ip_address = address
+    eni.private_ip_addresses = [{"Primary": True, "PrivateIpAddress": address}]
 
 
 def seed_nat_gateway_state(nat_id: str, state: str) -> None:

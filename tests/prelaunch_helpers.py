@@ -49,18 +49,26 @@ def isolated_template() -> dict[str, Any]:
             "SsmEndpoint": _endpoint("ssm"),
             "SsmMessagesEndpoint": _endpoint("ssmmessages"),
             "Ec2MessagesEndpoint": _endpoint("ec2messages"),
-            "AppRole": {"Type": "AWS::IAM::Role", "Properties": {
-                "AssumeRolePolicyDocument": EC2_TRUST, "ManagedPolicyArns": [CORE_POLICY_ARN]}},
-            "AppProfile": {"Type": "AWS::IAM::InstanceProfile", "Properties": {
-                "Roles": [{"Ref": "AppRole"}]}},
-            "App": {"Type": "AWS::EC2::Instance", "Properties": {
-                "ImageId": "ami-0123456789abcdef0", "InstanceType": "t3.micro",
-                "SubnetId": {"Ref": "AppSubnet"},
-                "SecurityGroupIds": [{"Fn::GetAtt": ["AppSg", "GroupId"]}],
-                "IamInstanceProfile": {"Ref": "AppProfile"},
-                "MetadataOptions": {"HttpTokens": "required"}}},
+            **app_instance("AppSubnet"),
         },
     })
+
+
+def app_instance(subnet: str) -> dict[str, Any]:
+    """``App``, an instance in ``subnet`` wearing ``AppSg``, with ``AppProfile`` and
+    ``AppRole`` (AmazonSSMManagedInstanceCore)."""
+    return {
+        "AppRole": {"Type": "AWS::IAM::Role", "Properties": {
+            "AssumeRolePolicyDocument": EC2_TRUST, "ManagedPolicyArns": [CORE_POLICY_ARN]}},
+        "AppProfile": {"Type": "AWS::IAM::InstanceProfile", "Properties": {
+            "Roles": [{"Ref": "AppRole"}]}},
+        "App": {"Type": "AWS::EC2::Instance", "Properties": {
+            "ImageId": "ami-0123456789abcdef0", "InstanceType": "t3.micro",
+            "SubnetId": {"Ref": subnet},
+            "SecurityGroupIds": [{"Fn::GetAtt": ["AppSg", "GroupId"]}],
+            "IamInstanceProfile": {"Ref": "AppProfile"},
+            "MetadataOptions": {"HttpTokens": "required"}}},
+    }
 
 
 def write(tmp_path: Path, template: dict[str, Any], name: str = "template.json") -> Path:

@@ -20,6 +20,10 @@ APP_SG = "sg-0123456789abcdef3"
 PEER_SG = "sg-0123456789abcdef4"
 ACL = "acl-0123456789abcdef5"
 ROUTE_TABLE = "rtb-0123456789abcdef6"
+TGW = "tgw-0123456789abcdef7"
+TGW_TABLE = "tgw-rtb-0123456789abcdef8"
+SPOKE_ATTACHMENT = "tgw-attach-0123456789abcdef9"
+PEERING = "pcx-0123456789abcdefa"
 INSTANCES = ("i-0123456789abcde01", "i-0123456789abcde02", "i-0123456789abcde03",
              "i-0123456789abcde04", "i-0123456789abcde05")
 
@@ -31,7 +35,7 @@ def fix(instance_id: str, code: str, resource_id: str | None = None) -> dict[str
 def empty_plan() -> dict[str, Any]:
     return {"schema_version": SCHEMA_VERSION, "kind": KIND, "generated_by": "tests",
             "account_id": ACCOUNT, "regions": [REGION], "instances": [], "endpoints": [],
-            "security_group_rules": [], "nacl_entries": [], "instance_roles": [],
+            "security_group_rules": [], "nacl_entries": [], "routes": [], "instance_roles": [],
             "role_policies": [], "manual_steps": []}
 
 
@@ -71,6 +75,28 @@ def nacl_entry(egress: bool = True, **changes: Any) -> dict[str, Any]:
         "fixes": [fix(INSTANCES[2], "NACL_BLOCKS", ACL)]}
     entry.update(changes)
     return entry
+
+
+def route(**changes: Any) -> dict[str, Any]:
+    """A return route in a hub subnet's table, to the transit gateway."""
+    entry = {
+        "id": f"route-{ROUTE_TABLE}-10.1.0.0-16", "region": REGION,
+        "route_table_id": ROUTE_TABLE, "destination_cidr": "10.1.0.0/16",
+        "transit_gateway_id": TGW, "vpc_peering_connection_id": None,
+        "transit_gateway_attachment_id": None,
+        "reason": "the endpoint subnet has no route back to the spoke",
+        "fixes": [fix(INSTANCES[0], "RETURN_ROUTE_MISSING", ROUTE_TABLE)]}
+    entry.update(changes)
+    return entry
+
+
+def gateway_route(**changes: Any) -> dict[str, Any]:
+    """A route in the hub's transit gateway route table, back to the spoke's attachment."""
+    return route(**{
+        "id": f"tgw-route-{TGW_TABLE}-10.1.0.0-16", "route_table_id": TGW_TABLE,
+        "transit_gateway_id": None, "transit_gateway_attachment_id": SPOKE_ATTACHMENT,
+        "reason": "the hub's gateway route table has no route back to the spoke",
+        "fixes": [fix(INSTANCES[0], "RETURN_ROUTE_MISSING", TGW_TABLE)], **changes})
 
 
 def instance_role(**changes: Any) -> dict[str, Any]:
@@ -117,6 +143,7 @@ def full_plan() -> dict[str, Any]:
     plan["endpoints"] = [endpoints_entry()]
     plan["security_group_rules"] = [sg_rule("egress")]
     plan["nacl_entries"] = [nacl_entry(True), nacl_entry(False)]
+    plan["routes"] = [route(), gateway_route()]
     plan["instance_roles"] = [instance_role()]
     plan["role_policies"] = [role_policy()]
     plan["manual_steps"] = [associate_step()]

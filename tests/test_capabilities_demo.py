@@ -30,7 +30,7 @@ def by_name(report: dict) -> dict[str, dict]:
     ("logs-denied", "fail", "ok", {"SESSION_LOG_CLOUDWATCH_DENIED"}),
     ("key-policy-denies", "fail", "ok", {"SESSION_KMS_DENIED"}),
     ("patch-perimeter", "ok", "fail", {"PATCH_S3_DENIED"}),
-    ("frankfurt-web", "fail", "ok", {"SESSION_LOG_TARGET_MISSING"}),
+    ("paris-web", "fail", "ok", {"SESSION_LOG_TARGET_MISSING"}),
     ("connection-lost-unexplained", "ok", "ok", set()),
     ("stopped-worker", "not_applicable", "not_applicable", set()),
     ("batch-no-public-ip", "fail", "fail", set()),  # the agent first: its own as warnings

@@ -51,6 +51,13 @@ CONTRACT_CODES = {
     "service_view": ("NOT_REGISTERED", "CONNECTION_LOST", "AGENT_OUTDATED"),
 }
 ALL_CONTRACT_CODES = tuple(code for codes in CONTRACT_CODES.values() for code in codes)
+# CONTRACT.md section 8 (beyond the VPC), with the category and severity they are given.
+SHARED_NETWORK_CODES = {
+    "TGW_ROUTE_MISSING": ("network", "error"),
+    "TGW_BLACKHOLE_ROUTE": ("network", "error"),
+    "PEERING_ROUTE_MISSING": ("network", "error"),
+    "RETURN_ROUTE_MISSING": ("network", "error"),
+}
 
 # Project additions, with the category and severity the brief fixes for them.
 PROJECT_CODES = {
@@ -60,6 +67,10 @@ PROJECT_CODES = {
     "ENDPOINT_PARTIALLY_REACHABLE": ("network", "warning"),
     "NO_DNS_SERVER": ("dns", "error"),
     "TEMPLATE_VALUE_UNRESOLVED": ("data", "warning"),
+    "TGW_ATTACHMENT_NOT_AVAILABLE": ("network", "error"),
+    "TGW_ATTACHMENT_NOT_IN_AZ": ("network", "error"),
+    "PEERING_NOT_TRANSITIVE": ("network", "error"),
+    **SHARED_NETWORK_CODES,
 }
 # Contract section 7 (beyond registration), and the project's additions beside them.
 CAPABILITY_CODES = {
@@ -100,7 +111,8 @@ CONTRACT_LABELS = {
 CATEGORIES = {"network", "dns", "metadata", "credentials", "permissions", "service_view", "data",
               "session_manager", "patching"}
 SEVERITIES = {"error", "warning", "info"}
-STACKS = {"EndpointsStack", "InstanceRoleStack", "SecurityGroupRulesStack", "NaclEntriesStack"}
+STACKS = {"EndpointsStack", "InstanceRoleStack", "SecurityGroupRulesStack", "NaclEntriesStack",
+          "RoutesStack"}
 
 KINDS = list(CATALOGUE.values())
 IDS = list(CATALOGUE)

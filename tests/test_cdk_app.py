@@ -140,7 +140,8 @@ def test_good_plan_synthesizes_and_prints_the_manual_steps(tmp_path: Path) -> No
     assert templates_in(tmp_path / "out") == sorted(
         f"{name}.template.json" for name in (
             f"SsmAuditor-Endpoints-{plans.VPC}", "SsmAuditor-InstanceRole",
-            "SsmAuditor-NaclEntries-eu-west-1", "SsmAuditor-SecurityGroupRules-eu-west-1"))
+            "SsmAuditor-NaclEntries-eu-west-1", "SsmAuditor-Routes-eu-west-1",
+            "SsmAuditor-SecurityGroupRules-eu-west-1"))
     assert "after `cdk deploy`, run these steps" in result.stderr
     assert plans.associate_step()["command"] in result.stderr
     # The plan travels with the stacks, for `python -m auditor --verify-plan cdk.out`.
@@ -181,7 +182,7 @@ def test_pinned_cdk_cli_synthesizes_a_plan_offline(tmp_path: Path) -> None:
 
     assert result.returncode == 0, result.stderr
     assert "Successfully synthesized" in result.stderr + result.stdout
-    assert len(templates_in(out)) == 4
+    assert len(templates_in(out)) == 5
     template = json.loads((out / "SsmAuditor-InstanceRole.template.json").read_text())
     assert template["Resources"] and template["Metadata"]["SsmAuditor"]["instances_fixed"]
     version = subprocess.run([str(CDK), "--version"], env=offline_environment(tmp_path),

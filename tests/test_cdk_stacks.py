@@ -34,7 +34,7 @@ def full() -> dict:
 
 def test_full_plan_gives_one_stack_per_kind_with_the_plans_environment(full) -> None:
     assert sorted(full) == ["SsmAuditor-Endpoints-" + plans.VPC, "SsmAuditor-InstanceRole",
-                            f"SsmAuditor-NaclEntries-{REGION}",
+                            f"SsmAuditor-NaclEntries-{REGION}", f"SsmAuditor-Routes-{REGION}",
                             f"SsmAuditor-SecurityGroupRules-{REGION}"]
 
 
@@ -233,6 +233,44 @@ def test_nacl_entry_refused_in_one_line(changes: dict, words: tuple[str, ...]) -
         assert word in str(raised.value)
 
 
+# --- RoutesStack -------------------------------------------------------------------------------
+
+
+def test_routes_in_a_vpc_table_and_in_a_transit_gateway_table(full) -> None:
+    template = only(full, "SsmAuditor-Routes-")
+
+    assert resources(template, "AWS::EC2::Route") == [{
+        "RouteTableId": plans.ROUTE_TABLE, "DestinationCidrBlock": "10.1.0.0/16",
+        "TransitGatewayId": plans.TGW}]
+    assert resources(template, "AWS::EC2::TransitGatewayRoute") == [{
+        "TransitGatewayRouteTableId": plans.TGW_TABLE, "DestinationCidrBlock": "10.1.0.0/16",
+        "TransitGatewayAttachmentId": plans.SPOKE_ATTACHMENT}]
+
+
+def test_route_to_a_peering_connection() -> None:
+    entry = plans.route(transit_gateway_id=None, vpc_peering_connection_id=plans.PEERING)
+    template = only(synth(plan_with(routes=[entry])), "SsmAuditor-Routes-")
+
+    [resource] = resources(template, "AWS::EC2::Route")
+    assert resource["VpcPeeringConnectionId"] == plans.PEERING
+    assert "TransitGatewayId" not in resource
+
+
+@pytest.mark.parametrize(("entry", "words"), [
+    (plans.route(destination_cidr="0.0.0.0/0"), ("refuses 0.0.0.0/0",)),
+    (plans.route(vpc_peering_connection_id=plans.PEERING), ("exactly one of",)),
+    (plans.route(transit_gateway_id=None, transit_gateway_attachment_id=plans.SPOKE_ATTACHMENT),
+     ("transit gateway route table",)),
+    (plans.route(destination_cidr="10.1.0.0/33"), ("not an IPv4 CIDR",)),
+], ids=["internet", "two-targets", "attachment-in-a-vpc-table", "not-a-cidr"])
+def test_route_refused_in_one_line(entry: dict, words: tuple[str, ...]) -> None:
+    with pytest.raises(UsageError) as raised:
+        synth(plan_with(routes=[entry]))
+    assert "\n" not in str(raised.value)
+    for word in words:
+        assert word in str(raised.value)
+
+
 # --- InstanceRoleStack -------------------------------------------------------------------------
 
 
@@ -302,7 +340,7 @@ def test_same_plan_gives_byte_identical_templates(tmp_path) -> None:
     synth(plans.full_plan(), tmp_path / "two")
 
     first = sorted((tmp_path / "one").glob("*.template.json"))
-    assert len(first) == 4
+    assert len(first) == 5
     for path in first:
         assert path.read_bytes() == (tmp_path / "two" / path.name).read_bytes()
 
@@ -388,10 +426,15 @@ def test_the_planners_plan_for_the_demo_estate_synthesizes_and_passes_cdk_nag(
 
     templates = synth(plan, tmp_path / "out")  # cdk-nag runs: a finding would fail here
 
+    # The hub-and-spoke region's plan adds a route back (RoutesStack) and the entry that lets
+    # an attachment subnet's replies out (NaclEntriesStack).
     assert sorted(templates) == sorted(
         [f"SsmAuditor-Endpoints-{entry['vpc_id']}" for entry in plan["endpoints"]]
         + ["SsmAuditor-InstanceRole", "SsmAuditor-SecurityGroupRules-eu-west-1",
-           "SsmAuditor-NaclEntries-eu-west-1"])
+           "SsmAuditor-NaclEntries-eu-west-1", "SsmAuditor-NaclEntries-eu-central-1",
+           "SsmAuditor-Routes-eu-central-1"])
+    assert [(route["route_table_id"].startswith("tgw-rtb-"), route["destination_cidr"])
+            for route in plan["routes"]] == [(True, "10.4.0.0/16")]
     # Session Manager and patching: kms and logs endpoints, an S3 gateway, the role statements
     # with their acknowledged wildcards (cdk-nag passed above).
     endpoints = {name: set(template.to_json()["Resources"])

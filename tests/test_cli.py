@@ -84,7 +84,8 @@ def test_demo_report_follows_the_contract(capsys):
     ("nat-failed", "not_manageable", {"NAT_GATEWAY_NOT_AVAILABLE", "CONNECTION_LOST"}),
     ("blackhole-route", "not_manageable", {"BLACKHOLE_ROUTE", "CONNECTION_LOST"}),
     ("endpoint-sg-blocks", "not_manageable", {"ENDPOINT_SG_INGRESS_BLOCKS", "CONNECTION_LOST"}),
-    ("via-transit-gateway", "unknown", {"UNMODELED_HOP"}),
+    # A transit gateway another account shares: its route tables are that account's.
+    ("via-transit-gateway", "unknown", {"DATA_UNAVAILABLE"}),
     ("custom-dns-servers", "unknown", {"CUSTOM_DNS_SERVERS"}),
     ("no-instance-profile", "not_manageable",
      {"NO_INSTANCE_PROFILE", "DHMC_DISABLED", "NOT_REGISTERED"}),
@@ -97,6 +98,19 @@ def test_demo_report_follows_the_contract(capsys):
      {"PERMISSIONS_BOUNDARY_DENIES", "DHMC_DISABLED", "NOT_REGISTERED"}),
     ("org-condition", "unknown", {"CONDITION_NOT_EVALUATED"}),
     ("connection-lost-unexplained", "manageable", {"CONNECTION_LOST"}),
+    # The hub-and-spoke region (eu-central-1).
+    ("spoke-central-egress", "manageable", set()),
+    ("spoke-central-egress-zone-b", "manageable", set()),
+    ("spoke-quarantined-table", "not_manageable", {"TGW_ROUTE_MISSING", "CONNECTION_LOST"}),
+    ("spoke-old-egress-blackhole", "not_manageable", {"TGW_BLACKHOLE_ROUTE", "CONNECTION_LOST"}),
+    ("spoke-not-propagated", "not_manageable", {"RETURN_ROUTE_MISSING", "CONNECTION_LOST"}),
+    ("spoke-zone-without-attachment", "not_manageable",
+     {"TGW_ATTACHMENT_NOT_IN_AZ", "CONNECTION_LOST"}),
+    ("spoke-attachment-pending", "not_manageable",
+     {"TGW_ATTACHMENT_NOT_AVAILABLE", "CONNECTION_LOST"}),
+    ("spoke-attachment-acl", "not_manageable", {"NACL_BLOCKS", "CONNECTION_LOST"}),
+    ("peered-with-hub", "not_manageable", {"PEERING_NOT_TRANSITIVE", "CONNECTION_LOST"}),
+    ("spoke-on-premises-egress", "unknown", {"UNMODELED_HOP"}),
 ])
 def test_demo_instances_get_their_verdicts(capsys, name, verdict, codes):
     _, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))

@@ -22,11 +22,13 @@ from auditor.reports.html_markup import anchor
 from builders import headless_chromium
 from builders.headless_chromium import Browser, PageLoad, decode_png, file_url
 from tests.html_reports import (
+    CENTRAL_EGRESS,
     DEMO_INSTANCES,
     EXTRA_HOPS,
     HOSTILE,
     IMDS_OFF,
     LOCKED_DOWN,
+    PEERED,
     VIA_TGW,
     demo_audit,
     fleet_audit,
@@ -143,8 +145,8 @@ def test_filters_and_sorting(browser, demo_page):
             return document.querySelectorAll('#instance-table tbody tr:not([hidden])').length;
         }})()""")
 
-    assert shown("v", "unknown") == 3
-    assert shown("code", "NACL_BLOCKS") == 1
+    assert shown("v", "unknown") == 4
+    assert shown("code", "NACL_BLOCKS") == 2  # one in each region
     assert shown("name", "nat-") == 2
     assert shown("vpc", "vpc-0000000000000003a") == 3
     assert shown("subnet", "subnet-00000000000000005") == 4
@@ -212,11 +214,50 @@ def test_hop_steps_of_the_shared_networks_and_unknown_ones_are_drawn(browser, tm
         '#{anchor(LOCKED_DOWN)} .dg g.node')].map(n => [n.querySelector('.kind').textContent,
         n.querySelector('.rid').textContent, n.getAttribute('class')])""")
     kinds = {rid: (kind, cls) for kind, rid, cls in nodes}
-    assert kinds["tgw-rtb-0abc"] == ("transit gateway", "node g")
+    assert kinds["tgw-rtb-0abc"] == ("transit gateway route table", "node g")
     assert kinds["pcx-0abc"] == ("peering connection", "node a")
     assert kinds["Z0123"] == ("hosted zone", "node g")
     assert kinds["thing-1"] == ("some future step", "node r")  # its own name, drawn
     assert {hop.resource_id for hop in EXTRA_HOPS} <= set(kinds)
+
+
+def diagram(browser: Browser, page: PageLoad, instance_id: str) -> list[list[str]]:
+    """The boxes of an instance's first diagram: [kind, resource id, class, state text]."""
+    return settle(browser, page, f"""[...document.querySelector(
+        '#{anchor(instance_id)} .dg svg').querySelectorAll('g.node')].map(n => [
+        n.querySelector('.kind').textContent, n.querySelector('.rid').textContent,
+        n.getAttribute('class'), n.querySelector('.state').textContent])""")
+
+
+def test_a_path_through_a_transit_gateway_is_drawn_hop_by_hop(browser, demo_page):
+    """The demo's spoke that leaves by the hub's NAT gateway: each box names its resource, in
+    the order the traffic meets them, both transit gateway route tables (the way there and the
+    way back) apart; a spoke that relies on a peer's NAT gateway stops at the peering box."""
+    page = browser.open(file_url(demo_page) + f"#{anchor(CENTRAL_EGRESS)}")
+    boxes = diagram(browser, page, CENTRAL_EGRESS)
+    kinds = [kind for kind, _, _, _ in boxes]
+    assert kinds[0] == "instance"
+    assert all(cls == "node g" for _, _, cls, _ in boxes[1:]), boxes
+    wanted = ["security group", "route table", "transit gateway attachment", "network ACL",
+              "route table", "transit gateway route table", "transit gateway route table",
+              "network ACL", "route table", "NAT gateway", "network ACL", "route table",
+              "network ACL", "route table", "internet gateway"]
+    at = 0
+    for kind in kinds[1:]:  # ``wanted`` in this order (DNS boxes aside)
+        if at < len(wanted) and kind == wanted[at]:
+            at += 1
+    assert at == len(wanted), kinds
+    ids = {kind: [rid for k, rid, _, _ in boxes if k == kind] for kind in kinds}
+    assert all(rid.startswith("tgw-attach-") for rid in ids["transit gateway attachment"])
+    there, back = ids["transit gateway route table"]
+    assert there != back and there.startswith("tgw-rtb-") and back.startswith("tgw-rtb-")
+
+    page = browser.open(file_url(demo_page) + f"#{anchor(PEERED)}")
+    boxes = diagram(browser, page, PEERED)
+    deciding = [box for box in boxes if "blocks here" in box[3]]
+    assert len(deciding) == 1, boxes
+    kind, rid, cls, _ = deciding[0]
+    assert (kind, cls) == ("peering connection", "node r") and rid.startswith("pcx-")
 
 
 def test_the_fleet_page_opens_and_draws_on_demand(browser, tmp_path):

@@ -298,6 +298,10 @@ def test_organization_fields_give_tables_per_account_and_region(monkeypatch):
               "instances": 10},
              {"account_id": "444455556666", "region": "eu-west-1", "status": "ok",
               "instances": 11},
+             {"account_id": "111122223333", "region": "eu-central-1", "status": "ok",
+              "instances": 5},
+             {"account_id": "444455556666", "region": "eu-central-1", "status": "ok",
+              "instances": 5},
              {"account_id": "777788889999", "region": "us-east-1", "status": "error",
               "error": "AccessDenied: sts:AssumeRole on ssm-auditor-readonly", "instances": 0}]
     _with(monkeypatch, lambda audit: {"account_id": accounts[audit.instance.instance_id]},
@@ -309,7 +313,8 @@ def test_organization_fields_give_tables_per_account_and_region(monkeypatch):
             for row in by_unit.find("tbody").find_all("tr")}
     assert set(rows) == {(accounts[audit.instance.instance_id], audit.instance.region)
                          for audit in report.instances} | {("777788889999", "us-east-1")}
-    assert {("111122223333", "eu-west-1"), ("444455556666", "eu-west-1")} < set(rows)
+    assert {("111122223333", "eu-west-1"), ("444455556666", "eu-west-1"),
+            ("111122223333", "eu-central-1"), ("444455556666", "eu-central-1")} < set(rows)
     assert "AccessDenied" in rows[("777788889999", "us-east-1")].text()
     assert "account" in [th.attrs.get("data-col") for th in
                          root.by_id("instance-table").find("thead").find_all("th")]

@@ -293,12 +293,20 @@ def test_collect_calls_only_the_listed_read_only_operations(
     # Session Manager preferences naming a key, a bucket and a log group.
     build_organization(boto3.client("organizations", region_name=REGION))
     build_session_preferences()
+    # A transit gateway with a route table, so that every transit gateway call runs too.
+    tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
+    ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=layout.vpc_id,
+                                              SubnetIds=[layout.private_subnet])
+    ec2.create_transit_gateway_route_table(TransitGatewayId=tgw)
     operations = record_operations(monkeypatch)
 
     collect([REGION], instance_ids=layout.instance_ids if scoped else None)
 
     assert operations, "no API call was recorded"
-    assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
+    # SearchTransitGatewayRoutes is the only read of a transit gateway's routes (ec2:Search*
+    # is read-only, in AWS's ReadOnlyAccess policy).
+    assert all(name.startswith(("Describe", "Get", "List", "Search")) for name in operations), \
+        operations
     assert set(operations) <= READ_ONLY_OPERATIONS
     # Every kind was read, including the per-resource calls.
     assert set(operations) == READ_ONLY_OPERATIONS
@@ -333,6 +341,12 @@ def test_call_count_does_not_grow_with_instances(
     # that answer lacked.
     iam_calls = ("GetAccountAuthorizationDetails", "GetPolicy", "GetPolicyVersion")
     assert [with_thirty[name] for name in iam_calls] == [2, 1, 1]
+    # Without a transit gateway, one empty page of DescribeTransitGateways and of
+    # DescribeVpcPeeringConnections; the other transit gateway reads are not made.
+    assert with_one["DescribeTransitGateways"] == with_one["DescribeVpcPeeringConnections"] == 1
+    assert not any(with_one[name] for name in (
+        "DescribeTransitGatewayAttachments", "DescribeTransitGatewayVpcAttachments",
+        "DescribeTransitGatewayRouteTables", "SearchTransitGatewayRoutes"))
     assert with_thirty["DescribeInstanceInformation"] == with_thirty["GetServiceSetting"] == 1
     session = ("GetDocument", "DescribeKey", "GetKeyPolicy", "ListGrants", "GetBucketLocation",
                "GetBucketPolicy", "GetBucketEncryption", "DescribeLogGroups")

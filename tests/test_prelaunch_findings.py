@@ -179,7 +179,8 @@ CASES: list[tuple[str, Callable[[Template], Template], str, str]] = [
     ("custom-dns", _custom_dns, "unknown", "CUSTOM_DNS_SERVERS"),
     # The heartbeat refused: the agent falls back on DHMC, which a template alone cannot tell.
     ("endpoint-policy", _endpoint_policy_denies, "unknown", "ENDPOINT_POLICY_DENIES"),
-    ("transit-gateway", _transit, "unknown", "UNMODELED_HOP"),
+    # A gateway neither in the template nor read: its far side is unknown.
+    ("transit-gateway", _transit, "unknown", "DATA_UNAVAILABLE"),
     ("imds-disabled", _set("App", MetadataOptions={"HttpEndpoint": "disabled"}),
      "not_manageable", "IMDS_DISABLED"),
     ("no-profile", _drop("App", "IamInstanceProfile"), "unknown", "NO_INSTANCE_PROFILE"),

@@ -43,7 +43,14 @@ import pytest
 
 from auditor.cli import main
 from auditor.remediation.plan import Plan, load_plan
-from tests.moto_estate import REGION, SERVICES, MotoVpc, agent_role, stub_ssm
+from tests.moto_estate import (
+    REGION,
+    SERVICES,
+    MotoVpc,
+    agent_role,
+    place_endpoint_eni,
+    stub_ssm,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CDK = ROOT / "node_modules" / ".bin" / "cdk"
@@ -192,7 +199,7 @@ def place_endpoint_interfaces_in_their_subnet(vpc: MotoVpc) -> None:
     for endpoint in endpoints:
         [group] = endpoint["Groups"]
         for eni_id in endpoint["NetworkInterfaceIds"]:
-            vpc._place_endpoint_eni(eni_id, group["GroupId"])
+            place_endpoint_eni(vpc.ec2, eni_id, group["GroupId"])
 
 
 # --- 2. Rules and policies on existing resources -----------------------------------------------

@@ -195,10 +195,11 @@ PATH_CASES = [
                  "nat_gateway", "BLACKHOLE_ROUTE", None, id="route-to-nat-not-in-estate"),
     pytest.param(public_subnet([("0.0.0.0/0", "igw-0other000000000000")]), BLOCKED,
                  "internet_gateway", "BLACKHOLE_ROUTE", None, id="route-to-detached-igw"),
+    # Gateways the data does not hold (tests/test_beyond.py proves the ones it does).
     pytest.param(public_subnet([("0.0.0.0/0", "tgw-0123456789abcdef0")]), UNKNOWN,
-                 "transit_gateway", "UNMODELED_HOP", None, id="transit-gateway"),
+                 "transit_gateway", "DATA_UNAVAILABLE", None, id="transit-gateway-not-in-data"),
     pytest.param(public_subnet([("0.0.0.0/0", "pcx-0123456789abcdef0")]), UNKNOWN,
-                 "vpc_peering", "UNMODELED_HOP", None, id="peering"),
+                 "vpc_peering", "DATA_UNAVAILABLE", None, id="peering-not-in-data"),
     pytest.param(public_subnet([("0.0.0.0/0", "vgw-0123456789abcdef0")]), UNKNOWN,
                  "virtual_private_gateway", "UNMODELED_HOP", None, id="virtual-private-gateway"),
     pytest.param(public_subnet([("0.0.0.0/0", "vpce-0firewall000000000")]), UNKNOWN,
@@ -282,16 +283,16 @@ def test_public_range_to_a_transit_gateway_beside_the_igw_is_unknown_and_says_wh
     for proof in prove(builder, instance).values():
         assert (proof.status, proof.via) == (UNKNOWN, "internet_gateway+transit_gateway")
         assert [(f.code, f.severity) for f in proof.findings] == [
-            ("DESTINATION_UNCERTAIN", "warning"), ("UNMODELED_HOP", "warning")]
+            ("DESTINATION_UNCERTAIN", "warning"), ("DATA_UNAVAILABLE", "warning")]
         assert "52.0.0.0/8" in proof.findings[0].message
         assert not any(hop.decision == DENY for hop in proof.path)
 
 
 def test_unmodeled_hop_names_the_target():
-    builder, instance, _ = public_subnet([("0.0.0.0/0", "tgw-0123456789abcdef0")])()
+    builder, instance, _ = public_subnet([("0.0.0.0/0", "vgw-0123456789abcdef0")])()
     finding = prove(builder, instance)["ssm"].findings[0]
-    assert finding.resource_id == "tgw-0123456789abcdef0"
-    assert finding.details["target_kind"] == "transit_gateway"
+    assert finding.resource_id == "vgw-0123456789abcdef0"
+    assert finding.details["target_kind"] == "virtual_private_gateway"
 
 
 def test_nat_path_hops_in_order():

@@ -13,6 +13,9 @@ Nodes are resource ids carrying their model object under ``obj``. Edges carry ``
 - ``endpoint_of``     VPC -> interface endpoint
 - ``interface_of``    endpoint -> ENI
 
+Transit gateway attachments and peering connections join VPCs: a graph scoped to some VPCs
+also holds the VPCs joined to them (``model.joined_vpcs``), where their traffic may land.
+
 The prover asks the graph the questions AWS answers per packet: which table routes this
 subnet, which ACL filters it, where a route leads.
 """
@@ -30,8 +33,10 @@ from auditor.model import (
     NetworkInterface,
     RouteTable,
     Subnet,
+    TransitGatewayAttachment,
     Vpc,
     VpcEndpoint,
+    joined_vpcs,
 )
 
 
@@ -40,7 +45,16 @@ class EstateGraph:
         self.estate = estate
         self.graph = nx.DiGraph()
         self._neighbour_cache: dict[tuple[str, str], list[str]] = {}
-        wanted = set(vpc_ids) if vpc_ids is not None else None
+        wanted = (joined_vpcs(set(vpc_ids), estate.transit_gateway_attachments,
+                              estate.vpc_peering_connections)
+                  if vpc_ids is not None else None)
+        # (VPC, transit gateway) -> its attachment, an available one first.
+        self._vpc_attachments: dict[tuple[str, str], TransitGatewayAttachment] = {}
+        for attachment in sorted(estate.transit_gateway_attachments.values(),
+                                 key=lambda a: a.state != "available"):
+            if attachment.resource_type == "vpc":
+                self._vpc_attachments.setdefault(
+                    (attachment.resource_id, attachment.transit_gateway_id), attachment)
         self._build(wanted)
         self._neighbour_cache.clear()  # lookups made while building saw a partial graph
 
@@ -177,3 +191,9 @@ class EstateGraph:
 
     def igw_attached_to(self, igw_id: str, vpc_id: str) -> bool:
         return self.graph.has_edge(igw_id, vpc_id)
+
+    def vpc_attachment(self, vpc_id: str, transit_gateway_id: str
+                       ) -> TransitGatewayAttachment | None:
+        """The VPC's attachment to the transit gateway (an available one when there are
+        several), None when the VPC is not attached to it."""
+        return self._vpc_attachments.get((vpc_id, transit_gateway_id))

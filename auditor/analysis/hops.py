@@ -10,9 +10,12 @@ gateway...). Going from one place to the next is a crossing, proved in both dire
   back to the near place (``arrives``). A reply sent elsewhere (a route more specific than
   ``local`` towards an appliance) is asymmetric: not proved, never reachable.
 
-Nothing is crossed between two places of one subnet. Checks are memoised: thousands of instances
-share their groups, subnets and gateways; a check is evaluated for no service and labelled with
-one afterwards (``for_service``).
+Nothing is crossed between two places of one subnet. A place reached through a transit gateway
+or a peering connection (``Place.back``) keeps the agent's address, and the far side's replies
+must take that gateway back: a route to it, not ``local``.
+
+Checks are memoised: thousands of instances share their groups, subnets and gateways; a check
+is evaluated for no service and labelled with one afterwards (``for_service``).
 """
 
 from __future__ import annotations
@@ -92,6 +95,9 @@ class Place:
     address: Peer
     reply_ports: tuple[int, int]
     describe: str = ""  # in words, for messages ("the agent", "NAT gateway nat-...")
+    # Reached through a gateway: (route target kind, target id) that replies to this place
+    # must be routed to ("transit_gateway", "tgw-..."), or None: the VPC's local route.
+    back: tuple[str, str] | None = None
 
     @property
     def name(self) -> str:
@@ -167,7 +173,14 @@ class HopEvaluator:
         the reply out to it), and the route the reply takes back. ``side`` prefixes the steps
         ("endpoint_", "nat_", "igw_")."""
         if far.subnet_id is not None and far.subnet_id == near.subnet_id:
-            return []
+            if near.back is None:
+                return []
+            # Behind a gateway whose interface shares the subnet: the replies go from the far
+            # place to that interface (the subnet's ACL both ways) by the subnet's route table.
+            return [*self.to_gateway_in_subnet(far.subnet_id, far.address, near.address,
+                                               near.reply_ports, f"replies from {purpose}",
+                                               f"{side}reply_"),
+                    self.return_route(far, near, f"{side}return_route")]
         checks = []
         if far.subnet_id is not None:
             nacl = self.graph.nacl_of(far.subnet_id)
@@ -184,7 +197,7 @@ class HopEvaluator:
 
     def return_route(self, far: Place, near: Place, step: str) -> Check:
         """The reply leaves by the far place's route table: it must go straight back."""
-        key = ("return", step, far.resource_id, far.subnet_id, near.address)
+        key = ("return", step, far.resource_id, far.subnet_id, near.address, near.back)
         if key not in self._checks:
             self._checks[key] = self._return_route(far, near, step)
         return self._checks[key]
@@ -208,6 +221,20 @@ class HopEvaluator:
         return _reply_route(table, where, far, near, step,
                             select_route(self.estate, table, near.address))
 
+    def to_gateway_in_subnet(self, subnet_id: str, source: Peer, destination: Peer,
+                             ports: tuple[int, int], purpose: str, side: str) -> list[Check]:
+        """Traffic from a resource to a transit gateway attachment's interface in the same
+        subnet: the subnet's ACL applies its outbound rules to the destination and its inbound
+        rules to the source (and nothing to what the gateway sends into the subnet)."""
+        nacl = self.graph.nacl_of(subnet_id)
+        return [
+            self.nacl_check(nacl, None, step=f"{side}nacl_outbound", subnet_id=subnet_id,
+                            egress=True, peer=destination, ports=ports, purpose=purpose),
+            self.nacl_check(nacl, None, step=f"{side}nacl_inbound", subnet_id=subnet_id,
+                            egress=False, peer=source, ports=ports,
+                            purpose=f"{purpose}, into the transit gateway's interface"),
+        ]
+
     # --- what the model does not prove ------------------------------------------------------
 
     def unmodeled(self, table_id: str, route: Route, service: str | None, text: str,
@@ -228,6 +255,8 @@ def _reply_route(table: RouteTable, where: str, far: Place, near: Place, step: s
                  choice: RouteChoice) -> Check:
     route = choice.route
     towards = describe_peer(near.address)
+    if near.back is not None and not choice.uncertain:
+        return _reply_through(table, where, far, near, step, route)
     if choice.uncertain:
         routes = "; ".join(describe_route(table, r) for r in choice.uncertain)
         message = (f"{where} sends part of the replies from {far.name} to {towards} elsewhere "
@@ -253,6 +282,49 @@ def _reply_route(table: RouteTable, where: str, far: Place, near: Place, step: s
                f"{route.target_id} ({kind}), by a route more specific than local: they do not "
                "come straight back the way the request went, so the path is not proved (a "
                "stateful appliance that sees only one direction drops it).")
+    return Check(Hop(step, table.route_table_id, UNKNOWN, text),
+                 Finding("ASYMMETRIC_RETURN_ROUTE", table.route_table_id, message, None,
+                         "warning", {"route_table": table.route_table_id,
+                                     "target": route.target_id,
+                                     "target_kind": route.target_kind}))
+
+
+# A reply route that does not lead back over the gateway the request came by: what it means.
+_MISSING_BACK = {"transit_gateway": "RETURN_ROUTE_MISSING", "vpc_peering": "PEERING_ROUTE_MISSING"}
+# Targets from which a reply can never come back to an address behind a gateway.
+_DEAD_ENDS = ("internet_gateway", "nat_gateway", "local", "egress_only_internet_gateway")
+
+
+def _reply_through(table: RouteTable, where: str, far: Place, near: Place, step: str,
+                   route: Route | None) -> Check:
+    """The reply to a place behind a gateway (``near.back``) must be routed to that gateway."""
+    kind, gateway = near.back or ("", "")
+    towards = describe_peer(near.address)
+    code = _MISSING_BACK.get(kind, "RETURN_ROUTE_MISSING")
+    details = {"route_table": table.route_table_id, "destination": towards, "gateway": gateway}
+    if route is None:
+        message = (f"{where} has no route back to {towards} through {gateway}: the replies from "
+                   f"{far.name} are lost.")
+        return Check(Hop(step, table.route_table_id, DENY, "no matching route"),
+                     Finding(code, table.route_table_id, message, None, details=details))
+    text = describe_route(table, route)
+    if route.target_kind == kind and route.target_id == gateway:
+        if route.state == "blackhole":
+            message = (f"{where} sends the replies from {far.name} to {towards} to {gateway}, "
+                       "which no longer carries them (blackhole route).")
+            return Check(Hop(step, table.route_table_id, DENY, text),
+                         Finding("BLACKHOLE_ROUTE", table.route_table_id, message, None,
+                                 details={"target": gateway}))
+        return Check(Hop(step, table.route_table_id, ALLOW, f"replies: {text}"))
+    if route.state == "blackhole" or route.target_kind in _DEAD_ENDS:
+        message = (f"{where} sends the replies from {far.name} to {towards} to "
+                   f"{route.target_id} ({route.destination()}), not back through {gateway}: "
+                   "they never reach the agent.")
+        return Check(Hop(step, table.route_table_id, DENY, text),
+                     Finding(code, table.route_table_id, message, None, details=details))
+    message = (f"{where} sends the replies from {far.name} to {towards} through "
+               f"{route.target_id}, not back through {gateway}: whether they come back is not "
+               "known (an asymmetric path).")
     return Check(Hop(step, table.route_table_id, UNKNOWN, text),
                  Finding("ASYMMETRIC_RETURN_ROUTE", table.route_table_id, message, None,
                          "warning", {"route_table": table.route_table_id,

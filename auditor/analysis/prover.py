@@ -4,8 +4,10 @@ For each service the name is resolved first (``dns``), then every hop of the one
 leads to is evaluated, each crossed both ways (``hops``): the instance's security groups, the
 network ACLs of each subnet crossed, the route there and the route the replies take back, and
 the far side (endpoint ENIs and their security groups, or a NAT or internet gateway:
-``public_path``). All hops must allow. Hops the model does not cover (transit gateways,
-peering, firewalls...) make the answer unknown, never reachable.
+``public_path``), through a transit gateway or peering connection when the way leaves the VPC
+(``beyond``: a central NAT gateway or a central endpoint in a hub VPC). All hops must allow.
+Hops the model does not cover (VPN, firewalls, appliances...) make the answer unknown, never
+reachable.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from dataclasses import dataclass, replace
 from ipaddress import IPv4Network
 
 from auditor import aws_facts
+from auditor.analysis.beyond import VPC_PEERING, join
 from auditor.analysis.dns import RESOLVES_ENDPOINT, Resolution, resolve
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.hops import HopEvaluator, Place, Source, for_service, host, unknown_data
-from auditor.analysis.ipspace import Peer
+from auditor.analysis.ipspace import Peer, describe_peer
 from auditor.analysis.public_path import PublicPaths
 from auditor.analysis.results import (
     ALLOW,
@@ -33,7 +36,7 @@ from auditor.analysis.results import (
     combine,
 )
 from auditor.analysis.routes import describe_route, select_route
-from auditor.model import Instance, VpcEndpoint
+from auditor.model import Instance, Route, RouteTable, VpcEndpoint
 
 __all__ = ["NetworkProver", "Source"]
 
@@ -58,6 +61,7 @@ class _TargetOutcome:
     status: str
     hops: list[Hop]
     findings: list[Finding]
+    via: str = "interface_endpoint"
 
 
 class NetworkProver:
@@ -178,9 +182,14 @@ class NetworkProver:
                                 [check.hop], [check.finding] if check.finding else [])
         outcomes = []
         for target in targets:
-            checks = self._endpoint_target_checks(source, service, endpoint, target)
+            via = "interface_endpoint"
+            if endpoint.vpc_id != source.vpc_id:  # a central endpoint, in another VPC
+                via, checks = self._far_endpoint_checks(source, service, endpoint, target)
+            else:
+                checks = self._endpoint_target_checks(source, service, endpoint, target)
             status, findings = combine(checks)
-            outcomes.append(_TargetOutcome(target, status, [c.hop for c in checks], findings))
+            outcomes.append(_TargetOutcome(target, status, [c.hop for c in checks], findings,
+                                           via))
         return self._aggregate_targets(service, hostname, resolves, endpoint, outcomes)
 
     def _endpoint_target_checks(self, source: Source, service: str | None, endpoint: VpcEndpoint,
@@ -202,6 +211,97 @@ class NetworkProver:
                                finding_code="ENDPOINT_SG_INGRESS_BLOCKS", owner=purpose),
         ]
         return [for_service(check, service) for check in checks]
+
+    def _far_endpoint_checks(self, source: Source, service: str | None, endpoint: VpcEndpoint,
+                             target: _Target) -> tuple[str, list[Check]]:
+        """To an endpoint interface in another VPC: out by the agent's route table, through a
+        transit gateway or peering connection, and from where it lands to the interface."""
+        agent, eni = source.place(), target.place()
+        purpose = f"endpoint {endpoint.endpoint_id} in {endpoint.vpc_id}"
+        table_and_kind = self.graph.route_table_of(source.subnet_id)
+        if table_and_kind is None:
+            return "none", [for_service(self.hops.no_route_table(source.subnet_id, None),
+                                        service)]
+        table, association = table_and_kind
+        choice = select_route(self.estate, table, target.peer)
+        route = choice.route
+        text = describe_route(table, route) if route else "no matching route"
+        if (route is None or choice.uncertain or route.state == "blackhole"
+                or route.target_kind not in ("transit_gateway", "vpc_peering")):
+            egress = self._endpoint_egress(source, target, False)
+            return "none", [for_service(c, service) for c in
+                            (egress, self._far_route_refused(table, route, choice.uncertain,
+                                                             endpoint, target))]
+        route_hop = Check(Hop("route", table.route_table_id, ALLOW,
+                              f"{text} ({association} table)"))
+        crossing = self.public.beyond.cross(agent, source.vpc_id, route, target.peer,
+                                            aws_facts.HTTPS_PORT, purpose)
+        egress = self._endpoint_egress(source, target, crossing.via == VPC_PEERING)
+        if not crossing.landings:
+            return crossing.via, [for_service(c, service)
+                                  for c in (egress, route_hop, *crossing.checks)]
+        outcomes = []
+        for landing in crossing.landings:
+            if landing.vpc_id != endpoint.vpc_id:
+                message = (f"The traffic for {target.resource_id} lands in {landing.vpc_id}, "
+                           f"not in {endpoint.vpc_id} where endpoint {endpoint.endpoint_id} "
+                           "is: what that VPC does with it is not proved.")
+                onward = [Check(Hop("far_vpc", landing.vpc_id, UNKNOWN, "another VPC"),
+                                Finding("UNMODELED_HOP", landing.vpc_id, message, None,
+                                        "warning", {"target_kind": crossing.via}))]
+            else:
+                onward = self.public.beyond.deliver(landing, eni, aws_facts.HTTPS_PORT, purpose,
+                                                    "endpoint_")
+            ingress = self.hops.sg_check(
+                None, step="endpoint_sg_ingress", direction="ingress",
+                group_ids=target.group_ids, peer=source.peer,
+                peer_group_ids=source.group_ids if landing.references_groups else (),
+                port=aws_facts.HTTPS_PORT, finding_code="ENDPOINT_SG_INGRESS_BLOCKS",
+                owner=purpose + ("" if landing.references_groups else
+                                 ", where references to the instance's security groups do not "
+                                 "hold"))
+            checks = [egress, route_hop, *crossing.checks, *onward, ingress]
+            outcomes.append((combine(checks)[0], checks))
+        return crossing.via, [for_service(c, service) for c in join(outcomes)[1]]
+
+    def _endpoint_egress(self, source: Source, target: _Target, references: bool) -> Check:
+        """The instance's egress to an endpoint interface (references to the endpoint's groups
+        hold across a peering connection, not across a transit gateway)."""
+        return self.hops.sg_check(None, step="sg_egress", direction="egress",
+                                  group_ids=source.group_ids, peer=target.peer,
+                                  peer_group_ids=target.group_ids if references else (),
+                                  port=aws_facts.HTTPS_PORT, finding_code="SG_EGRESS_BLOCKS",
+                                  owner="the instance")
+
+    def _far_route_refused(self, table: RouteTable, route: Route | None,
+                           uncertain: list[Route], endpoint: VpcEndpoint,
+                           target: _Target) -> Check:
+        """The agent's route table does not send the endpoint's address to a transit gateway
+        or peering connection."""
+        where = f"{table.route_table_id}"
+        what = f"{target.resource_id} (endpoint {endpoint.endpoint_id} in {endpoint.vpc_id})"
+        if uncertain:
+            routes = "; ".join(describe_route(table, r) for r in uncertain)
+            return Check(Hop("route", table.route_table_id, UNKNOWN, routes),
+                         Finding("DESTINATION_UNCERTAIN", table.route_table_id,
+                                 f"{where} sends part of {what} elsewhere ({routes}).", None,
+                                 "warning"))
+        if route is None:
+            message = (f"{where} has no route to {what}: the name resolves to an endpoint in "
+                       "another VPC, which needs a route through a transit gateway or peering "
+                       "connection.")
+            return Check(Hop("route", table.route_table_id, DENY, "no matching route"),
+                         Finding("NO_ROUTE_TO_DESTINATION", table.route_table_id, message, None,
+                                 details={"destination": describe_peer(target.peer),
+                                          "endpoint_vpc": endpoint.vpc_id}))
+        if route.state == "blackhole":
+            message = (f"{where} sends the traffic for {what} to {route.target_id}, which no "
+                       "longer exists (blackhole route).")
+            return Check(Hop("route", table.route_table_id, DENY, describe_route(table, route)),
+                         Finding("BLACKHOLE_ROUTE", table.route_table_id, message, None,
+                                 details={"target": route.target_id}))
+        return self.hops.unmodeled(table.route_table_id, route, None,
+                                   describe_route(table, route))
 
     def _local_route_check(self, source: Source, service: str | None, target: _Target) -> Check:
         table_and_kind = self.graph.route_table_of(source.subnet_id)
@@ -233,7 +333,7 @@ class NetworkProver:
         reachable = [o for o in outcomes if o.status == REACHABLE]
         if reachable:
             first = reachable[0]
-            proof = ServiceProof(service, REACHABLE, "interface_endpoint", hostname, resolves,
+            proof = ServiceProof(service, REACHABLE, first.via, hostname, resolves,
                                  first.hops, list(first.findings))
             others = [o for o in outcomes if o.status != REACHABLE]
             if others:
@@ -248,7 +348,7 @@ class NetworkProver:
         status = UNKNOWN if any(o.status == UNKNOWN for o in outcomes) else BLOCKED
         hops = [hop for o in outcomes for hop in o.hops]
         findings = _unique([f for o in outcomes for f in o.findings])
-        return ServiceProof(service, status, "interface_endpoint", hostname, resolves,
+        return ServiceProof(service, status, outcomes[0].via, hostname, resolves,
                             _unique(hops), findings)
 
     # --- public path ----------------------------------------------------------------------

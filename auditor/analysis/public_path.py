@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ipaddress import IPv4Network
 
 from auditor import aws_facts
+from auditor.analysis.beyond import Beyond, Landing, join
 from auditor.analysis.hops import VIA_BY_TARGET, HopEvaluator, Place, Source, host, unknown_data
 from auditor.analysis.ipspace import (
     PUBLIC,
@@ -66,6 +67,7 @@ class PublicPaths:
         self.hops = hops
         self.graph = hops.graph
         self.estate = hops.estate
+        self.beyond = Beyond(hops)
         self._proofs: dict[tuple, PathOutcome] = {}
         self._parts: dict[tuple, list[Addresses]] = {}
         self._cuts: dict[tuple, frozenset[IPv4Network]] = {}
@@ -116,7 +118,9 @@ class PublicPaths:
 
     def _subnet_cuts(self, subnet_id: str) -> frozenset[IPv4Network]:
         """Where the ACLs and route tables on the way out of a subnet cut the public space: its
-        own, and those of the NAT gateways its routes lead to."""
+        own, those of the NAT gateways its routes lead to, and, through a transit gateway, the
+        gateway's route table and the far attachments' subnets (for routes that carry part of
+        the public space)."""
         key = ("subnet", subnet_id)
         if key not in self._cuts:
             estate = self.estate
@@ -139,8 +143,26 @@ class PublicPaths:
                     nat = estate.nat_gateways.get(route.target_id)
                     if route.target_kind == "nat_gateway" and nat is not None:
                         subnets.append(nat.subnet_id)
+                    elif route.target_kind == "transit_gateway" and _carries_public(route):
+                        subnets += self._beyond_cuts(current, route.target_id, cidrs)
             self._cuts[key] = self._partial(cidrs)
         return self._cuts[key]
+
+    def _beyond_cuts(self, subnet_id: str, tgw_id: str, cidrs: list[IPv4Network]) -> list[str]:
+        """The gateway route table's destinations (added to ``cidrs``) and the subnets of the
+        far attachments its public routes lead to."""
+        subnet = self.graph.subnet(subnet_id)
+        attachment = self.graph.vpc_attachment(subnet.vpc_id, tgw_id) if subnet else None
+        table = self.estate.transit_gateway_route_tables.get(
+            attachment.route_table_id or "") if attachment else None
+        far: list[str] = []
+        for route in (table.routes or []) if table else []:
+            cidrs += ([route.destination_cidr] if route.destination_cidr
+                      else self._prefix_list(route.destination_prefix_list_id))
+            target = self.estate.transit_gateway_attachments.get(route.target_id)
+            if target is not None and _carries_public(route):
+                far += target.subnet_ids or []
+        return far
 
     def _prefix_list(self, prefix_list_id: str | None) -> list[IPv4Network]:
         prefix_list = self.estate.prefix_lists.get(prefix_list_id or "")
@@ -156,55 +178,89 @@ class PublicPaths:
         return self._ways_out[key]
 
     def _prove_way_out(self, source: Source, part: Addresses) -> tuple[str, list[Check]]:
-        agent = source.place()
-        table_and_kind = self.graph.route_table_of(source.subnet_id)
+        return self._route_on(source.place(), source.vpc_id, source.has_public_ip, part, None)
+
+    def _route_on(self, near: Place, vpc_id: str, has_public_ip: bool, part: Addresses,
+                  landing: Landing | None) -> tuple[str, list[Check]]:
+        """The way on from ``near``: the agent in its subnet, or where its traffic landed in
+        another VPC (``landing``), by that subnet's route table."""
+        subnet_id = near.subnet_id or ""
+        side, step = ("far_", "far_route") if landing else ("", "route")
+        table_and_kind = self.graph.route_table_of(subnet_id)
         if table_and_kind is None:
-            return "none", [self.hops.no_route_table(source.subnet_id, None)]
+            return "none", [self.hops.no_route_table(subnet_id, None, step)]
         table, association = table_and_kind
         choice = select_route(self.estate, table, part)
         route = choice.route
-        where = f"{table.route_table_id} ({association} route table of {source.subnet_id})"
-        leg = self.hops.leaves(agent, None, part, HTTPS, "the agent's connection")
+        where = f"{table.route_table_id} ({association} route table of {subnet_id})"
+        purpose = "the agent's connection"
+        leg = self.hops.leaves(near, None, part, HTTPS, purpose, side)
         if choice.uncertain:
             routes = "; ".join(describe_route(table, r) for r in choice.uncertain)
             message = (f"{where} sends part of {describe_peer(part)} elsewhere ({routes}); "
                        "whether the service's addresses fall in it cannot be known.")
-            return "unknown", [Check(Hop("route", table.route_table_id, UNKNOWN, routes),
+            return "unknown", [Check(Hop(step, table.route_table_id, UNKNOWN, routes),
                                      Finding("DESTINATION_UNCERTAIN", table.route_table_id,
                                              message, None, "warning"))]
         if route is None:
             message = f"{where} has no route to {_towards(part)}."
-            return "none", [*leg, Check(Hop("route", table.route_table_id, DENY,
+            return "none", [*leg, Check(Hop(step, table.route_table_id, DENY,
                                             "no matching route"),
                                         Finding("NO_ROUTE_TO_DESTINATION", table.route_table_id,
                                                 message, None))]
         text = describe_route(table, route)
-        route_hop = Check(Hop("route", table.route_table_id, ALLOW, f"{text} ({association} "
-                                                                     "table)"))
+        route_hop = Check(Hop(step, table.route_table_id, ALLOW, f"{text} ({association} "
+                                                                  "table)"))
         via = VIA_BY_TARGET.get(route.target_kind, route.target_kind)
         if route.state == "blackhole":
             message = (f"{where} sends {route.destination()} to {route.target_id}, which no "
                        "longer exists (blackhole route).")
-            return via, [*leg, Check(Hop("route", table.route_table_id, DENY, text),
+            return via, [*leg, Check(Hop(step, table.route_table_id, DENY, text),
                                      Finding("BLACKHOLE_ROUTE", table.route_table_id, message,
                                              None, details={"target": route.target_id}))]
         if route.target_kind == "internet_gateway":
             gateway = _internet_gateway(route.target_id, part)
-            return via, [*leg, route_hop, self._igw_check(source, route),
-                         *self.hops.arrives(agent, gateway, HTTPS, gateway.name, "igw_")]
+            return via, [*leg, route_hop,
+                         self._igw_check(vpc_id, has_public_ip, route, landing),
+                         *self.hops.arrives(near, gateway, HTTPS, gateway.name, f"{side}igw_")]
         if route.target_kind == "nat_gateway":
-            return via, self._via_nat(agent, route, route_hop, part)
-        return via, [*leg, self.hops.unmodeled(table.route_table_id, route, None, text)]
+            return via, self._via_nat(near, route, route_hop, part, side)
+        if route.target_kind in ("transit_gateway", "vpc_peering") and landing is None:
+            return via, [route_hop, *self._beyond(near, vpc_id, route, part)]
+        return via, [*leg, self.hops.unmodeled(table.route_table_id, route, None, text, step)]
 
-    def _igw_check(self, source: Source, route: Route) -> Check:
-        if not self.graph.igw_attached_to(route.target_id, source.vpc_id):
+    def _beyond(self, near: Place, vpc_id: str, route: Route, part: Addresses) -> list[Check]:
+        """Through a transit gateway or peering connection, then on from where it lands (a
+        central NAT gateway, say) as from the agent's own subnet."""
+        crossing = self.beyond.cross(near, vpc_id, route, part, HTTPS, "the agent's connection")
+        if not crossing.landings:
+            return crossing.checks
+        outcomes = []
+        for landing in crossing.landings:
+            _, onward = self._route_on(landing.place, landing.vpc_id, False, part, landing)
+            checks = [*crossing.checks, *onward]
+            outcomes.append((combine(checks)[0], checks))
+        return join(outcomes)[1]
+
+    def _igw_check(self, vpc_id: str, has_public_ip: bool, route: Route,
+                   landing: Landing | None) -> Check:
+        if not self.graph.igw_attached_to(route.target_id, vpc_id):
             if "internet_gateways" in self.estate.unavailable:
                 return unknown_data("internet_gateway", route.target_id,
                                     self.estate.unavailable["internet_gateways"], None)
-            message = f"Internet gateway {route.target_id} is not attached to {source.vpc_id}."
+            message = f"Internet gateway {route.target_id} is not attached to {vpc_id}."
             return Check(Hop("internet_gateway", route.target_id, DENY, "not attached"),
                          Finding("BLACKHOLE_ROUTE", route.target_id, message, None))
-        if not source.has_public_ip:
+        if landing is not None:
+            message = (f"The agent's traffic reaches {vpc_id} through {landing.place.name} and "
+                       f"is routed to internet gateway {route.target_id}, but it keeps the "
+                       "instance's private address, which an internet gateway does not "
+                       "translate: it is dropped (a central egress needs a NAT gateway).")
+            return Check(Hop("internet_gateway", route.target_id, DENY,
+                             "private source address from another VPC"),
+                         Finding("IGW_NO_PUBLIC_IP", THE_INSTANCE, message, None,
+                                 details={"internet_gateway": route.target_id}))
+        if not has_public_ip:
             message = (f"The instance routes to internet gateway {route.target_id} but has no "
                        "public IPv4 address, so its traffic cannot leave the VPC.")
             return Check(Hop("internet_gateway", route.target_id, DENY, "no public IPv4"),
@@ -216,10 +272,10 @@ class PublicPaths:
     # --- NAT gateways ----------------------------------------------------------------------
 
     def _via_nat(self, agent: Place, route: Route, route_hop: Check,
-                 part: Addresses) -> list[Check]:
+                 part: Addresses, side: str = "") -> list[Check]:
         nat = self.estate.nat_gateways.get(route.target_id)
         leg = self.hops.leaves(agent, nat.subnet_id if nat else None, part, HTTPS,
-                               "the agent's connection")
+                               "the agent's connection", side)
         state = self._nat_state(route.target_id)
         if state.status != REACHABLE or nat is None:
             return [*leg, route_hop, state]
@@ -343,6 +399,12 @@ class PublicPaths:
         return [Check(Hop("nat_route", table_id, UNKNOWN, text),
                       Finding("UNMODELED_HOP", target, message, None, "warning",
                               {"route_table": table_id, "target_kind": route.target_kind}))]
+
+
+def _carries_public(route: Route) -> bool:
+    """Whether the route may carry part of the public space (a prefix list: maybe)."""
+    return (route.destination_cidr is None
+            or cidr_coverage(route.destination_cidr, PUBLIC) != Coverage.NONE)
 
 
 def _internet_gateway(igw_id: str, part: Addresses) -> Place:

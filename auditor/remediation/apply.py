@@ -33,6 +33,7 @@ from auditor.remediation.plan import (
     NaclEntryEntry,
     Plan,
     RolePolicyEntry,
+    RouteEntry,
     SecurityGroupRuleEntry,
 )
 
@@ -52,6 +53,9 @@ def apply_plan(estate: Estate, plan: Plan) -> None:
     for entry in plan.nacl_entries:
         if entry.region == estate.region:
             apply_nacl_entry(estate, entry)
+    for route in plan.routes:
+        if route.region == estate.region:
+            apply_route(estate, route)
     for role in plan.instance_roles:
         apply_instance_role(estate, role)
     for policy in plan.role_policies:
@@ -121,6 +125,26 @@ def apply_nacl_entry(estate: Estate, entry: NaclEntryEntry) -> None:
     new = NaclEntry(entry.rule_number, entry.egress, True, entry.protocol,
                     ip_network(entry.cidr), entry.from_port, entry.to_port)
     nacl.entries = sorted([*nacl.entries, new], key=lambda e: e.rule_number)
+
+
+def apply_route(estate: Estate, entry: RouteEntry) -> bool:
+    """The route, in its VPC or transit gateway route table (replacing one for the same
+    destination); False when the table is not in the estate."""
+    destination = ip_network(entry.destination_cidr)
+    if entry.in_transit_gateway:
+        table = estate.transit_gateway_route_tables.get(entry.route_table_id)
+        route = Route("transit_gateway_attachment", entry.transit_gateway_attachment_id or "",
+                      "active", destination, origin="static")
+    else:
+        table = estate.route_tables.get(entry.route_table_id)
+        kind, target = (("transit_gateway", entry.transit_gateway_id)
+                        if entry.transit_gateway_id
+                        else ("vpc_peering", entry.vpc_peering_connection_id))
+        route = Route(kind, target or "", "active", destination, origin="CreateRoute")
+    if table is None or table.routes is None:
+        return False
+    table.routes = [r for r in table.routes if r.destination_cidr != destination] + [route]
+    return True
 
 
 def apply_instance_role(estate: Estate, entry: InstanceRoleEntry) -> None:
@@ -241,7 +265,45 @@ def _create_log_group(estate: Estate, parameters: dict) -> bool:
     return True
 
 
+def _route_step(estate: Estate, parameters: dict) -> bool:
+    """create-route or create-transit-gateway-route, run by hand in another account."""
+    option = str(parameters.get("target_option", "")).split()
+    target = {"--transit-gateway-id": "transit_gateway_id",
+              "--vpc-peering-connection-id": "vpc_peering_connection_id"}
+    entry = RouteEntry(
+        "", estate.region,
+        parameters.get("route_table_id") or parameters.get("transit_gateway_route_table_id", ""),
+        parameters["destination_cidr"],
+        transit_gateway_attachment_id=parameters.get("transit_gateway_attachment_id"))
+    if len(option) == 2 and option[0] in target:
+        setattr(entry, target[option[0]], option[1])
+    return apply_route(estate, entry)
+
+
+def _attachment_subnet(estate: Estate, parameters: dict) -> bool:
+    attachment = estate.transit_gateway_attachments.get(
+        parameters.get("transit_gateway_attachment_id", ""))
+    if attachment is None or attachment.subnet_ids is None:
+        return False
+    attachment.subnet_ids = [*attachment.subnet_ids, parameters["subnet_id"]]
+    return True
+
+
+def _authorize_ingress(estate: Estate, parameters: dict) -> bool:
+    group = estate.security_groups.get(parameters.get("group_id", ""))
+    if group is None:
+        return False
+    https = PortRange(aws_facts.TCP, aws_facts.HTTPS_PORT, aws_facts.HTTPS_PORT)
+    group.ingress.append(SecurityGroupRule("ingress", https,
+                                           cidr=ip_network(parameters["destination_cidr"])))
+    return True
+
+
 _MANUAL_ACTIONS = {
+    "create_route": _route_step,
+    "create_transit_gateway_route": _route_step,
+    "add_attachment_subnet": _attachment_subnet,
+    "authorize_security_group_ingress": _authorize_ingress,
     "associate_instance_profile": _associate_profile,
     "add_role_to_instance_profile": _add_role_to_profile,
     "update_assume_role_policy": _update_trust_policy,

@@ -86,6 +86,26 @@ class NaclEntryEntry:
 
 
 @dataclass
+class RouteEntry:
+    """A route added to a VPC route table (``rtb-...``: to a transit gateway or a peering
+    connection) or to a transit gateway route table (``tgw-rtb-...``: to an attachment)."""
+
+    id: str
+    region: str
+    route_table_id: str
+    destination_cidr: str
+    transit_gateway_id: str | None = None
+    vpc_peering_connection_id: str | None = None
+    transit_gateway_attachment_id: str | None = None
+    reason: str = ""
+    fixes: list[FixedFinding] = field(default_factory=list)
+
+    @property
+    def in_transit_gateway(self) -> bool:
+        return self.transit_gateway_attachment_id is not None
+
+
+@dataclass
 class InstanceRoleEntry:
     id: str
     role_name: str
@@ -131,6 +151,7 @@ class Plan:
     endpoints: list[EndpointsEntry] = field(default_factory=list)
     security_group_rules: list[SecurityGroupRuleEntry] = field(default_factory=list)
     nacl_entries: list[NaclEntryEntry] = field(default_factory=list)
+    routes: list[RouteEntry] = field(default_factory=list)
     instance_roles: list[InstanceRoleEntry] = field(default_factory=list)
     role_policies: list[RolePolicyEntry] = field(default_factory=list)
     manual_steps: list[ManualStep] = field(default_factory=list)
@@ -147,6 +168,7 @@ _ENTRY_LISTS: tuple[tuple[str, type], ...] = (
     ("endpoints", EndpointsEntry),
     ("security_group_rules", SecurityGroupRuleEntry),
     ("nacl_entries", NaclEntryEntry),
+    ("routes", RouteEntry),
     ("instance_roles", InstanceRoleEntry),
     ("role_policies", RolePolicyEntry),
     ("manual_steps", ManualStep),

@@ -16,6 +16,13 @@ Choices (each entry carries its reason):
   association the operator runs (CloudFormation cannot attach a profile to an instance it does
   not manage). Missing actions on an existing role: a policy with exactly those actions.
 - Explicit denies, boundaries and SCPs are a security decision: listed for review, not changed.
+- Beyond the VPC: a public path that dies at a transit gateway or a peering connection gets
+  endpoints like any other; a path to a central endpoint or NAT gateway that lacks a route (the
+  spoke's route to the hub, the gateway's route to the hub's attachment, a return route in the
+  hub or the gateway, the peer's route back) gets exactly that route, for the VPC CIDRs
+  concerned (RoutesStack); a central endpoint's group gets a rule for the spoke's CIDR (a
+  reference to the instance's group does not hold across a transit gateway by default). What
+  belongs to another account (the hub's tables and groups) becomes the command to run there.
 """
 
 from __future__ import annotations
@@ -32,7 +39,7 @@ from auditor.audit import AuditReport, InstanceAudit, audit_instances, vpcs_of
 from auditor.aws_managed_policies import arn as managed_policy_arn
 from auditor.capability_facts import SESSION_ENDPOINT_SERVICES
 from auditor.catalogue import CATALOGUE, MANUAL_ACTIONS
-from auditor.model import Estate, Instance, NetworkAcl
+from auditor.model import Estate, Instance, NetworkAcl, Vpc
 from auditor.remediation import apply
 from auditor.remediation.plan import (
     EndpointsEntry,
@@ -43,6 +50,7 @@ from auditor.remediation.plan import (
     Plan,
     PlanInstance,
     RolePolicyEntry,
+    RouteEntry,
     SecurityGroupRuleEntry,
 )
 from auditor.sources.parse import build_estate
@@ -60,7 +68,16 @@ NACL_MAX_RULE = 32766
 
 # Findings that mean the public path cannot work as built: fixed with endpoints.
 _NO_WAY_OUT = {"NO_ROUTE_TO_DESTINATION", "BLACKHOLE_ROUTE", "IGW_NO_PUBLIC_IP",
-               "NAT_GATEWAY_NO_INTERNET_ROUTE", "NAT_GATEWAY_NOT_AVAILABLE"}
+               "NAT_GATEWAY_NO_INTERNET_ROUTE", "NAT_GATEWAY_NOT_AVAILABLE",
+               "TGW_ROUTE_MISSING", "TGW_BLACKHOLE_ROUTE", "TGW_ATTACHMENT_NOT_AVAILABLE",
+               "TGW_ATTACHMENT_NOT_IN_AZ", "PEERING_NOT_TRANSITIVE"}
+# Findings of a path that leaves the VPC, fixed by a route (or the command for another
+# account's table) or by their catalogue's manual step.
+_ROUTE_CODES = {"NO_ROUTE_TO_DESTINATION", "RETURN_ROUTE_MISSING", "PEERING_ROUTE_MISSING",
+                "TGW_ROUTE_MISSING"}
+_GATEWAY_STEPS = {"TGW_BLACKHOLE_ROUTE": "transit_gateway_route_table_id",
+                  "TGW_ATTACHMENT_NOT_IN_AZ": "transit_gateway_attachment_id",
+                  "TGW_ATTACHMENT_NOT_AVAILABLE": "transit_gateway_attachment_id"}
 # Findings fixed by their catalogue's manual step alone, on the finding's resource. Denies
 # are a security decision: that step is a review, never a change.
 _FIXED_BY_STEP_ALONE = {"IMDS_DISABLED", "VPC_DNS_SUPPORT_DISABLED", "ENDPOINT_POLICY_DENIES",
@@ -199,7 +216,7 @@ def _entries_fixing(plan: Plan) -> dict[str, list[str]]:
     """Instance id -> the ids of the entries that fix something of it, in plan order."""
     fixing: dict[str, list[str]] = {}
     for entry in [*plan.endpoints, *plan.security_group_rules, *plan.nacl_entries,
-                  *plan.instance_roles, *plan.role_policies, *plan.manual_steps]:
+                  *plan.routes, *plan.instance_roles, *plan.role_policies, *plan.manual_steps]:
         for instance_id in dict.fromkeys(fix.instance_id for fix in entry.fixes):
             fixing.setdefault(instance_id, []).append(entry.id)
     return fixing
@@ -227,7 +244,7 @@ def _propose(context: _Context, audit: InstanceAudit, structural_only: bool) -> 
 def _propose_network(context: _Context, instance: Instance, proof: ServiceProof,
                      structural_only: bool) -> int:
     codes = {finding.code for finding in proof.findings}
-    if proof.via != "interface_endpoint" and codes & _NO_WAY_OUT:
+    if proof.endpoint_id is None and codes & _NO_WAY_OUT:
         disabled = [f for f in proof.findings if f.code == "ENDPOINT_PRIVATE_DNS_DISABLED"]
         if disabled:  # an endpoint is there already: let its name answer
             return _manual(context, instance, disabled[0], "enable_endpoint_private_dns",
@@ -244,7 +261,144 @@ def _propose_network(context: _Context, instance: Instance, proof: ServiceProof,
     for hop in proof.path:
         if hop.decision == DENY:
             count += _propose_for_hop(context, instance, proof, hop.step, hop.resource_id)
+    for finding in proof.findings:
+        if finding.severity != "error":
+            continue
+        if finding.code in _ROUTE_CODES:
+            count += _propose_route(context, instance, proof, finding)
+        elif finding.code in _GATEWAY_STEPS and finding.resource_id.startswith("tgw-"):
+            count += _gateway_step(context, instance, finding)
     return count
+
+
+# --- beyond the VPC: routes ----------------------------------------------------------------
+
+
+def _propose_route(context: _Context, instance: Instance, proof: ServiceProof,
+                   finding: Finding) -> int:
+    """The route a path out of the VPC lacks, for the VPC CIDRs concerned."""
+    estate = context.estate
+    vpc = estate.vpcs.get(instance.vpc_id or "")
+    resource, details = finding.resource_id, finding.details
+    if vpc is None:
+        return 0
+    spoke = [str(cidr) for cidr in vpc.cidrs]
+    if resource.startswith("tgw-attach-"):  # associated with no gateway route table
+        return _manual(context, instance, finding, "review_transit_gateway_attachment",
+                       {"transit_gateway_attachment_id": resource})
+    if finding.code == "NO_ROUTE_TO_DESTINATION":
+        far = estate.vpcs.get(details.get("endpoint_vpc", ""))
+        gateway = _gateway_between(estate, vpc.vpc_id, far.vpc_id) if far else None
+        if far is None or gateway is None:
+            return 0
+        return sum(_vpc_route(context, instance, finding, resource, str(cidr), gateway)
+                   for cidr in far.cidrs)
+    if finding.code == "TGW_ROUTE_MISSING":
+        endpoint = estate.vpc_endpoints.get(proof.endpoint_id or "")
+        far = estate.vpcs.get(endpoint.vpc_id) if endpoint else None
+        target = next((a for a in estate.transit_gateway_attachments.values()
+                       if far and a.resource_id == far.vpc_id and a.resource_type == "vpc"
+                       and a.transit_gateway_id == details.get("transit_gateway")), None)
+        if far is None or target is None:
+            return 0  # a public destination: endpoints are the fix (_NO_WAY_OUT)
+        return sum(_gateway_route(context, instance, finding, resource, str(cidr),
+                                  target.attachment_id) for cidr in far.cidrs)
+    if resource.startswith("tgw-rtb-"):  # RETURN_ROUTE_MISSING in the hub's gateway table
+        attachment = details.get("attachment")
+        return sum(_gateway_route(context, instance, finding, resource, cidr, attachment)
+                   for cidr in spoke) if attachment else 0
+    kind = "vpc_peering" if finding.code == "PEERING_ROUTE_MISSING" else "transit_gateway"
+    gateway_id = details.get("gateway")
+    if not gateway_id:
+        return 0
+    return sum(_vpc_route(context, instance, finding, resource, cidr, (kind, gateway_id))
+               for cidr in spoke)
+
+
+def _gateway_between(estate: Estate, vpc_id: str, far_vpc_id: str) -> tuple[str, str] | None:
+    """A transit gateway both VPCs are attached to, else an active peering connection."""
+    attached: dict[str, set[str]] = {}
+    for attachment in estate.transit_gateway_attachments.values():
+        if attachment.resource_type == "vpc" and attachment.state == "available":
+            attached.setdefault(attachment.transit_gateway_id, set()).add(attachment.resource_id)
+    for tgw_id, vpcs in sorted(attached.items()):
+        if {vpc_id, far_vpc_id} <= vpcs:
+            return "transit_gateway", tgw_id
+    for peering in estate.vpc_peering_connections.values():
+        if peering.status == aws_facts.PEERING_ACTIVE and {
+                peering.requester_vpc_id, peering.accepter_vpc_id} == {vpc_id, far_vpc_id}:
+            return "vpc_peering", peering.peering_id
+    return None
+
+
+def _foreign(estate: Estate, owner: str | None) -> bool:
+    return bool(owner) and owner != estate.account_id
+
+
+def _vpc_route(context: _Context, instance: Instance, finding: Finding, table_id: str,
+               cidr: str, gateway: tuple[str, str]) -> int:
+    table = context.estate.route_tables.get(table_id)
+    if table is None:
+        return 0
+    kind, gateway_id = gateway
+    option = ("--transit-gateway-id" if kind == "transit_gateway"
+              else "--vpc-peering-connection-id")
+    if _foreign(context.estate, context.estate.owners.get(table.vpc_id)):
+        return _manual(context, instance, finding, "create_route",
+                       {"route_table_id": table_id, "destination_cidr": cidr,
+                        "target_option": f"{option} {gateway_id}"},
+                       key=f"{table_id}-{cidr.replace('/', '-')}")
+    entry = RouteEntry(
+        f"route-{table_id}-{cidr.replace('/', '-')}", context.estate.region, table_id, cidr,
+        transit_gateway_id=gateway_id if kind == "transit_gateway" else None,
+        vpc_peering_connection_id=gateway_id if kind == "vpc_peering" else None,
+        reason=(f"{table_id} has no route for {cidr} through {gateway_id}, which the agent's "
+                "traffic (or its replies) needs; this route adds exactly that."))
+    return _add_route(context, instance, finding, entry)
+
+
+def _gateway_route(context: _Context, instance: Instance, finding: Finding, table_id: str,
+                   cidr: str, attachment_id: str) -> int:
+    estate = context.estate
+    table = estate.transit_gateway_route_tables.get(table_id)
+    if table is None:
+        return 0
+    gateway = estate.transit_gateways.get(table.transit_gateway_id)
+    owner = estate.owners.get(table_id) or (gateway.owner_id if gateway else "")
+    if _foreign(estate, owner):
+        return _manual(context, instance, finding, "create_transit_gateway_route",
+                       {"transit_gateway_route_table_id": table_id, "destination_cidr": cidr,
+                        "transit_gateway_attachment_id": attachment_id},
+                       key=f"{table_id}-{cidr.replace('/', '-')}")
+    entry = RouteEntry(
+        f"tgw-route-{table_id}-{cidr.replace('/', '-')}", estate.region, table_id, cidr,
+        transit_gateway_attachment_id=attachment_id,
+        reason=(f"Transit gateway route table {table_id} has no route for {cidr} to "
+                f"{attachment_id}, which the agent's traffic (or its replies) needs; this "
+                "static route adds exactly that."))
+    return _add_route(context, instance, finding, entry)
+
+
+def _add_route(context: _Context, instance: Instance, finding: Finding,
+               entry: RouteEntry) -> int:
+    fixed = FixedFinding(instance.instance_id, finding.code, finding.resource_id)
+    known = next((e for e in context.plan.routes if e.id == entry.id), None)
+    if known is not None:
+        _add_fixes(known, [fixed])
+        return 0
+    entry.fixes.append(fixed)
+    context.plan.routes.append(entry)
+    apply.apply_route(context.estate, entry)
+    return 1
+
+
+def _gateway_step(context: _Context, instance: Instance, finding: Finding) -> int:
+    """A transit gateway's blackhole route or attachment: its catalogue's manual step."""
+    action = CATALOGUE[finding.code].manual_step or ""
+    parameters = {_GATEWAY_STEPS[finding.code]: finding.resource_id}
+    if finding.code == "TGW_ATTACHMENT_NOT_IN_AZ":
+        parameters["subnet_id"] = instance.subnet_id or ""
+    return _manual(context, instance, finding, action, parameters)
 
 
 def _add_endpoint(context: _Context, instance: Instance, service: str,
@@ -321,7 +475,9 @@ def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof,
     vpc = estate.vpcs.get(instance.vpc_id or "")
     if subnet is None or vpc is None:
         return 0
-    far = ([str(c) for c in vpc.cidrs] if proof.via == "interface_endpoint" else [ANYWHERE])
+    endpoint = estate.vpc_endpoints.get(proof.endpoint_id or "")
+    endpoint_vpc = estate.vpcs.get(endpoint.vpc_id) if endpoint else None
+    far = [str(c) for c in endpoint_vpc.cidrs] if endpoint_vpc else [ANYWHERE]
     near = [str(subnet.cidr)]
     https = (aws_facts.HTTPS_PORT, aws_facts.HTTPS_PORT)
     if step == "sg_egress" and instance.group_ids:
@@ -339,6 +495,8 @@ def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof,
                         if apply.planned_endpoint_group_id(e) == finding.resource_id), None)
         if planned is not None:  # the plan's own endpoint group: admit this instance there
             return _admit_to_planned_endpoints(context, planned, instance, fixed)
+        if endpoint is not None and endpoint.vpc_id != vpc.vpc_id:
+            return _central_endpoint_rule(context, instance, finding, vpc, fixed)
         return _security_group_rule(context, finding.resource_id, "ingress", None,
                                     instance.group_ids[0], fixed)
     legs = {  # step -> (egress?, peers, ports)
@@ -350,13 +508,41 @@ def _propose_for_hop(context: _Context, instance: Instance, proof: ServiceProof,
         "nat_nacl_outbound_return": (True, near, REPLY_PORTS),
         "nat_internet_nacl_outbound": (True, [ANYWHERE], https),
         "nat_internet_nacl_inbound_return": (False, [ANYWHERE], REPLY_PORTS),
+        # Beyond the VPC: the attachment subnets (near: the spoke's, far: the hub's).
+        "tgw_nacl_outbound": (True, far, https),
+        "tgw_nacl_inbound": (False, near, https),
+        "tgw_nacl_outbound_return": (True, near, REPLY_PORTS),
+        "far_nacl_outbound": (True, far, https),
+        "far_nacl_inbound_return": (False, far, REPLY_PORTS),
+        "endpoint_reply_nacl_outbound": (True, near, REPLY_PORTS),
+        "endpoint_reply_nacl_inbound": (False, far, REPLY_PORTS),
     }
     if step not in legs or resource_id not in estate.network_acls:
         return 0
+    if _foreign(estate, estate.owners.get(estate.network_acls[resource_id].vpc_id)):
+        return 0  # another account's ACL: not deployable from this plan
     egress, peers, ports = legs[step]
     fixed = FixedFinding(instance.instance_id, "NACL_BLOCKS", resource_id)
     return sum(_nacl_entry(context, instance, estate.network_acls[resource_id], egress, cidr,
                            ports, fixed) for cidr in peers)
+
+
+def _central_endpoint_rule(context: _Context, instance: Instance, finding: Finding, vpc: Vpc,
+                           fixed: FixedFinding) -> int:
+    """A central endpoint's group admits the spoke's CIDRs (a reference to the instance's group
+    holds across a transit gateway only where referencing is enabled everywhere)."""
+    group = context.estate.security_groups.get(finding.resource_id)
+    if group is None:
+        return 0
+    count = 0
+    for cidr in (str(c) for c in vpc.cidrs):
+        if _foreign(context.estate, context.estate.owners.get(group.vpc_id)):
+            count += _manual(context, instance, finding, "authorize_security_group_ingress",
+                             {"group_id": group.group_id, "destination_cidr": cidr},
+                             key=f"{group.group_id}-{cidr.replace('/', '-')}")
+        else:
+            count += _security_group_rule(context, group.group_id, "ingress", cidr, None, fixed)
+    return count
 
 
 def _admit_to_planned_endpoints(context: _Context, entry: EndpointsEntry, instance: Instance,
@@ -527,8 +713,9 @@ def _role_policy(context: _Context, instance: Instance, finding: Finding) -> int
 
 
 def _manual(context: _Context, instance: Instance, finding: Finding, action: str,
-            parameters: dict) -> int:
-    resource = next(iter(parameters.values()), finding.resource_id)
+            parameters: dict, key: str | None = None) -> int:
+    """``key``: what makes the step unique (default: its first parameter's value)."""
+    resource = key or next(iter(parameters.values()), finding.resource_id)
     step_id = f"manual-{action.replace('_', '-')}-{resource}"
     step = next((s for s in context.plan.manual_steps if s.id == step_id), None)
     fixed = FixedFinding(instance.instance_id, finding.code, finding.resource_id)

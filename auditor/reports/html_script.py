@@ -5,9 +5,10 @@ The page reads without it. It draws from the JSON data block (``html_data``), pa
 first section opened, and builds every SVG element with ``createElementNS`` and every text with
 ``textContent``: values from AWS data are never parsed as markup. Each hop is a box with an
 icon and a label told by its resource's id (``sg-``, ``acl-``, ``rtb-``, ``nat-``, ``igw-``,
-``vpce-``, ``tgw-``, ``pcx-``...), else by its step's name (DNS, hosted zone...), else the step's
-own name; consecutive hops on one resource share a box, the first that refuses is drawn red and
-marked "blocks here", undecided ones amber and dashed, each with its mark and word.
+``vpce-``, ``tgw-attach-``, ``tgw-rtb-``, ``tgw-``, ``pcx-``, ``vpc-``...), else by its step's
+name (DNS, hosted zone...), else the step's own name; consecutive hops on one resource share
+a box, the first that refuses is drawn red and marked "blocks here", undecided ones amber and
+dashed, each with its mark and word.
 """
 
 SCRIPT = r"""
@@ -334,12 +335,15 @@ SCRIPT = r"""
   /* What a resource is, by its id's prefix: it decides the box, whatever the step's name
      (a "return route" may be a route table's or an internet gateway's). */
   var PREFIXES = [
+    ["tgw-attach-", "tgw", "transit gateway attachment"],
+    ["tgw-rtb-", "route", "transit gateway route table"],
     ["tgw-", "tgw", "transit gateway"], ["pcx-", "peering", "peering connection"],
     ["sg-", "sg", "security group"], ["acl-", "nacl", "network ACL"],
     ["rtb-", "route", "route table"], ["nat-", "nat", "NAT gateway"],
     ["igw-", "igw", "internet gateway"], ["vpce-", "endpoint", "interface endpoint"],
     ["dopt-", "dns", "DHCP options"], ["eni-", "endpoint", "network interface"],
-    ["vgw-", "route", "virtual private gateway"], ["i-", "instance", "instance"]
+    ["vgw-", "route", "virtual private gateway"], ["vpc-", "step", "VPC"],
+    ["i-", "instance", "instance"]
   ];
 
   function kindOf(step, resource) {

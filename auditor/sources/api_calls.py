@@ -58,6 +58,34 @@ NETWORK_ACLS = ApiCall("network_acls", "ec2", "DescribeNetworkAcls", "NetworkAcl
 VPC_ENDPOINTS = ApiCall("vpc_endpoints", "ec2", "DescribeVpcEndpoints", "VpcEndpoints")
 NETWORK_INTERFACES = ApiCall(
     "network_interfaces", "ec2", "DescribeNetworkInterfaces", "NetworkInterfaces")
+# Beyond the VPC, per region: transit gateways (owned, or shared through RAM), their
+# attachments (DescribeTransitGatewayAttachments: every kind, with its association and owners;
+# DescribeTransitGatewayVpcAttachments: the subnets and options of VPC attachments), route tables
+# and routes, and VPC peering connections. A region without transit gateways costs one empty
+# page of DescribeTransitGateways and of DescribeVpcPeeringConnections: the other transit
+# gateway calls are not made. SearchTransitGatewayRoutes is the only read of a transit gateway
+# route table's routes (read-only: in the ReadOnlyAccess policy as ec2:Search*); it is called
+# once per route table the account can see (a shared gateway's tables are its owner's).
+TRANSIT_GATEWAYS = ApiCall("transit_gateways", "ec2", "DescribeTransitGateways",
+                           "TransitGateways")
+TRANSIT_GATEWAY_ATTACHMENTS = ApiCall(
+    "transit_gateway_attachments", "ec2", "DescribeTransitGatewayAttachments",
+    "TransitGatewayAttachments")
+TRANSIT_GATEWAY_VPC_ATTACHMENTS = ApiCall(
+    "transit_gateway_vpc_attachments", "ec2", "DescribeTransitGatewayVpcAttachments",
+    "TransitGatewayVpcAttachments")
+TRANSIT_GATEWAY_ROUTE_TABLES = ApiCall(
+    "transit_gateway_route_tables", "ec2", "DescribeTransitGatewayRouteTables",
+    "TransitGatewayRouteTables")
+TRANSIT_GATEWAY_ROUTES = ApiCall("transit_gateway_routes", "ec2", "SearchTransitGatewayRoutes",
+                                 "Routes", per_resource=True)
+# The routes of every state but deleted (the operation wants a filter).
+TRANSIT_GATEWAY_ROUTE_FILTER = {"Name": "state", "Values": ["active", "blackhole"]}
+VPC_PEERING_CONNECTIONS = ApiCall("vpc_peering_connections", "ec2",
+                                  "DescribeVpcPeeringConnections", "VpcPeeringConnections")
+TRANSIT_GATEWAY_CALLS = (TRANSIT_GATEWAYS, TRANSIT_GATEWAY_ATTACHMENTS,
+                         TRANSIT_GATEWAY_VPC_ATTACHMENTS, TRANSIT_GATEWAY_ROUTE_TABLES,
+                         TRANSIT_GATEWAY_ROUTES)
 
 # IAM is global: one bulk call for roles, instance profiles and the managed policies attached
 # to them; GetPolicy and GetPolicyVersion only for an attached AWS managed policy the bulk
@@ -115,7 +143,7 @@ IAM_PRINCIPALS_KEYS = ("UserDetailList", "GroupDetailList")
 EC2_CALLS = (
     INSTANCES, VPCS, VPC_ATTRIBUTES, DHCP_OPTIONS, SUBNETS, ROUTE_TABLES, INTERNET_GATEWAYS,
     NAT_GATEWAYS, SECURITY_GROUPS, PREFIX_LISTS, PREFIX_LIST_ENTRIES, NETWORK_ACLS,
-    VPC_ENDPOINTS, NETWORK_INTERFACES,
+    VPC_ENDPOINTS, NETWORK_INTERFACES, *TRANSIT_GATEWAY_CALLS, VPC_PEERING_CONNECTIONS,
 )
 IAM_CALLS = (IAM_AUTHORIZATION, IAM_POLICIES, IAM_POLICY_VERSIONS)
 ORGANIZATION_CALLS = (ORGANIZATION, ORGANIZATION_PARENTS, SCP_ATTACHMENTS, SCP_DOCUMENTS)

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from auditor import aws_facts
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
+from auditor.model import joined_vpcs
 from auditor.sources import api_calls
 from auditor.sources.api_calls import ApiCall
 from auditor.sources.raw import RawRegion
@@ -180,7 +181,11 @@ def _collect_region(session: boto3.Session, region: str, instance_ids: list[str]
 
 
 def _collect_network(reader: _Reader, instance_vpcs: list[str], scoped: bool) -> None:
-    """Everything but the instances: filtered to ``instance_vpcs`` when ``scoped``."""
+    """Everything but the instances: filtered to ``instance_vpcs`` when ``scoped``, and to the
+    VPCs of this account that a transit gateway or peering connection joins to them."""
+    _read_beyond(reader)
+    if scoped:
+        instance_vpcs = _union(instance_vpcs, _joined_vpcs(reader.raw, instance_vpcs))
     vpcs = reader.paginate(api_calls.VPCS,
                            _by_ids("VpcIds", instance_vpcs) if scoped else EVERYTHING)
     vpcs_in_scope = instance_vpcs if scoped else _union(instance_vpcs, _ids(vpcs, "VpcId"))
@@ -191,6 +196,48 @@ def _collect_network(reader: _Reader, instance_vpcs: list[str], scoped: bool) ->
     reader.paginate(api_calls.PREFIX_LISTS, EVERYTHING)
     _read_prefix_list_entries(reader, _referenced_prefix_lists(reader.raw))
     _read_endpoint_interfaces(reader, scoped)
+
+
+def _read_beyond(reader: _Reader) -> None:
+    """Transit gateways and peering connections. Without a transit gateway (owned or shared),
+    none of the other transit gateway calls is made: their answers are empty."""
+    reader.paginate(api_calls.VPC_PEERING_CONNECTIONS, EVERYTHING)
+    gateways = reader.paginate(api_calls.TRANSIT_GATEWAYS, EVERYTHING)
+    rest = api_calls.TRANSIT_GATEWAY_CALLS[1:]
+    if gateways is None:
+        for call in rest:
+            reader.skip(call, f"not read: {api_calls.TRANSIT_GATEWAYS.kind} could not be read")
+        return
+    if not gateways:
+        for call in rest:
+            reader.record(call, lambda call=call: (
+                [] if call.per_resource else {call.result_key: []},
+                "not needed: no transit gateway"))
+        return
+    for call in rest[:-1]:
+        reader.paginate(call, EVERYTHING)
+    tables = reader.raw.answers.get(api_calls.TRANSIT_GATEWAY_ROUTE_TABLES.kind)
+    routes = api_calls.TRANSIT_GATEWAY_ROUTES
+    if tables is None:
+        reader.skip(routes, f"not read: {api_calls.TRANSIT_GATEWAY_ROUTE_TABLES.kind} could "
+                            "not be read")
+        return
+    table_ids = _ids(tables[api_calls.TRANSIT_GATEWAY_ROUTE_TABLES.result_key],
+                     "TransitGatewayRouteTableId")
+    reader.each(routes, [{"TransitGatewayRouteTableId": table_id,
+                          "Filters": [api_calls.TRANSIT_GATEWAY_ROUTE_FILTER]}
+                         for table_id in table_ids],
+                lambda request: reader.paged_answer(routes, request,
+                                                    "TransitGatewayRouteTableId"))
+
+
+def _joined_vpcs(raw: RawRegion, vpc_ids: list[str]) -> list[str]:
+    """The VPCs a transit gateway or peering connection joins to ``vpc_ids`` (the parser's
+    rule, on the raw answers read so far)."""
+    from auditor.sources.parse import beyond_of
+
+    attachments, peerings = beyond_of(raw)
+    return sorted(joined_vpcs(set(vpc_ids), attachments, peerings))
 
 
 def _dhcp_requests(vpcs: list[dict] | None, scoped: bool) -> list[Request]:

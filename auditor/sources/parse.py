@@ -21,6 +21,7 @@ from ipaddress import IPv4Address, IPv4Network, ip_network
 from typing import Any
 from urllib.parse import unquote
 
+from auditor import aws_facts
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.model import (
@@ -46,8 +47,13 @@ from auditor.model import (
     SecurityGroupRule,
     ServiceSetting,
     Subnet,
+    TransitGateway,
+    TransitGatewayAttachment,
+    TransitGatewayRouteTable,
     Vpc,
     VpcEndpoint,
+    VpcPeeringConnection,
+    joined_vpcs,
 )
 from auditor.sources import api_calls
 from auditor.sources.raw import RawRegion
@@ -86,24 +92,37 @@ def _address(text: str | None) -> str | None:
 
 
 class Scope:
-    """What to model: everything, or the requested instances and the VPCs they live in."""
+    """What to model: everything, or the requested instances, the VPCs they live in and the
+    VPCs a transit gateway or peering connection joins to those (where their traffic lands)."""
 
     def __init__(self, instance_ids: Iterable[str] | None = None) -> None:
         self.instance_ids = set(instance_ids) if instance_ids else None
         self.vpc_ids: set[str] | None = None  # known once the instances are parsed
+        self.estate: Estate | None = None
+        self._joined = False
 
     def instances(self, items: list[dict]) -> list[dict]:
         if self.instance_ids is None:
             return items
         return [item for item in items if item.get("InstanceId") in self.instance_ids]
 
+    def _vpcs(self) -> set[str] | None:
+        """The VPCs in scope; joined ones added once the gateways and peerings are parsed
+        (they are parsed before any VPC-bound kind)."""
+        if self.vpc_ids is not None and not self._joined and self.estate is not None:
+            self.vpc_ids = joined_vpcs(self.vpc_ids, self.estate.transit_gateway_attachments,
+                                       self.estate.vpc_peering_connections)
+            self._joined = True
+        return self.vpc_ids
+
     def vpc_bound(self, items: list[dict]) -> list[dict]:
-        if self.vpc_ids is None:
+        vpc_ids = self._vpcs()
+        if vpc_ids is None:
             return items
-        return [item for item in items if item.get("VpcId") in self.vpc_ids]
+        return [item for item in items if item.get("VpcId") in vpc_ids]
 
     def attached(self, gateways: list[dict]) -> list[dict]:
-        if self.vpc_ids is None:
+        if self._vpcs() is None:
             return gateways
         return [gateway for gateway in gateways
                 if any(a.get("VpcId") in self.vpc_ids for a in gateway.get("Attachments") or [])]
@@ -527,6 +546,101 @@ def _parse_iam_policy_versions(estate: Estate, answer: Any, scope: Scope) -> Non
                                         f"the default version of policy {policy.name}")
 
 
+# --- Beyond the VPC: transit gateways and peering connections ------------------------------
+
+
+def _enabled(options: dict, name: str, default: bool) -> bool:
+    value = options.get(name)
+    return default if value is None else value == aws_facts.OPTION_ENABLED
+
+
+def _parse_transit_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in _items(answer, "TransitGateways"):
+        options = raw.get("Options") or {}
+        estate.transit_gateways[raw["TransitGatewayId"]] = TransitGateway(
+            raw["TransitGatewayId"], str(raw.get("OwnerId") or ""),
+            raw.get("State", "available"),
+            _enabled(options, "SecurityGroupReferencingSupport", False))
+
+
+def _attachment(estate: Estate, attachment_id: str, raw: dict) -> TransitGatewayAttachment:
+    found = estate.transit_gateway_attachments.get(attachment_id)
+    if found is None:
+        found = estate.transit_gateway_attachments[attachment_id] = TransitGatewayAttachment(
+            attachment_id, raw["TransitGatewayId"], "vpc", raw.get("VpcId", ""),
+            raw.get("State", "available"))
+    return found
+
+
+def _parse_transit_gateway_attachments(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in _items(answer, "TransitGatewayAttachments"):
+        attachment = _attachment(estate, raw["TransitGatewayAttachmentId"], raw)
+        association = raw.get("Association") or {}
+        attachment.resource_type = raw.get("ResourceType", "vpc")
+        attachment.resource_id = raw.get("ResourceId", "")
+        attachment.state = raw.get("State", "available")
+        attachment.resource_owner_id = str(raw.get("ResourceOwnerId") or "")
+        attachment.transit_gateway_owner_id = str(raw.get("TransitGatewayOwnerId") or "")
+        attachment.route_table_id = (association.get("TransitGatewayRouteTableId")
+                                     if association.get("State") == "associated" else None)
+
+
+def _parse_transit_gateway_vpc_attachments(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in _items(answer, "TransitGatewayVpcAttachments"):
+        attachment = _attachment(estate, raw["TransitGatewayAttachmentId"], raw)
+        options = raw.get("Options") or {}
+        attachment.subnet_ids = list(raw.get("SubnetIds") or [])
+        attachment.resource_owner_id = (attachment.resource_owner_id
+                                        or str(raw.get("VpcOwnerId") or ""))
+        attachment.security_group_referencing = _enabled(
+            options, "SecurityGroupReferencingSupport", True)
+        attachment.appliance_mode = _enabled(options, "ApplianceModeSupport", False)
+
+
+def _parse_transit_gateway_route_tables(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in _items(answer, "TransitGatewayRouteTables"):
+        estate.transit_gateway_route_tables[raw["TransitGatewayRouteTableId"]] = (
+            TransitGatewayRouteTable(raw["TransitGatewayRouteTableId"], raw["TransitGatewayId"],
+                                     raw.get("State", "available")))
+
+
+def _transit_gateway_route(raw: dict) -> Route:
+    attachments = [a["TransitGatewayAttachmentId"] for a in raw.get("TransitGatewayAttachments")
+                   or [] if a.get("TransitGatewayAttachmentId")]
+    kind = ("transit_gateway_ecmp" if len(attachments) > 1 else "transit_gateway_attachment")
+    state = raw.get("State", "active")
+    target = ",".join(attachments) or ("blackhole" if state == "blackhole" else "")
+    return Route(kind, target, state,
+                 destination_cidr=_cidr(raw.get("DestinationCidrBlock")),
+                 destination_prefix_list_id=raw.get("PrefixListId"),
+                 origin=raw.get("Type", ""))
+
+
+def _parse_transit_gateway_routes(estate: Estate, answer: Any, scope: Scope) -> None:
+    """SearchTransitGatewayRoutes answers, one per route table (the table's id added)."""
+    for raw in _answer_list(answer, "search-transit-gateway-routes"):
+        table = estate.transit_gateway_route_tables.get(raw["TransitGatewayRouteTableId"])
+        if table is not None:
+            table.routes = [_transit_gateway_route(route) for route in _items(raw, "Routes")
+                            if route.get("State") != "deleted"]
+
+
+def _peering_side(raw: dict) -> tuple[str, str, str, list[IPv4Network]]:
+    cidrs = [_cidr(block.get("CidrBlock")) for block in raw.get("CidrBlockSet") or []]
+    cidrs = [c for c in cidrs if c] or [c for c in [_cidr(raw.get("CidrBlock"))] if c]
+    return raw.get("VpcId", ""), str(raw.get("OwnerId") or ""), raw.get("Region", ""), cidrs
+
+
+def _parse_vpc_peering_connections(estate: Estate, answer: Any, scope: Scope) -> None:
+    for raw in _items(answer, "VpcPeeringConnections"):
+        requester = _peering_side(raw.get("RequesterVpcInfo") or {})
+        accepter = _peering_side(raw.get("AccepterVpcInfo") or {})
+        estate.vpc_peering_connections[raw["VpcPeeringConnectionId"]] = VpcPeeringConnection(
+            raw["VpcPeeringConnectionId"], (raw.get("Status") or {}).get("Code", "unknown"),
+            requester[0], accepter[0], requester[1], accepter[1], requester[2] or estate.region,
+            accepter[2] or estate.region, requester[3], accepter[3])
+
+
 # --- Systems Manager -------------------------------------------------------------------------
 
 
@@ -693,6 +807,13 @@ class _Organization:
 # Order matters: attributes land on VPCs, entries on prefix lists, versions on policies.
 _PARSERS: tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any], None]], ...] = (
     (api_calls.INSTANCES, _parse_instances),
+    # Before the VPCs: they join the VPCs of a scoped read to the ones traffic lands in.
+    (api_calls.TRANSIT_GATEWAYS, _parse_transit_gateways),
+    (api_calls.TRANSIT_GATEWAY_ATTACHMENTS, _parse_transit_gateway_attachments),
+    (api_calls.TRANSIT_GATEWAY_VPC_ATTACHMENTS, _parse_transit_gateway_vpc_attachments),
+    (api_calls.TRANSIT_GATEWAY_ROUTE_TABLES, _parse_transit_gateway_route_tables),
+    (api_calls.TRANSIT_GATEWAY_ROUTES, _parse_transit_gateway_routes),
+    (api_calls.VPC_PEERING_CONNECTIONS, _parse_vpc_peering_connections),
     (api_calls.VPCS, _parse_vpcs),
     (api_calls.VPC_ATTRIBUTES, _parse_vpc_attributes),
     (api_calls.DHCP_OPTIONS, _parse_dhcp_options),
@@ -714,6 +835,24 @@ _PARSERS: tuple[tuple[api_calls.ApiCall, Callable[[Estate, Any], None]], ...] = 
 )
 
 
+_BEYOND_KINDS = {call.kind for call in (*api_calls.TRANSIT_GATEWAY_CALLS,
+                                         api_calls.VPC_PEERING_CONNECTIONS)}
+
+
+def beyond_of(raw: RawRegion) -> tuple[dict[str, TransitGatewayAttachment],
+                                       dict[str, VpcPeeringConnection]]:
+    """The transit gateway attachments and peering connections of raw answers, alone (a
+    malformed answer counts as none: ``build_estate`` says what is wrong with it)."""
+    estate = Estate(region=raw.region, account_id=raw.account_id)
+    for call, parser in _PARSERS:
+        if call.kind in _BEYOND_KINDS and call.kind in raw.answers:
+            try:
+                parser(estate, raw.answers[call.kind], Scope())
+            except (KeyError, TypeError, ValueError, AttributeError):
+                continue
+    return estate.transit_gateway_attachments, estate.vpc_peering_connections
+
+
 def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> Estate:
     """Build the model of one region; kinds that were not read are listed as unavailable.
 
@@ -721,6 +860,7 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
     """
     estate = Estate(region=raw.region, account_id=raw.account_id)
     scope = Scope(instance_ids)
+    scope.estate = estate
     organization = _Organization()  # after the instances: their OwnerId names the account
     from auditor.sources.parse_session import PARSERS as SESSION_PARSERS
 

@@ -26,6 +26,12 @@ LISTED_KINDS: tuple[tuple[str, str, str], ...] = (
     ("network_acls", "NetworkAcls", "NetworkAclId"),
     ("vpc_endpoints", "VpcEndpoints", "VpcEndpointId"),
     ("network_interfaces", "NetworkInterfaces", "NetworkInterfaceId"),
+    ("transit_gateways", "TransitGateways", "TransitGatewayId"),
+    ("transit_gateway_attachments", "TransitGatewayAttachments", "TransitGatewayAttachmentId"),
+    ("transit_gateway_vpc_attachments", "TransitGatewayVpcAttachments",
+     "TransitGatewayAttachmentId"),
+    ("transit_gateway_route_tables", "TransitGatewayRouteTables", "TransitGatewayRouteTableId"),
+    ("vpc_peering_connections", "VpcPeeringConnections", "VpcPeeringConnectionId"),
 )
 
 # Why account settings are unknown when a template is audited on its own.
@@ -97,6 +103,11 @@ class Translation:
         self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
         self.prefix_lists: list[dict] = []  # DescribeManagedPrefixLists entries
         self.prefix_list_entries: list[dict] = []  # GetManagedPrefixListEntries answers
+        # SearchTransitGatewayRoutes answers by route table id (copied: templates change them).
+        self.transit_gateway_routes: dict[str, list[dict]] = {
+            answer["TransitGatewayRouteTableId"]: list(answer.get("Routes") or [])
+            for answer in self.answers.get("transit_gateway_routes") or []
+            if isinstance(answer, dict) and "TransitGatewayRouteTableId" in answer}
         self.eks_clusters: dict[str, str | None] = {}  # cluster name -> its security group
         self._hosts: dict[str, int] = {}
 
@@ -211,6 +222,10 @@ class Translation:
             known = (answers.get("prefix_lists") or {}).get("PrefixLists") or []
             answers["prefix_lists"] = {**(answers.get("prefix_lists") or {}),
                                        "PrefixLists": [*known, *self.prefix_lists]}
+        if self.writes("transit_gateway_routes"):
+            answers["transit_gateway_routes"] = [
+                {"TransitGatewayRouteTableId": table_id, "Routes": routes}
+                for table_id, routes in self.transit_gateway_routes.items()]
         if self.prefix_list_entries and self.writes("prefix_list_entries"):
             answers["prefix_list_entries"] = [*(answers.get("prefix_list_entries") or []),
                                               *self.prefix_list_entries]

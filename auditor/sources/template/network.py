@@ -234,7 +234,9 @@ def route(t: Translation, reader: Reader) -> None:
 
 
 # Targets the proof follows, by the kind that lists them.
-_FOLLOWED_TARGETS = {"NatGatewayId": "nat_gateways", "GatewayId": "internet_gateways"}
+_FOLLOWED_TARGETS = {"NatGatewayId": "nat_gateways", "GatewayId": "internet_gateways",
+                     "TransitGatewayId": "transit_gateways",
+                     "VpcPeeringConnectionId": "vpc_peering_connections"}
 
 
 def _check_target(t: Translation, reader: Reader, name: str, target: str) -> None:

@@ -47,6 +47,7 @@ from auditor.sources.template import (
     refusals,
     schema,
     session,
+    transit,
 )
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
 from auditor.sources.template.intrinsics import Resolver, Unresolved
@@ -65,7 +66,8 @@ Handler = Callable[[Translation, Reader], None]
 PHASES: tuple[dict[str, Handler], ...] = (
     {"AWS::EC2::VPC": network.vpc, "AWS::EC2::DHCPOptions": network.dhcp_options,
      "AWS::EC2::PrefixList": network.prefix_list,
-     "AWS::EC2::InternetGateway": network.internet_gateway, "AWS::IAM::Role": iam.role},
+     "AWS::EC2::InternetGateway": network.internet_gateway, "AWS::IAM::Role": iam.role,
+     "AWS::EC2::TransitGateway": transit.transit_gateway},
     {"AWS::EC2::VPCCidrBlock": network.vpc_cidr_block,
      "AWS::EC2::VPCDHCPOptionsAssociation": network.dhcp_association,
      "AWS::EC2::Subnet": network.subnet, "AWS::EC2::RouteTable": network.route_table,
@@ -74,7 +76,9 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::EC2::NetworkAcl": network.network_acl,
      "AWS::IAM::ManagedPolicy": iam.managed_policy, "AWS::IAM::Policy": iam.inline_policy,
      "AWS::IAM::RolePolicy": iam.inline_policy,
-     "AWS::IAM::InstanceProfile": iam.instance_profile},
+     "AWS::IAM::InstanceProfile": iam.instance_profile,
+     "AWS::EC2::TransitGatewayRouteTable": transit.route_table,
+     "AWS::EC2::VPCPeeringConnection": transit.peering_connection},
     {"AWS::EKS::Cluster": eks.cluster},
     {"AWS::EC2::NatGateway": network.nat_gateway,
      "AWS::EC2::SubnetRouteTableAssociation": network.subnet_route_table_association,
@@ -85,10 +89,15 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::EC2::SecurityGroupEgress":
          lambda t, r: network.security_group_rule(t, r, "egress"),
      "AWS::EC2::VPCEndpoint": network.vpc_endpoint,
-     "AWS::EC2::NetworkInterface": compute.network_interface},
+     "AWS::EC2::NetworkInterface": compute.network_interface,
+     "AWS::EC2::TransitGatewayAttachment": transit.vpc_attachment,
+     "AWS::EC2::TransitGatewayVpcAttachment": transit.vpc_attachment},
     # Elastic IPs before the launch templates whose interfaces they make public
     {"AWS::EC2::Route": network.route, "AWS::EC2::EIP": compute.elastic_ip,
-     "AWS::EC2::EIPAssociation": compute.elastic_ip},
+     "AWS::EC2::EIPAssociation": compute.elastic_ip,
+     "AWS::EC2::TransitGatewayRouteTableAssociation": transit.association,
+     "AWS::EC2::TransitGatewayRouteTablePropagation": transit.propagation,
+     "AWS::EC2::TransitGatewayRoute": transit.route},
     {"AWS::EC2::NetworkInterfaceAttachment": compute.interface_attachment,
      "AWS::EC2::LaunchTemplate": compute.launch_template,
      "AWS::AutoScaling::LaunchConfiguration": compute.launch_configuration},
@@ -116,6 +125,9 @@ _ID_PREFIXES = {
     "AWS::EC2::VPCEndpoint": "vpce", "AWS::EC2::DHCPOptions": "dopt",
     "AWS::EC2::LaunchTemplate": "lt", "AWS::EC2::NetworkInterface": "eni",
     "AWS::EC2::PrefixList": "pl",
+    "AWS::EC2::TransitGateway": "tgw", "AWS::EC2::TransitGatewayAttachment": "tgw-attach",
+    "AWS::EC2::TransitGatewayVpcAttachment": "tgw-attach",
+    "AWS::EC2::TransitGatewayRouteTable": "tgw-rtb", "AWS::EC2::VPCPeeringConnection": "pcx",
 }
 # Resources whose Ref is a name (the logical id stands in for a generated one).
 _NAME_PROPERTIES = {
@@ -238,9 +250,17 @@ class _Ids:
             ("AWS::IAM::ManagedPolicy", "PolicyArn"): own,
             ("AWS::EC2::PrefixList", "PrefixListId"): own,
             ("AWS::EKS::Cluster", "ClusterSecurityGroupId"): eks.cluster_security_group_id(own),
+            ("AWS::EC2::TransitGateway", "Id"): own,
+            ("AWS::EC2::TransitGatewayAttachment", "Id"): own,
+            ("AWS::EC2::TransitGatewayVpcAttachment", "Id"): own,
+            ("AWS::EC2::TransitGatewayRouteTable", "TransitGatewayRouteTableId"): own,
+            ("AWS::EC2::VPCPeeringConnection", "Id"): own,
         }
         if (kind, attribute) in simple:
             return simple[(kind, attribute)]
+        if kind == "AWS::EC2::TransitGateway" and attribute in (
+                "AssociationDefaultRouteTableId", "PropagationDefaultRouteTableId"):
+            return transit.default_route_table_id(own)
         if kind == "AWS::EC2::VPC" and attribute == "DefaultNetworkAcl":
             return network.default_nacl_id(own)
         if kind == "AWS::EC2::VPC" and attribute == "DefaultSecurityGroup":
