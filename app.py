@@ -2,6 +2,10 @@
 
     node_modules/.bin/cdk synth  -c plan=plan.json
     node_modules/.bin/cdk deploy --all -c plan=plan.json [-c synthesizer=bootstrapless]
+    node_modules/.bin/cdk synth  -c org_audit=true -c org_audit_account=ID [...]
+
+``-c org_audit=true`` adds the scheduled organization audit (stacks/org_app.py: the audit
+account's stack and the member accounts' role); without it the app holds a plan's stacks only.
 
 No plan: only ``PLACEHOLDER_STACK``, a stack without resources, so that the commands that need
 an app with a stack work in this directory (``cdk bootstrap aws://ACCOUNT/REGION``, ``cdk ls``,
@@ -27,6 +31,7 @@ import aws_cdk as cdk  # after the environment above: jsii reads it
 from auditor.errors import UsageError
 from auditor.remediation.plan import Plan, load_plan
 from auditor.remediation.verify import PLAN_FILE_NAME
+from stacks import org_app as org_audit
 from stacks.remediation_app import add_remediation_stacks
 
 PROGRAM = "ssm-auditor cdk app"
@@ -36,6 +41,17 @@ PLACEHOLDER_STACK = "SsmAuditor-NoPlan"
 def main() -> int:
     app = cdk.App(analytics_reporting=False)
     plan_file = app.node.try_get_context("plan")
+    if org_audit.wanted(app):
+        # The organization audit (-c org_audit=true), beside a plan's stacks when one is given.
+        try:
+            # A plan's stacks add cdk-nag to the whole app: once is enough.
+            org_audit.add_org_audit_stacks(app, nag=not plan_file)
+        except UsageError as error:
+            print(f"{PROGRAM}: {error}", file=sys.stderr)
+            return 2
+        if not plan_file:
+            app.synth()
+            return 0
     if not plan_file:
         print(f"{PROGRAM}: no plan given, no stack to deploy: write one with "
               "`python -m auditor ... --plan plan.json`, then `cdk deploy --all -c "

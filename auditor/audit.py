@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 from auditor.analysis import capability_checks
 from auditor.analysis import credentials as credentials_eval
+from auditor.analysis import dns as dns_eval
 from auditor.analysis import imds as imds_eval
 from auditor.analysis import ssm_view as ssm_view_eval
 from auditor.analysis import unresolved as unresolved_eval
@@ -117,7 +118,10 @@ def audit_instance(prover: NetworkProver, instance: Instance, memo: dict | None 
 def audit_instances(estate: Estate, instances: list[Instance],
                     scope: set[str] | None = None, options: AuditOptions | None = None,
                     selected: bool = False) -> list[InstanceAudit]:
-    """These instances of one estate, proved over the VPCs in ``scope`` (None: all)."""
+    """These instances of one estate, proved over the VPCs in ``scope`` (None: all) and those
+    their names lead to (an endpoint in another VPC that a private hosted zone names)."""
+    if scope is not None:
+        scope = scope | dns_eval.reached_vpcs(estate, scope)
     prover = NetworkProver(EstateGraph(estate, scope))
     memo: dict = {}
     return [audit_instance(prover, instance, memo, options, selected)

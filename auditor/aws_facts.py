@@ -1,12 +1,16 @@
 """Facts about AWS that the analysis relies on, kept in one place.
 
-Sources: the SSM Agent and VPC documentation summarised in DESIGN.md section 2.
+Sources: the SSM Agent and VPC documentation summarised in DESIGN.md section 2. Regional facts
+(partitions, which region offers which service) are data in ``aws_regions``.
 """
 
 from __future__ import annotations
 
+import re
 from functools import lru_cache
 from ipaddress import IPv4Network, ip_network
+
+from auditor import aws_regions
 
 # The three endpoints SSM Agent talks to, all on TCP 443.
 SERVICES = ("ssm", "ssmmessages", "ec2messages")
@@ -37,22 +41,68 @@ ENDPOINT_GONE_STATES = ("deleted",)
 NAT_GATEWAY_AVAILABLE = "available"
 
 
-def _partition(region: str) -> tuple[str, str]:
-    """(endpoint service prefix, DNS suffix) for the region's partition."""
-    if region.startswith("cn-"):
-        return "cn.com.amazonaws", "amazonaws.com.cn"
-    return "com.amazonaws", "amazonaws.com"
-
-
+@lru_cache(maxsize=4096)  # asked for each proof; a handful of answers
 def endpoint_service_name(region: str, service: str) -> str:
-    """The VPC endpoint service name, e.g. com.amazonaws.eu-west-1.ssm (never a prefix match)."""
-    prefix, _ = _partition(region)
-    return f"{prefix}.{region}.{service}"
+    """The VPC endpoint service name, e.g. com.amazonaws.eu-west-1.ssm (never a prefix match).
+
+    The same prefix in every partition for the agent's services and S3's gateway endpoint
+    (``aws_regions.ENDPOINT_SERVICE_PREFIX``)."""
+    return f"{aws_regions.ENDPOINT_SERVICE_PREFIX}.{region}.{service}"
 
 
+@lru_cache(maxsize=4096)  # asked for each proof; a handful of answers
 def service_hostname(region: str, service: str) -> str:
-    _, suffix = _partition(region)
-    return f"{service}.{region}.{suffix}"
+    """ssm.eu-west-1.amazonaws.com; ssm.cn-north-1.amazonaws.com.cn in China."""
+    return f"{service}.{region}.{aws_regions.partition_of(region).dns_suffix}"
+
+
+@lru_cache(maxsize=4096)  # asked for each proof; a handful of answers
+def partition(region: str) -> str:
+    """The ARN partition of a region: aws, aws-cn, aws-us-gov..."""
+    return aws_regions.partition_of(region).name
+
+
+def service_offered(region: str, service: str) -> bool | None:
+    """Whether the region offers the service's endpoint; None when not known."""
+    return aws_regions.offers(region, service)
+
+
+# --- DNS names ------------------------------------------------------------------------------
+# Route 53 answers names with a final dot and escapes characters outside letters, digits and
+# hyphens as \\ooo (a wildcard record is "\\052.example.com.").
+_OCTAL_ESCAPE = re.compile(r"\\(\d{3})")
+# An interface endpoint's own DNS names: vpce-<id>-<suffix>[-<zone>].<service>.<region>.vpce.<dns
+# suffix>, regional or zonal (VPC User Guide, "DNS hostnames" of interface endpoints).
+_ENDPOINT_DNS_NAME = re.compile(r"^(vpce-[0-9a-f]+)-[0-9a-z]+(?:-([a-z0-9-]+))?\.")
+
+
+@lru_cache(maxsize=65536)
+def dns_name(name: str) -> str:
+    """A DNS name as the model keeps it: lower case, escapes decoded, no final dot."""
+    text = _OCTAL_ESCAPE.sub(lambda match: chr(int(match.group(1), 8)), name.strip())
+    return text.lower().rstrip(".")
+
+
+def dns_covers(domain: str, name: str) -> bool:
+    """Whether ``name`` is ``domain`` or one of its subdomains ("." and "" cover every name)."""
+    domain = domain.rstrip(".")
+    return not domain or name == domain or name.endswith("." + domain)
+
+
+def dns_depth(domain: str) -> int:
+    """How specific a domain is: its number of labels ("." has none)."""
+    domain = domain.rstrip(".")
+    return domain.count(".") + 1 if domain else 0
+
+
+def endpoint_in_dns_name(name: str) -> tuple[str, str | None] | None:
+    """(vpce id, zone or None) when ``name`` is an interface endpoint's own DNS name, regional
+    ("vpce-0a1b-abcd.ssm.eu-west-1.vpce.amazonaws.com") or zonal (the zone appended to the
+    first label); None otherwise."""
+    if ".vpce." not in name:
+        return None
+    match = _ENDPOINT_DNS_NAME.match(name)
+    return (match.group(1), match.group(2)) if match else None
 
 
 def vpc_resolver_address(vpc_cidr: IPv4Network) -> str:
@@ -166,9 +216,7 @@ SSMMESSAGES_CHANNEL_AGENT_VERSION = (3, 3, 40, 0)
 
 
 def instance_arn(region: str, account_id: str, instance_id: str) -> str:
-    partition = "aws-cn" if region.startswith("cn-") else (
-        "aws-us-gov" if region.startswith("us-gov-") else "aws")
-    return f"arn:{partition}:ec2:{region}:{account_id}:instance/{instance_id}"
+    return f"arn:{partition(region)}:ec2:{region}:{account_id}:instance/{instance_id}"
 
 
 @lru_cache(maxsize=1024)  # a fleet runs a handful of versions
@@ -219,3 +267,17 @@ PEERING_ACTIVE = "active"
 # gateway and both attachments enable them; across a peering connection in one region they
 # hold both ways.
 OPTION_ENABLED = "enable"
+
+
+# A whole organization (--org): the read-only role each member account holds for the auditor,
+# and the session name AssumeRole gives (CloudTrail shows it in the member account).
+ORGANIZATION_ROLE_NAME = "ssm-auditor-readonly"
+ASSUME_ROLE_SESSION_NAME = "ssm-auditor"
+# Accounts Organizations lists that can be read: ACTIVE (State, or the older Status field).
+ACCOUNT_ACTIVE = "ACTIVE"
+
+
+def member_role_arn(account_id: str, role_name: str, partition: str = "aws") -> str:
+    """The role the auditor assumes in a member account (a path is part of ``role_name``)."""
+    return f"arn:{partition}:iam::{account_id}:role/{role_name.strip('/')}"
+

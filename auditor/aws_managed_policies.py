@@ -152,7 +152,14 @@ AWS_MANAGED_POLICIES: dict[str, dict[str, Any]] = {
 AWS_MANAGED_POLICY_PATHS = {"AmazonEC2RoleforSSM": "service-role/"}
 
 
-def arn(name: str) -> str:
-    """The ARN of an AWS managed policy in the commercial partition (with its path:
-    ``arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM``)."""
-    return AWS_MANAGED_POLICY_ARN_PREFIX + AWS_MANAGED_POLICY_PATHS.get(name, "") + name
+def arn(name: str, partition: str = "aws") -> str:
+    """The ARN of an AWS managed policy in a partition (with its path:
+    ``arn:aws:iam::aws:policy/service-role/AmazonEC2RoleforSSM``; ``arn:aws-cn:...`` in
+    China)."""
+    return (managed_policy_arn_prefix(partition) + AWS_MANAGED_POLICY_PATHS.get(name, "")
+            + name)
+
+
+def managed_policy_arn_prefix(partition: str = "aws") -> str:
+    """arn:<partition>:iam::aws:policy/"""
+    return AWS_MANAGED_POLICY_ARN_PREFIX.replace("arn:aws:", f"arn:{partition}:", 1)

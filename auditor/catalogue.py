@@ -262,6 +262,7 @@ _PLACEHOLDERS = {
     "instance_profile_arn": "arn:aws:iam::ACCOUNT:instance-profile/PROFILE",
     "resource_id": "...", "policy_document": aws_facts.EC2_TRUST_POLICY,
     "key_id": "KEY", "bucket": "BUCKET", "log_group": "LOG_GROUP",
+    "hosted_zone_id": "Z...", "firewall_rule_group_id": "rslvr-frg-...",
     "transit_gateway_route_table_id": "tgw-rtb-...", "transit_gateway_attachment_id":
         "tgw-attach-...", "destination_cidr": "CIDR", "subnet_id": "subnet-...",
     "vpc_peering_connection_id": "pcx-...", "route_table_id": "rtb-...",
@@ -382,6 +383,23 @@ MANUAL_ACTIONS: dict[str, ManualAction] = _manual_actions(
         "The VPC has an S3 gateway endpoint but the instance's route table is not one of its "
         "tables; CloudFormation cannot change an endpoint it does not manage.",
         "vpc_endpoint_id"),
+    ManualAction(
+        "review_hosted_zone",
+        "aws route53 list-resource-record-sets --hosted-zone-id {hosted_zone_id}",
+        "A private hosted zone associated with the VPC decides the service's name and does not "
+        "lead to a working endpoint (see the finding): add a record for the name that leads to "
+        "an interface endpoint the instances reach (an alias to the endpoint's DNS name), or "
+        "disassociate the zone from the VPC. Which one is a design decision the plan does not "
+        "take, and CloudFormation cannot change a zone it does not manage.",
+        "hosted_zone_id", account_wide=True),
+    ManualAction(
+        "review_dns_firewall_rule",
+        "aws route53resolver list-firewall-rules{region} --firewall-rule-group-id "
+        "{firewall_rule_group_id}",
+        "A DNS Firewall rule blocks the service's name (see the finding): allow the name ahead "
+        "of the rule, or narrow the rule's domain list. A firewall is a security decision: the "
+        "plan does not change it.",
+        "firewall_rule_group_id"),
     ManualAction(
         "renumber_network_acl",
         "aws ec2 describe-network-acls{region} --network-acl-ids {network_acl_id}",
@@ -588,6 +606,139 @@ _KINDS: tuple[FindingKind, ...] = (
             "`aws ec2 associate-dhcp-options --dhcp-options-id dopt-... --vpc-id vpc-...` "
             "(instances pick up new DHCP options when their lease renews or at reboot), or move "
             "the instance to a current-generation (Nitro) instance type." + _RESTART
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="PRIVATE_HOSTED_ZONE_OVERRIDE",
+        category="dns",
+        severity="error",
+        title="A private hosted zone decides the service's name",
+        meaning=(
+            "A Route 53 private hosted zone associated with the VPC (directly or through a Route "
+            "53 Profile) is named like the service's name or a parent of it (ssm.REGION."
+            "amazonaws.com, REGION.amazonaws.com, amazonaws.com), and the most specific such "
+            "zone answers for the name instead of public DNS. Its record decides where the "
+            "agent connects: an alias or CNAME to an interface endpoint's DNS name, or A "
+            "records holding its addresses, lead to that endpoint's network interfaces, possibly "
+            "in another VPC (the central-endpoint pattern); records holding other addresses lead "
+            "somewhere the auditor cannot see (unknown, never the public addresses). A zone "
+            "without a record for the name answers NXDOMAIN (Route 53 does not fall back to "
+            "public DNS), and a record for an endpoint of another service fails, both blocking. "
+            "The finding names the zone that decided: as an error when it blocks, a warning "
+            "when where it leads is unknown, information when it leads to a proven path."
+        ),
+        agent_log=(
+            'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+            "ssm.REGION.amazonaws.com on 10.0.0.2:53: no such host"
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "List the zone's records: " + _command("review_hosted_zone") + ", and find the "
+            "zones of the VPC with `aws route53 list-hosted-zones-by-vpc --vpc-id vpc-... "
+            "--vpc-region REGION`. Give the zone a record for the name that leads to an "
+            "interface endpoint the instances reach (an alias A record to the endpoint's "
+            "regional DNS name, vpce-...-....ssm.REGION.vpce.amazonaws.com), or take the zone "
+            "off the VPC (`aws route53 disassociate-vpc-from-hosted-zone --hosted-zone-id Z... "
+            "--vpc VPCRegion=REGION,VPCId=vpc-...`) so that public DNS or the VPC's own "
+            "endpoints answer again." + _RESTART
+        ),
+        stack=None,
+        manual_step="review_hosted_zone",
+    ),
+    FindingKind(
+        code="RESOLVER_RULE_FORWARDS",
+        category="dns",
+        severity="warning",
+        title="A Resolver rule forwards the service's name elsewhere",
+        meaning=(
+            "A Route 53 Resolver FORWARD rule (or a delegation rule) associated with the VPC "
+            "covers the service's name (its domain is the name or a parent of it, down to "
+            "\".\", every name), and no more specific SYSTEM rule, private hosted zone or "
+            "endpoint private DNS takes precedence: at equal length a forwarding rule wins over "
+            "a private hosted zone. The query goes through the outbound endpoint to DNS "
+            "servers (on premises, usually) that the AWS API does not show, so where the name "
+            "resolves, and the service's proof, is unknown."
+        ),
+        agent_log="\n".join(
+            (
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+                "ssm.REGION.amazonaws.com on 10.0.0.2:53: no such host",
+                'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp 192.0.2.10:443: '
+                "i/o timeout",
+            )
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "On an instance, run `nslookup ssm.REGION.amazonaws.com` (and ssmmessages, "
+            "ec2messages) and check the answers are the interface endpoints' addresses or "
+            "public addresses your path reaches. To let the VPC resolver answer the services' "
+            "names itself, add a SYSTEM rule for REGION.amazonaws.com (or each name) and "
+            "associate it with the VPC: `aws route53resolver create-resolver-rule --rule-type "
+            "SYSTEM --domain-name REGION.amazonaws.com --creator-request-id ssm-auditor` then "
+            "`aws route53resolver associate-resolver-rule --resolver-rule-id rslvr-rr-... "
+            "--vpc-id vpc-...`; or make the servers the rule forwards to answer with the "
+            "endpoints' addresses."
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="DNS_FIREWALL_BLOCKS",
+        category="dns",
+        severity="error",
+        title="A Route 53 Resolver DNS Firewall rule blocks the service's name",
+        meaning=(
+            "A DNS Firewall rule group associated with the VPC (directly or through a Route 53 "
+            "Profile) has a BLOCK rule whose domain list matches the service's name, or a name "
+            "it leads to (a CNAME), before any ALLOW rule: the resolver answers NODATA, NXDOMAIN "
+            "or the rule's override name instead of the service's addresses, so the agent "
+            "cannot reach the service whatever the network allows. Rule groups are evaluated by "
+            "their association priority and rules by their own priority; the first match "
+            "decides (ALERT only logs)."
+        ),
+        agent_log=(
+            'caused by: Post "https://ssm.REGION.amazonaws.com/": dial tcp: lookup '
+            "ssm.REGION.amazonaws.com on 10.0.0.2:53: no such host"
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "Read the rule group's rules: " + _command("review_dns_firewall_rule") + ". Allow "
+            "the services' names ahead of the blocking rule (a domain list with "
+            "ssm.REGION.amazonaws.com, ssmmessages.REGION.amazonaws.com and "
+            "ec2messages.REGION.amazonaws.com, in an ALLOW rule of lower priority number: `aws "
+            "route53resolver create-firewall-rule --firewall-rule-group-id rslvr-frg-... "
+            "--firewall-domain-list-id rslvr-fdl-... --priority 1 --action ALLOW --name "
+            "allow-ssm`), or take the names out of the blocking list." + _RESTART
+        ),
+        stack=None,
+        manual_step="review_dns_firewall_rule",
+    ),
+    FindingKind(
+        code="SERVICE_NOT_IN_REGION",
+        category="dns",
+        severity="error",
+        title="The region does not offer the service",
+        meaning=(
+            "The service's endpoint does not exist in the region: ec2messages is not offered in "
+            "regions launched in 2024 or later, so ec2messages.REGION.amazonaws.com does not "
+            "resolve and no interface endpoint can be created for it. SSM Agent 3.3.40.0 and "
+            "later receive commands through ssmmessages and do not need it; an older agent "
+            "knows only ec2messages and cannot receive commands there at all. As a warning: the "
+            "region is not in the auditor's table of regional facts, so whether it offers the "
+            "service is unknown."
+        ),
+        agent_log=(
+            'caused by: Post "https://ec2messages.REGION.amazonaws.com/": dial tcp: lookup '
+            "ec2messages.REGION.amazonaws.com on 10.0.0.2:53: no such host"
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "Run SSM Agent 3.3.40.0 or later, which uses ssmmessages: an agent that cannot "
+            "receive commands cannot update itself, so install the current agent another way "
+            "(a new AMI, user data, or `aws ec2 get-console-output --instance-id i-...` to read "
+            "its version first) and check with `aws ssm describe-instance-information "
+            "--filters Key=InstanceIds,Values=i-...` (AgentVersion). Never plan an ec2messages "
+            "endpoint in such a region." + _RESTART
         ),
         stack=None,
     ),

@@ -94,8 +94,24 @@ MANIFEST_BYTES = Limit(
     "stay under a few MB",
     "exit 2")
 
+# --- DNS (Route 53 records followed) -------------------------------------------------------
+
+DNS_CHAIN = Limit(
+    "DNS names followed", 8, "names",
+    "CNAMEs, aliases and DNS Firewall override answers followed from one service name",
+    "the project's: AWS's own names resolve in one or two steps; a longer chain is a loop or a "
+    "design the auditor should not guess through",
+    "the service's name is `unknown` (`PRIVATE_HOSTED_ZONE_OVERRIDE`, naming the chain)")
+ZONE_ROUNDS = Limit(
+    "zones followed while reading", 3, "rounds",
+    "rounds of reading private hosted zones that records read so far lead to (a CNAME into "
+    "another associated zone), live and from `--instance` snapshots",
+    "the project's: one round reads the zones of the service names, two more follow a chain "
+    "of CNAMEs into other zones",
+    "the zones past it are not read: a name that leads there is `unknown` (`DATA_UNAVAILABLE`)")
+
 ALL: tuple[Limit, ...] = (
     NESTING_DEPTH, INTEGER_DIGITS, EXPANDED_VALUES, TEMPLATE_BYTES, TEMPLATE_RESOURCES,
     NESTED_RESOURCES, NESTED_DEPTH, TEMPLATES_TOTAL_BYTES, CIDR_COUNT, RESOLUTION_DEPTH,
-    MANIFEST_BYTES,
+    MANIFEST_BYTES, DNS_CHAIN, ZONE_ROUNDS,
 )

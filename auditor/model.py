@@ -226,6 +226,108 @@ class VpcEndpoint:
     group_ids: list[str] = field(default_factory=list)
     network_interface_ids: list[str] = field(default_factory=list)
     policy_document: str | None = None
+    # DnsEntries' names (regional, zonal and the private DNS name), lower case
+    dns_names: list[str] = field(default_factory=list)
+    # DnsOptions.PrivateDnsOnlyForInboundResolverEndpoint: private DNS answers only queries
+    # that arrive through an inbound Resolver endpoint, not the VPC's own instances.
+    private_dns_only_for_inbound_resolver: bool = False
+    owner_id: str = ""
+
+
+# --- DNS as the VPC resolver answers it (Route 53) --------------------------------------------
+# Names are kept lower case without the final dot ("ssm.eu-west-1.amazonaws.com"); a wildcard
+# record's name begins with "*.".
+
+
+@dataclass(frozen=True)
+class DnsRecord:
+    """One record set of a private hosted zone (ListResourceRecordSets)."""
+
+    name: str
+    record_type: str  # A, AAAA, CNAME, ...
+    values: tuple[str, ...] = ()  # ResourceRecords' values (addresses, a CNAME's target)
+    alias_target: str | None = None  # AliasTarget.DNSName, normalised like the names
+    set_identifier: str | None = None  # weighted, failover...: one of several answers
+
+
+@dataclass
+class HostedZone:
+    """A private hosted zone associated with VPCs of the estate."""
+
+    zone_id: str  # without "/hostedzone/"
+    name: str
+    owner: str = ""  # the owning account, or the AWS service that owns it
+    records: list[DnsRecord] | None = None  # None when not read (the reason in ``unread``)
+    unread: str = ""
+
+
+@dataclass(frozen=True)
+class ResolverRule:
+    rule_id: str
+    domain_name: str
+    rule_type: str  # FORWARD | SYSTEM | RECURSIVE | DELEGATE
+    name: str = ""
+    target_ips: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class FirewallRule:
+    priority: int
+    action: str  # ALLOW | BLOCK | ALERT
+    domain_list_id: str | None  # None for rules without a domain list (threat protection)
+    name: str = ""
+    block_response: str = ""  # NODATA | NXDOMAIN | OVERRIDE
+    block_override_domain: str = ""
+    trust_redirection: bool = False  # FirewallDomainRedirectionAction TRUST_REDIRECTION_DOMAIN
+    query_type: str = ""  # Qtype: the rule inspects only queries of this type ("" every type)
+
+
+@dataclass
+class FirewallRuleGroup:
+    group_id: str
+    rules: list[FirewallRule] | None = None  # None when not read
+
+
+@dataclass
+class FirewallDomainList:
+    list_id: str
+    name: str = ""
+    managed_owner: str = ""  # set for AWS managed lists, whose domains AWS does not show
+    domains: list[str] | None = None  # None when not read
+
+
+@dataclass(frozen=True)
+class FirewallAssociation:
+    group_id: str
+    priority: int
+    via: str = ""  # the Route 53 Profile it comes through, "" when associated directly
+
+
+@dataclass
+class DnsConfig:
+    """What decides names in each VPC besides its interface endpoints: private hosted zones,
+    Resolver rules and DNS Firewall rule groups, associated directly or through a Route 53
+    Profile, by VPC id. What could not be read is in ``Estate.unavailable`` under its kind."""
+
+    zones: dict[str, HostedZone] = field(default_factory=dict)  # by zone id
+    zones_by_vpc: dict[str, list[str]] = field(default_factory=dict)
+    # VPCs whose zones were not listed although the listing was read (a capture that skipped
+    # them): what their resolver answers is unknown.
+    zones_unlisted: set[str] = field(default_factory=set)
+    rules: dict[str, ResolverRule] = field(default_factory=dict)  # by rule id
+    rules_by_vpc: dict[str, list[str]] = field(default_factory=dict)
+    firewall_groups: dict[str, FirewallRuleGroup] = field(default_factory=dict)
+    firewall_by_vpc: dict[str, list[FirewallAssociation]] = field(default_factory=dict)
+    domain_lists: dict[str, FirewallDomainList] = field(default_factory=dict)
+    # Interface endpoints a Route 53 Profile associates with the VPC (their ids).
+    profile_endpoints_by_vpc: dict[str, list[str]] = field(default_factory=dict)
+    profiles_by_vpc: dict[str, list[str]] = field(default_factory=dict)  # profile ids
+    # What a profile associated with a VPC brings that the auditor cannot resolve (a rule or
+    # zone it was not shown), by VPC id: messages.
+    unresolved_by_vpc: dict[str, list[str]] = field(default_factory=dict)
+    # Interface endpoints the records of each VPC's zones name (an alias, a CNAME or an address
+    # of theirs), by VPC id: where the VPC's traffic may go beyond it.
+    reached_endpoints_by_vpc: dict[str, list[str]] = field(default_factory=dict)
 
 
 # --- Beyond the VPC: transit gateways and peering connections -------------------------------
@@ -337,6 +439,7 @@ class Instance:
     name: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     region: str = ""
+    account_id: str = ""  # the owner (DescribeInstances' OwnerId), "" when not known
 
     def primary_interface(self) -> NetworkInterface | None:
         by_index = sorted(self.network_interfaces, key=lambda eni: eni.device_index)
@@ -443,6 +546,7 @@ class Estate:
     service_control_policies: list[list[dict]] | None = field(default_factory=list)
     default_host_management: ServiceSetting | None = None
     managed_nodes: dict[str, ManagedNode] = field(default_factory=dict)  # by instance id
+    dns: DnsConfig = field(default_factory=DnsConfig)
     unavailable: dict[str, str] = field(default_factory=dict)
     # Resources whose planned configuration (a template value) could not be resolved, with the
     # reason; "*" when the resource a change applies to is itself unknown. An instance that

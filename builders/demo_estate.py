@@ -56,6 +56,9 @@ SSM_VIEW = {
     "logs-denied": "Online",
     "key-policy-denies": "Online",
     "patch-perimeter": "Online",
+    "zone-swallows-ssm": "ConnectionLost",
+    "forwards-to-on-prem": "Online",
+    "dns-firewall-walled-garden": "ConnectionLost",
     # The hub-and-spoke region.
     "spoke-central-egress": "Online",
     "spoke-central-egress-zone-b": "Online",
@@ -67,6 +70,7 @@ SSM_VIEW = {
     "spoke-attachment-acl": "ConnectionLost",
     "peered-with-hub": "ConnectionLost",
     "spoke-on-premises-egress": "Online",
+    "spoke-central-endpoints": "Online",
     # The third region.
     "paris-web": "Online",
 }
@@ -255,6 +259,36 @@ def _credentials_vpc(b: EstateBuilder) -> None:
                instance_profile="batch-role")
 
 
+def _dns_vpcs(b: EstateBuilder) -> None:
+    """Route 53 decides the names: working networks (an internet gateway and a public address)
+    whose VPC resolver does not answer the agent's names with the public addresses."""
+    def public_vpc(cidr: str, name: str) -> tuple[str, str]:
+        vpc = b.vpc(cidr)
+        subnet = b.subnet(vpc, cidr.replace(".0.0/16", ".0.0/24"), "a")
+        b.route_table(vpc, [subnet], [("0.0.0.0/0", b.internet_gateway(vpc))])
+        group = b.security_group(vpc, name)
+        return vpc, b.instance(subnet, [group], name=name, instance_profile="web-role",
+                               public_ip=f"198.51.100.{30 + len(b.reservations)}")
+
+    # A zone made for one name (S3 through a proxy) answers for every name below it: the
+    # agent's names get NXDOMAIN.
+    vpc, _ = public_vpc("10.8.0.0/16", "zone-swallows-ssm")
+    zone = b.private_hosted_zone("eu-west-1.amazonaws.com", [vpc])
+    b.record(zone, "s3.eu-west-1.amazonaws.com", "A", ["10.8.0.80"])
+    # A Resolver rule sends every amazonaws.com query to the data centre's DNS servers.
+    vpc, _ = public_vpc("10.9.0.0/16", "forwards-to-on-prem")
+    b.resolver_rule("amazonaws.com", [vpc], targets=("192.168.10.53", "192.168.11.53"))
+    # A DNS Firewall walled garden: the company's domains allowed, everything else blocked.
+    vpc, _ = public_vpc("10.10.0.0/16", "dns-firewall-walled-garden")
+    allowed = b.firewall_domain_list(["example.com", "*.example.com"])
+    everything = b.firewall_domain_list(["*"])
+    b.firewall_rule_group([vpc], [
+        {"Priority": 10, "Action": "ALLOW", "FirewallDomainListId": allowed,
+         "Name": "allow-company-domains"},
+        {"Priority": 20, "Action": "BLOCK", "FirewallDomainListId": everything,
+         "BlockResponse": "NXDOMAIN", "Name": "block-everything-else"}])
+
+
 def _hub_and_spoke(b: EstateBuilder) -> None:
     """A network hub: a transit gateway, central NAT gateway and central endpoints in a hub
     VPC; spokes that work through it, and one of each way it fails."""
@@ -309,6 +343,16 @@ def _hub_and_spoke(b: EstateBuilder) -> None:
                                        "ResourceId": "vpn-0123456789abcdef0",
                                        "ResourceType": "vpn"}]})
     spoke("10.9.0.0/16", "spoke-on-premises-egress", route_table=on_premises)
+    # The central-endpoint pattern: private hosted zones named like the services, associated
+    # with the spoke, alias the names to the hub's endpoints (whose private DNS answers only in
+    # the hub).
+    central = add_spoke(b, hub, "10.10.0.0/16")
+    for service, endpoint in hub.endpoints.items():
+        name = f"{service}.{b.region}.amazonaws.com"
+        zone = b.private_hosted_zone(name, [central.vpc])
+        b.record(zone, name, "A", alias=b.endpoint_dns_name(endpoint))
+    b.instance(central.app_subnets[0], [b.security_group(central.vpc, "central-app")],
+               name="spoke-central-endpoints", instance_profile="spoke")
 
 
 def _ssm_view(b: EstateBuilder) -> None:
@@ -458,6 +502,7 @@ def build() -> EstateBuilder:
     _sessions_vpc(builder)
     _iam(builder)
     _operators(builder)
+    _dns_vpcs(builder)
     _ssm_view(builder)
     return builder
 

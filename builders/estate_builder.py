@@ -58,6 +58,18 @@ def _network(cidr: str) -> IPv4Network | IPv6Network:
     return ip_network(cidr)
 
 
+def domain_list_entry(list_id: str, name: str, region: str, account_id: str,
+                      managed_owner: str | None = None) -> dict[str, Any]:
+    """A DNS Firewall domain list as ListFirewallDomainLists gives it (an AWS managed one, whose
+    domains AWS does not show, when ``managed_owner``)."""
+    entry = {"Id": list_id, "Name": name,
+             "Arn": f"arn:aws:route53resolver:{region}:{account_id}:firewall-domain-list/"
+                    f"{list_id}"}
+    if managed_owner:
+        entry["ManagedOwnerName"] = managed_owner
+    return entry
+
+
 class EstateBuilder:
     def __init__(self, region: str = "eu-west-1", account_id: str = "111122223333",
                  first_id: int = 0) -> None:
@@ -92,6 +104,17 @@ class EstateBuilder:
         self.managed_policies: dict[str, dict] = {}  # by ARN: ManagedPolicyDetail entries
         self.dhmc_value: str | None = None
         self.managed_nodes: list[dict] = []
+        # Route 53 (DNS): never drawn from the counter of EC2 ids either
+        self.hosted_zones: list[dict] = []  # {"summary", "vpcs", "records"}
+        self.resolver_rules: list[dict] = []
+        self.resolver_rule_associations: list[dict] = []
+        self.firewall_associations: list[dict] = []
+        self.firewall_rules: dict[str, list[dict]] = {}  # by rule group id
+        self.firewall_domain_lists: list[dict] = []
+        self.firewall_domains: dict[str, list[str]] = {}  # by (customer) domain list id
+        self.profile_associations: list[dict] = []
+        self.profile_resources: dict[str, list[dict]] = {}  # by profile id
+        self._dns_counter = 0
         # Organizations: not in an organization unless service_control_policies() says so.
         self.in_organization: bool | None = False
         self.scp_levels: list[list[dict]] | None = []
@@ -376,9 +399,12 @@ class EstateBuilder:
                 "NetworkInterfaceId": eni_id, "SubnetId": subnet_id, "VpcId": vpc_id,
                 "PrivateIpAddress": self._next_ip(subnet_id), "InterfaceType": "vpc_endpoint",
                 "Groups": [{"GroupId": g} for g in groups], "Status": "in-use"})
+        service_name = service_name or f"com.amazonaws.{self.region}.{service}"
         endpoint = {
             "VpcEndpointId": endpoint_id, "VpcEndpointType": "Interface", "VpcId": vpc_id,
-            "ServiceName": service_name or f"com.amazonaws.{self.region}.{service}",
+            "ServiceName": service_name,
+            "DnsEntries": self._endpoint_dns_entries(endpoint_id, service, subnets,
+                                                     private_dns),
             "State": state, "PrivateDnsEnabled": private_dns, "SubnetIds": list(subnets),
             "Groups": [{"GroupId": g, "GroupName": g} for g in groups],
             "NetworkInterfaceIds": eni_ids, "OwnerId": self.account_id,
@@ -387,6 +413,32 @@ class EstateBuilder:
         }
         self.vpc_endpoints.append(endpoint)
         return endpoint_id
+
+    def _endpoint_dns_entries(self, endpoint_id: str, service: str, subnets: Sequence[str],
+                              private_dns: bool) -> list[dict]:
+        """The DNS names AWS gives an interface endpoint: regional, one per zone, and the
+        service's own name when private DNS is on."""
+        suffix = hashlib.sha256(endpoint_id.encode()).hexdigest()[:8]
+        base = f"{endpoint_id}-{suffix}"
+        domain = f"{service}.{self.region}.vpce.amazonaws.com"
+        zone_id = "Z" + hashlib.sha256(f"{self.region}/vpce".encode()).hexdigest()[:12].upper()
+        entries = [{"DnsName": f"{base}.{domain}", "HostedZoneId": zone_id}]
+        zones = sorted({self._subnet(subnet)["AvailabilityZone"] for subnet in subnets})
+        entries += [{"DnsName": f"{base}-{zone}.{domain}", "HostedZoneId": zone_id}
+                    for zone in zones]
+        if private_dns:
+            entries.append({"DnsName": f"{service}.{self.region}.amazonaws.com",
+                            "HostedZoneId": "ZPRIVATEDNS" + endpoint_id[-6:].upper()})
+        return entries
+
+    def endpoint_dns_name(self, endpoint_id: str, zone: str | None = None) -> str:
+        """An interface endpoint's regional DNS name, or its zonal one in ``zone`` ("a")."""
+        endpoint = next(e for e in self.vpc_endpoints if e["VpcEndpointId"] == endpoint_id)
+        names = [entry["DnsName"] for entry in endpoint["DnsEntries"]
+                 if ".vpce." in entry["DnsName"]]
+        if zone is None:
+            return names[0]
+        return next(name for name in names if f"-{self.region}{zone}." in name)
 
     def gateway_endpoint(self, vpc_id: str, service: str, route_tables: Sequence[str],
                          prefix_list_id: str, *, policy: Mapping[str, Any] | None = None,
@@ -402,6 +454,147 @@ class EstateBuilder:
         for table_id in route_tables:
             self.add_route(table_id, prefix_list_id, endpoint_id)
         return endpoint_id
+
+    # --- DNS: Route 53 private hosted zones, Resolver rules, DNS Firewall, Profiles ----------
+
+    def _dns_id(self, prefix: str, length: int = 17) -> str:
+        self._dns_counter += 1
+        digest = hashlib.sha256(f"{self.account_id}/{self.region}/{prefix}/"
+                                f"{self._dns_counter}".encode()).hexdigest()
+        return prefix + digest[:length]
+
+    def private_hosted_zone(self, name: str, vpc_ids: Sequence[str], *,
+                            owner: str | None = None) -> str:
+        """A private hosted zone associated with ``vpc_ids`` (owned by ``owner``, this account
+        by default), with its SOA and NS records; returns its id."""
+        zone_id = "Z" + self._dns_id("", 13).upper()
+        apex = name.rstrip(".") + "."
+        self.hosted_zones.append({
+            "summary": {"HostedZoneId": zone_id, "Name": apex,
+                        "Owner": {"OwningAccount": owner or self.account_id}},
+            "vpcs": list(vpc_ids),
+            "records": [
+                {"Name": apex, "Type": "SOA", "TTL": 900, "ResourceRecords": [
+                    {"Value": "ns-0.awsdns-00.com. awsdns-hostmaster.amazon.com. 1 7200 900 "
+                              "1209600 86400"}]},
+                {"Name": apex, "Type": "NS", "TTL": 172800, "ResourceRecords": [
+                    {"Value": "ns-0.awsdns-00.com."}]}],
+        })
+        return zone_id
+
+    def _zone(self, zone_id: str) -> dict:
+        return next(z for z in self.hosted_zones if z["summary"]["HostedZoneId"] == zone_id)
+
+    def associate_zone(self, zone_id: str, vpc_id: str) -> None:
+        self._zone(zone_id)["vpcs"].append(vpc_id)
+
+    def record(self, zone_id: str, name: str, record_type: str = "A",
+               values: Sequence[str] = (), *, alias: str | None = None,
+               set_identifier: str | None = None) -> None:
+        """A record set: ``values`` (addresses, a CNAME's target) or an ``alias`` DNS name."""
+        record: dict[str, Any] = {"Name": name.rstrip(".") + ".", "Type": record_type}
+        if alias is not None:
+            record["AliasTarget"] = {"HostedZoneId": "ZALIAS", "DNSName": alias.rstrip(".") + ".",
+                                     "EvaluateTargetHealth": False}
+        else:
+            record["TTL"] = 300
+            record["ResourceRecords"] = [{"Value": value} for value in values]
+        if set_identifier is not None:
+            record["SetIdentifier"] = set_identifier
+            record["Weight"] = 1
+        self._zone(zone_id)["records"].append(record)
+
+    def resolver_rule(self, domain: str, vpc_ids: Sequence[str] = (), *,
+                      rule_type: str = "FORWARD",
+                      targets: Sequence[str] = ("10.200.0.2",)) -> str:
+        """A Resolver rule associated with ``vpc_ids``; returns its id."""
+        rule_id = self._dns_id("rslvr-rr-")
+        self.resolver_rules.append({
+            "Id": rule_id, "DomainName": domain.rstrip(".") + ".", "RuleType": rule_type,
+            "Status": "COMPLETE", "Name": f"rule-{domain}", "OwnerId": self.account_id,
+            "ShareStatus": "NOT_SHARED",
+            "TargetIps": [{"Ip": ip, "Port": 53} for ip in targets] if rule_type == "FORWARD"
+            else []})
+        for vpc_id in vpc_ids:
+            self.associate_resolver_rule(rule_id, vpc_id)
+        return rule_id
+
+    def associate_resolver_rule(self, rule_id: str, vpc_id: str) -> None:
+        self.resolver_rule_associations.append({
+            "Id": self._dns_id("rslvr-rrassoc-"), "ResolverRuleId": rule_id, "VPCId": vpc_id,
+            "Status": "COMPLETE", "Name": ""})
+
+    def firewall_domain_list(self, domains: Sequence[str] | None, *,
+                             managed_owner: str | None = None) -> str:
+        """A DNS Firewall domain list (an AWS managed one when ``managed_owner``)."""
+        list_id = self._dns_id("rslvr-fdl-")
+        self.firewall_domain_lists.append(domain_list_entry(
+            list_id, f"list-{list_id[-6:]}", self.region, self.account_id, managed_owner))
+        if domains is not None and not managed_owner:
+            self.firewall_domains[list_id] = list(domains)
+        return list_id
+
+    def firewall_rule_group(self, vpc_ids: Sequence[str], rules: Sequence[dict], *,
+                            priority: int = 101) -> str:
+        """A DNS Firewall rule group with ``rules`` (FirewallRule entries: Priority, Action,
+        FirewallDomainListId, BlockResponse...), associated with ``vpc_ids``."""
+        group_id = self._dns_id("rslvr-frg-")
+        self.firewall_rules[group_id] = [{"FirewallRuleGroupId": group_id, "Name": f"rule-{n}",
+                                          **rule} for n, rule in enumerate(rules)]
+        for vpc_id in vpc_ids:
+            self.firewall_associations.append({
+                "Id": self._dns_id("rslvr-frgassoc-"), "FirewallRuleGroupId": group_id,
+                "VpcId": vpc_id, "Priority": priority, "Status": "COMPLETE",
+                "MutationProtection": "DISABLED", "Name": ""})
+        return group_id
+
+    def route53_profile(self, vpc_ids: Sequence[str], resource_arns: Sequence[str],
+                        properties: Mapping[str, str] | None = None) -> str:
+        """A Route 53 Profile holding ``resource_arns``, associated with ``vpc_ids``."""
+        profile_id = self._dns_id("rp-")
+        for vpc_id in vpc_ids:
+            self.profile_associations.append({
+                "Id": self._dns_id("rpassoc-"), "ProfileId": profile_id,
+                "ResourceId": vpc_id, "Status": "COMPLETE", "OwnerId": self.account_id,
+                "Name": ""})
+        self.profile_resources[profile_id] = [{
+            "Id": self._dns_id("rpr-"), "ProfileId": profile_id, "ResourceArn": arn,
+            "ResourceProperties": (properties or {}).get(arn, ""), "Status": "COMPLETE",
+            "OwnerId": self.account_id, "Name": arn.rsplit("/", 1)[-1],
+            "ResourceType": arn.split(":", 5)[-1].split("/", 1)[0]} for arn in resource_arns]
+        return profile_id
+
+    def _dns_answers(self) -> dict[str, Any]:
+        zones_by_vpc: dict[str, list[dict]] = {vpc["VpcId"]: [] for vpc in self.vpcs}
+        for zone in self.hosted_zones:
+            for vpc_id in zone["vpcs"]:
+                zones_by_vpc.setdefault(vpc_id, []).append(zone["summary"])
+        lists_used = {rule.get("FirewallDomainListId") for rules in self.firewall_rules.values()
+                      for rule in rules}
+        return {
+            "hosted_zones_by_vpc": [{"VPCId": vpc_id, "VPCRegion": self.region,
+                                     "HostedZoneSummaries": summaries}
+                                    for vpc_id, summaries in zones_by_vpc.items()],
+            "record_sets": [{"HostedZoneId": zone["summary"]["HostedZoneId"],
+                             "ResourceRecordSets": zone["records"]}
+                            for zone in self.hosted_zones
+                            if zone["summary"]["Owner"].get("OwningAccount") == self.account_id],
+            "resolver_rules": {"ResolverRules": self.resolver_rules},
+            "resolver_rule_associations": {
+                "ResolverRuleAssociations": self.resolver_rule_associations},
+            "firewall_associations": {"FirewallRuleGroupAssociations": self.firewall_associations},
+            "firewall_rules": [{"FirewallRuleGroupId": group_id, "FirewallRules": rules}
+                               for group_id, rules in self.firewall_rules.items()],
+            "firewall_domain_lists": {"FirewallDomainLists": [
+                entry for entry in self.firewall_domain_lists if entry["Id"] in lists_used]},
+            "firewall_domains": [{"FirewallDomainListId": list_id, "Domains": domains}
+                                 for list_id, domains in self.firewall_domains.items()
+                                 if list_id in lists_used],
+            "profile_associations": {"ProfileAssociations": self.profile_associations},
+            "profile_resources": [{"ProfileId": profile_id,
+                                   "ProfileResourceAssociations": resources}
+                                  for profile_id, resources in self.profile_resources.items()],
+        }
 
     # --- beyond the VPC: transit gateways and peering connections -------------------------
 
@@ -995,6 +1188,7 @@ class EstateBuilder:
         organization, errors = self._organization_answers()
         answers.update(organization)
         answers.update(self._session_answers())
+        answers.update(self._dns_answers())
         assert set(answers) | set(errors) == set(api_calls.BY_KIND), \
             "builder out of step with api_calls"
         return RawRegion(self.region, self.account_id, answers, errors)

@@ -259,7 +259,10 @@ def build_hub_and_spoke(size: Size, region: str = "eu-west-1") -> tuple[EstateBu
     gateway and central interface endpoints (builders/hub_and_spoke.py). One spoke in ten is not
     propagated to its hub's gateway route table (the replies have no way back), one in ten has
     an attachment subnet in one zone only; a tenth of the instances wear a group that blocks
-    the agent. Returns the builder and one working instance's id."""
+    the agent. Nine spokes in ten reach the hub's endpoints by name: private hosted zones named
+    like the services, one per service and hub, associated with those spokes, alias the names to
+    the hub's endpoints; the tenth goes out through the central NAT gateway. Returns the builder
+    and one working instance's id."""
     from builders.hub_and_spoke import add_spoke, build_hub, spoke_cidrs
 
     b = EstateBuilder(region=region, account_id="111122223333")
@@ -268,9 +271,12 @@ def build_hub_and_spoke(size: Size, region: str = "eu-west-1") -> tuple[EstateBu
         b.instance_profile(f"role-{number}", [f"role-{number}"])
     hubs = [build_hub(b, "10.100.0.0/16", "abc"), build_hub(b, "172.16.0.0/16", "abc")]
     sample = ""
+    named: list[list[str]] = [[], []]  # per hub, the spokes its zones are associated with
     for v, cidr in enumerate(spoke_cidrs(size.vpcs)):
         spoke = add_spoke(b, hubs[v % 2], cidr, "abc", propagate=v % 10 != 7,
                           attachment_zones="a" if v % 10 == 3 else "abc")
+        if v % 10 != 5:
+            named[v % 2].append(spoke.vpc)
         app = b.security_group(spoke.vpc, "app")
         https_only = b.security_group(spoke.vpc, "https-only",
                                       egress=[("tcp", 443, 443, "0.0.0.0/0")])
@@ -287,4 +293,9 @@ def build_hub_and_spoke(size: Size, region: str = "eu-west-1") -> tuple[EstateBu
                 b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
             if not sample and i % 10 < 9 and v % 10 not in (3, 7):
                 sample = instance
+    for hub, spokes in zip(hubs, named, strict=True):
+        for service, endpoint in hub.endpoints.items():
+            name = f"{service}.{region}.amazonaws.com"
+            zone = b.private_hosted_zone(name, spokes)
+            b.record(zone, name, "A", alias=b.endpoint_dns_name(endpoint))
     return b, sample

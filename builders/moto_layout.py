@@ -45,8 +45,9 @@ def run_instances(ec2, layout: Layout, count: int) -> list[str]:
 
 
 def build_layout(ec2, cidr: str = "10.0.0.0/16", instances: int = 1,
-                 subnet_prefix: int = 24) -> Layout:
-    """One VPC: a public subnet (IGW, NAT) and a private one (instances, SSM endpoint)."""
+                 subnet_prefix: int = 24, region: str = REGION) -> Layout:
+    """One VPC: a public subnet (IGW, NAT) and a private one (instances, SSM endpoint);
+    ``region``: the client's."""
     network = ip_network(cidr)
     subnets = network.subnets(new_prefix=subnet_prefix)
     public_cidr, private_cidr = (str(s) for s in list(subnets)[1:3])
@@ -59,9 +60,9 @@ def build_layout(ec2, cidr: str = "10.0.0.0/16", instances: int = 1,
     ec2.associate_dhcp_options(DhcpOptionsId=dhcp_id, VpcId=vpc_id)
 
     public = ec2.create_subnet(VpcId=vpc_id, CidrBlock=public_cidr,
-                               AvailabilityZone=f"{REGION}a")["Subnet"]["SubnetId"]
+                               AvailabilityZone=f"{region}a")["Subnet"]["SubnetId"]
     private = ec2.create_subnet(VpcId=vpc_id, CidrBlock=private_cidr,
-                                AvailabilityZone=f"{REGION}b")["Subnet"]["SubnetId"]
+                                AvailabilityZone=f"{region}b")["Subnet"]["SubnetId"]
     igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
     ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc_id)
 
@@ -106,7 +107,7 @@ def build_layout(ec2, cidr: str = "10.0.0.0/16", instances: int = 1,
     ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=nacl_id)
 
     endpoint = ec2.create_vpc_endpoint(
-        VpcId=vpc_id, ServiceName=f"com.amazonaws.{REGION}.ssm", VpcEndpointType="Interface",
+        VpcId=vpc_id, ServiceName=f"com.amazonaws.{region}.ssm", VpcEndpointType="Interface",
         SubnetIds=[private], SecurityGroupIds=[endpoint_sg], PrivateDnsEnabled=True,
     )["VpcEndpoint"]
 

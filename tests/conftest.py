@@ -40,6 +40,19 @@ def fake_aws(monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
     monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
     # Speed: moto would build its catalogue of public AMIs for every test; none is needed.
     monkeypatch.setenv("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")
+    # moto gap: DNS Firewall and Route 53 Profiles are answered by a fake (tests/moto_dns.py),
+    # empty unless a test fills it (the dns_services fixture).
+    from tests.moto_dns import FakeDnsServices, install
+
+    install(monkeypatch, FakeDnsServices())
+
+
+@pytest.fixture
+def dns_services(fake_aws, monkeypatch: pytest.MonkeyPatch):
+    """The fake DNS Firewall and Route 53 Profiles of a moto test, to fill."""
+    from tests.moto_dns import FakeDnsServices, install
+
+    return install(monkeypatch, FakeDnsServices())
 
 
 @pytest.fixture(scope="module")

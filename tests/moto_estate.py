@@ -24,6 +24,7 @@ from moto.ec2.models import ec2_backends
 
 from auditor import aws_managed_policies
 from builders.moto_layout import ACCOUNT, AMI, REGION
+from builders.sessions import sessions_with
 
 SERVICES = ("ssm", "ssmmessages", "ec2messages")
 HTTPS = {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443}
@@ -414,15 +415,7 @@ def stub_ssm(monkeypatch: Any, setting: dict | None = None, nodes: Sequence[dict
         "before-call.ssm.GetServiceSetting": get_service_setting,
         "before-call.ssm.DescribeInstanceInformation": describe_instance_information,
     }
-    real_session = boto3.Session
-
-    def session_with_stubs(*args: Any, **kwargs: Any) -> Any:
-        session = real_session(*args, **kwargs)
-        for event, handler in handlers.items():
-            session.events.register_first(event, handler)
-        return session
-
-    monkeypatch.setattr(boto3, "Session", session_with_stubs)
+    monkeypatch.setattr(boto3, "Session", sessions_with(handlers))
 
 
 def dhmc_setting(role: str) -> dict:

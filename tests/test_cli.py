@@ -98,6 +98,9 @@ def test_demo_report_follows_the_contract(capsys):
      {"PERMISSIONS_BOUNDARY_DENIES", "DHMC_DISABLED", "NOT_REGISTERED"}),
     ("org-condition", "unknown", {"CONDITION_NOT_EVALUATED"}),
     ("connection-lost-unexplained", "manageable", {"CONNECTION_LOST"}),
+    ("zone-swallows-ssm", "not_manageable", {"PRIVATE_HOSTED_ZONE_OVERRIDE", "CONNECTION_LOST"}),
+    ("forwards-to-on-prem", "unknown", {"RESOLVER_RULE_FORWARDS"}),
+    ("dns-firewall-walled-garden", "not_manageable", {"DNS_FIREWALL_BLOCKS", "CONNECTION_LOST"}),
     # The hub-and-spoke region (eu-central-1).
     ("spoke-central-egress", "manageable", set()),
     ("spoke-central-egress-zone-b", "manageable", set()),
@@ -111,6 +114,7 @@ def test_demo_report_follows_the_contract(capsys):
     ("spoke-attachment-acl", "not_manageable", {"NACL_BLOCKS", "CONNECTION_LOST"}),
     ("peered-with-hub", "not_manageable", {"PEERING_NOT_TRANSITIVE", "CONNECTION_LOST"}),
     ("spoke-on-premises-egress", "unknown", {"UNMODELED_HOP"}),
+    ("spoke-central-endpoints", "manageable", {"PRIVATE_HOSTED_ZONE_OVERRIDE"}),
 ])
 def test_demo_instances_get_their_verdicts(capsys, name, verdict, codes):
     _, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))

@@ -145,7 +145,7 @@ def test_filters_and_sorting(browser, demo_page):
             return document.querySelectorAll('#instance-table tbody tr:not([hidden])').length;
         }})()""")
 
-    assert shown("v", "unknown") == 4
+    assert shown("v", "unknown") == 5  # three of eu-west-1, forwards-to-on-prem, the VPN spoke
     assert shown("code", "NACL_BLOCKS") == 2  # one in each region
     assert shown("name", "nat-") == 2
     assert shown("vpc", "vpc-0000000000000003a") == 3

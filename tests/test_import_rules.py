@@ -19,7 +19,9 @@ FLOORS = {
     "auditor.reports": 5,
     "auditor.prelaunch": 6,
     "auditor.remediation": 6,
+    "auditor.organization": 6,
     "auditor.commands": 7,
+    "auditor.lambdas": 7,  # the organization audit's Lambda handlers: entrances like commands
     "auditor.cli": 7,
     "auditor.__main__": 7,
 }

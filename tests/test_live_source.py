@@ -285,7 +285,7 @@ def test_all_mode_reads_every_vpc_unfiltered(ec2, monkeypatch: pytest.MonkeyPatc
 
 @pytest.mark.parametrize("scoped", [True, False], ids=["instances", "all"])
 def test_collect_calls_only_the_listed_read_only_operations(
-        ec2, iam, monkeypatch: pytest.MonkeyPatch, scoped: bool) -> None:
+        ec2, iam, monkeypatch: pytest.MonkeyPatch, dns_services, scoped: bool) -> None:
     layout = build_layout(ec2)
     roles = build_iam(iam)
     hide_from_bulk_answer(monkeypatch, roles.core_arn)  # so that GetPolicy* run too
@@ -293,6 +293,16 @@ def test_collect_calls_only_the_listed_read_only_operations(
     # Session Manager preferences naming a key, a bucket and a log group.
     build_organization(boto3.client("organizations", region_name=REGION))
     build_session_preferences()
+    # A zone, a DNS Firewall rule group and a Route 53 Profile on the VPC, so that every DNS
+    # call runs too (the records, the rules, the domains, the profile's resources).
+    boto3.client("route53", region_name=REGION).create_hosted_zone(
+        Name=f"{REGION}.amazonaws.com", CallerReference="zone",
+        HostedZoneConfig={"PrivateZone": True},
+        VPC={"VPCRegion": REGION, "VPCId": layout.vpc_id})
+    dns_services.rule_group([layout.vpc_id], [{
+        "Priority": 1, "Action": "BLOCK", "BlockResponse": "NODATA",
+        "FirewallDomainListId": dns_services.domain_list(["example.com"])}])
+    dns_services.profile([layout.vpc_id], [])
     # A transit gateway with a route table, so that every transit gateway call runs too.
     tgw = ec2.create_transit_gateway()["TransitGateway"]["TransitGatewayId"]
     ec2.create_transit_gateway_vpc_attachment(TransitGatewayId=tgw, VpcId=layout.vpc_id,

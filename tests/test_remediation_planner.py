@@ -132,14 +132,20 @@ def test_the_demo_plan_proves_out_and_breaks_no_working_instance():
                    if verdict == MANAGEABLE and after[iid] != MANAGEABLE]
     assert regressions == []
     still = {i.instance_id: i for i in plan.instances if i.verdict_after != MANAGEABLE}
-    # What is left is a security decision the plan lists for review, never changes (the
-    # capabilities' own blockers: tests/test_capability_planner.py).
+    # What is left is a security or DNS design decision the plan lists for review, never
+    # changes (the capabilities' own blockers: tests/test_capability_planner.py).
     agent = ("SESSION_", "PATCH_")
     assert {code.split()[0] for i in still.values() for code in i.still_blocked_by
-            if not code.startswith(agent)} == {"EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES"}
+            if not code.startswith(agent)} == {
+        "EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES", "PRIVATE_HOSTED_ZONE_OVERRIDE",
+        "DNS_FIREWALL_BLOCKS"}
     review = [s for s in plan.manual_steps if s.action == "review_policy"]
     assert {s.code for s in review if not s.code.startswith(agent)} == {
         "EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES"}
+    assert {(s.action, s.code) for s in plan.manual_steps if s.action.endswith(
+        ("hosted_zone", "dns_firewall_rule"))} == {
+        ("review_hosted_zone", "PRIVATE_HOSTED_ZONE_OVERRIDE"),
+        ("review_dns_firewall_rule", "DNS_FIREWALL_BLOCKS")}
     for instance in plan.instances:
         assert after[instance.instance_id] == instance.verdict_after
         if instance.verdict_after == MANAGEABLE and instance.verdict_before == NOT_MANAGEABLE:
@@ -275,4 +281,109 @@ def test_an_endpoint_subnet_behind_a_closed_acl_gets_entries_on_both_sides():
     assert not plan.endpoints
     entries = {(e.egress, e.cidr, e.from_port, e.to_port) for e in plan.nacl_entries}
     assert entries == {(False, "10.0.1.0/24", 443, 443), (True, "10.0.1.0/24", 1024, 65535)}
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
+
+
+# --- DNS and regional facts (issue 12) -------------------------------------------------------
+
+
+def test_a_region_without_ec2messages_never_gets_an_endpoint_for_it():
+    builder = EstateBuilder(region="ap-southeast-7")
+    vpc, _, _ = _isolated(builder)
+    estate, _report, plan = _plan_for(builder)
+    [entry] = plan.endpoints
+    assert (entry.vpc_id, entry.services) == (vpc, ["ssm", "ssmmessages"])
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
+
+
+def test_a_zone_that_answers_nxdomain_gets_a_review_of_the_zone_not_endpoints():
+    builder = EstateBuilder(region=REGION)
+    vpc, _, first = _isolated(builder)
+    zone = builder.private_hosted_zone(f"{REGION}.amazonaws.com", [vpc])
+    _estate, _report, plan = _plan_for(builder)
+    assert plan.endpoints == []  # new endpoints' private DNS would not change the zone's answer
+    [step] = plan.manual_steps
+    assert (step.action, step.resource_id, step.code) == (
+        "review_hosted_zone", zone, "PRIVATE_HOSTED_ZONE_OVERRIDE")
+    assert step.command == f"aws route53 list-resource-record-sets --hosted-zone-id {zone}"
+    assert step.command in CATALOGUE["PRIVATE_HOSTED_ZONE_OVERRIDE"].fix.replace("Z...", zone)
+    # a review is not modelled as done: the instances stay blocked, and the plan says so
+    [entry] = [i for i in plan.instances if i.instance_id == first]
+    assert entry.verdict_after == NOT_MANAGEABLE and entry.still_blocked_by
+
+
+def test_a_dns_firewall_block_gets_a_review_of_its_rules():
+    builder = EstateBuilder(region=REGION)
+    vpc, _, _ = _isolated(builder, nat_broken=False)
+    everything = builder.firewall_domain_list(["*"])
+    group = builder.firewall_rule_group([vpc], [{"Priority": 1, "Action": "BLOCK",
+                                                 "FirewallDomainListId": everything,
+                                                 "BlockResponse": "NODATA"}])
+    _estate, _report, plan = _plan_for(builder)
+    assert plan.endpoints == []
+    assert {(s.action, s.resource_id) for s in plan.manual_steps} == {
+        ("review_dns_firewall_rule", group)}
+
+
+def test_a_zone_leading_to_addresses_the_instance_cannot_reach_gets_a_review_not_endpoints():
+    """An endpoint's private DNS for ssm cannot be enabled beside a zone named ssm.REGION...
+    (AWS refuses the conflicting domain), and would not change the zone's answer."""
+    builder = EstateBuilder(region=REGION)
+    vpc, _, first = _isolated(builder)
+    zone = builder.private_hosted_zone(f"ssm.{REGION}.amazonaws.com", [vpc])
+    builder.record(zone, f"ssm.{REGION}.amazonaws.com", "A", ["192.0.2.10"])
+    _estate, report, plan = _plan_for(builder)
+    proof = next(a for a in report.instances if a.instance.instance_id == first).services["ssm"]
+    assert proof.status == "blocked"
+    assert ("PRIVATE_HOSTED_ZONE_OVERRIDE", zone, "info") in {
+        (f.code, f.resource_id, f.severity) for f in proof.findings}
+    [endpoints] = plan.endpoints
+    assert endpoints.services == ["ssmmessages", "ec2messages"]  # not ssm
+    assert {(s.action, s.resource_id) for s in plan.manual_steps} == {
+        ("review_hosted_zone", zone)}
+
+
+def test_a_hub_endpoint_named_by_a_zone_admits_the_spoke_by_cidr():
+    """The central-endpoint pattern, both halves of issue 12: a spoke's zones alias the
+    services' names to a hub's endpoints across a transit gateway, whose group admits another
+    range. The plan admits the spoke VPC's CIDR (a group of another VPC cannot be referenced
+    across a transit gateway by default), and the spoke is manageable after it."""
+    from builders.hub_and_spoke import add_spoke, build_hub
+
+    builder = EstateBuilder(region=REGION)
+    hub = build_hub(builder, summary="192.168.0.0/16")  # the hub's group admits another range
+    spoke = add_spoke(builder, hub, "10.1.0.0/16")
+    table = next(t for t in builder.route_tables if t["RouteTableId"] == hub.endpoint_table)
+    table["Routes"].append({"DestinationCidrBlock": "10.1.0.0/16",
+                            "TransitGatewayId": hub.tgw, "State": "active"})
+    for service, endpoint in hub.endpoints.items():
+        name = f"{service}.{REGION}.amazonaws.com"
+        zone = builder.private_hosted_zone(name, [spoke.vpc])
+        builder.record(zone, name, "A", alias=builder.endpoint_dns_name(endpoint))
+    builder.role("app-role", attached=["AmazonSSMManagedInstanceCore"])
+    builder.instance_profile("app-role", ["app-role"])
+    group = builder.security_group(spoke.vpc, "app")
+    builder.instance(spoke.app_subnets[0], [group], instance_profile="app-role")
+    estate, report, plan = _plan_for(builder)
+    [audit] = report.instances
+    assert audit.services["ssm"].endpoint_id == hub.endpoints["ssm"]
+    assert "ENDPOINT_SG_INGRESS_BLOCKS" in {f.code for f in audit.services["ssm"].findings}
+    rules = [r for r in plan.security_group_rules if r.group_id == hub.endpoint_group]
+    assert [(r.direction, r.cidr, r.peer_security_group_id) for r in rules] == [
+        ("ingress", "10.1.0.0/16", None)]
+    assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}
+
+
+def test_in_china_the_planned_role_carries_the_aws_cn_partition():
+    builder = EstateBuilder(region="cn-north-1")
+    vpc = builder.vpc()
+    public = builder.subnet(vpc, "10.0.0.0/24")
+    builder.add_route(builder.route_table(vpc, [public]), "0.0.0.0/0",
+                      builder.internet_gateway(vpc))
+    builder.instance(public, [builder.security_group(vpc, "web")], public_ip="198.51.100.7")
+    estate, report, plan = _plan_for(builder)
+    assert {a.verdict for a in report.instances} == {NOT_MANAGEABLE}
+    [role] = plan.instance_roles
+    assert role.managed_policy_arns == [
+        "arn:aws-cn:iam::aws:policy/AmazonSSMManagedInstanceCore"]
     assert set(_verdicts_after(estate, plan).values()) == {MANAGEABLE}

@@ -18,7 +18,7 @@ from ipaddress import IPv4Network
 
 from auditor import aws_facts
 from auditor.analysis.beyond import VPC_PEERING, join
-from auditor.analysis.dns import RESOLVES_ENDPOINT, Resolution, resolve
+from auditor.analysis.dns import RESOLVES_ADDRESSES, RESOLVES_ENDPOINT, Resolution, resolve
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.hops import HopEvaluator, Place, Source, for_service, host, unknown_data
 from auditor.analysis.ipspace import Peer, describe_peer
@@ -136,12 +136,16 @@ class NetworkProver:
         resolution = self._resolutions[key]
         if resolution.target is None:
             check = resolution.check
-            return ServiceProof(service, check.status, "none", hostname, "unknown", [check.hop],
+            answer = "no address" if check.status == BLOCKED else "unknown"
+            return ServiceProof(service, check.status, "none", hostname, answer, [check.hop],
                                 [check.finding, *resolution.notes] if check.finding
                                 else list(resolution.notes))
         if resolution.target == RESOLVES_ENDPOINT and resolution.endpoint is not None:
-            proof = self._via_endpoint(source, service, hostname, resolution.endpoint)
+            proof = self._via_endpoint(source, service, hostname, resolution.endpoint,
+                                       resolution.interface_ids)
             proof.endpoint_id = resolution.endpoint.endpoint_id
+        elif resolution.target == RESOLVES_ADDRESSES:
+            proof = self._via_addresses(source, service, hostname, resolution)
         else:
             proof = self._via_public(source, service, hostname)
         proof.path.insert(0, resolution.check.hop)
@@ -150,8 +154,16 @@ class NetworkProver:
 
     # --- endpoint path --------------------------------------------------------------------
 
-    def _endpoint_targets(self, endpoint: VpcEndpoint) -> list[_Target]:
-        interfaces = self.graph.interfaces_of(endpoint)
+    def _endpoint_targets(self, endpoint: VpcEndpoint,
+                          interface_ids: tuple[str, ...] | None = None) -> list[_Target]:
+        """The endpoint's ENIs (those the name resolves to, when the DNS names only some).
+
+        Read from the estate, not the graph: a name may lead to an endpoint in a VPC beyond
+        the instance's (a hub's, shared through a private hosted zone)."""
+        interfaces = [self.estate.network_interfaces[eni_id]
+                      for eni_id in endpoint.network_interface_ids
+                      if eni_id in self.estate.network_interfaces
+                      and (interface_ids is None or eni_id in interface_ids)]
         if interfaces:
             # An endpoint always has a group (AWS gives it the VPC's default one); when its
             # description lists none, its ENIs tell which.
@@ -164,7 +176,8 @@ class NetworkProver:
                 if (subnet := self.graph.subnet(subnet_id)) is not None]
 
     def _via_endpoint(self, source: Source, service: str | None, hostname: str,
-                      endpoint: VpcEndpoint) -> ServiceProof:
+                      endpoint: VpcEndpoint,
+                      interface_ids: tuple[str, ...] | None = None) -> ServiceProof:
         resolves = f"interface endpoint {endpoint.endpoint_id}"
         if endpoint.state != aws_facts.ENDPOINT_AVAILABLE:
             message = (f"Interface endpoint {endpoint.endpoint_id} answers for {hostname} but "
@@ -173,7 +186,7 @@ class NetworkProver:
             return ServiceProof(service, BLOCKED, "interface_endpoint", hostname, resolves,
                                 [hop], [Finding("ENDPOINT_NOT_AVAILABLE", endpoint.endpoint_id,
                                                 message, service)])
-        targets = self._endpoint_targets(endpoint)
+        targets = self._endpoint_targets(endpoint, interface_ids)
         if not targets:
             reason = self.estate.unavailable.get("network_interfaces",
                                                  "no ENI or subnet of it in the data")
@@ -350,6 +363,70 @@ class NetworkProver:
         findings = _unique([f for o in outcomes for f in o.findings])
         return ServiceProof(service, status, outcomes[0].via, hostname, resolves,
                             _unique(hops), findings)
+
+    # --- addresses a private hosted zone names -----------------------------------------------
+
+    def _via_addresses(self, source: Source, service: str | None, hostname: str,
+                       resolution: Resolution) -> ServiceProof:
+        """A zone's A records holding addresses the model does not tie to an interface
+        endpoint: proved as far as the data allows. What stands on the agent's side (its
+        security groups, its subnet's ACL, its route table) may block every address; what
+        answers at them is never known, so the best answer is unknown."""
+        resolves = f"addresses {', '.join(resolution.addresses)}"
+        outcomes = []
+        for address in resolution.addresses:
+            target = _Target(address, "", host(address))
+            checks = [for_service(check, service) for check in (
+                self.hops.sg_check(None, step="sg_egress", direction="egress",
+                                   group_ids=source.group_ids, peer=target.peer,
+                                   peer_group_ids=(), port=aws_facts.HTTPS_PORT,
+                                   finding_code="SG_EGRESS_BLOCKS", owner="the instance"),
+                self._route_to_address(source, address),
+                *self.hops.leaves(source.place(), None, target.peer, aws_facts.HTTPS_PORT,
+                                  f"the agent's connection to {address}"))]
+            status, findings = combine(checks)
+            outcomes.append(_TargetOutcome(target, status, [c.hop for c in checks], findings))
+        hops = _unique([hop for outcome in outcomes for hop in outcome.hops])
+        zone = resolution.zone_id or "a private hosted zone"
+        if outcomes and all(outcome.status == BLOCKED for outcome in outcomes):
+            decided = Finding("PRIVATE_HOSTED_ZONE_OVERRIDE", zone,
+                              f"{hostname} resolves, through {zone}, to {resolves}, not to the "
+                              "public addresses, and the instance cannot send to them.",
+                              service, "info", {"addresses": list(resolution.addresses)})
+            findings = _unique([*(f for outcome in outcomes for f in outcome.findings),
+                                decided])
+            return ServiceProof(service, BLOCKED, "private_hosted_zone", hostname, resolves,
+                                hops, findings)
+        message = (f"{hostname} resolves, through {zone}, to {resolves}, which are no interface "
+                   "endpoint the auditor knows: whether they serve "
+                   f"{service} (a proxy, an endpoint in another account...) is not known.")
+        unknown = Finding("PRIVATE_HOSTED_ZONE_OVERRIDE", zone, message, service, "warning",
+                          {"addresses": list(resolution.addresses)})
+        findings = _unique([unknown, *(f for o in outcomes for f in o.findings)])
+        return ServiceProof(service, UNKNOWN, "private_hosted_zone", hostname, resolves,
+                            [*hops, Hop("dns_target", zone, UNKNOWN, message)], findings)
+
+    def _route_to_address(self, source: Source, address: str) -> Check:
+        """The source subnet's route towards an address: blocked without a route or by a
+        blackhole; otherwise allowed here (where it leads is what stays unknown)."""
+        table_and_kind = self.graph.route_table_of(source.subnet_id)
+        if table_and_kind is None:
+            return self.hops.no_route_table(source.subnet_id, None)
+        table, _ = table_and_kind
+        choice = select_route(self.estate, table, host(address))
+        route = choice.route
+        if route is None and not choice.uncertain:
+            message = f"{table.route_table_id} has no route to {address}."
+            return Check(Hop("route", table.route_table_id, DENY, "no matching route"),
+                         Finding("NO_ROUTE_TO_DESTINATION", table.route_table_id, message))
+        if route is not None and route.state == "blackhole" and not choice.uncertain:
+            message = (f"{table.route_table_id} sends the traffic for {address} to "
+                       f"{route.target_id}, which no longer exists (blackhole route).")
+            return Check(Hop("route", table.route_table_id, DENY, describe_route(table, route)),
+                         Finding("BLACKHOLE_ROUTE", table.route_table_id, message,
+                                 details={"target": route.target_id}))
+        text = describe_route(table, route) if route is not None else "several routes"
+        return Check(Hop("route", table.route_table_id, ALLOW, text))
 
     # --- public path ----------------------------------------------------------------------
 

@@ -35,7 +35,24 @@ def dependencies(graph: EstateGraph, instance: Instance) -> list[str]:
                 nacl = graph.nacl_of(subnet_id)
                 if nacl:
                     ids.append(nacl.nacl_id)
+        ids += _dns(estate, instance.vpc_id)
     ids += _iam(estate, instance)
+    return ids
+
+
+def _dns(estate: Estate, vpc_id: str) -> list[str]:
+    """What decides names in the VPC: its zones, Resolver rules, firewall rule groups (and
+    their domain lists), and the endpoints its zones lead to."""
+    dns = estate.dns
+    ids = [*dns.zones_by_vpc.get(vpc_id, []), *dns.rules_by_vpc.get(vpc_id, [])]
+    for association in dns.firewall_by_vpc.get(vpc_id, []):
+        ids.append(association.group_id)
+        group = dns.firewall_groups.get(association.group_id)
+        ids += [rule.domain_list_id for rule in (group.rules or []) if group
+                and rule.domain_list_id]
+    for endpoint_id in dns.reached_endpoints_by_vpc.get(vpc_id, []):
+        endpoint = estate.vpc_endpoints.get(endpoint_id)
+        ids += [endpoint_id, *(endpoint.group_ids + endpoint.subnet_ids if endpoint else [])]
     return ids
 
 

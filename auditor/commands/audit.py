@@ -10,7 +10,14 @@ import argparse
 import sys
 
 from auditor import __version__
-from auditor.commands.common import OneLineParser, add_output_arguments, print_report, read_raws
+from auditor.commands.common import (
+    OneLineParser,
+    add_organization_arguments,
+    add_output_arguments,
+    organization_flags_given,
+    print_report,
+    read_raws,
+)
 from auditor.errors import UsageError
 
 
@@ -42,6 +49,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--region", action="append", metavar="R",
                         help="region (repeatable; default: the SDK's region)")
     source.add_argument("--profile", metavar="P", help="AWS profile (default: the SDK's)")
+    add_organization_arguments(parser)
     output = add_output_arguments(
         parser, colour_help="colour in the text report (auto: when stdout is a terminal)",
         verbose_help="show every hop of every proof, also for healthy instances")
@@ -86,17 +94,29 @@ def run(argv: list[str]) -> int:
         if parse_principal(arn) is None:
             raise UsageError(f"--operator {arn}: not the ARN of an IAM role or user (or of an "
                              "assumed-role session)")
+    if args.org or _organization_snapshot(args):
+        if args.operator or args.operators:
+            raise UsageError("--operator and --operators answer for instances of one account: "
+                             "not with --org or a whole organization snapshot")
+        return _run_organization(args)
+    accounts = _accounts_in_snapshot(args)
     from auditor.audit import AuditOptions, audit_raws
+    from auditor.sources.read import one_account
 
     estates: list = []
     if args.verify_plan:
         from auditor.remediation import verify
 
         synthesized = verify.prepare(args.verify_plan)  # a bad cdk.out before any AWS call
-        raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance)
+        raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance,
+                                 accounts)
+        one_account(raws)
         report = verify.verify_plan(synthesized, raws, args.instance, source)
     else:
-        raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance)
+        raws, source = read_raws(args.snapshot, args.region, args.profile, args.instance,
+                                 accounts)
+        if args.plan:
+            one_account(raws)
         report, estates = audit_raws(raws, args.instance, source, AuditOptions(
             tuple(dict.fromkeys(args.operator or ())), args.operators))
     if args.logs:
@@ -130,3 +150,70 @@ def _write_plan(args: argparse.Namespace, plan) -> None:
     except OSError as error:
         raise UsageError(f"cannot write the plan to {args.plan}: {error.strerror}") from None
     print(plan_file.summary(plan, args.plan), file=sys.stderr)
+
+
+def _accounts_in_snapshot(args: argparse.Namespace) -> list[str] | None:
+    """--accounts of an organization snapshot read whole (--instance, --plan, --verify-plan,
+    --logs); the other organization flags apply to --org and to --all of such a snapshot."""
+    from auditor.sources.organization import Selection, is_organization_snapshot
+
+    given = organization_flags_given(args)
+    in_snapshot = bool(args.snapshot) and is_organization_snapshot(args.snapshot)
+    if in_snapshot and not [flag for flag in given if flag != "--accounts"]:
+        accounts = list(Selection.from_flags(args.accounts, None, None).accounts)
+        if (args.plan or args.verify_plan) and not args.instance:
+            from auditor.sources.read import one_account_of
+
+            one_account_of(args.snapshot, accounts)
+        return accounts or None
+    if given:
+        raise UsageError(f"{given[0]} applies to a whole organization: add --org (or audit "
+                         "an organization snapshot with --all --snapshot DIR)")
+    return None
+
+
+def _organization_snapshot(args: argparse.Namespace) -> bool:
+    """An organization snapshot with --all and nothing that needs the raw answers at once
+    (--plan, --verify-plan, --logs read those through ``read_raws``, one account)."""
+    if not args.snapshot or not args.all or args.plan or args.verify_plan or args.logs:
+        return False
+    from auditor.sources.organization import is_organization_snapshot
+
+    return is_organization_snapshot(args.snapshot)
+
+
+def _run_organization(args: argparse.Namespace) -> int:
+    """Every unit of the organization (live, or an organization snapshot), the report written
+    as units finish."""
+    from auditor.commands.common import (
+        UnitProgress,
+        open_units,
+        organization_selection,
+        use_colour,
+    )
+    from auditor.organization import audit_organization, run_source
+    from auditor.reports import RenderOptions, unit_writer
+
+    if args.org:
+        if args.instance or not args.all:
+            raise UsageError("--org audits every instance of the units it reads: give --all "
+                             "(narrow with --accounts and --regions)")
+        for flag, given in (("--snapshot", args.snapshot), ("--plan", args.plan),
+                            ("--verify-plan", args.verify_plan), ("--logs", args.logs)):
+            if given:
+                raise UsageError(f"--org reads the organization live; {flag} is not offered "
+                                 "with it (capture with `snapshot --org` and audit the "
+                                 "snapshot with --snapshot DIR)")
+    selection = organization_selection(args)
+    writer = unit_writer(args.format, sys.stdout, RenderOptions(use_colour(args.color),
+                                                                args.verbose))
+    progress = UnitProgress(args.quiet)
+    source, units, concurrency = open_units(args, selection, progress)
+    progress.start(len(units))
+    writer.begin(run_source(source, selection, units))
+    run = audit_organization(units, source, writer.unit, concurrency=concurrency,
+                             timeout=args.unit_timeout, on_progress=progress)
+    writer.end(run.sorted_units(), run.summary)
+    sys.stdout.flush()
+    progress.close()
+    return run.exit_code()

@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--region", metavar="R", help="region (default: the snapshot's or "
                                                       "the SDK's)")
     source.add_argument("--profile", metavar="P", help="AWS profile for live reads")
+    source.add_argument("--accounts", metavar="ID",
+                        help="the account of an organization snapshot the plan is for")
     source.add_argument("--parameter", action="append", metavar="NAME=VALUE", default=[],
                         help="template parameter value (repeatable)")
     planned = parser.add_argument_group("a planned instance, without a template")
@@ -78,7 +80,8 @@ def run(argv: list[str]) -> int:
         with live_progress() as progress:
             base, described = check.read_base(args.snapshot, args.live, args.region,
                                               args.profile,
-                                              args.region or infer_region(templates), progress)
+                                              args.region or infer_region(templates), progress,
+                                              _accounts(args))
         result = check.check_templates(templates, base, described,
                                        _parameters(args.parameter), args.region,
                                        ", ".join(args.templates))
@@ -90,7 +93,7 @@ def run(argv: list[str]) -> int:
             raise UsageError("--parameter applies to a TEMPLATE only")
         with live_progress() as progress:
             base, described = check.read_base(args.snapshot, True, args.region, args.profile,
-                                              args.region, progress)
+                                              args.region, progress, _accounts(args))
         result = check.check_planned_instance(base, described, args.subnet,
                                               args.security_group, args.instance_profile,
                                               args.public_ip, args.imdsv2, args.platform)
@@ -98,3 +101,14 @@ def run(argv: list[str]) -> int:
         print(f"auditor: warning: {warning}", file=sys.stderr)
     print_report(result.report, args, result.locate, indent=True)
     return result.exit_code()
+
+
+def _accounts(args: argparse.Namespace) -> list[str] | None:
+    if not args.accounts:
+        return None
+    from auditor.sources.organization import Selection, is_organization_snapshot
+
+    if not (args.snapshot and is_organization_snapshot(args.snapshot)):
+        raise UsageError("--accounts chooses the account of an organization snapshot "
+                         "(--snapshot DIR)")
+    return list(Selection.from_flags(args.accounts, None, None).accounts)

@@ -1,10 +1,23 @@
-"""``python -m auditor snapshot --out DIR``: capture the raw read-only API answers."""
+"""``python -m auditor snapshot --out DIR``: capture the raw read-only API answers.
+
+``snapshot --org --out DIR``: every unit (account, region) of the organization, written as it
+is read (``auditor.sources.organization.snapshot``). Exit status 0, or 3 when a unit could not
+be read (it is listed in the manifest with its reason).
+"""
 
 from __future__ import annotations
 
 import argparse
 
-from auditor.commands.common import OneLineParser, read_raws
+from auditor.commands.common import (
+    OneLineParser,
+    add_organization_arguments,
+    organization_flags_given,
+    read_raws,
+)
+from auditor.errors import UsageError
+
+EXIT_UNIT_FAILED = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -15,11 +28,17 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="P")
     parser.add_argument("--instance", action="append", metavar="ID",
                         help="capture only what these instances need")
+    add_organization_arguments(parser)
     return parser
 
 
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    if args.org:
+        return _capture_organization(args)
+    if organization_flags_given(args):
+        raise UsageError(f"{organization_flags_given(args)[0]} applies to a whole "
+                         "organization: add --org")
     from auditor.sources import api_calls
     from auditor.sources.snapshot import write_snapshot
 
@@ -31,3 +50,26 @@ def run(argv: list[str]) -> int:
         print(f"{raw.region}: {len(regional)} answers written to {args.out}/{raw.region}"
               + (f"; could not read:{denied}" if denied else ""))
     return 0
+
+
+def _capture_organization(args: argparse.Namespace) -> int:
+    from auditor.commands.common import UnitProgress, open_units, organization_selection
+    from auditor.sources.organization.snapshot import capture
+
+    if args.instance:
+        raise UsageError("snapshot --org captures every instance of the units it reads: "
+                         "narrow it with --accounts and --regions, not --instance")
+    selection = organization_selection(args)
+    progress = UnitProgress(args.quiet)
+    source, units, concurrency = open_units(args, selection, progress)
+    progress.start(len(units))
+    entries = capture(source, units, args.out, selection, concurrency=concurrency,
+                      timeout=args.unit_timeout, on_progress=progress)
+    progress.close()
+    failed = [entry for entry in entries if entry["status"] != "ok"]
+    print(f"{len(entries) - len(failed)} unit(s) of organization "
+          f"{source.organization.organization_id} written to {args.out}"
+          f" ({sum(entry['instances'] for entry in entries)} instances)"
+          + "".join(f"\n  could not read {entry['account_id']} {entry['region']}: "
+                    f"{entry['error']}" for entry in failed))
+    return EXIT_UNIT_FAILED if failed else 0

@@ -18,7 +18,7 @@ from auditor.prelaunch.planned import plan_instance
 from auditor.sources.description import SourceDescription
 from auditor.sources.parse import build_estate
 from auditor.sources.raw import RawRegion
-from auditor.sources.read import pick_region, read_raws
+from auditor.sources.read import one_account_of, pick_region, read_raws
 from auditor.sources.template.context import LogicalRef
 from auditor.sources.template.load import LoadedTemplate
 from auditor.sources.template.overlay import OverlayResult, overlay_templates
@@ -49,13 +49,15 @@ class PrelaunchResult:
 
 
 def read_base(snapshot: str | None, live: bool, region: str | None, profile: str | None,
-              region_hint: str | None = None, progress: Progress | None = None
-              ) -> tuple[RawRegion, SourceDescription]:
-    """The estate the plan is laid over: a snapshot's or the account's region, else nothing."""
+              region_hint: str | None = None, progress: Progress | None = None,
+              accounts: list[str] | None = None) -> tuple[RawRegion, SourceDescription]:
+    """The estate the plan is laid over: a snapshot's or the account's region, else nothing.
+    ``accounts``: the account of an organization snapshot."""
     if not (snapshot or live):
         return RawRegion(region or ""), SourceDescription("none")
+    one_account_of(snapshot, accounts)
     raws, described = read_raws(snapshot, [region] if region else None, profile,
-                                progress=progress)
+                                progress=progress, accounts=accounts)
     return pick_region(raws, region_hint), described
 
 

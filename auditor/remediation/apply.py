@@ -10,7 +10,7 @@ from __future__ import annotations
 from ipaddress import ip_network
 
 from auditor import aws_facts
-from auditor.aws_managed_policies import AWS_MANAGED_POLICIES, AWS_MANAGED_POLICY_ARN_PREFIX
+from auditor.aws_managed_policies import AWS_MANAGED_POLICIES, managed_policy_arn_prefix
 from auditor.capability_facts import S3_SERVICE
 from auditor.model import (
     Estate,
@@ -149,14 +149,17 @@ def apply_route(estate: Estate, entry: RouteEntry) -> bool:
 
 def apply_instance_role(estate: Estate, entry: InstanceRoleEntry) -> None:
     account = estate.account_id or "000000000000"
+    partition = aws_facts.partition(estate.region)
+    prefix = managed_policy_arn_prefix(partition)
     for arn in entry.managed_policy_arns:
-        if arn not in estate.managed_policies and arn.startswith(AWS_MANAGED_POLICY_ARN_PREFIX):
-            name = arn.removeprefix(AWS_MANAGED_POLICY_ARN_PREFIX)
+        if arn not in estate.managed_policies and arn.startswith(prefix):
+            name = arn.removeprefix(prefix)
             if name in AWS_MANAGED_POLICIES:
                 estate.managed_policies[arn] = ManagedPolicy(arn, name, AWS_MANAGED_POLICIES[name],
                                                              aws_managed=True)
     estate.roles[entry.role_name] = Role(entry.role_name,
-                                         f"arn:aws:iam::{account}:role/{entry.role_name}",
+                                         f"arn:{partition}:iam::{account}:role/"
+                                         f"{entry.role_name}",
                                          aws_facts.EC2_TRUST_POLICY,
                                          attached_policy_arns=list(entry.managed_policy_arns))
     profile_arn = instance_profile_arn(estate, entry.instance_profile_name)
@@ -175,7 +178,8 @@ def instance_profile_arn(estate: Estate, name: str) -> str:
     for arn, profile in estate.instance_profiles.items():
         if profile.name == name:
             return arn
-    return f"arn:aws:iam::{estate.account_id or '000000000000'}:instance-profile/{name}"
+    return (f"arn:{aws_facts.partition(estate.region)}:iam::"
+            f"{estate.account_id or '000000000000'}:instance-profile/{name}")
 
 
 def apply_manual_steps(estate: Estate, steps: list[ManualStep]) -> list[ManualStep]:

@@ -82,7 +82,7 @@ _GATEWAY_STEPS = {"TGW_BLACKHOLE_ROUTE": "transit_gateway_route_table_id",
 # are a security decision: that step is a review, never a change.
 _FIXED_BY_STEP_ALONE = {"IMDS_DISABLED", "VPC_DNS_SUPPORT_DISABLED", "ENDPOINT_POLICY_DENIES",
                         "ENDPOINT_NOT_AVAILABLE", "EXPLICIT_DENY", "PERMISSIONS_BOUNDARY_DENIES",
-                        "SCP_DENIES"}
+                        "SCP_DENIES", "DNS_FIREWALL_BLOCKS"}
 
 
 @dataclass
@@ -244,6 +244,13 @@ def _propose(context: _Context, audit: InstanceAudit, structural_only: bool) -> 
 def _propose_network(context: _Context, instance: Instance, proof: ServiceProof,
                      structural_only: bool) -> int:
     codes = {finding.code for finding in proof.findings}
+    zone = next((f for f in proof.findings if f.code == "PRIVATE_HOSTED_ZONE_OVERRIDE"
+                 and f.resource_id in context.estate.dns.zones), None)
+    if zone is not None and proof.endpoint_id is None:
+        # The zone answers for the name: an endpoint's private DNS for it cannot be enabled
+        # beside it (AWS refuses a conflicting domain) and would not change its answer.
+        return _manual(context, instance, zone, "review_hosted_zone",
+                       {"hosted_zone_id": zone.resource_id})
     if proof.endpoint_id is None and codes & _NO_WAY_OUT:
         disabled = [f for f in proof.findings if f.code == "ENDPOINT_PRIVATE_DNS_DISABLED"]
         if disabled:  # an endpoint is there already: let its name answer
@@ -632,6 +639,11 @@ def _free_rule_number(nacl: NetworkAcl, egress: bool, cidr: str,
 
 def _propose_for_finding(context: _Context, instance: Instance, finding: Finding) -> int:
     code = finding.code
+    if code == "PRIVATE_HOSTED_ZONE_OVERRIDE":
+        if finding.resource_id not in context.estate.dns.zones:
+            return 0  # an endpoint of another service named by a zone: see the finding
+        return _manual(context, instance, finding, "review_hosted_zone",
+                       {"hosted_zone_id": finding.resource_id})
     if code in _FIXED_BY_STEP_ALONE:
         action = MANUAL_ACTIONS[CATALOGUE[code].manual_step or ""]
         return _manual(context, instance, finding, action.name,
@@ -663,7 +675,7 @@ def _instance_role(context: _Context, instance: Instance, finding: Finding) -> I
     if entry is None:
         entry = InstanceRoleEntry(
             f"instance-role-{INSTANCE_ROLE_NAME}", INSTANCE_ROLE_NAME, INSTANCE_ROLE_NAME,
-            [managed_policy_arn(CORE_POLICY)],
+            [managed_policy_arn(CORE_POLICY, aws_facts.partition(context.estate.region))],
             reason=("A role trusting ec2.amazonaws.com with AmazonSSMManagedInstanceCore, the "
                     "policy AWS documents as the agent's minimum, and its instance profile. "
                     "(Default Host Management would also work, account-wide; an explicit "

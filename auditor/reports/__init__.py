@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from auditor.modules import module_names
 from auditor.reports.locations import Locator
@@ -41,3 +41,18 @@ def formats() -> tuple[str, ...]:
 def render(report: AuditReport, format_name: str, options: RenderOptions | None = None) -> str:
     module = importlib.import_module(f"{__name__}.{format_name}{_SUFFIX}")
     return module.render(report, options or RenderOptions())
+
+
+def unit_writer(format_name: str, out: IO[str], options: RenderOptions | None = None) -> Any:
+    """The format's ``UnitWriter`` (organization mode: ``begin(source)``, ``unit(report)`` as
+    each unit finishes, ``end(units, summary)``), writing to ``out``."""
+    from auditor.errors import UsageError
+
+    writer = getattr(importlib.import_module(f"{__name__}.{format_name}{_SUFFIX}"),
+                     "UnitWriter", None)
+    if writer is None:
+        offered = [name for name in formats() if hasattr(
+            importlib.import_module(f"{__name__}.{name}{_SUFFIX}"), "UnitWriter")]
+        raise UsageError(f"--format {format_name} is not offered for an organization: "
+                         f"use {', '.join(offered)}")
+    return writer(out, options or RenderOptions())

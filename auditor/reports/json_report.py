@@ -7,7 +7,7 @@ is written: ``logical_id``, ``resource_type``, ``template`` (path and line), ``c
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import IO, Any
 
 from auditor.analysis.credentials import CredentialResult, PermissionsResult
 from auditor.analysis.results import Finding, ServiceProof
@@ -94,6 +94,7 @@ def _instance_fields(audit: InstanceAudit, locate: Locator,
     return {
         "instance_id": instance.instance_id,
         "name": instance.name,
+        "account_id": instance.account_id or None,
         "region": instance.region,
         "state": instance.state,
         "platform": instance.platform,
@@ -135,11 +136,27 @@ def _where(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
     return where
 
 
-def instance_dict(audit: InstanceAudit, locate: Locator = nowhere) -> dict[str, Any]:
+def instance_dict(audit: InstanceAudit, locate: Locator = nowhere,
+                  shared: dict[int, dict[str, Any]] | None = None) -> dict[str, Any]:
+    """``shared``: service dicts by proof, for instances that share their proofs to share them
+    (``instance_dicts``)."""
     fields = _instance_fields(audit, locate)
-    fields["services"] = {name: service_dict(proof) for name, proof in audit.services.items()}
+    shared = {} if shared is None else shared
+    services = {}
+    for name, proof in audit.services.items():
+        if id(proof) not in shared:
+            shared[id(proof)] = service_dict(proof)
+        services[name] = shared[id(proof)]
+    fields["services"] = services
     fields.update(_where(audit, locate))
     return fields
+
+
+def instance_dicts(report: AuditReport, locate: Locator = nowhere) -> list[dict[str, Any]]:
+    """``instance_dict`` of every instance, alike instances sharing one dict per shared proof
+    (small for a fleet; the report must stay alive while they are used)."""
+    shared: dict[int, dict[str, Any]] = {}
+    return [instance_dict(audit, locate, shared) for audit in report.instances]
 
 
 def summary(report: AuditReport) -> dict[str, int]:
@@ -151,9 +168,13 @@ def summary(report: AuditReport) -> dict[str, int]:
 
 def catalogue_dict(report: AuditReport) -> dict[str, Any]:
     """How to fix each code the report holds, said once rather than in every finding."""
-    codes = sorted({finding.code for audit in report.instances for finding in audit.findings})
+    return catalogue_of({finding.code for audit in report.instances for finding in audit.findings})
+
+
+def catalogue_of(codes: set[str]) -> dict[str, Any]:
+    """The catalogue entries of these codes, sorted (the report's ``catalogue``)."""
     entries = {}
-    for code in codes:
+    for code in sorted(codes):
         entry = CATALOGUE.get(code)
         if entry is not None:
             entries[code] = {"title": entry.title, "category": entry.category,
@@ -221,6 +242,44 @@ def render(report: AuditReport, options: RenderOptions | None = None,
     document["instances"] = [instance_dict(audit, locate) for audit in report.instances]
     document.update(_trailer(report))
     return json.dumps(document, indent=2)
+
+
+def encode_instance(document: dict[str, Any], encoded: dict[int, str]) -> str:
+    """One instance (as ``instance_dict`` gives it) as compact JSON, each service dict shared
+    between instances encoded once (``encoded``: by the dict's id, while the dicts live)."""
+    services = []
+    for name, service in document["services"].items():
+        if id(service) not in encoded:
+            encoded[id(service)] = json.dumps(service)
+        services.append(f"{json.dumps(name)}: {encoded[id(service)]}")
+    fields = json.dumps({key: value for key, value in document.items() if key != "services"})
+    return f'{fields[:-1]}, "services": {{{", ".join(services)}}}}}'
+
+
+class UnitWriter:
+    """``--org``: the JSON report written as units finish. The instances come first, as they
+    are audited; ``units``, ``summary`` and ``catalogue`` follow them."""
+
+    def __init__(self, out: IO[str], options: RenderOptions | None = None) -> None:
+        self.out = out
+        self.first = True
+        self.codes: set[str] = set()
+
+    def begin(self, source: dict[str, Any]) -> None:
+        self.out.write(f'{{"schema_version": {SCHEMA_VERSION}, "source": {json.dumps(source)}, '
+                       '"instances": [')
+
+    def unit(self, document: dict[str, Any]) -> None:
+        encoded: dict[int, str] = {}
+        for instance in document["instances"]:
+            self.out.write("\n" if self.first else ",\n")
+            self.out.write(encode_instance(instance, encoded))
+            self.first = False
+            self.codes.update(finding["code"] for finding in instance["findings"])
+
+    def end(self, units: list[dict[str, Any]], summary: dict[str, int]) -> None:
+        tail = {"units": units, "summary": summary, "catalogue": catalogue_of(self.codes)}
+        self.out.write(f"\n], {json.dumps(tail)[1:]}\n")
 
 
 def instance_fields(audit: InstanceAudit, locate: Locator = nowhere) -> dict[str, Any]:

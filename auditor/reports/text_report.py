@@ -7,7 +7,7 @@ and what the auditor did not read comes last.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
@@ -48,16 +48,22 @@ def _label(instance_audit: InstanceAudit) -> str:
 
 
 def _headline(audit: InstanceAudit) -> str:
-    """The agent's first: its errors, else its warnings, else why; then what blocks a
-    capability of its own."""
-    agent = [f for f in audit.findings if not f.capability]
-    headline = "; ".join(audit.verdict_reasons[:2])
-    for severity in ("warning", "error"):
-        codes = [f.code for f in agent if f.severity == severity]
+    return headline([(f.code, f.severity) for f in audit.findings if not f.capability],
+                    audit.verdict_reasons,
+                    [f.code for f in audit.findings if f.capability and f.severity == "error"])
+
+
+def headline(findings: list[tuple[str, str]], reasons: list[str],
+             capabilities: list[str] | None = None) -> str:
+    """What an instance's line says: its agent's error codes, else its warning codes, else why;
+    then the codes that block a capability of its own (``capabilities``)."""
+    first = "; ".join(reasons[:2])
+    for severity in ("error", "warning"):
+        codes = [code for code, found in findings if found == severity]
         if codes:
-            headline = ", ".join(dict.fromkeys(codes))
-    own = [f.code for f in audit.findings if f.capability and f.severity == "error"]
-    return ", ".join(dict.fromkeys([*([headline] if headline else []), *own]))
+            first = ", ".join(dict.fromkeys(codes))
+            break
+    return ", ".join(dict.fromkeys([*([first] if first else []), *(capabilities or [])]))
 
 
 def _service_line(proof: ServiceProof, paint: _Painter) -> str:
@@ -233,3 +239,63 @@ def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
                                          for verdict, count in sorted(counts.items())))
     lines += capability_summary(report)
     return lines
+
+
+class UnitWriter:
+    """``--org``: a line per instance that needs attention (every instance with ``-v``) as
+    units finish, then the units that could not be read, the fix of each code met, the
+    summary. The proofs hop by hop are in ``--format json``."""
+
+    def __init__(self, out: IO[str], options: RenderOptions | None = None) -> None:
+        options = options or RenderOptions()
+        self.out = out
+        self.paint = _Painter(options.colour)
+        self.verbose = options.verbose
+        self.codes: set[str] = set()
+
+    def begin(self, source: dict[str, Any]) -> None:
+        organization = source.get("organization") or {}
+        where = source.get("path") or source.get("profile") or "AWS"
+        self.out.write(self.paint(
+            f"ssm-auditor: organization {organization.get('id') or '?'} from {source['kind']} "
+            f"{where}, {organization.get('units', '?')} unit(s)", "bold") + "\n\n")
+        self.out.flush()
+
+    def unit(self, document: dict[str, Any]) -> None:
+        entry = document["unit"]
+        where = f"{entry['account_id']} {entry['region']}"
+        if entry["status"] != "ok":
+            self.out.write(self.paint(f"  !! not read       {where}: {entry['error']}", "yellow")
+                           + "\n")
+        for instance in document["instances"]:
+            found = [(f["code"], f["severity"]) for f in instance["findings"]]
+            self.codes.update(code for code, severity in found if severity != "info")
+            agent = [(f["code"], f["severity"]) for f in instance["findings"]
+                     if not f.get("capability")]
+            own = [f["code"] for f in instance["findings"]
+                   if f.get("capability") and f["severity"] == "error"]
+            if not self.verbose and instance["verdict"] not in (NOT_MANAGEABLE, UNKNOWN):
+                continue
+            mark, style, words = _VERDICT_STYLE[instance["verdict"]]
+            label = instance["instance_id"] + (f" ({instance['name']})" if instance["name"]
+                                               else "")
+            line = f"  {self.paint(f'{mark}{words:<15}', style)} {where}  {label}  " \
+                   f"{headline(agent, instance['verdict_reasons'], own)}"
+            self.out.write(line.rstrip() + "\n")
+        self.out.flush()
+
+    def end(self, units: list[dict[str, Any]], summary: dict[str, int]) -> None:
+        failed = [entry for entry in units if entry["status"] != "ok"]
+        lines = ["", f"units: {len(units) - len(failed)} read, {len(failed)} could not be read"]
+        lines += [f"  {entry['account_id']} {entry['region']}: {entry['error']}"
+                  for entry in failed]
+        fixes = [(code, CATALOGUE[code]) for code in sorted(self.codes) if code in CATALOGUE]
+        if fixes:
+            lines += ["", "fixes:"]
+            for code, entry in fixes:
+                lines += [f"  {self.paint(code, 'bold')} {entry.title}",
+                          f"    {self.paint('fix:', 'cyan')} {entry.fix}"]
+        lines += ["", "summary: " + (", ".join(
+            f"{count} {verdict.replace('_', ' ')}" for verdict, count in sorted(summary.items()))
+            or "no instance")]
+        self.out.write("\n".join(lines) + "\n")

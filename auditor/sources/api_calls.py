@@ -19,16 +19,23 @@ class ApiCall:
     per_resource: bool = False  # one call per resource: the file is a list of answers
     # IAM and Organizations: read once per account, kept in the snapshot's "account" folder
     account_wide: bool = False
-    # The file's name without ".json" when two kinds share an operation (else the operation's)
+    # The AWS CLI's command name when hyphenating the operation does not give it
+    # (ListHostedZonesByVPC is list-hosted-zones-by-vpc)
+    cli_name: str = ""
+    # The file's name without ".json" when two kinds share an operation (else the command's)
     file_stem: str = ""
 
     @property
+    def command(self) -> str:
+        return self.cli_name or _dashed(self.operation)
+
+    @property
     def file_name(self) -> str:
-        return (self.file_stem or _dashed(self.operation)) + ".json"
+        return (self.file_stem or self.command) + ".json"
 
     @property
     def method(self) -> str:
-        return _dashed(self.operation).replace("-", "_")
+        return self.command.replace("-", "_")
 
 
 def _dashed(operation: str) -> str:
@@ -117,6 +124,38 @@ DHMC_SETTING = ApiCall("dhmc_setting", "ssm", "GetServiceSetting", "ServiceSetti
 INSTANCE_INFORMATION = ApiCall("instance_information", "ssm", "DescribeInstanceInformation",
                                "InstanceInformationList")
 DHMC_SETTING_ID = "/ssm/managed-instance/default-ec2-instance-management-role"
+# DNS as the VPC resolver answers it, per region (auditor/analysis/dns.py). Route 53 private
+# hosted zones associated with each VPC in scope (ListHostedZonesByVPC takes one VPC: one call
+# per VPC, one empty page for a VPC without zones, as DescribeVpcAttribute), and the record
+# sets of the zones that may answer for the agent's names (the services' names or a parent of
+# them, and the zones their records lead to); Resolver rules and their associations (one call
+# each); DNS Firewall rule groups associated with the VPCs (one call), the rules of those
+# groups and the domains of the lists they use (one call per group and per list); Route 53
+# Profiles associated with the VPCs (one call) and the resources of those profiles (one per
+# profile). A region without any costs one empty page per VPC and four more calls.
+HOSTED_ZONES_BY_VPC = ApiCall("hosted_zones_by_vpc", "route53", "ListHostedZonesByVPC",
+                              "HostedZoneSummaries", per_resource=True,
+                              cli_name="list-hosted-zones-by-vpc")
+RECORD_SETS = ApiCall("record_sets", "route53", "ListResourceRecordSets", "ResourceRecordSets",
+                      per_resource=True)
+RESOLVER_RULES = ApiCall("resolver_rules", "route53resolver", "ListResolverRules",
+                         "ResolverRules")
+RESOLVER_RULE_ASSOCIATIONS = ApiCall("resolver_rule_associations", "route53resolver",
+                                     "ListResolverRuleAssociations", "ResolverRuleAssociations")
+FIREWALL_ASSOCIATIONS = ApiCall("firewall_associations", "route53resolver",
+                                "ListFirewallRuleGroupAssociations",
+                                "FirewallRuleGroupAssociations")
+FIREWALL_RULES = ApiCall("firewall_rules", "route53resolver", "ListFirewallRules",
+                         "FirewallRules", per_resource=True)
+FIREWALL_DOMAIN_LISTS = ApiCall("firewall_domain_lists", "route53resolver",
+                                "ListFirewallDomainLists", "FirewallDomainLists")
+FIREWALL_DOMAINS = ApiCall("firewall_domains", "route53resolver", "ListFirewallDomains",
+                           "Domains", per_resource=True)
+PROFILE_ASSOCIATIONS = ApiCall("profile_associations", "route53profiles",
+                               "ListProfileAssociations", "ProfileAssociations")
+PROFILE_RESOURCES = ApiCall("profile_resources", "route53profiles",
+                            "ListProfileResourceAssociations", "ProfileResourceAssociations",
+                            per_resource=True)
 
 # Beyond registration (Session Manager and patching): the region's Session Manager preferences
 # (the SSM-SessionManagerRunShell document, one call), then one call per KMS key, bucket and log
@@ -150,9 +189,56 @@ ORGANIZATION_CALLS = (ORGANIZATION, ORGANIZATION_PARENTS, SCP_ATTACHMENTS, SCP_D
 SSM_CALLS = (DHMC_SETTING, INSTANCE_INFORMATION)
 SESSION_CALLS = (SESSION_DOCUMENT, KMS_KEYS, KMS_KEY_POLICIES, KMS_GRANTS, BUCKET_LOCATIONS,
                  BUCKET_POLICIES, BUCKET_ENCRYPTION, LOG_GROUPS, IAM_PRINCIPALS)
-ALL_CALLS = EC2_CALLS + IAM_CALLS + ORGANIZATION_CALLS + SSM_CALLS + SESSION_CALLS
+DNS_CALLS = (HOSTED_ZONES_BY_VPC, RECORD_SETS, RESOLVER_RULES, RESOLVER_RULE_ASSOCIATIONS,
+             FIREWALL_ASSOCIATIONS, FIREWALL_RULES, FIREWALL_DOMAIN_LISTS, FIREWALL_DOMAINS,
+             PROFILE_ASSOCIATIONS, PROFILE_RESOURCES)
+ALL_CALLS = EC2_CALLS + IAM_CALLS + ORGANIZATION_CALLS + SSM_CALLS + SESSION_CALLS + DNS_CALLS
 BY_KIND = {call.kind: call for call in ALL_CALLS}
 BY_FILE = {call.file_name: call for call in ALL_CALLS}
 
 MANIFEST_FILE = "manifest.json"
 ACCOUNT_FOLDER = "account"  # where a snapshot keeps the account-wide answers
+
+# --- A whole organization (``--org``) --------------------------------------------------------
+# Read once per run with the caller's credentials (the management account or a delegated
+# administrator): the ACTIVE accounts, the tree from the root down (one call per OU and kind,
+# never per account), the SCPs and where each is attached (one call per policy), and each
+# policy's document (SCP_DOCUMENTS above, the same answer). Kept in the snapshot's
+# "organization" folder; every account's four Organizations answers above are derived from them.
+# Per-resource answers carry the id they were asked for (ParentId, PolicyId).
+ORGANIZATION_ACCOUNTS = ApiCall("organization_accounts", "organizations", "ListAccounts",
+                                "Accounts")
+ORGANIZATION_ROOTS = ApiCall("organization_roots", "organizations", "ListRoots", "Roots")
+ORGANIZATION_UNITS = ApiCall("organization_units", "organizations",
+                             "ListOrganizationalUnitsForParent", "OrganizationalUnits",
+                             per_resource=True)
+ORGANIZATION_CHILD_ACCOUNTS = ApiCall("organization_child_accounts", "organizations",
+                                      "ListAccountsForParent", "Accounts", per_resource=True)
+SCP_LIST = ApiCall("scp_list", "organizations", "ListPolicies", "Policies")
+SCP_TARGETS = ApiCall("scp_targets", "organizations", "ListTargetsForPolicy", "Targets",
+                      per_resource=True)
+ORGANIZATION_WIDE_CALLS = (ORGANIZATION, ORGANIZATION_ACCOUNTS, ORGANIZATION_ROOTS,
+                           ORGANIZATION_UNITS, ORGANIZATION_CHILD_ACCOUNTS, SCP_LIST, SCP_TARGETS,
+                           SCP_DOCUMENTS)
+# Per account, through its role, for ``--regions all``: the regions enabled in the account
+# (DescribeRegions without AllRegions lists exactly those).
+ENABLED_REGIONS = ApiCall("enabled_regions", "ec2", "DescribeRegions", "Regions")
+# What a unit (one account, one region) reads through the member account's role. In ``--org``
+# mode a member never calls Organizations: its SCPs come from the organization's answers.
+UNIT_CALLS = (*(call for call in ALL_CALLS if call not in ORGANIZATION_CALLS), ENABLED_REGIONS)
+# Not reads of anything, and the only such calls the auditor makes: STS GetCallerIdentity (which
+# account the caller is in, so that it is audited with the caller's own credentials) and STS
+# AssumeRole (the read-only role of each member account).
+CALLER_IDENTITY = ApiCall("caller_identity", "sts", "GetCallerIdentity", "Account")
+ASSUME_ROLE = ApiCall("assume_role", "sts", "AssumeRole", "Credentials")
+STS_CALLS = (CALLER_IDENTITY, ASSUME_ROLE)
+# Every operation the auditor may call, in any mode (the read-only tests compare with it).
+EVERY_CALL = tuple(dict.fromkeys(ALL_CALLS + ORGANIZATION_WIDE_CALLS + (ENABLED_REGIONS,)
+                                 + STS_CALLS))
+ORGANIZATION_WIDE_BY_KIND = {call.kind: call for call in ORGANIZATION_WIDE_CALLS}
+ORGANIZATION_FOLDER = "organization"  # where an organization snapshot keeps the shared answers
+
+
+def iam_actions(calls: tuple[ApiCall, ...]) -> list[str]:
+    """The IAM actions that allow these calls ("ec2:DescribeInstances"), sorted, once each."""
+    return sorted({f"{call.service}:{call.operation}" for call in calls})

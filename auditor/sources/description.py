@@ -26,6 +26,7 @@ class SourceDescription:
     account_id: str | None = None
     unavailable: dict[str, dict[str, str]] | None = None
     after_plan: dict[str, Any] | None = None  # --verify-plan: what the proof assumed done
+    organization: dict[str, Any] | None = None  # --org: the organization and the selection
 
     def describe(self, estates: Iterable[Estate], *, unavailable: bool = True
                  ) -> SourceDescription:
@@ -48,7 +49,7 @@ class SourceDescription:
             data["templates"] = self.templates
         if self.base is not None:
             data["base"] = self.base.to_dict()
-        for name in ("regions", "account_id", "unavailable", "after_plan"):
+        for name in ("regions", "account_id", "unavailable", "after_plan", "organization"):
             value = getattr(self, name)
             if value is not None:
                 data[name] = value

@@ -28,7 +28,7 @@ from auditor import aws_facts
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.model import joined_vpcs
-from auditor.sources import api_calls
+from auditor.sources import api_calls, dns_raw
 from auditor.sources.api_calls import ApiCall
 from auditor.sources.raw import RawRegion
 
@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from botocore.client import BaseClient
 
 Progress = Callable[[str], None]
+# Makes the client of a service in a region: one account's credentials (``session_clients``,
+# or an assumed role's in organization mode).
+Clients = Callable[[str, str], "BaseClient"]
 
 RETRIES = {"mode": "adaptive", "max_attempts": 10}
 FILTER_CHUNK = 200  # the most values EC2 accepts in one filter or id list
@@ -81,10 +84,11 @@ def collect(regions: list[str] | None, profile: str | None = None,
     from botocore.exceptions import BotoCoreError
 
     session = _open_session(profile)
+    clients = session_clients(session)
     captures = []
     for region in _regions(session, regions):
         try:
-            captures.append(_collect_region(session, region, instance_ids or None, progress))
+            captures.append(collect_region(clients, region, instance_ids or None, progress))
         except BotoCoreError as error:
             raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
     in_scope = [raw for raw in captures if not instance_ids or _instance_ids_of(raw)]
@@ -92,7 +96,7 @@ def collect(regions: list[str] | None, profile: str | None = None,
         region = in_scope[0].region
         account_id = next((raw.account_id for raw in captures if raw.account_id), "")
         try:
-            account = _collect_account(session, region, account_id, progress)
+            account = _collect_account(clients, region, account_id, progress)
         except BotoCoreError as error:
             raise UsageError(f"cannot read AWS in {region}: {_one_line(error)}") from None
         for raw in in_scope:
@@ -124,14 +128,21 @@ def _regions(session: boto3.Session, regions: list[str] | None) -> list[str]:
     return [region]
 
 
-def _client(session: boto3.Session, service: str, region: str) -> BaseClient:
+def session_clients(session: boto3.Session) -> Clients:
+    """The clients of one session (its credentials), made as ``client`` makes them."""
+    return lambda service, region: client(session, service, region)
+
+
+def client(session: boto3.Session, service: str, region: str, **credentials: str) -> BaseClient:
+    """A client with the auditor's retries (adaptive: the SDK's throttling handling) and user
+    agent; ``credentials`` (aws_access_key_id...) override the session's."""
     from botocore.config import Config
 
     config = Config(retries=dict(RETRIES), user_agent_extra="ssm-auditor")
-    client = session.client(service, region_name=region, config=config)
-    event = f"needs-retry.{client.meta.service_model.service_id.hyphenize()}"
-    client.meta.events.register_first(event, _no_retry_without_aws_error)
-    return client
+    made = session.client(service, region_name=region, config=config, **credentials)
+    event = f"needs-retry.{made.meta.service_model.service_id.hyphenize()}"
+    made.meta.events.register_first(event, _no_retry_without_aws_error)
+    return made
 
 
 def _no_retry_without_aws_error(response: Any = None, **_kwargs: Any) -> bool | None:
@@ -157,9 +168,13 @@ def _no_retry_without_aws_error(response: Any = None, **_kwargs: Any) -> bool | 
 # --- One region ------------------------------------------------------------------------------
 
 
-def _collect_region(session: boto3.Session, region: str, instance_ids: list[str] | None,
-                    progress: Progress | None) -> RawRegion:
-    reader = _Reader(_client(session, "ec2", region), RawRegion(region=region), progress)
+def collect_region(clients: Clients, region: str, instance_ids: list[str] | None,
+                   progress: Progress | None, skip_empty: bool = False,
+                   label: str | None = None) -> RawRegion:
+    """One region's answers (not the account-wide ones). ``skip_empty``: a region without
+    instances reads nothing more than DescribeInstances (organization mode: most regions of
+    most accounts are empty). Raises ``UsageError`` when DescribeInstances is refused."""
+    reader = _Reader(clients("ec2", region), RawRegion(region=region), progress, label)
     instance_requests = _filtered("instance-id", instance_ids) if instance_ids else EVERYTHING
     reservations = reader.paginate(api_calls.INSTANCES, instance_requests)
     if reservations is None:
@@ -168,15 +183,24 @@ def _collect_region(session: boto3.Session, region: str, instance_ids: list[str]
     reader.raw.account_id = next(
         (str(r["OwnerId"]) for r in reservations if r.get("OwnerId")), "")
     instance_vpcs = _vpc_ids_of(reservations)
-    if instance_ids and not instance_vpcs:
+    if not instance_vpcs and (instance_ids or skip_empty):
         return reader.raw  # none of the instances is here: nothing else to read
-    _collect_network(reader, instance_vpcs, scoped=bool(instance_ids))
-    ssm = _Reader(_client(session, "ssm", region), reader.raw, progress)
+    if instance_ids:
+        # DNS first: the instances' names may lead to endpoints in other VPCs, read too.
+        _collect_dns(clients, region, reader.raw, instance_vpcs, progress, label)
+        reached = _dns_reached_vpcs(reader, instance_vpcs)
+        _collect_network(reader, _union(instance_vpcs, reached), scoped=True)
+    else:
+        _collect_network(reader, instance_vpcs, scoped=False)
+        vpcs = reader.raw.answers.get(api_calls.VPCS.kind) or {}
+        _collect_dns(clients, region, reader.raw,
+                     _union(instance_vpcs, _ids(vpcs.get("Vpcs"), "VpcId")), progress, label)
+    ssm = _Reader(clients("ssm", region), reader.raw, progress, label)
     _read_dhmc_setting(ssm)
     _read_instance_information(ssm, _instance_ids_of(reader.raw) if instance_ids else None)
     from auditor.sources.live_session import collect_session_targets
 
-    collect_session_targets(session, reader.raw, progress)
+    collect_session_targets(clients, reader.raw, progress, label)
     return reader.raw
 
 
@@ -276,6 +300,177 @@ def _read_endpoint_interfaces(reader: _Reader, scoped: bool) -> None:
     reader.paginate(call, _filtered("network-interface-id", eni_ids))
 
 
+# --- DNS, per region --------------------------------------------------------------------------
+
+
+def _collect_dns(clients: Clients, region: str, raw: RawRegion, vpc_ids: list[str],
+                 progress: Progress | None, label: str | None = None) -> None:
+    """Private hosted zones, Resolver rules, DNS Firewall and Route 53 Profiles of ``vpc_ids``.
+
+    Profiles first (they add zones, rules and rule groups to the VPCs they are associated
+    with), then the zones of each VPC and the records of those that may answer for the agent's
+    names (following records into further zones), the Resolver rules, and the firewall rule
+    groups with their rules and domain lists. A service that cannot be reached at all (no
+    endpoint in the region) leaves its kinds unknown; the rest of the region is still read.
+    """
+    def profiles() -> None:
+        reader = _Reader(clients("route53profiles", region), raw, progress, label)
+        reader.paginate(api_calls.PROFILE_ASSOCIATIONS, EVERYTHING)
+        profile_ids = sorted({pid for ids in dns_raw.profiles_by_vpc(raw.answers,
+                                                                     vpc_ids).values()
+                              for pid in ids})
+        call = api_calls.PROFILE_RESOURCES
+        reader.each(call, [{"ProfileId": pid} for pid in profile_ids],
+                    lambda request: reader.paged_answer(call, request, "ProfileId"))
+
+    def zones() -> None:
+        reader = _Reader(clients("route53", region), raw, progress, label)
+        reader.record(api_calls.HOSTED_ZONES_BY_VPC, lambda: _zones_of_vpcs(reader.client,
+                                                                           region, vpc_ids))
+        _read_record_sets(reader, vpc_ids, region)
+
+    def resolver() -> None:
+        reader = _Reader(clients("route53resolver", region), raw, progress, label)
+        reader.paginate(api_calls.RESOLVER_RULES, EVERYTHING)
+        reader.paginate(api_calls.RESOLVER_RULE_ASSOCIATIONS, EVERYTHING)
+        reader.paginate(api_calls.FIREWALL_ASSOCIATIONS, EVERYTHING)
+        groups = sorted({group for found in dns_raw.firewall_groups_by_vpc(
+            raw.answers, vpc_ids).values() for group, _, _ in found})
+        call = api_calls.FIREWALL_RULES
+        reader.each(call, [{"FirewallRuleGroupId": group} for group in groups],
+                    lambda request: reader.paged_answer(call, request, "FirewallRuleGroupId"))
+        lists = dns_raw.firewall_list_ids(raw.answers)
+        reader.paginate(api_calls.FIREWALL_DOMAIN_LISTS, EVERYTHING if lists else [])
+        managed = dns_raw.managed_list_ids(raw.answers)
+        call = api_calls.FIREWALL_DOMAINS
+        reader.each(call, [{"FirewallDomainListId": list_id} for list_id in lists
+                           if list_id not in managed],
+                    lambda request: reader.paged_answer(call, request, "FirewallDomainListId"))
+
+    for part, service in ((profiles, "route53profiles"), (zones, "route53"),
+                          (resolver, "route53resolver")):
+        _unless_unreachable(part, raw, service)
+
+
+def _unless_unreachable(part: Callable[[], None], raw: RawRegion, service: str) -> None:
+    """Run ``part``; when the service cannot be reached at all (no endpoint, no connection),
+    record its kinds not read yet as unavailable instead of failing the region."""
+    from botocore.exceptions import BotoCoreError
+
+    try:
+        part()
+    except BotoCoreError as error:
+        for call in api_calls.DNS_CALLS:
+            if call.service == service and call.kind not in raw.answers:
+                raw.errors.setdefault(call.kind, f"{type(error).__name__}: {_one_line(error)}")
+
+
+def _zones_of_vpcs(client: BaseClient, region: str, vpc_ids: list[str]) -> tuple[list, str]:
+    """ListHostedZonesByVPC for each VPC. A VPC whose listing fails otherwise than by a
+    denial (throttled past the retries, an error of the service) is kept with its error, so
+    that it alone is unknown, not every VPC of the region; a denial refuses them all."""
+    answers: list[dict] = []
+    failed = 0
+    for vpc_id in vpc_ids:
+        request = {"VPCId": vpc_id, "VPCRegion": region}
+        try:
+            answers.append(_hosted_zones_by_vpc(client, request))
+        except Exception as error:
+            reason = _refusal(error)
+            if reason is None or _denied(error):
+                raise
+            failed += 1
+            answers.append({**request, "Error": reason})
+    detail = _count(len(vpc_ids), "call") if vpc_ids else "nothing in scope"
+    return answers, detail + (f", {failed} failed" if failed else "")
+
+
+def _denied(error: Exception) -> bool:
+    code = str(getattr(error, "response", {}).get("Error", {}).get("Code", ""))
+    return "AccessDenied" in code or code in ("UnauthorizedOperation", "AuthFailure")
+
+
+def _hosted_zones_by_vpc(client: BaseClient, request: Request) -> dict:
+    """ListHostedZonesByVPC, every page (botocore has no paginator for it)."""
+    summaries: list[dict] = []
+    token = None
+    while True:
+        answer = client.list_hosted_zones_by_vpc(**request, **({"NextToken": token}
+                                                              if token else {}))
+        summaries += answer.get("HostedZoneSummaries") or []
+        token = answer.get("NextToken")
+        if not token:
+            return _plain({**request, "HostedZoneSummaries": summaries})
+
+
+def _read_record_sets(reader: _Reader, vpc_ids: list[str], region: str) -> None:
+    """The records of the zones that may answer for the agent's names, in rounds: a record
+    leading into another associated zone adds that zone. A zone this account may not read
+    (owned by another account or an AWS service) is not asked for; a zone refused anyway is
+    kept with its error, so that one shared zone does not make every zone unknown."""
+    call = api_calls.RECORD_SETS
+    if call.kind in reader.raw.errors or api_calls.HOSTED_ZONES_BY_VPC.kind in reader.raw.errors:
+        reader.skip(call, f"not read: {api_calls.HOSTED_ZONES_BY_VPC.kind} could not be read")
+        return
+    summaries = {dns_raw.zone_id(str(s.get("HostedZoneId") or "")): s
+                 for found in dns_raw.zones_by_vpc(reader.raw.answers, vpc_ids).values()
+                 for s in found}
+    answers: list[dict] = []
+    reader.raw.answers[call.kind] = answers
+    done: list[str] = []
+    for _ in range(dns_raw.ZONE_ROUNDS):
+        zones = dns_raw.zones_to_read(reader.raw.answers, vpc_ids, region, done)
+        if not zones:
+            break
+        done += zones
+        for zone in zones:
+            why_not = dns_raw.readable_zone(summaries.get(zone, {}), reader.raw.account_id)
+            if why_not:
+                answers.append({"HostedZoneId": zone, "Error": why_not})
+                continue
+            try:
+                answers.append(reader.paged_answer(call, {"HostedZoneId": zone}, "HostedZoneId"))
+            except Exception as error:
+                reason = _refusal(error)
+                if reason is None:
+                    raise
+                answers.append({"HostedZoneId": zone, "Error": reason})
+    reader._report(call, _count(len(done), "zone") if done else "nothing in scope")
+
+
+def _dns_reached_vpcs(reader: _Reader, vpc_ids: list[str]) -> list[str]:
+    """The VPCs, beyond ``vpc_ids``, of the endpoints and addresses the zones' records name:
+    one DescribeVpcEndpoints (all of the region's, for their DNS names) and one
+    DescribeNetworkInterfaces (by address) when some record names something; their answers
+    only say which VPCs to read, and are not kept."""
+    answers = reader.raw.answers
+    records = [record for zones in dns_raw.zones_by_vpc(answers, vpc_ids).values()
+               for zone in zones
+               for record in dns_raw.records_by_zone(answers).get(
+                   dns_raw.zone_id(str(zone.get("HostedZoneId") or "")), [])]
+    targets = [target for record in records for target in dns_raw.record_targets(record)]
+    addresses = sorted({value["Value"] for record in records
+                        if str(record.get("Type") or "").upper() == "A"
+                        for value in record.get("ResourceRecords") or [] if value.get("Value")})
+    shared = dns_raw.profile_arns(answers, vpc_ids, "vpc-endpoint")
+    found: set[str] = set()
+    try:
+        if targets or shared:
+            peek = {**answers, api_calls.VPC_ENDPOINTS.kind: reader.pages(
+                api_calls.VPC_ENDPOINTS, EVERYTHING)[0]}
+            found |= dns_raw.reached_vpcs(peek, vpc_ids)
+        if addresses:
+            interfaces, _ = reader.pages(api_calls.NETWORK_INTERFACES,
+                                         _filtered("addresses.private-ip-address", addresses))
+            found |= {eni["VpcId"] for eni in interfaces["NetworkInterfaces"]
+                      if eni.get("VpcId")}
+    except Exception as error:
+        if _refusal(error) is None:
+            raise
+        return []  # the endpoints' own reads will say what is missing
+    return sorted(found - set(vpc_ids))
+
+
 # --- Systems Manager, per region -------------------------------------------------------------
 
 
@@ -322,16 +517,24 @@ def _read_instance_information(reader: _Reader, instance_ids: list[str] | None) 
 # --- IAM and Organizations, once per account -------------------------------------------------
 
 
-def _collect_account(session: boto3.Session, region: str, account_id: str,
+def _collect_account(clients: Clients, region: str, account_id: str,
                      progress: Progress | None) -> RawRegion:
     """The account-wide answers: IAM, then the service control policies of ``account_id``."""
-    raw = RawRegion(region=region, account_id=account_id)
-    _read_iam(_Reader(_client(session, "iam", region), raw, progress, label="account"))
+    raw = collect_iam(clients, region, account_id, progress)
+    _read_organization(_Reader(clients("organizations", region), raw, progress,
+                               label="account"), account_id)
+    return raw
+
+
+def collect_iam(clients: Clients, region: str, account_id: str, progress: Progress | None,
+                label: str = "account") -> RawRegion:
+    """The account's IAM answers (roles, instance profiles, the managed policies they use;
+    users and groups, for --operator and --operators)."""
     from auditor.sources.live_session import collect_principals
 
-    collect_principals(_Reader(_client(session, "iam", region), raw, progress, label="account"))
-    _read_organization(_Reader(_client(session, "organizations", region), raw, progress,
-                               label="account"), account_id)
+    raw = RawRegion(region=region, account_id=account_id)
+    _read_iam(_Reader(clients("iam", region), raw, progress, label=label))
+    collect_principals(_Reader(clients("iam", region), raw, progress, label=label))
     return raw
 
 
@@ -644,3 +847,14 @@ def _count(number: int, noun: str) -> str:
 
 def _one_line(error: object) -> str:
     return " ".join(str(error).split())
+
+
+# --- For the organization reader (auditor/sources/organization), which reads the same way ----
+
+Reader = _Reader
+open_session = _open_session
+answer_of = _answer
+refusal = _refusal
+error_code = _error_code
+one_line = _one_line
+count_text = _count

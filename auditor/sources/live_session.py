@@ -17,17 +17,13 @@ Each per-resource file is a list of answers, each naming its resource (``KeyId``
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 from auditor.capability_facts import KEY_POLICY_NAME, SESSION_DOCUMENT
 from auditor.sources import api_calls
 from auditor.sources.api_calls import ApiCall
-from auditor.sources.live import Progress, _answer, _client, _error_code, _Reader, _refusal
+from auditor.sources.live import Clients, Progress, _answer, _error_code, _Reader, _refusal
 from auditor.sources.parse_session import bucket_keys, preference_inputs
 from auditor.sources.raw import RawRegion
-
-if TYPE_CHECKING:
-    import boto3
 
 # AWS error codes that mean "this resource does not exist" (an answer, not a refusal).
 _ABSENT = {
@@ -39,11 +35,11 @@ _ABSENT = {
 }
 
 
-def collect_session_targets(session: boto3.Session, raw: RawRegion,
-                            progress: Progress | None) -> None:
+def collect_session_targets(clients: Clients, raw: RawRegion, progress: Progress | None,
+                            label: str | None = None) -> None:
     """The region's preferences and what they name, into ``raw``."""
     region = raw.region
-    ssm = _Reader(_client(session, "ssm", region), raw, progress)
+    ssm = _Reader(clients("ssm", region), raw, progress, label)
     document = ssm.record(api_calls.SESSION_DOCUMENT, lambda: _read_document(ssm))
     rest = api_calls.SESSION_CALLS[1:-1]  # the per-resource kinds of the region
     if document is None:
@@ -58,7 +54,7 @@ def collect_session_targets(session: boto3.Session, raw: RawRegion,
     groups = [inputs["cloudWatchLogGroupName"]] if inputs.get("cloudWatchLogGroupName") else []
     keys = [inputs["kmsKeyId"]] if inputs.get("kmsKeyId") else []
 
-    s3 = _Reader(_client(session, "s3", region), raw, progress)
+    s3 = _Reader(clients("s3", region), raw, progress, label)
     _each(s3, api_calls.BUCKET_LOCATIONS, "Bucket", buckets,
           lambda b: s3.client.get_bucket_location(Bucket=b), {"Exists": False})
     _each(s3, api_calls.BUCKET_POLICIES, "Bucket", buckets,
@@ -68,7 +64,7 @@ def collect_session_targets(session: boto3.Session, raw: RawRegion,
                        {"ServerSideEncryptionConfiguration": None})
     keys += [key for key in bucket_keys(encryption or []) if key not in keys]
 
-    kms = _Reader(_client(session, "kms", region), raw, progress)
+    kms = _Reader(clients("kms", region), raw, progress, label)
     described = _each(kms, api_calls.KMS_KEYS, "KeyId", keys,
                       lambda k: kms.client.describe_key(KeyId=k), {"KeyMetadata": None})
     found = list(dict.fromkeys(  # a key named twice (alias and ARN) is read once
@@ -83,7 +79,7 @@ def collect_session_targets(session: boto3.Session, raw: RawRegion,
               lambda k: kms.client.get_key_policy(KeyId=k, PolicyName=KEY_POLICY_NAME), {})
         _each(kms, api_calls.KMS_GRANTS, "KeyId", found, lambda k: _all_grants(kms, k), {})
 
-    logs = _Reader(_client(session, "logs", region), raw, progress)
+    logs = _Reader(clients("logs", region), raw, progress, label)
     _each(logs, api_calls.LOG_GROUPS, "logGroupNamePrefix", groups,
           lambda g: logs.paged_answer(api_calls.LOG_GROUPS, {"logGroupNamePrefix": g},
                                       "logGroupNamePrefix"), {})

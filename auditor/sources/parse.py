@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from auditor import aws_facts
-from auditor.aws_facts import no_scp_applies
+from auditor.aws_facts import dns_name, no_scp_applies
 from auditor.errors import UsageError
 from auditor.model import (
     Cidr,
@@ -55,7 +55,8 @@ from auditor.model import (
     VpcPeeringConnection,
     joined_vpcs,
 )
-from auditor.sources import api_calls
+from auditor.sources import api_calls, dns_raw
+from auditor.sources.parse_dns import DnsAnswers
 from auditor.sources.raw import RawRegion
 
 # Route fields in DescribeRouteTables, in the order AWS fills them, and the kind each names.
@@ -95,11 +96,19 @@ class Scope:
     """What to model: everything, or the requested instances, the VPCs they live in and the
     VPCs a transit gateway or peering connection joins to those (where their traffic lands)."""
 
-    def __init__(self, instance_ids: Iterable[str] | None = None) -> None:
+    def __init__(self, instance_ids: Iterable[str] | None = None,
+                 answers: dict[str, Any] | None = None) -> None:
         self.instance_ids = set(instance_ids) if instance_ids else None
         self.vpc_ids: set[str] | None = None  # known once the instances are parsed
+        self.answers = answers or {}  # the raw answers, for what DNS leads to
         self.estate: Estate | None = None
         self._joined = False
+
+    def widen(self) -> None:
+        """The instances' VPCs, and the VPCs of the endpoints their names lead to (a private
+        hosted zone's alias to an endpoint in a hub VPC)."""
+        if self.vpc_ids is not None:
+            self.vpc_ids |= dns_raw.reached_vpcs(self.answers, self.vpc_ids)
 
     def instances(self, items: list[dict]) -> list[dict]:
         if self.instance_ids is None:
@@ -261,8 +270,10 @@ def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
             estate.instances[instance.instance_id] = instance
             if not estate.account_id and reservation.get("OwnerId"):
                 estate.account_id = reservation["OwnerId"]
+            instance.account_id = str(reservation.get("OwnerId") or estate.account_id or "")
     if scope.instance_ids is not None:
         scope.vpc_ids = {i.vpc_id for i in estate.instances.values() if i.vpc_id}
+        scope.widen()
 
 
 def _parse_vpcs(estate: Estate, answer: Any, scope: Scope) -> None:
@@ -414,6 +425,11 @@ def _parse_vpc_endpoints(estate: Estate, answer: Any, scope: Scope) -> None:
             group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
             network_interface_ids=list(raw.get("NetworkInterfaceIds") or []),
             policy_document=raw.get("PolicyDocument"),
+            dns_names=[dns_name(str(entry["DnsName"])) for entry in raw.get("DnsEntries") or []
+                       if entry.get("DnsName")],
+            private_dns_only_for_inbound_resolver=bool((raw.get("DnsOptions") or {}).get(
+                "PrivateDnsOnlyForInboundResolverEndpoint", False)),
+            owner_id=str(raw.get("OwnerId") or ""),
         )
 
 
@@ -859,12 +875,13 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
     With ``instance_ids``, only those instances and the resources of their VPCs are modelled.
     """
     estate = Estate(region=raw.region, account_id=raw.account_id)
-    scope = Scope(instance_ids)
+    scope = Scope(instance_ids, raw.answers)
     scope.estate = estate
     organization = _Organization()  # after the instances: their OwnerId names the account
     from auditor.sources.parse_session import PARSERS as SESSION_PARSERS
 
-    for call, parser in (*_PARSERS, *organization.parsers(), *SESSION_PARSERS):
+    dns = DnsAnswers(raw)  # assembled once the VPCs, endpoints and DNS answers are all read
+    for call, parser in (*_PARSERS, *organization.parsers(), *SESSION_PARSERS, *dns.parsers()):
         if call.kind in raw.errors:
             estate.unavailable[call.kind] = raw.errors[call.kind]
             continue
@@ -878,6 +895,7 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
             where = "account" if call.account_wide else raw.region
             raise UsageError(f"malformed {call.file_name} ({where}): {detail}") from None
     organization.assemble(estate)
+    dns.assemble(estate)
     estate.unresolved = dict(raw.unresolved)
     estate.planned_instances = set(raw.planned)
     return estate

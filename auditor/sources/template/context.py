@@ -103,6 +103,8 @@ class Translation:
         self.interfaces: dict[str, Any] = {}  # network interface id -> compute.Launch
         self.prefix_lists: list[dict] = []  # DescribeManagedPrefixLists entries
         self.prefix_list_entries: list[dict] = []  # GetManagedPrefixListEntries answers
+        self.dns: dict[str, Any] = {}  # DNS answers being built (template/dns.py), by kind
+        self._created: set[int] = set()  # entries the templates create (not the base's)
         # SearchTransitGatewayRoutes answers by route table id (copied: templates change them).
         self.transit_gateway_routes: dict[str, list[dict]] = {
             answer["TransitGatewayRouteTableId"]: list(answer.get("Routes") or [])
@@ -131,7 +133,12 @@ class Translation:
         self.lists[kind].append(item)
         self.index[kind][item_id] = item
         self._owned.add(id(item))
+        self._created.add(id(item))
         return item
+
+    def created(self, item: dict) -> bool:
+        """Whether a template creates the entry (rather than the base holding it)."""
+        return id(item) in self._created
 
     def get(self, kind: str, item_id: Any) -> dict | None:
         return self.index[kind].get(item_id) if isinstance(item_id, str) else None
@@ -229,6 +236,9 @@ class Translation:
         if self.prefix_list_entries and self.writes("prefix_list_entries"):
             answers["prefix_list_entries"] = [*(answers.get("prefix_list_entries") or []),
                                               *self.prefix_list_entries]
+        from auditor.sources.template import dns
+
+        dns.finish(self, answers)
         errors = dict(self.errors)
         if self.template_only:
             for kind in ("iam_policies", "iam_policy_versions", "prefix_list_entries"):

@@ -173,7 +173,7 @@ def _inline_policies(reader: Reader) -> list[dict]:
 
 
 def role_arn(t: Translation, name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{t.account_id}:role{path}{name}"
+    return f"arn:{aws_facts.partition(t.region)}:iam::{t.account_id}:role{path}{name}"
 
 
 def known_policy(t: Translation, arn: str) -> None:
@@ -182,7 +182,8 @@ def known_policy(t: Translation, arn: str) -> None:
         return
     name = arn.rsplit("/", 1)[-1]
     document = aws_managed_policies.AWS_MANAGED_POLICIES.get(name)
-    if document is not None and arn == aws_managed_policies.arn(name):
+    if document is not None and arn == aws_managed_policies.arn(name,
+                                                                aws_facts.partition(t.region)):
         t.policies[arn] = t.own(_policy_detail(arn, name, document, "/"))
 
 
@@ -230,7 +231,7 @@ def managed_policy(t: Translation, reader: Reader) -> None:
 
 
 def managed_policy_arn(t: Translation, name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{t.account_id}:policy{path}{name}"
+    return f"arn:{aws_facts.partition(t.region)}:iam::{t.account_id}:policy{path}{name}"
 
 
 def inline_policy(t: Translation, reader: Reader) -> None:
@@ -259,7 +260,8 @@ def inline_policy(t: Translation, reader: Reader) -> None:
 
 
 def instance_profile_arn(t: Translation, name: str, path: str = "/") -> str:
-    return f"arn:aws:iam::{t.account_id}:instance-profile{path}{name}"
+    return (f"arn:{aws_facts.partition(t.region)}:iam::{t.account_id}:instance-profile"
+            f"{path}{name}")
 
 
 def role_name_of(arn: Any) -> str | None:

@@ -543,13 +543,28 @@ def vpc_endpoint(t: Translation, reader: Reader) -> None:
         "VpcEndpointId": reader.resource_id, "VpcEndpointType": "Interface", "VpcId": vpc_id,
         "ServiceName": service, "State": "available", "PrivateDnsEnabled": as_bool(private_dns),
         "SubnetIds": list(subnets), "Groups": [{"GroupId": g} for g in groups],
-        "NetworkInterfaceIds": eni_ids, "OwnerId": t.account_id}
+        "NetworkInterfaceIds": eni_ids, "OwnerId": t.account_id,
+        "DnsEntries": [{"DnsName": endpoint_dns_name(reader.resource_id, str(service)),
+                        "HostedZoneId": PLANNED_ENDPOINT_ZONE}]}
     problem = iam.document_problem(policy) if policy is not None else None
     if problem:
         reader.fail(f"{reader.logical_id}.PolicyDocument: {problem}, which EC2 refuses")
     elif policy is not None:
         endpoint["PolicyDocument"] = json.dumps(policy)
     t.add("vpc_endpoints", endpoint, reader.resource_id)
+
+
+# A planned interface endpoint's regional DNS name (AWS picks the real one at creation): what
+# Fn::GetAtt DnsEntries gives, so that a private hosted zone's alias to it is followed.
+PLANNED_ENDPOINT_ZONE = "ZPLANNEDVPCE"
+
+
+def endpoint_dns_name(endpoint_id: str, service_name: str) -> str:
+    """vpce-<id>-planned.<service>.<region>.vpce.amazonaws.com, from com.amazonaws.<region>.
+    <service>."""
+    parts = service_name.split(".")
+    service, region = ".".join(parts[3:]) or "service", parts[2] if len(parts) > 2 else "region"
+    return f"{endpoint_id.lower()}-planned.{service}.{region}.vpce.amazonaws.com"
 
 
 def as_bool(value: Any) -> bool:

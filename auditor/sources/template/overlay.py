@@ -33,12 +33,13 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from auditor import limits
+from auditor import aws_regions, limits
 from auditor.errors import UsageError
 from auditor.sources.bounded_read import beyond, texts
 from auditor.sources.raw import RawRegion
 from auditor.sources.template import (
     compute,
+    dns,
     eks,
     foreach,
     iam,
@@ -77,6 +78,9 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::IAM::ManagedPolicy": iam.managed_policy, "AWS::IAM::Policy": iam.inline_policy,
      "AWS::IAM::RolePolicy": iam.inline_policy,
      "AWS::IAM::InstanceProfile": iam.instance_profile,
+     "AWS::Route53::HostedZone": dns.hosted_zone,
+     "AWS::Route53Resolver::ResolverRule": dns.resolver_rule,
+     "AWS::Route53Resolver::FirewallDomainList": dns.firewall_domain_list,
      "AWS::EC2::TransitGatewayRouteTable": transit.route_table,
      "AWS::EC2::VPCPeeringConnection": transit.peering_connection},
     {"AWS::EKS::Cluster": eks.cluster},
@@ -90,6 +94,9 @@ PHASES: tuple[dict[str, Handler], ...] = (
          lambda t, r: network.security_group_rule(t, r, "egress"),
      "AWS::EC2::VPCEndpoint": network.vpc_endpoint,
      "AWS::EC2::NetworkInterface": compute.network_interface,
+     "AWS::Route53Resolver::ResolverRuleAssociation": dns.resolver_rule_association,
+     "AWS::Route53Resolver::FirewallRuleGroup": dns.firewall_rule_group,
+     "AWS::Route53Profiles::ProfileAssociation": dns.profile_association,
      "AWS::EC2::TransitGatewayAttachment": transit.vpc_attachment,
      "AWS::EC2::TransitGatewayVpcAttachment": transit.vpc_attachment},
     # Elastic IPs before the launch templates whose interfaces they make public
@@ -97,7 +104,11 @@ PHASES: tuple[dict[str, Handler], ...] = (
      "AWS::EC2::EIPAssociation": compute.elastic_ip,
      "AWS::EC2::TransitGatewayRouteTableAssociation": transit.association,
      "AWS::EC2::TransitGatewayRouteTablePropagation": transit.propagation,
-     "AWS::EC2::TransitGatewayRoute": transit.route},
+     "AWS::EC2::TransitGatewayRoute": transit.route,
+     "AWS::Route53::RecordSet": dns.record_set,
+     "AWS::Route53::RecordSetGroup": dns.record_set_group,
+     "AWS::Route53Resolver::FirewallRuleGroupAssociation":
+         dns.firewall_rule_group_association},
     {"AWS::EC2::NetworkInterfaceAttachment": compute.interface_attachment,
      "AWS::EC2::LaunchTemplate": compute.launch_template,
      "AWS::AutoScaling::LaunchConfiguration": compute.launch_configuration},
@@ -188,11 +199,8 @@ def infer_account(templates: list[LoadedTemplate]) -> str | None:
 
 
 def _partition(region: str) -> tuple[str, str]:
-    if region.startswith("cn-"):
-        return "aws-cn", "amazonaws.com.cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov", "amazonaws.com"
-    return "aws", "amazonaws.com"
+    partition = aws_regions.partition_of(region)
+    return partition.name, partition.dns_suffix
 
 
 class _Ids:
@@ -273,6 +281,11 @@ class _Ids:
         if kind == "AWS::IAM::InstanceProfile" and attribute == "Arn":
             path = resolve(properties.get("Path", "/"))
             return iam.instance_profile_arn(self.t, own, path if isinstance(path, str) else "/")
+        if kind == "AWS::EC2::VPCEndpoint" and attribute == "DnsEntries":
+            service = resolve(properties.get("ServiceName"))
+            if isinstance(service, str):  # "zone id:name", as CloudFormation gives them
+                return [f"{network.PLANNED_ENDPOINT_ZONE}:"
+                        f"{network.endpoint_dns_name(own, service)}"]
         if kind == "AWS::EC2::EIP" and attribute == "AllocationId":
             return f"eipalloc-{logical_id}"
         arn = session.get_att(self.t, kind, own, attribute)

@@ -179,4 +179,19 @@ PROPERTIES: dict[str, dict[str, Any]] = {
     "AWS::EKS::Nodegroup": {"ClusterName": TEXT, "NodeRole": TEXT, "Subnets": TEXTS,
                             "LaunchTemplate": MAPPING, "RemoteAccess": MAPPING,
                             "AmiType": TEXT, "NodegroupName": TEXT},
+    # Route 53 and Route 53 Resolver (template/dns.py)
+    "AWS::Route53::HostedZone": {"Name": TEXT, "VPCs": MAPPINGS},
+    "AWS::Route53::RecordSet": {"HostedZoneId": TEXT, "HostedZoneName": TEXT, "Name": TEXT,
+                                "Type": TEXT, "ResourceRecords": TEXTS,
+                                "AliasTarget": MAPPING, "SetIdentifier": TEXT},
+    "AWS::Route53::RecordSetGroup": {"HostedZoneId": TEXT, "HostedZoneName": TEXT,
+                                     "RecordSets": MAPPINGS},
+    "AWS::Route53Resolver::ResolverRule": {"DomainName": TEXT, "RuleType": (
+        "FORWARD", "SYSTEM", "RECURSIVE", "DELEGATE"), "TargetIps": MAPPINGS},
+    "AWS::Route53Resolver::ResolverRuleAssociation": {"ResolverRuleId": TEXT, "VPCId": TEXT},
+    "AWS::Route53Resolver::FirewallDomainList": {"Domains": TEXTS, "DomainFileUrl": TEXT},
+    "AWS::Route53Resolver::FirewallRuleGroup": {"FirewallRules": MAPPINGS},
+    "AWS::Route53Resolver::FirewallRuleGroupAssociation": {
+        "FirewallRuleGroupId": TEXT, "VpcId": TEXT, "Priority": INTEGER},
+    "AWS::Route53Profiles::ProfileAssociation": {"ResourceId": TEXT, "ProfileId": TEXT},
 }
