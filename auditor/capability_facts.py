@@ -28,6 +28,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from auditor.aws_facts import partition  # one partition function: the regional facts'
+
 # --- Session Manager preferences -------------------------------------------------------------
 
 SESSION_DOCUMENT = "SSM-SessionManagerRunShell"
@@ -78,12 +80,6 @@ KEY_POLICY_NAME = "default"
 
 def session_document_arn(region: str, account_id: str) -> str:
     return f"arn:{partition(region)}:ssm:{region}:{account_id}:document/{SESSION_DOCUMENT}"
-
-
-def partition(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    return "aws-us-gov" if region.startswith("us-gov-") else "aws"
 
 
 def bucket_arn(bucket: str, key: str | None = None, region: str = "") -> str:

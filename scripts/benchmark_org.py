@@ -115,10 +115,19 @@ def session_hooks(handlers: dict[str, Callable]) -> Iterator[None]:
 
 
 def _systems_manager(model: Any, **_kwargs: Any) -> Any:
-    """moto lacks GetServiceSetting and DescribeInstanceInformation: answer them (not set,
-    nobody registered), in the recording and the timed passes alike."""
+    """moto lacks GetServiceSetting and DescribeInstanceInformation, DNS Firewall and Route 53
+    Profiles: answer them (not set, nobody registered, no firewall, no profile), in the
+    recording and the timed passes alike."""
     from botocore.awsrequest import AWSResponse
 
+    from auditor.sources import api_calls
+
+    for call in (api_calls.FIREWALL_ASSOCIATIONS, api_calls.FIREWALL_RULES,
+                 api_calls.FIREWALL_DOMAIN_LISTS, api_calls.FIREWALL_DOMAINS,
+                 api_calls.PROFILE_ASSOCIATIONS, api_calls.PROFILE_RESOURCES):
+        if model.name == call.operation:
+            return AWSResponse("https://dns", 200, {}, None), {
+                call.result_key: [], "ResponseMetadata": {"HTTPStatusCode": 200}}
     if model.name == "GetServiceSetting":
         return AWSResponse("https://ssm", 400, {}, None), {
             "Error": {"Code": "ServiceSettingNotFound", "Message": "not found"},

@@ -242,7 +242,7 @@ def test_member_role_allows_exactly_the_operations_the_auditor_calls_in_a_member
     assert statement["Effect"] == "Allow" and statement["Resource"] == "*"
     assert sorted(statement["Action"]) == api_calls.iam_actions(api_calls.UNIT_CALLS)
     # Reads only: nothing that writes, nothing of Organizations (read once, centrally).
-    assert all(action.split(":")[1].startswith(("Describe", "Get", "List"))
+    assert all(action.split(":")[1].startswith(api_calls.READ_ONLY_PREFIXES)
                for action in statement["Action"])
     assert not any(action.startswith("organizations:") for action in statement["Action"])
 

@@ -31,10 +31,13 @@ from auditor.sources.organization import (
     Selection,
     SnapshotUnits,
     Unit,
+    UnitFailure,
     list_units,
     read_organization,
 )
 from tests.checks import assert_one_line_error
+from tests.moto_dns import FakeDnsServices
+from tests.moto_dns import install as install_dns_fake
 from tests.moto_estate import managed_node, record_operations, stub_ssm
 from tests.moto_organization import (
     EXTERNAL_ID,
@@ -69,6 +72,9 @@ def org(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Organization]:
                             ("AWS_EC2_METADATA_DISABLED", "true"),
                             ("MOTO_EC2_LOAD_DEFAULT_AMIS", "false")):
             patch.setenv(name, value)
+        # moto gap: DNS Firewall and Route 53 Profiles answered by an empty fake, as for
+        # every moto test (conftest's fake_aws, which a module-scoped fixture cannot use).
+        install_dns_fake(patch, FakeDnsServices())
         with mock_aws():
             organization = build_accounts(boto3.client("organizations", region_name=FIRST),
                                           (FIRST, SECOND))
@@ -494,7 +500,9 @@ def test_iam_is_read_once_per_account_and_organizations_once_per_run(
     assert report["units"]
     readable = len([e for e in org.estates.values() if e.account_id != org.account("locked")])
     with_instances = {u["account_id"] for u in report["units"] if u["instances"]}
-    assert operations.count("GetAccountAuthorizationDetails") == len(with_instances) == readable
+    # Two bulk calls an account: roles and policies, then users and groups (--operators).
+    assert operations.count("GetAccountAuthorizationDetails") == 2 * len(with_instances) \
+        == 2 * readable
     assert operations.count("ListAccounts") == 1
     assert operations.count("DescribeOrganization") == 1
     assert operations.count("ListPoliciesForTarget") == operations.count("ListParents") == 0
@@ -518,7 +526,7 @@ def test_organization_mode_is_read_only(org: Organization, capsys, monkeypatch,
     # AssumeRole is the one call not named Describe/Get/List; GetCallerIdentity reads only who
     # the caller is. Both are STS's, and nothing else of STS is called.
     assert {name for name in operations
-            if not name.startswith(("Describe", "Get", "List"))} == {"AssumeRole"}
+            if not name.startswith(api_calls.READ_ONLY_PREFIXES)} == {"AssumeRole"}
     sts = {call.operation for call in api_calls.EVERY_CALL if call.service == "sts"}
     assert {"AssumeRole", "GetCallerIdentity"} == sts == STS_OPERATIONS
     assert set(operations) >= STS_OPERATIONS
@@ -655,3 +663,23 @@ def test_snapshot_units_read_like_live_ones(org: Organization, snapshot: Path) -
     assert report["unit"]["status"] == "ok"
     assert all("SCP_DENIES" in codes(i) for i in report["instances"])
     assert os.environ.get("AWS_ENDPOINT_URL") is None
+
+
+def test_a_far_side_is_read_whole_once_per_run_and_a_refused_role_is_a_unit_failure(
+        org: Organization, monkeypatch) -> None:
+    """``read_network``: another account's network in a region, what a spoke's far side needs,
+    read once however many spokes ask; a role that cannot be assumed is ``UnitFailure``."""
+    access = OrganizationAccess()
+    source = LiveUnits(access, read_organization(access))
+    operations = record_operations(monkeypatch)
+    unit = Unit(org.account("dev"), FIRST)
+
+    first = source.read_network(unit)
+    again = source.read_network(unit)
+
+    assert again is first and first.account_id == unit.account_id
+    assert api_calls.VPCS.kind in first.answers and api_calls.ROUTE_TABLES.kind in first.answers
+    assert operations.count("DescribeRouteTables") == 1
+    assert "GetAccountAuthorizationDetails" not in operations  # no IAM: nothing is audited
+    with pytest.raises(UnitFailure, match="cannot assume"):
+        source.read_network(Unit(org.account("locked"), FIRST))

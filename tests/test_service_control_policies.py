@@ -287,7 +287,7 @@ def test_reading_scps_is_read_only(vpc: MotoVpc, organizations, monkeypatch, cap
 
     capsys.readouterr()
     assert set(operations) >= ORGANIZATIONS_OPERATIONS
-    assert all(name.startswith(("Describe", "Get", "List")) for name in operations), operations
+    assert all(name.startswith(api_calls.READ_ONLY_PREFIXES) for name in operations), operations
     assert set(operations) <= READ_ONLY_OPERATIONS
 
 

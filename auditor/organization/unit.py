@@ -19,14 +19,17 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from auditor.audit import audit_raws
+from auditor.audit import audit_raws, run_audit
 from auditor.errors import UsageError
 from auditor.reports.json_report import instance_dicts, summary
+from auditor.sources.far_sides import accounts_wanted, build_estates
 from auditor.sources.organization.units import Unit, UnitFailure
 
 if TYPE_CHECKING:
+    from auditor.model import Estate
     from auditor.sources.live import Progress
     from auditor.sources.organization.units import UnitSource
+    from auditor.sources.raw import RawRegion
 
 OK = "ok"
 ERROR = "error"
@@ -47,6 +50,10 @@ def audit_unit(unit: Unit | dict[str, Any], source: UnitSource, *,
     try:
         raw = source.read(unit, deadline, progress)
         report, estates = audit_raws([raw], None, source.description())
+        neighbours = _far_sides(source, unit, estates[0], deadline) if report.instances else []
+        if neighbours:  # the unit's own instances, proved on its estate completed by them
+            estates = build_estates([raw, *neighbours])[:1]
+            report = run_audit(estates, None, source.description().describe(estates))
     except (UnitFailure, UsageError) as failure:
         return {"unit": unit_entry(unit, ERROR, str(failure), started=started),
                 "instances": []}
@@ -60,6 +67,20 @@ def audit_unit(unit: Unit | dict[str, Any], source: UnitSource, *,
     if unavailable:
         entry["unavailable"] = dict(unavailable)
     return {"unit": entry, "instances": instance_dicts(report)}
+
+
+def _far_sides(source: UnitSource, unit: Unit, estate: Estate, deadline: float | None
+               ) -> list[RawRegion]:
+    """The other accounts' answers of the unit's region that its transit gateways and peering
+    connections lead to (a network account's gateway tables and hub VPC), those that can be
+    read: what cannot stays ``DATA_UNAVAILABLE`` naming the account."""
+    neighbours = []
+    for account_id in sorted(accounts_wanted(estate)):
+        try:
+            neighbours.append(source.read_network(Unit(account_id, unit.region), deadline))
+        except (UnitFailure, UsageError):
+            continue
+    return neighbours
 
 
 def unit_entry(unit: Unit, status: str, error: str | None, instances: int = 0,

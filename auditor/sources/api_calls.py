@@ -232,6 +232,9 @@ UNIT_CALLS = (*(call for call in ALL_CALLS if call not in ORGANIZATION_CALLS), E
 CALLER_IDENTITY = ApiCall("caller_identity", "sts", "GetCallerIdentity", "Account")
 ASSUME_ROLE = ApiCall("assume_role", "sts", "AssumeRole", "Credentials")
 STS_CALLS = (CALLER_IDENTITY, ASSUME_ROLE)
+# The operation name prefixes of reads: ec2:Search* (SearchTransitGatewayRoutes) is read-only too,
+# in AWS's ReadOnlyAccess policy. The read-only tests check every call against these.
+READ_ONLY_PREFIXES = ("Describe", "Get", "List", "Search")
 # Every operation the auditor may call, in any mode (the read-only tests compare with it).
 EVERY_CALL = tuple(dict.fromkeys(ALL_CALLS + ORGANIZATION_WIDE_CALLS + (ENABLED_REGIONS,)
                                  + STS_CALLS))

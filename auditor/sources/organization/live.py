@@ -235,6 +235,7 @@ class LiveUnits:
         self.organization = organization
         self._lock = threading.Lock()
         self._iam: dict[str, _Once] = {}
+        self._networks: dict[str, _Once] = {}  # far sides, by unit key
         self._remaining: dict[str, int] = {}
 
     def expect(self, units: Iterable[Unit]) -> None:
@@ -272,6 +273,24 @@ class LiveUnits:
             raise UnitFailure(live.one_line(f"{type(error).__name__}: {error}")) from None
         finally:
             self._done(unit.account_id)
+
+    def read_network(self, unit: Unit, deadline: float | None = None) -> RawRegion:
+        """Another account's network in a region (no IAM, no instance is audited), read once
+        per run: every spoke of a hub asks for it."""
+        from botocore.exceptions import BotoCoreError
+
+        with self._lock:
+            once = self._networks.setdefault(unit.key, _Once())
+        with once.lock:
+            if once.raw is None:
+                try:
+                    with self.access.account(unit.account_id, deadline) as clients:
+                        once.raw = live.collect_region(clients, unit.region, None, None,
+                                                       label=unit.key)
+                except (UsageError, BotoCoreError) as error:
+                    raise UnitFailure(live.one_line(str(error))) from None
+                once.raw.account_id = unit.account_id
+            return once.raw
 
     def _account_iam(self, unit: Unit, clients: Callable, progress: Progress | None
                      ) -> RawRegion:

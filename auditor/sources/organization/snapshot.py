@@ -138,6 +138,11 @@ class SnapshotUnits:
             progress(f"{unit.key}: read from {folder}")
         return raw
 
+    def read_network(self, unit: Unit, deadline: float | None = None) -> RawRegion:
+        """Another account's region as captured (a region without instances was captured
+        without its network: its far sides stay unreadable)."""
+        return self.read(unit, deadline)
+
     def _account_errors(self, account_id: str) -> dict[str, str]:
         accounts = self.manifest.get("accounts") or {}
         return dict(((accounts.get(account_id) or {}).get("errors")) or {})

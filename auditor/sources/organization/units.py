@@ -39,6 +39,11 @@ class UnitSource(Protocol):
     def description(self) -> SourceDescription:
         """The report's ``source``."""
 
+    def read_network(self, unit: Unit, deadline: float | None = None) -> RawRegion:
+        """The network answers of another account's region (a unit's far side: the transit
+        gateway tables and hub VPC a network account holds), whether or not it has
+        instances; ``UnitFailure`` when they cannot be read."""
+
 
 @dataclass(frozen=True, order=True)
 class Unit:
