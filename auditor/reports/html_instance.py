@@ -31,7 +31,7 @@ from auditor.reports.html_markup import (
     text,
     word,
 )
-from auditor.vocabulary import OK, REACHABLE
+from auditor.vocabulary import NOT_APPLICABLE, NOT_MANAGEABLE, OK, REACHABLE
 
 # The instance fields this module shows by name; any other one is shown as it is.
 _SHOWN = {"instance_id", "name", "region", "state", "platform", "vpc_id", "subnet_id",
@@ -45,6 +45,8 @@ EVIDENCE_ITEMS = 3  # verbatim log excerpts shown per symptom,
 EVIDENCE_CHARACTERS = 2000  # each cut there
 _CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # a log's escape sequences, shown not run
 _DOT = " \u00b7 "
+# A capability in one of these states has nothing to explain or draw
+QUIET = (OK, NOT_APPLICABLE)
 
 
 def label(fields: dict[str, Any]) -> str:
@@ -210,7 +212,9 @@ class SectionWriter:
             + (f" (<code>{text(finding['logical_id'])}</code>)"
                if finding.get("logical_id") else "") + "</p>",
             f'<p class="msg">{text(finding.get("message"))}</p>',
-            generic(finding["details"]) if finding.get("details") else "",
+            # A capability's finding says in its message what refuses; its details (the
+            # statements, the blocking findings again) are in the JSON report.
+            generic(finding["details"]) if finding.get("details") and not capability else "",
             generic(extra) if extra else "",
             self._fix(finding, region, shown)])
 
@@ -224,6 +228,8 @@ class SectionWriter:
         shown: set[str] = set()
         region = str(fields.get("region") or "")
         for finding, services in grouped(fields.get("findings") or []):
+            if _drawn(finding):
+                continue
             key = (repr(finding), tuple(services), region, frozenset(shown))
             body = self._findings_made.get(key)
             if body is None:
@@ -245,11 +251,24 @@ class SectionWriter:
 
     # --- capabilities --------------------------------------------------------------------
 
-    def _capabilities(self, capabilities: Any, reached: dict[tuple[str, str], int]) -> str:
+    def _capabilities(self, capabilities: Any, reached: dict[tuple[str, str], int],
+                      verdict: Any = None) -> str:
         """``reached``: the numbers of the proofs of the services each capability reaches
-        (its ``services``), drawn like the agent's paths."""
+        (its ``services``), drawn like the agent's paths. Capabilities that work, or that
+        follow an agent which is not manageable (it comes first), take one line."""
         if not isinstance(capabilities, dict) or not capabilities:
             return ""
+        plain = all(isinstance(capability, dict) and not capability.get("operator")
+                    and not capability.get("operators") for capability in capabilities.values())
+        if plain and (verdict == NOT_MANAGEABLE or all(
+                capability.get("status") in QUIET for capability in capabilities.values())):
+            return ('<p class="quiet caps">' + _DOT.join(
+                f"{badge(capability.get('status'))} {text(word(name))}" + (
+                    f" ({text(', '.join(map(str, capability['findings'])))})"
+                    if capability.get("findings") else "")
+                for name, capability in capabilities.items())
+                + (" — the agent is not manageable" if verdict == NOT_MANAGEABLE else "")
+                + "</p>")
         key = (repr({name: {k: v for k, v in capability.items() if k != "services"}
                      if isinstance(capability, dict) else capability
                      for name, capability in capabilities.items()}), tuple(reached.items()))
@@ -266,14 +285,19 @@ class SectionWriter:
             capability = capability if isinstance(capability, dict) else {"status": capability}
             rest = {key: value for key, value in capability.items()
                     if key not in ("status", "findings", "reasons", "parts", "services")}
+            # The parts of one that is not ok, when no reason names those that fail
             parts = " ".join(badge(part.get("status"), str(part.get("name")))
                              for part in capability.get("parts") or []
-                             if isinstance(part, dict))
+                             if isinstance(part, dict)) \
+                if not capability.get("reasons") and capability.get("status") != OK else ""
             services = capability.get("services")
+            # In words, the services it cannot reach and the hop that decides (every one is
+            # drawn when the section opens)
             paths = "".join(
                 self._service(str(service_name), service, reached[(name, service_name)])
                 for service_name, service in services.items()
                 if isinstance(service, dict) and (name, service_name) in reached
+                and service.get("status") != REACHABLE
             ) if isinstance(services, dict) else ""
             rows.append(
                 f'<tr><th scope="row">{text(word(name))}</th>'
@@ -316,7 +340,8 @@ class SectionWriter:
             '<ul class="reasons">' + "".join(f"<li>{text(r)}</li>" for r in reasons) + "</ul>"
             if reasons else "",
             plan, paths, '<div class="dg"></div>',
-            self._capabilities(fields.get("capabilities"), reached or {}),
+            self._capabilities(fields.get("capabilities"), reached or {},
+                               fields.get("verdict")),
             findings,
             _logs(fields, left),
             ("<h4>More</h4>" + generic(more)) if more else "",
@@ -326,6 +351,14 @@ class SectionWriter:
                 f'id="{section_id}" data-k="{number}"><summary>{badge(fields.get("verdict"))} '
                 f'<b>{text(label(fields))}</b> <span class="codes">{text(codes)}</span>'
                 f'</summary><div class="body">{body}</div></details></noscript>')
+
+
+def _drawn(finding: dict[str, Any]) -> bool:
+    """A capability's service that cannot be reached: its code is in the capabilities' table,
+    which draws the path and says the hop that blocks it (the JSON report has the finding)."""
+    details = finding.get("details")
+    return bool(finding.get("capability")) and isinstance(details, dict) \
+        and bool(details.get("blocked_by"))
 
 
 def _credentials(fields: dict[str, Any]) -> str:
