@@ -180,7 +180,11 @@ def test_the_demo_draws_where_a_capability_stops_and_leaves_working_ones_quiet(c
     kms = data["proofs"][reached["session manager: kms"]]
     hops = [data["hops"][hop] for hop in data["paths"][kms["path"]]]
     assert kms["status"] == "blocked" and any(hop["decision"] == "deny" for hop in hops)
-    assert "SESSION_KMS_UNREACHABLE" in db.find("table", "caps").text()
+    # The section links to its capability table, written once for every instance sharing it.
+    link = db.find("p", "caps").find("a")
+    shared = root.by_id(link.attrs["href"].removeprefix("#"))
+    assert "SESSION_KMS_UNREACHABLE" in shared.find("table", "caps").text()
+    assert not db.find_all("table", "caps")
     healthy = sections[anchor("i-0000000000000000d")]  # web-public: every capability ok
     assert healthy.attrs["data-k"] not in data["reached"]
 
@@ -359,7 +363,8 @@ def test_capabilities_are_shown_as_the_report_holds_them(monkeypatch):
     report = demo_audit()  # an instance whose agent is manageable: its capabilities in full
     _with(monkeypatch, lambda audit: {"capabilities": CAPABILITIES})
     root, _ = parse(html_report.render(report))
-    table = root.by_id(anchor(CAPABLE)).find("table", "caps")
+    link = root.by_id(anchor(CAPABLE)).find("p", "caps").find("a")
+    table = root.by_id(link.attrs["href"].removeprefix("#")).find("table", "caps")
     rows = {row.find("th").text(): row for row in table.find("tbody").find_all("tr")}
     assert set(rows) == {"session manager", "patching"}
     session = rows["session manager"]

@@ -140,7 +140,11 @@ class SectionWriter:
         self._credentials_made: dict[int, str] = {}
         self._quiet_made: dict[tuple[int, ...], str] = {}
         self._findings_made: dict[tuple, str] = {}
-        self._capabilities_made: dict[str, str] = {}
+        # Capability tables, written once at the end of the page (``shared_capabilities``)
+        # and linked from each instance: thousands of instances share a few dozen.
+        self._capabilities_made: dict[tuple, int] = {}
+        self._capability_tables: list[str] = []
+        self._capability_users: list[int] = []
 
     # --- network paths and credentials ---------------------------------------------------
 
@@ -272,11 +276,29 @@ class SectionWriter:
         key = (repr({name: {k: v for k, v in capability.items() if k != "services"}
                      if isinstance(capability, dict) else capability
                      for name, capability in capabilities.items()}), tuple(reached.items()))
-        found = self._capabilities_made.get(key)
-        if found is None:
-            found = self._capabilities_made[key] = self._capability_table(capabilities,
-                                                                          reached)
-        return found
+        number = self._capabilities_made.get(key)
+        if number is None:
+            number = self._capabilities_made[key] = len(self._capability_tables) + 1
+            self._capability_tables.append(self._capability_table(capabilities, reached))
+            self._capability_users.append(0)
+        self._capability_users[number - 1] += 1
+        return ('<h4>Capabilities</h4><p class="caps">' + _DOT.join(
+            f"{badge(capability.get('status') if isinstance(capability, dict) else capability)}"
+            f" {text(word(name))}" for name, capability in capabilities.items())
+            + f'{_DOT}<a href="#caps-{number}">why, and the paths (table {number})</a></p>')
+
+    def shared_capabilities(self) -> str:
+        """Every capability table the sections link to, once each."""
+        if not self._capability_tables:
+            return ""
+        tables = "".join(
+            f'<div class="capset" id="caps-{number}"><h3>Table {number}, shared by '
+            f'{users:,} instance{"s" if users != 1 else ""}</h3>{table}</div>'
+            for number, (table, users) in enumerate(
+                zip(self._capability_tables, self._capability_users, strict=True), start=1))
+        return ('<section id="capabilities" aria-labelledby="capabilities-h"><h2 '
+                'id="capabilities-h">Capabilities that do not work, and why</h2>'
+                f"{tables}</section>")
 
     def _capability_table(self, capabilities: dict[str, Any],
                           reached: dict[tuple[str, str], int]) -> str:
@@ -308,7 +330,7 @@ class SectionWriter:
                 + (f"<p>{parts}</p>" if parts else "")
                 + (f'<ul class="services">{paths}</ul>' if paths else "")
                 + (generic(rest) if rest else "") + "</td></tr>")
-        return ('<h4>Capabilities</h4><table class="caps"><thead><tr><th scope="col">'
+        return ('<table class="caps"><thead><tr><th scope="col">'
                 'capability</th><th scope="col">status</th><th scope="col">findings</th>'
                 f'<th scope="col">why</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 

@@ -182,7 +182,8 @@ class Page:
             '<a class="skip" href="#instances">Skip to the instances</a>',
             _header(source, len(self.rows)), "<main>",
             overview(self.plan, self.labels) if self.plan else "",
-            body, _codes(sorted(self.codes)), _more(top), "</main>",
+            body, self.writer.shared_capabilities(), _codes(sorted(self.codes)), _more(top),
+            "</main>",
             '<script type="application/json" id="report-data">'
             f"{script_json(self.data.as_dict())}</script>",
             f"<script>{SCRIPT}</script></body></html>\n",
