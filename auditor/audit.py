@@ -10,11 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from auditor.analysis import capability_checks
 from auditor.analysis import credentials as credentials_eval
 from auditor.analysis import dns as dns_eval
 from auditor.analysis import imds as imds_eval
 from auditor.analysis import ssm_view as ssm_view_eval
 from auditor.analysis import unresolved as unresolved_eval
+from auditor.analysis.capabilities import CapabilityResult
 from auditor.analysis.credentials import CredentialResult, PermissionsResult
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.prover import NetworkProver
@@ -25,7 +27,7 @@ from auditor.model import Estate, Instance
 from auditor.sources.description import SourceDescription
 from auditor.sources.far_sides import build_estates
 from auditor.sources.raw import RawRegion
-from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE
+from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, OK, SESSION_MANAGER
 
 # Exit statuses of an audit (the contract's; 2, bad usage, is the command line's).
 EXIT_ALL_CLEAR = 0
@@ -45,6 +47,23 @@ class InstanceAudit:
     findings: list[Finding]
     ssm_view: ssm_view_eval.SsmView | None = None
     logs: dict | None = None  # with --logs: the agent log symptoms, correlated
+    # Session Manager and patching, settled against the verdict (contract section 7)
+    capabilities: dict[str, CapabilityResult] = field(default_factory=dict)
+
+    def healthy(self) -> bool:
+        """Manageable, and every capability ok."""
+        return self.verdict == MANAGEABLE and all(
+            result.status == OK for result in self.capabilities.values())
+
+
+@dataclass(frozen=True)
+class AuditOptions:
+    """What an audit adds on request: the principals ``--operator`` names, and whether
+    ``--operators`` lists every role and user that may start a session (on each instance
+    asked for by id, or that is not healthy)."""
+
+    operators: tuple[str, ...] = ()
+    list_operators: bool = False
 
 
 @dataclass
@@ -70,30 +89,43 @@ class AuditReport:
         return EXIT_UNKNOWN
 
 
-def audit_instance(prover: NetworkProver, instance: Instance,
-                   memo: dict | None = None) -> InstanceAudit:
-    """``memo``: one dict per estate, for answers instances share (credentials)."""
+def audit_instance(prover: NetworkProver, instance: Instance, memo: dict | None = None,
+                   options: AuditOptions | None = None, selected: bool = False
+                   ) -> InstanceAudit:
+    """``memo``: one dict per estate, for answers instances share (credentials).
+    ``selected``: the instance was asked for by id (``--operators`` lists its operators)."""
     estate = prover.estate
+    memo = {} if memo is None else memo
+    options = options or AuditOptions()
     services = prover.prove(instance)
     imds = imds_eval.evaluate(instance)
     node = estate.managed_nodes.get(instance.instance_id)
     chain = credentials_eval.evaluate(estate, instance, services, imds.status,
                                       node.agent_version if node else "", memo)
+    capabilities = capability_checks.evaluate(prover, instance, services, chain, memo,
+                                              options.operators)
     judged = judge(estate, instance, services, imds, chain,
-                   unresolved_eval.reasons(prover.graph, instance))
-    return InstanceAudit(instance, judged.verdict, judged.reasons, services, imds, chain,
-                         chain.permissions, judged.findings, judged.ssm_view)
+                   unresolved_eval.reasons(prover.graph, instance), capabilities)
+    audit = InstanceAudit(instance, judged.verdict, judged.reasons, services, imds, chain,
+                          chain.permissions, judged.findings, judged.ssm_view,
+                          capabilities=judged.capabilities)
+    if options.list_operators and (selected or not audit.healthy()):
+        audit.capabilities[SESSION_MANAGER].operator_listing = \
+            capability_checks.operator_listing(prover, instance, memo)
+    return audit
 
 
 def audit_instances(estate: Estate, instances: list[Instance],
-                    scope: set[str] | None = None) -> list[InstanceAudit]:
+                    scope: set[str] | None = None, options: AuditOptions | None = None,
+                    selected: bool = False) -> list[InstanceAudit]:
     """These instances of one estate, proved over the VPCs in ``scope`` (None: all) and those
     their names lead to (an endpoint in another VPC that a private hosted zone names)."""
     if scope is not None:
         scope = scope | dns_eval.reached_vpcs(estate, scope)
     prover = NetworkProver(EstateGraph(estate, scope))
     memo: dict = {}
-    return [audit_instance(prover, instance, memo) for instance in instances]
+    return [audit_instance(prover, instance, memo, options, selected)
+            for instance in instances]
 
 
 def select_instances(estates: list[Estate], instance_ids: list[str] | None
@@ -116,20 +148,22 @@ def vpcs_of(instances: Iterable[Instance]) -> set[str]:
 
 
 def audit_raws(raws: list[RawRegion], instance_ids: list[str] | None,
-               source: SourceDescription) -> tuple[AuditReport, list[Estate]]:
+               source: SourceDescription, options: AuditOptions | None = None
+               ) -> tuple[AuditReport, list[Estate]]:
     """The audit of raw answers (a snapshot's, or a live read's of one or more regions): the
     report, and the estates it was proved on. Answers of several accounts of one region (an
     organization's) complete each other's far sides (``sources.far_sides``)."""
     estates = build_estates(raws, instance_ids)
-    return run_audit(estates, instance_ids, source.describe(estates)), estates
+    return run_audit(estates, instance_ids, source.describe(estates), options), estates
 
 
 def run_audit(estates: list[Estate], instance_ids: list[str] | None,
-              source: SourceDescription) -> AuditReport:
+              source: SourceDescription, options: AuditOptions | None = None) -> AuditReport:
     """Every requested instance (all when ``instance_ids`` is empty) of these estates."""
     report = AuditReport(source)
     for estate, instances in select_instances(estates, instance_ids):
         if instances:
             report.instances.extend(audit_instances(
-                estate, instances, vpcs_of(instances) if instance_ids else None))
+                estate, instances, vpcs_of(instances) if instance_ids else None, options,
+                selected=bool(instance_ids)))
     return report

@@ -44,7 +44,10 @@ ENDPOINT_SERVICE_PREFIX = "com.amazonaws"
 # Manager User Guide ("Reference: ec2messages, ssmmessages, and other API operations"; VPC
 # endpoints for Systems Manager), as recorded in the project's DESIGN.md, "Learned since".
 EC2MESSAGES_LAST_LAUNCH_YEAR = 2023
-SERVICES_EVERYWHERE = ("ssm", "ssmmessages")
+# S3, KMS and CloudWatch Logs, what Session Manager and patching reach beyond the agent's three
+# (auditor/capability_facts.py), are foundational services: in every region from its launch.
+# Source: AWS's "AWS Services by Region" page (regional-product-services, "Foundational").
+SERVICES_EVERYWHERE = ("ssm", "ssmmessages", "s3", "kms", "logs")
 
 
 @dataclass(frozen=True)
@@ -87,8 +90,8 @@ def partition_of(region: str) -> Partition:
 
 
 def offers(region: str, service: str) -> bool | None:
-    """Whether ``region`` offers ``service`` (ssm, ssmmessages, ec2messages); None when the
-    auditor does not know (a region missing from its table)."""
+    """Whether ``region`` offers ``service`` (ssm, ssmmessages, ec2messages; s3, kms, logs);
+    None when the auditor does not know (a region missing from its table)."""
     if service in SERVICES_EVERYWHERE:
         return True
     if service != "ec2messages":

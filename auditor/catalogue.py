@@ -29,6 +29,8 @@ CATEGORIES: tuple[str, ...] = (
     "permissions",
     "service_view",
     "data",
+    "session_manager",  # beyond registration (contract section 7): findings carry "capability"
+    "patching",
 )
 SEVERITIES: tuple[str, ...] = ("error", "warning", "info")  # the most severe first
 STACKS: tuple[str, ...] = (
@@ -259,6 +261,7 @@ _PLACEHOLDERS = {
     "network_acl_id": "acl-...", "instance_profile_name": "PROFILE", "role_name": "ROLE",
     "instance_profile_arn": "arn:aws:iam::ACCOUNT:instance-profile/PROFILE",
     "resource_id": "...", "policy_document": aws_facts.EC2_TRUST_POLICY,
+    "key_id": "KEY", "bucket": "BUCKET", "log_group": "LOG_GROUP",
     "hosted_zone_id": "Z...", "firewall_rule_group_id": "rslvr-frg-...",
     "transit_gateway_route_table_id": "tgw-rtb-...", "transit_gateway_attachment_id":
         "tgw-attach-...", "destination_cidr": "CIDR", "subnet_id": "subnet-...",
@@ -338,6 +341,48 @@ MANUAL_ACTIONS: dict[str, ManualAction] = _manual_actions(
         "An explicit deny, a permissions boundary or an SCP is a security decision; the plan "
         "does not remove it. Change the named statement, then audit again.",
         "resource_id", account_wide=True),
+    ManualAction(
+        "review_key_policy",
+        "aws kms get-key-policy{region} --key-id {key_id} --policy-name default --query Policy "
+        "--output text",
+        "A key policy is a security decision: the plan never rewrites it. Review it and add a "
+        "statement that lets the role use the key (or that hands the decision to the account's "
+        "IAM policies), then audit again.",
+        "key_id"),
+    ManualAction(
+        "review_bucket_policy",
+        "aws s3api get-bucket-policy --bucket {bucket} --query Policy --output text",
+        "A bucket policy is a security decision: the plan never rewrites it. Review the statement "
+        "that denies the session log writes, then audit again.",
+        "bucket", account_wide=True),
+    ManualAction(
+        "review_kms_key",
+        "aws kms describe-key{region} --key-id {key_id}",
+        "The key is missing, disabled or pending deletion: enable it (aws kms enable-key), cancel "
+        "its deletion (aws kms cancel-key-deletion) or name another key in the Session Manager "
+        "preferences.",
+        "key_id"),
+    ManualAction(
+        "create_log_group",
+        "aws logs create-log-group{region} --log-group-name {log_group}",
+        "The Session Manager preferences name a log group that does not exist; create it (with "
+        "--kms-key-id when the preferences require encryption).",
+        "log_group"),
+    ManualAction(
+        "review_session_preferences",
+        "aws ssm get-document{region} --name SSM-SessionManagerRunShell --query Content --output "
+        "text",
+        "The preferences name a bucket that does not exist or is not encrypted: create or "
+        "encrypt it, or name another one (Systems Manager > Session Manager > Preferences); the "
+        "plan never creates buckets.",
+        "resource_id"),
+    ManualAction(
+        "add_gateway_endpoint_route",
+        "aws ec2 modify-vpc-endpoint{region} --vpc-endpoint-id {vpc_endpoint_id} "
+        "--add-route-table-ids {route_table_id}",
+        "The VPC has an S3 gateway endpoint but the instance's route table is not one of its "
+        "tables; CloudFormation cannot change an endpoint it does not manage.",
+        "vpc_endpoint_id"),
     ManualAction(
         "review_hosted_zone",
         "aws route53 list-resource-record-sets --hosted-zone-id {hosted_zone_id}",
@@ -1746,6 +1791,413 @@ _KINDS: tuple[FindingKind, ...] = (
             "--query \"Exports[?Name=='NAME'].Value\"`, then pass it as a parameter."
         ),
         stack=None,
+    ),
+    # Beyond registration (contract section 7): what sessions and patching need on their own.
+    FindingKind(
+        code="SESSION_CHANNEL_UNREACHABLE",
+        category="session_manager",
+        severity="error",
+        title="Sessions cannot open: ssmmessages is unreachable",
+        meaning=(
+            "Session Manager carries every session over ssmmessages (the control and data "
+            "channels, a websocket on TCP 443); ec2messages does not carry sessions. The "
+            "instance may still be manageable through ec2messages, but no session opens: the "
+            "console and the CLI wait, then report the target as not connected. The finding "
+            "names the hop that blocks ssmmessages."
+        ),
+        agent_log="\n".join(
+            (
+                "ERROR [MessageGatewayService] Failed to get controlchannel token, error: "
+                "CreateControlChannel failed with error: createControlChannel request failed: "
+                "RequestError: send request failed",
+                'caused by: Post "https://ssmmessages.REGION.amazonaws.com/v1/control-channel/'
+                'i-0123456789abcdef0": dial tcp 203.0.113.45:443: i/o timeout',
+            )
+        ),
+        log_labels=("session_manager_channel", "endpoint_unreachable"),
+        fix=(
+            "Open the path to ssmmessages named in the finding: an interface endpoint "
+            "com.amazonaws.REGION.ssmmessages with private DNS (the EndpointsStack of the plan "
+            "adds it) or the rule or route that blocks it. New sessions pick the change up; the "
+            "agent needs no restart unless it has been hibernating (then restart the agent or "
+            "wait up to an hour)."
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="SESSION_CHANNEL_DENIED",
+        category="session_manager",
+        severity="error",
+        title="Sessions cannot open: the role may not open the data channel",
+        meaning=(
+            "The instance's role may not call ssmmessages:CreateControlChannel, "
+            "OpenControlChannel, CreateDataChannel or OpenDataChannel: the agent registers but "
+            "each session fails when its data channel opens. AmazonSSMManagedInstanceCore "
+            "grants all four; the finding names the deciding statement."
+        ),
+        agent_log=(
+            "ERROR [ssm-session-worker] [sess-0123456789abcdef0] Failed to get datachannel "
+            "token, error: CreateDataChannel failed with error: createDataChannel request "
+            "failed: unexpected response from the service <AccessDeniedException>"
+        ),
+        log_labels=("session_manager_channel", "iam_access_denied"),
+        fix=(
+            "Allow the four ssmmessages actions to the role (the plan's InstanceRoleStack adds "
+            "a policy, or attach AmazonSSMManagedInstanceCore), or change the statement that "
+            "denies them: `aws iam put-role-policy --role-name ROLE --policy-name "
+            "ssm-session-channels --policy-document file://channels.json`. New sessions pick "
+            "the change up; restart the agent only if it has been hibernating (or wait up to "
+            "an hour)."
+        ),
+        stack="InstanceRoleStack",
+    ),
+    FindingKind(
+        code="SESSION_KMS_KEY_UNUSABLE",
+        category="session_manager",
+        severity="error",
+        title="The preferences' KMS key is missing, disabled or pending deletion",
+        meaning=(
+            "The Session Manager preferences (the SSM-SessionManagerRunShell document) encrypt "
+            "sessions with a KMS key that does not exist, is disabled or is pending deletion: "
+            "no encrypted session can start, on any instance of the region. The same holds for "
+            "the SSE-KMS key of the session log bucket, whose uploads then fail."
+        ),
+        agent_log=(
+            "ERROR [ssm-session-worker] Fetching data key failed: Unable to retrieve data key, "
+            "Error when decrypting data key DisabledException: "
+            "arn:aws:kms:REGION:111122223333:key/... is disabled."
+        ),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
+        fix=(
+            "See the key's state (" + _command("review_kms_key") + "), then enable it (`aws "
+            "kms enable-key --key-id KEY`), cancel its deletion (`aws kms cancel-key-deletion "
+            "--key-id KEY`), or name another key in the preferences "
+            "(Systems Manager > Session Manager > Preferences). New sessions pick the change "
+            "up: no agent restart is needed."
+        ),
+        stack=None,
+        manual_step="review_kms_key",
+    ),
+    FindingKind(
+        code="SESSION_KMS_UNREACHABLE",
+        category="session_manager",
+        severity="error",
+        title="Encrypted sessions cannot start: the instance cannot reach KMS",
+        meaning=(
+            "The preferences encrypt sessions with a KMS key, so the agent calls kms:Decrypt on "
+            "kms.REGION.amazonaws.com when each session starts; that name leads nowhere from "
+            "this instance (no route out, a blocking rule, an interface endpoint it cannot "
+            "reach). The session dies at once or shows a blank screen. Common in private "
+            "subnets that have endpoints for ssm, ssmmessages and ec2messages only."
+        ),
+        agent_log="\n".join(
+            (
+                "ERROR [ssm-session-worker] Fetching data key failed: Unable to retrieve data "
+                "key, Error when decrypting data key RequestError: send request failed",
+                'caused by: Post "https://kms.REGION.amazonaws.com/": dial tcp 203.0.113.70:443: '
+                "i/o timeout",
+            )
+        ),
+        log_labels=("session_manager_channel", "endpoint_unreachable"),
+        fix=(
+            "Add an interface endpoint com.amazonaws.REGION.kms with private DNS to the VPC "
+            "(the plan's EndpointsStack does; `aws ec2 create-vpc-endpoint --vpc-id vpc-... "
+            "--service-name com.amazonaws.REGION.kms --vpc-endpoint-type Interface "
+            "--subnet-ids subnet-... --security-group-ids sg-... --private-dns-enabled`), or "
+            "open the rule or route the finding names. New sessions pick the change up: no "
+            "agent restart is needed."
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="SESSION_KMS_DENIED",
+        category="session_manager",
+        severity="error",
+        title="Encrypted sessions cannot start: the role may not decrypt with the key",
+        meaning=(
+            "The instance's role may not call kms:Decrypt on the preferences' key. KMS needs "
+            "both: the key policy must allow the role (or hand the decision to the account's "
+            "IAM policies with a statement for the account root), and then an identity policy "
+            "must allow; SCPs, the permissions boundary and the kms endpoint's policy apply "
+            "too. The finding names the deciding statement or the policy that lacks an allow. "
+            "A grant to the role, or grants the auditor could not read, make it unknown."
+        ),
+        agent_log=(
+            "ERROR [ssm-session-worker] Fetching data key failed: Unable to retrieve data key, "
+            "Error when decrypting data key AccessDeniedException: User: "
+            "arn:aws:sts::111122223333:assumed-role/ROLE/i-0123456789abcdef0 is not authorized "
+            "to perform: kms:Decrypt on resource: arn:aws:kms:REGION:111122223333:key/... "
+            "because no identity-based policy allows the kms:Decrypt action"
+        ),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
+        fix=(
+            "When an identity policy lacks the allow, the plan's InstanceRoleStack adds a "
+            "statement allowing kms:Decrypt on that key ARN to the role. A key policy that "
+            "does not let the role in is reviewed by a person, never rewritten: "
+            + _command("review_key_policy") + ", then add a statement for the role (or the "
+            "account root's delegation). New sessions pick the change up: no agent restart is "
+            "needed."
+        ),
+        stack="InstanceRoleStack",
+        manual_step="review_key_policy",
+    ),
+    FindingKind(
+        code="SESSION_LOG_TARGET_MISSING",
+        category="session_manager",
+        severity="error",
+        title="The session log bucket or log group does not exist",
+        meaning=(
+            "The preferences send session logs to an S3 bucket or CloudWatch Logs group that "
+            "does not exist (deleted, renamed, or in another account). The agent warns and the "
+            "session runs without its log, which breaks an audit trail; when the preferences "
+            "require encryption the session does not start at all."
+        ),
+        agent_log=(
+            "WARN [ssm-session-worker] The CloudWatch log group specified in session "
+            "preferences either does not exist or unable to validate its existence. This might "
+            "result in no logging of session data to CloudWatch."
+        ),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
+        fix=(
+            "Create the log group (" + _command("create_log_group") + ") or the bucket, or "
+            "name an existing one in the preferences (`aws ssm update-document --name "
+            "SSM-SessionManagerRunShell --content file://preferences.json --document-version "
+            "'$LATEST'`). New sessions pick the change up: no agent restart is needed."
+        ),
+        stack=None,
+        manual_step="create_log_group",
+    ),
+    FindingKind(
+        code="SESSION_LOG_UNENCRYPTED",
+        category="session_manager",
+        severity="error",
+        title="The preferences require encrypted logs and the target is not encrypted",
+        meaning=(
+            "s3EncryptionEnabled or cloudWatchEncryptionEnabled is on in the preferences, but the "
+            "bucket has no default encryption or the log group no KMS key: the agent refuses to "
+            "start the session (\"We couldn't start the session because encryption is not set "
+            "up on the selected ...\")."
+        ),
+        agent_log=(
+            "ERROR [ssm-session-worker] We couldn't start the session because encryption is not "
+            "set up on the selected CloudWatch Logs log group. Either encrypt the log group or "
+            "choose an option to enable logging without encryption."
+        ),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
+        fix=(
+            "Encrypt the target (`aws logs associate-kms-key --log-group-name LOG_GROUP "
+            "--kms-key-id arn:aws:kms:REGION:ACCOUNT:key/...`, or `aws s3api "
+            "put-bucket-encryption --bucket BUCKET --server-side-encryption-configuration "
+            "file://sse.json`), or turn the encryption requirement off in the preferences ("
+            + _command("review_session_preferences") + " shows them). New sessions pick the "
+            "change up: no agent restart is needed."
+        ),
+        stack=None,
+        manual_step="review_session_preferences",
+    ),
+    FindingKind(
+        code="SESSION_LOG_S3_UNREACHABLE",
+        category="session_manager",
+        severity="error",
+        title="Session logs cannot reach the S3 bucket",
+        meaning=(
+            "The preferences log sessions to S3, and S3 cannot be reached from this instance: "
+            "no gateway endpoint route in its route table, no S3 interface endpoint and no way "
+            "out, or a rule that blocks TCP 443 to S3's addresses. With encryption required "
+            "the session does not start; otherwise its log is lost when it ends."
+        ),
+        agent_log=(
+            "ERROR [ssm-session-worker] Failed to upload /var/lib/amazon/ssm/i-.../session/"
+            "orchestration/... to s3://BUCKET/... err:RequestError: send request failed"
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "Give the instance's route table the VPC's S3 gateway endpoint (the plan's "
+            "EndpointsStack adds an endpoint with the route; an existing one takes the table "
+            "with " + _command("add_gateway_endpoint_route") + "), or open the rule the "
+            "finding names. New sessions pick the change up: no agent restart is needed."
+        ),
+        stack="EndpointsStack",
+        manual_step="add_gateway_endpoint_route",
+    ),
+    FindingKind(
+        code="SESSION_LOG_S3_DENIED",
+        category="session_manager",
+        severity="error",
+        title="Session logs may not be written to the S3 bucket",
+        meaning=(
+            "The instance's role may not write session logs to the bucket: s3:PutObject under "
+            "the prefix, s3:GetEncryptionConfiguration on the bucket (read before each upload, "
+            "and required when the preferences ask for encryption) or kms:GenerateDataKey on the "
+            "bucket's SSE-KMS key is refused by an identity policy, the bucket policy, the S3 "
+            "endpoint's policy, an SCP or the permissions boundary."
+        ),
+        agent_log=(
+            "ERROR [ssm-session-worker] Failed to upload ... to s3://BUCKET/PREFIX/... "
+            "err:AccessDenied: Access Denied"
+        ),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
+        fix=(
+            "When an identity policy lacks the allow, the plan's InstanceRoleStack adds a "
+            "statement for that bucket and prefix to the role. A bucket policy that denies is "
+            "reviewed, never rewritten: " + _command("review_bucket_policy") + ". New sessions "
+            "pick the change up: no agent restart is needed."
+        ),
+        stack="InstanceRoleStack",
+        manual_step="review_bucket_policy",
+    ),
+    FindingKind(
+        code="SESSION_LOG_CLOUDWATCH_UNREACHABLE",
+        category="session_manager",
+        severity="error",
+        title="Session logs cannot reach CloudWatch Logs",
+        meaning=(
+            "The preferences send session logs to CloudWatch Logs, and logs.REGION.amazonaws.com "
+            "cannot be reached from this instance (no way out, a blocking rule, an interface "
+            "endpoint it cannot reach). Sessions run without their log; with streaming on, the "
+            "agent keeps retrying."
+        ),
+        agent_log="\n".join(
+            (
+                "ERROR [ssm-session-worker] Error Calling DescribeLogGroups:RequestError: send "
+                "request failed",
+                'caused by: Post "https://logs.REGION.amazonaws.com/": dial tcp 203.0.113.80:443: '
+                "i/o timeout",
+            )
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "Add an interface endpoint com.amazonaws.REGION.logs with private DNS (the plan's "
+            "EndpointsStack does; `aws ec2 create-vpc-endpoint --vpc-id vpc-... --service-name "
+            "com.amazonaws.REGION.logs --vpc-endpoint-type Interface --subnet-ids subnet-... "
+            "--private-dns-enabled`), or open the rule or route the finding names. New sessions "
+            "pick the change up: no agent restart is needed."
+        ),
+        stack="EndpointsStack",
+    ),
+    FindingKind(
+        code="SESSION_LOG_CLOUDWATCH_DENIED",
+        category="session_manager",
+        severity="error",
+        title="Session logs may not be written to the log group",
+        meaning=(
+            "The instance's role may not call logs:DescribeLogGroups, DescribeLogStreams, "
+            "CreateLogStream or PutLogEvents on the preferences' log group (identity policy, "
+            "SCP, permissions boundary or the logs endpoint's policy). The agent cannot tell "
+            "the group exists, and the session runs without its log."
+        ),
+        agent_log=(
+            "ERROR [ssm-session-worker] Error Calling DescribeLogGroups:AccessDeniedException: "
+            "User: arn:aws:sts::111122223333:assumed-role/ROLE/i-0123456789abcdef0 is not "
+            "authorized to perform: logs:DescribeLogGroups"
+        ),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
+        fix=(
+            "The plan's InstanceRoleStack adds a statement for the log group to the role "
+            "(logs:DescribeLogGroups on every group, the three stream actions on this one), or "
+            "change the statement that denies them: `aws iam put-role-policy --role-name ROLE "
+            "--policy-name ssm-session-logs --policy-document file://logs.json`. New sessions "
+            "pick the change up: no agent restart is needed."
+        ),
+        stack="InstanceRoleStack",
+    ),
+    FindingKind(
+        code="OPERATOR_CANNOT_START_SESSION",
+        category="session_manager",
+        severity="error",
+        title="This principal may not start a session on the instance",
+        meaning=(
+            "The IAM role or user given with --operator may not call ssm:StartSession on the "
+            "instance (resource-tag conditions are evaluated with the instance's tags) or on the "
+            "default session document SSM-SessionManagerRunShell, which AWS checks for a shell "
+            "session; or Run As is on and the principal has no SSMSessionRunAs tag while the "
+            "preferences name no default user. The person sees AccessDeniedException."
+        ),
+        agent_log="",
+        log_labels=(),
+        fix=(
+            "Allow ssm:StartSession on the instance and on "
+            "arn:aws:ssm:REGION:ACCOUNT:document/SSM-SessionManagerRunShell to the principal "
+            "(AWS's quickstart end user policy), or change the statement that denies it: `aws "
+            "iam put-role-policy --role-name ROLE --policy-name session-access "
+            "--policy-document file://start-session.json`. Nothing changes on the instance."
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="OPERATOR_KMS_DENIED",
+        category="session_manager",
+        severity="error",
+        title="This principal may not generate the session's data key",
+        meaning=(
+            "The preferences encrypt sessions with a KMS key, and the principal given with "
+            "--operator may not call kms:GenerateDataKey on it (key policy and identity policy "
+            "both decide, as for the instance's kms:Decrypt): its sessions fail at the start "
+            "even though ssm:StartSession is allowed."
+        ),
+        agent_log="",
+        log_labels=(),
+        fix=(
+            "Allow kms:GenerateDataKey on the key to the principal (`aws iam put-role-policy "
+            "--role-name ROLE --policy-name session-kms --policy-document file://kms.json`) "
+            "and make sure the key policy lets it in (" + _command("review_key_policy")
+            + "). Nothing changes on the instance."
+        ),
+        stack=None,
+    ),
+    FindingKind(
+        code="PATCH_S3_UNREACHABLE",
+        category="patching",
+        severity="error",
+        title="Patching cannot reach AWS's regional S3 buckets",
+        meaning=(
+            "Patch Manager, inventory, Distributor and agent updates fetch documents, baselines "
+            "and packages from AWS-owned buckets of the region (aws-ssm-REGION, "
+            "patch-baseline-snapshot-REGION, REGION-birdwatcher-prod and others); S3 cannot be "
+            "reached from this instance: no gateway endpoint route, no S3 interface endpoint "
+            "and no way out, or a rule blocking TCP 443 to S3's addresses. Patching and "
+            "Distributor commands fail though Run Command works."
+        ),
+        agent_log=(
+            "ERROR [ssm-document-worker] failed to download file from "
+            "https://s3.REGION.amazonaws.com/aws-ssm-REGION/... RequestError: send request failed"
+        ),
+        log_labels=("endpoint_unreachable",),
+        fix=(
+            "Give the instance's route table an S3 gateway endpoint (the plan's EndpointsStack "
+            "adds one; an existing one takes the table with "
+            + _command("add_gateway_endpoint_route") + "), or open the rule the finding names. "
+            "The next patching run picks the change up: no agent restart is needed."
+        ),
+        stack="EndpointsStack",
+        manual_step="add_gateway_endpoint_route",
+    ),
+    FindingKind(
+        code="PATCH_S3_DENIED",
+        category="patching",
+        severity="error",
+        title="A guardrail refuses reads from AWS's regional S3 buckets",
+        meaning=(
+            "s3:GetObject on AWS's regional buckets is refused on the way: a restrictive S3 "
+            "endpoint policy, a data-perimeter SCP or permissions boundary, or an explicit deny "
+            "in the role's policies (for example a condition on aws:ResourceAccount that names "
+            "only your accounts). Through a VPC endpoint AWS also requires the role to allow "
+            "those reads explicitly. The finding lists the buckets and the deciding statement."
+        ),
+        agent_log=(
+            "ERROR [ssm-document-worker] failed to download file from "
+            "https://s3.REGION.amazonaws.com/aws-ssm-REGION/... AccessDenied: Access Denied"
+        ),
+        log_labels=(),  # outside the contract's labels: the log shows it as unrecognized
+        fix=(
+            "Let s3:GetObject on arn:aws:s3:::aws-ssm-REGION/* and the other AWS buckets "
+            "(docs/FINDINGS.md lists them) through: add them to the endpoint policy or the "
+            "perimeter's exceptions (`aws ec2 modify-vpc-endpoint --vpc-endpoint-id vpce-... "
+            "--policy-document file://s3-endpoint.json`); the plan's InstanceRoleStack adds the "
+            "role's allow when that is what is missing. The next patching run picks the change "
+            "up: no agent restart is needed."
+        ),
+        stack="InstanceRoleStack",
     ),
 )
 

@@ -557,3 +557,101 @@ class Estate:
     # Instances that do not exist yet (a template, a planned launch): Systems Manager cannot
     # know them.
     planned_instances: set[str] = field(default_factory=set)
+    # Beyond registration: the Session Manager preferences and what they name, users and groups.
+    session: SessionTargets = field(default_factory=lambda: SessionTargets())
+
+
+# --- Beyond registration: Session Manager preferences, their targets, IAM principals ---------
+
+
+@dataclass
+class SessionPreferences:
+    """The region's Session Manager preferences (the ``SSM-SessionManagerRunShell`` document);
+    ``exists`` False: no document, AWS's defaults (no encryption, no logging, no Run As)."""
+
+    exists: bool
+    kms_key_id: str = ""
+    s3_bucket: str = ""
+    s3_key_prefix: str = ""
+    s3_encryption: bool = False
+    log_group: str = ""
+    log_group_encryption: bool = False
+    log_streaming: bool = False
+    run_as_enabled: bool = False
+    run_as_default_user: str = ""
+
+
+@dataclass
+class KmsKey:
+    """A KMS key the preferences (or a bucket's encryption) name, as DescribeKey tells."""
+
+    reference: str  # as named: key id, key ARN, alias name or alias ARN
+    arn: str = ""
+    state: str = ""  # Enabled | Disabled | PendingDeletion | ...
+    manager: str = ""  # CUSTOMER | AWS
+    exists: bool | None = True  # None: unknown (DescribeKey refused: see ``unread``)
+    policy: dict | None = None  # the default key policy; None when not read
+    grants: list[KmsGrant] | None = None  # None when not read
+    unread: str = ""  # why something of the key could not be read
+
+
+@dataclass(frozen=True)
+class KmsGrant:
+    grantee: str
+    operations: tuple[str, ...]
+    constrained: bool = False  # encryption context constraints the auditor does not evaluate
+
+
+@dataclass
+class S3Bucket:
+    name: str
+    exists: bool | None = True  # None: unknown (refused: see ``unread``)
+    unread: str = ""
+    region: str | None = None  # None when unknown
+    policy: dict | None = None  # None: no bucket policy (or not read: see policy_read)
+    policy_read: bool = True
+    encryption: str | None = None  # AES256 | aws:kms | aws:kms:dsse | None (none or unknown)
+    encryption_read: bool = True
+    encryption_key: str = ""  # the KMS key of SSE-KMS default encryption, if named
+
+
+@dataclass
+class LogGroup:
+    name: str
+    exists: bool | None = True  # None: unknown (refused: see ``unread``)
+    unread: str = ""
+    arn: str = ""
+    kms_key_id: str = ""
+
+
+@dataclass
+class IamUser:
+    name: str
+    arn: str
+    inline_policies: dict[str, dict] = field(default_factory=dict)
+    attached_policy_arns: list[str] = field(default_factory=list)
+    group_names: list[str] = field(default_factory=list)
+    permissions_boundary_arn: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class IamGroup:
+    name: str
+    arn: str
+    inline_policies: dict[str, dict] = field(default_factory=dict)
+    attached_policy_arns: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SessionTargets:
+    """What the preferences name, read once per region: keys, buckets, log groups (by the
+    reference the preferences or a bucket use), and the account's users and groups (for
+    ``--operator`` and ``--operators``; None when not read)."""
+
+    preferences: SessionPreferences | None = None  # None: the document could not be read
+    keys: dict[str, KmsKey] = field(default_factory=dict)
+    buckets: dict[str, S3Bucket] = field(default_factory=dict)
+    log_groups: dict[str, LogGroup] = field(default_factory=dict)
+    users: dict[str, IamUser] | None = None
+    groups: dict[str, IamGroup] | None = None

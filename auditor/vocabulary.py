@@ -18,3 +18,9 @@ MANAGEABLE = "manageable"
 NOT_MANAGEABLE = "not_manageable"
 NOT_APPLICABLE = "not_applicable"
 VERDICTS = (MANAGEABLE, NOT_MANAGEABLE, UNKNOWN, NOT_APPLICABLE)
+
+# What an instance can do beyond a registered agent (contract section 7): each capability is
+# ok, fail, unknown or not_applicable.
+SESSION_MANAGER = "session_manager"
+PATCHING = "patching"
+CAPABILITIES = (SESSION_MANAGER, PATCHING)

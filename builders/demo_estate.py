@@ -1,6 +1,7 @@
 """The bundled demo estate (demo/estate): the common failures beside healthy instances.
 
-``build_regions()`` describes it (eu-west-1, ``build()``, and a hub-and-spoke region);
+``build_regions()`` describes it (eu-west-1, ``build()``, a hub-and-spoke region, and eu-west-3
+whose Session Manager preferences name a deleted log group);
 ``python scripts/make_demo_estate.py`` writes it. The files are what
 ``python -m auditor snapshot`` would capture from such an account. A test regenerates them and
 compares, so the committed demo never drifts from this description.
@@ -18,8 +19,20 @@ CAPTURED_AT = "2026-11-26T09:00:00+00:00"
 AGENT_SERVICES = ("ssm", "ssmmessages", "ec2messages")
 EPHEMERAL_ONLY_HIGH = (1024, 65535)
 CORE = "AmazonSSMManagedInstanceCore"
+ACCOUNT = "111122223333"
+# Session Manager preferences of eu-west-1: sessions encrypted with a KMS key, logged to S3
+# (encryption required) and streamed to CloudWatch Logs; what most instance roles are given.
+SESSION_KEY = "alias/session-manager"
+SESSION_BUCKET = "acme-session-logs"
+SESSION_PREFIX = "sessions"
+SESSION_LOG_GROUP = "/acme/ssm-sessions"
+SESSION_POLICY = "ssm-session-access"
 HUB_REGION = "eu-central-1"  # the hub-and-spoke region
 SHARED_NETWORK_ACCOUNT = "444455556666"  # shares a transit gateway with the demo account
+# A third region whose preferences name a log group that was deleted (its EC2 ids apart from
+# the hub-and-spoke region's, which start at 0x1000).
+PARIS_REGION = "eu-west-3"
+PARIS_REGION_FIRST_ID = 0x2000
 # What Systems Manager reports for each demo instance (by Name): the broken ones lost their
 # connection when the network changed, or never registered; an instance absent here has never
 # been seen by Systems Manager.
@@ -39,6 +52,10 @@ SSM_VIEW = {
     "heartbeat-denied": "ConnectionLost",
     "org-condition": "Online",
     "connection-lost-unexplained": "ConnectionLost",
+    "s3-logs-denied": "Online",
+    "logs-denied": "Online",
+    "key-policy-denies": "Online",
+    "patch-perimeter": "Online",
     "zone-swallows-ssm": "ConnectionLost",
     "forwards-to-on-prem": "Online",
     "dns-firewall-walled-garden": "ConnectionLost",
@@ -54,6 +71,8 @@ SSM_VIEW = {
     "peered-with-hub": "ConnectionLost",
     "spoke-on-premises-egress": "Online",
     "spoke-central-endpoints": "Online",
+    # The third region.
+    "paris-web": "Online",
 }
 
 
@@ -71,7 +90,8 @@ def _prod_vpc(b: EstateBuilder) -> None:
                                                ("tcp", 5432, 5432, "10.0.0.0/16")])
     b.instance(public, [web], name="web-public", public_ip="198.51.100.10",
                instance_profile="web-role")
-    b.instance(private, [app], name="app-behind-nat", instance_profile="app-role")
+    b.instance(private, [app], name="app-behind-nat", instance_profile="app-role",
+               tags={"team": "payments"})
     b.instance(public, [web], name="batch-no-public-ip", instance_profile="web-role")
     locked = b.security_group(vpc, "locked-down", egress=[("tcp", 5432, 5432, "10.0.0.0/16")])
     b.instance(private, [locked], name="locked-down-egress", instance_profile="app-role")
@@ -89,18 +109,19 @@ def _prod_vpc(b: EstateBuilder) -> None:
     b.instance(strict, [app], name="nacl-drops-replies", instance_profile="app-role")
 
 
-def _isolated_vpc(b: EstateBuilder) -> None:
+def _isolated_vpc(b: EstateBuilder) -> tuple[str, str, list[str], str, str]:
     """No internet at all: the three interface endpoints carry the agent."""
     vpc = b.vpc("10.4.0.0/16")
     isolated_a = b.subnet(vpc, "10.4.20.0/24", "a")
     isolated_b = b.subnet(vpc, "10.4.21.0/24", "b")
-    b.route_table(vpc, [isolated_a, isolated_b])  # local only
+    table = b.route_table(vpc, [isolated_a, isolated_b])  # local only
     endpoints = b.security_group(vpc, "ssm-endpoints",
                                  ingress=[("tcp", 443, 443, "10.4.0.0/16")])
     db = b.security_group(vpc, "db", egress=[("tcp", 443, 443, endpoints)])
     for service in AGENT_SERVICES:
         b.interface_endpoint(vpc, service, [isolated_a, isolated_b], [endpoints])
     b.instance(isolated_b, [db], name="db-isolated-endpoints", instance_profile="db-role")
+    return vpc, table, [isolated_a, isolated_b], endpoints, db
 
 
 def _legacy_vpc(b: EstateBuilder) -> None:
@@ -168,18 +189,20 @@ def _hub_vpc(b: EstateBuilder) -> None:
 def _iam(b: EstateBuilder) -> None:
     """One role per instance profile, each trusting EC2 and allowed what the agent needs."""
     for name in ("web-role", "legacy", "spoke", "ad"):
-        b.role(name, attached=[CORE])
+        b.role(name, attached=[CORE, SESSION_POLICY])
         b.instance_profile(name, [name])
     # The application role: Core beside its own policy, under a permissions boundary.
     b.managed_policy("app-data-read", {"Version": "2012-10-17", "Statement": [
         {"Effect": "Allow", "Action": ["s3:GetObject", "s3:ListBucket"],
          "Resource": ["arn:aws:s3:::app-data", "arn:aws:s3:::app-data/*"]}]})
+    # Written before sessions were encrypted: it lets the session logs through, not the key.
     b.managed_policy("workload-boundary", {"Version": "2012-10-17", "Statement": [
         {"Sid": "AgentAndData", "Effect": "Allow",
-         "Action": ["ssm:*", "ssmmessages:*", "ec2messages:*", "s3:GetObject", "s3:ListBucket"],
+         "Action": ["ssm:*", "ssmmessages:*", "ec2messages:*", "s3:GetObject", "s3:ListBucket",
+                    "s3:PutObject", "s3:GetEncryptionConfiguration", "logs:*"],
          "Resource": "*"}]})
-    b.role("app-role", attached=[CORE, "app-data-read"], boundary="workload-boundary",
-           tags={"team": "payments"})
+    b.role("app-role", attached=[CORE, "app-data-read", SESSION_POLICY],
+           boundary="workload-boundary", tags={"team": "payments"})
     b.instance_profile("app-role", ["app-role"])
     # The database role: only what the agent needs, written inline by a careful team.
     b.role("db-role", inline={"ssm-agent-minimal": {"Version": "2012-10-17", "Statement": [
@@ -191,7 +214,7 @@ def _iam(b: EstateBuilder) -> None:
                     "ec2messages:AcknowledgeMessage", "ec2messages:DeleteMessage",
                     "ec2messages:FailMessage", "ec2messages:GetEndpoint",
                     "ec2messages:GetMessages", "ec2messages:SendReply"],
-         "Resource": "*"}]}})
+         "Resource": "*"}]}}, attached=[SESSION_POLICY])
     b.instance_profile("db-role", ["db-role"])
     b.dhmc_setting(None)  # Default Host Management never configured: the usual default
 
@@ -223,7 +246,7 @@ def _credentials_vpc(b: EstateBuilder) -> None:
          "Resource": "*", "Condition": {"StringEquals": {"aws:PrincipalOrgID": "o-a1b2c3"}}}]}})
     b.instance_profile("org-role", ["org-role"])
     b.instance_profile("empty-profile", [])
-    b.role("batch-role", attached=[CORE])
+    b.role("batch-role", attached=[CORE, SESSION_POLICY])
     b.instance_profile("batch-role", ["batch-role"])
 
     b.instance(private, [group], name="no-instance-profile")
@@ -340,25 +363,154 @@ def _ssm_view(b: EstateBuilder) -> None:
             b.managed_node(instance["InstanceId"], SSM_VIEW[name])
 
 
+def _session_preferences(b: EstateBuilder) -> None:
+    """The preferences, their key, bucket and log group, and the policy most roles carry.
+
+    Nothing here draws EC2 ids, so the instances keep theirs."""
+    b.s3_prefix_list()
+    key = b.kms_key(SESSION_KEY, policy={"Version": "2012-10-17", "Statement": [
+        {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+         "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"}, "Action": "kms:*",
+         "Resource": "*"},
+        {"Sid": "NoContractors", "Effect": "Deny",
+         "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:role/contractor-role"},
+         "Action": "kms:Decrypt", "Resource": "*"}]})
+    b.bucket(SESSION_BUCKET, policy={"Version": "2012-10-17", "Statement": [
+        {"Sid": "TlsOnly", "Effect": "Deny", "Principal": "*", "Action": "s3:*",
+         "Resource": [f"arn:aws:s3:::{SESSION_BUCKET}", f"arn:aws:s3:::{SESSION_BUCKET}/*"],
+         "Condition": {"Bool": {"aws:SecureTransport": "false"}}}]})
+    group = b.log_group(SESSION_LOG_GROUP)
+    b.session_preferences(kmsKeyId=SESSION_KEY, s3BucketName=SESSION_BUCKET,
+                          s3KeyPrefix=SESSION_PREFIX, s3EncryptionEnabled=True,
+                          cloudWatchLogGroupName=SESSION_LOG_GROUP,
+                          cloudWatchEncryptionEnabled=False, cloudWatchStreamingEnabled=True,
+                          runAsEnabled=False, runAsDefaultUser="")
+    b.managed_policy(SESSION_POLICY, {"Version": "2012-10-17", "Statement": [
+        {"Sid": "DecryptSessions", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": key},
+        {"Sid": "WriteSessionLogs", "Effect": "Allow", "Action": "s3:PutObject",
+         "Resource": f"arn:aws:s3:::{SESSION_BUCKET}/{SESSION_PREFIX}/*"},
+        {"Sid": "CheckLogEncryption", "Effect": "Allow", "Action": "s3:GetEncryptionConfiguration",
+         "Resource": f"arn:aws:s3:::{SESSION_BUCKET}"},
+        {"Sid": "FindLogGroup", "Effect": "Allow", "Action": "logs:DescribeLogGroups",
+         "Resource": "*"},
+        {"Sid": "StreamSessionLogs", "Effect": "Allow",
+         "Action": ["logs:DescribeLogStreams", "logs:CreateLogStream", "logs:PutLogEvents"],
+         "Resource": f"{group}:*"}]})
+
+
+def _isolated_vpc_session_paths(b: EstateBuilder, vpc: str, table: str, subnets: list[str],
+                                endpoints: str, db: str) -> None:
+    """Added later to the isolated VPC: a logs endpoint and an S3 gateway endpoint (and the
+    database group's egress to S3), but no kms endpoint."""
+    b.interface_endpoint(vpc, "logs", subnets, [endpoints])
+    s3 = next(p["PrefixListId"] for p in b.prefix_lists
+              if p["PrefixListName"] == f"com.amazonaws.{b.region}.s3")
+    b.gateway_endpoint(vpc, "s3", [table], s3)
+    b.egress_rule(db, ("tcp", 443, 443, s3))
+
+
+def _sessions_vpc(b: EstateBuilder) -> None:
+    """Healthy agents whose sessions or patching fail: each shows one cause."""
+    vpc = b.vpc("10.7.0.0/16")
+    public = b.subnet(vpc, "10.7.0.0/24", "a")
+    private = b.subnet(vpc, "10.7.10.0/24", "a")
+    perimeter = b.subnet(vpc, "10.7.20.0/24", "b")
+    b.route_table(vpc, [public], [("0.0.0.0/0", b.internet_gateway(vpc))])
+    nat = b.nat_gateway(public)
+    b.route_table(vpc, [private], [("0.0.0.0/0", nat)])
+    guarded = b.route_table(vpc, [perimeter], [("0.0.0.0/0", nat)])
+    s3 = next(p["PrefixListId"] for p in b.prefix_lists
+              if p["PrefixListName"] == f"com.amazonaws.{b.region}.s3")
+    # A data perimeter on the S3 endpoint: the company's buckets only.
+    b.gateway_endpoint(vpc, "s3", [guarded], s3, policy={"Version": "2012-10-17", "Statement": [
+        {"Sid": "OurBucketsOnly", "Effect": "Allow", "Principal": "*", "Action": "s3:*",
+         "Resource": ["arn:aws:s3:::acme-*", "arn:aws:s3:::acme-*/*"]}]})
+    group = b.security_group(vpc, "reporting")
+    b.role("reporting-role", attached=[CORE], inline={"session-v1": {
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": "*"},
+            {"Effect": "Allow", "Action": "logs:*", "Resource": "*"}]}})
+    b.role("sandbox-role", attached=[CORE, SESSION_POLICY], inline={"no-log-shipping": {
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "NoLogShipping", "Effect": "Deny", "Action": "logs:*", "Resource": "*"}]}})
+    b.role("contractor-role", attached=[CORE, SESSION_POLICY])
+    b.role("perimeter-role", attached=[CORE, SESSION_POLICY])
+    for name in ("reporting-role", "sandbox-role", "contractor-role", "perimeter-role"):
+        b.instance_profile(name, [name])
+    b.instance(private, [group], name="s3-logs-denied", instance_profile="reporting-role",
+               tags={"team": "payments"})
+    b.instance(private, [group], name="logs-denied", instance_profile="sandbox-role")
+    b.instance(private, [group], name="key-policy-denies", instance_profile="contractor-role")
+    b.instance(perimeter, [group], name="patch-perimeter", instance_profile="perimeter-role")
+
+
+def _operators(b: EstateBuilder) -> None:
+    """People who start sessions: ``--operator ARN`` and ``--operators`` show who may."""
+    document = f"arn:aws:ssm:*:{ACCOUNT}:document/SSM-SessionManagerRunShell"
+    b.role("support-engineer", trust={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "sts:AssumeRole"}]}, inline={"payments-sessions": {
+        "Version": "2012-10-17", "Statement": [
+            {"Sid": "PaymentsInstances", "Effect": "Allow", "Action": "ssm:StartSession",
+             "Resource": f"arn:aws:ec2:*:{ACCOUNT}:instance/*",
+             "Condition": {"StringEquals": {"ssm:resourceTag/team": "payments"}}},
+            {"Sid": "DefaultDocument", "Effect": "Allow", "Action": "ssm:StartSession",
+             "Resource": document},
+            {"Sid": "SessionKey", "Effect": "Allow", "Action": "kms:GenerateDataKey",
+             "Resource": f"arn:aws:kms:*:{ACCOUNT}:key/*"}]}})
+    b.group("oncall", inline={"sessions-anywhere": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ssm:StartSession",
+         "Resource": [f"arn:aws:ec2:*:{ACCOUNT}:instance/*", document]}]}})
+    b.user("alice", groups=["oncall"])
+    b.role("auditor-readonly", trust={"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
+         "Action": "sts:AssumeRole"}]}, inline={"look-only": {
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["ssm:Describe*", "ssm:Get*", "ssm:List*"],
+             "Resource": "*"}]}})
+
+
+def _paris_region(first: EstateBuilder) -> EstateBuilder:
+    """eu-west-3: one web server; its preferences log to a group that was deleted."""
+    b = first.another_region(PARIS_REGION, first_id=PARIS_REGION_FIRST_ID)
+    b.dhmc_setting(None)
+    vpc = b.vpc("10.20.0.0/16")
+    public = b.subnet(vpc, "10.20.0.0/24", "a")
+    b.route_table(vpc, [public], [("0.0.0.0/0", b.internet_gateway(vpc))])
+    group = b.security_group(vpc, "web")
+    instance = b.instance(public, [group], name="paris-web", public_ip="198.51.100.30",
+                          instance_profile="web-role")
+    b.session_preferences(cloudWatchLogGroupName="/acme/ssm-sessions-paris",
+                          cloudWatchStreamingEnabled=True, runAsEnabled=True,
+                          runAsDefaultUser="ec2-user")
+    b.managed_node(instance, SSM_VIEW["paris-web"])
+    return b
+
+
 def build() -> EstateBuilder:
-    """The first region (eu-west-1): the classic failures."""
-    builder = EstateBuilder(region="eu-west-1", account_id="111122223333")
+    """The first region (eu-west-1): the classic failures, and sessions and patching that
+    fail; IAM is the account's, shared by the other regions (``another_region``)."""
+    builder = EstateBuilder(region="eu-west-1", account_id=ACCOUNT)
+    _session_preferences(builder)
     _prod_vpc(builder)
-    _isolated_vpc(builder)
+    isolated = _isolated_vpc(builder)
     _legacy_vpc(builder)
     _half_migrated_vpc(builder)
     _hub_vpc(builder)
     _credentials_vpc(builder)
+    _isolated_vpc_session_paths(builder, *isolated)
+    _sessions_vpc(builder)
     _iam(builder)
+    _operators(builder)
     _dns_vpcs(builder)
     _ssm_view(builder)
     return builder
 
 
 def build_regions() -> list[EstateBuilder]:
-    """Both regions of the demo account: eu-west-1 (``build``) and the hub-and-spoke one."""
+    """The demo account's regions: eu-west-1 (``build``), the hub-and-spoke one and eu-west-3."""
     first = build()
     hub = first.another_region(HUB_REGION)
     _hub_and_spoke(hub)
     _ssm_view(hub)
-    return [first, hub]
+    return [first, hub, _paris_region(first)]

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from auditor import aws_managed_policies
+from auditor.capability_facts import SESSION_DOCUMENT
 from auditor.sources import api_calls
 from auditor.sources.raw import RawRegion
 
@@ -43,6 +44,9 @@ LAST_PING = "2026-11-26T08:59:30+00:00"  # an Online node's last ping
 LOST_PING = "2026-11-19T17:42:08+00:00"  # when a ConnectionLost node last answered
 LATEST_AGENT = "3.3.1142.0"
 
+# What AWS's com.amazonaws.REGION.s3 prefix list holds (a few of eu-west-1's ranges).
+S3_CIDRS = ("3.5.64.0/21", "3.5.72.0/23", "52.92.0.0/17", "52.218.0.0/17")
+
 ALLOW_ALL_NACL = (
     (100, True, "allow", "-1", "0.0.0.0/0", None),
     (100, False, "allow", "-1", "0.0.0.0/0", None),
@@ -67,10 +71,13 @@ def domain_list_entry(list_id: str, name: str, region: str, account_id: str,
 
 
 class EstateBuilder:
-    def __init__(self, region: str = "eu-west-1", account_id: str = "111122223333") -> None:
+    def __init__(self, region: str = "eu-west-1", account_id: str = "111122223333",
+                 first_id: int = 0) -> None:
+        """``first_id``: where EC2 ids start (another region of the same account must not
+        reuse the ids of the first)."""
         self.region = region
         self.account_id = account_id
-        self._counter = 0
+        self._counter = first_id
         self.vpcs: list[dict] = []
         self.vpc_attributes: list[dict] = []
         self.dhcp_options: list[dict] = []
@@ -111,6 +118,13 @@ class EstateBuilder:
         # Organizations: not in an organization unless service_control_policies() says so.
         self.in_organization: bool | None = False
         self.scp_levels: list[list[dict]] | None = []
+        # Session Manager preferences (None: no document) and what they may name.
+        self.preferences: dict[str, Any] | None = None
+        self.kms_keys: dict[str, dict] = {}
+        self.buckets: dict[str, dict] = {}
+        self.log_groups: dict[str, dict] = {}
+        self.users: dict[str, dict] = {}
+        self.groups: dict[str, dict] = {}
         self._subnet_hosts: dict[str, int] = {}
         # Indexes for the lookups by id, so that large estates (the benchmark) build quickly.
         # A lookup checks the entry it finds and scans the public list when the id is not
@@ -122,13 +136,15 @@ class EstateBuilder:
         self._instance_index: dict[str, dict] = {}
 
     def another_region(self, region: str, first_id: int = 0x1000) -> EstateBuilder:
-        """A builder for another region of the same account: IAM and Organizations are shared
-        (one set of account-wide answers), EC2 ids start at ``first_id`` (apart from this
-        region's), Systems Manager's setting is copied."""
+        """A builder for another region of the same account: IAM, Organizations and S3's
+        global bucket namespace are shared (one set of account-wide answers), EC2 ids start at
+        ``first_id`` (apart from this region's), Systems Manager's setting is copied; Session
+        Manager preferences, keys and log groups are the region's own."""
         other = EstateBuilder(region, self.account_id)
         other._counter = first_id
         other.roles, other.instance_profiles = self.roles, self.instance_profiles
         other.managed_policies = self.managed_policies
+        other.users, other.groups, other.buckets = self.users, self.groups, self.buckets
         other.in_organization, other.scp_levels = self.in_organization, self.scp_levels
         other.dhmc_value = self.dhmc_value
         return other
@@ -334,6 +350,11 @@ class EstateBuilder:
                                              "Entries": [{"Cidr": c} for c in cidrs]})
         return list_id
 
+    def egress_rule(self, group_id: str, rule: tuple) -> None:
+        """One more egress rule (protocol, from, to, peer) on an existing group."""
+        group = next(g for g in self.security_groups if g["GroupId"] == group_id)
+        group["IpPermissionsEgress"].append(self._permission(rule))
+
     def default_nacl(self, vpc_id: str) -> dict:
         return self._indexed(self._default_nacl_index, vpc_id, self.network_acls, "VpcId",
                              lambda nacl: nacl["IsDefault"])
@@ -420,13 +441,16 @@ class EstateBuilder:
         return next(name for name in names if f"-{self.region}{zone}." in name)
 
     def gateway_endpoint(self, vpc_id: str, service: str, route_tables: Sequence[str],
-                         prefix_list_id: str) -> str:
+                         prefix_list_id: str, *, policy: Mapping[str, Any] | None = None,
+                         state: str = "available") -> str:
         endpoint_id = self._id("vpce")
         self.vpc_endpoints.append({
             "VpcEndpointId": endpoint_id, "VpcEndpointType": "Gateway", "VpcId": vpc_id,
-            "ServiceName": f"com.amazonaws.{self.region}.{service}", "State": "available",
+            "ServiceName": f"com.amazonaws.{self.region}.{service}", "State": state,
             "PrivateDnsEnabled": False, "RouteTableIds": list(route_tables), "SubnetIds": [],
-            "Groups": [], "NetworkInterfaceIds": []})
+            "Groups": [], "NetworkInterfaceIds": [],
+            "PolicyDocument": json.dumps(policy or {"Version": "2008-10-17", "Statement": [
+                {"Effect": "Allow", "Principal": "*", "Action": "*", "Resource": "*"}]})})
         for table_id in route_tables:
             self.add_route(table_id, prefix_list_id, endpoint_id)
         return endpoint_id
@@ -687,7 +711,8 @@ class EstateBuilder:
                  public_ip: str | None = None, state: str = "running",
                  platform: str | None = None, http_endpoint: str = "enabled",
                  http_tokens: str = "required", instance_profile: str | None = None,
-                 private_ip: str | None = None, instance_type: str = "t3.micro") -> str:
+                 private_ip: str | None = None, tags: Mapping[str, str] | None = None,
+                 instance_type: str = "t3.micro") -> str:
         instance_id = self._id("i")
         private_ip = private_ip or self._next_ip(subnet_id)
         vpc_id = self._vpc_of(subnet_id)
@@ -705,7 +730,8 @@ class EstateBuilder:
                                 "HttpPutResponseHopLimit": 2, "HttpEndpoint": http_endpoint},
             "Placement": {"AvailabilityZone": self._subnet(subnet_id)["AvailabilityZone"]},
             "PlatformDetails": "Windows" if platform == "windows" else "Linux/UNIX",
-            "Tags": [{"Key": "Name", "Value": name}] if name else [],
+            "Tags": ([{"Key": "Name", "Value": name}] if name else [])
+                    + [{"Key": key, "Value": value} for key, value in (tags or {}).items()],
         }
         if platform == "windows":
             raw["Platform"] = "windows"
@@ -825,6 +851,180 @@ class EstateBuilder:
         raw = self.roles[name]
         return {key: raw[key] for key in ("Path", "RoleName", "RoleId", "Arn", "CreateDate",
                                           "AssumeRolePolicyDocument")}
+
+    # --- Session Manager preferences, what they name, users and groups ----------------------
+
+    def s3_prefix_list(self, cidrs: Sequence[str] = S3_CIDRS) -> str:
+        """The region's AWS-managed S3 prefix list (com.amazonaws.REGION.s3), as AWS lists it
+        in every account; its id does not draw from the counter of EC2 ids."""
+        list_id = "pl-" + hashlib.sha256(f"{self.region}/s3".encode()).hexdigest()[:8]
+        self.prefix_lists.append({"PrefixListId": list_id,
+                                  "PrefixListName": f"com.amazonaws.{self.region}.s3",
+                                  "OwnerId": "AWS", "AddressFamily": "IPv4",
+                                  "State": "create-complete", "MaxEntries": len(cidrs)})
+        self.prefix_list_entries.append({"PrefixListId": list_id,
+                                         "Entries": [{"Cidr": c} for c in cidrs]})
+        return list_id
+
+    def session_preferences(self, **inputs: Any) -> None:
+        """The SSM-SessionManagerRunShell document with these inputs (kmsKeyId, s3BucketName,
+        ...); never called: no document (AWS's defaults)."""
+        self.preferences = {"schemaVersion": "1.0",
+                            "description": "Document to hold regional settings for Session "
+                                           "Manager",
+                            "sessionType": "Standard_Stream", "inputs": dict(inputs)}
+
+    def kms_key(self, name: str, *, policy: Mapping[str, Any] | None = None,
+                state: str = "Enabled", manager: str = "CUSTOMER",
+                grants: Sequence[tuple[str, Sequence[str]]] = (), exists: bool = True) -> str:
+        """A key, known by ``name`` (what the preferences say: "alias/x", a key id or ARN);
+        ``policy`` defaults to AWS's default key policy (the account decides through IAM).
+        ``grants``: (grantee principal ARN, operations). Returns the key's ARN."""
+        key_id = hashlib.sha256(f"{self.account_id}/kms/{name}".encode()).hexdigest()
+        key_id = f"{key_id[:8]}-{key_id[8:12]}-{key_id[12:16]}-{key_id[16:20]}-{key_id[20:32]}"
+        arn = f"arn:aws:kms:{self.region}:{self.account_id}:key/{key_id}"
+        self.kms_keys[name] = {
+            "exists": exists,
+            "KeyMetadata": {"AWSAccountId": self.account_id, "KeyId": key_id, "Arn": arn,
+                            "CreationDate": IAM_DATE, "Enabled": state == "Enabled",
+                            "Description": name, "KeyUsage": "ENCRYPT_DECRYPT",
+                            "KeyState": state, "Origin": "AWS_KMS", "KeyManager": manager,
+                            "KeySpec": "SYMMETRIC_DEFAULT", "MultiRegion": False},
+            "Policy": json.dumps(policy if policy is not None else self.default_key_policy()),
+            "Grants": [{"KeyId": arn, "GrantId": hashlib.sha256(
+                f"{name}/{grantee}".encode()).hexdigest()[:64], "Name": "",
+                "CreationDate": IAM_DATE, "GranteePrincipal": grantee,
+                "IssuingAccount": f"arn:aws:iam::{self.account_id}:root",
+                "Operations": list(operations)} for grantee, operations in grants]}
+        return arn
+
+    def default_key_policy(self) -> dict:
+        return {"Version": "2012-10-17", "Id": "key-default-1", "Statement": [
+            {"Sid": "Enable IAM User Permissions", "Effect": "Allow",
+             "Principal": {"AWS": f"arn:aws:iam::{self.account_id}:root"},
+             "Action": "kms:*", "Resource": "*"}]}
+
+    def bucket(self, name: str, *, policy: Mapping[str, Any] | None = None,
+               encryption: str | None = "AES256", kms_key: str | None = None,
+               region: str | None = None, exists: bool = True) -> str:
+        """A bucket (default encryption SSE-S3, as every bucket since 2023); ``kms_key`` with
+        ``encryption="aws:kms"``: its key. Returns its ARN."""
+        self.buckets[name] = {"exists": exists, "policy": policy, "encryption": encryption,
+                              "kms_key": kms_key, "region": region or self.region}
+        return f"arn:aws:s3:::{name}"
+
+    def log_group(self, name: str, *, kms_key: str | None = None, exists: bool = True) -> str:
+        arn = f"arn:aws:logs:{self.region}:{self.account_id}:log-group:{name}"
+        self.log_groups[name] = {"exists": exists, "logGroupName": name,
+                                 "creationTime": 1767607200000, "metricFilterCount": 0,
+                                 "arn": f"{arn}:*", "logGroupArn": arn, "storedBytes": 0,
+                                 **({"kmsKeyId": kms_key} if kms_key else {})}
+        return arn
+
+    def user(self, name: str, *, inline: Mapping[str, Mapping[str, Any]] | None = None,
+             attached: Sequence[str] = (), groups: Sequence[str] = (),
+             boundary: str | None = None, tags: Mapping[str, str] | None = None) -> str:
+        arn = f"arn:aws:iam::{self.account_id}:user/{name}"
+        raw: dict[str, Any] = {
+            "Path": "/", "UserName": name, "UserId": self._iam_id("AIDA", name), "Arn": arn,
+            "CreateDate": IAM_DATE, "GroupList": list(groups),
+            "UserPolicyList": [{"PolicyName": policy_name,
+                                "PolicyDocument": json.loads(json.dumps(document))}
+                               for policy_name, document in (inline or {}).items()],
+            "AttachedManagedPolicies": self._attachments(attached),
+            "Tags": [{"Key": key, "Value": value} for key, value in (tags or {}).items()]}
+        if boundary:
+            raw["PermissionsBoundary"] = {"PermissionsBoundaryType": "Policy",
+                                          "PermissionsBoundaryArn": self._policy_arn(boundary)}
+        self.users[name] = raw
+        return arn
+
+    def group(self, name: str, *, inline: Mapping[str, Mapping[str, Any]] | None = None,
+              attached: Sequence[str] = ()) -> str:
+        arn = f"arn:aws:iam::{self.account_id}:group/{name}"
+        self.groups[name] = {
+            "Path": "/", "GroupName": name, "GroupId": self._iam_id("AGPA", name), "Arn": arn,
+            "CreateDate": IAM_DATE,
+            "GroupPolicyList": [{"PolicyName": policy_name,
+                                 "PolicyDocument": json.loads(json.dumps(document))}
+                                for policy_name, document in (inline or {}).items()],
+            "AttachedManagedPolicies": self._attachments(attached)}
+        return arn
+
+    def _attachments(self, references: Sequence[str]) -> list[dict]:
+        attached = []
+        for reference in references:
+            arn = self._policy_arn(reference)
+            self.managed_policies[arn]["AttachmentCount"] += 1
+            attached.append({"PolicyName": self.managed_policies[arn]["PolicyName"],
+                             "PolicyArn": arn})
+        return attached
+
+    def _session_answers(self) -> dict[str, Any]:
+        """What live collection reads for the preferences: their document, then each key,
+        bucket and log group they name (and the keys of those buckets' encryption)."""
+        if self.preferences is None:
+            document: dict[str, Any] = {"Name": SESSION_DOCUMENT, "Content": None}
+            inputs: dict[str, Any] = {}
+        else:
+            document = {"Name": SESSION_DOCUMENT, "CreatedDate": IAM_DATE,
+                        "DocumentVersion": "1", "Status": "Active",
+                        "Content": json.dumps(self.preferences, indent=4),
+                        "DocumentType": "Session", "DocumentFormat": "JSON"}
+            inputs = self.preferences["inputs"]
+        buckets = [inputs["s3BucketName"]] if inputs.get("s3BucketName") else []
+        groups = [inputs["cloudWatchLogGroupName"]] if inputs.get("cloudWatchLogGroupName") \
+            else []
+        keys = [inputs["kmsKeyId"]] if inputs.get("kmsKeyId") else []
+        locations, policies, encryption = [], [], []
+        for name in buckets:
+            bucket = self.buckets.get(name) or {"exists": False}
+            if not bucket["exists"]:
+                locations.append({"Bucket": name, "Exists": False})
+                policies.append({"Bucket": name, "Policy": None})
+                encryption.append({"Bucket": name, "ServerSideEncryptionConfiguration": None})
+                continue
+            region = bucket["region"]
+            locations.append({"Bucket": name,
+                              "LocationConstraint": None if region == "us-east-1" else region})
+            policies.append({"Bucket": name, "Policy": json.dumps(bucket["policy"])
+                             if bucket["policy"] is not None else None})
+            default: dict[str, Any] = {"SSEAlgorithm": bucket["encryption"]}
+            if bucket["kms_key"]:
+                default["KMSMasterKeyID"] = bucket["kms_key"]
+                keys += [bucket["kms_key"]] if bucket["kms_key"] not in keys else []
+            encryption.append({"Bucket": name, "ServerSideEncryptionConfiguration": {
+                "Rules": [{"ApplyServerSideEncryptionByDefault": default,
+                           "BucketKeyEnabled": False}]} if bucket["encryption"] else None})
+        described, key_policies, grants = [], [], []
+        for reference in keys:
+            key = self.kms_keys.get(reference) or {"exists": False}
+            if not key["exists"]:
+                described.append({"KeyId": reference, "KeyMetadata": None})
+                continue
+            arn = key["KeyMetadata"]["Arn"]
+            described.append({"KeyId": reference, "KeyMetadata": key["KeyMetadata"]})
+            key_policies.append({"KeyId": arn, "Policy": key["Policy"],
+                                 "PolicyName": "default"})
+            grants.append({"KeyId": arn, "Grants": key["Grants"]})
+        log_groups = []
+        for name in groups:
+            group = self.log_groups.get(name) or {"exists": False}
+            found = {k: v for k, v in group.items() if k != "exists"}
+            log_groups.append({"logGroupNamePrefix": name,
+                               "logGroups": [found] if group["exists"] else []})
+        return {
+            api_calls.SESSION_DOCUMENT.kind: document,
+            api_calls.KMS_KEYS.kind: described,
+            api_calls.KMS_KEY_POLICIES.kind: key_policies,
+            api_calls.KMS_GRANTS.kind: grants,
+            api_calls.BUCKET_LOCATIONS.kind: locations,
+            api_calls.BUCKET_POLICIES.kind: policies,
+            api_calls.BUCKET_ENCRYPTION.kind: encryption,
+            api_calls.LOG_GROUPS.kind: log_groups,
+            api_calls.IAM_PRINCIPALS.kind: {"UserDetailList": list(self.users.values()),
+                                            "GroupDetailList": list(self.groups.values())},
+        }
 
     # --- Organizations --------------------------------------------------------------------
 
@@ -987,6 +1187,7 @@ class EstateBuilder:
         }
         organization, errors = self._organization_answers()
         answers.update(organization)
+        answers.update(self._session_answers())
         answers.update(self._dns_answers())
         assert set(answers) | set(errors) == set(api_calls.BY_KIND), \
             "builder out of step with api_calls"

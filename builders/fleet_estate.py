@@ -28,6 +28,7 @@ class Size:
 
 
 FULL = Size(instances=10_000, subnets=1_000, vpcs=200, groups=3_000)
+OPERATOR_ROLES = 2_000  # IAM roles beside the instances' own: what --operators goes through
 QUICK = Size(instances=1_000, subnets=100, vpcs=20, groups=300)
 
 # What each VPC is, by its index modulo 10: most reach the agent's endpoints through NAT or an
@@ -157,13 +158,62 @@ def _workload(wearable: list[str], v: int, subnet: int, j: int, i: int,
     return list(dict.fromkeys(chosen)), second and (subnet + v) % 4 == 0, True
 
 
+def _session_preferences(b: EstateBuilder) -> str:
+    """Session Manager preferences that encrypt sessions with a KMS key and log them to S3, and
+    the policy the fleet's roles carry for them (role-6's lacks the key: a refusal to prove)."""
+    b.s3_prefix_list()
+    key = b.kms_key("alias/session-manager")
+    b.bucket("fleet-session-logs")
+    b.session_preferences(kmsKeyId="alias/session-manager", s3BucketName="fleet-session-logs",
+                          s3KeyPrefix="sessions", s3EncryptionEnabled=True)
+    writes = [{"Effect": "Allow", "Action": "s3:PutObject",
+               "Resource": "arn:aws:s3:::fleet-session-logs/sessions/*"},
+              {"Effect": "Allow", "Action": "s3:GetEncryptionConfiguration",
+               "Resource": "arn:aws:s3:::fleet-session-logs"}]
+    b.managed_policy("session-access", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": key}, *writes]})
+    b.managed_policy("session-logs-only", {"Version": "2012-10-17", "Statement": writes})
+    return key
+
+
+def _operators(b: EstateBuilder, count: int) -> None:
+    """``count`` roles of people and automation, as a large account has: a quarter may start
+    sessions on instances of one team (a resource-tag condition), a few anywhere, the rest do
+    other things. What ``--operators`` sorts through."""
+    document = "arn:aws:ssm:*:111122223333:document/SSM-SessionManagerRunShell"
+    shared = b.managed_policy("read-only-things", {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": ["ec2:Describe*", "s3:Get*", "s3:List*"],
+         "Resource": "*"}]})
+    for number in range(count):
+        statements: list[dict] = [{"Effect": "Allow", "Action": ["logs:Get*", "sqs:Send*"],
+                                   "Resource": f"arn:aws:sqs:*:111122223333:queue-{number}"}]
+        if number % 4 == 0:
+            statements += [
+                {"Effect": "Allow", "Action": "ssm:StartSession",
+                 "Resource": "arn:aws:ec2:*:111122223333:instance/*",
+                 "Condition": {"StringEquals": {"ssm:resourceTag/team": f"team-{number % 7}"}}},
+                {"Effect": "Allow", "Action": "ssm:StartSession", "Resource": document}]
+        elif number % 50 == 1:
+            statements.append({"Effect": "Allow", "Action": ["ssm:*", "kms:GenerateDataKey"],
+                               "Resource": "*"})
+        b.role(f"operator-{number:04d}", attached=[shared] if number % 3 == 0 else (),
+               inline={"work": {"Version": "2012-10-17", "Statement": statements}})
+
+
 def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
                  ) -> tuple[EstateBuilder, dict[str, str]]:
-    """The synthetic estate, and one instance id per VPC kind (for single-instance runs)."""
+    """The synthetic estate, and one instance id per VPC kind (for single-instance runs).
+    Session Manager's preferences encrypt sessions with a KMS key and log them to S3; half the
+    isolated VPCs reach S3 through a gateway endpoint (and kms nowhere); the account has
+    ``OPERATOR_ROLES`` roles of people beside the instances' own."""
     b = EstateBuilder(region=region, account_id="111122223333")
+    _session_preferences(b)
     for number in range(7):  # the instance profiles role-0 .. role-6, each holding its role
-        b.role(f"role-{number}", attached=["AmazonSSMManagedInstanceCore"])
+        b.role(f"role-{number}", attached=["AmazonSSMManagedInstanceCore",
+                                           "session-logs-only" if number == 6
+                                           else "session-access"])
         b.instance_profile(f"role-{number}", [f"role-{number}"])
+    _operators(b, OPERATOR_ROLES)
     egress_list = b.prefix_list("egress-allowed", ["0.0.0.0/1", "128.0.0.0/1"])
     b.prefix_list("corp-offices", ["192.168.0.0/16", "172.31.0.0/16"])
     samples: dict[str, str] = {}
@@ -177,6 +227,10 @@ def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
             endpoint_subnets = subnets[:2] if kind == "isolated" else subnets[1:3]
             for service in AGENT_SERVICES:
                 b.interface_endpoint(vpc, service, endpoint_subnets or subnets[:1], groups[:1])
+        if kind == "isolated" and v % 2 == 0:  # S3 through a gateway endpoint, kms nowhere
+            table = next(t["RouteTableId"] for t in b.route_tables if t["VpcId"] == vpc
+                         and any(a.get("SubnetId") for a in t["Associations"]))
+            b.gateway_endpoint(vpc, "s3", [table], b.prefix_lists[0]["PrefixListId"])
         wearable = groups[1:] or groups
         for i in range(_share(size.instances, size.vpcs, v)):
             subnet_index = i % len(subnets)
@@ -191,7 +245,8 @@ def build_estate(size: Size, region: str = "eu-west-1", unshared: bool = False
                 platform="windows" if windows else None,
                 http_endpoint="disabled" if i % 40 == 39 else "enabled",
                 http_tokens="optional" if i % 9 == 4 else "required",
-                instance_profile=None if i % 30 == 29 else f"role-{v % 7}")
+                instance_profile=None if i % 30 == 29 else f"role-{v % 7}",
+                tags={"team": f"team-{(v + subnet_index) % 10}"})
             if i % 30 != 29:  # Systems Manager's view: most registered, a few lost
                 b.managed_node(instance, "ConnectionLost" if i % 13 == 12 else "Online")
             samples.setdefault(kind, instance)

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from auditor.capability_facts import AWS_OWNED_BUCKETS, AWS_OWNED_BUCKETS_SOURCE  # noqa: E402
 from auditor.catalogue import CATALOGUE, FindingKind  # noqa: E402
 
 DOC_PATH = ROOT / "docs" / "FINDINGS.md"
@@ -28,6 +29,8 @@ CATEGORY_HEADINGS = {
     "permissions": "Permissions",
     "service_view": "What Systems Manager itself reports",
     "data": "What the auditor could not read",
+    "session_manager": "Session Manager: sessions, their encryption and logs, who may connect",
+    "patching": "Patching, inventory and Distributor",
 }
 
 
@@ -100,7 +103,20 @@ def render_markdown() -> str:
             category = item.category
             lines += [f"## {CATEGORY_HEADINGS.get(category, category)}", ""]
         lines += _section(item)
+    lines += _owned_buckets()
     return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def _owned_buckets() -> list[str]:
+    """The AWS-owned buckets the patching proof reads (capability_facts), with the source."""
+    lines = ["## AWS-owned buckets the agent reads", "",
+             "What `PATCH_S3_UNREACHABLE` and `PATCH_S3_DENIED` are about: `s3:GetObject` on every",
+             "object of these buckets of the instance's region (`{region}` stands for it). Source:",
+             f"{AWS_OWNED_BUCKETS_SOURCE}.", "",
+             "| Bucket | What it holds | Platforms |", "|---|---|---|"]
+    lines += [f"| `{bucket.name}` | {bucket.purpose} | {', '.join(bucket.platforms)} |"
+              for bucket in AWS_OWNED_BUCKETS]
+    return [*lines, ""]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -9,6 +9,7 @@ from aws_cdk import aws_ec2 as ec2
 from constructs import Construct
 
 from auditor import aws_facts
+from auditor.capability_facts import SESSION_ENDPOINT_SERVICES
 from auditor.remediation.plan import EndpointsEntry
 from stacks.common import PlanEntryError, RemediationStack, refuse_anywhere, stack_name
 
@@ -76,10 +77,11 @@ def _ingress(entry: EndpointsEntry) -> list[ec2.CfnSecurityGroup.IngressProperty
 
 def check_endpoints_entry(entry: EndpointsEntry) -> None:
     where = f"endpoints entry {entry.id}"
-    unknown = sorted(set(entry.services) - set(aws_facts.SERVICES))
+    known = (*aws_facts.SERVICES, *SESSION_ENDPOINT_SERVICES)
+    unknown = sorted(set(entry.services) - set(known))
     if unknown:
         raise PlanEntryError(f"{where}: unknown service {unknown[0]} (expected "
-                             f"{', '.join(aws_facts.SERVICES)})")
+                             f"{', '.join(known)})")
     if not entry.services and not entry.s3_gateway_route_table_ids:
         raise PlanEntryError(f"{where}: no service and no S3 gateway: nothing to deploy")
     if entry.services and not entry.subnet_ids:

@@ -17,6 +17,7 @@ from constructs import Construct
 
 from auditor import aws_facts
 from auditor.aws_managed_policies import arn as managed_policy_arn
+from auditor.remediation.capability_planner import WILDCARD_REASONS
 from auditor.remediation.plan import InstanceRoleEntry, ManualStep, RolePolicyEntry
 from stacks.common import RemediationStack, construct_id, stack_name
 from stacks.nag import acknowledge
@@ -84,6 +85,11 @@ class InstanceRoleStack(RemediationStack):
                 acknowledge(policy, "AwsSolutions-IAM5[Resource::*]",
                             "The agent's heartbeat and channel actions, on * as in "
                             f"{MINIMUM_MANAGED_POLICY}: the channel actions take no resource")
+            reason = WILDCARD_REASONS.get(str(statement.get("Sid")))
+            resources = statement.get("Resource", [])
+            for resource in [resources] if isinstance(resources, str) else resources:
+                if reason and "*" in resource:
+                    acknowledge(policy, f"AwsSolutions-IAM5[Resource::{resource}]", reason)
         self.deploys(policy.node.default_child, entry)
 
 

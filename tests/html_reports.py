@@ -3,6 +3,7 @@ no version of the prover writes yet, and the 10,000-instance fleet of the benchm
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from auditor.analysis.results import Hop
@@ -16,12 +17,15 @@ from builders.fleet_estate import build_estate as build_fleet
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "demo" / "estate"
+# The demo's instances, every region's (what the page lists)
+DEMO_INSTANCES = sum(len(reservation["Instances"])
+                     for answer in DEMO.glob("*/describe-instances.json")
+                     for reservation in json.loads(answer.read_text())["Reservations"])
 LOCKED_DOWN = "i-00000000000000017"  # SG_EGRESS_BLOCKS on all three services
 IMDS_OFF = "i-0000000000000001a"  # IMDS_DISABLED: a command for this very instance
 VIA_TGW = "i-0000000000000006d"  # DATA_UNAVAILABLE (another account's gateway): undecided
 CENTRAL_EGRESS = "i-00000000000001027"  # eu-central-1: out by the hub's NAT gateway
 PEERED = "i-00000000000001085"  # eu-central-1: PEERING_NOT_TRANSITIVE
-DEMO_INSTANCES = 35  # 24 in eu-west-1, 11 in the hub-and-spoke region eu-central-1
 HEALTHY = "i-0000000000000000d"
 # Markup, a script, an attribute break-out, the end of a <noscript> and of a JSON block, line
 # separators: a Name tag (or a role or policy name) may hold anything.

@@ -76,6 +76,25 @@ PROJECT_CODES = {
     "PEERING_NOT_TRANSITIVE": ("network", "error"),
     **SHARED_NETWORK_CODES,
 }
+# Contract section 7 (beyond registration), and the project's additions beside them.
+CAPABILITY_CODES = {
+    "SESSION_KMS_UNREACHABLE": "session_manager",
+    "SESSION_KMS_DENIED": "session_manager",
+    "SESSION_LOG_S3_UNREACHABLE": "session_manager",
+    "SESSION_LOG_S3_DENIED": "session_manager",
+    "SESSION_LOG_CLOUDWATCH_UNREACHABLE": "session_manager",
+    "SESSION_LOG_CLOUDWATCH_DENIED": "session_manager",
+    "SESSION_LOG_TARGET_MISSING": "session_manager",
+    "PATCH_S3_UNREACHABLE": "patching",
+    "PATCH_S3_DENIED": "patching",
+    "OPERATOR_CANNOT_START_SESSION": "session_manager",
+    "OPERATOR_KMS_DENIED": "session_manager",
+    # project additions
+    "SESSION_CHANNEL_UNREACHABLE": "session_manager",
+    "SESSION_CHANNEL_DENIED": "session_manager",
+    "SESSION_KMS_KEY_UNUSABLE": "session_manager",
+    "SESSION_LOG_UNENCRYPTED": "session_manager",
+}
 
 # CONTRACT.md section 5.
 CONTRACT_LABELS = {
@@ -93,7 +112,8 @@ CONTRACT_LABELS = {
     "healthy",
     "unrecognized",
 }
-CATEGORIES = {"network", "dns", "metadata", "credentials", "permissions", "service_view", "data"}
+CATEGORIES = {"network", "dns", "metadata", "credentials", "permissions", "service_view", "data",
+              "session_manager", "patching"}
 SEVERITIES = {"error", "warning", "info"}
 STACKS = {"EndpointsStack", "InstanceRoleStack", "SecurityGroupRulesStack", "NaclEntriesStack",
           "RoutesStack"}
@@ -146,7 +166,15 @@ def test_project_codes(code):
 
 def test_no_unexpected_codes():
     # A new code is welcome, but it must be added to this test on purpose.
-    assert set(CATALOGUE) == set(ALL_CONTRACT_CODES) | set(PROJECT_CODES)
+    assert set(CATALOGUE) == set(ALL_CONTRACT_CODES) | set(PROJECT_CODES) | set(CAPABILITY_CODES)
+
+
+@pytest.mark.parametrize("code", sorted(CAPABILITY_CODES))
+def test_capability_codes(code):
+    """Blockers of a capability, never of the agent: their own category, no service."""
+    assert CATALOGUE[code].category == CAPABILITY_CODES[code]
+    assert CATALOGUE[code].severity == "error"
+    assert not CATALOGUE[code].carries_service
 
 
 @pytest.mark.parametrize("item", KINDS, ids=IDS)
@@ -176,7 +204,13 @@ def test_fix_is_actionable(item: FindingKind):
     if item.stack is None:
         # Not fixable as code: the fix must give the command.
         assert "`aws " in item.fix, item.code
-    if item.severity == "error":
+    if item.severity == "error" and item.category in CAPABILITY_CODES.values():
+        # A capability's blocker: new sessions (or patching runs) pick the fix up, or it is
+        # about the person, not the instance.
+        assert ("no agent restart is needed" in item.fix
+                or "Nothing changes on the instance" in item.fix
+                or "restart the agent" in item.fix), item.code
+    elif item.severity == "error":
         # A blocker: after the fix, the hibernating agent must be restarted or waited for.
         assert "restart the agent" in item.fix.lower(), item.code
         assert "hour" in item.fix, item.code

@@ -431,9 +431,19 @@ def test_the_planners_plan_for_the_demo_estate_synthesizes_and_passes_cdk_nag(
     assert sorted(templates) == sorted(
         [f"SsmAuditor-Endpoints-{entry['vpc_id']}" for entry in plan["endpoints"]]
         + ["SsmAuditor-InstanceRole", "SsmAuditor-SecurityGroupRules-eu-west-1",
-           "SsmAuditor-NaclEntries-eu-central-1", "SsmAuditor-Routes-eu-central-1"])
+           "SsmAuditor-NaclEntries-eu-west-1", "SsmAuditor-NaclEntries-eu-central-1",
+           "SsmAuditor-Routes-eu-central-1"])
     assert [(route["route_table_id"].startswith("tgw-rtb-"), route["destination_cidr"])
             for route in plan["routes"]] == [(True, "10.4.0.0/16")]
+    # Session Manager and patching: kms and logs endpoints, an S3 gateway, the role statements
+    # with their acknowledged wildcards (cdk-nag passed above).
+    endpoints = {name: set(template.to_json()["Resources"])
+                 for name, template in templates.items() if "Endpoints" in name}
+    isolated = next(e["vpc_id"] for e in plan["endpoints"] if e["services"] == ["kms"])
+    assert "Endpointkms" in endpoints[f"SsmAuditor-Endpoints-{isolated}"]  # ids without "-"
+    assert any({"Endpointlogs", "Endpoints3gateway"} <= found for found in endpoints.values())
+    role_policies = templates["SsmAuditor-InstanceRole"].to_json()["Resources"]
+    assert any("capabilities" in name for name in role_policies)
     metadata = templates["SsmAuditor-InstanceRole"].to_json()["Metadata"]["SsmAuditor"]
     # The steps that need the new role or profile, not the others (IMDS, another role's trust).
     assert sorted(step["id"] for step in metadata["manual_steps_after_deploy"]) == sorted(

@@ -121,7 +121,9 @@ def test_demo_instances_get_their_verdicts(capsys, name, verdict, codes):
     _, report = audit_json(capsys, "--all", "--snapshot", str(DEMO))
     instance = by_name(report)[name]
     assert instance["verdict"] == verdict
-    assert {finding["code"] for finding in instance["findings"]} == codes
+    # The agent's findings (the capabilities' own: tests/test_capabilities_demo.py)
+    assert {finding["code"] for finding in instance["findings"]
+            if "capability" not in finding} == codes
 
 
 def test_healthy_paths_with_a_working_role_are_manageable(capsys, tmp_path):

@@ -311,13 +311,15 @@ def test_the_services_capabilities_reach_are_drawn_too(browser, tmp_path, monkey
     from auditor.reports import json_report
     from tests.html_reports import CAPABILITIES
 
+    CAPABLE = "i-00000000000000010"  # app-behind-nat: a manageable agent
+
     monkeypatch.setattr(html_report, "instance_fields", lambda audit, locate: {
         **json_report.instance_fields(audit, locate), "capabilities": CAPABILITIES})
     path = tmp_path / "capabilities.html"
     path.write_text(html_report.render(demo_audit()), encoding="utf-8")
-    page = browser.open(file_url(path) + f"#{anchor(LOCKED_DOWN)}")
+    page = browser.open(file_url(path) + f"#{anchor(CAPABLE)}")
     figures = settle(browser, page, f"""[...document.querySelectorAll(
-        '#{anchor(LOCKED_DOWN)} .dg figure')].map(f => [f.querySelector('figcaption')
+        '#{anchor(CAPABLE)} .dg figure')].map(f => [f.querySelector('figcaption')
         .textContent, [...f.querySelectorAll('g.node.r .rid')].map(n => n.textContent)])""")
     assert ["session manager: kms path blocked", ["sg-0kms", "kms.eu-west-1.amazonaws.com"]] \
         in figures

@@ -149,7 +149,15 @@ def test_the_diagrams_tables_share_proofs_and_hold_every_instance(capsys):
     _, report = json_of(capsys, "--all", "--snapshot", str(DEMO))
     data = data_of(root)
     assert len(data["instances"]) == len(report["instances"])
-    assert len(data["proofs"]) < 3 * len(report["instances"])  # shared ones written once
+    distinct = {json.dumps([name, service], sort_keys=True)
+                for instance in report["instances"]
+                for services in [instance["services"], *(
+                    capability.get("services", {})
+                    for capability in instance.get("capabilities", {}).values()
+                    if capability["status"] not in ("ok", "not_applicable")
+                    and instance["verdict"] != "not_manageable")]
+                for name, service in services.items()}
+    assert len(data["proofs"]) == len(distinct)  # each proof written once, however shared
     for section in sections_of(root).values():
         entry = data["instances"][int(section.attrs["data-k"])]
         instance = next(i for i in report["instances"]
@@ -162,6 +170,41 @@ def test_the_diagrams_tables_share_proofs_and_hold_every_instance(capsys):
                 name, service["status"], service["via"])
             assert [data["hops"][hop] for hop in data["paths"][proof["path"]]] == \
                 service["path"]
+
+
+def test_the_demo_draws_where_a_capability_stops_and_leaves_working_ones_quiet(capsys):
+    _, _, root = page_of(capsys, "--all", "--snapshot", str(DEMO))
+    data = data_of(root)
+    sections = sections_of(root)
+    db = sections[anchor("i-00000000000000037")]  # db-isolated-endpoints: no kms endpoint
+    reached = dict(data["reached"][db.attrs["data-k"]])
+    kms = data["proofs"][reached["session manager: kms"]]
+    hops = [data["hops"][hop] for hop in data["paths"][kms["path"]]]
+    assert kms["status"] == "blocked" and any(hop["decision"] == "deny" for hop in hops)
+    # The section links to its capability table, written once for every instance sharing it.
+    link = db.find("p", "caps").find("a")
+    shared = root.by_id(link.attrs["href"].removeprefix("#"))
+    assert "SESSION_KMS_UNREACHABLE" in shared.find("table", "caps").text()
+    assert not db.find_all("table", "caps")
+    healthy = sections[anchor("i-0000000000000000d")]  # web-public: every capability ok
+    assert healthy.attrs["data-k"] not in data["reached"]
+
+
+def test_capabilities_that_work_or_follow_an_unmanageable_agent_take_one_line(capsys):
+    _, _, root = page_of(capsys, "--all", "--snapshot", str(DEMO))
+    sections = sections_of(root)
+    healthy = sections[anchor("i-0000000000000000d")]
+    assert not healthy.find_all("table", "caps")
+    assert healthy.find("p", "caps").text().split() == ["ok", "session", "manager", "\u00b7",
+                                                         "ok", "patching"]
+    locked = sections[anchor(LOCKED_DOWN)]  # SG_EGRESS_BLOCKS: the agent comes first
+    line = locked.find("p", "caps").text()
+    assert "SESSION_KMS_UNREACHABLE" in line and "the agent is not manageable" in line
+    assert not locked.find_all("table", "caps")
+    assert locked.attrs["data-k"] not in data_of(root)["reached"]
+    # Its capabilities' unreachable services are in that line, not again among the findings.
+    codes = [code.text() for code in locked.find("ul", "findings").find_all("code", "code")]
+    assert "SG_EGRESS_BLOCKS" in codes and "SESSION_KMS_UNREACHABLE" not in codes
 
 
 def test_the_page_loads_nothing_from_elsewhere(capsys):
@@ -314,9 +357,10 @@ def test_organization_fields_give_tables_per_account_and_region(monkeypatch):
     by_unit = tables["By account and region"]
     rows = {tuple(td.text() for td in row.find_all("td")[:2]): row
             for row in by_unit.find("tbody").find_all("tr")}
-    assert set(rows) == {("111122223333", "eu-west-1"), ("444455556666", "eu-west-1"),
-                         ("111122223333", "eu-central-1"), ("444455556666", "eu-central-1"),
-                         ("777788889999", "us-east-1")}
+    assert set(rows) == {(accounts[audit.instance.instance_id], audit.instance.region)
+                         for audit in report.instances} | {("777788889999", "us-east-1")}
+    assert {("111122223333", "eu-west-1"), ("444455556666", "eu-west-1"),
+            ("111122223333", "eu-central-1"), ("444455556666", "eu-central-1")} < set(rows)
     assert "AccessDenied" in rows[("777788889999", "us-east-1")].text()
     assert "account" in [th.attrs.get("data-col") for th in
                          root.by_id("instance-table").find("thead").find_all("th")]
@@ -342,7 +386,7 @@ def test_the_organization_writer_makes_the_same_page_from_units():
     writer.unit({"unit": {"account_id": "111122223333", "region": "eu-west-1",
                           "status": "ok"}, "instances": documents[10:]})
     writer.end([{"account_id": "111122223333", "region": "eu-west-1", "status": "ok",
-                 "instances": 24},
+                 "instances": DEMO_INSTANCES},
                 {"account_id": "111122223333", "region": "eu-west-2", "status": "error",
                  "error": "region disabled", "instances": 0}], {"manageable": 4})
     root, _ = parse(out.getvalue())
@@ -354,11 +398,15 @@ def test_the_organization_writer_makes_the_same_page_from_units():
         row.attrs["data-v"] for row in rows_of(standalone)]
 
 
+CAPABLE = "i-00000000000000010"  # app-behind-nat, manageable
+
+
 def test_capabilities_are_shown_as_the_report_holds_them(monkeypatch):
-    report = demo_audit()
+    report = demo_audit()  # an instance whose agent is manageable: its capabilities in full
     _with(monkeypatch, lambda audit: {"capabilities": CAPABILITIES})
     root, _ = parse(html_report.render(report))
-    table = root.by_id(anchor(LOCKED_DOWN)).find("table", "caps")
+    link = root.by_id(anchor(CAPABLE)).find("p", "caps").find("a")
+    table = root.by_id(link.attrs["href"].removeprefix("#")).find("table", "caps")
     rows = {row.find("th").text(): row for row in table.find("tbody").find_all("tr")}
     assert set(rows) == {"session manager", "patching"}
     session = rows["session manager"]
@@ -370,7 +418,7 @@ def test_capabilities_are_shown_as_the_report_holds_them(monkeypatch):
     assert "sg-0kms" in kms.find("ul", "deciding").text()  # the hop that refuses, in words
     assert "unknown" in rows["patching"].text()
     data = data_of(root)
-    number = root.by_id(anchor(LOCKED_DOWN)).attrs["data-k"]
+    number = root.by_id(anchor(CAPABLE)).attrs["data-k"]
     [(label, proof)] = data["reached"][number]
     assert label == "session manager: kms" and data["proofs"][proof]["status"] == "blocked"
     assert [data["hops"][h]["resource_id"] for h in data["paths"][data["proofs"][proof]["path"]]

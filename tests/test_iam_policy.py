@@ -161,7 +161,7 @@ def test_parse_accepts_every_shape_iam_hands_out(document: object) -> None:
     ({"Statement": [stmt(resource=None, Principal={"Aws": "*"})]}, "trust",
      "unknown principal type"),
     ({"Statement": [stmt(sid=None, Sid=7)]}, "inline", "Sid must be a string"),
-    (CANONICAL, "resource", "unknown kind"),
+    (CANONICAL, "bucket", "unknown kind"),
 ])
 def test_parse_rejects_garbage_with_one_line(document: object, kind: str, message: str) -> None:
     with pytest.raises(ValueError, match="policy broken") as raised:

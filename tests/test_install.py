@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.html_reports import DEMO_INSTANCES
+
 ROOT = Path(__file__).resolve().parents[1]
 DEMO = ROOT / "demo" / "estate"
 PACKAGE_FILES = ("auditor", "stacks", "pyproject.toml", "README.md", "requirements.txt",
@@ -85,4 +87,4 @@ def test_the_console_script_audits_the_demo_like_python_m_auditor(installed, tmp
 
     assert installed_run.returncode == checkout_run.returncode == 1, installed_run.stderr
     assert installed_run.stdout == checkout_run.stdout
-    assert len(json.loads(installed_run.stdout)["instances"]) == 35  # two regions
+    assert len(json.loads(installed_run.stdout)["instances"]) == DEMO_INSTANCES  # all regions

@@ -47,6 +47,7 @@ from tests.moto_estate import (
     EC2_TRUST,
     IamLayout,
     build_iam,
+    build_session_preferences,
     dhmc_setting,
     managed_node,
     record_operations,
@@ -184,8 +185,11 @@ def test_collect_builds_the_estate_that_was_created(
     ingress = estate.security_groups[layout.endpoint_sg].ingress
     assert [rule.group_id for rule in ingress] == [layout.instance_sg]
     assert estate.prefix_lists[layout.prefix_list].cidrs == [ip_network("192.168.0.0/24")]
-    # Only referenced lists get their entries read; AWS-managed ones are listed by name only.
-    assert any(pl.name == f"com.amazonaws.{REGION}.s3" and pl.cidrs is None
+    # Only referenced lists get their entries read, and the region's S3 list (S3's addresses,
+    # for session logs and patching); other AWS-managed ones are listed by name only.
+    assert any(pl.name == f"com.amazonaws.{REGION}.s3" and pl.cidrs
+               for pl in estate.prefix_lists.values())
+    assert any(pl.name == f"com.amazonaws.{REGION}.dynamodb" and pl.cidrs is None
                for pl in estate.prefix_lists.values())
 
     nacl = estate.network_acls[layout.nacl_id]
@@ -228,7 +232,7 @@ def test_collect_builds_the_estate_that_was_created(
 
     assert f"{REGION}: describe-subnets (1 page)" in messages
     assert f"{REGION}: describe-vpc-attribute (2 calls)" in messages
-    assert f"{REGION}: get-managed-prefix-list-entries (1 call)" in messages
+    assert f"{REGION}: get-managed-prefix-list-entries (2 calls)" in messages  # and S3's
     assert "account: get-account-authorization-details (1 page)" in messages
     assert "account: get-policy (nothing in scope)" in messages
     assert f"{REGION}: get-service-setting (1 call)" in messages
@@ -287,8 +291,10 @@ def test_collect_calls_only_the_listed_read_only_operations(
     layout = build_layout(ec2)
     roles = build_iam(iam)
     hide_from_bulk_answer(monkeypatch, roles.core_arn)  # so that GetPolicy* run too
-    # A member account that may read its SCPs, so that every Organizations call runs too.
+    # A member account that may read its SCPs, so that every Organizations call runs too; and
+    # Session Manager preferences naming a key, a bucket and a log group.
     build_organization(boto3.client("organizations", region_name=REGION))
+    build_session_preferences()
     # A zone, a DNS Firewall rule group and a Route 53 Profile on the VPC, so that every DNS
     # call runs too (the records, the rules, the domains, the profile's resources).
     boto3.client("route53", region_name=REGION).create_hosted_zone(
@@ -325,6 +331,7 @@ def test_call_count_does_not_grow_with_instances(
     roles = build_iam(iam)
     hide_from_bulk_answer(monkeypatch, roles.core_arn)
     stub_ssm(monkeypatch, None, [])
+    build_session_preferences()  # one call per key, bucket and log group, never per instance
     operations = record_operations(monkeypatch)
     collect([REGION], instance_ids=list(layout.instance_ids) if scoped else None)
     with_one = Counter(operations)
@@ -341,10 +348,11 @@ def test_call_count_does_not_grow_with_instances(
     assert with_one["DescribeInstances"] == 1
     # Two DNS attributes for each VPC in scope; the default VPC joins in --all mode.
     assert with_one["DescribeVpcAttribute"] == (2 if scoped else 4)
-    # IAM is one bulk call, whatever the number of instances and profiles; GetPolicy and
-    # GetPolicyVersion only for the one attached policy that answer lacked.
+    # IAM is two bulk calls (roles and policies; users and groups), whatever the number of
+    # instances and profiles; GetPolicy and GetPolicyVersion only for the one attached policy
+    # that answer lacked.
     iam_calls = ("GetAccountAuthorizationDetails", "GetPolicy", "GetPolicyVersion")
-    assert [with_thirty[name] for name in iam_calls] == [1, 1, 1]
+    assert [with_thirty[name] for name in iam_calls] == [2, 1, 1]
     # Without a transit gateway, one empty page of DescribeTransitGateways and of
     # DescribeVpcPeeringConnections; the other transit gateway reads are not made.
     assert with_one["DescribeTransitGateways"] == with_one["DescribeVpcPeeringConnections"] == 1
@@ -352,6 +360,11 @@ def test_call_count_does_not_grow_with_instances(
         "DescribeTransitGatewayAttachments", "DescribeTransitGatewayVpcAttachments",
         "DescribeTransitGatewayRouteTables", "SearchTransitGatewayRoutes"))
     assert with_thirty["DescribeInstanceInformation"] == with_thirty["GetServiceSetting"] == 1
+    session = ("GetDocument", "DescribeKey", "GetKeyPolicy", "ListGrants", "GetBucketLocation",
+               "GetBucketPolicy", "GetBucketEncryption", "DescribeLogGroups")
+    # The preferences' key is also the bucket's SSE-KMS key: described once by alias, once by
+    # the ARN the bucket names; its policy and grants once.
+    assert [with_thirty[name] for name in session] == [1, 2, 1, 1, 1, 1, 1, 1]
 
 
 def test_instance_information_filters_are_chunked(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -393,7 +406,9 @@ def test_scoping_reads_only_the_vpcs_of_the_instances(
     assert set(estate.network_interfaces) == set(layout.endpoint_enis)
     assert [answer["VpcId"] for answer in raw.answers["vpc_attributes"]] == [layout.vpc_id] * 2
     entries = {answer["PrefixListId"] for answer in raw.answers["prefix_list_entries"]}
-    assert entries == {layout.prefix_list}
+    s3 = {pl["PrefixListId"] for pl in raw.answers["prefix_lists"]["PrefixLists"]
+          if pl["PrefixListName"] == f"com.amazonaws.{REGION}.s3"}
+    assert entries == {layout.prefix_list, *s3}
     assert other.vpc_id not in estate.vpcs
     assert estate.managed_nodes == {}
 
@@ -661,7 +676,7 @@ def test_iam_is_read_once_for_every_region(ec2, iam, monkeypatch: pytest.MonkeyP
     captures = collect([REGION, "eu-west-1"])
 
     counts = Counter(operations)
-    assert counts["GetAccountAuthorizationDetails"] == 1
+    assert counts["GetAccountAuthorizationDetails"] == 2  # roles; users and groups
     assert counts["GetServiceSetting"] == counts["DescribeInstanceInformation"] == 2
     first, second = (capture.answers["iam_authorization"] for capture in captures)
     assert first is second  # the same answer, read once
@@ -683,6 +698,7 @@ def test_refused_iam_is_recorded_and_the_rest_collected(
         "iam_authorization": "AccessDenied: AccessDenied injected by the test",
         "iam_policies": "not read: iam_authorization could not be read",
         "iam_policy_versions": "not read: iam_authorization could not be read",
+        "iam_principals": "AccessDenied: AccessDenied injected by the test",
     }
     assert "GetPolicy" not in operations
     estate = build_estate(raw)

@@ -577,7 +577,9 @@ def test_iam_is_read_once_per_account_and_organizations_once_per_run(
     assert report["units"]
     readable = len([e for e in org.estates.values() if e.account_id != org.account("locked")])
     with_instances = {u["account_id"] for u in report["units"] if u["instances"]}
-    assert operations.count("GetAccountAuthorizationDetails") == len(with_instances) == readable
+    # Two bulk calls an account: roles and policies, then users and groups (--operators).
+    assert operations.count("GetAccountAuthorizationDetails") == 2 * len(with_instances) \
+        == 2 * readable
     assert operations.count("ListAccounts") == 1
     assert operations.count("DescribeOrganization") == 1
     assert operations.count("ListPoliciesForTarget") == operations.count("ListParents") == 0

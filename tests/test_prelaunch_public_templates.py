@@ -88,7 +88,7 @@ def test_a_statement_about_other_actions_with_an_unresolved_resource_costs_nothi
 
 def _with_statement(statement: dict) -> dict:
     template = isolated_template()
-    template["Resources"]["Logs"] = {"Type": "AWS::Logs::LogGroup"}
+    template["Resources"]["Logs"] = {"Type": "AWS::SQS::Queue"}  # its Arn: after deployment
     template["Resources"]["AppRole"]["Properties"]["Policies"] = [
         {"PolicyName": "extra", "PolicyDocument": {"Version": "2012-10-17",
                                                    "Statement": [statement]}}]

@@ -93,7 +93,11 @@ def test_public_path_dying_at_the_gateway_gets_endpoints_not_a_new_way_out():
     assert not plan.routes
     [endpoints] = plan.endpoints
     assert endpoints.vpc_id == spoke.vpc
-    assert {f.code for f in endpoints.fixes} == {"TGW_ROUTE_MISSING"}
+    # The agent's three services, and an S3 gateway endpoint on the spoke's table so that
+    # patching can fetch from AWS's buckets (issue 13): nothing leaves through the gateway.
+    assert {f.code for f in endpoints.fixes} == {"TGW_ROUTE_MISSING", "PATCH_S3_UNREACHABLE"}
+    assert set(endpoints.services) >= {"ssm", "ssmmessages", "ec2messages"}
+    assert endpoints.s3_gateway_route_table_ids == [spoke.app_table]
     assert plan.instances[0].verdict_after == MANAGEABLE
 
 

@@ -26,7 +26,7 @@ from auditor.sources import api_calls
 from auditor.sources.parse import build_estate
 from builders.estate_builder import FULL_AWS_ACCESS, MANAGEMENT_ACCOUNT, EstateBuilder
 from tests.checks import assert_one_line_error
-from tests.moto_estate import REGION, MotoVpc, managed_node, record_operations, stub_ssm
+from tests.moto_estate import REGION, MotoVpc, agent_only, managed_node, record_operations, stub_ssm
 from tests.moto_organization import ACCOUNT, FULL_AWS_ACCESS_ID, build_organization
 
 pytestmark = pytest.mark.usefixtures("fake_aws")
@@ -74,7 +74,7 @@ def audit(capsys: pytest.CaptureFixture, *argv: str) -> tuple[int, dict]:
 def audit_one(capsys: pytest.CaptureFixture, instance_id: str) -> tuple[int, dict]:
     code, report = audit(capsys, "--instance", instance_id)
     [instance] = report["instances"]
-    return code, instance
+    return code, agent_only(instance)
 
 
 def findings_of(instance: dict) -> set[tuple[str, str | None, str, str]]:
@@ -315,7 +315,7 @@ def offline_audit(capsys: pytest.CaptureFixture, snapshot: Path) -> tuple[int, d
     captured = capsys.readouterr()
     assert captured.err == ""
     [instance] = json.loads(captured.out)["instances"]
-    return code, instance
+    return code, agent_only(instance)
 
 
 def test_builder_default_is_no_organization() -> None:

@@ -172,16 +172,8 @@ def _refusal_findings(role: Role, service: str, refused: list[tuple[str, Decisio
     """One finding per cause (the deciding statements, or the layer lacking an allow), listing
     the actions it refuses. An endpoint policy's refusal names the endpoint, whose policy is
     the thing to change."""
-    groups: dict[tuple, list[str]] = {}
-    decisions: dict[tuple, Decision] = {}
-    for action, decision in refused:
-        key = (decision.outcome, decision.reason, decision.deciding,
-               decision.unresolved_conditions)
-        groups.setdefault(key, []).append(action)
-        decisions[key] = decision
     findings = []
-    for key, actions in groups.items():
-        decision = decisions[key]
+    for decision, actions in iam_policy.by_cause(refused):
         listed = ", ".join(actions)
         statements = [ref.describe() for ref in decision.deciding]
         if decision.outcome == iam_policy.UNKNOWN:

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field, replace
 from auditor import aws_facts, aws_regions, limits
 from auditor.analysis.graph import EstateGraph
 from auditor.analysis.results import ALLOW, DENY, UNKNOWN, Check, Finding, Hop
+from auditor.capability_facts import S3_SERVICE, SESSION_ENDPOINT_SERVICES
 from auditor.model import (
     DnsRecord,
     Estate,
@@ -279,8 +280,9 @@ class _VpcDns:
 
 def _served_name(endpoint: VpcEndpoint, region: str) -> str | None:
     """The name an interface endpoint's private DNS answers for, when it is one of the agent's
-    services (other services' names never cover the agent's)."""
-    for service in aws_facts.SERVICES:
+    services or one the capabilities reach (kms, logs, s3); other services' names never cover
+    these."""
+    for service in (*aws_facts.SERVICES, *SESSION_ENDPOINT_SERVICES, S3_SERVICE):
         if endpoint.service_name == aws_facts.endpoint_service_name(region, service):
             return aws_facts.service_hostname(region, service)
     return None

@@ -136,7 +136,7 @@ class RequestContext:
         lowered = key.lower()
         if lowered in self._extra:
             return self._extra[lowered]
-        for prefix in ("aws:resourcetag/", "ec2:resourcetag/"):
+        for prefix in ("aws:resourcetag/", "ec2:resourcetag/", "ssm:resourcetag/"):
             if lowered.startswith(prefix):
                 return self._tag(key[len(prefix):])
         return self._builtin(lowered, resource)

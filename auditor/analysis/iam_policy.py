@@ -36,6 +36,7 @@ from auditor.analysis.iam_conditions import (
     RequestContext,
     Tri,
     UnresolvedVariable,
+    all_of,
     all_outcomes,
     any_of,
     evaluate_conditions,
@@ -63,12 +64,13 @@ __all__ = [
     "trust_allows",
 ]
 
-KINDS = ("inline", "managed", "boundary", "scp", "endpoint", "trust")
+# "resource": a resource's own policy (a KMS key policy, a bucket policy), named by its caller
+KINDS = ("inline", "managed", "boundary", "scp", "endpoint", "trust", "resource")
 IDENTITY_KINDS = ("inline", "managed")
-_PRINCIPAL_KINDS = ("endpoint", "trust")
+_PRINCIPAL_KINDS = ("endpoint", "trust", "resource")
 _KIND_WORDS = {"inline": "inline policy", "managed": "managed policy",
                "boundary": "permissions boundary", "scp": "service control policy",
-               "endpoint": "endpoint policy", "trust": "trust policy"}
+               "endpoint": "endpoint policy", "trust": "trust policy", "resource": ""}
 
 ALLOWED = "allowed"
 DENIED = "denied"
@@ -145,7 +147,8 @@ class StatementRef:
     def describe(self) -> str:
         which = f'"{self.sid}"' if self.sid else f"#{self.index + 1}"
         where = f" on {self.attached_to}" if self.attached_to else ""
-        return f"statement {which} of {_KIND_WORDS.get(self.kind, self.kind)} {self.policy}{where}"
+        words = _KIND_WORDS.get(self.kind, self.kind)
+        return f"statement {which} of {f'{words} ' if words else ''}{self.policy}{where}"
 
 
 @dataclass(frozen=True)
@@ -494,17 +497,9 @@ _LACKING_REASON = {"scp": SCP, "boundary": BOUNDARY, "endpoint_policy": ENDPOINT
 def _decide(layers: list[_Layer], request: _Request, grant_layer: str) -> Decision:
     weighed = [_weigh(layer, request) for layer in layers]
     asked = request.asked
-    denies = [ref for layer in weighed for ref in layer.denies]
-    if denies:
-        return Decision(DENIED, EXPLICIT_DENY, tuple(denies),
-                        detail=f"{asked} is denied by {denies[0].describe()}")
-    lacking = [layer for layer in weighed if not layer.may_allow]
-    if lacking:
-        first = lacking[0].layer
-        names = ", ".join(policy.name for policy in first.policies) or "none attached"
-        return Decision(DENIED, _LACKING_REASON[first.name],
-                        lacking_allow=tuple(dict.fromkeys(w.layer.name for w in lacking)),
-                        detail=f"no statement of the {first.title} ({names}) allows {asked}")
+    refused = _denied_or_lacking(weighed, weighed, asked)
+    if refused is not None:
+        return refused
     uncertain = [pair for layer in weighed for pair in layer.maybe_denies]
     uncertain += [pair for layer in weighed if not layer.allows for pair in layer.maybe_allows]
     if uncertain:
@@ -516,6 +511,34 @@ def _decide(layers: list[_Layer], request: _Request, grant_layer: str) -> Decisi
     allows = next(layer.allows for layer in weighed if layer.layer.name == grant_layer)
     return Decision(ALLOWED, ALLOWED, tuple(allows),
                     detail=f"{asked} is allowed by {allows[0].describe()}")
+
+
+def by_cause(refused: Sequence[tuple[str, Decision]]) -> list[tuple[Decision, list[str]]]:
+    """Refused (action, decision) pairs grouped by cause (outcome, reason, deciding statements,
+    unresolved conditions): one finding per cause lists the actions it refuses."""
+    groups: dict[tuple, tuple[Decision, list[str]]] = {}
+    for action, decision in refused:
+        key = (decision.outcome, decision.reason, decision.deciding,
+               decision.unresolved_conditions)
+        groups.setdefault(key, (decision, []))[1].append(action)
+    return list(groups.values())
+
+
+def _denied_or_lacking(weighed: Sequence[_Weighed], guardrails: Sequence[_Weighed],
+                       asked: str) -> Decision | None:
+    """An explicit deny in any of ``weighed``, else the first guardrail lacking an allow."""
+    denies = list(dict.fromkeys(ref for layer in weighed for ref in layer.denies))
+    if denies:
+        return Decision(DENIED, EXPLICIT_DENY, tuple(denies),
+                        detail=f"{asked} is denied by {denies[0].describe()}")
+    lacking = [layer for layer in guardrails if not layer.may_allow]
+    if lacking:
+        first = lacking[0].layer
+        names = ", ".join(policy.name for policy in first.policies) or "none attached"
+        return Decision(DENIED, _LACKING_REASON[first.name],
+                        lacking_allow=tuple(dict.fromkeys(w.layer.name for w in lacking)),
+                        detail=f"no statement of the {first.title} ({names}) allows {asked}")
+    return None
 
 
 def _require_kinds(policies: Sequence[Policy], kinds: tuple[str, ...], role: str) -> None:
@@ -572,3 +595,98 @@ def trust_allows(trust: Policy, service_principal: str, action: str = "sts:Assum
     request = _Request(action, "*", known, _service_matcher(service_principal),
                        f"{service_principal} calling {action}")
     return _decide([_Layer("trust", "trust policy", [trust])], request, "trust")
+
+
+# --- Resources with their own policy ------------------------------------------------------------
+
+RESOURCE_POLICY = "resource_policy"  # Decision.reason: the resource's policy grants nothing
+
+
+def _resource_matchers(context: RequestContext) -> tuple[PrincipalMatcher, PrincipalMatcher]:
+    """How a Principal of a resource policy relates to the caller: named itself (or everyone),
+    and named through its account (which hands the decision to the account's IAM policies)."""
+    account = context.values("aws:PrincipalAccount")
+    caller = _caller_matcher(context)
+
+    def whole_account(principal: Principal) -> Tri:
+        found = re.fullmatch(r"(\d{12})|arn:[^:]+:iam::(\d{12}):root", principal.value)
+        if principal.kind != "AWS" or not found:
+            return False
+        return None if account is None else (found.group(1) or found.group(2)) in account
+
+    def direct(principal: Principal) -> Tri:
+        return False if whole_account(principal) is not False else caller(principal)
+
+    return direct, whole_account
+
+
+def _sure(weighed: _Weighed) -> Tri:
+    """Whether the layer allows: surely, maybe (None), or not at all."""
+    if weighed.allows:
+        return True
+    return None if weighed.maybe_allows else False
+
+
+def evaluate_with_resource_policy(action: str, resource: str, context: RequestContext,
+                                  identity: Sequence[Policy], resource_policy: Policy | None, *,
+                                  required: bool, boundary: Policy | None = None,
+                                  scps: Sequence[Sequence[Policy]] | None = None,
+                                  endpoint_policy: Policy | None = None) -> Decision:
+    """Whether the principal in ``context`` may call ``action`` on a resource of its own account
+    that has a policy of its own.
+
+    ``required`` (a KMS key policy): the resource's policy must allow, either naming the
+    principal (then no identity policy is needed) or naming its account (then an identity
+    policy must allow too). Otherwise (a bucket policy): an allow that names the principal is
+    enough, else an identity policy must allow. An explicit Deny anywhere wins, and every
+    guardrail (SCPs, permissions boundary, endpoint policy) must allow in any case. Statements
+    whose application the auditor cannot decide make the answer unknown, as in
+    ``evaluate_action``.
+    """
+    _check_action(action)
+    _require_kinds(identity, IDENTITY_KINDS, "an identity policy")
+    _require_kinds([resource_policy] if resource_policy else [], ("resource",),
+                   "a resource policy")
+    guardrails = [_Layer("scp", f"service control policies at level {number} of {len(scps)}",
+                         level) for number, level in enumerate(scps or (), start=1)]
+    if boundary is not None:
+        guardrails.append(_Layer("boundary", "permissions boundary", [boundary]))
+    if endpoint_policy is not None:
+        guardrails.append(_Layer("endpoint_policy", "VPC endpoint policy", [endpoint_policy]))
+    asked = f"{action} on {resource}"
+    request = _Request(action, resource, context, _caller_matcher(context), asked)
+    direct_matcher, account_matcher = _resource_matchers(context)
+    resource_layer = _Layer("resource_policy", "resource policy",
+                            [resource_policy] if resource_policy else [])
+    weighed = [_weigh(layer, request) for layer in guardrails]
+    ident = _weigh(_Layer("identity", "identity policies", list(identity)), request)
+    direct = _weigh(resource_layer, replace(request, principal=direct_matcher))
+    delegated = _weigh(resource_layer, replace(request, principal=account_matcher))
+    everything = [*weighed, ident, direct, delegated]
+    refused = _denied_or_lacking(everything, weighed, asked)
+    if refused is not None:
+        return refused
+    through_account = all_of([_sure(delegated), _sure(ident)]) if required else _sure(ident)
+    grant = any_of([_sure(direct), through_account])
+    if grant is False:
+        resource_lacks = required and not direct.may_allow and not delegated.may_allow
+        missing = ("resource_policy",) if resource_lacks else ("identity",)
+        where = (f"the resource policy ({resource_policy.name if resource_policy else 'none'})"
+                 if resource_lacks else "the identity policies or the resource policy")
+        return Decision(DENIED, RESOURCE_POLICY if resource_lacks else NO_ALLOW,
+                        lacking_allow=missing, detail=f"no statement of {where} allows {asked}")
+    uncertain = [pair for layer in everything for pair in layer.maybe_denies]
+    uncertain += [pair for layer in weighed if not layer.allows for pair in layer.maybe_allows]
+    if grant is None:
+        uncertain += [pair for layer in (ident, direct, delegated) if not layer.allows
+                      for pair in layer.maybe_allows]
+    if uncertain:
+        unresolved = tuple(dict.fromkeys(item for _, outcome in uncertain
+                                         for item in outcome.unresolved))
+        return Decision(UNKNOWN, CONDITION_NOT_EVALUATED,
+                        tuple(dict.fromkeys(ref for ref, _ in uncertain)), unresolved,
+                        detail=f"whether {asked} is allowed depends on "
+                               f"{'; '.join(unresolved) or 'a condition'}")
+    allows = direct.allows if direct.allows else [*ident.allows, *delegated.allows]
+    return Decision(ALLOWED, ALLOWED, tuple(allows),
+                    detail=f"{asked} is allowed by {allows[0].describe()}")

@@ -23,10 +23,11 @@ class Finding:
     service: str | None = None
     severity: str = "error"
     details: dict[str, Any] = field(default_factory=dict, hash=False, compare=False)
+    # The capability (vocabulary.CAPABILITIES) whose own blocker this is; None: the agent's.
+    capability: str | None = None
 
     def for_service(self, service: str | None) -> Finding:
-        return Finding(self.code, self.resource_id, self.message, service, self.severity,
-                       self.details)
+        return replace(self, service=service)
 
 
 @dataclass(frozen=True)

@@ -10,10 +10,17 @@ not known yet (a template's unresolved parameter).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from auditor.analysis import ssm_view as ssm_view_eval
 from auditor.analysis import unresolved as unresolved_eval
+from auditor.analysis.capabilities import (
+    CapabilityInput,
+    CapabilityResult,
+    Evidence,
+    combine_parts,
+    settle,
+)
 from auditor.analysis.credentials import CredentialResult
 from auditor.analysis.imds import ImdsResult
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
@@ -26,7 +33,15 @@ from auditor.aws_facts import (
 )
 from auditor.catalogue import severity_rank
 from auditor.model import Estate, Instance
-from auditor.vocabulary import FAIL, MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, OK, UNKNOWN
+from auditor.vocabulary import (
+    FAIL,
+    MANAGEABLE,
+    NOT_APPLICABLE,
+    NOT_MANAGEABLE,
+    OK,
+    SESSION_MANAGER,
+    UNKNOWN,
+)
 
 
 def _usable(proof: ServiceProof, permitted: str) -> str:
@@ -94,14 +109,19 @@ class Judgement:
     reasons: list[str]
     findings: list[Finding]
     ssm_view: ssm_view_eval.SsmView
+    # Each capability settled against the verdict (none when not evaluated).
+    capabilities: dict[str, CapabilityResult] = field(default_factory=dict)
 
 
 def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
           imds: ImdsResult, credentials: CredentialResult,
-          pending: dict[str, str] | None = None) -> Judgement:
+          pending: dict[str, str] | None = None,
+          capabilities: CapabilityInput | None = None) -> Judgement:
     """The verdict from the proofs, the metadata service, the credential chain and what it
     allows. ``pending``: the unresolved resources the instance depends on, with why
-    (``analysis.unresolved.reasons``)."""
+    (``analysis.unresolved.reasons``). ``capabilities``: what Session Manager and patching
+    need on their own (``analysis.capability_checks``), settled against the verdict; they never
+    change it, and their findings come after the agent's."""
     permitted = credentials.permissions
     parts = {"imds": imds.status, "credentials": credentials.status,
              "permissions": permitted.status}
@@ -124,20 +144,56 @@ def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
                     for f in findings]
     if pending:
         verdict, reasons, findings = _with_unresolved(verdict, reasons, findings, pending)
-    return Judgement(verdict, reasons, findings, view)
+    if capabilities is None:
+        return Judgement(verdict, reasons, findings, view)
+    settled = {name: settle(verdict, _unresolved_evidence(evidence, pending or {}))
+               for name, evidence in capabilities.evidence.items()}
+    if capabilities.operators and SESSION_MANAGER in settled:
+        settled[SESSION_MANAGER].operators = dict(capabilities.operators)
+    own = [f for result in settled.values() for f in result.findings]
+    own += [f for operator in capabilities.operators.values() for f in operator.findings]
+    # Where the agent itself is blocked (or the instance is stopped), the capabilities fail
+    # because of it first: their own blockers follow, a step down.
+    quieter = {NOT_MANAGEABLE: "warning", NOT_APPLICABLE: "info"}.get(verdict)
+    if quieter:
+        own = [replace(f, severity=quieter) if f.severity == "error" else f for f in own]
+    return Judgement(verdict, reasons, findings + _findings_of({}, None, own), view, settled)
 
 
-def _findings_of(services: dict[str, ServiceProof], imds: ImdsResult,
+def _findings_of(services: dict[str, ServiceProof], imds: ImdsResult | None,
                  more: list[Finding]) -> list[Finding]:
     seen: set[tuple] = set()
     findings: list[Finding] = []
     network = [f for proof in services.values() for f in proof.findings]
-    for finding in network + imds.findings + more:
-        key = (finding.code, finding.service, finding.resource_id, finding.message)
+    for finding in network + (imds.findings if imds else []) + more:
+        key = (finding.code, finding.service, finding.resource_id, finding.message,
+               finding.capability)
         if key not in seen:
             seen.add(key)
             findings.append(finding)
     return sorted(findings, key=lambda f: severity_rank(f.severity))
+
+
+def _unresolved_evidence(evidence: Evidence, pending: dict[str, str]) -> Evidence:
+    """A capability's blockers that rest on a value not known yet are warnings, and the
+    capability is then unknown rather than failed."""
+    if not pending:
+        return evidence
+    everything = unresolved_eval.ANY_RESOURCE in pending
+    parts = []
+    for part in evidence.parts:
+        uncertain = [f for f in part.findings if f.severity == "error"
+                     and (everything or f.resource_id in pending)]
+        if not uncertain:
+            parts.append(part)
+            continue
+        findings = [replace(f, severity="warning", message=f"{f.message} (This rests on "
+                            f"{f.resource_id}, whose values are not all known before "
+                            "deployment: it may not hold.)") if f in uncertain else f
+                    for f in part.findings]
+        status = FAIL if any(f.severity == "error" for f in findings) else UNKNOWN
+        parts.append(replace(part, findings=findings, status=status))
+    return replace(evidence, parts=parts, status=combine_parts(parts))
 
 
 def _with_unresolved(verdict: str, reasons: list[str], findings: list[Finding],

@@ -39,6 +39,14 @@ def _parser() -> argparse.ArgumentParser:
     target.add_argument("--instance", action="append", metavar="ID",
                         help="instance id to audit (repeatable)")
     target.add_argument("--all", action="store_true", help="audit every instance")
+    who = parser.add_argument_group("who may connect (Session Manager)")
+    who.add_argument("--operator", action="append", metavar="ARN",
+                     help="IAM role or user ARN: may it start a session on each instance? "
+                          "(repeatable; capabilities.session_manager.operator in JSON)")
+    who.add_argument("--operators", action="store_true",
+                     help="list every IAM role and user that may start a session on each "
+                          "instance asked for by --instance, or on each one that is not "
+                          "healthy with --all")
     source = parser.add_argument_group("where the estate comes from")
     source.add_argument("--snapshot", metavar="DIR", help="audit offline from a snapshot")
     source.add_argument("--region", action="append", metavar="R",
@@ -64,6 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     fix.add_argument("--plan-s3-gateway", action="store_true",
                      help="with --plan: also add an S3 gateway endpoint where endpoints are "
                           "added (agent updates and logs to S3 without the internet)")
+    fix.add_argument("--plan-agent-only", action="store_true",
+                     help="with --plan: plan what the agent needs only, not what Session "
+                          "Manager and patching need beyond it")
     return parser
 
 
@@ -76,15 +87,29 @@ def run(argv: list[str]) -> int:
 def _audit(args: argparse.Namespace) -> int:
     if bool(args.instance) == bool(args.all):
         raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
-    if args.plan_s3_gateway and not args.plan:
-        raise UsageError("--plan-s3-gateway needs --plan FILE")
+    for flag, given in (("--plan-s3-gateway", args.plan_s3_gateway),
+                        ("--plan-agent-only", args.plan_agent_only)):
+        if given and not args.plan:
+            raise UsageError(f"{flag} needs --plan FILE")
     if args.verify_plan and args.plan:
         raise UsageError("--verify-plan proves a plan already synthesized; --plan writes one: "
                          "give one of them")
+    if args.verify_plan and (args.operator or args.operators):
+        raise UsageError("--operator and --operators look at the estate as it is, --verify-plan "
+                         "at the estate after a change: give one of them")
+    from auditor.analysis.operators import parse_principal
+
+    for arn in args.operator or ():
+        if parse_principal(arn) is None:
+            raise UsageError(f"--operator {arn}: not the ARN of an IAM role or user (or of an "
+                             "assumed-role session)")
     if args.org or _organization_snapshot(args):
+        if args.operator or args.operators:
+            raise UsageError("--operator and --operators answer for instances of one account: "
+                             "not with --org or a whole organization snapshot")
         return _run_organization(args)
     accounts = _accounts_in_snapshot(args)
-    from auditor.audit import audit_raws
+    from auditor.audit import AuditOptions, audit_raws
     from auditor.sources.read import one_account
 
     estates: list = []
@@ -101,7 +126,8 @@ def _audit(args: argparse.Namespace) -> int:
                                  accounts)
         if args.plan:
             one_account(raws)
-        report, estates = audit_raws(raws, args.instance, source)
+        report, estates = audit_raws(raws, args.instance, source, AuditOptions(
+            tuple(dict.fromkeys(args.operator or ())), args.operators))
     if args.logs:
         from auditor.logs.attach import attach_logs
 
@@ -124,7 +150,8 @@ def _make_plan(args: argparse.Namespace, raws: list, estates: list, report):
 
     return plan_with_neighbours(raws, estates, report, args.instance,
                                 neighbours_read=bool(args.snapshot),
-                                options=PlanOptions(s3_gateway=args.plan_s3_gateway))
+                                options=PlanOptions(s3_gateway=args.plan_s3_gateway,
+                                                    capabilities=not args.plan_agent_only))
 
 
 def _write_plan(args: argparse.Namespace, plan) -> None:

@@ -17,6 +17,7 @@ from typing import Any
 
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding
 from auditor.audit import InstanceAudit
+from auditor.aws_facts import SERVICES
 from auditor.catalogue import CATALOGUE
 from auditor.logs.analysis import LogAnalysis
 from auditor.logs.classify import SymptomTally
@@ -61,6 +62,13 @@ def _services_named(tally: SymptomTally) -> set[str]:
 
 def _explains(finding: Finding, tally: SymptomTally) -> bool:
     """Does this finding (its code already one that can explain the label) explain the tally?"""
+    if finding.capability:
+        # A capability's own blocker explains only what the log says of its endpoint (kms,
+        # logs, s3): the agent's symptoms are the agent's findings' to explain.
+        service = (finding.details or {}).get("service")
+        hosts = tally.fields.get("endpoints", [])
+        return bool(service) and service not in SERVICES and any(
+            str(host).split(".", 1)[0] == service for host in hosts)
     entry = CATALOGUE.get(finding.code)
     symptom = BY_LABEL.get(tally.label)
     if entry is not None and entry.carries_service and symptom and symptom.service_scoped:

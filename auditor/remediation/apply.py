@@ -11,9 +11,11 @@ from ipaddress import ip_network
 
 from auditor import aws_facts
 from auditor.aws_managed_policies import AWS_MANAGED_POLICIES, managed_policy_arn_prefix
+from auditor.capability_facts import S3_SERVICE
 from auditor.model import (
     Estate,
     InstanceProfile,
+    LogGroup,
     ManagedPolicy,
     MetadataOptions,
     NaclEntry,
@@ -77,6 +79,31 @@ def apply_endpoints(estate: Estate, entry: EndpointsEntry) -> None:
         estate.vpc_endpoints[endpoint_id] = VpcEndpoint(
             endpoint_id, entry.vpc_id, aws_facts.endpoint_service_name(entry.region, service),
             "Interface", aws_facts.ENDPOINT_AVAILABLE, True, list(entry.subnet_ids), [group_id])
+    if entry.s3_gateway_route_table_ids:
+        apply_s3_gateway(estate, entry)
+
+
+def apply_s3_gateway(estate: Estate, entry: EndpointsEntry) -> None:
+    """The S3 gateway endpoint, and the route to S3's prefix list it adds to each table."""
+    endpoint_id = f"vpce-planned-s3-{entry.vpc_id}"
+    estate.vpc_endpoints[endpoint_id] = VpcEndpoint(
+        endpoint_id, entry.vpc_id, aws_facts.endpoint_service_name(entry.region, S3_SERVICE),
+        "Gateway", aws_facts.ENDPOINT_AVAILABLE, False)
+    for table_id in entry.s3_gateway_route_table_ids:
+        _gateway_route(estate, table_id, endpoint_id)
+
+
+def _gateway_route(estate: Estate, table_id: str, endpoint_id: str) -> bool:
+    table = estate.route_tables.get(table_id)
+    endpoint = estate.vpc_endpoints.get(endpoint_id)
+    if table is None or endpoint is None:
+        return False
+    s3_list = next((pl.prefix_list_id for pl in estate.prefix_lists.values()
+                    if pl.name == endpoint.service_name), f"pl-planned-{endpoint.service_name}")
+    if not any(route.target_id == endpoint_id for route in table.routes):
+        table.routes.append(Route("vpc_endpoint", endpoint_id, "active",
+                                  destination_prefix_list_id=s3_list))
+    return True
 
 
 def apply_security_group_rule(estate: Estate, entry: SecurityGroupRuleEntry) -> None:
@@ -232,6 +259,19 @@ def _metadata_endpoint(estate: Estate, parameters: dict) -> bool:
     return True
 
 
+def _add_gateway_route(estate: Estate, parameters: dict) -> bool:
+    return _gateway_route(estate, parameters.get("route_table_id", ""),
+                          parameters.get("vpc_endpoint_id", ""))
+
+
+def _create_log_group(estate: Estate, parameters: dict) -> bool:
+    name = parameters.get("log_group", "")
+    if not name:
+        return False
+    estate.session.log_groups[name] = LogGroup(name, True)
+    return True
+
+
 def _route_step(estate: Estate, parameters: dict) -> bool:
     """create-route or create-transit-gateway-route, run by hand in another account."""
     option = str(parameters.get("target_option", "")).split()
@@ -279,4 +319,6 @@ _MANUAL_ACTIONS = {
     "enable_endpoint_private_dns": _endpoint_private_dns,
     "enable_metadata_endpoint": _metadata_endpoint,
     "reset_endpoint_policy": _reset_endpoint_policy,
+    "add_gateway_endpoint_route": _add_gateway_route,
+    "create_log_group": _create_log_group,
 }

@@ -35,6 +35,9 @@ class PlanInstance:
     verdict_after: str = ""  # what the model proves with the plan applied
     fixed_by: list[str] = field(default_factory=list)
     still_blocked_by: list[str] = field(default_factory=list)
+    # Session Manager and patching (contract section 7): status before and after the plan.
+    capabilities_before: dict[str, str] = field(default_factory=dict)
+    capabilities_after: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -186,12 +189,20 @@ def summary(plan: Plan, path: str | Path) -> str:
     for instance in plan.instances:
         after = instance.verdict_after.replace("_", " ") or "not proven"
         lines.append(f"  {instance.instance_id}: {instance.verdict_before.replace('_', ' ')}"
-                     f" -> after this plan: {after}")
+                     f" -> after this plan: {after}" + _capability_change(instance))
         lines += [f"      still blocked by {reason}" for reason in instance.still_blocked_by]
     lines += [f"  manual: {step.command}" for step in plan.manual_steps]
     if plan.is_empty():
         lines.append("  nothing to change: no audited instance is proven not manageable")
     return "\n".join(lines)
+
+
+def _capability_change(instance: PlanInstance) -> str:
+    """"; session_manager fail -> ok" for the capabilities the plan changes."""
+    changed = [f"{name} {status} -> {instance.capabilities_after.get(name, '?')}"
+               for name, status in instance.capabilities_before.items()
+               if instance.capabilities_after.get(name) != status]
+    return f"; {', '.join(changed)}" if changed else ""
 
 
 def load_plan(path: str | Path) -> Plan:

@@ -37,6 +37,7 @@ from auditor.analysis.graph import EstateGraph
 from auditor.analysis.results import BLOCKED, DENY, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit, audit_instances, vpcs_of
 from auditor.aws_managed_policies import arn as managed_policy_arn
+from auditor.capability_facts import SESSION_ENDPOINT_SERVICES
 from auditor.catalogue import CATALOGUE, MANUAL_ACTIONS
 from auditor.model import Estate, Instance, NetworkAcl, Vpc
 from auditor.remediation import apply
@@ -87,6 +88,7 @@ _FIXED_BY_STEP_ALONE = {"IMDS_DISABLED", "VPC_DNS_SUPPORT_DISABLED", "ENDPOINT_P
 @dataclass
 class PlanOptions:
     s3_gateway: bool = False  # add an S3 gateway endpoint where endpoints are added
+    capabilities: bool = True  # also plan what Session Manager and patching need
 
 
 @dataclass
@@ -116,6 +118,10 @@ def make_plan(estates: list[Estate], report: AuditReport, options: PlanOptions |
         targets = sorted(iid for iid, audit in known.items() if audit.verdict == NOT_MANAGEABLE)
         if targets:
             _plan_region(plan, estate, targets, known, options, complete)
+        if options.capabilities:
+            from auditor.remediation.capability_planner import plan_capabilities
+
+            plan_capabilities(plan, estate, known, options, complete)
     return plan
 
 
@@ -431,7 +437,8 @@ def _add_endpoint(context: _Context, instance: Instance, service: str,
                                                    instance.group_ids[0]})
     added = service not in entry.services
     if added:
-        entry.services = [s for s in aws_facts.SERVICES if s in {*entry.services, service}]
+        entry.services = [s for s in (*aws_facts.SERVICES, *SESSION_ENDPOINT_SERVICES)
+                          if s in {*entry.services, service}]
     _add_fixes(entry, fixes)
     apply.apply_endpoints(context.estate, entry)
     context.changed_vpcs.add(vpc_id)

@@ -30,7 +30,7 @@ from auditor.reports.html_markup import (
     text,
     word,
 )
-from auditor.vocabulary import OK, REACHABLE
+from auditor.vocabulary import NOT_APPLICABLE, NOT_MANAGEABLE, OK, REACHABLE
 
 # The instance fields this module shows by name; any other one is shown as it is.
 _SHOWN = {"instance_id", "name", "region", "state", "platform", "vpc_id", "subnet_id",
@@ -43,6 +43,8 @@ _FINDING_SHOWN = {"code", "service", "resource_id", "severity", "message", "titl
 EVIDENCE_ITEMS = 3  # verbatim log excerpts shown per symptom,
 EVIDENCE_CHARACTERS = 2000  # each cut there
 _DOT = " \u00b7 "
+# A capability in one of these states has nothing to explain or draw
+QUIET = (OK, NOT_APPLICABLE)
 
 
 def label(fields: dict[str, Any]) -> str:
@@ -137,7 +139,11 @@ class SectionWriter:
         self._credentials_made: dict[int, str] = {}
         self._quiet_made: dict[tuple[int, ...], str] = {}
         self._findings_made: dict[tuple, str] = {}
-        self._capabilities_made: dict[str, str] = {}
+        # Capability tables, written once at the end of the page (``shared_capabilities``)
+        # and linked from each instance: thousands of instances share a few dozen.
+        self._capabilities_made: dict[tuple, int] = {}
+        self._capability_tables: list[str] = []
+        self._capability_users: list[int] = []
 
     # --- network paths and credentials ---------------------------------------------------
 
@@ -209,7 +215,9 @@ class SectionWriter:
             + (f" (<code>{text(finding['logical_id'])}</code>)"
                if finding.get("logical_id") else "") + "</p>",
             f'<p class="msg">{text(finding.get("message"))}</p>',
-            generic(finding["details"]) if finding.get("details") else "",
+            # A capability's finding says in its message what refuses; its details (the
+            # statements, the blocking findings again) are in the JSON report.
+            generic(finding["details"]) if finding.get("details") and not capability else "",
             generic(extra) if extra else "",
             self._fix(finding, region, shown)])
 
@@ -223,6 +231,8 @@ class SectionWriter:
         shown: set[str] = set()
         region = str(fields.get("region") or "")
         for finding, services in grouped(fields.get("findings") or []):
+            if _drawn(finding):
+                continue
             key = (repr(finding), tuple(services), region, frozenset(shown))
             body = self._findings_made.get(key)
             if body is None:
@@ -244,19 +254,50 @@ class SectionWriter:
 
     # --- capabilities --------------------------------------------------------------------
 
-    def _capabilities(self, capabilities: Any, reached: dict[tuple[str, str], int]) -> str:
+    def _capabilities(self, capabilities: Any, reached: dict[tuple[str, str], int],
+                      verdict: Any = None) -> str:
         """``reached``: the numbers of the proofs of the services each capability reaches
-        (its ``services``), drawn like the agent's paths."""
+        (its ``services``), drawn like the agent's paths. Capabilities that work, or that
+        follow an agent which is not manageable (it comes first), take one line."""
         if not isinstance(capabilities, dict) or not capabilities:
             return ""
+        plain = all(isinstance(capability, dict) and not capability.get("operator")
+                    and not capability.get("operators") for capability in capabilities.values())
+        if plain and (verdict == NOT_MANAGEABLE or all(
+                capability.get("status") in QUIET for capability in capabilities.values())):
+            return ('<p class="quiet caps">' + _DOT.join(
+                f"{badge(capability.get('status'))} {text(word(name))}" + (
+                    f" ({text(', '.join(map(str, capability['findings'])))})"
+                    if capability.get("findings") else "")
+                for name, capability in capabilities.items())
+                + (" — the agent is not manageable" if verdict == NOT_MANAGEABLE else "")
+                + "</p>")
         key = (repr({name: {k: v for k, v in capability.items() if k != "services"}
                      if isinstance(capability, dict) else capability
                      for name, capability in capabilities.items()}), tuple(reached.items()))
-        found = self._capabilities_made.get(key)
-        if found is None:
-            found = self._capabilities_made[key] = self._capability_table(capabilities,
-                                                                          reached)
-        return found
+        number = self._capabilities_made.get(key)
+        if number is None:
+            number = self._capabilities_made[key] = len(self._capability_tables) + 1
+            self._capability_tables.append(self._capability_table(capabilities, reached))
+            self._capability_users.append(0)
+        self._capability_users[number - 1] += 1
+        return ('<h4>Capabilities</h4><p class="caps">' + _DOT.join(
+            f"{badge(capability.get('status') if isinstance(capability, dict) else capability)}"
+            f" {text(word(name))}" for name, capability in capabilities.items())
+            + f'{_DOT}<a href="#caps-{number}">why, and the paths (table {number})</a></p>')
+
+    def shared_capabilities(self) -> str:
+        """Every capability table the sections link to, once each."""
+        if not self._capability_tables:
+            return ""
+        tables = "".join(
+            f'<div class="capset" id="caps-{number}"><h3>Table {number}, shared by '
+            f'{users:,} instance{"s" if users != 1 else ""}</h3>{table}</div>'
+            for number, (table, users) in enumerate(
+                zip(self._capability_tables, self._capability_users, strict=True), start=1))
+        return ('<section id="capabilities" aria-labelledby="capabilities-h"><h2 '
+                'id="capabilities-h">Capabilities that do not work, and why</h2>'
+                f"{tables}</section>")
 
     def _capability_table(self, capabilities: dict[str, Any],
                           reached: dict[tuple[str, str], int]) -> str:
@@ -265,14 +306,19 @@ class SectionWriter:
             capability = capability if isinstance(capability, dict) else {"status": capability}
             rest = {key: value for key, value in capability.items()
                     if key not in ("status", "findings", "reasons", "parts", "services")}
+            # The parts of one that is not ok, when no reason names those that fail
             parts = " ".join(badge(part.get("status"), str(part.get("name")))
                              for part in capability.get("parts") or []
-                             if isinstance(part, dict))
+                             if isinstance(part, dict)) \
+                if not capability.get("reasons") and capability.get("status") != OK else ""
             services = capability.get("services")
+            # In words, the services it cannot reach and the hop that decides (every one is
+            # drawn when the section opens)
             paths = "".join(
                 self._service(str(service_name), service, reached[(name, service_name)])
                 for service_name, service in services.items()
                 if isinstance(service, dict) and (name, service_name) in reached
+                and service.get("status") != REACHABLE
             ) if isinstance(services, dict) else ""
             rows.append(
                 f'<tr><th scope="row">{text(word(name))}</th>'
@@ -283,7 +329,7 @@ class SectionWriter:
                 + (f"<p>{parts}</p>" if parts else "")
                 + (f'<ul class="services">{paths}</ul>' if paths else "")
                 + (generic(rest) if rest else "") + "</td></tr>")
-        return ('<h4>Capabilities</h4><table class="caps"><thead><tr><th scope="col">'
+        return ('<table class="caps"><thead><tr><th scope="col">'
                 'capability</th><th scope="col">status</th><th scope="col">findings</th>'
                 f'<th scope="col">why</th></tr></thead><tbody>{"".join(rows)}</tbody></table>')
 
@@ -315,7 +361,8 @@ class SectionWriter:
             '<ul class="reasons">' + "".join(f"<li>{text(r)}</li>" for r in reasons) + "</ul>"
             if reasons else "",
             plan, paths, '<div class="dg"></div>',
-            self._capabilities(fields.get("capabilities"), reached or {}),
+            self._capabilities(fields.get("capabilities"), reached or {},
+                               fields.get("verdict")),
             findings,
             _logs(fields, left),
             ("<h4>More</h4>" + generic(more)) if more else "",
@@ -325,6 +372,14 @@ class SectionWriter:
                 f'id="{section_id}" data-k="{number}"><summary>{badge(fields.get("verdict"))} '
                 f'<b>{text(label(fields))}</b> <span class="codes">{text(codes)}</span>'
                 f'</summary><div class="body">{body}</div></details></noscript>')
+
+
+def _drawn(finding: dict[str, Any]) -> bool:
+    """A capability's service that cannot be reached: its code is in the capabilities' table,
+    which draws the path and says the hop that blocks it (the JSON report has the finding)."""
+    details = finding.get("details")
+    return bool(finding.get("capability")) and isinstance(details, dict) \
+        and bool(details.get("blocked_by"))
 
 
 def _credentials(fields: dict[str, Any]) -> str:

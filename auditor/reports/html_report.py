@@ -24,7 +24,7 @@ from auditor.catalogue import CATALOGUE
 from auditor.reports import RenderOptions
 from auditor.reports.html_data import ScriptData
 from auditor.reports.html_fleet import Row, fleet
-from auditor.reports.html_instance import SectionWriter, headline, label
+from auditor.reports.html_instance import QUIET, SectionWriter, headline, label
 from auditor.reports.html_markup import (
     csp_hash,
     generic,
@@ -38,6 +38,7 @@ from auditor.reports.html_script import SCRIPT
 from auditor.reports.html_style import CSS
 from auditor.reports.json_report import instance_fields, report_fields, service_dict
 from auditor.reports.locations import nowhere
+from auditor.vocabulary import NOT_MANAGEABLE
 
 # Report fields shown by name; any other one (a template's unresolved values, say) is shown
 # as it is, at the end.
@@ -130,7 +131,8 @@ class Page:
         """One instance: its fields and its services, as the JSON report has them."""
         proofs = [self.data.proof(name, service) for name, service in services.items()]
         credential = self.data.credential(fields)
-        reached = self._reached(fields.get("capabilities"))
+        reached = ({} if fields.get("verdict") == NOT_MANAGEABLE
+                   else self._reached(fields.get("capabilities")))
         number = self.data.add_instance(credential, proofs, reached)
         line = headline(fields)
         codes = list(dict.fromkeys(str(f.get("code")) for f in fields.get("findings") or []))
@@ -144,11 +146,15 @@ class Page:
             for_instance(self.plan, instance_id), reached))
 
     def _reached(self, capabilities: Any) -> dict[tuple[str, str], int]:
-        """The proofs of the services each capability reaches (a KMS key, a log bucket...)."""
+        """The proofs of the services each capability that is not ok reaches (a KMS key, a log
+        bucket...); an instance whose capabilities work stays quiet, and one whose agent is not
+        manageable shows the agent's paths, which come first."""
         reached = {}
         for name, capability in (capabilities or {}).items() \
                 if isinstance(capabilities, dict) else ():
-            services = capability.get("services") if isinstance(capability, dict) else None
+            if not isinstance(capability, dict) or capability.get("status") in QUIET:
+                continue
+            services = capability.get("services")
             for service_name, service in (services or {}).items() \
                     if isinstance(services, dict) else ():
                 if isinstance(service, dict):
@@ -176,7 +182,8 @@ class Page:
             '<a class="skip" href="#instances">Skip to the instances</a>',
             _header(source, len(self.rows)), "<main>",
             overview(self.plan, self.labels) if self.plan else "",
-            body, _codes(sorted(self.codes)), _more(top), "</main>",
+            body, self.writer.shared_capabilities(), _codes(sorted(self.codes)), _more(top),
+            "</main>",
             '<script type="application/json" id="report-data">'
             f"{script_json(self.data.as_dict())}</script>",
             f"<script>{SCRIPT}</script></body></html>\n",

@@ -14,6 +14,7 @@ from auditor.analysis.results import Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 from auditor.reports import RenderOptions
+from auditor.reports.capabilities_json import capabilities_dict, encoded_capabilities
 from auditor.reports.locations import Locator, nowhere
 
 
@@ -28,6 +29,8 @@ def finding_dict(finding: Finding, locate: Locator = nowhere) -> dict[str, Any]:
     }
     if entry is not None:
         data["title"] = entry.title
+    if finding.capability:
+        data["capability"] = finding.capability
     if finding.details:
         data["details"] = finding.details
     located = locate(finding.resource_id or "")
@@ -82,8 +85,10 @@ def permissions_dict(permitted: PermissionsResult) -> dict[str, Any]:
             "by_service": permitted.by_service}
 
 
-def _instance_fields(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
-    """Everything about one instance but its services and where it is written."""
+def _instance_fields(audit: InstanceAudit, locate: Locator,
+                     capabilities: bool = True) -> dict[str, Any]:
+    """Everything about one instance but its services and where it is written (and its
+    capabilities when not ``capabilities``: the compact report splices them in)."""
     instance = audit.instance
     imds = audit.imds
     return {
@@ -106,8 +111,16 @@ def _instance_fields(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
         "permissions": permissions_dict(audit.permissions),
         "ssm_view": _ssm_view(audit),
         "findings": [finding_dict(finding, locate) for finding in audit.findings],
+        **(_capability_fields(audit) if capabilities else {}),
         **_log_fields(audit),
     }
+
+
+def _capability_fields(audit: InstanceAudit) -> dict[str, Any]:
+    """Contract section 7: ``capabilities``, with the proofs of the services they reach."""
+    if not audit.capabilities:
+        return {}
+    return {"capabilities": capabilities_dict(audit)}
 
 
 def _where(audit: InstanceAudit, locate: Locator) -> dict[str, Any]:
@@ -190,14 +203,20 @@ def _trailer(report: AuditReport) -> dict[str, Any]:
 def _render_compact(report: AuditReport, locate: Locator) -> str:
     """The same document on one line, each shared proof encoded once and spliced in."""
     encoded: dict[int, str] = {}  # instances alike share their proof objects
+    capabilities: dict[tuple, str] = {}  # and their capabilities' evidence
+
+    def proof_text(proof: ServiceProof) -> str:
+        if id(proof) not in encoded:
+            encoded[id(proof)] = json.dumps(service_dict(proof))
+        return encoded[id(proof)]
+
     instances = []
     for audit in report.instances:
-        services = []
-        for name, proof in audit.services.items():
-            if id(proof) not in encoded:
-                encoded[id(proof)] = json.dumps(service_dict(proof))
-            services.append(f"{json.dumps(name)}: {encoded[id(proof)]}")
-        fields = json.dumps(_instance_fields(audit, locate))
+        services = [f"{json.dumps(name)}: {proof_text(proof)}"
+                    for name, proof in audit.services.items()]
+        fields = json.dumps(_instance_fields(audit, locate, capabilities=False))
+        if audit.capabilities:
+            fields = f"{fields[:-1]}, {encoded_capabilities(audit, capabilities)}}}"
         where = json.dumps(_where(audit, locate))[1:-1] if locate is not nowhere else ""
         where = f", {where}" if where else ""
         instances.append(f'{fields[:-1]}, "services": {{{", ".join(services)}}}{where}}}')

@@ -84,7 +84,9 @@ def _results(audit: InstanceAudit, locate: Locator) -> list[dict[str, Any]]:
             "partialFingerprints": {"ssmAuditor/v1": f"{instance_id}/{finding.code}/"
                                                      f"{finding.resource_id}/{finding.service}"},
             "properties": {"instance_id": instance_id, "verdict": audit.verdict,
-                           "service": finding.service, "resource_id": finding.resource_id},
+                           "service": finding.service, "resource_id": finding.resource_id,
+                           **({"capability": finding.capability} if finding.capability
+                              else {})},
         })
     return results
 

@@ -15,6 +15,7 @@ from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
 from auditor.audit import AuditReport, InstanceAudit
 from auditor.catalogue import CATALOGUE
 from auditor.reports import RenderOptions
+from auditor.reports.capabilities_text import capability_lines, capability_summary
 from auditor.reports.json_report import summary
 from auditor.reports.locations import Locator, nowhere
 from auditor.sources.description import SourceDescription
@@ -62,16 +63,22 @@ def _label(instance_audit: InstanceAudit) -> str:
 
 
 def _headline(audit: InstanceAudit) -> str:
-    return headline([(f.code, f.severity) for f in audit.findings], audit.verdict_reasons)
+    return headline([(f.code, f.severity) for f in audit.findings if not f.capability],
+                    audit.verdict_reasons,
+                    [f.code for f in audit.findings if f.capability and f.severity == "error"])
 
 
-def headline(findings: list[tuple[str, str]], reasons: list[str]) -> str:
-    """What an instance's line says: its error codes, else its warning codes, else why."""
+def headline(findings: list[tuple[str, str]], reasons: list[str],
+             capabilities: list[str] | None = None) -> str:
+    """What an instance's line says: its agent's error codes, else its warning codes, else why;
+    then the codes that block a capability of its own (``capabilities``)."""
+    first = "; ".join(reasons[:2])
     for severity in ("error", "warning"):
         codes = [code for code, found in findings if found == severity]
         if codes:
-            return ", ".join(dict.fromkeys(codes))
-    return "; ".join(reasons[:2])
+            first = ", ".join(dict.fromkeys(codes))
+            break
+    return ", ".join(dict.fromkeys([*([first] if first else []), *(capabilities or [])]))
 
 
 def _service_line(proof: ServiceProof, paint: _Painter) -> str:
@@ -160,6 +167,7 @@ def _instance_block(audit: InstanceAudit, paint: _Painter, verbose: bool,
                  f"permissions {audit.permissions.status}")
     if verbose and credentials.chain:
         lines.append(paint("        chain: " + " -> ".join(credentials.chain), "dim"))
+    lines += capability_lines(audit, paint, verbose)
     if audit.verdict != NOT_MANAGEABLE:
         lines.extend(f"    because {reason}" for reason in audit.verdict_reasons)
     fixes_shown: set[str] = set()
@@ -246,6 +254,7 @@ def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
     lines.append("")
     lines.append("summary: " + ", ".join(f"{count} {verdict.replace('_', ' ')}"
                                          for verdict, count in sorted(counts.items())))
+    lines += capability_summary(report)
     return lines
 
 
@@ -282,13 +291,17 @@ class UnitWriter:
         for instance in document["instances"]:
             found = [(f["code"], f["severity"]) for f in instance["findings"]]
             self.codes.update(code for code, severity in found if severity != "info")
+            agent = [(f["code"], f["severity"]) for f in instance["findings"]
+                     if not f.get("capability")]
+            own = [f["code"] for f in instance["findings"]
+                   if f.get("capability") and f["severity"] == "error"]
             if not self.verbose and instance["verdict"] not in (NOT_MANAGEABLE, UNKNOWN):
                 continue
             mark, style, words = _VERDICT_STYLE[instance["verdict"]]
             label = instance["instance_id"] + (f" ({instance['name']})" if instance["name"]
                                                else "")
             line = f"  {self.paint(f'{mark}{words:<15}', style)} {where}  {label}  " \
-                   f"{headline(found, instance['verdict_reasons'])}"
+                   f"{headline(agent, instance['verdict_reasons'], own)}"
             self._write(line.rstrip() + "\n")
         self.out.flush()
 

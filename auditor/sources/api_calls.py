@@ -22,21 +22,30 @@ class ApiCall:
     # The AWS CLI's command name when hyphenating the operation does not give it
     # (ListHostedZonesByVPC is list-hosted-zones-by-vpc)
     cli_name: str = ""
+    # The file's name without ".json" when two kinds share an operation (else the command's)
+    file_stem: str = ""
+
+    @property
+    def command(self) -> str:
+        return self.cli_name or _dashed(self.operation)
 
     @property
     def file_name(self) -> str:
-        if self.cli_name:
-            return f"{self.cli_name}.json"
-        words = []
-        for char in self.operation:
-            if char.isupper() and words:
-                words.append("-")
-            words.append(char.lower())
-        return "".join(words) + ".json"
+        return (self.file_stem or self.command) + ".json"
 
     @property
     def method(self) -> str:
-        return self.file_name[:-5].replace("-", "_")
+        return self.command.replace("-", "_")
+
+
+def _dashed(operation: str) -> str:
+    """DescribeVpcs -> describe-vpcs, as the AWS CLI names its commands."""
+    words = []
+    for char in operation:
+        if char.isupper() and words:
+            words.append("-")
+        words.append(char.lower())
+    return "".join(words)
 
 
 INSTANCES = ApiCall("instances", "ec2", "DescribeInstances", "Reservations")
@@ -148,6 +157,28 @@ PROFILE_RESOURCES = ApiCall("profile_resources", "route53profiles",
                             "ListProfileResourceAssociations", "ProfileResourceAssociations",
                             per_resource=True)
 
+# Beyond registration (Session Manager and patching): the region's Session Manager preferences
+# (the SSM-SessionManagerRunShell document, one call), then one call per KMS key, bucket and log
+# group those preferences (or a bucket's default encryption) name, never per instance. Users and
+# groups (for --operator and --operators) come with IAM, in one more bulk call per account.
+SESSION_DOCUMENT = ApiCall("session_document", "ssm", "GetDocument", "Content")
+KMS_KEYS = ApiCall("kms_keys", "kms", "DescribeKey", "KeyMetadata", per_resource=True)
+KMS_KEY_POLICIES = ApiCall("kms_key_policies", "kms", "GetKeyPolicy", "Policy",
+                           per_resource=True)
+KMS_GRANTS = ApiCall("kms_grants", "kms", "ListGrants", "Grants", per_resource=True)
+BUCKET_LOCATIONS = ApiCall("bucket_locations", "s3", "GetBucketLocation", "LocationConstraint",
+                           per_resource=True)
+BUCKET_POLICIES = ApiCall("bucket_policies", "s3", "GetBucketPolicy", "Policy",
+                          per_resource=True)
+BUCKET_ENCRYPTION = ApiCall("bucket_encryption", "s3", "GetBucketEncryption",
+                            "ServerSideEncryptionConfiguration", per_resource=True)
+LOG_GROUPS = ApiCall("log_groups", "logs", "DescribeLogGroups", "logGroups", per_resource=True)
+IAM_PRINCIPALS = ApiCall("iam_principals", "iam", "GetAccountAuthorizationDetails",
+                         "UserDetailList", account_wide=True,
+                         file_stem="get-account-authorization-details-users")
+IAM_PRINCIPALS_FILTER = ["User", "Group"]
+IAM_PRINCIPALS_KEYS = ("UserDetailList", "GroupDetailList")
+
 EC2_CALLS = (
     INSTANCES, VPCS, VPC_ATTRIBUTES, DHCP_OPTIONS, SUBNETS, ROUTE_TABLES, INTERNET_GATEWAYS,
     NAT_GATEWAYS, SECURITY_GROUPS, PREFIX_LISTS, PREFIX_LIST_ENTRIES, NETWORK_ACLS,
@@ -156,10 +187,12 @@ EC2_CALLS = (
 IAM_CALLS = (IAM_AUTHORIZATION, IAM_POLICIES, IAM_POLICY_VERSIONS)
 ORGANIZATION_CALLS = (ORGANIZATION, ORGANIZATION_PARENTS, SCP_ATTACHMENTS, SCP_DOCUMENTS)
 SSM_CALLS = (DHMC_SETTING, INSTANCE_INFORMATION)
+SESSION_CALLS = (SESSION_DOCUMENT, KMS_KEYS, KMS_KEY_POLICIES, KMS_GRANTS, BUCKET_LOCATIONS,
+                 BUCKET_POLICIES, BUCKET_ENCRYPTION, LOG_GROUPS, IAM_PRINCIPALS)
 DNS_CALLS = (HOSTED_ZONES_BY_VPC, RECORD_SETS, RESOLVER_RULES, RESOLVER_RULE_ASSOCIATIONS,
              FIREWALL_ASSOCIATIONS, FIREWALL_RULES, FIREWALL_DOMAIN_LISTS, FIREWALL_DOMAINS,
              PROFILE_ASSOCIATIONS, PROFILE_RESOURCES)
-ALL_CALLS = EC2_CALLS + IAM_CALLS + ORGANIZATION_CALLS + SSM_CALLS + DNS_CALLS
+ALL_CALLS = EC2_CALLS + IAM_CALLS + ORGANIZATION_CALLS + SSM_CALLS + SESSION_CALLS + DNS_CALLS
 BY_KIND = {call.kind: call for call in ALL_CALLS}
 BY_FILE = {call.file_name: call for call in ALL_CALLS}
 

@@ -245,6 +245,9 @@ def collect_region(clients: Clients, region: str, instance_ids: list[str] | None
     ssm = _Reader(clients("ssm", region), reader.raw, progress, label)
     _read_dhmc_setting(ssm)
     _read_instance_information(ssm, _instance_ids_of(reader.raw) if instance_ids else None)
+    from auditor.sources.live_session import collect_session_targets
+
+    collect_session_targets(clients, reader.raw, progress, label)
     return reader.raw
 
 
@@ -572,9 +575,13 @@ def _collect_account(clients: Clients, region: str, account_id: str,
 
 def collect_iam(clients: Clients, region: str, account_id: str, progress: Progress | None,
                 label: str = "account") -> RawRegion:
-    """The account's IAM answers (roles, instance profiles, the managed policies they use)."""
+    """The account's IAM answers (roles, instance profiles, the managed policies they use;
+    users and groups, for --operator and --operators)."""
+    from auditor.sources.live_session import collect_principals
+
     raw = RawRegion(region=region, account_id=account_id)
     _read_iam(_Reader(clients("iam", region), raw, progress, label=label))
+    collect_principals(_Reader(clients("iam", region), raw, progress, label=label))
     return raw
 
 
@@ -891,9 +898,12 @@ def _referenced_prefix_lists(raw: RawRegion) -> list[str]:
                    for permission in group.get(key) or []]
     tables = (raw.answers.get(api_calls.ROUTE_TABLES.kind) or {}).get("RouteTables", [])
     routes = [route for table in tables for route in table.get("Routes") or []]
+    lists = (raw.answers.get(api_calls.PREFIX_LISTS.kind) or {}).get("PrefixLists", [])
+    s3_list = aws_facts.endpoint_service_name(raw.region, "s3")  # where S3's addresses are
     return _union(
         (ref.get("PrefixListId", "") for p in permissions for ref in p.get("PrefixListIds") or []),
         _ids(routes, "DestinationPrefixListId"),
+        (pl.get("PrefixListId", "") for pl in lists if pl.get("PrefixListName") == s3_list),
     )
 
 

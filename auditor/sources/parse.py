@@ -971,8 +971,10 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
     scope = Scope(instance_ids, raw.answers)
     scope.estate = estate
     organization = _Organization()  # after the instances: their OwnerId names the account
+    from auditor.sources.parse_session import PARSERS as SESSION_PARSERS
+
     dns = DnsAnswers(raw)  # assembled once the VPCs, endpoints and DNS answers are all read
-    for call, parser in (*_PARSERS, *organization.parsers(), *dns.parsers()):
+    for call, parser in (*_PARSERS, *organization.parsers(), *SESSION_PARSERS, *dns.parsers()):
         if call.kind in raw.errors:
             estate.unavailable[call.kind] = raw.errors[call.kind]
             continue

@@ -15,7 +15,7 @@ from ipaddress import ip_network
 from typing import Any
 
 from auditor.sources.parse import PLANNED_PUBLIC_IP
-from auditor.sources.template import iam, schema
+from auditor.sources.template import iam, schema, session
 from auditor.sources.template.context import Reader, Translation
 
 ALL_TRAFFIC_ENTRIES = (
@@ -510,8 +510,11 @@ def vpc_endpoint(t: Translation, reader: Reader) -> None:
         return
     if vpc_id is None or service is None or kind is None:
         return
+    if kind == "Gateway":  # S3 and DynamoDB: session logs and patching take them
+        session.gateway_endpoint(t, reader, vpc_id, service)
+        return
     if kind != "Interface":
-        return  # gateway endpoints serve S3 and DynamoDB, not the agent's services
+        return
     subnets = reader.value("SubnetIds", []) or []
     groups = reader.value("SecurityGroupIds")
     private_dns = reader.value("PrivateDnsEnabled", False)

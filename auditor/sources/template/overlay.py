@@ -47,6 +47,7 @@ from auditor.sources.template import (
     network,
     refusals,
     schema,
+    session,
     transit,
 )
 from auditor.sources.template.context import LogicalRef, Reader, Scope, Translation
@@ -114,6 +115,7 @@ PHASES: tuple[dict[str, Handler], ...] = (
     {"AWS::EC2::Instance": compute.instance,
      "AWS::AutoScaling::AutoScalingGroup": compute.auto_scaling_group,
      "AWS::EKS::Nodegroup": eks.nodegroup},
+    session.RESOURCES, session.REFERRING,  # Session Manager preferences and what they name
 )
 # Resources whose effect reaches instances only through their own id (which the instances'
 # proofs name, so that an unknown one makes them unknown); the others change what they name.
@@ -143,6 +145,7 @@ _NAME_PROPERTIES = {
     "AWS::IAM::Role": "RoleName", "AWS::IAM::InstanceProfile": "InstanceProfileName",
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::AutoScaling::AutoScalingGroup": "AutoScalingGroupName",
+    **session.NAME_PROPERTIES,
     "AWS::EKS::Cluster": "Name",
 }
 
@@ -285,6 +288,9 @@ class _Ids:
                         f"{network.endpoint_dns_name(own, service)}"]
         if kind == "AWS::EC2::EIP" and attribute == "AllocationId":
             return f"eipalloc-{logical_id}"
+        arn = session.get_att(self.t, kind, own, attribute)
+        if arn is not None:
+            return arn
         if logical_id in self.scope.children and attribute.startswith("Outputs."):
             return nested.output(self.scope.children[logical_id].resolver,
                                  attribute.removeprefix("Outputs."), logical_id)
