@@ -35,10 +35,18 @@ from auditor.cli import main
 from auditor.sources import api_calls
 from tests.test_snapshot_fuzz import _LONG, FUZZ, _baseline, _check_audit, _files, mutated
 
-REGIONS = ("eu-west-1", "eu-central-1")  # the demo's two regions
+REGIONS = ("eu-west-1", "eu-central-1", "eu-west-3")  # the demo's regions
 # A live audit opens a boto3 session per run: fewer examples than the snapshot's in CI.
 LIVE_FUZZ = settings(FUZZ, max_examples=FUZZ.max_examples if _LONG else 30)
 _BY_OPERATION = {call.operation: call for call in api_calls.ALL_CALLS}
+# GetAccountAuthorizationDetails answers two kinds, told apart by the request's Filter.
+_BY_FILTER = {tuple(api_calls.IAM_PRINCIPALS_FILTER): api_calls.IAM_PRINCIPALS}
+
+
+def _call_of(operation: str, params: dict[str, Any]) -> api_calls.ApiCall | None:
+    if operation == api_calls.IAM_AUTHORIZATION.operation:
+        return _BY_FILTER.get(tuple(params.get("Filter") or ()), api_calls.IAM_AUTHORIZATION)
+    return _BY_OPERATION.get(operation)
 
 
 def _file_of(call: api_calls.ApiCall, region: str) -> str:
@@ -66,7 +74,7 @@ def _answer(answers: dict[str, Any], operation: str, params: dict[str, Any],
             region: str) -> Any:
     from botocore.exceptions import ClientError
 
-    call = _BY_OPERATION.get(operation)
+    call = _call_of(operation, params)
     if call is None or _file_of(call, region) not in answers:
         raise ClientError({"Error": {"Code": "UnsupportedOperation", "Message": "not here"}},
                           operation)
@@ -97,7 +105,7 @@ def _region_of(answers: dict[str, Any], client: Any, operation: str,
         return region
     if params.get("VPCRegion") in REGIONS:
         return params["VPCRegion"]
-    call = _BY_OPERATION.get(operation)
+    call = _call_of(operation, params)
     for candidate in REGIONS:
         answer = answers.get(_file_of(call, candidate)) if call else None
         if isinstance(answer, list) and any(_matches(item, params, operation)
@@ -172,8 +180,8 @@ def _as_xml(shape: Any, value: Any) -> Any:
 def _audit_live(text_format: bool) -> tuple[int, str, str]:
     out, err = io.StringIO(), io.StringIO()
     with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(["--all", "--region", REGIONS[0], "--region", REGIONS[1], "--format",
-                     "text" if text_format else "json"])
+        code = main(["--all", *(arg for region in REGIONS for arg in ("--region", region)),
+                     "--format", "text" if text_format else "json"])
     return code, out.getvalue(), err.getvalue()
 
 

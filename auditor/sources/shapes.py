@@ -29,7 +29,8 @@ What is checked:
 ``null`` is refused (AWS never writes it, and read as "absent" it would drop a deny
 statement or a permissions boundary in silence), but for the members listed in
 ``NULL_MEANS_UNKNOWN``, which the parser reads as unknown (an instance's ``State``), and a
-single resource's result (``{"ServiceSetting": null}``: AWS said there is none).
+single resource's result that is not a list (``{"ServiceSetting": null}``, a session
+document's ``{"Content": null}``, a bucket's ``{"Policy": null}``: AWS said there is none).
 Enumerations are not checked here (AWS adds values before botocore knows them): the parser
 reads the ones it interprets exactly (``parse``), and anything else is ``unknown``.
 
@@ -435,7 +436,8 @@ def _compiled(entry: dict, per_resource: bool, result_key: str) -> Checker:
     # Each per-resource answer may also carry the request's identifying parameter.
     inputs = {member: shape for member, shape in entry["input"].items()
               if compiler.shapes[shape][0] in _SCALARS} if per_resource else {}
-    single = result_key in members and compiler.shapes[members[result_key]][0] == "structure"
+    single = result_key in members and compiler.shapes[members[result_key]][0] not in (
+        "list", "map")
     return compiler.structure(output, members, documents, inputs,
                               result_key if single else "")
 
