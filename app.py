@@ -10,7 +10,8 @@ account's stack and the member accounts' role); without it the app holds a plan'
 No plan: only ``PLACEHOLDER_STACK``, a stack without resources, so that the commands that need
 an app with a stack work in this directory (``cdk bootstrap aws://ACCOUNT/REGION``, ``cdk ls``,
 ``cdk doctor``) while ``cdk deploy`` skips it (the CLI deploys no stack without resources); a
-message says how to give a plan. A bad plan: one line on stderr, exit 2.
+message says how to give a plan. A bad plan (read by the auditor's bounded reader: size, depth,
+integers, duplicate keys): one line on stderr, exit 2; never a traceback, whatever fails.
 The manual steps of the plan (what CloudFormation cannot do) are printed after synthesis, and
 the plan is copied into the cloud assembly (cdk.out/ssm-auditor-plan.json) for --verify-plan.
 """
@@ -31,6 +32,7 @@ import aws_cdk as cdk  # after the environment above: jsii reads it
 from auditor.errors import UsageError
 from auditor.remediation.plan import Plan, load_plan
 from auditor.remediation.verify import PLAN_FILE_NAME
+from auditor.terminal import visible
 from stacks import org_app as org_audit
 from stacks.remediation_app import add_remediation_stacks
 
@@ -41,17 +43,22 @@ PLACEHOLDER_STACK = "SsmAuditor-NoPlan"
 def main() -> int:
     app = cdk.App(analytics_reporting=False)
     plan_file = app.node.try_get_context("plan")
-    if org_audit.wanted(app):
-        # The organization audit (-c org_audit=true), beside a plan's stacks when one is given.
-        try:
-            # A plan's stacks add cdk-nag to the whole app: once is enough.
+    if plan_file == "":
+        print(f"{PROGRAM}: plan: empty value (an unset variable?): give -c plan=FILE",
+              file=sys.stderr)
+        return 2
+    try:
+        wanted = org_audit.wanted(app)
+        if wanted:
+            # The organization audit (-c org_audit=true), beside a plan's stacks when one is
+            # given. A plan's stacks add cdk-nag to the whole app: once is enough.
             org_audit.add_org_audit_stacks(app, nag=not plan_file)
-        except UsageError as error:
-            print(f"{PROGRAM}: {error}", file=sys.stderr)
-            return 2
-        if not plan_file:
-            app.synth()
-            return 0
+    except UsageError as error:
+        print(f"{PROGRAM}: {visible(str(error), one_line=True)}", file=sys.stderr)
+        return 2
+    if wanted and not plan_file:
+        app.synth()
+        return 0
     if not plan_file:
         print(f"{PROGRAM}: no plan given, no stack to deploy: write one with "
               "`python -m auditor ... --plan plan.json`, then `cdk deploy --all -c "
@@ -72,7 +79,7 @@ def main() -> int:
         stacks = add_remediation_stacks(
             app, plan, app.node.try_get_context("synthesizer") or "default")
     except UsageError as error:
-        print(f"{PROGRAM}: {error}", file=sys.stderr)
+        print(f"{PROGRAM}: {visible(str(error), one_line=True)}", file=sys.stderr)
         return 2
     if not stacks:
         print(f"{PROGRAM}: plan {plan_file} has nothing for CloudFormation to deploy",
@@ -91,8 +98,21 @@ def print_manual_steps(plan: Plan) -> None:
     print(f"{PROGRAM}: after `cdk deploy`, run these steps (CloudFormation cannot):",
           file=sys.stderr)
     for step in plan.manual_steps:
-        print(f"  {step.command}\n      # {step.reason}", file=sys.stderr)
+        print(visible(f"  {step.command}\n      # {step.reason}"), file=sys.stderr)
+
+
+def run() -> int:
+    """``main``, with anything unexpected as one line (SSM_AUDITOR_DEBUG=1: the traceback)."""
+    try:
+        return main()
+    except Exception as error:
+        if os.environ.get("SSM_AUDITOR_DEBUG"):
+            raise
+        print(f"{PROGRAM}: internal error: {type(error).__name__}: "
+              f"{visible(str(error), one_line=True)[:500]} (set SSM_AUDITOR_DEBUG=1 for the "
+              "traceback)", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(run())

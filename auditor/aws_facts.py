@@ -40,6 +40,19 @@ ENDPOINT_AVAILABLE = "available"
 ENDPOINT_GONE_STATES = ("deleted",)
 NAT_GATEWAY_AVAILABLE = "available"
 
+# The instance states EC2 reports (DescribeInstances' State.Name), read exactly: any other
+# value (another case, spaces, a code without a name) leaves the state unknown. A pending
+# instance is launching: the agent starts once it runs, so it is judged as it will run.
+INSTANCE_RUNNING = "running"
+INSTANCE_PENDING = "pending"
+INSTANCE_STATES = (INSTANCE_PENDING, INSTANCE_RUNNING, "shutting-down", "terminated",
+                   "stopping", "stopped")
+INSTANCE_STATE_UNKNOWN = "unknown"
+# MetadataOptions.HttpEndpoint, read exactly.
+METADATA_ENDPOINT_VALUES = ("enabled", "disabled")
+# Route states in DescribeRouteTables, read exactly.
+ROUTE_STATES = ("active", "blackhole")
+
 
 @lru_cache(maxsize=4096)  # asked for each proof; a handful of answers
 def endpoint_service_name(region: str, service: str) -> str:
@@ -260,6 +273,12 @@ def no_scp_applies(organization: dict | None, account_id: str) -> str | None:
 # Peering guide (vpc-peering-basics, peering-configurations-unsupported).
 TRANSIT_GATEWAY_AVAILABLE = "available"
 ATTACHMENT_AVAILABLE = "available"
+# The states EC2 reports (TransitGatewayState, TransitGatewayAttachmentState), read exactly: a
+# state missing or not among these leaves the hop unproved (unknown), never available.
+TRANSIT_GATEWAY_STATES = ("pending", "available", "modifying", "deleting", "deleted")
+ATTACHMENT_STATES = ("initiating", "initiatingRequest", "pendingAcceptance", "rollingBack",
+                     "pending", "available", "modifying", "deleting", "deleted", "failed",
+                     "rejected", "rejecting", "failing")
 PEERING_ACTIVE = "active"
 # Only "enable" turns an option on; a transit gateway's security group referencing is off by
 # default, a VPC attachment's on (CreateTransitGatewayVpcAttachmentRequestOptions). Security

@@ -13,7 +13,8 @@ import os
 import sys
 
 from auditor.commands import DEFAULT_COMMAND, commands
-from auditor.errors import UsageError
+from auditor.errors import DeadlineExceeded, UsageError
+from auditor.terminal import visible
 
 EXIT_USAGE = 2
 
@@ -37,8 +38,9 @@ def _run(argv: list[str]) -> int:
         name, args = (argv[0], argv[1:]) if argv and argv[0] in commands() else (
             DEFAULT_COMMAND, argv)
         return importlib.import_module(f"auditor.commands.{name}").run(args)
-    except UsageError as error:
-        print(f"auditor: error: {error}", file=sys.stderr)
+    except (UsageError, DeadlineExceeded) as error:
+        # Messages quote files and AWS answers: their control characters are shown, not sent.
+        print(f"auditor: error: {visible(str(error), one_line=True)}", file=sys.stderr)
         return EXIT_USAGE
     except KeyboardInterrupt:
         print("auditor: interrupted", file=sys.stderr)
@@ -48,6 +50,7 @@ def _run(argv: list[str]) -> int:
     except Exception as error:  # a bug: still one line, the traceback on request
         if os.environ.get("SSM_AUDITOR_DEBUG"):
             raise
-        print(f"auditor: internal error: {type(error).__name__}: {error} "
+        print(f"auditor: internal error: {type(error).__name__}: "
+              f"{visible(str(error), one_line=True)} "
               "(set SSM_AUDITOR_DEBUG=1 for the traceback)", file=sys.stderr)
         return EXIT_USAGE

@@ -94,6 +94,56 @@ MANIFEST_BYTES = Limit(
     "stay under a few MB",
     "exit 2")
 
+# --- Snapshots, plans, policies, live reads ----------------------------------------------------
+
+MiB = 1024 * 1024
+
+SNAPSHOT_BYTES = Limit(
+    "snapshot size", 256 * MiB, "bytes",
+    "all the files of a snapshot one run reads (the manifest, the regions asked for, the "
+    "account folder)",
+    "the project's: eleven times the 10,000-instance benchmark snapshot (22 MiB), about 40,000 "
+    "instances as the AWS CLI prints them",
+    "exit 2, naming the file being read when the total passes it")
+SNAPSHOT_VALUES = Limit(
+    "snapshot values", 12_000_000, "values",
+    "JSON values in all the files of a snapshot one run reads, counted while the bytes are "
+    "read, before anything is parsed (brackets, braces and commas: an upper bound)",
+    "the project's: a parsed value takes 50 to 250 bytes, so garbage (a 200 MB array of empty "
+    "objects is 66 million values) is refused before it costs memory; the 10,000-instance "
+    "benchmark snapshot holds 0.8 million",
+    "exit 2, naming the file, before it is parsed")
+PLAN_BYTES = Limit(
+    "plan size", 16 * MiB, "bytes",
+    "a remediation plan file (`--plan` writes it, the CDK app and `--verify-plan` read it)",
+    "the project's: a plan lists changes per VPC, group and role, and one line per instance "
+    "(the 10,000-instance benchmark fleet's plan: 1.5 MB)",
+    "exit 2 (the CDK app: one line, exit 2)")
+POLICY_PATTERNS = Limit(
+    "patterns per policy", 10_000, "patterns",
+    "the Action, NotAction, Resource, NotResource and condition values of one policy document "
+    "(each is a pattern the evaluator matches)",
+    "the project's: IAM stores at most 10,240 characters of a role's inline policies, 6,144 of "
+    "a customer managed policy, 20,480 of an endpoint policy (a few thousand patterns at "
+    "most); the largest AWS managed policies hold about 3,000",
+    "the policy is not evaluated: what it decides is `unknown` (DATA_UNAVAILABLE names it)")
+LIVE_CONNECT_TIMEOUT = Limit(
+    "connect timeout", 5, "seconds", "opening a connection to an AWS endpoint, per attempt",
+    "the project's (botocore's default is 60 s): an endpoint that never answers fails in "
+    "seconds, not minutes",
+    "the attempt fails and is retried like a refused connection (see the next two rows)")
+LIVE_READ_TIMEOUT = Limit(
+    "read timeout", 10, "seconds", "waiting for an answer on an open connection, per attempt",
+    "the project's (botocore's default is 60 s); AWS answers a page within a few seconds",
+    "the attempt fails and is retried; then the call's kind is `unknown`, or exit 2 for "
+    "DescribeInstances and for an endpoint that cannot be reached at all")
+LIVE_MAX_ATTEMPTS = Limit(
+    "attempts per call", 3, "attempts",
+    "tries of one API call, in the `standard` retry mode, when neither `AWS_MAX_ATTEMPTS` / "
+    "`AWS_RETRY_MODE` nor `max_attempts` / `retry_mode` in the profile says otherwise (those "
+    "are honoured)",
+    "the AWS SDKs' default for the standard retry mode",
+    "as above; `--deadline SECONDS` bounds the whole run")
 # --- DNS (Route 53 records followed) -------------------------------------------------------
 
 DNS_CHAIN = Limit(
@@ -113,5 +163,7 @@ ZONE_ROUNDS = Limit(
 ALL: tuple[Limit, ...] = (
     NESTING_DEPTH, INTEGER_DIGITS, EXPANDED_VALUES, TEMPLATE_BYTES, TEMPLATE_RESOURCES,
     NESTED_RESOURCES, NESTED_DEPTH, TEMPLATES_TOTAL_BYTES, CIDR_COUNT, RESOLUTION_DEPTH,
-    MANIFEST_BYTES, DNS_CHAIN, ZONE_ROUNDS,
+    MANIFEST_BYTES,
+    SNAPSHOT_BYTES, SNAPSHOT_VALUES, PLAN_BYTES, POLICY_PATTERNS, LIVE_CONNECT_TIMEOUT,
+    LIVE_READ_TIMEOUT, LIVE_MAX_ATTEMPTS, DNS_CHAIN, ZONE_ROUNDS,
 )

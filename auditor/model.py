@@ -221,7 +221,7 @@ class VpcEndpoint:
     service_name: str
     endpoint_type: str  # Interface | Gateway | GatewayLoadBalancer | ...
     state: str
-    private_dns_enabled: bool
+    private_dns_enabled: bool | None  # None: not in the data (unknown)
     subnet_ids: list[str] = field(default_factory=list)
     group_ids: list[str] = field(default_factory=list)
     network_interface_ids: list[str] = field(default_factory=list)
@@ -439,6 +439,8 @@ class Instance:
     name: str = ""
     tags: dict[str, str] = field(default_factory=dict)
     region: str = ""
+    # Why ``state`` is "unknown" (the data holds no state EC2 reports), else "".
+    state_problem: str = ""
     account_id: str = ""  # the owner (DescribeInstances' OwnerId), "" when not known
 
     def primary_interface(self) -> NetworkInterface | None:

@@ -44,3 +44,38 @@ def compile_pieces(pieces: list[tuple[str, bool]], *, wildcards: bool, ignore_ca
 def action_matches(pattern: str, action: str) -> bool:
     """Whether a policy's action pattern covers ``action``: a case-insensitive whole-string glob."""
     return glob_regex(pattern, True).fullmatch(action) is not None
+
+
+class GlobSet:
+    """Many whole-string globs (``*`` any run, ``?`` one character) matched at once.
+
+    A text without a wildcard is looked up in a set and ``prefix*`` by the text's own prefixes
+    (so thousands of them cost what a few do); only the other globs are regexes, compiled once
+    here rather than through ``glob_regex``'s cache, which thousands of distinct patterns
+    would flush on every request.
+    """
+
+    def __init__(self, patterns: tuple[str, ...], ignore_case: bool) -> None:
+        fold = str.lower if ignore_case else str
+        self._fold = fold
+        self._exact: set[str] = set()
+        self._prefixes: set[str] = set()
+        self._others: list[re.Pattern[str]] = []
+        for pattern in patterns:
+            wild = pattern.find("*"), pattern.find("?")
+            if wild == (-1, -1):
+                self._exact.add(fold(pattern))
+            elif wild[1] == -1 and wild[0] == len(pattern) - 1:
+                self._prefixes.add(fold(pattern[:-1]))
+            else:
+                self._others.append(compile_pieces([(pattern, True)], wildcards=True,
+                                                   ignore_case=ignore_case, arn_parts=False))
+
+    def matches(self, text: str) -> bool:
+        folded = self._fold(text)
+        if folded in self._exact:
+            return True
+        if self._prefixes and any(folded[:end] in self._prefixes
+                                  for end in range(len(folded) + 1)):
+            return True
+        return any(regex.fullmatch(text) is not None for regex in self._others)

@@ -16,9 +16,11 @@ What it does, in order:
    command, the size of the fleet's page, and, in headless Chromium, when the demo's and the
    fleet's pages are ready, their main thread's CPU and how long opening an instance takes
    (``--skip-html``, ``--skip-browser``).
-4. Profiles the fleet audit in-process with cProfile when it misses its target (or always,
+4. Reading: the fleet snapshot read in-process, the shapes check of its answers alone, and a
+   process's start without the shapes cache against one with it.
+5. Profiles the fleet audit in-process with cProfile when it misses its target (or always,
    with ``--profile``) and prints the hot spots.
-5. Starts a moto server on 127.0.0.1, seeds a small estate with 1 instance and then with 500,
+6. Starts a moto server on 127.0.0.1, seeds a small estate with 1 instance and then with 500,
    runs the live collection in-process and counts the API calls per operation (botocore
    ``before-call`` events). The counts may grow with the number of instances only by pages.
 
@@ -618,6 +620,53 @@ def html_table(fleet_json: Scenario, fleet_html: Scenario, rendered: tuple[float
 # --- Main ------------------------------------------------------------------------------------
 
 
+# --- Reading a snapshot: the budget, the JSON, the shapes check (issue 17) ------------------------
+
+
+def reading_times(snapshot: Path, repeat: int, work: Path) -> list[tuple[str, str]]:
+    """What reading costs, in CPU seconds (steady on a busy machine): the fleet snapshot read
+    in-process (best of ``repeat``), the shapes check of its answers alone (warm), and a
+    process's first start without the shapes cache (botocore's models read) against a start
+    with it (medians)."""
+    from auditor.sources import api_calls
+    from auditor.sources.shapes import check_answer
+    from auditor.sources.snapshot import read_snapshot
+
+    reads, checks = [], []
+    raws: list = []
+    for _ in range(repeat):
+        start = time.process_time()
+        raws = read_snapshot(snapshot)
+        reads.append(time.process_time() - start)
+        start = time.process_time()
+        for raw in raws:
+            for kind, answer in raw.answers.items():
+                check_answer(api_calls.BY_KIND[kind], answer, kind)
+        checks.append(time.process_time() - start)
+    demo = ["--instance", _demo_instance(), "--snapshot", str(DEMO_ESTATE), "--format", "json"]
+    cold, warm = [], []
+    previous = os.environ.get("SSM_AUDITOR_CACHE_DIR")
+    try:
+        for index in range(repeat):
+            os.environ["SSM_AUDITOR_CACHE_DIR"] = str(work / f"shapes-cache-{index}")
+            cold.append(run_cli(demo, work / "cold.json", work / "bytecode").cpu)
+            warm.append(run_cli(demo, work / "warm.json", work / "bytecode").cpu)
+    finally:
+        if previous is None:
+            os.environ.pop("SSM_AUDITOR_CACHE_DIR", None)
+        else:
+            os.environ["SSM_AUDITOR_CACHE_DIR"] = previous
+    return [
+        ("Read the fleet snapshot in-process, CPU (files, budget, JSON, shapes check)",
+         f"{min(reads):.2f} s"),
+        ("of which the shapes check of every answer, CPU (botocore's output shapes, warm)",
+         f"{min(checks):.2f} s"),
+        ("One `--instance` of `demo/estate`, CPU, first start (no shapes cache)",
+         f"{statistics.median(cold):.2f} s"),
+        ("The same with the shapes cache", f"{statistics.median(warm):.2f} s"),
+    ]
+
+
 def _timed(label: str, action: Callable[[], Any]) -> tuple[Any, float]:
     print(f"{label}...", file=sys.stderr)
     start = time.perf_counter()
@@ -793,6 +842,9 @@ def main(argv: list[str] | None = None) -> int:
                                             size_of_page, size.instances, pages)
             failures += missed
 
+        reading, _ = _timed("measuring the snapshot reader", lambda: reading_times(
+            snapshot, max(1, min(args.repeat, 3)), work))
+
         profile: tuple[list[tuple[str, float]], str] | None = None
         if args.profile or not scenarios[0].passed:
             try:
@@ -833,6 +885,10 @@ def main(argv: list[str] | None = None) -> int:
         print("\nPages are opened from file in a fresh tab of headless Chromium (the flags of "
               "builders/headless_chromium.py); main-thread CPU is the renderer's own time, "
               "steady where wall time depends on the machine's load.")
+    print("\n### Reading a snapshot\n")
+    print("| Measure | Value |\n|---|---:|")
+    for name, value in reading:
+        print(f"| {name} | {value} |")
     if profile:
         phases, hotspots = profile
         print("\n### Fleet audit by phase (in-process, one run)\n")

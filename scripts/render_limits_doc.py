@@ -29,6 +29,13 @@ mapping are refused the same way (which one counts is undefined), and so are `nu
 a template, as CloudFormation refuses them. Where a limit is CloudFormation's own, a template
 past it is one CloudFormation would refuse too.
 
+Snapshot files are read at the JSON parser's own speed (they hold tens of megabytes): their
+nesting is bounded by the shape check against botocore's models that follows
+(`auditor/sources/shapes.py`), which also refuses `null` where AWS writes a value; keys written
+twice in one object are not detected there (AWS never writes them; the same resource described
+twice differently is refused). Live reads are bounded by the timeouts and attempts below and by
+`--deadline SECONDS`; policy evaluation by the patterns per policy.
+
 | limit | value | what it bounds | where the value comes from | past it |
 |---|---|---|---|---|
 """

@@ -54,7 +54,11 @@ class OrgContextError(UsageError):
 
 
 def wanted(app: cdk.App) -> bool:
-    return str(app.node.try_get_context(CONTEXT_SWITCH)).lower() in ("true", "1", "yes")
+    value = app.node.try_get_context(CONTEXT_SWITCH)
+    if value == "":  # an unset variable: neither on nor off in silence
+        raise OrgContextError(f"{CONTEXT_SWITCH}: empty value (an unset variable?): give -c "
+                              f"{CONTEXT_SWITCH}=true")
+    return str(value).lower() in ("true", "1", "yes")
 
 
 def add_org_audit_stacks(app: cdk.App, nag: bool = True) -> list[cdk.Stack]:
@@ -144,7 +148,9 @@ class _Context:
 
     def _raw(self, name: str) -> Any:
         value = self._app.node.try_get_context(PREFIX + name)
-        return None if value is None or value == "" else value
+        if value == "":  # an unset variable: never the default in silence
+            raise OrgContextError(f"{PREFIX}{name}: empty value (an unset variable?)")
+        return value
 
     def text(self, name: str, pattern: re.Pattern[str], expected: str) -> str | None:
         value = self._raw(name)

@@ -64,22 +64,22 @@ def demo_audit() -> AuditReport:
                                                       ).describe(estates))
 
 
-def hostile_estate(directory: Path) -> Path:
-    """An instance whose Name tag, security group, role and policy are markup, and one
-    named with a URL; written as a snapshot in ``directory``."""
+def hostile_estate(directory: Path, hostile: str = HOSTILE) -> Path:
+    """An instance whose Name tag, security group, role and policy are markup (or
+    ``hostile``), and one named with a URL; written as a snapshot in ``directory``."""
     builder = EstateBuilder()
     vpc = builder.vpc()
     subnet = builder.subnet(vpc, "10.0.0.0/24")
     igw = builder.internet_gateway(vpc)
     builder.route_table(vpc, [subnet], [("0.0.0.0/0", igw)])
-    group = builder.security_group(vpc, HOSTILE)
-    role = f"role{HOSTILE}"
+    group = builder.security_group(vpc, hostile)
+    role = f"role{hostile}"
     builder.role(role, attached=["AmazonSSMManagedInstanceCore"], inline={
-        f"policy{HOSTILE}": {"Version": "2012-10-17", "Statement": [{
+        f"policy{hostile}": {"Version": "2012-10-17", "Statement": [{
             "Sid": "Deny", "Effect": "Deny", "Action": "ssm:UpdateInstanceInformation",
             "Resource": "*"}]}})
     builder.instance_profile("profile", [role])
-    instance = builder.instance(subnet, [group], name=HOSTILE, public_ip="198.51.100.1",
+    instance = builder.instance(subnet, [group], name=hostile, public_ip="198.51.100.1",
                                 instance_profile="profile")
     builder.managed_node(instance, "Online")
     other = builder.instance(subnet, [group], name="https://example.invalid/x.js",

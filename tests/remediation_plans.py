@@ -153,3 +153,17 @@ def full_plan() -> dict[str, Any]:
 def write_plan(path: Path, plan: dict[str, Any]) -> Path:
     path.write_text(json.dumps(plan, indent=2), encoding="utf-8")
     return path
+
+
+def https_cdk_out(folder: Path, group_id: str) -> Path:
+    """A synthesized app, by hand: one stack that opens ``group_id`` to HTTPS out (no plan
+    beside it: a test adds one as ``verify.PLAN_FILE_NAME`` when it needs one)."""
+    folder.mkdir()
+    (folder / "Fix.template.json").write_text(json.dumps({"Resources": {"Https": {
+        "Type": "AWS::EC2::SecurityGroupEgress", "Properties": {
+            "GroupId": group_id, "IpProtocol": "tcp", "FromPort": 443, "ToPort": 443,
+            "CidrIp": "0.0.0.0/0"}}}}))
+    (folder / "manifest.json").write_text(json.dumps({"version": "48.0.0", "artifacts": {
+        "Fix": {"type": "aws:cloudformation:stack",
+                "properties": {"templateFile": "Fix.template.json"}}}}))
+    return folder

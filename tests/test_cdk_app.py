@@ -118,7 +118,17 @@ def test_pinned_cdk_cli_bootstraps_without_a_plan_and_deploys_nothing(
     (json.dumps({**plans.empty_plan(), "endpoints": [plans.endpoints_entry(
         allow_from_security_groups=[], allow_from_cidrs=["0.0.0.0/0"])]}),
      ("refuses 0.0.0.0/0",)),
-], ids=["missing", "not-json", "not-a-plan", "refused-entry"])
+    # Read by the auditor's bounded reader: the CDK app printed a traceback for these.
+    (json.dumps({**plans.empty_plan(), "role_policies": [{
+        "id": "p", "role_name": "r", "policy_name": "p",
+        "statements": [json.loads("[" * 900 + "]" * 900)]}]}), ("nests deeper",)),
+    (json.dumps({**plans.empty_plan(), "security_group_rules": [{
+        "id": "r", "region": "eu-west-1", "group_id": "sg-1", "direction": "egress",
+        "protocol": "tcp", "from_port": 10**4000, "to_port": 443}]}), ("out of range",)),
+    ('{"kind": 1' + "1" * 5000 + "}", ("integer",)),
+    ("", ("not a readable JSON file",)),
+], ids=["missing", "not-json", "not-a-plan", "refused-entry", "deep", "huge-port",
+        "huge-integer", "empty-file"])
 def test_bad_plan_is_one_line_and_exit_2(tmp_path: Path, content: str | None,
                                         words: tuple[str, ...]) -> None:
     path = tmp_path / "plan.json"
@@ -129,6 +139,12 @@ def test_bad_plan_is_one_line_and_exit_2(tmp_path: Path, content: str | None,
 
     assert_one_line_error(result.returncode, result.stderr, "ssm-auditor cdk app: ", *words)
     assert templates_in(tmp_path / "out") == []
+
+
+def test_an_empty_plan_value_is_one_line(tmp_path: Path) -> None:
+    result = run_app(tmp_path, {"plan": ""})
+
+    assert_one_line_error(result.returncode, result.stderr, "empty value")
 
 
 def test_good_plan_synthesizes_and_prints_the_manual_steps(tmp_path: Path) -> None:

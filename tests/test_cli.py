@@ -33,8 +33,9 @@ def by_name(report: dict) -> dict[str, dict]:
     return {instance["name"]: instance for instance in report["instances"]}
 
 
-def healthy_estate(tmp_path: Path) -> tuple[Path, str]:
-    """One instance behind an internet gateway, its profile's role allowed what the agent needs."""
+def healthy_estate(tmp_path: Path, inline: dict | None = None) -> tuple[Path, str]:
+    """One instance behind an internet gateway, its profile's role allowed what the agent needs
+    (``inline``: more policies of that role, by name)."""
     builder = EstateBuilder()
     vpc = builder.vpc()
     subnet = builder.subnet(vpc, "10.0.0.0/24")
@@ -43,7 +44,7 @@ def healthy_estate(tmp_path: Path) -> tuple[Path, str]:
     group = builder.security_group(vpc, "web")
     instance = builder.instance(subnet, [group], public_ip="198.51.100.1",
                                 instance_profile="web")
-    builder.role("web", attached=["AmazonSSMManagedInstanceCore"])
+    builder.role("web", attached=["AmazonSSMManagedInstanceCore"], inline=inline)
     builder.instance_profile("web", ["web"])
     builder.managed_node(instance, "Online")
     return builder.write(tmp_path / "estate"), instance
@@ -260,3 +261,31 @@ def test_each_instance_alone_gets_the_answer_it_gets_in_the_fleet(capsys):
         _, alone = audit_json(capsys, "--instance", expected["instance_id"],
                               "--snapshot", str(DEMO))
         assert alone["instances"] == [expected]
+
+
+# An unset variable (`--snapshot "$SNAP"`) gives an empty value: it never means "none" (an
+# empty --snapshot once read the live account with whatever credentials were around).
+@pytest.mark.parametrize(("argv", "option"), [
+    (["--all", "--snapshot", ""], "--snapshot"),
+    (["--all", "--snapshot", str(DEMO), "--plan", ""], "--plan"),
+    (["--all", "--region", ""], "--region"),
+    (["--all", "--region", "eu-west-1", "--region", ""], "--region"),
+    (["--all", "--profile", ""], "--profile"),
+    (["--instance", "", "--snapshot", str(DEMO)], "--instance"),
+    (["--all", "--snapshot", str(DEMO), "--logs", ""], "--logs"),
+    (["--all", "--snapshot", str(DEMO), "--verify-plan", ""], "--verify-plan"),
+    (["snapshot", "--out", ""], "--out"),
+    (["prelaunch", ""], "TEMPLATE"),
+    (["prelaunch", "--subnet", "", "--snapshot", str(DEMO)], "--subnet"),
+    (["logs", ""], "FILE"),
+], ids=["snapshot", "plan", "region", "second-region", "profile", "instance", "logs",
+        "verify-plan", "snapshot-out", "template", "subnet", "log-file"])
+def test_an_empty_option_value_is_a_usage_error(capsys, monkeypatch, tmp_path, argv, option):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # nothing to reach anyway
+    monkeypatch.chdir(tmp_path)
+
+    code, out, err = run(capsys, *argv)
+
+    assert out == ""
+    assert_one_line_error(code, err, f"{option}: empty value")
+    assert list(tmp_path.iterdir()) == []  # no plan, no snapshot written

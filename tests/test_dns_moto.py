@@ -318,7 +318,8 @@ def test_a_vpc_whose_zones_could_not_be_listed_is_unknown_alone(capsys, vpc, mon
     verdicts = {i["instance_id"]: i for i in report["instances"]}
 
     assert code == EXIT_UNKNOWN
-    assert verdicts[healthy]["verdict"] == "manageable"
+    assert verdicts[healthy]["verdict"] == "manageable", [
+        f["message"] for f in verdicts[healthy]["findings"]]
     assert verdicts[hidden]["verdict"] == "unknown"
     [finding] = [f for f in verdicts[hidden]["findings"] if f["service"] == "ssm"]
     assert finding["code"] == "DATA_UNAVAILABLE" and "InvalidVPCId" in finding["message"]

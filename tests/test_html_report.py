@@ -22,6 +22,7 @@ from auditor.reports import RenderOptions, formats, html_report, render
 from auditor.reports.html_markup import anchor, script_json
 from auditor.reports.html_style import CSS
 from auditor.reports.json_report import instance_dict
+from auditor.terminal import visible
 from tests.html_reports import (
     CAPABILITIES,
     DEMO,
@@ -276,6 +277,47 @@ def test_script_json_escapes_what_could_end_or_bend_the_block():
     encoded = script_json({"a": "</script><!--\u2028\u2029&"})
     assert not set("<>&\u2028\u2029") & set(encoded)
     assert json.loads(encoded) == {"a": "</script><!--\u2028\u2029&"}
+
+
+# Escape sequences a terminal acts on (a title, a cleared screen, colours, C1's CSI), NUL, DEL,
+# a carriage return and a bidirectional override that reorders what a reader sees.
+CONTROL = "\x1b]0;owned\x07\x1b[2J\x1b[31mred\x9b1m\x00\x7f\u202eevil\r<b>bold</b>"
+_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def test_control_characters_from_the_estate_are_shown_not_sent(capsys, tmp_path):
+    snapshot = hostile_estate(tmp_path, CONTROL)
+    _, out, root = page_of(capsys, "--all", "--snapshot", str(snapshot))
+    assert not _UNSAFE.search(out), _UNSAFE.search(out)  # also on a terminal: --format html
+    shown = visible(CONTROL)  # as the text report shows them
+    assert "\\x1b]0;owned\\x07" in shown and "\\u202e" in shown
+    hostile_row = next(row for row in rows_of(root) if shown in row.text())
+    assert hostile_row.find_all("td")[2].text() == shown
+    assert not hostile_row.find_all("b")
+    section = root.by_id(hostile_row.find("a").attrs["href"][1:])
+    assert shown in section.find("summary").text() and f"policy{shown}" in section.text()
+    data = data_of(root)  # what the page's script draws: decoded, still nothing to act on
+    assert not _UNSAFE.search(json.dumps(data, ensure_ascii=False))
+    assert any(f"role{shown}" in " ".join(entry["credentials"]["chain"])
+               for entry in data["credentials"])
+
+
+def test_escape_sequences_in_log_evidence_are_shown_not_sent(capsys, tmp_path):
+    log = tmp_path / "agent.log"
+    log.write_text(SSM_TIMEOUT.replace("i/o timeout", "i/o \x1b]0;owned\x07\x1b[2Jtimeout"))
+    _, out, root = page_of(capsys, "--instance", LOCKED_DOWN, "--snapshot", str(DEMO),
+                           "--logs", str(log))
+    assert not _UNSAFE.search(out)
+    evidence = root.by_id(anchor(LOCKED_DOWN)).find("li", "symptom").find("pre").text()
+    assert "i/o \\x1b]0;owned\\x07\\x1b[2Jtimeout" in evidence
+
+
+def test_script_json_shows_control_characters_and_keeps_clean_data_as_it_is():
+    clean = {"a": ["text", 1, None, True, {"b": "line\nbreak\ttab \\bin"}]}
+    assert json.loads(script_json(clean)) == clean
+    hostile = {"\x1bkey": ["\x9bx", {"c": "\u202e\r"}], "n": 2}
+    assert json.loads(script_json(hostile)) == {
+        "\\x1bkey": ["\\x9bx", {"c": "\\u202e\\x0d"}], "n": 2}
 
 
 # --- what other parts of the report add -------------------------------------------------------

@@ -285,7 +285,7 @@ def test_managed_nodes_follow_the_instance_scope() -> None:
     ("get-account-authorization-details.json", "{not json",
      ["get-account-authorization-details.json"]),
     ("get-account-authorization-details.json", '{"RoleDetailList": 5}',
-     ["get-account-authorization-details.json", "(account)", "RoleDetailList"]),
+     ["account/get-account-authorization-details.json", "RoleDetailList", "a list"]),
     ("get-account-authorization-details.json",
      json.dumps({"RoleDetailList": [role_detail(AssumeRolePolicyDocument="%7Bnot%20json")]}),
      ["get-account-authorization-details.json", "trust policy of role app", "not JSON"]),

@@ -35,6 +35,7 @@ from botocore.awsrequest import AWSResponse
 from botocore.retries.bucket import TokenBucket
 from moto import mock_aws
 
+from auditor import limits
 from auditor.aws_managed_policies import AWS_MANAGED_POLICIES
 from auditor.errors import UsageError
 from auditor.sources import api_calls, live
@@ -53,6 +54,7 @@ from tests.moto_estate import (
     stub_ssm,
 )
 from tests.moto_organization import build_organization
+from tests.remediation_plans import https_cdk_out
 
 REGION = "us-east-1"
 ACCOUNT = "123456789012"  # moto's account
@@ -471,37 +473,86 @@ def test_refused_call_is_recorded_and_the_rest_collected(
     assert layout.endpoint_id in estate.vpc_endpoints
 
 
-def test_throttling_after_all_retries_is_recorded(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The real retry path: botocore retries 10 times (sleeps patched out), then gives up."""
-    layout = build_layout(ec2)
-    stub_ssm(monkeypatch, None, [])
+def _throttle_security_groups(monkeypatch: pytest.MonkeyPatch) -> tuple[list[str], list[float]]:
+    """Every DescribeSecurityGroups attempt answered RequestLimitExceeded (503); the back-off
+    sleeps recorded, not slept."""
     attempts: list[str] = []
     throttled = (b"<?xml version='1.0' encoding='UTF-8'?><Response><Errors><Error>"
                  b"<Code>RequestLimitExceeded</Code><Message>Request limit exceeded.</Message>"
                  b"</Error></Errors><RequestID>test</RequestID></Response>")
 
-    class Body:
-        def stream(self, **_kwargs):
-            yield throttled
-
     def throttle(request, **_kwargs):
         attempts.append(request.url)
-        return AWSResponse(request.url, 503, {}, Body())
+        return AWSResponse(request.url, 503, {}, _Body(throttled))
 
     hook_sessions(monkeypatch, "before-send.ec2.DescribeSecurityGroups", throttle)
     sleeps: list[float] = []
     monkeypatch.setattr(time, "sleep", sleeps.append)  # the back-off between attempts
     # Adaptive mode also slows the client's send rate after throttling: let it send at once.
     monkeypatch.setattr(TokenBucket, "acquire", lambda _bucket, amount=1, block=True: True)
+    return attempts, sleeps
+
+
+def test_throttling_after_all_retries_is_recorded(ec2, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real retry path: without AWS_MAX_ATTEMPTS, three attempts in the standard mode
+    (sleeps patched out), then the kind is recorded as unreadable."""
+    layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])
+    monkeypatch.delenv("AWS_MAX_ATTEMPTS", raising=False)
+    monkeypatch.delenv("AWS_RETRY_MODE", raising=False)
+    attempts, sleeps = _throttle_security_groups(monkeypatch)
 
     raw = collect([REGION], instance_ids=layout.instance_ids)[0]
 
-    # botocore's max_attempts counts the retries: the first try plus 10.
-    assert live.RETRIES == {"mode": "adaptive", "max_attempts": 10}
-    assert len(attempts) == 11
-    assert len(sleeps) == 10
+    assert len(attempts) == limits.LIVE_MAX_ATTEMPTS.value == 3
+    assert len(sleeps) == 2
     assert raw.errors == {"security_groups": "RequestLimitExceeded: Request limit exceeded."}
     assert build_estate(raw).unavailable == {"security_groups": raw.errors["security_groups"]}
+
+
+@pytest.mark.parametrize(("variables", "attempts"), [
+    ({"AWS_MAX_ATTEMPTS": "5"}, 5),
+    ({"AWS_MAX_ATTEMPTS": "1", "AWS_RETRY_MODE": "adaptive"}, 1),
+    ({"AWS_RETRY_MODE": "legacy"}, 3),
+])
+def test_the_sdk_retry_variables_are_honoured(ec2, monkeypatch: pytest.MonkeyPatch,
+                                              variables: dict[str, str], attempts: int) -> None:
+    layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])
+    for name, value in variables.items():
+        monkeypatch.setenv(name, value)
+    sent, _ = _throttle_security_groups(monkeypatch)
+    modes: list[str] = []
+    real_client = live.client
+
+    def client(session, service, region, **credentials):
+        made = real_client(session, service, region, **credentials)
+        modes.append(made.meta.config.retries["mode"])
+        return made
+
+    monkeypatch.setattr(live, "client", client)
+
+    raw = collect([REGION], instance_ids=layout.instance_ids)[0]
+
+    assert len(sent) == attempts
+    assert set(modes) == {variables.get("AWS_RETRY_MODE", live.DEFAULT_RETRY_MODE)}
+    assert "security_groups" in raw.errors
+
+
+def test_the_sdk_retry_settings_of_the_profile_are_honoured(
+        ec2, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    layout = build_layout(ec2)
+    stub_ssm(monkeypatch, None, [])
+    config = tmp_path / "config"
+    config.write_text("[profile retrying]\nregion = us-east-1\nmax_attempts = 4\n"
+                      "retry_mode = adaptive\naws_access_key_id = testing\n"
+                      "aws_secret_access_key = testing\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(config))
+    sent, _ = _throttle_security_groups(monkeypatch)
+
+    collect([REGION], "retrying", instance_ids=layout.instance_ids)
+
+    assert len(sent) == 4
 
 
 def test_operation_missing_from_the_endpoint_is_recorded(
@@ -671,7 +722,7 @@ class _Body:
      "XML received. Further retries may succeed:"),
     # An internal error AWS names: retried as usual.
     (b"<Response><Errors><Error><Code>InternalError</Code><Message>try again</Message>"
-     b"</Error></Errors><RequestID>test</RequestID></Response>", 11,
+     b"</Error></Errors><RequestID>test</RequestID></Response>", 3,
      "InternalError: try again"),
 ], ids=["bare-500", "aws-500-retried"])
 def test_500_is_recorded_and_retried_only_when_aws_named_it(
@@ -778,27 +829,62 @@ def test_importing_the_live_source_does_not_import_boto3() -> None:
                           check=False).returncode == 0
 
 
+def _template(path: Path, subnet_id: str, group_id: str) -> Path:
+    """A template that launches one instance into the live account's subnet and group."""
+    path.write_text(json.dumps({"Resources": {"App": {
+        "Type": "AWS::EC2::Instance", "Properties": {
+            "ImageId": AMI, "InstanceType": "t3.micro", "SubnetId": subnet_id,
+            "SecurityGroupIds": [group_id]}}}}))
+    return path
+
+
+# Every command that can read the account: the audit (with --plan and --verify-plan), the
+# snapshot, the pre-launch check of a template or of a planned instance over the live
+# account, and organization mode (the audit and the snapshot of moto's organization, whose
+# management account moto's is: read with the caller's credentials, no role assumed).
 @pytest.mark.parametrize("argv", [
     ["--all", "--format", "json"],
-    ["--instance", "PLACEHOLDER", "--format", "json"],
+    ["--instance", "INSTANCE", "--format", "json"],
     ["--all", "--format", "text", "-v"],
     ["snapshot", "--out", "SNAPSHOT_DIR"],
-], ids=["audit-all", "audit-instance", "audit-text", "snapshot"])
-def test_a_full_audit_through_the_command_line_is_read_only(
+    ["--all", "--plan", "PLAN_FILE"],
+    ["--instance", "INSTANCE", "--verify-plan", "CDK_OUT"],
+    ["prelaunch", "TEMPLATE", "--live", "--region", REGION, "--format", "json"],
+    ["prelaunch", "--subnet", "SUBNET", "--security-group", "GROUP", "--region", REGION],
+    ["--all", "--org", "--regions", REGION, "--format", "json", "-q"],
+    ["snapshot", "--org", "--out", "SNAPSHOT_DIR", "--regions", REGION, "-q"],
+], ids=["audit-all", "audit-instance", "audit-text", "snapshot", "plan", "verify-plan",
+        "prelaunch-live", "planned-instance", "org-audit", "org-snapshot"])
+def test_every_command_that_reads_the_account_is_read_only(
         ec2, monkeypatch: pytest.MonkeyPatch, tmp_path, capsys, argv: list[str]) -> None:
     from auditor.cli import main
 
     layout = build_layout(ec2)
-    operations = record_operations(monkeypatch)
-    argv = [layout.instance_ids[0] if arg == "PLACEHOLDER" else
-            str(tmp_path / "snap") if arg == "SNAPSHOT_DIR" else arg for arg in argv]
+    placeholders = {
+        "INSTANCE": layout.instance_ids[0], "SNAPSHOT_DIR": str(tmp_path / "snap"),
+        "PLAN_FILE": str(tmp_path / "plan.json"), "SUBNET": layout.private_subnet,
+        "GROUP": layout.instance_sg,
+        "CDK_OUT": str(https_cdk_out(tmp_path / "cdk.out", layout.instance_sg)),
+        "TEMPLATE": str(_template(tmp_path / "t.json", layout.private_subnet,
+                                  layout.instance_sg)),
+    }
+    allowed = READ_ONLY_OPERATIONS
+    if "--org" in argv:
+        from tests.moto_organization import build_organization
 
-    code = main(argv)
+        build_organization(boto3.client("organizations", region_name=REGION), member=False)
+        allowed = {call.operation for call in api_calls.EVERY_CALL} - {"AssumeRole"}
+    operations = record_operations(monkeypatch)
+
+    code = main([placeholders.get(arg, arg) for arg in argv])
 
     assert code in (0, 1, 3), capsys.readouterr().err
     assert operations, "no API call was recorded"
+    assert "DescribeInstances" in operations
     assert all(name.startswith(api_calls.READ_ONLY_PREFIXES) for name in operations), operations
-    assert set(operations) <= READ_ONLY_OPERATIONS
+    assert set(operations) <= allowed
+    if "--org" in argv:
+        assert {"ListAccounts", "DescribeOrganization"} <= set(operations)
 
 
 def test_snapshot_round_trip_gives_the_live_answer(ec2, tmp_path, capsys) -> None:

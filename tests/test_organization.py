@@ -254,6 +254,83 @@ def test_bad_organization_input_is_one_line_exit_2(org: Organization, capsys,
     assert_one_line_error(code, err, words)
 
 
+@pytest.mark.parametrize("argv", [
+    ["--all", "--org", "--accounts", ""], ["--all", "--org", "--accounts", ","],
+    ["--all", "--org", "--regions", ""], ["--all", "--org", "--regions", " , "],
+    ["--all", "--org", "--role-name", ""], ["--all", "--org", "--external-id", ""],
+    ["--all", "--org", "--shard", ""], ["snapshot", "--org", "--out", "x", "--accounts", ""],
+    ["prelaunch", "t.json", "--snapshot", "demo/estate", "--accounts", ""],
+], ids=["accounts", "accounts-comma", "regions", "regions-comma", "role-name", "external-id",
+        "shard", "snapshot-accounts", "prelaunch-accounts"])
+def test_an_empty_organization_option_is_refused_not_everything(
+        org: Organization, capsys, monkeypatch, argv: list[str]) -> None:
+    # An unset variable never widens the selection to every account or region.
+    operations = record_operations(monkeypatch)
+    code, out, err = run(capsys, *argv)
+    assert out == "" and not operations
+    assert_one_line_error(code, err, "empty value")
+
+
+def test_the_deadline_stops_every_unit_of_an_organization_run(org: Organization, capsys,
+                                                              monkeypatch) -> None:
+    # The units read on other threads: the deadline stops them at their next request, and
+    # their clients have the connect and read timeouts (auditor/sources/live.py `client`).
+    from auditor import limits
+    from auditor.sources import live
+
+    configs: list[Any] = []
+    real_client = live.client
+
+    def client(session: Any, service: str, region: str, **credentials: str) -> Any:
+        made = real_client(session, service, region, **credentials)
+        configs.append(made.meta.config)
+        return made
+
+    monkeypatch.setattr(live, "client", client)
+    _hook_ec2(monkeypatch, lambda **_kwargs: time.sleep(0.5))
+    started = time.monotonic()
+
+    code, _, err = run(capsys, "--all", "--org", "--regions", REGIONS, "--concurrency", "4",
+                       "--deadline", "1", "--format", "json", "-q")
+
+    assert time.monotonic() - started < 8  # every unit would take 0.5 s per DescribeInstances
+    assert_one_line_error(code, err, "stopped at the --deadline of 1 s")
+    assert configs and all(config.connect_timeout == limits.LIVE_CONNECT_TIMEOUT.value
+                           and config.read_timeout == limits.LIVE_READ_TIMEOUT.value
+                           for config in configs)
+    assert live._run_deadline[0] is None  # cleared for what runs next in the process
+
+
+def test_the_deadline_stops_a_worker_thread_at_its_next_request(org: Organization) -> None:
+    # Where the timer signal cannot reach (a thread that is not the main one).
+    import threading
+
+    from auditor.errors import DeadlineExceeded
+    from auditor.sources import live
+    from auditor.sources.organization import OrganizationAccess
+
+    access = OrganizationAccess(region=FIRST)
+    caller = access.caller_account_id()
+    caught: list[BaseException] = []
+
+    def work() -> None:
+        with access.account(caller) as clients:
+            try:
+                clients("ec2", FIRST).describe_vpcs()
+            except BaseException as error:  # what the thread met is the result
+                caught.append(error)
+
+    live.set_run_deadline(0.001)
+    time.sleep(0.01)
+    try:
+        thread = threading.Thread(target=work)
+        thread.start()
+        thread.join(30)
+    finally:
+        live.set_run_deadline(None)
+    assert len(caught) == 1 and isinstance(caught[0], DeadlineExceeded)
+
+
 def test_organization_flags_without_org_are_refused(org: Organization, capsys) -> None:
     code, _, err = run(capsys, "--all", "--accounts", org.account("dev"))
     assert_one_line_error(code, err, "add --org")
@@ -289,9 +366,9 @@ def test_a_region_refused_and_a_throttled_unit_fail_alone(org: Organization, cap
                                                           monkeypatch) -> None:
     from botocore.awsrequest import AWSResponse
 
-    from auditor.sources import live
 
-    monkeypatch.setattr(live, "RETRIES", {"mode": "adaptive", "max_attempts": 2})
+    monkeypatch.setenv("AWS_RETRY_MODE", "adaptive")  # honoured (auditor/sources/live.py)
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "2")
     prod, dev = org.account("prod"), org.account("dev")
 
     def refuse(context: dict, **_kwargs: Any) -> Any:
@@ -617,7 +694,7 @@ def test_a_damaged_unit_of_a_snapshot_fails_alone(org: Organization, snapshot: P
     units = {(u["account_id"], u["region"]): u for u in json.loads(out)["units"]}
 
     assert "missing from the snapshot" in units[(prod, SECOND)]["error"]
-    assert "malformed snapshot file" in units[(dev, FIRST)]["error"]
+    assert "describe-subnets.json is not valid JSON" in units[(dev, FIRST)]["error"]
     assert units[(prod, FIRST)]["status"] == "ok"
     assert code == 1
 

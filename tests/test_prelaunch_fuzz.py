@@ -21,7 +21,6 @@ Profiles: ``ci`` (the default) is derandomized (a fixed seed) and bounded, well 
 from __future__ import annotations
 
 import contextlib
-import copy
 import io
 import json
 import os
@@ -36,8 +35,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from auditor.cli import main
-from auditor.sources.bounded_read import describe
 from auditor.sources.template.load import load_template
+from tests.fuzz_mutations import JUNK, at, other_type, replace, steps
 from tests.prelaunch_helpers import isolated_template
 from tests.test_prelaunch_interfaces import _on_interface
 
@@ -160,57 +159,8 @@ def _dump(body: Any, form: str) -> str:
 
 # --- mutations ----------------------------------------------------------------------------------
 
-_JUNK_TEXT = st.text(max_size=30).filter(
-    lambda text: text.strip().lower() not in ("true", "false") and not _numeric(text))
-
-
-def _numeric(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
-
-
-_SCALARS = st.one_of(st.booleans(), st.integers(min_value=-(10**6), max_value=10**6),
-                     st.floats(allow_nan=False, allow_infinity=False), _JUNK_TEXT)
-_JUNK = st.recursive(_SCALARS, lambda inner: st.one_of(
-    st.lists(inner, max_size=3), st.dictionaries(_JUNK_TEXT, inner, max_size=3)), max_leaves=6)
-
-
-def _other_type(value: Any) -> st.SearchStrategy:
-    """A value of another category than ``value`` (never the same kind of value: another
-    value of the same kind may be a legitimate change)."""
-    return _JUNK.filter(lambda junk: describe(junk) != describe(value))
-
-
-def _steps(body: Any, data: st.DataObject) -> list:
-    """A path into the body, drawn step by step."""
-    path: list = []
-    node = body
-    while isinstance(node, dict | list) and node and data.draw(st.integers(0, 4)) > 0:
-        keys = list(node) if isinstance(node, dict) else list(range(len(node)))
-        key = data.draw(st.sampled_from(keys))
-        path.append(key)
-        node = node[key]
-    return path
-
-
-def _replace(body: Any, path: list, value: Any) -> Any:
-    if not path:
-        return value
-    body = copy.deepcopy(body)
-    node = body
-    for key in path[:-1]:
-        node = node[key]
-    node[path[-1]] = value
-    return body
-
-
-def _at(body: Any, path: list) -> Any:
-    for key in path:
-        body = body[key]
-    return body
+_JUNK = JUNK
+_other_type, _steps, _replace, _at = other_type, steps, replace, at
 
 
 def _corrupts_a_resource(path: list) -> bool:

@@ -452,7 +452,7 @@ def test_snapshot_not_in_an_organization_needs_only_describe_organization(
 
 
 @pytest.mark.parametrize(("file_name", "content", "words"), [
-    ("describe-organization.json", "[]", ["describe-organization.json", "(account)"]),
+    ("describe-organization.json", "[]", ["account/describe-organization.json", "a mapping"]),
     ("list-parents.json", '{"Parents": []}', ["list-parents.json", "list"]),
     ("list-parents.json", '[{"ChildId": "111122223333", "Parents": [{"Id": "r-1"}, {"Id": '
                           '"r-2"}]}]', ["list-parents.json", "not a list of one"]),

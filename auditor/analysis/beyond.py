@@ -116,6 +116,9 @@ class Beyond:
                 "transit_gateways", "not in the data (deleted, or not shared with this account)")
             return _stop(TRANSIT_GATEWAY, [], unknown_data("transit_gateway", tgw_id, reason,
                                                            None))
+        if gateway.state not in aws_facts.TRANSIT_GATEWAY_STATES:
+            return _stop(TRANSIT_GATEWAY, [], _state_unknown(
+                f"Transit gateway {tgw_id}", tgw_id, gateway.state))
         if gateway.state != aws_facts.TRANSIT_GATEWAY_AVAILABLE:
             message = f"Transit gateway {tgw_id} is {gateway.state}: it carries no traffic."
             return _stop(TRANSIT_GATEWAY, [], Check(
@@ -262,7 +265,10 @@ class Beyond:
                                           "destination": route.destination()}))
         if route.target_kind != "transit_gateway_attachment":
             message = (f"{where} spreads {route.destination()} over several attachments "
-                       f"({route.target_id}): which one carries a flow is not known.")
+                       f"({route.target_id}): which one carries a flow is not known."
+                       if route.target_kind == "transit_gateway_ecmp" else
+                       f"{where} routes {route.destination()} in state {route.state!r}, "
+                       "which EC2 does not report: the hop is not proved.")
             return Check(Hop(step, table.route_table_id, UNKNOWN, text),
                          Finding("UNMODELED_HOP", table.route_table_id, message, None, "warning",
                                  {"route_table": table.route_table_id,
@@ -444,7 +450,21 @@ class Beyond:
                                    describe_route(table, route), step)
 
 
+def _state_unknown(what: str, resource: str, state: str) -> Check:
+    """A state EC2 does not report, or none: the hop is not proved either way."""
+    said = f"in state {state!r}, which EC2 does not report" if state else "without a state"
+    message = f"{what} is {said}: whether it carries traffic is not proved."
+    return Check(Hop("transit_gateway", resource, UNKNOWN, f"state {state!r}"),
+                 Finding("UNMODELED_HOP", resource, message, None, "warning",
+                         {"state": state}))
+
+
 def _attachment_down(attachment: TransitGatewayAttachment) -> Check:
+    if attachment.state not in aws_facts.ATTACHMENT_STATES:
+        return _state_unknown(f"Attachment {attachment.attachment_id} of "
+                              f"{attachment.resource_id} to transit gateway "
+                              f"{attachment.transit_gateway_id}", attachment.attachment_id,
+                              attachment.state)
     message = (f"Attachment {attachment.attachment_id} of {attachment.resource_id} to transit "
                f"gateway {attachment.transit_gateway_id} is {attachment.state}, not available: "
                "it carries no traffic.")

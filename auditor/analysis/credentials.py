@@ -17,7 +17,9 @@ from auditor.analysis import iam_policy
 from auditor.analysis.iam_policy import Decision, Policy, RequestContext
 from auditor.analysis.results import Finding, ServiceProof
 from auditor.analysis.ssm_view import message_channels
+from auditor.errors import UsageError
 from auditor.model import Estate, Instance, Role
+from auditor.sources.bounded_read import parse_json
 from auditor.vocabulary import FAIL, OK, UNKNOWN
 
 SOURCE_PROFILE = "instance_profile"
@@ -216,9 +218,9 @@ _INSTANCE_MARKERS = ("instance", "i-", "resourcetag", "${")
 def _scoping_text(document: object) -> str:
     """The Resource, NotResource and Condition parts of a policy document, as lower text."""
     if isinstance(document, str):
-        try:
-            document = json.loads(document)
-        except ValueError:
+        try:  # within the reader's limits, as every policy text is read
+            document = parse_json(document, "policy")
+        except UsageError:
             return document.lower()  # unreadable here: count it as possibly instance-bound
     statements = document.get("Statement", []) if isinstance(document, dict) else document
     if isinstance(statements, dict):

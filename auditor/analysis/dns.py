@@ -223,6 +223,12 @@ class _VpcDns:
             if name is None:
                 continue
             mine = endpoint.service_name == wanted
+            if endpoint.private_dns_enabled is None:
+                self.unknown.append((endpoint.endpoint_id,
+                                     f"whether interface endpoint {endpoint.endpoint_id} has "
+                                     "private DNS enabled is not in the data, and it decides "
+                                     f"whether it answers for {name}"))
+                continue
             if not endpoint.private_dns_enabled:
                 self._note(mine, "ENDPOINT_PRIVATE_DNS_DISABLED", endpoint.endpoint_id,
                            f"Interface endpoint {endpoint.endpoint_id} for {self.service} has "
@@ -257,7 +263,8 @@ class _VpcDns:
             name = _served_name(endpoint, self.region) if endpoint else None
             if endpoint is None or not endpoint.private_dns_enabled:
                 what = ("is not in the collected data" if endpoint is None else
-                        "has private DNS off")
+                        "has private DNS off" if endpoint.private_dns_enabled is False else
+                        "has private DNS not readable")
                 self.unknown.append((endpoint_id, f"{via} shares interface endpoint "
                                                   f"{endpoint_id}, which {what}: which name it "
                                                   "answers for here is not known"))

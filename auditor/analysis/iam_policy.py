@@ -21,10 +21,10 @@ colons and slashes. No boto3 and no I/O here.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from urllib.parse import unquote, unquote_plus
 
 from auditor.analysis.iam_conditions import (
@@ -44,7 +44,10 @@ from auditor.analysis.iam_conditions import (
     parse_conditions,
     pattern_regex,
 )
-from auditor.policy_patterns import action_matches
+from auditor.errors import UsageError
+from auditor.limits import POLICY_PATTERNS
+from auditor.policy_patterns import GlobSet, action_matches
+from auditor.sources.bounded_read import parse_json
 from auditor.vocabulary import UNKNOWN
 
 __all__ = [
@@ -181,19 +184,18 @@ def _load(document: dict | str, name: str) -> dict:
         raise ValueError(f"policy {name}: the document is empty")
     # IAM returns documents URL-encoded (RFC 3986); some tools encode spaces as "+".
     candidates = [text] if text.startswith("{") else [unquote(text), unquote_plus(text)]
-    error: json.JSONDecodeError | None = None
+    error: str | None = None
     for candidate in candidates:
-        try:
-            data = json.loads(candidate)
-        except json.JSONDecodeError as exc:
-            error = error or exc
+        try:  # within the reader's limits: nesting, integers, numbers, keys written twice
+            data = parse_json(candidate, f"policy {name}")
+        except UsageError as refused:
+            error = error or str(refused)
             continue
         if not isinstance(data, dict):
             raise ValueError(f"policy {name}: the document is not a JSON object")
         return data
     assert error is not None
-    raise ValueError(f"policy {name}: not valid JSON ({error.msg} at line {error.lineno} "
-                     f"column {error.colno})")
+    raise ValueError(error)
 
 
 def _strings(value: object, element: str, where: str) -> tuple[str, ...]:
@@ -295,7 +297,20 @@ def parse_policy(document: dict | str, name: str, kind: str, attached_to: str = 
     statements = tuple(
         _parse_statement(raw, index, kind, f"policy {name} statement #{index + 1}")
         for index, raw in enumerate(raw_statements))
+    _check_size(statements, name)
     return Policy(name, kind, statements, attached_to, version)
+
+
+def _check_size(statements: tuple[Statement, ...], name: str) -> None:
+    """Evaluation is bounded: a policy with more patterns than any IAM stores is refused."""
+    patterns = sum(len(getattr(statement, part) or ()) for statement in statements
+                   for part in ("actions", "not_actions", "resources", "not_resources"))
+    patterns += sum(len(condition.values) for statement in statements
+                    for condition in statement.conditions)
+    if patterns > POLICY_PATTERNS.value:
+        raise ValueError(f"policy {name} holds {patterns:,} action, resource and condition "
+                         f"patterns, past the {POLICY_PATTERNS.name} limit "
+                         f"({POLICY_PATTERNS.value:,}; see docs/LIMITS.md): not evaluated")
 
 
 # --- Matching -----------------------------------------------------------------------------------
@@ -313,10 +328,15 @@ class _Request:
     asked: str  # the request in words, for Decision.detail
 
 
+@lru_cache(maxsize=4096)
+def _glob_set(patterns: tuple[str, ...], ignore_case: bool) -> GlobSet:
+    return GlobSet(patterns, ignore_case)
+
+
 def _action_outcome(statement: Statement, action: str) -> bool:
     if statement.actions is not None:
-        return any(action_matches(pattern, action) for pattern in statement.actions)
-    return not any(action_matches(pattern, action) for pattern in statement.not_actions or ())
+        return _glob_set(statement.actions, True).matches(action)
+    return not _glob_set(statement.not_actions or (), True).matches(action)
 
 
 def _resource_outcome(statement: Statement, policy: Policy, request: _Request) -> Outcome:
@@ -325,8 +345,15 @@ def _resource_outcome(statement: Statement, policy: Policy, request: _Request) -
         return HOLDS
     lookup = None
     if policy.version == POLICY_VARIABLES_VERSION:
+        if not any("${" in pattern for pattern in patterns):
+            matched = _glob_set(patterns, False).matches(request.resource)
+            return Outcome(matched if statement.resources is not None else not matched)
+
         def lookup(key: str) -> tuple[str, ...] | None:
             return request.context.values(key, request.resource)
+    else:
+        matched = _glob_set(patterns, False).matches(request.resource)
+        return Outcome(matched if statement.resources is not None else not matched)
     unresolved: list[str] = []
 
     def matches(pattern: str) -> Tri:

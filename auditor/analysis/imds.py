@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from auditor.analysis.results import Finding
+from auditor.aws_facts import METADATA_ENDPOINT_VALUES
 from auditor.model import Instance
 from auditor.vocabulary import FAIL, OK, UNKNOWN
 
@@ -30,6 +31,13 @@ def evaluate(instance: Instance) -> ImdsResult:
             None, "warning")])
     result = ImdsResult(OK, options.http_endpoint, options.http_tokens,
                         options.http_put_response_hop_limit)
+    if options.http_endpoint not in METADATA_ENDPOINT_VALUES:  # read exactly, never guessed
+        result.status = UNKNOWN
+        result.findings.append(Finding(
+            "DATA_UNAVAILABLE", instance.instance_id,
+            f"The metadata options of {instance.instance_id} say HttpEndpoint="
+            f"{options.http_endpoint[:40]!r}, which is neither enabled nor disabled: whether the "
+            "agent can reach the metadata service is unknown.", None, "warning"))
     if options.http_endpoint == "disabled":
         result.status = FAIL
         result.findings.append(Finding(

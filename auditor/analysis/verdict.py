@@ -24,7 +24,13 @@ from auditor.analysis.capabilities import (
 from auditor.analysis.credentials import CredentialResult
 from auditor.analysis.imds import ImdsResult
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
-from auditor.aws_facts import HEARTBEAT_SERVICE, MESSAGE_CHANNELS
+from auditor.aws_facts import (
+    HEARTBEAT_SERVICE,
+    INSTANCE_PENDING,
+    INSTANCE_RUNNING,
+    INSTANCE_STATES,
+    MESSAGE_CHANNELS,
+)
 from auditor.catalogue import severity_rank
 from auditor.model import Estate, Instance
 from auditor.vocabulary import (
@@ -84,11 +90,15 @@ def decide(state: str, services: dict[str, ServiceProof], parts: dict[str, str],
         if channel != REACHABLE:
             reasons.append("no message channel is proven usable")
         reasons += [f"{name} not proven" for name, status in parts.items() if status != OK]
-    if state != "running":
+    if state not in INSTANCE_STATES:  # not read exactly: it may be running
+        return UNKNOWN, ["whether the instance is running is unknown", *reasons]
+    if state not in (INSTANCE_RUNNING, INSTANCE_PENDING):
         return NOT_APPLICABLE, [f"instance is {state}", *reasons]
+    # A pending instance is launching: what its configuration allows once it runs decides.
+    pending = [f"instance is {state}: judged as it will run"] if state == INSTANCE_PENDING else []
     if blocked:
-        return NOT_MANAGEABLE, reasons
-    return (UNKNOWN, reasons) if reasons else (MANAGEABLE, [])
+        return NOT_MANAGEABLE, [*reasons, *pending]
+    return (UNKNOWN, [*reasons, *pending]) if reasons else (MANAGEABLE, pending)
 
 
 @dataclass
@@ -123,8 +133,12 @@ def judge(estate: Estate, instance: Instance, services: dict[str, ServiceProof],
         view = ssm_view_eval.SsmView("not_launched", reason="a planned instance")
     else:
         view = ssm_view_eval.evaluate(estate, instance, verdict)
+    state = [Finding("DATA_UNAVAILABLE", instance.instance_id,
+                     f"The state of {instance.instance_id} is unknown: "
+                     f"{instance.state_problem}.", None, "warning")
+             ] if instance.state_problem else []
     findings = _findings_of(services, imds,
-                            credentials.findings + permitted.findings + view.findings)
+                            credentials.findings + permitted.findings + view.findings + state)
     if verdict == MANAGEABLE:  # what is left blocks only a path the agent does not need
         findings = [replace(f, severity="warning") if f.severity == "error" else f
                     for f in findings]

@@ -12,13 +12,16 @@ import sys
 from auditor import __version__
 from auditor.commands.common import (
     OneLineParser,
+    add_deadline_argument,
     add_organization_arguments,
     add_output_arguments,
+    deadline,
     organization_flags_given,
     print_report,
     read_raws,
 )
 from auditor.errors import UsageError
+from auditor.terminal import visible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -49,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--region", action="append", metavar="R",
                         help="region (repeatable; default: the SDK's region)")
     source.add_argument("--profile", metavar="P", help="AWS profile (default: the SDK's)")
+    add_deadline_argument(source)
     add_organization_arguments(parser)
     output = add_output_arguments(
         parser, colour_help="colour in the text report (auto: when stdout is a terminal)",
@@ -76,6 +80,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    with deadline(args.deadline):
+        return _audit(args)
+
+
+def _audit(args: argparse.Namespace) -> int:
     if bool(args.instance) == bool(args.all):
         raise UsageError("say which instances to audit: --instance ID (repeatable) or --all")
     for flag, given in (("--plan-s3-gateway", args.plan_s3_gateway),
@@ -127,6 +136,10 @@ def run(argv: list[str]) -> int:
     if plan is not None:
         report.plan = plan.to_dict()  # reports that show before and after read it
     print_report(report, args)
+    if not report.instances and args.format != "text":  # the text report says it itself
+        from auditor.reports.text_report import NOTHING_AUDITED
+
+        print(f"auditor: {NOTHING_AUDITED}", file=sys.stderr)
     if plan is not None:
         _write_plan(args, plan)
     return report.exit_code()
@@ -149,7 +162,7 @@ def _write_plan(args: argparse.Namespace, plan) -> None:
         plan_file.dump(plan, args.plan)
     except OSError as error:
         raise UsageError(f"cannot write the plan to {args.plan}: {error.strerror}") from None
-    print(plan_file.summary(plan, args.plan), file=sys.stderr)
+    print(visible(plan_file.summary(plan, args.plan)), file=sys.stderr)
 
 
 def _accounts_in_snapshot(args: argparse.Namespace) -> list[str] | None:

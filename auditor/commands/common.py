@@ -6,11 +6,12 @@ import argparse
 import os
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from auditor.errors import UsageError
+from auditor.errors import DeadlineExceeded, UsageError
+from auditor.terminal import visible
 
 if TYPE_CHECKING:
     from auditor.audit import AuditReport
@@ -26,6 +27,19 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see {self.prog} --help)")
+
+    def parse_known_args(self, args: Sequence[str] | None = None,
+                         namespace: argparse.Namespace | None = None
+                         ) -> tuple[argparse.Namespace, list[str]]:
+        """Also refuses an empty value (``--snapshot "$UNSET"``): it never means "none"."""
+        parsed, extras = super().parse_known_args(args, namespace)
+        for action in self._actions:
+            value = getattr(parsed, action.dest, None)
+            values = value if isinstance(value, list) else [value]
+            if value is not action.default and any(item == "" for item in values):
+                name = "/".join(action.option_strings) or action.metavar or action.dest
+                self.error(f"{name}: empty value (an unset variable?)")
+        return parsed, extras
 
 
 def add_output_arguments(parser: argparse.ArgumentParser, colour_help: str | None = None,
@@ -47,22 +61,86 @@ def use_colour(choice: str) -> bool:
     return sys.stdout.isatty() and "NO_COLOR" not in os.environ
 
 
+_last_done = [""]  # the last step a live read reported, named when --deadline passes
+
+
+def add_deadline_argument(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--deadline", type=_seconds, metavar="SECONDS",
+                        help="give up (exit 2, one line) when the whole run takes longer; each "
+                             "AWS call also has connect and read timeouts and the SDK's "
+                             "retries (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE)")
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 10**7:  # NaN and infinity fail too
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return value
+
+
 @contextmanager
-def live_progress() -> Iterator[Progress | None]:
-    """A live read's progress on a terminal's stderr (None when stderr is not one), the line
-    cleared afterwards."""
-    if not sys.stderr.isatty():
-        yield None
+def deadline(seconds: float | None) -> Iterator[None]:
+    """Raise ``DeadlineExceeded`` when ``seconds`` pass: in this thread by a timer signal (it
+    interrupts even a blocked socket read), in any thread at its next AWS request (the units
+    of an organization run); nothing when None. Where there is no such signal the per-call
+    timeouts still bound each call."""
+    if seconds is None:
+        yield
+        return
+    from auditor.sources import live  # its clients check it too, on every thread
+
+    _last_done[0] = ""  # this run's steps only
+    live.set_run_deadline(seconds)
+    try:
+        with _deadline_signal(seconds):
+            yield
+    finally:
+        live.set_run_deadline(None)
+
+
+@contextmanager
+def _deadline_signal(seconds: float) -> Iterator[None]:
+    import signal
+    import threading
+
+    usable = (hasattr(signal, "setitimer")
+              and threading.current_thread() is threading.main_thread())
+    if not usable:
+        yield
         return
 
+    def expire(_signum: int, _frame: object) -> None:
+        raise DeadlineExceeded(seconds, _last_done[0])
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+@contextmanager
+def live_progress() -> Iterator[Progress]:
+    """A live read's progress on a terminal's stderr (the line cleared afterwards); the last
+    step is kept for the --deadline message."""
+    terminal = sys.stderr.isatty()
+
     def report(message: str) -> None:
-        sys.stderr.write(f"\r\033[K{message}")
-        sys.stderr.flush()
+        _last_done[0] = message
+        if terminal:
+            sys.stderr.write(f"\r\033[K{visible(message, one_line=True)}")
+            sys.stderr.flush()
 
     try:
         yield report
     finally:
-        sys.stderr.write("\r\033[K")
+        if terminal:
+            sys.stderr.write("\r\033[K")
 
 
 def read_raws(snapshot: str | None, regions: list[str] | None, profile: str | None,
@@ -207,7 +285,7 @@ class UnitProgress:
         """A step before the units (reading the organization, listing regions): on a terminal
         only, where the next line replaces it."""
         if self.terminal and not self.quiet:
-            self.stream.write(f"{CLEAR}ssm-auditor: {message}")
+            self.stream.write(f"{CLEAR}ssm-auditor: {visible(message, one_line=True)}")
             self.stream.flush()
 
     def __call__(self, entry: dict[str, Any]) -> None:
@@ -217,8 +295,9 @@ class UnitProgress:
             self.failed += 1
             if not self.quiet:
                 clear = CLEAR if self.terminal else ""
-                self.stream.write(f"{clear}ssm-auditor: {entry['account_id']} "
-                                  f"{entry['region']} could not be read: {entry['error']}\n")
+                line = visible(f"ssm-auditor: {entry['account_id']} {entry['region']} could "
+                               f"not be read: {entry['error']}", one_line=True)
+                self.stream.write(f"{clear}{line}\n")
         last = self.done == self.total
         if not self.quiet and (self.terminal or last
                                or time.monotonic() - self._last >= PROGRESS_EVERY):

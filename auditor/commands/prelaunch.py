@@ -15,8 +15,16 @@ from __future__ import annotations
 import argparse
 import sys
 
-from auditor.commands.common import OneLineParser, add_output_arguments, live_progress, print_report
+from auditor.commands.common import (
+    OneLineParser,
+    add_deadline_argument,
+    add_output_arguments,
+    deadline,
+    live_progress,
+    print_report,
+)
 from auditor.errors import UsageError
+from auditor.terminal import visible
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,6 +43,7 @@ def _parser() -> argparse.ArgumentParser:
     source.add_argument("--region", metavar="R", help="region (default: the snapshot's or "
                                                       "the SDK's)")
     source.add_argument("--profile", metavar="P", help="AWS profile for live reads")
+    add_deadline_argument(source)
     source.add_argument("--accounts", metavar="ID",
                         help="the account of an organization snapshot the plan is for")
     source.add_argument("--parameter", action="append", metavar="NAME=VALUE", default=[],
@@ -66,6 +75,11 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    with deadline(args.deadline):
+        return _check(args)
+
+
+def _check(args: argparse.Namespace) -> int:
     from auditor.prelaunch import check
 
     if args.snapshot and args.live:
@@ -98,7 +112,7 @@ def run(argv: list[str]) -> int:
                                               args.security_group, args.instance_profile,
                                               args.public_ip, args.imdsv2, args.platform)
     for warning in result.report.template_warnings or []:
-        print(f"auditor: warning: {warning}", file=sys.stderr)
+        print(f"auditor: warning: {visible(warning, one_line=True)}", file=sys.stderr)
     print_report(result.report, args, result.locate, indent=True)
     return result.exit_code()
 

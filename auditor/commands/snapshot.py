@@ -11,11 +11,14 @@ import argparse
 
 from auditor.commands.common import (
     OneLineParser,
+    add_deadline_argument,
     add_organization_arguments,
+    deadline,
     organization_flags_given,
     read_raws,
 )
 from auditor.errors import UsageError
+from auditor.terminal import visible
 
 EXIT_UNIT_FAILED = 3
 
@@ -28,6 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", metavar="P")
     parser.add_argument("--instance", action="append", metavar="ID",
                         help="capture only what these instances need")
+    add_deadline_argument(parser)
     add_organization_arguments(parser)
     return parser
 
@@ -35,20 +39,22 @@ def _parser() -> argparse.ArgumentParser:
 def run(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     if args.org:
-        return _capture_organization(args)
+        with deadline(args.deadline):
+            return _capture_organization(args)
     if organization_flags_given(args):
         raise UsageError(f"{organization_flags_given(args)[0]} applies to a whole "
                          "organization: add --org")
     from auditor.sources import api_calls
     from auditor.sources.snapshot import write_snapshot
 
-    raws, _ = read_raws(None, args.region, args.profile, args.instance)
+    with deadline(args.deadline):
+        raws, _ = read_raws(None, args.region, args.profile, args.instance)
     write_snapshot(args.out, raws)
     for raw in raws:
         denied = "".join(f"\n  {kind}: {reason}" for kind, reason in raw.errors.items())
         regional = [kind for kind in raw.answers if not api_calls.BY_KIND[kind].account_wide]
-        print(f"{raw.region}: {len(regional)} answers written to {args.out}/{raw.region}"
-              + (f"; could not read:{denied}" if denied else ""))
+        print(visible(f"{raw.region}: {len(regional)} answers written to {args.out}/{raw.region}"
+                      + (f"; could not read:{denied}" if denied else "")))
     return 0
 
 
@@ -67,9 +73,9 @@ def _capture_organization(args: argparse.Namespace) -> int:
                       timeout=args.unit_timeout, on_progress=progress)
     progress.close()
     failed = [entry for entry in entries if entry["status"] != "ok"]
-    print(f"{len(entries) - len(failed)} unit(s) of organization "
-          f"{source.organization.organization_id} written to {args.out}"
-          f" ({sum(entry['instances'] for entry in entries)} instances)"
-          + "".join(f"\n  could not read {entry['account_id']} {entry['region']}: "
-                    f"{entry['error']}" for entry in failed))
+    print(visible(f"{len(entries) - len(failed)} unit(s) of organization "
+                  f"{source.organization.organization_id} written to {args.out}"
+                  f" ({sum(entry['instances'] for entry in entries)} instances)"
+                  + "".join(f"\n  could not read {entry['account_id']} {entry['region']}: "
+                            f"{entry['error']}" for entry in failed)))
     return EXIT_UNIT_FAILED if failed else 0

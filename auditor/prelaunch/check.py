@@ -53,7 +53,7 @@ def read_base(snapshot: str | None, live: bool, region: str | None, profile: str
               accounts: list[str] | None = None) -> tuple[RawRegion, SourceDescription]:
     """The estate the plan is laid over: a snapshot's or the account's region, else nothing.
     ``accounts``: the account of an organization snapshot."""
-    if not (snapshot or live):
+    if snapshot is None and not live:
         return RawRegion(region or ""), SourceDescription("none")
     one_account_of(snapshot, accounts)
     raws, described = read_raws(snapshot, [region] if region else None, profile,

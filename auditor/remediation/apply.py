@@ -196,24 +196,27 @@ def apply_manual_steps(estate: Estate, steps: list[ManualStep]) -> list[ManualSt
 
 def _associate_profile(estate: Estate, parameters: dict) -> bool:
     instance = estate.instances.get(parameters.get("instance_id", ""))
-    if instance is None:
+    name = parameters.get("instance_profile_name")
+    if instance is None or not name:
         return False
-    instance.instance_profile_arn = instance_profile_arn(estate,
-                                                         parameters["instance_profile_name"])
+    instance.instance_profile_arn = instance_profile_arn(estate, name)
     return True
 
 
 def _add_role_to_profile(estate: Estate, parameters: dict) -> bool:
     """IAM lists a profile only through its roles, so an empty one may be missing: add it."""
     name = parameters.get("instance_profile_name", "")
+    role_name = parameters.get("role_name")
+    if not role_name:
+        return False
     arn = parameters.get("instance_profile_arn") or instance_profile_arn(estate, name)
-    estate.instance_profiles[arn] = InstanceProfile(name, arn, [parameters["role_name"]])
+    estate.instance_profiles[arn] = InstanceProfile(name, arn, [role_name])
     return True
 
 
 def _update_trust_policy(estate: Estate, parameters: dict) -> bool:
     role = estate.roles.get(parameters.get("role_name", ""))
-    if role is None:
+    if role is None or "policy_document" not in parameters:
         return False
     role.trust_policy = parameters["policy_document"]
     return True

@@ -12,7 +12,9 @@ from dataclasses import MISSING, asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from auditor import limits
 from auditor.errors import UsageError
+from auditor.sources import bounded_read
 
 SCHEMA_VERSION = 1
 KIND = "ssm-auditor-remediation-plan"
@@ -204,12 +206,15 @@ def _capability_change(instance: PlanInstance) -> str:
 
 
 def load_plan(path: str | Path) -> Plan:
-    """Read and check a plan file; anything wrong is a one-line ``UsageError``."""
+    """Read and check a plan file (through the bounded reader: its size, depth, integer and
+    duplicate-key limits); anything wrong is a one-line ``UsageError``."""
+    if bounded_read.file_kind(path) == "missing":
+        raise UsageError(f"plan {path}: no such file")
+    what = f"plan {path}"
     try:
-        data = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise UsageError(f"plan {path}: no such file") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        data = bounded_read.parse_json(bounded_read.read_text(path, what, limits.PLAN_BYTES),
+                                       what)
+    except UsageError as error:
         raise UsageError(f"plan {path}: not a readable JSON file ({error})") from None
     return plan_from_dict(data, str(path))
 
@@ -220,8 +225,11 @@ def plan_from_dict(data: Any, where: str = "plan") -> Plan:
     if data.get("schema_version") != SCHEMA_VERSION:
         raise UsageError(f"{where}: schema_version {data.get('schema_version')!r} is not "
                          f"supported (this version reads {SCHEMA_VERSION})")
+    regions = _typed(data, "regions", list, where)
+    if not all(region.__class__ is str for region in regions):
+        raise UsageError(f"{where}: \"regions\" should be a list of text")
     plan = Plan(account_id=_typed(data, "account_id", str, where),
-                regions=_typed(data, "regions", list, where),
+                regions=regions,
                 generated_by=str(data.get("generated_by", "")))
     plan.instances = [_entry(PlanInstance, item, f"{where}: instances[{index}]")
                       for index, item in enumerate(_typed(data, "instances", list, where, []))]
@@ -229,11 +237,23 @@ def plan_from_dict(data: Any, where: str = "plan") -> Plan:
         items = _typed(data, name, list, where, [])
         setattr(plan, name, [_entry(entry_type, item, f"{where}: {name}[{index}]")
                              for index, item in enumerate(items)])
+    for index, step in enumerate(plan.manual_steps):
+        _check_parameters(step.parameters, f"{where}: manual_steps[{index}].parameters")
     ids = [entry.id for name, _ in _ENTRY_LISTS for entry in getattr(plan, name)]
     duplicates = sorted({entry_id for entry_id in ids if ids.count(entry_id) > 1})
     if duplicates:
         raise UsageError(f"{where}: entry id {duplicates[0]} is used twice")
     return plan
+
+
+def _check_parameters(parameters: dict, where: str) -> None:
+    """A manual step's parameters are ids and names (text, or null), and a policy document
+    (an object): what ``apply`` and the step's command read."""
+    for name, value in parameters.items():
+        wanted = dict if name == "policy_document" else str
+        if value.__class__ is not wanted and (wanted is dict or value is not None):
+            raise UsageError(f"{where}: \"{name}\" should be "
+                             f"{'an object' if wanted is dict else 'text'}")
 
 
 def _typed(data: dict, key: str, expected: type, where: str, default: Any = ...) -> Any:
@@ -264,9 +284,15 @@ def _entry(entry_type: type, item: Any, where: str) -> Any:
     if missing:
         raise UsageError(f"{where}: \"{missing[0]}\" is missing")
     for name, value in values.items():
-        if name != "fixes" and not isinstance(value, _python_types(known[name].type)):
+        if name != "fixes" and not (isinstance(value, _python_types(known[name].type))
+                                    and _items_fit(value, known[name].type)):
             raise UsageError(f"{where}: \"{name}\" should be {known[name].type}")
+        if isinstance(value, int) and not -_INT32 <= value < _INT32:  # ports, rule numbers
+            raise UsageError(f"{where}: \"{name}\" is out of range (32-bit integers only)")
     return entry_type(**values)
+
+
+_INT32 = 2**31  # CloudFormation's integers are 32-bit
 
 
 def _python_types(annotation: str) -> tuple[type, ...]:
@@ -277,6 +303,15 @@ def _python_types(annotation: str) -> tuple[type, ...]:
     if int in found and bool not in found:  # JSON true is not a port number
         return (*(t for t in found if t is not int), _StrictInt)
     return found
+
+
+def _items_fit(value: Any, annotation: str) -> bool:
+    """A list's items have the type ``list[...]`` names (text, or objects)."""
+    if value.__class__ is not list:
+        return True
+    item = annotation.split("list[", 1)[1] if "list[" in annotation else ""
+    wanted = str if item.startswith("str") else dict if item.startswith("dict") else None
+    return wanted is None or all(entry.__class__ is wanted for entry in value)
 
 
 class _StrictIntMeta(type):

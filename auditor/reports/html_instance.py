@@ -18,7 +18,6 @@ once per report (``SectionWriter``'s caches): a 10,000-instance page is mostly l
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from auditor.catalogue import CATALOGUE, MANUAL_ACTIONS
@@ -43,7 +42,6 @@ _FINDING_SHOWN = {"code", "service", "resource_id", "severity", "message", "titl
                   "logical_id", "capability"}
 EVIDENCE_ITEMS = 3  # verbatim log excerpts shown per symptom,
 EVIDENCE_CHARACTERS = 2000  # each cut there
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f]")  # a log's escape sequences, shown not run
 _DOT = " \u00b7 "
 # A capability in one of these states has nothing to explain or draw
 QUIET = (OK, NOT_APPLICABLE)
@@ -90,8 +88,9 @@ def _symptom(symptom: dict[str, Any]) -> str:
             "; ".join(map(str, symptom["outside_model"]))), class_="why"))
     evidence = symptom.get("evidence") or []
     if evidence:
-        parts.append(element("pre", text(_CONTROL.sub("\ufffd", "\n".join(
-            str(item)[:EVIDENCE_CHARACTERS] for item in evidence[:EVIDENCE_ITEMS])))))
+        # ``text`` shows a log's escape sequences as escapes, as the text report does.
+        parts.append(element("pre", text("\n".join(
+            str(item)[:EVIDENCE_CHARACTERS] for item in evidence[:EVIDENCE_ITEMS]))))
     return element("li", "".join(parts), class_="symptom")
 
 

@@ -2,7 +2,9 @@
 
 Every value that comes from AWS data (tag values, policy names, rule texts, log lines) reaches
 the page through ``text`` (element content and attributes alike) or ``script_json``: nothing
-here trusts its input. Statuses are never told by colour alone: each has a mark and a word.
+here trusts its input. Both show control characters as escapes through ``terminal.visible``,
+the text report's function: the page holds none, also when it is written to a terminal.
+Statuses are never told by colour alone: each has a mark and a word.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from collections.abc import Iterable
 from html import escape
 from typing import Any
 
+from auditor.terminal import UNSAFE_CHARACTERS, visible
 from auditor.vocabulary import (
     BLOCKED,
     FAIL,
@@ -40,15 +43,16 @@ _KINDS = {
 }
 MARKS = {GOOD: "\u2714", BAD: "\u2716", UNDECIDED: "?", NEUTRAL: "\u2013"}  # check, cross, ?, dash
 _WORDS = {NOT_MANAGEABLE: "not manageable", NOT_APPLICABLE: "not applicable"}
-_SPECIAL = re.compile("[&<>\"']")
+_SPECIAL = re.compile(f"[&<>\"'{UNSAFE_CHARACTERS}]")
 
 
 def text(value: object) -> str:
-    """Any value as text safe in element content and in quoted attribute values."""
+    """Any value as text safe in element content and in quoted attribute values; its control
+    characters shown as escapes (``visible``), as the text report shows them."""
     if value is None:
         return ""
     value = value if value.__class__ is str else str(value)
-    return escape(value, quote=True) if _SPECIAL.search(value) else value
+    return escape(visible(value), quote=True) if _SPECIAL.search(value) else value
 
 
 def kind(status: str | None) -> str:
@@ -97,13 +101,30 @@ _SCRIPT_ESCAPES = (("&", "\\u0026"), ("<", "\\u003c"), (">", "\\u003e"), ("\u202
                    ("\u2029", "\\u2029"))
 
 
+# In JSON text: a control character raw (DEL, C1, bidirectional) or escaped (C0 but \n and \t).
+_CONTROL_IN_JSON = re.compile(rf"[{UNSAFE_CHARACTERS}]|\\u00[01]|\\[bfr]")
+
+
 def script_json(data: Any) -> str:
     """JSON to embed in ``<script type="application/json">``: no ``</script>``, ``<!--`` or
-    line separator can end or bend the element, whatever the data holds."""
+    line separator can end or bend the element, whatever the data holds; the strings'
+    control characters shown as escapes (``visible``), as the page's own text shows them."""
     encoded = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+    if _CONTROL_IN_JSON.search(encoded):  # rare: walk the data only then
+        encoded = json.dumps(_visible_strings(data), ensure_ascii=False, separators=(",", ":"))
     for character, escaped in _SCRIPT_ESCAPES:
         encoded = encoded.replace(character, escaped)
     return encoded
+
+
+def _visible_strings(value: Any) -> Any:
+    if isinstance(value, str):
+        return visible(value)
+    if isinstance(value, dict):
+        return {_visible_strings(key): _visible_strings(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_visible_strings(item) for item in value]
+    return value
 
 
 def csp_hash(source: str) -> str:

@@ -10,7 +10,7 @@ import json
 from auditor.logs.analysis import LogAnalysis
 from auditor.logs.classify import SymptomTally
 from auditor.logs.symptoms import BY_LABEL, HEALTHY, UNRECOGNIZED
-from auditor.logs.terminal import visible
+from auditor.terminal import visible
 
 FORMATS = ("text", "json")
 

@@ -7,6 +7,8 @@ and what the auditor did not read comes last.
 
 from __future__ import annotations
 
+import re
+import secrets
 from typing import IO, TYPE_CHECKING, Any
 
 from auditor.analysis.results import BLOCKED, REACHABLE, Finding, ServiceProof
@@ -17,6 +19,7 @@ from auditor.reports.capabilities_text import capability_lines, capability_summa
 from auditor.reports.json_report import summary
 from auditor.reports.locations import Locator, nowhere
 from auditor.sources.description import SourceDescription
+from auditor.terminal import visible
 from auditor.vocabulary import MANAGEABLE, NOT_APPLICABLE, NOT_MANAGEABLE, UNKNOWN
 
 if TYPE_CHECKING:
@@ -30,16 +33,28 @@ _VERDICT_STYLE = {
     NOT_APPLICABLE: ("-- ", "dim", "not applicable"),
 }
 _STATUS_STYLE = {REACHABLE: "green", BLOCKED: "red"}
+NOTHING_AUDITED = "no instance was audited: nothing here is proven manageable"
 
 
 class _Painter:
+    """Colour codes as placeholders no data can forge (a fresh nonce per report): ``finish``
+    shows every control character of the text as an escape, then puts the real codes in."""
+
     def __init__(self, colour: bool) -> None:
         self.colour = colour
+        self._mark = f"\ue000{secrets.token_hex(8)}"
 
     def __call__(self, text: str, style: str) -> str:
         if not self.colour:
             return text
-        return f"\033[{_COLOURS[style]}m{text}\033[0m"
+        return f"{self._mark}{_COLOURS[style]}\ue001{text}{self._mark}0\ue001"
+
+    def finish(self, text: str) -> str:
+        safe = visible(text)  # tags, names, rule descriptions, log lines: shown, not sent
+        if not self.colour:
+            return safe
+        return re.sub(f"{self._mark}([0-9]+)\ue001", lambda code: f"\033[{code.group(1)}m",
+                      safe)
 
 
 def _label(instance_audit: InstanceAudit) -> str:
@@ -207,16 +222,16 @@ def _nothing_to_check(report: AuditReport) -> str:
 
 def render(report: AuditReport, options: RenderOptions | None = None) -> str:
     options = options or RenderOptions()
+    paint = _Painter(options.colour)
     lines = _after_plan_lines(report, report.source.after_plan) \
         if report.source.after_plan else []
     if report.not_read is not None and not report.instances:  # templates that launch nothing
         lines.append(_nothing_to_check(report))
     else:
-        lines += _audit_lines(report, _Painter(options.colour), options.verbose,
-                              options.locate or nowhere)
+        lines += _audit_lines(report, paint, options.verbose, options.locate or nowhere)
     lines += [f"not read: {logical_id} ({why})"
               for logical_id, why in (report.not_read or {}).items()]
-    return "\n".join(lines)
+    return paint.finish("\n".join(lines))
 
 
 def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
@@ -233,6 +248,8 @@ def _audit_lines(report: AuditReport, paint: _Painter, verbose: bool,
     for audit in details:
         lines.append("")
         lines.extend(_instance_block(audit, paint, verbose, locate))
+    if not report.instances:
+        return [*lines, f"summary: {NOTHING_AUDITED} ({regions or 'no region'} holds none)"]
     counts = summary(report)
     lines.append("")
     lines.append("summary: " + ", ".join(f"{count} {verdict.replace('_', ' ')}"
@@ -253,10 +270,14 @@ class UnitWriter:
         self.verbose = options.verbose
         self.codes: set[str] = set()
 
+    def _write(self, text: str) -> None:
+        """Names, tags and errors from AWS shown, not sent; the colour codes put in."""
+        self.out.write(self.paint.finish(text))
+
     def begin(self, source: dict[str, Any]) -> None:
         organization = source.get("organization") or {}
         where = source.get("path") or source.get("profile") or "AWS"
-        self.out.write(self.paint(
+        self._write(self.paint(
             f"ssm-auditor: organization {organization.get('id') or '?'} from {source['kind']} "
             f"{where}, {organization.get('units', '?')} unit(s)", "bold") + "\n\n")
         self.out.flush()
@@ -265,7 +286,7 @@ class UnitWriter:
         entry = document["unit"]
         where = f"{entry['account_id']} {entry['region']}"
         if entry["status"] != "ok":
-            self.out.write(self.paint(f"  !! not read       {where}: {entry['error']}", "yellow")
+            self._write(self.paint(f"  !! not read       {where}: {entry['error']}", "yellow")
                            + "\n")
         for instance in document["instances"]:
             found = [(f["code"], f["severity"]) for f in instance["findings"]]
@@ -281,7 +302,7 @@ class UnitWriter:
                                                else "")
             line = f"  {self.paint(f'{mark}{words:<15}', style)} {where}  {label}  " \
                    f"{headline(agent, instance['verdict_reasons'], own)}"
-            self.out.write(line.rstrip() + "\n")
+            self._write(line.rstrip() + "\n")
         self.out.flush()
 
     def end(self, units: list[dict[str, Any]], summary: dict[str, int]) -> None:
@@ -298,4 +319,4 @@ class UnitWriter:
         lines += ["", "summary: " + (", ".join(
             f"{count} {verdict.replace('_', ' ')}" for verdict, count in sorted(summary.items()))
             or "no instance")]
-        self.out.write("\n".join(lines) + "\n")
+        self._write("\n".join(lines) + "\n")

@@ -10,7 +10,8 @@ instead of a traceback, a hang or an exhausted memory:
 - integers longer than Python converts, and numbers that are not finite (``Infinity``,
   ``NaN``, ``.inf``, ``1e999``), are refused;
 - a key written twice in one mapping is refused (never "the last one wins" in silence);
-- YAML aliases may repeat a value, not multiply a document past ``limits.EXPANDED_VALUES``.
+- YAML aliases may repeat a value, not multiply a document past ``limits.EXPANDED_VALUES``
+  (``load_yaml`` and its loader live in ``bounded_yaml``, imported on first use).
 
 ``expect`` checks the shape of a value where a caller relies on it, with the same kind of
 message: ``cdk.out/manifest.json: artifacts.App.properties: expected a mapping, found a list``.
@@ -22,11 +23,9 @@ import json
 import math
 import os
 import stat
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
-
-import yaml
 
 from auditor import limits
 from auditor.errors import UsageError
@@ -53,8 +52,13 @@ def file_kind(path: str | Path) -> str:
     return "file" if stat.S_ISREG(mode) else "other"
 
 
-def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
-    """The content of a regular file of at most ``limit.value`` bytes."""
+def read_bytes(path: str | Path, what: str, limit: Limit,
+               meter: Callable[[bytes], None] | None = None) -> bytes:
+    """The content of a regular file of at most ``limit.value`` bytes.
+
+    ``meter`` sees each chunk as it is read and may refuse the file (raising ``UsageError``)
+    before the rest is read: the snapshot reader counts a whole run's bytes and values so.
+    """
     try:
         # O_NONBLOCK: opening a FIFO without a writer must not wait for one.
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -79,6 +83,8 @@ def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
                 break
             chunks.append(chunk)
             size += len(chunk)
+            if meter is not None:
+                meter(chunk)
     except OSError as error:
         raise UsageError(f"cannot read {what}: {error.strerror}") from None
     finally:
@@ -88,9 +94,10 @@ def read_bytes(path: str | Path, what: str, limit: Limit) -> bytes:
     return b"".join(chunks)
 
 
-def read_text(path: str | Path, what: str, limit: Limit) -> str:
+def read_text(path: str | Path, what: str, limit: Limit,
+              meter: Callable[[bytes], None] | None = None) -> str:
     """The UTF-8 text (a byte order mark allowed) of a regular file within ``limit``."""
-    data = read_bytes(path, what, limit)
+    data = read_bytes(path, what, limit, meter)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as error:
@@ -142,18 +149,29 @@ def _constant(name: str) -> Any:
     raise _Refused(f"{name} is not a JSON number")
 
 
-def parse_json(text: str, what: str) -> Any:
-    """JSON text as Python values, within the limits (one-line UsageError otherwise)."""
+def parse_json(text: str, what: str, fast: bool = False) -> Any:
+    """JSON text as Python values, within the limits (one-line UsageError otherwise).
+
+    ``fast``: at the JSON parser's own speed, for files of many megabytes. Keys written twice
+    are not detected (the last one counts) and the depth is not walked here: the caller walks
+    the value within ``limits.NESTING_DEPTH`` itself (the snapshot reader's shape check does).
+    Integers longer than ``limits.INTEGER_DIGITS`` are still refused (by Python's own limit),
+    and so are numbers that are not finite.
+    """
+    hooks: dict[str, Any] = {} if fast else {"object_pairs_hook": _pairs, "parse_int": _integer}
     try:
-        value = json.loads(text, object_pairs_hook=_pairs, parse_int=_integer,
-                           parse_float=_float, parse_constant=_constant)
+        value = json.loads(text, parse_float=_float, parse_constant=_constant, **hooks)
     except RecursionError:
         raise UsageError(f"{what} nests deeper than {beyond(limits.NESTING_DEPTH)}") from None
     except _Refused as error:
         raise UsageError(f"{what} is refused: {error}") from None
     except ValueError as error:  # JSONDecodeError and the like
+        if "integer string conversion" in str(error):  # past Python's own integer limit
+            raise UsageError(f"{what} is refused: an integer is past "
+                             f"{beyond(limits.INTEGER_DIGITS)}") from None
         raise UsageError(f"{what} is not valid JSON: {error}") from None
-    check_tree(value, what)
+    if not fast:
+        check_tree(value, what)
     return value
 
 
@@ -230,126 +248,19 @@ def first_path(value: Any, predicate: Any) -> tuple | None:
     return None
 
 
-# --- YAML -----------------------------------------------------------------------------------
+# --- YAML (auditor/sources/bounded_yaml.py) ----------------------------------------------------
+
+_YAML_NAMES = ("BoundedLoader", "Refused", "load_yaml")
 
 
-class Refused(yaml.YAMLError):
-    """A YAML value or document the reader refuses: a limit, a duplicate key, a number."""
+def __getattr__(name: str) -> Any:
+    """The YAML reader, loaded on first use: PyYAML takes 30 ms to import, and the snapshot
+    reader and the policy evaluator, on every audit's path, read only JSON."""
+    if name in _YAML_NAMES:
+        from auditor.sources import bounded_yaml
 
-    def __init__(self, message: str, mark: Any = None) -> None:
-        super().__init__(message)
-        self.message = message
-        self.mark = mark
-
-
-class BoundedLoader(yaml.SafeLoader):
-    """``yaml.SafeLoader`` within the limits: nesting depth, values after alias expansion,
-    duplicate keys, integer length, finite numbers."""
-
-    def __init__(self, stream: str) -> None:
-        super().__init__(stream)
-        self._depth = 0
-
-    def compose_node(self, parent: Any, index: Any) -> Any:
-        self._depth += 1
-        try:
-            if self._depth > limits.NESTING_DEPTH.value:
-                raise Refused(f"nests deeper than {beyond(limits.NESTING_DEPTH)}",
-                              self.peek_event().start_mark)
-            return super().compose_node(parent, index)
-        finally:
-            self._depth -= 1
-
-    def compose_document(self) -> Any:
-        node = super().compose_document()
-        _check_expansion(node)
-        return node
-
-    def construct_mapping(self, node: Any, deep: bool = False) -> dict:
-        if isinstance(node, yaml.MappingNode):
-            seen: dict[Any, Any] = {}
-            for key, _ in node.value:
-                if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":
-                    continue
-                if key.value in seen:
-                    raise Refused(f"the key {key.value!r} is written twice in one mapping "
-                                  f"(lines {seen[key.value].line + 1} and "
-                                  f"{key.start_mark.line + 1}; which one counts is undefined: "
-                                  "remove one)", key.start_mark)
-                seen[key.value] = key.start_mark
-        return super().construct_mapping(node, deep=deep)
-
-    def construct_yaml_int(self, node: Any) -> int:
-        digits = str(node.value).lstrip("+-").replace("_", "")
-        if len(digits) > limits.INTEGER_DIGITS.value:
-            raise Refused(f"an integer of {len(digits):,} digits is past "
-                          f"{beyond(limits.INTEGER_DIGITS)}", node.start_mark)
-        return super().construct_yaml_int(node)
-
-    def construct_yaml_float(self, node: Any) -> float:
-        value = super().construct_yaml_float(node)
-        if not math.isfinite(value):
-            raise Refused(f"the number {str(node.value)[:40]} is not finite", node.start_mark)
-        return value
-
-
-BoundedLoader.add_constructor("tag:yaml.org,2002:int", BoundedLoader.construct_yaml_int)
-BoundedLoader.add_constructor("tag:yaml.org,2002:float", BoundedLoader.construct_yaml_float)
-
-
-def _children(node: Any) -> list:
-    if isinstance(node, yaml.SequenceNode):
-        return node.value
-    if isinstance(node, yaml.MappingNode):
-        return [part for pair in node.value for part in pair]
-    return []
-
-
-def _check_expansion(root: Any) -> None:
-    """Count the values the document holds once its aliases are expanded (each distinct node
-    is visited once), refusing a document past the limit or an alias inside its own anchor."""
-    limit = limits.EXPANDED_VALUES
-    sizes: dict[int, int] = {}
-    active: set[int] = set()
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        node, finished = stack.pop()
-        key = id(node)
-        if finished:
-            active.discard(key)
-            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
-            if sizes[key] > limit.value:
-                raise Refused(f"its aliases expand it past {beyond(limit)}", node.start_mark)
-            continue
-        if key in sizes:
-            continue
-        if key in active:
-            raise Refused("an alias is used inside the value it names (an endless value)",
-                          node.start_mark)
-        active.add(key)
-        stack.append((node, True))
-        stack += [(child, False) for child in _children(node)]
-
-
-def load_yaml(text: str, what: str, loader_class: type[BoundedLoader] = BoundedLoader) -> Any:
-    """One YAML document as Python values, within the limits (one-line UsageError)."""
-    loader = None
-    try:
-        loader = loader_class(text)  # it reads the first characters already
-        return loader.get_single_data()
-    except Refused as error:
-        where = f" (line {error.mark.line + 1})" if error.mark else ""
-        raise UsageError(f"{what}{where} is refused: {error.message}") from None
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f" (line {mark.line + 1})" if mark else ""
-        problem = getattr(error, "problem", None) or str(error).splitlines()[0]
-        raise UsageError(f"{what} is not valid YAML{where}: {problem}") from None
-    except (ValueError, TypeError, RecursionError) as error:  # a constructor's own failure
-        raise UsageError(f"{what} is not valid YAML: {error}") from None
-    finally:
-        if loader is not None:
-            loader.dispose()
+        return getattr(bounded_yaml, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --- Shapes -----------------------------------------------------------------------------------

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from auditor import aws_facts
+from auditor import aws_facts, limits
 from auditor.aws_facts import no_scp_applies
 from auditor.errors import UsageError
 from auditor.model import joined_vpcs
@@ -41,7 +41,10 @@ Progress = Callable[[str], None]
 # or an assumed role's in organization mode).
 Clients = Callable[[str, str], "BaseClient"]
 
-RETRIES = {"mode": "adaptive", "max_attempts": 10}
+# The SDK's retries as configured (AWS_MAX_ATTEMPTS, AWS_RETRY_MODE, or max_attempts and
+# retry_mode in the profile); what is not configured takes these, and every attempt is bounded
+# by the connect and read timeouts (auditor/limits.py).
+DEFAULT_RETRY_MODE = "standard"
 FILTER_CHUNK = 200  # the most values EC2 accepts in one filter or id list
 SSM_FILTER_CHUNK = 50  # instance ids per DescribeInstanceInformation filter (AWS allows 100)
 # Roles (with their instance profiles, inline and attached policies) and the managed policies;
@@ -128,21 +131,65 @@ def _regions(session: boto3.Session, regions: list[str] | None) -> list[str]:
     return [region]
 
 
+def _retries(session: boto3.Session) -> dict[str, Any]:
+    """The project's retry settings for what the user did not configure; botocore takes the
+    rest from the environment and the profile."""
+    from botocore.exceptions import BotoCoreError
+
+    try:  # boto3 has no public accessor for the profile's settings
+        scoped = session._session.get_scoped_config()
+    except BotoCoreError:
+        scoped = {}
+    retries: dict[str, Any] = {}
+    if not (os.environ.get("AWS_RETRY_MODE") or scoped.get("retry_mode")):
+        retries["mode"] = DEFAULT_RETRY_MODE
+    if not (os.environ.get("AWS_MAX_ATTEMPTS") or scoped.get("max_attempts")):
+        retries["total_max_attempts"] = limits.LIVE_MAX_ATTEMPTS.value
+    return retries
+
+
 def session_clients(session: boto3.Session) -> Clients:
     """The clients of one session (its credentials), made as ``client`` makes them."""
     return lambda service, region: client(session, service, region)
 
 
 def client(session: boto3.Session, service: str, region: str, **credentials: str) -> BaseClient:
-    """A client with the auditor's retries (adaptive: the SDK's throttling handling) and user
-    agent; ``credentials`` (aws_access_key_id...) override the session's."""
+    """A client with the auditor's retries (the SDK's as configured, else ``_retries``), connect
+    and read timeouts, the run's ``--deadline`` and user agent; ``credentials``
+    (aws_access_key_id...) override the session's. Every client of the auditor is made here,
+    the organization mode's too."""
     from botocore.config import Config
 
-    config = Config(retries=dict(RETRIES), user_agent_extra="ssm-auditor")
+    config = Config(retries=_retries(session), user_agent_extra="ssm-auditor",
+                    connect_timeout=limits.LIVE_CONNECT_TIMEOUT.value,
+                    read_timeout=limits.LIVE_READ_TIMEOUT.value)
     made = session.client(service, region_name=region, config=config, **credentials)
     event = f"needs-retry.{made.meta.service_model.service_id.hyphenize()}"
     made.meta.events.register_first(event, _no_retry_without_aws_error)
+    made.meta.events.register_first("before-send", _check_run_deadline)
     return made
+
+
+# The run's --deadline as (time.monotonic() it passes, its seconds), set by the command line.
+# The command's timer signal stops the main thread; this stops every other thread (the units
+# of an organization run) at its next request.
+_run_deadline: list[tuple[float, float] | None] = [None]
+
+
+def set_run_deadline(seconds: float | None) -> None:
+    import time
+
+    _run_deadline[0] = None if seconds is None else (time.monotonic() + seconds, seconds)
+
+
+def _check_run_deadline(**_kwargs: Any) -> None:
+    import time
+
+    from auditor.errors import DeadlineExceeded
+
+    deadline = _run_deadline[0]
+    if deadline is not None and time.monotonic() > deadline[0]:
+        raise DeadlineExceeded(deadline[1])
 
 
 def _no_retry_without_aws_error(response: Any = None, **_kwargs: Any) -> bool | None:
@@ -677,8 +724,14 @@ class _Reader:
 
         Returns the answer, or None when AWS refused.
         """
+        from auditor.sources.shapes import check_answer
+
         try:
             answer, detail = fetch()
+            try:
+                check_answer(call, answer, f"the {call.operation} answer")
+            except UsageError as error:
+                raise NotTheServiceAnswer(str(error)) from None
         except Exception as error:
             if not self._record_failure(call, error):
                 raise
@@ -697,6 +750,10 @@ class _Reader:
         for request in requests:
             for page in paginator.paginate(**request):
                 pages += 1
+                if not isinstance(page.get(keys[0]), list):  # AWS always answers it, [] or more
+                    raise NotTheServiceAnswer(
+                        f"the {call.operation} answer has no {keys[0]} list: the endpoint did "
+                        f"not answer in {call.service}'s format")
                 for key in keys:
                     merged[key].extend(page.get(key) or [])
         return _plain(merged), _count(pages, "page") if requests else "nothing in scope"
@@ -741,15 +798,26 @@ class _Reader:
             self._progress(f"{self._label}: {call.file_name[:-5]} ({detail})")
 
 
+class NotTheServiceAnswer(Exception):
+    """An HTTP 200 whose body is not the service's answer (an HTML page, another API)."""
+
+
 def _refusal(error: Exception) -> str | None:
     """The one-line reason ("<Code>: <message>") for an error AWS answered, else None.
 
     Access denied, throttling still failing after the retries, any other API error, an
     operation the endpoint does not implement and an answer that is not an AWS answer at all
-    (botocore's ResponseParserError) all count: the kind becomes unknown.
+    (botocore's ResponseParserError, a body that is not UTF-8, a 200 without the answer's
+    list, an answer of another shape) all count: the kind becomes unknown (and a
+    DescribeInstances that cannot be read stops the read).
     """
     from botocore.exceptions import ClientError
 
+    if isinstance(error, NotTheServiceAnswer):
+        return _one_line(f"NotTheServiceAnswer: {error}")
+    if isinstance(error, UnicodeDecodeError):
+        return ("NotTheServiceAnswer: the endpoint answered bytes that are not UTF-8 text "
+                f"(byte {error.start})")
     if isinstance(error, ClientError):
         details = error.response.get("Error") or {}
         code = str(details.get("Code") or "ClientError")
@@ -761,7 +829,22 @@ def _refusal(error: Exception) -> str | None:
         return _one_line(f"NotImplemented: {error}")
     if type(error).__name__ == "ResponseParserError":  # an XML API answered with something else
         return _one_line(f"ResponseParserError: {str(error).splitlines()[0]}")
+    if _raised_by_the_parser(error):  # botocore could not read the answer as the service's
+        return _one_line(f"NotTheServiceAnswer: botocore cannot parse the answer "
+                         f"({type(error).__name__}: {error})")
     return None
+
+
+def _raised_by_the_parser(error: Exception) -> bool:
+    """Whether ``error`` comes from botocore's response parsers: a body of another shape than
+    the service's (botocore raises KeyError, AttributeError... there, not a parser error)."""
+    traceback = error.__traceback__
+    while traceback is not None:
+        path = traceback.tb_frame.f_code.co_filename.replace("\\", "/")
+        if path.endswith("botocore/parsers.py"):
+            return True
+        traceback = traceback.tb_next
+    return False
 
 
 def _error_code(error: Exception) -> str:

@@ -56,6 +56,7 @@ from auditor.model import (
     joined_vpcs,
 )
 from auditor.sources import api_calls, dns_raw
+from auditor.sources.bounded_read import parse_json
 from auditor.sources.parse_dns import DnsAnswers
 from auditor.sources.raw import RawRegion
 
@@ -90,6 +91,16 @@ def _cidr(text: str | None) -> IPv4Network | None:
 def _address(text: str | None) -> str | None:
     """An IPv4 address as text, checked (a malformed one is malformed input)."""
     return str(IPv4Address(text)) if text else None
+
+
+# What the template reader writes for a public IPv4 address EC2 assigns only at launch.
+PLANNED_PUBLIC_IP = "assigned-at-launch"
+
+
+def _public_address(text: str | None, planned: bool = False) -> str | None:
+    """A public IPv4 address, checked like any other; for an instance a template plans, also
+    the template reader's placeholder (nowhere else: in AWS data it is garbage)."""
+    return text if planned and text == PLANNED_PUBLIC_IP else _address(text)
 
 
 class Scope:
@@ -137,15 +148,53 @@ class Scope:
                 if any(a.get("VpcId") in self.vpc_ids for a in gateway.get("Attachments") or [])]
 
 
-def _items(answer: Any, key: str) -> list[dict]:
-    if answer is None:
-        return []
+def _items(answer: Any, key: str, id_key: str | None = None) -> list[dict]:
+    """The list ``key`` of an answer; with ``id_key``, each resource once: an id described
+    twice differently is refused (the last one would win in silence)."""
     if not isinstance(answer, dict):
         raise TypeError(f"expected a JSON object with {key!r}")
     items = answer.get(key, [])
-    if not isinstance(items, list):
-        raise TypeError(f"{key!r} is not a list")
-    return items
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise TypeError(f"{key!r} is not a list of JSON objects")
+    if id_key is None:
+        return items
+    distinct: dict[str, dict] = {}
+    for item in items:
+        resource_id = item.get(id_key)
+        if not isinstance(resource_id, str) or not resource_id:
+            raise ValueError(f"an item of {key} has no {id_key}")
+        known = distinct.setdefault(resource_id, item)
+        if known is not item and known != item:
+            raise ValueError(f"{id_key} {resource_id} is described twice in {key}, differently")
+    return items if len(distinct) == len(items) else list(distinct.values())
+
+
+def _put(resources: dict, key: str, resource: Any, what: str) -> None:
+    """Store a resource by its id; the same id twice with different contents is refused (the
+    last one would win in silence), the same contents twice kept once."""
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"{what} without an id (found {key!r})")
+    known = resources.get(key)
+    if known is not None and known != resource:
+        raise ValueError(f"{what} {key} is described twice, differently")
+    resources[key] = resource
+
+
+def _exactly(text: Any, known: str) -> bool:
+    """``text == known``; text that differs from it only by case or spaces is not AWS's and
+    is refused (read as "another value" it could hide what decides the proof)."""
+    if text == known:
+        return True
+    if isinstance(text, str) and "".join(text.split()).lower() == known:
+        raise ValueError(f"{text[:60]!r} is not {known!r} as AWS writes it")
+    return False
+
+
+def _as_aws_writes_it(text: str, what: str) -> str:
+    """Text AWS always writes in lower case without spaces (endpoint service names)."""
+    if text != "".join(text.split()).lower():
+        raise ValueError(f"{what} {text[:80]!r} is not as AWS writes it (lower case, no spaces)")
+    return text
 
 
 def _tags(resource: dict) -> dict[str, str]:
@@ -198,10 +247,13 @@ def _route(raw: dict) -> Route:
             kind = next((k for prefix, k in _GATEWAY_PREFIXES if value.startswith(prefix)),
                         "unknown")
         break
+    state = raw.get("State") or "active"
+    if state not in aws_facts.ROUTE_STATES:
+        kind = "unknown"  # a state EC2 never reports: a hop the proof cannot take
     return Route(
         target_kind=kind,
         target_id=target,
-        state=raw.get("State", "active"),
+        state=state,
         destination_cidr=_cidr(raw.get("DestinationCidrBlock")),
         destination_prefix_list_id=raw.get("DestinationPrefixListId"),
         destination_ipv6=raw.get("DestinationIpv6CidrBlock"),
@@ -210,7 +262,7 @@ def _route(raw: dict) -> Route:
 
 
 def _interface(raw: dict, fallback_subnet: str | None = None,
-               fallback_vpc: str | None = None) -> NetworkInterface:
+               fallback_vpc: str | None = None, planned: bool = False) -> NetworkInterface:
     association = raw.get("Association") or {}
     return NetworkInterface(
         eni_id=raw["NetworkInterfaceId"],
@@ -218,14 +270,14 @@ def _interface(raw: dict, fallback_subnet: str | None = None,
         vpc_id=raw.get("VpcId") or fallback_vpc or "",
         private_ip=_address(raw.get("PrivateIpAddress")),
         group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
-        public_ip=association.get("PublicIp"),
+        public_ip=_public_address(association.get("PublicIp"), planned),
         interface_type=raw.get("InterfaceType", "interface"),
         device_index=int((raw.get("Attachment") or {}).get("DeviceIndex", 0)),
     )
 
 
-def _instance(raw: dict, region: str) -> Instance:
-    interfaces = [_interface(eni, raw.get("SubnetId"), raw.get("VpcId"))
+def _instance(raw: dict, region: str, planned: bool = False) -> Instance:
+    interfaces = [_interface(eni, raw.get("SubnetId"), raw.get("VpcId"), planned)
                   for eni in raw.get("NetworkInterfaces") or []]
     group_ids = [group["GroupId"] for group in raw.get("SecurityGroups") or []]
     primary = min(interfaces, key=lambda eni: eni.device_index) if interfaces else None
@@ -234,23 +286,28 @@ def _instance(raw: dict, region: str) -> Instance:
     metadata_raw = raw.get("MetadataOptions")
     metadata = None
     if metadata_raw is not None:
+        # Absent values take EC2's defaults at launch; present ones are kept as written, and
+        # the analysis reads an HttpEndpoint other than exactly enabled or disabled as unknown.
         metadata = MetadataOptions(
-            http_endpoint=metadata_raw.get("HttpEndpoint", "enabled"),
-            http_tokens=metadata_raw.get("HttpTokens", "optional"),
-            http_put_response_hop_limit=int(metadata_raw.get("HttpPutResponseHopLimit", 1)),
-            state=metadata_raw.get("State", "applied"),
+            http_endpoint=metadata_raw.get("HttpEndpoint") or "enabled",
+            http_tokens=metadata_raw.get("HttpTokens") or "optional",
+            http_put_response_hop_limit=int(metadata_raw.get("HttpPutResponseHopLimit") or 1),
+            state=metadata_raw.get("State") or "applied",
         )
     platform_text = (raw.get("Platform") or raw.get("PlatformDetails") or "").lower()
     tags = _tags(raw)
+    state, state_problem = _instance_state(raw.get("State"))
+    instance_public_ip = _public_address(raw.get("PublicIpAddress"), planned)  # checked anyway
     return Instance(
         instance_id=raw["InstanceId"],
-        state=(raw.get("State") or {}).get("Name", "unknown"),
+        state=state,
+        state_problem=state_problem,
         subnet_id=raw.get("SubnetId") or (primary.subnet_id if primary else None),
         vpc_id=raw.get("VpcId") or (primary.vpc_id if primary else None),
         private_ip=(primary.private_ip if primary and primary.private_ip
                     else _address(raw.get("PrivateIpAddress"))),
         public_ip=(primary.public_ip if primary and primary.public_ip
-                   else raw.get("PublicIpAddress")),
+                   else instance_public_ip),
         group_ids=group_ids,
         network_interfaces=interfaces,
         platform="windows" if "windows" in platform_text else "linux",
@@ -263,11 +320,26 @@ def _instance(raw: dict, region: str) -> Instance:
     )
 
 
+def _instance_state(state: Any) -> tuple[str, str]:
+    """(state, why it is unknown): EC2's state names exactly, anything else unknown."""
+    name = state.get("Name") if isinstance(state, dict) else None
+    if name in aws_facts.INSTANCE_STATES:
+        return name, ""
+    if state is None:
+        problem = "DescribeInstances gives it no State"
+    elif name is None:
+        problem = f"its State has no Name ({json.dumps(state)[:60]})"
+    else:
+        problem = f"its State.Name {json.dumps(name)[:60]} is not a state EC2 reports"
+    return aws_facts.INSTANCE_STATE_UNKNOWN, problem
+
+
 def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
     for reservation in _items(answer, "Reservations"):
-        for raw in scope.instances(reservation.get("Instances") or []):
-            instance = _instance(raw, estate.region)
-            estate.instances[instance.instance_id] = instance
+        for raw in scope.instances(_items(reservation, "Instances")):
+            instance = _instance(raw, estate.region,
+                                 raw.get("InstanceId") in estate.planned_instances)
+            _put(estate.instances, instance.instance_id, instance, "instance")
             if not estate.account_id and reservation.get("OwnerId"):
                 estate.account_id = reservation["OwnerId"]
             instance.account_id = str(reservation.get("OwnerId") or estate.account_id or "")
@@ -277,7 +349,7 @@ def _parse_instances(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_vpcs(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "Vpcs")):
+    for raw in scope.vpc_bound(_items(answer, "Vpcs", "VpcId")):
         cidrs = [_cidr(assoc["CidrBlock"]) for assoc in raw.get("CidrBlockAssociationSet") or []
                  if (assoc.get("CidrBlockState") or {}).get("State", "associated")
                  == "associated"]
@@ -294,23 +366,27 @@ def _parse_vpc_attributes(estate: Estate, answer: Any, scope: Scope) -> None:
         vpc = estate.vpcs.get(raw["VpcId"])
         if vpc is None:
             continue
-        if "EnableDnsSupport" in raw:
-            vpc.enable_dns_support = bool(raw["EnableDnsSupport"]["Value"])
-        if "EnableDnsHostnames" in raw:
-            vpc.enable_dns_hostnames = bool(raw["EnableDnsHostnames"]["Value"])
+        for key, attribute in (("EnableDnsSupport", "enable_dns_support"),
+                               ("EnableDnsHostnames", "enable_dns_hostnames")):
+            value = (raw.get(key) or {}).get("Value")
+            if value is None:  # not answered: the attribute stays unknown
+                continue
+            if getattr(vpc, attribute) not in (None, value):
+                raise ValueError(f"{key} of {vpc.vpc_id} is answered twice, differently")
+            setattr(vpc, attribute, value)
 
 
 def _parse_dhcp_options(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in _items(answer, "DhcpOptions"):
+    for raw in _items(answer, "DhcpOptions", "DhcpOptionsId"):
         servers: list[str] = []
         for configuration in raw.get("DhcpConfigurations") or []:
-            if configuration.get("Key") == "domain-name-servers":
+            if _exactly(configuration.get("Key"), "domain-name-servers"):
                 servers = [value["Value"] for value in configuration.get("Values") or []]
         estate.dhcp_options[raw["DhcpOptionsId"]] = DhcpOptions(raw["DhcpOptionsId"], servers)
 
 
 def _parse_subnets(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "Subnets")):
+    for raw in scope.vpc_bound(_items(answer, "Subnets", "SubnetId")):
         cidr = _cidr(raw.get("CidrBlock"))
         if cidr is None:
             raise TypeError(f"subnet {raw.get('SubnetId')} has no IPv4 CidrBlock")
@@ -320,7 +396,7 @@ def _parse_subnets(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_route_tables(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "RouteTables")):
+    for raw in scope.vpc_bound(_items(answer, "RouteTables", "RouteTableId")):
         associations = raw.get("Associations") or []
         estate.route_tables[raw["RouteTableId"]] = RouteTable(
             route_table_id=raw["RouteTableId"],
@@ -340,7 +416,7 @@ def _association_active(association: dict) -> bool:
 
 
 def _parse_internet_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.attached(_items(answer, "InternetGateways")):
+    for raw in scope.attached(_items(answer, "InternetGateways", "InternetGatewayId")):
         attached = [att["VpcId"] for att in raw.get("Attachments") or []
                     if att.get("State") in ("available", "attached")]
         estate.internet_gateways[raw["InternetGatewayId"]] = InternetGateway(
@@ -348,7 +424,7 @@ def _parse_internet_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_nat_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "NatGateways")):
+    for raw in scope.vpc_bound(_items(answer, "NatGateways", "NatGatewayId")):
         addresses = raw.get("NatGatewayAddresses") or []
         estate.nat_gateways[raw["NatGatewayId"]] = NatGateway(
             nat_gateway_id=raw["NatGatewayId"],
@@ -362,7 +438,7 @@ def _parse_nat_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_security_groups(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "SecurityGroups")):
+    for raw in scope.vpc_bound(_items(answer, "SecurityGroups", "GroupId")):
         estate.security_groups[raw["GroupId"]] = SecurityGroup(
             group_id=raw["GroupId"],
             vpc_id=raw.get("VpcId", ""),
@@ -373,7 +449,7 @@ def _parse_security_groups(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_prefix_lists(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in _items(answer, "PrefixLists"):
+    for raw in _items(answer, "PrefixLists", "PrefixListId"):
         estate.prefix_lists[raw["PrefixListId"]] = PrefixList(
             raw["PrefixListId"], raw.get("PrefixListName", ""), raw.get("OwnerId", ""))
 
@@ -389,15 +465,23 @@ def _parse_prefix_list_entries(estate: Estate, answer: Any, scope: Scope) -> Non
 
 
 def _parse_network_acls(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "NetworkAcls")):
+    for raw in scope.vpc_bound(_items(answer, "NetworkAcls", "NetworkAclId")):
         entries = []
         for entry in raw.get("Entries") or []:
             port_range = entry.get("PortRange") or {}
+            action = entry["RuleAction"]
+            if action not in ("allow", "deny"):
+                raise ValueError(f"RuleAction {str(action)[:40]!r} of {raw['NetworkAclId']} "
+                                 "is neither allow nor deny")
+            protocol = str(entry.get("Protocol", "-1"))
+            if protocol != "-1" and not (protocol.isdecimal() and int(protocol) < 256):
+                raise ValueError(f"Protocol {protocol[:40]!r} of {raw['NetworkAclId']} is not "
+                                 "-1 or a protocol number")
             entries.append(NaclEntry(
                 rule_number=int(entry["RuleNumber"]),
                 egress=bool(entry["Egress"]),
-                allow=entry["RuleAction"] == "allow",
-                protocol=str(entry.get("Protocol", "-1")),
+                allow=action == "allow",
+                protocol=protocol,
                 cidr=_cidr(entry.get("CidrBlock")),
                 from_port=port_range.get("From"),
                 to_port=port_range.get("To"),
@@ -413,14 +497,15 @@ def _parse_network_acls(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_vpc_endpoints(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "VpcEndpoints")):
+    for raw in scope.vpc_bound(_items(answer, "VpcEndpoints", "VpcEndpointId")):
         estate.vpc_endpoints[raw["VpcEndpointId"]] = VpcEndpoint(
             endpoint_id=raw["VpcEndpointId"],
             vpc_id=raw["VpcId"],
-            service_name=raw["ServiceName"],
+            service_name=_as_aws_writes_it(raw["ServiceName"], "ServiceName"),
             endpoint_type=raw.get("VpcEndpointType", "Gateway"),
             state=str(raw.get("State", "unknown")).lower(),
-            private_dns_enabled=bool(raw.get("PrivateDnsEnabled", False)),
+            # EC2 always answers it for an interface endpoint: absent, it is unknown.
+            private_dns_enabled=raw.get("PrivateDnsEnabled"),
             subnet_ids=list(raw.get("SubnetIds") or []),
             group_ids=[group["GroupId"] for group in raw.get("Groups") or []],
             network_interface_ids=list(raw.get("NetworkInterfaceIds") or []),
@@ -434,7 +519,7 @@ def _parse_vpc_endpoints(estate: Estate, answer: Any, scope: Scope) -> None:
 
 
 def _parse_network_interfaces(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.vpc_bound(_items(answer, "NetworkInterfaces")):
+    for raw in scope.vpc_bound(_items(answer, "NetworkInterfaces", "NetworkInterfaceId")):
         interface = _interface(raw)
         estate.network_interfaces[interface.eni_id] = interface
 
@@ -457,12 +542,12 @@ def _document(value: Any, what: str) -> dict | None:
         return value
     if not isinstance(value, str):
         raise TypeError(f"{what} is not a JSON object or text")
-    try:
-        parsed = json.loads(value)
-    except ValueError:
+    try:  # within the reader's limits: nesting, integers, numbers, keys written twice
+        parsed = parse_json(value, what)
+    except UsageError:
         try:
-            parsed = json.loads(unquote(value))
-        except ValueError as error:
+            parsed = parse_json(unquote(value), what)
+        except UsageError as error:
             raise ValueError(f"{what} is not JSON: {error}") from None
     if not isinstance(parsed, dict):
         raise TypeError(f"{what} is not a JSON object")
@@ -514,7 +599,7 @@ def _parse_iam_authorization(estate: Estate, answer: Any, scope: Scope) -> None:
     reads an instance's profile ARN missing from ``instance_profiles`` as "a profile without a
     role (or no longer there)".
     """
-    for raw in _items(answer, "RoleDetailList"):
+    for raw in _items(answer, "RoleDetailList", "RoleName"):
         role = _role(raw)
         estate.roles[role.name] = role
         for profile in raw.get("InstanceProfileList") or []:
@@ -525,7 +610,7 @@ def _parse_iam_authorization(estate: Estate, answer: Any, scope: Scope) -> None:
             estate.instance_profiles[arn] = InstanceProfile(
                 name=profile.get("InstanceProfileName") or arn.rsplit("/", 1)[-1], arn=arn,
                 role_names=list(dict.fromkeys(names)))
-    for raw in _items(answer, "Policies"):
+    for raw in _items(answer, "Policies", "Arn"):
         policy = _managed_policy(raw)
         estate.managed_policies[policy.arn] = policy
 
@@ -570,12 +655,18 @@ def _enabled(options: dict, name: str, default: bool) -> bool:
     return default if value is None else value == aws_facts.OPTION_ENABLED
 
 
+def _state(raw: dict) -> str:
+    """A transit gateway's or attachment's State as EC2 gave it, "" when it gave none (the
+    analysis reads a state it does not know as an unproved hop, never as available)."""
+    state = raw.get("State")
+    return state if isinstance(state, str) else ""
+
+
 def _parse_transit_gateways(estate: Estate, answer: Any, scope: Scope) -> None:
     for raw in _items(answer, "TransitGateways"):
         options = raw.get("Options") or {}
         estate.transit_gateways[raw["TransitGatewayId"]] = TransitGateway(
-            raw["TransitGatewayId"], str(raw.get("OwnerId") or ""),
-            raw.get("State", "available"),
+            raw["TransitGatewayId"], str(raw.get("OwnerId") or ""), _state(raw),
             _enabled(options, "SecurityGroupReferencingSupport", False))
 
 
@@ -583,8 +674,7 @@ def _attachment(estate: Estate, attachment_id: str, raw: dict) -> TransitGateway
     found = estate.transit_gateway_attachments.get(attachment_id)
     if found is None:
         found = estate.transit_gateway_attachments[attachment_id] = TransitGatewayAttachment(
-            attachment_id, raw["TransitGatewayId"], "vpc", raw.get("VpcId", ""),
-            raw.get("State", "available"))
+            attachment_id, raw["TransitGatewayId"], "vpc", raw.get("VpcId", ""), _state(raw))
     return found
 
 
@@ -594,7 +684,7 @@ def _parse_transit_gateway_attachments(estate: Estate, answer: Any, scope: Scope
         association = raw.get("Association") or {}
         attachment.resource_type = raw.get("ResourceType", "vpc")
         attachment.resource_id = raw.get("ResourceId", "")
-        attachment.state = raw.get("State", "available")
+        attachment.state = _state(raw)
         attachment.resource_owner_id = str(raw.get("ResourceOwnerId") or "")
         attachment.transit_gateway_owner_id = str(raw.get("TransitGatewayOwnerId") or "")
         attachment.route_table_id = (association.get("TransitGatewayRouteTableId")
@@ -617,14 +707,16 @@ def _parse_transit_gateway_route_tables(estate: Estate, answer: Any, scope: Scop
     for raw in _items(answer, "TransitGatewayRouteTables"):
         estate.transit_gateway_route_tables[raw["TransitGatewayRouteTableId"]] = (
             TransitGatewayRouteTable(raw["TransitGatewayRouteTableId"], raw["TransitGatewayId"],
-                                     raw.get("State", "available")))
+                                     _state(raw)))
 
 
 def _transit_gateway_route(raw: dict) -> Route:
     attachments = [a["TransitGatewayAttachmentId"] for a in raw.get("TransitGatewayAttachments")
                    or [] if a.get("TransitGatewayAttachmentId")]
     kind = ("transit_gateway_ecmp" if len(attachments) > 1 else "transit_gateway_attachment")
-    state = raw.get("State", "active")
+    state = raw.get("State") or "active"
+    if state not in aws_facts.ROUTE_STATES:  # a state EC2 never reports: a hop not proved
+        kind, attachments = "unknown", []
     target = ",".join(attachments) or ("blackhole" if state == "blackhole" else "")
     return Route(kind, target, state,
                  destination_cidr=_cidr(raw.get("DestinationCidrBlock")),
@@ -692,7 +784,7 @@ def _timestamp(value: Any) -> str:
 
 
 def _parse_instance_information(estate: Estate, answer: Any, scope: Scope) -> None:
-    for raw in scope.instances(_items(answer, "InstanceInformationList")):
+    for raw in scope.instances(_items(answer, "InstanceInformationList", "InstanceId")):
         latest = raw.get("IsLatestVersion")
         node = ManagedNode(
             instance_id=raw["InstanceId"],
@@ -875,6 +967,7 @@ def build_estate(raw: RawRegion, instance_ids: Iterable[str] | None = None) -> E
     With ``instance_ids``, only those instances and the resources of their VPCs are modelled.
     """
     estate = Estate(region=raw.region, account_id=raw.account_id)
+    estate.planned_instances = set(raw.planned)  # before the instances: their placeholders
     scope = Scope(instance_ids, raw.answers)
     scope.estate = estate
     organization = _Organization()  # after the instances: their OwnerId names the account

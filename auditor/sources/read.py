@@ -25,7 +25,7 @@ def read_raws(snapshot: str | None, regions: list[str] | None, profile: str | No
 
     An organization snapshot gives the units of ``accounts``, else of the accounts holding
     ``instance_ids``, else all of them (``pick_region`` then asks for one account)."""
-    if snapshot:
+    if snapshot is not None:  # "" is not "no snapshot": read_snapshot refuses it
         from auditor.sources.organization.snapshot import (
             is_organization_snapshot,
             organization_raws,

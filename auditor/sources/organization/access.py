@@ -10,9 +10,11 @@ botocore client costs tens of milliseconds of CPU (an EC2 client builds some 600
 for thousands of units would cost more than reading them. Their credentials are those the
 current thread is reading for: ``account`` binds an account's credentials (and its unit's
 deadline) to the thread while the block runs; outside such a block the shared clients have no
-credentials at all, so nothing can be read for the wrong account by mistake. The adaptive retry
-mode's client-side rate limiter is therefore shared per service and region: throttling in one
-account slows every account's calls there (the cautious side).
+credentials at all, so nothing can be read for the wrong account by mistake. Every client is
+``live.client``'s (the SDK's retries as configured, connect and read timeouts, the run's
+``--deadline``); in the adaptive retry mode (``AWS_RETRY_MODE=adaptive``) its client-side rate
+limiter is therefore shared per service and region: throttling in one account slows every
+account's calls there (the cautious side).
 """
 
 from __future__ import annotations

@@ -203,9 +203,15 @@ def enabled_regions(access: OrganizationAccess, account_id: str) -> list[str]:
     """The regions enabled in the account (DescribeRegions through its role), sorted."""
     from botocore.exceptions import BotoCoreError
 
+    from auditor.sources.shapes import check_answer
+
+    call = api_calls.ENABLED_REGIONS
     try:
         with access.account(account_id) as clients:
-            answer = clients("ec2", access.region).describe_regions()
+            answer = live.answer_of(clients("ec2", access.region).describe_regions())
+        check_answer(call, answer, f"the {call.operation} answer")
+    except UsageError as error:  # an answer of another shape
+        raise UnitFailure(f"cannot list its regions: {error}") from None
     except BotoCoreError as error:
         raise UnitFailure(f"cannot list its regions: {live.one_line(error)}") from None
     except Exception as error:
@@ -213,7 +219,8 @@ def enabled_regions(access: OrganizationAccess, account_id: str) -> list[str]:
         if reason is None:
             raise
         raise UnitFailure(f"cannot list its regions: {reason}") from None
-    return sorted(str(region["RegionName"]) for region in answer.get("Regions") or [])
+    return sorted(region["RegionName"] for region in answer[call.result_key]
+                  if region.get("RegionName"))
 
 
 # --- One unit's raw answers ------------------------------------------------------------------

@@ -35,6 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from auditor.errors import UsageError
 from auditor.sources import api_calls
+from auditor.sources.bounded_read import expect
 from auditor.sources.description import SourceDescription
 from auditor.sources.organization.answers import OrganizationAnswers
 from auditor.sources.organization.pool import run_pool
@@ -45,7 +46,7 @@ from auditor.sources.organization.units import (
     UnitFailure,
 )
 from auditor.sources.raw import RawRegion
-from auditor.sources.snapshot import load_json, read_region_dir, write_json
+from auditor.sources.snapshot import load_answer, load_json, read_region_dir, write_json
 
 if TYPE_CHECKING:
     from auditor.sources.live import Progress
@@ -57,6 +58,8 @@ ERROR = "error"
 
 
 def is_organization_snapshot(directory: str | Path) -> bool:
+    if not str(directory):  # "" (an unset variable) is no directory, not the current one
+        return False
     root = Path(directory)
     return (root / api_calls.ORGANIZATION_FOLDER).is_dir()
 
@@ -76,6 +79,7 @@ class SnapshotUnits:
                 or not isinstance(manifest.get("units"), list):
             raise UsageError(f"malformed snapshot file {manifest_path}: not the manifest of an "
                              "organization snapshot")
+        _check_manifest(manifest, f"snapshot file {manifest_path}")
         self.manifest = manifest
         self.organization = _read_organization(self.root, manifest)
 
@@ -154,6 +158,34 @@ class SnapshotUnits:
         return {}
 
 
+def _check_manifest(manifest: dict, what: str) -> None:
+    """The parts of the manifest that are read, of the types they are read as (a one-line
+    ``UsageError`` naming the path inside it)."""
+    for key in ("organization_errors", "accounts"):
+        if manifest.get(key) is not None:
+            _text_mapping(manifest[key], what, (key,), nested=key == "accounts")
+    for index, entry in enumerate(manifest["units"]):
+        expect(entry, "a mapping", what, ("units", index))
+        for key in ("account_id", "region"):
+            expect(entry.get(key), "text", what, ("units", index, key))
+        for key in ("status", "error"):
+            if entry.get(key) is not None:
+                expect(entry[key], "text", what, ("units", index, key))
+        if entry.get("errors") is not None:
+            _text_mapping(entry["errors"], what, ("units", index, "errors"))
+
+
+def _text_mapping(value: Any, what: str, path: tuple, nested: bool = False) -> None:
+    """{kind: reason} (``nested``: {account: {"errors": {kind: reason}}})."""
+    for key, item in expect(value, "a mapping", what, path).items():
+        if nested:
+            errors = expect(item, "a mapping", what, (*path, key)).get("errors")
+            if errors is not None:
+                _text_mapping(errors, what, (*path, key, "errors"))
+        else:
+            expect(item, "text", what, (*path, key))
+
+
 def _read_organization(root: Path, manifest: dict) -> OrganizationAnswers:
     folder = root / api_calls.ORGANIZATION_FOLDER
     errors = dict(manifest.get("organization_errors") or {})
@@ -161,7 +193,7 @@ def _read_organization(root: Path, manifest: dict) -> OrganizationAnswers:
     for call in api_calls.ORGANIZATION_WIDE_CALLS:
         path = folder / call.file_name
         if call.kind not in errors and path.is_file():
-            answers[call.kind] = load_json(path)
+            answers[call.kind] = load_answer(path, call)
     return OrganizationAnswers(answers, errors, str(manifest.get("caller_account_id") or ""))
 
 

@@ -117,11 +117,11 @@ class Selection:
                    shard: str | None) -> Selection:
         """From ``--accounts A,B`` (repeatable), ``--regions R,S|all`` (repeatable) and
         ``--shard I/N``; a malformed value is a ``UsageError``."""
-        account_ids = _split(accounts)
+        account_ids = _split(accounts, "--accounts")
         bad = [value for value in account_ids if not ACCOUNT_ID.match(value)]
         if bad:
             raise UsageError(f"--accounts {bad[0]!r}: an account id is 12 digits")
-        region_names = _split(regions)
+        region_names = _split(regions, "--regions")
         every = ALL_REGIONS in region_names
         if every and len(region_names) > 1:
             raise UsageError("--regions all stands alone (every region enabled in each account)")
@@ -138,12 +138,14 @@ class Selection:
                 "shard": str(self.shard) if self.shard else None}
 
 
-def _split(values: str | list[str] | None) -> list[str]:
+def _split(values: str | list[str] | None, flag: str) -> list[str]:
     if values is None:
         return []
     texts = [values] if isinstance(values, str) else values
-    return list(dict.fromkeys(part.strip() for text in texts for part in text.split(",")
-                              if part.strip()))
+    parts = [[part.strip() for part in text.split(",") if part.strip()] for text in texts]
+    if not all(parts):  # "" or "," (unset variables) never widen the selection to everything
+        raise UsageError(f"{flag}: empty value (an unset variable?)")
+    return list(dict.fromkeys(part for listed in parts for part in listed))
 
 
 def units_of(accounts: list[str], regions_of: dict[str, list[str] | str],

@@ -19,10 +19,11 @@ from dataclasses import dataclass, field
 from ipaddress import IPv4Address
 from typing import Any
 
+from auditor.sources.parse import PLANNED_PUBLIC_IP
 from auditor.sources.template import iam, network, schema
 from auditor.sources.template.context import Reader, Translation
 
-PUBLIC_IP = "assigned-at-launch"  # a planned public IPv4 address: known only at launch
+PUBLIC_IP = PLANNED_PUBLIC_IP  # a planned public IPv4 address: known only at launch
 NOT_PLACED = "its subnet is decided only where it is launched"
 
 

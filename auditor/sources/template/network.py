@@ -14,6 +14,7 @@ import re
 from ipaddress import ip_network
 from typing import Any
 
+from auditor.sources.parse import PLANNED_PUBLIC_IP
 from auditor.sources.template import iam, schema, session
 from auditor.sources.template.context import Reader, Translation
 
@@ -301,7 +302,7 @@ def nat_gateway(t: Translation, reader: Reader) -> None:
         return
     address: dict[str, Any] = {"PrivateIp": t.next_host(entry["CidrBlock"])}
     if connectivity == "public":
-        address["PublicIp"] = "assigned-at-launch"
+        address["PublicIp"] = PLANNED_PUBLIC_IP
     t.add("nat_gateways", {"NatGatewayId": reader.resource_id, "SubnetId": subnet_id,
                            "VpcId": entry["VpcId"], "State": "available",
                            "ConnectivityType": connectivity,
