@@ -19,17 +19,17 @@ import os
 import time
 from typing import TYPE_CHECKING, Any
 
-from auditor.audit import audit_raws, run_audit
+from auditor.audit import run_audit
 from auditor.errors import UsageError
 from auditor.reports.json_report import instance_dicts, summary
-from auditor.sources.far_sides import accounts_wanted, build_estates
+from auditor.sources.far_sides import accounts_wanted, add_far_sides
 from auditor.sources.organization.units import Unit, UnitFailure
+from auditor.sources.parse import build_estate
 
 if TYPE_CHECKING:
     from auditor.model import Estate
     from auditor.sources.live import Progress
     from auditor.sources.organization.units import UnitSource
-    from auditor.sources.raw import RawRegion
 
 OK = "ok"
 ERROR = "error"
@@ -48,12 +48,10 @@ def audit_unit(unit: Unit | dict[str, Any], source: UnitSource, *,
     started = time.monotonic()
     deadline = started + timeout if timeout else None
     try:
-        raw = source.read(unit, deadline, progress)
-        report, estates = audit_raws([raw], None, source.description())
-        neighbours = _far_sides(source, unit, estates[0], deadline) if report.instances else []
-        if neighbours:  # the unit's own instances, proved on its estate completed by them
-            estates = build_estates([raw, *neighbours])[:1]
-            report = run_audit(estates, None, source.description().describe(estates))
+        estate = build_estate(source.read(unit, deadline, progress))
+        if estate.instances:  # proved once, on the estate completed by its far sides
+            add_far_sides(estate, _far_sides(source, unit, estate, deadline))
+        report = run_audit([estate], None, source.description().describe([estate]))
     except (UnitFailure, UsageError) as failure:
         return {"unit": unit_entry(unit, ERROR, str(failure), started=started),
                 "instances": []}
@@ -63,23 +61,24 @@ def audit_unit(unit: Unit | dict[str, Any], source: UnitSource, *,
         reason = " ".join(f"internal error: {type(error).__name__}: {error}".split())
         return {"unit": unit_entry(unit, ERROR, reason, started=started), "instances": []}
     entry = unit_entry(unit, OK, None, len(report.instances), summary(report), started)
-    unavailable = estates[0].unavailable if report.instances else {}
+    unavailable = estate.unavailable if report.instances else {}
     if unavailable:
         entry["unavailable"] = dict(unavailable)
     return {"unit": entry, "instances": instance_dicts(report)}
 
 
 def _far_sides(source: UnitSource, unit: Unit, estate: Estate, deadline: float | None
-               ) -> list[RawRegion]:
-    """The other accounts' answers of the unit's region that its transit gateways and peering
+               ) -> list[Estate]:
+    """The other accounts' estates of the unit's region that its transit gateways and peering
     connections lead to (a network account's gateway tables and hub VPC), those that can be
     read: what cannot stays ``DATA_UNAVAILABLE`` naming the account."""
     neighbours = []
     for account_id in sorted(accounts_wanted(estate)):
         try:
-            neighbours.append(source.read_network(Unit(account_id, unit.region), deadline))
+            raw = source.read_network(Unit(account_id, unit.region), deadline)
         except (UnitFailure, UsageError):
             continue
+        neighbours.append(build_estate(raw))
     return neighbours
 
 

@@ -160,7 +160,7 @@ def route(t: Translation, reader: Reader) -> None:
     cidr = reader.value("DestinationCidrBlock", required=True)
     attachment_id = reader.value("TransitGatewayAttachmentId")
     blackhole = as_bool(reader.value("Blackhole", False))
-    if table_id is None or cidr is None:
+    if cidr is None:
         return
     table = t.get("transit_gateway_route_tables", table_id)
     reader.also_marks((table or {}).get("TransitGatewayId"))
